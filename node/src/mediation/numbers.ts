@@ -72,6 +72,7 @@ export function normaliseNumber(raw: string, plan: NumberingPlan): string | null
     if (intl.length > 0 && digits.startsWith(intl)) {
       digits = digits.slice(intl.length);
     } else if (national.length > 0 && digits.startsWith(national)) {
+      if (digits.length === national.length) return null;
       digits = plan.countryCode + digits.slice(national.length);
     }
   }
