@@ -1,0 +1,89 @@
+import type { ParseArgsConfig } from "node:util";
+import { BaseError } from "../errors";
+
+export type OptionSpec = NonNullable<ParseArgsConfig["options"]>[string] & {
+  description: string;
+  valueName?: string;
+};
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ParsedCommandArgs {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
+
+/** One `icl` command: its words (`["partners", "add"]`), help text, options and handler. */
+export interface Command {
+  words: readonly string[];
+  summary: string;
+  /** Positional arguments as shown in usage, e.g. `FILES…`. */
+  args?: string;
+  description?: string;
+  options: Record<string, OptionSpec>;
+  /** Minimum and maximum number of positionals. */
+  positionals?: { min: number; max: number };
+  run(args: ParsedCommandArgs, io: CliIo): Promise<number>;
+}
+
+/** A mistake in how a command was called (unknown flag, missing argument): exit 64 with usage. */
+export class UsageError extends BaseError {
+  override name = "UsageError";
+  constructor(message: string) {
+    super(message, { code: "USAGE" });
+  }
+}
+
+/** Options every node command takes. */
+export const DATA_DIR_OPTION: Record<string, OptionSpec> = {
+  "data-dir": {
+    type: "string",
+    valueName: "DIR",
+    description: "node data directory (PGlite files, evidence, keys); default $ICL_DATA_DIR or ./.icl",
+  },
+};
+
+export const JSON_OPTION: Record<string, OptionSpec> = {
+  json: { type: "boolean", description: "print one JSON object for scripts instead of a table" },
+};
+
+/** Reads a string option. */
+export function stringOption(args: ParsedCommandArgs, name: string): string | undefined {
+  const value = args.values[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Reads a required string option. @throws UsageError when it is missing. */
+export function requiredOption(args: ParsedCommandArgs, name: string): string {
+  const value = stringOption(args, name);
+  if (value === undefined || value === "") throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+/** Reads a repeatable string option. */
+export function listOption(args: ParsedCommandArgs, name: string): string[] {
+  const value = args.values[name];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** Help text of one command. */
+export function commandHelp(command: Command): string {
+  const lines = [
+    `Usage: icl ${command.words.join(" ")}${command.args ? " " + command.args : ""} [options]`,
+    "",
+    command.summary,
+  ];
+  if (command.description) lines.push("", command.description);
+  const entries = Object.entries(command.options);
+  lines.push("", "Options:");
+  for (const [name, spec] of entries) {
+    const flag = `--${name}${spec.type === "string" ? " " + (spec.valueName ?? "VALUE") : ""}${spec.multiple ? " (repeatable)" : ""}`;
+    lines.push(`  ${flag.padEnd(34)} ${spec.description}`);
+  }
+  lines.push(`  ${"--help".padEnd(34)} show this help`);
+  return lines.join("\n") + "\n";
+}

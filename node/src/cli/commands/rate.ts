@@ -1,0 +1,161 @@
+import fs from "node:fs";
+import { InputError } from "../../errors";
+import type { CdrFormat, MatchRule } from "../../mediation/types";
+import { formatMicros } from "../../money/decimal";
+import { rateStream, type RateSummary } from "../../rating/rate-stream";
+import { Rater } from "../../rating/rater";
+import { loadTariffDeck } from "../../rating/tariff-deck";
+import { isValidTimeZone } from "../../rating/time-band";
+import {
+  JSON_OPTION,
+  UsageError,
+  listOption,
+  requiredOption,
+  stringOption,
+  type Command,
+  type OptionSpec,
+} from "../command";
+import { table, toJson } from "../format";
+import { parseMatchSpec } from "../node-context";
+import { parseFormat } from "./ingest";
+import { readInputFile } from "./tariffs";
+
+/** The field every switch row has, used by the catch-all rule of a dry run without --match. */
+const CATCH_ALL_FIELD: Record<CdrFormat, string> = {
+  "icl-csv": "partner",
+  asterisk: "dst",
+  freeswitch: "destination_number",
+};
+
+export const MEDIATION_OPTIONS: Record<string, OptionSpec> = {
+  "time-zone": {
+    type: "string",
+    valueName: "ZONE",
+    description: "IANA zone of switch timestamps (default UTC)",
+  },
+  gmt: { type: "boolean", description: "switch timestamps are UTC (Asterisk usegmtime)" },
+  "country-code": {
+    type: "string",
+    valueName: "CC",
+    description: "country code for national numbers (default 1)",
+  },
+  "national-prefix": {
+    type: "string",
+    valueName: "DIGITS",
+    description: "national trunk prefix (default 0)",
+  },
+  "international-prefix": {
+    type: "string",
+    valueName: "DIGITS",
+    description: "international prefix (default 00)",
+  },
+};
+
+/** Rating result as the one JSON object `icl rate --json` prints. */
+export function rateSummaryJson(summary: RateSummary) {
+  return {
+    records: summary.records,
+    rated: summary.rated,
+    unbilled: summary.unbilled,
+    rejected: summary.rejected,
+    billed_seconds: summary.billedSeconds,
+    amount: formatMicros(summary.amount),
+    by_destination: summary.byDestination.map((d) => ({
+      destination: d.destination,
+      records: d.records,
+      billed_seconds: d.billedSeconds,
+      amount: formatMicros(d.amount),
+    })),
+  };
+}
+
+/** Human-readable rating summary. */
+export function rateSummaryText(file: string, summary: RateSummary): string {
+  const rejected = Object.entries(summary.rejected)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(", ");
+  const total =
+    summary.rated + summary.unbilled + Object.values(summary.rejected).reduce((a, b) => a + (b ?? 0), 0);
+  return (
+    `${file}: ${summary.records} records = ${summary.rated} rated + ${summary.unbilled} unbilled + ` +
+    `${total - summary.rated - summary.unbilled} rejected${rejected ? ` (${rejected})` : ""}\n\n` +
+    table(
+      ["destination", "records", "billed seconds", "amount"],
+      [
+        ...summary.byDestination.map((d) => [
+          d.destination,
+          d.records,
+          d.billedSeconds,
+          formatMicros(d.amount),
+        ]),
+        ["TOTAL", summary.rated, summary.billedSeconds, formatMicros(summary.amount)],
+      ],
+    )
+  );
+}
+
+export const rateCommand: Command = {
+  words: ["rate"],
+  args: "CDRS.csv",
+  summary: "Rate a CDR file against a tariff deck with no database (dry run).",
+  description:
+    "Prints counts (rated, unbilled, rejected by reason), billed voice seconds and the amount per destination.\n" +
+    "For switch formats, --match PARTNER:DIRECTION:FIELD=REGEX assigns rows to partners; without it every row is\n" +
+    "taken as outgoing traffic to partner '-'.",
+  options: {
+    tariff: { type: "string", valueName: "DECK.csv", description: "tariff deck (required)" },
+    format: { type: "string", valueName: "FORMAT", description: "icl-csv (default), asterisk or freeswitch" },
+    match: {
+      type: "string",
+      multiple: true,
+      valueName: "P:DIR:FIELD=REGEX",
+      description: "match rule for switch formats",
+    },
+    ...MEDIATION_OPTIONS,
+    ...JSON_OPTION,
+  },
+  positionals: { min: 1, max: 1 },
+  async run(args, io) {
+    const file = args.positionals[0]!;
+    const format = parseFormat(stringOption(args, "format") ?? "icl-csv");
+    const deckFile = requiredOption(args, "tariff");
+    const rater = new Rater(loadTariffDeck(readInputFile(deckFile), deckFile));
+    let matchRules: MatchRule[] = listOption(args, "match").map((spec) => parseMatchSpec(spec, null));
+    if (matchRules.length === 0 && format !== "icl-csv") {
+      matchRules = [{ partner: "-", direction: "out", field: CATCH_ALL_FIELD[format], pattern: "" }];
+    }
+    const options = mediationFlags(args);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new InputError("no such file", { file });
+    const summary = await rateStream(
+      fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+      format,
+      {
+        ...options,
+        fileName: file,
+        matchRules,
+      },
+      rater,
+    );
+    io.stdout.write(
+      args.values.json ? JSON.stringify(rateSummaryJson(summary)) + "\n" : rateSummaryText(file, summary),
+    );
+    return 0;
+  },
+};
+
+/** Mediation settings from flags. @throws UsageError for an unknown zone or a malformed prefix. */
+export function mediationFlags(args: Parameters<Command["run"]>[0]) {
+  const timeZone = stringOption(args, "time-zone") ?? "UTC";
+  if (!isValidTimeZone(timeZone)) throw new UsageError(`--time-zone '${timeZone}' is not an IANA time zone`);
+  const numbering = {
+    countryCode: stringOption(args, "country-code") ?? "1",
+    nationalPrefix: stringOption(args, "national-prefix") ?? "0",
+    internationalPrefix: stringOption(args, "international-prefix") ?? "00",
+  };
+  if (!/^\d{1,3}$/.test(numbering.countryCode)) throw new UsageError("--country-code must be 1–3 digits");
+  if (!/^\d{0,3}$/.test(numbering.nationalPrefix))
+    throw new UsageError("--national-prefix must be 0–3 digits");
+  if (!/^\d{1,4}$/.test(numbering.internationalPrefix))
+    throw new UsageError("--international-prefix must be 1–4 digits");
+  return { timeZone, useGmtTime: args.values.gmt === true, numbering };
+}

@@ -1,0 +1,116 @@
+import { parseArgs } from "node:util";
+import { BaseError, InputError, NotFoundError, UnavailableError } from "../errors";
+import { UsageError, commandHelp, type CliIo, type Command } from "./command";
+import { cdrsStatsCommand, rejectsListCommand } from "./commands/cdrs";
+import { demoCommand } from "./commands/demo";
+import { ingestCommand } from "./commands/ingest";
+import { initCommand } from "./commands/init";
+import { partnersAddCommand, partnersListCommand } from "./commands/partners";
+import { rateCommand } from "./commands/rate";
+import { tariffsCheckCommand, tariffsImportCommand, tariffsListCommand } from "./commands/tariffs";
+
+/** Every command of `icl`, in the order `icl --help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  initCommand,
+  partnersAddCommand,
+  partnersListCommand,
+  tariffsImportCommand,
+  tariffsCheckCommand,
+  tariffsListCommand,
+  ingestCommand,
+  cdrsStatsCommand,
+  rejectsListCommand,
+  rateCommand,
+];
+
+/** Exit codes (sysexits.h): usage 64, bad input 65, not found 66, dependency unavailable 69, other failures 1. */
+export const EXIT = { ok: 0, failure: 1, usage: 64, dataError: 65, notFound: 66, unavailable: 69 } as const;
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.words.join(" ").length + (c.args ? c.args.length + 1 : 0)));
+  return [
+    "icl — Interconnect Ledger carrier node",
+    "",
+    "Usage: icl <command> [options]      (icl <command> --help for its options)",
+    "",
+    ...COMMANDS.map(
+      (c) => `  ${(c.words.join(" ") + (c.args ? " " + c.args : "")).padEnd(width)}  ${c.summary}`,
+    ),
+    "",
+    "Environment: ICL_DATA_DIR (data directory, default ./.icl), DATABASE_URL (use PostgreSQL instead of PGlite).",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Runs `icl` with `argv` (without the node and script paths) and resolves to the exit code. Errors
+ * are printed to stderr as one clear message (file, line and field where known); no stack traces.
+ */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
+  const firstOption = argv.findIndex((arg) => arg.startsWith("-"));
+  const words = firstOption < 0 ? [...argv] : argv.slice(0, firstOption);
+  const command = [...COMMANDS]
+    .sort((a, b) => b.words.length - a.words.length)
+    .find((c) => c.words.every((word, i) => words[i] === word));
+  if (!command) {
+    if (argv.length === 0 || argv.includes("--help") || argv.includes("-h") || argv[0] === "help") {
+      io.stdout.write(overview());
+      return argv.length === 0 ? EXIT.usage : EXIT.ok;
+    }
+    io.stderr.write(`icl: unknown command '${words.join(" ")}'\n\n${overview()}`);
+    return EXIT.usage;
+  }
+  const rest = [...argv];
+  for (const word of command.words) rest.splice(rest.indexOf(word), 1);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout.write(commandHelp(command));
+    return EXIT.ok;
+  }
+  try {
+    const options = Object.fromEntries(
+      Object.entries(command.options).map(([name, spec]) => [
+        name,
+        { type: spec.type, multiple: spec.multiple },
+      ]),
+    );
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    } catch (error) {
+      throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
+    }
+    const { min, max } = command.positionals ?? { min: 0, max: 0 };
+    if (parsed.positionals.length < min || parsed.positionals.length > max) {
+      throw new UsageError(
+        min === max && min === 0
+          ? `takes no arguments, got '${parsed.positionals.join(" ")}'`
+          : `expects ${command.args ?? "arguments"}${parsed.positionals.length > max ? `, got extra '${parsed.positionals.slice(max).join(" ")}'` : ""}`,
+      );
+    }
+    return await command.run({ values: parsed.values, positionals: parsed.positionals }, io);
+  } catch (error) {
+    return reportError(command, error, io);
+  }
+}
+
+function reportError(command: Command, error: unknown, io: CliIo): number {
+  const name = `icl ${command.words.join(" ")}`;
+  if (error instanceof UsageError) {
+    io.stderr.write(`${name}: ${error.shortMessage}\n\n${commandHelp(command)}`);
+    return EXIT.usage;
+  }
+  if (error instanceof BaseError) {
+    io.stderr.write(`${name}: ${error.shortMessage}\n${error.details ? error.details + "\n" : ""}`);
+    if (error instanceof InputError) return EXIT.dataError;
+    if (error instanceof NotFoundError) return EXIT.notFound;
+    if (error instanceof UnavailableError) return EXIT.unavailable;
+    return EXIT.failure;
+  }
+  io.stderr.write(`${name}: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (io.env.ICL_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+  return EXIT.failure;
+}

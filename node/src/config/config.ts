@@ -1,0 +1,114 @@
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { InputError } from "../errors";
+import type { MediationOptions, NumberingPlan } from "../mediation/types";
+
+const ConfigSchema = z
+  .object({
+    database: z
+      .object({
+        /** PostgreSQL URL; absent = embedded PGlite under the data dir. DATABASE_URL overrides it. */
+        url: z.string().min(1).optional(),
+        /** PostgreSQL schema for this node's tables (several nodes may share one database). */
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+          .optional(),
+      })
+      .strict()
+      .default({}),
+    mediation: z
+      .object({
+        timeZone: z.string().default("UTC"),
+        useGmtTime: z.boolean().default(false),
+      })
+      .strict()
+      .default({}),
+    numbering: z
+      .object({
+        countryCode: z
+          .string()
+          .regex(/^\d{1,3}$/)
+          .default("1"),
+        nationalPrefix: z
+          .string()
+          .regex(/^\d{0,3}$/)
+          .default("0"),
+        internationalPrefix: z
+          .string()
+          .regex(/^\d{1,4}$/)
+          .default("00"),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type NodeConfig = z.infer<typeof ConfigSchema>;
+export const CONFIG_FILE = "config.json";
+
+export interface ResolvedConfig {
+  dataDir: string;
+  config: NodeConfig;
+  /** The PostgreSQL URL in force (DATABASE_URL wins over database.url), or undefined for PGlite. */
+  databaseUrl: string | undefined;
+}
+
+/** The data directory: `--data-dir`, else ICL_DATA_DIR, else `./.icl`. */
+export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(flag ?? env.ICL_DATA_DIR ?? ".icl");
+}
+
+/** Parses a config object; @throws InputError naming the file and the offending key. */
+export function parseConfig(value: unknown, fileName: string): NodeConfig {
+  const result = ConfigSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new InputError(issue.message, { file: fileName, field: issue.path.join(".") || "(root)" });
+  }
+  return result.data;
+}
+
+/**
+ * Loads `<dataDir>/config.json` (defaults when the file does not exist) and applies DATABASE_URL.
+ * @throws InputError for unreadable JSON or unknown/invalid keys.
+ */
+export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const file = path.join(dataDir, CONFIG_FILE);
+  let raw: unknown = {};
+  if (fs.existsSync(file)) {
+    try {
+      raw = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new InputError("is not valid JSON", { file, cause: error, details: (error as Error).message });
+    }
+  }
+  const config = parseConfig(raw, file);
+  return { dataDir, config, databaseUrl: env.DATABASE_URL || config.database.url };
+}
+
+/** The numbering plan of the config. */
+export function numberingPlan(config: NodeConfig): NumberingPlan {
+  return { ...config.numbering };
+}
+
+/** Mediation options for one file from the config (partners' match rules are added by the caller). */
+export function mediationOptions(config: NodeConfig, fileName: string): MediationOptions {
+  return {
+    fileName,
+    timeZone: config.mediation.timeZone,
+    useGmtTime: config.mediation.useGmtTime,
+    numbering: numberingPlan(config),
+    matchRules: [],
+  };
+}
+
+/** Writes a config file, refusing to overwrite one. */
+export function writeConfig(dataDir: string, config: unknown): string {
+  const file = path.join(dataDir, CONFIG_FILE);
+  parseConfig(config, file);
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(config, null, 2) + "\n", { flag: "wx" });
+  return file;
+}

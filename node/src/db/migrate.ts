@@ -1,0 +1,51 @@
+import { BaseError } from "../errors";
+import type { Database } from "./database";
+import { sql as initial } from "./migrations/0001_initial";
+
+/** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  { version: 1, name: "initial", sql: initial },
+];
+
+/**
+ * Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction.
+ * Safe to call on every start. Returns the versions applied.
+ * @throws BaseError when the database already holds a newer schema than this code knows.
+ */
+export async function migrate(db: Database): Promise<number[]> {
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const { rows } = await db.query<{ version: number }>(
+    "SELECT version FROM schema_migrations ORDER BY version",
+  );
+  const applied = new Set(rows.map((row) => row.version));
+  const newest = Math.max(0, ...applied);
+  const known = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  if (newest > known) {
+    throw new BaseError(`the database schema is version ${newest}; this node knows up to ${known}`, {
+      code: "SCHEMA_TOO_NEW",
+      details: "Upgrade the node before using this database.",
+    });
+  }
+  const done: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    await db.transaction(async (tx) => {
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+        migration.version,
+        migration.name,
+      ]);
+    });
+    done.push(migration.version);
+  }
+  return done;
+}
+
+/** Splits a migration into statements (ours never put `;` inside literals or bodies). */
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*(?:\n|$)/)
+    .map((statement) => statement.replace(/^\s*--.*$/gm, "").trim())
+    .filter((statement) => statement.length > 0);
+}

@@ -1,0 +1,76 @@
+import { Pool, types, type PoolClient } from "pg";
+import type { Database, Queryable } from "./database";
+import { classifyDatabaseError } from "./database";
+
+const INT8_OID = 20;
+const int8AsBigint = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8_OID) return (value: string) => BigInt(value);
+    return types.getTypeParser(oid, format);
+  },
+};
+
+/**
+ * Opens PostgreSQL at `url`. With `schema`, every connection works inside that schema (created if
+ * missing), so several nodes or test runs can share one database without seeing each other.
+ * @throws UnavailableError when the server cannot be reached.
+ */
+export async function openPostgres(url: string, schema?: string): Promise<Database> {
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new RangeError(`schema name '${schema}' is not a plain lower-case identifier`);
+  }
+  const pool = new Pool({
+    connectionString: url,
+    max: 4,
+    types: int8AsBigint,
+    options: schema ? `-c search_path=${schema}` : undefined,
+  });
+  pool.on("error", () => {
+    // An idle client lost its connection; the pool replaces it and the next query reports the fault.
+  });
+  try {
+    if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    else await pool.query("SELECT 1");
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw classifyDatabaseError(error);
+  }
+
+  const wrap = (client: Pool | PoolClient): Queryable => ({
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      try {
+        const result = await client.query(sql, params as unknown[]);
+        return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+      } catch (error) {
+        throw classifyDatabaseError(error);
+      }
+    },
+  });
+  const self = wrap(pool);
+  return {
+    kind: "postgres",
+    query: self.query,
+    async transaction(work) {
+      let client: PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw classifyDatabaseError(error);
+      }
+      try {
+        await client.query("BEGIN");
+        const result = await work(wrap(client));
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw classifyDatabaseError(error);
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

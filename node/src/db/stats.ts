@@ -1,0 +1,69 @@
+import type { Queryable } from "./database";
+
+export interface CdrStats {
+  files: number;
+  records: bigint;
+  rated: bigint;
+  unbilled: bigint;
+  rejected: bigint;
+  rejectedByReason: Record<string, bigint>;
+  byPartner: {
+    partner: string;
+    direction: string;
+    destination: string;
+    records: bigint;
+    billedSeconds: bigint;
+    amount: bigint;
+  }[];
+}
+
+/**
+ * Counts by outcome and reject reason (from the per-file counters, which always add up), and rated
+ * traffic by partner, direction and destination.
+ */
+export async function cdrStats(db: Queryable): Promise<CdrStats> {
+  const totals = await db.query<{
+    files: number;
+    records: bigint;
+    rated: bigint;
+    unbilled: bigint;
+    rejected: bigint;
+  }>(
+    `SELECT count(*)::int AS files, coalesce(sum(records), 0)::bigint AS records, coalesce(sum(rated), 0)::bigint AS rated,
+            coalesce(sum(unbilled), 0)::bigint AS unbilled, coalesce(sum(rejected), 0)::bigint AS rejected
+       FROM ingest_files`,
+  );
+  const reasons = await db.query<{ reason: string; n: bigint }>(
+    "SELECT reason, count(*)::bigint AS n FROM rejects GROUP BY reason ORDER BY reason",
+  );
+  const traffic = await db.query<{
+    partner_id: string;
+    direction: string;
+    destination: string;
+    records: bigint;
+    billed: bigint;
+    amount: bigint;
+  }>(
+    `SELECT partner_id, direction, destination, count(*)::bigint AS records, sum(billed)::bigint AS billed,
+            sum(amount_micro)::bigint AS amount
+       FROM cdrs WHERE outcome = 'rated'
+      GROUP BY partner_id, direction, destination ORDER BY partner_id, direction, destination`,
+  );
+  const total = totals.rows[0]!;
+  return {
+    files: total.files,
+    records: total.records,
+    rated: total.rated,
+    unbilled: total.unbilled,
+    rejected: total.rejected,
+    rejectedByReason: Object.fromEntries(reasons.rows.map((row) => [row.reason, row.n])),
+    byPartner: traffic.rows.map((row) => ({
+      partner: row.partner_id,
+      direction: row.direction,
+      destination: row.destination,
+      records: row.records,
+      billedSeconds: row.billed,
+      amount: row.amount,
+    })),
+  };
+}
