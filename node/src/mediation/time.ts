@@ -106,12 +106,12 @@ export function parseIsoToUtcMs(text: string): number | null {
   return days * MS_PER_DAY + ms - offset;
 }
 
-/** Parses `YYYY-MM-DD HH:MM:SS` (or with `T`) as a wall-clock time read as if UTC, or NaN. */
+/** Parses exactly `YYYY-MM-DD HH:MM:SS` as a wall-clock time read as if UTC, or NaN. */
 export function parseWallMs(text: string): number {
   if (text.length !== 19) return NaN;
   const days = parseDate(text);
   const sep = text.charCodeAt(10);
-  if (days !== days || (sep !== 32 && sep !== 84)) return NaN;
+  if (days !== days || sep !== 32) return NaN;
   const ms = parseHourMinute(text, 11);
   const second = two(text, 17);
   if (ms !== ms || text.charCodeAt(16) !== 58 || second < 0 || second > 59) return NaN;
