@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @title ISettlementLedger
+/// @notice The shared referee of interconnect settlement: salted commitments of each carrier's usage
+/// summary, reveals, evaluation, correction rounds, disputes with arbitration, M-of-N approvals (direct or
+/// EIP-712 signatures), escrow and (multilateral) settlement. A period is keyed by (agreementId, period)
+/// with period = YYYYMM. State is derived from stored facts by {state}; see docs/CONTRACTS.md.
+interface ISettlementLedger {
+    /// @notice Derived state of an agreement-period.
+    enum PeriodState {
+        Pending, // the period has not ended yet (or the correction round has not started)
+        Committing, // commit window open, not both committed
+        Revealing, // both committed or the commit window closed; reveal window open
+        Mismatched, // both revealed, not within tolerance: correct (new round) or dispute
+        Defaulted, // only one party revealed; the silent party may contest within the dispute window
+        Void, // nobody committed, or nobody revealed: nothing to settle
+        Disputed, // dispute open: proposals and acceptance; escalation after the response window
+        Escalated, // with the arbiter, within the arbitration window
+        Matched, // equal roots and equal amounts
+        Reconciled, // every direction within tolerance; amounts per the agreement's rule
+        Uncontested, // default not contested within the dispute window: present party's figures
+        Resolved, // dispute ended: accepted proposal, ruling, withdrawal, or lapsed arbitration (mean)
+        Approved, // both carriers' officers approved the final figures
+        Settled // escrow moved
+    }
+
+    /// @notice Evaluation outcome stored at the second reveal.
+    enum Outcome {
+        None,
+        Matched,
+        Reconciled,
+        Mismatched
+    }
+
+    /// @notice How a dispute ended.
+    enum Resolution {
+        None,
+        Accepted,
+        Ruled,
+        Withdrawn
+    }
+
+    /// @notice Stored facts of one agreement-period (4 storage slots).
+    /// @dev `hashA`/`hashB` hold the commitment until the reveal, then the revealed Merkle root.
+    /// `statusA`/`statusB`: 0 none, 1 revealed, 2 claim given when contesting a default.
+    struct PeriodRecord {
+        bytes32 hashA;
+        bytes32 hashB;
+        uint96 amountABofA;
+        uint96 amountBAofA;
+        uint8 statusA;
+        uint40 roundStart;
+        uint8 round;
+        uint96 amountABofB;
+        uint96 amountBAofB;
+        uint8 statusB;
+        uint40 evaluatedAt;
+        Outcome outcome;
+        uint8 flags;
+    }
+
+    /// @notice Stored facts of a dispute.
+    /// @dev `opener` and `proposer` are 1 for carrier A, 2 for carrier B (0 none).
+    struct DisputeRecord {
+        uint40 openedAt;
+        uint40 lastActionAt;
+        uint40 escalatedAt;
+        uint8 opener;
+        uint8 proposer;
+        Resolution resolution;
+        uint96 proposedAB;
+        uint96 proposedBA;
+        uint96 resolvedAB;
+        uint96 resolvedBA;
+    }
+
+    /// @notice What an officer approves (signed as EIP-712 typed data `Approval`).
+    /// @param carrierId the approving carrier
+    /// @param round the period's round
+    /// @param partialSettlement true for the undisputed part during a dispute, false for final figures
+    /// @param rootA carrier A's revealed root (zero if A did not reveal)
+    /// @param rootB carrier B's revealed root (zero if B did not reveal)
+    /// @param deadline last second the approval may be submitted
+    struct Approval {
+        bytes32 agreementId;
+        uint32 period;
+        bytes32 carrierId;
+        uint8 round;
+        bool partialSettlement;
+        uint96 amountAB;
+        uint96 amountBA;
+        bytes32 rootA;
+        bytes32 rootB;
+        uint64 deadline;
+    }
+
+    /// @notice Identifies a period for {settleBatch}.
+    struct PeriodKey {
+        bytes32 agreementId;
+        uint32 period;
+    }
+
+    /// @notice Deadlines of a period's current round and dispute (0 where not applicable).
+    struct Deadlines {
+        uint256 roundStart;
+        uint256 commitDeadline;
+        uint256 revealDeadline;
+        uint256 reconcileDeadline;
+        uint256 defaultDisputeDeadline;
+        uint256 responseDeadline;
+        uint256 arbitrationDeadline;
+    }
+
+    /// @notice `carrierId`'s node committed `commitment` for round `round`.
+    event Committed(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        uint8 round,
+        bytes32 commitment
+    );
+    /// @notice `carrierId` revealed its root and figures for round `round`.
+    event Revealed(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        uint8 round,
+        bytes32 root,
+        uint96 amountAB,
+        uint96 amountBA
+    );
+    /// @notice Both reveals were evaluated; amounts are the final figures (zero when Mismatched).
+    event Evaluated(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        uint8 round,
+        Outcome outcome,
+        uint96 amountAB,
+        uint96 amountBA
+    );
+    /// @notice An officer of `carrierId` opened a dispute on a Mismatched period.
+    event DisputeOpened(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        uint16 reasonCode,
+        string evidenceCid
+    );
+    /// @notice The silent party `carrierId` contested a default, stating its own figures.
+    event DefaultContested(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        uint96 amountAB,
+        uint96 amountBA,
+        uint16 reasonCode,
+        string evidenceCid
+    );
+    /// @notice `carrierId` proposed figures in the dispute.
+    event FiguresProposed(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        uint96 amountAB,
+        uint96 amountBA,
+        string evidenceCid
+    );
+    /// @notice `carrierId` accepted the other side's proposal; the dispute is resolved at these figures.
+    event FiguresAccepted(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        uint96 amountAB,
+        uint96 amountBA
+    );
+    /// @notice `carrierId` escalated the dispute; the arbiter must rule by `deadline`.
+    event DisputeEscalated(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        uint256 deadline
+    );
+    /// @notice The arbiter ruled.
+    event DisputeRuled(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        address indexed arbiter,
+        uint96 amountAB,
+        uint96 amountBA,
+        string rationaleCid
+    );
+    /// @notice The opener withdrew; the dispute is resolved at the other party's figures.
+    event DisputeWithdrawn(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        uint96 amountAB,
+        uint96 amountBA
+    );
+    /// @notice Officer `signer` of `carrierId` approved the figures.
+    event OfficerApproved(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        address signer,
+        bool partialSettlement
+    );
+    /// @notice `carrierId` reached its threshold on these figures.
+    event CarrierApproved(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        bool partialSettlement,
+        uint96 amountAB,
+        uint96 amountBA
+    );
+    /// @notice The period settled; `netAB` (A→B, negative: B→A) moved between the carriers' escrow.
+    event Settled(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        address indexed token,
+        bool partialSettlement,
+        uint96 amountAB,
+        uint96 amountBA,
+        int256 netAB
+    );
+    /// @notice The escrow of `carrierId` in `token` changed by `delta` through settlement.
+    event EscrowMoved(bytes32 indexed carrierId, address indexed token, int256 delta);
+    /// @notice `from` deposited `amount` of `token` to `carrierId`'s escrow.
+    event Deposited(bytes32 indexed carrierId, address indexed token, address indexed from, uint256 amount);
+    /// @notice `amount` of `token` left `carrierId`'s escrow to its treasury `to`.
+    event Withdrawn(bytes32 indexed carrierId, address indexed token, address indexed to, uint256 amount);
+
+    /// @notice The period is in `current`; the call needs one of the states set in `expectedBitmap`
+    /// (bit i = PeriodState(i)).
+    error LedgerUnexpectedState(
+        bytes32 agreementId,
+        uint32 period,
+        PeriodState current,
+        bytes32 expectedBitmap
+    );
+    /// @notice `account` is not a node of either party of `agreementId`.
+    error LedgerNotPartyNode(bytes32 agreementId, address account);
+    /// @notice `carrierId` is not a party of `agreementId`.
+    error LedgerNotParty(bytes32 agreementId, bytes32 carrierId);
+    /// @notice `account` is not an officer of `carrierId`.
+    error LedgerNotOfficer(bytes32 carrierId, address account);
+    /// @notice `account` is not the arbiter of `agreementId` (or lost the role).
+    error LedgerNotArbiter(bytes32 agreementId, address account);
+    /// @notice `carrierId` already committed in this round.
+    error LedgerAlreadyCommitted(bytes32 agreementId, uint32 period, bytes32 carrierId);
+    /// @notice `carrierId` did not commit in this round.
+    error LedgerNotCommitted(bytes32 agreementId, uint32 period, bytes32 carrierId);
+    /// @notice `carrierId` already revealed in this round.
+    error LedgerAlreadyRevealed(bytes32 agreementId, uint32 period, bytes32 carrierId);
+    /// @notice The opening hashes to `computed`, not to the stored commitment `committed`.
+    error LedgerCommitmentMismatch(bytes32 agreementId, uint32 period, bytes32 committed, bytes32 computed);
+    /// @notice A commitment or revealed root is zero.
+    error LedgerZeroHash();
+    /// @notice The step's window closed at `deadline`.
+    error LedgerDeadlinePassed(bytes32 agreementId, uint32 period, uint256 deadline);
+    /// @notice The step is not allowed before `notBefore`.
+    error LedgerTooEarly(bytes32 agreementId, uint32 period, uint256 notBefore);
+    /// @notice All `maxRounds` rounds are used.
+    error LedgerRoundLimit(bytes32 agreementId, uint32 period, uint8 maxRounds);
+    /// @notice The caller's carrier may not do this step (e.g. accept its own proposal).
+    error LedgerWrongParty(bytes32 agreementId, uint32 period, bytes32 carrierId);
+    /// @notice There is no proposal to accept.
+    error LedgerNoProposal(bytes32 agreementId, uint32 period);
+    /// @notice A ruling of `amount` is outside the claims [`low`, `high`] of its direction.
+    error LedgerRulingOutOfRange(
+        bytes32 agreementId,
+        uint32 period,
+        uint256 amount,
+        uint256 low,
+        uint256 high
+    );
+    /// @notice The approval does not cover the figures the period holds (hashes of both figure sets).
+    error LedgerApprovalMismatch(bytes32 agreementId, uint32 period, bytes32 expected, bytes32 given);
+    /// @notice The approval expired at `deadline`.
+    error LedgerApprovalExpired(uint64 deadline);
+    /// @notice `carrierId` already approved (partial or final, as flagged).
+    error LedgerAlreadyApproved(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 carrierId,
+        bool partialSettlement
+    );
+    /// @notice The partial settlement is not approved by both carriers or already settled.
+    error LedgerPartialNotReady(bytes32 agreementId, uint32 period);
+    /// @notice `carrierId` has `available` of `token` in escrow but `needed` is required.
+    error LedgerInsufficientEscrow(bytes32 carrierId, address token, uint256 needed, uint256 available);
+    /// @notice The period settles in `actual`, not in the batch token `expected`.
+    error LedgerTokenMismatch(bytes32 agreementId, uint32 period, address expected, address actual);
+    /// @notice `token` is not a listed settlement token.
+    error LedgerTokenNotListed(address token);
+    /// @notice `carrierId` is not registered.
+    error LedgerUnknownCarrier(bytes32 carrierId);
+    /// @notice A zero amount was given.
+    error LedgerZeroAmount();
+
+    /// @notice Submits the caller node's commitment (see {computeCommitment}). In a Mismatched period
+    /// within the reconcile window this starts a correction round.
+    function commit(bytes32 agreementId, uint32 period, bytes32 commitment) external;
+
+    /// @notice Opens the caller node's commitment; the second reveal evaluates the period.
+    function reveal(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 root,
+        uint96 amountAB,
+        uint96 amountBA,
+        bytes32 salt
+    ) external;
+
+    /// @notice Opens a dispute on a Mismatched period (officer of `carrierId`).
+    function openDispute(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 carrierId,
+        uint16 reasonCode,
+        string calldata evidenceCid
+    ) external;
+
+    /// @notice The silent party contests a default within the dispute window, stating its figures.
+    function contestDefault(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 carrierId,
+        uint96 amountAB,
+        uint96 amountBA,
+        uint16 reasonCode,
+        string calldata evidenceCid
+    ) external;
+
+    /// @notice Proposes (or counter-proposes) figures in an open dispute.
+    function proposeFigures(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 carrierId,
+        uint96 amountAB,
+        uint96 amountBA,
+        string calldata evidenceCid
+    ) external;
+
+    /// @notice Accepts the other side's proposal within the response window → Resolved.
+    function acceptFigures(bytes32 agreementId, uint32 period, bytes32 carrierId) external;
+
+    /// @notice Escalates to the arbiter once the response window after the last step has passed.
+    function escalate(bytes32 agreementId, uint32 period, bytes32 carrierId) external;
+
+    /// @notice The arbiter rules within the arbitration window; each direction between the two claims.
+    function rule(
+        bytes32 agreementId,
+        uint32 period,
+        uint96 amountAB,
+        uint96 amountBA,
+        string calldata rationaleCid
+    ) external;
+
+    /// @notice The opener withdraws a (not escalated) dispute, conceding the other party's figures.
+    function withdrawDispute(bytes32 agreementId, uint32 period, bytes32 carrierId) external;
+
+    /// @notice Approval by the calling officer of `approval.carrierId`.
+    function approve(Approval calldata approval) external;
+
+    /// @notice Approval by EIP-712 signatures of officers of `approval.carrierId`, submitted by anyone.
+    function approveWithSignatures(Approval calldata approval, bytes[] calldata signatures) external;
+
+    /// @notice Both carriers' signature approvals and the settlement in one transaction.
+    /// @dev `approval` is carrier A's; B's is the same with `carrierId` = B.
+    function approveAndSettle(
+        Approval calldata approval,
+        bytes[] calldata signaturesA,
+        bytes[] calldata signaturesB
+    ) external;
+
+    /// @notice Settles one Approved period (moves only the remainder after a partial settlement).
+    function settle(bytes32 agreementId, uint32 period) external;
+
+    /// @notice Settles the undisputed part of a disputed period once both carriers approved it.
+    function settlePartial(bytes32 agreementId, uint32 period) external;
+
+    /// @notice Settles many Approved periods in `token`, moving only each carrier's net position.
+    function settleBatch(address token, PeriodKey[] calldata keys) external;
+
+    /// @notice Deposits `amount` of `token` into `carrierId`'s escrow (anyone may fund a carrier).
+    function deposit(bytes32 carrierId, address token, uint256 amount) external;
+
+    /// @notice {deposit} preceded by an ERC-2612 permit of the caller.
+    function depositWithPermit(
+        bytes32 carrierId,
+        address token,
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external;
+
+    /// @notice Withdraws free escrow of `carrierId` to its registered treasury (officer of `carrierId`).
+    function withdraw(bytes32 carrierId, address token, uint256 amount) external;
+
+    /// @notice Derived state of the period.
+    function state(bytes32 agreementId, uint32 period) external view returns (PeriodState);
+
+    /// @notice Stored facts of the period.
+    function periodRecord(bytes32 agreementId, uint32 period) external view returns (PeriodRecord memory);
+
+    /// @notice Stored facts of the period's dispute.
+    function disputeRecord(bytes32 agreementId, uint32 period) external view returns (DisputeRecord memory);
+
+    /// @notice Deadlines of the current round and dispute.
+    function deadlines(bytes32 agreementId, uint32 period) external view returns (Deadlines memory);
+
+    /// @notice The figures officers must approve now (final, or the undisputed part if `partialSettlement`),
+    /// with both roots and the round. Reverts with {LedgerUnexpectedState} if there are none.
+    function approvalFigures(
+        bytes32 agreementId,
+        uint32 period,
+        bool partialSettlement
+    ) external view returns (uint96 amountAB, uint96 amountBA, bytes32 rootA, bytes32 rootB, uint8 round);
+
+    /// @notice Approval progress of `carrierId`: distinct current officers counted, threshold, reached.
+    function approvalsOf(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 carrierId,
+        bool partialSettlement
+    ) external view returns (uint256 count, uint256 threshold, bool approved);
+
+    /// @notice Escrow balance of `carrierId` in `token`.
+    function escrowOf(bytes32 carrierId, address token) external view returns (uint256);
+
+    /// @notice EIP-712 digest of `approval` for this ledger.
+    function approvalDigest(Approval calldata approval) external view returns (bytes32);
+
+    /// @notice keccak256(abi.encode(agreementId, period, party, root, amountAB, amountBA, salt)).
+    function computeCommitment(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 party,
+        bytes32 root,
+        uint256 amountAB,
+        uint256 amountBA,
+        bytes32 salt
+    ) external pure returns (bytes32);
+}
