@@ -177,6 +177,9 @@ export class CsvRecordReader {
     let n = 0;
     let i = start;
     let newlines = 0;
+    // The first line break at or after the scan position (len when none is buffered yet).
+    let nlPos = buf.indexOf("\n", start);
+    if (nlPos < 0) nlPos = len;
     for (;;) {
       // At the start of a field.
       if (i < len && buf.charCodeAt(i) === 34) {
@@ -203,7 +206,15 @@ export class CsvRecordReader {
           i = close + 1;
           break;
         }
-        for (let k = buf.indexOf("\n", quoteStart); k >= 0 && k < i; k = buf.indexOf("\n", k + 1)) newlines++;
+        if (nlPos < i) {
+          // The quoted value spanned line breaks: count them for line numbers.
+          let k = nlPos;
+          while (k >= 0 && k < i) {
+            newlines++;
+            k = buf.indexOf("\n", k + 1);
+          }
+          nlPos = k < 0 ? len : k;
+        }
         fields[n++] = value;
         const c = buf.charCodeAt(i);
         if (i >= len) return this.finish(start, i, len, n, newlines);
@@ -223,9 +234,9 @@ export class CsvRecordReader {
         return this.reject(start, i);
       }
       // Unquoted field: up to the next comma or line break.
-      const nl = buf.indexOf("\n", i);
+      const nl = nlPos < len ? nlPos : -1;
       const comma = buf.indexOf(",", i);
-      const lineEnd = nl < 0 ? len : nl;
+      const lineEnd = nlPos;
       if (nl < 0 && !this.final) {
         if (len > limit) {
           this.error = `record is longer than ${MAX_RECORD_CHARS} characters`;

@@ -354,7 +354,8 @@ class AsteriskHandler implements FormatHandler {
       return invalid(reader, "answer", `answer ${show(answerText)} is not a YYYY-MM-DD HH:MM:SS time`);
     }
     const endText = f[11] ?? "";
-    if (endText !== "" && this.time(endText) !== this.time(endText)) {
+    const end = endText === "" ? 0 : this.time(endText);
+    if (end !== end) {
       return invalid(reader, "end", `end ${show(endText)} is not a YYYY-MM-DD HH:MM:SS time`);
     }
     const durationText = (f[12] ?? "").trim();
@@ -463,7 +464,8 @@ class FreeswitchHandler implements FormatHandler {
       );
     }
     const endText = f[6] ?? "";
-    if (endText !== "" && this.time(endText) !== this.time(endText)) {
+    const end = endText === "" ? 0 : this.time(endText);
+    if (end !== end) {
       return invalid(reader, "end_stamp", `end_stamp ${show(endText)} is not a YYYY-MM-DD HH:MM:SS time`);
     }
     const durationText = (f[7] ?? "").trim();
