@@ -12,7 +12,7 @@ let entry;
 if (process.env.ICL_FROM_SOURCE !== "1" && fs.existsSync(compiled)) {
   entry = require(compiled);
 } else {
-  require("ts-node").register({ transpileOnly: true, project: path.join(root, "tsconfig.json") });
+  require("ts-node").register({ transpileOnly: true, swc: true, project: path.join(root, "tsconfig.json") });
   entry = require(path.join(root, "node", "src", "cli", "main.ts"));
 }
 entry.runCli(process.argv.slice(2)).then(

@@ -7,10 +7,26 @@ export interface Logger {
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
-/** Writes `level message {fields}` lines to a stream (the CLI's stderr). */
-export function streamLogger(stream: NodeJS.WritableStream): Logger {
-  const write = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-    stream.write(`${level}: ${message}${fields ? " " + JSON.stringify(fields) : ""}\n`);
+const LEVELS = ["info", "warn", "error"] as const;
+export type LogLevel = (typeof LEVELS)[number];
+
+/**
+ * Writes `level: message {fields}` lines to a stream (the CLI's stderr), from `minimum` up; bigints
+ * print as decimal strings.
+ */
+export function streamLogger(stream: NodeJS.WritableStream, minimum: LogLevel = "warn"): Logger {
+  const write = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
+    if (LEVELS.indexOf(level) < LEVELS.indexOf(minimum)) return;
+    const extra = fields
+      ? " " + JSON.stringify(fields, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))
+      : "";
+    stream.write(`${level}: ${message}${extra}\n`);
   };
-  return { info: write("info"), warn: write("warning"), error: write("error") };
+  return { info: write("info"), warn: write("warn"), error: write("error") };
+}
+
+/** The level named by ICL_LOG (info, warn, error), default warn. */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv): LogLevel {
+  const level = env.ICL_LOG;
+  return LEVELS.find((l) => l === level) ?? "warn";
 }

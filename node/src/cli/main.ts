@@ -74,7 +74,7 @@ export async function runCli(
     const options = Object.fromEntries(
       Object.entries(command.options).map(([name, spec]) => [
         name,
-        { type: spec.type, multiple: spec.multiple },
+        spec.multiple ? { type: spec.type, multiple: true } : { type: spec.type },
       ]),
     );
     let parsed;

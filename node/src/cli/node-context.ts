@@ -1,5 +1,5 @@
 import { resolveDataDir } from "../config/config";
-import { streamLogger } from "../logger";
+import { logLevelFromEnv, streamLogger } from "../logger";
 import type { MatchRule } from "../mediation/types";
 import { openNode, type CarrierNode } from "../node";
 import { UsageError, stringOption, type CliIo, type ParsedCommandArgs } from "./command";
@@ -12,7 +12,7 @@ export async function withNode<T>(
 ): Promise<T> {
   const node = await openNode(
     resolveDataDir(stringOption(args, "data-dir"), io.env),
-    streamLogger(io.stderr),
+    streamLogger(io.stderr, logLevelFromEnv(io.env)),
     io.env,
   );
   try {

@@ -1,0 +1,174 @@
+import { expect } from "chai";
+import fs from "node:fs";
+import path from "node:path";
+import { icl, REPO_ROOT } from "../helpers/cli";
+import { databaseTargets, tempDir } from "../helpers/databases";
+
+const SAMPLES = path.join(REPO_ROOT, "node", "samples");
+const DECK = path.join(SAMPLES, "tariff-globex.csv");
+
+describe("icl rate (dry run)", function () {
+  this.timeout(60_000);
+
+  it("prints exactly one JSON object with hand-checked figures for the bundled sample", () => {
+    const result = icl(["rate", "--tariff", DECK, "--json", path.join(SAMPLES, "cdrs-globex.csv")]);
+    expect(result.stderr).to.equal("");
+    expect(result.code).to.equal(0);
+    // Every amount below is worked out by hand in docs/RATING.md (the sample walk-through).
+    expect(JSON.parse(result.stdout)).to.deep.equal({
+      records: 18,
+      rated: 12,
+      unbilled: 2,
+      rejected: { INVALID: 2, DUPLICATE: 1, NO_RATE: 1 },
+      billed_seconds: 1881,
+      amount: "0.602950",
+      by_destination: [
+        { destination: "France - Mobile", records: 1, billed_seconds: 204, amount: "0.153000" },
+        { destination: "Germany - Fixed", records: 2, billed_seconds: 1200, amount: "0.210000" },
+        { destination: "Germany - Mobile", records: 1, billed_seconds: 45, amount: "0.042250" },
+        { destination: "United Kingdom - Data", records: 1, billed_seconds: 0, amount: "0.010000" },
+        { destination: "United Kingdom - London", records: 1, billed_seconds: 180, amount: "0.022500" },
+        { destination: "United Kingdom - Mobile", records: 4, billed_seconds: 234, amount: "0.118700" },
+        { destination: "United Kingdom - SMS", records: 1, billed_seconds: 0, amount: "0.045000" },
+        { destination: "United States", records: 1, billed_seconds: 18, amount: "0.001500" },
+      ],
+    });
+  });
+
+  it("rates Asterisk CDRs in the switch's zone with match rules", () => {
+    const result = icl([
+      "rate",
+      "--tariff",
+      DECK,
+      "--format",
+      "asterisk",
+      "--time-zone",
+      "Europe/London",
+      "--country-code",
+      "44",
+      "--match",
+      "GLOBEX:out:trunk=^globex$",
+      "--json",
+      path.join(SAMPLES, "Master.csv"),
+    ]);
+    expect(result.code, result.stderr).to.equal(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).to.deep.include({
+      records: 5,
+      rated: 3,
+      unbilled: 1,
+      rejected: { UNKNOWN_PARTNER: 1 },
+      amount: "0.161100",
+    });
+  });
+
+  it("names the deck file, line and field of a bad tariff row and exits 65", () => {
+    const dir = tempDir();
+    const deck = path.join(dir, "bad-deck.csv");
+    fs.writeFileSync(deck, "prefix,destination,rate\n44,UK,0.01\n49,DE,zero\n");
+    const result = icl(["rate", "--tariff", deck, path.join(SAMPLES, "cdrs-globex.csv")]);
+    expect(result.code).to.equal(65);
+    expect(result.stderr).to.contain(`${deck}, line 3, field rate: 'zero' is not a non-negative decimal`);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("refuses unknown flags and formats with usage (exit 64), and a missing file with its name (exit 65)", () => {
+    expect(icl(["rate", "--tariff", DECK, "--bogus", "x.csv"]).code).to.equal(64);
+    const format = icl(["rate", "--tariff", DECK, "--format", "csv", "x.csv"]);
+    expect(format.code).to.equal(64);
+    expect(format.stderr).to.contain("--format must be one of icl-csv, asterisk, freeswitch");
+    const missing = icl(["rate", "--tariff", DECK, "/nonexistent/cdrs.csv"]);
+    expect(missing.code).to.equal(65);
+    expect(missing.stderr).to.contain("/nonexistent/cdrs.csv: no such file");
+  });
+
+  it("has --help for every command", () => {
+    const overview = icl(["--help"]);
+    expect(overview.code).to.equal(0);
+    const commands = [...overview.stdout.matchAll(/^ {2}([a-z]+(?: [a-z]+)?)(?= )/gm)].map((m) => m[1]!);
+    expect(commands).to.include.members([
+      "rate",
+      "ingest",
+      "partners add",
+      "cdrs stats",
+      "rejects list",
+      "tariffs import",
+    ]);
+    for (const command of commands) {
+      const help = icl([...command.split(" "), "--help"]);
+      expect(help.code, command).to.equal(0);
+      expect(help.stdout).to.match(new RegExp(`^Usage: icl ${command}`));
+    }
+  });
+});
+
+for (const target of databaseTargets()) {
+  describe(`icl node commands on ${target.name}`, function () {
+    this.timeout(120_000);
+    after(() => target.cleanup());
+
+    it("init, partners, tariffs, ingest (twice), stats and rejects", () => {
+      const { env } = target.cliEnv();
+      expect(icl(["init", "--country-code", "44"], env).code).to.equal(0);
+      expect(
+        icl(["partners", "add", "GLOBEX", "--name", "Globex Telecom", "--match", "out:trunk=^globex$"], env)
+          .code,
+      ).to.equal(0);
+      const dup = icl(["partners", "add", "GLOBEX"], env);
+      expect(dup.code).to.equal(1);
+      expect(dup.stderr).to.contain("partner GLOBEX already exists");
+      const imported = icl(
+        ["tariffs", "import", DECK, "--partner", "GLOBEX", "--direction", "out", "--currency", "EUR"],
+        env,
+      );
+      expect(imported.code, imported.stderr).to.equal(0);
+      const unknownPartner = icl(["tariffs", "import", DECK, "--partner", "NOPE", "--direction", "out"], env);
+      expect(unknownPartner.code).to.equal(66);
+
+      const cdrs = path.join(SAMPLES, "cdrs-globex.csv");
+      const first = icl(["ingest", "--format", "icl-csv", "--json", cdrs], env);
+      expect(first.code, first.stderr).to.equal(0);
+      expect(JSON.parse(first.stdout).files[0]).to.deep.include({
+        alreadyIngested: false,
+        records: "18",
+        rated: "12",
+        unbilled: "2",
+        rejected: "4",
+      });
+      const second = icl(["ingest", "--format", "icl-csv", "--json", cdrs], env);
+      expect(JSON.parse(second.stdout).files[0]).to.deep.include({ alreadyIngested: true, records: "18" });
+
+      const stats = JSON.parse(icl(["cdrs", "stats", "--json"], env).stdout);
+      expect(stats).to.deep.include({
+        files: 1,
+        records: "18",
+        rated: "12",
+        unbilled: "2",
+        rejected_total: "4",
+      });
+      expect(stats.rejected).to.deep.equal({ DUPLICATE: "1", INVALID: "2", NO_RATE: "1" });
+      const uk = stats.by_partner.find(
+        (r: { destination: string }) => r.destination === "United Kingdom - Mobile",
+      );
+      expect(uk).to.deep.equal({
+        partner: "GLOBEX",
+        direction: "out",
+        destination: "United Kingdom - Mobile",
+        records: "4",
+        billed: "234",
+        amount: "0.118700",
+      });
+
+      const rejects = JSON.parse(
+        icl(["rejects", "list", "--json", "--reason", "invalid"], env).stdout,
+      ).rejects;
+      expect(rejects.map((r: { line: string; field: string }) => [r.line, r.field])).to.deep.equal([
+        ["17", "direction"],
+        ["18", "duration"],
+      ]);
+      expect(rejects[0].raw).to.contain("ACME-0015,GLOBEX,sideways");
+      const table = icl(["cdrs", "stats"], env);
+      expect(table.stdout).to.contain("18 records = 12 rated + 2 unbilled + 4 rejected");
+    });
+  });
+}
