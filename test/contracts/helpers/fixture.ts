@@ -84,17 +84,19 @@ export async function activate(
   terms: IAgreementBook.TermsStruct,
   agreementId: string = ethers.ZeroHash,
   cid = "ipfs://terms",
+  parties: [Party, Party] = [fx.A, fx.B],
 ): Promise<{ agreementId: string; proposalId: string }> {
-  const tx = await fx.book.connect(fx.A.officers[0]!).propose(agreementId, CARRIER_A, terms, cid);
+  const [pa, pb] = parties;
+  const tx = await fx.book.connect(pa.officers[0]!).propose(agreementId, pa.id, terms, cid);
   const receipt = await tx.wait();
   const log = receipt!.logs
     .map((l) => fx.book.interface.parseLog(l))
     .find((l) => l !== null && l.name === "AgreementProposed");
   const id = log!.args[0] as string;
   const proposalId = log!.args[1] as string;
-  await fx.book.connect(fx.A.officers[1]!).approveProposal(proposalId, CARRIER_A);
-  await fx.book.connect(fx.B.officers[0]!).approveProposal(proposalId, CARRIER_B);
-  await fx.book.connect(fx.B.officers[1]!).approveProposal(proposalId, CARRIER_B);
+  await fx.book.connect(pa.officers[1]!).approveProposal(proposalId, pa.id);
+  await fx.book.connect(pb.officers[0]!).approveProposal(proposalId, pb.id);
+  await fx.book.connect(pb.officers[1]!).approveProposal(proposalId, pb.id);
   return { agreementId: id, proposalId };
 }
 

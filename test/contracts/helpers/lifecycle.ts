@@ -33,10 +33,11 @@ export class PeriodLifecycle {
     readonly fx: LedgerFixture,
     readonly period: number,
     readonly agreementId: string = fx.agreementId,
+    readonly parties: [Party, Party] = [fx.A, fx.B],
   ) {}
 
   party(side: Side): Party {
-    return side === "A" ? this.fx.A : this.fx.B;
+    return side === "A" ? this.parties[0] : this.parties[1];
   }
 
   other(side: Side): Side {
