@@ -48,6 +48,12 @@ export class PeriodLifecycle {
     return periodEnd(this.period);
   }
 
+  /** Forgets the figures committed so far (after an EVM state reset). */
+  reset(): void {
+    delete this.committed.A;
+    delete this.committed.B;
+  }
+
   async state(): Promise<bigint> {
     return this.fx.ledger.state(this.agreementId, this.period);
   }
@@ -74,10 +80,11 @@ export class PeriodLifecycle {
   }
 
   async commit(side: Side, f: Figures, from?: HardhatEthersSigner): Promise<ContractTransactionResponse> {
-    this.committed[side] = f;
-    return this.fx.ledger
+    const tx = await this.fx.ledger
       .connect(from ?? this.party(side).node)
       .commit(this.agreementId, this.period, this.commitment(side, f));
+    this.committed[side] = f;
+    return tx;
   }
 
   async reveal(side: Side, from?: HardhatEthersSigner): Promise<ContractTransactionResponse> {

@@ -1,0 +1,404 @@
+/**
+ * Randomised invariant tests: fast-check drives random sequences of actions by random actors with random
+ * time jumps over three agreements (A–B, B–C, C–A), then checks the ledger's invariants:
+ *   1. escrow conservation — sum of escrow balances == the ledger's token balance (after every action);
+ *   2. nothing settles twice (final or partial);
+ *   3. nothing settles without both carriers' approvals of the same kind;
+ *   4. rulings stay within the two claims per direction.
+ */
+import { expect } from "chai";
+import fc from "fast-check";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import {
+  CARRIER_A,
+  CARRIER_B,
+  CARRIER_C,
+  PERIOD,
+  UNIT,
+  activate,
+  ledgerFixture,
+  makeTerms,
+  type LedgerFixture,
+  type Party,
+} from "./helpers/fixture";
+import { PeriodLifecycle, type Figures } from "./helpers/lifecycle";
+
+interface World {
+  fx: LedgerFixture;
+  lcs: PeriodLifecycle[];
+  startBlock: number;
+}
+
+async function worldFixture(): Promise<World> {
+  const fx = await ledgerFixture();
+  const bc = await activate(
+    fx,
+    makeTerms({ ...fx.terms, carrierA: CARRIER_B, carrierB: CARRIER_C }),
+    undefined,
+    "",
+    [fx.B, fx.C],
+  );
+  const ca = await activate(
+    fx,
+    makeTerms({ ...fx.terms, carrierA: CARRIER_C, carrierB: CARRIER_A }),
+    undefined,
+    "",
+    [fx.C, fx.A],
+  );
+  const lcs = [
+    new PeriodLifecycle(fx, PERIOD),
+    new PeriodLifecycle(fx, PERIOD, bc.agreementId, [fx.B, fx.C]),
+    new PeriodLifecycle(fx, PERIOD, ca.agreementId, [fx.C, fx.A]),
+  ];
+  await lcs[0]!.toCommitWindow();
+  return { fx, lcs, startBlock: await ethers.provider.getBlockNumber() };
+}
+
+const FIGURES: [bigint, bigint, string][] = [
+  [100n * UNIT, 40n * UNIT, ethers.id("root-x")],
+  [100n * UNIT, 40n * UNIT, ethers.id("root-x")],
+  [102n * UNIT, 41n * UNIT, ethers.id("root-y")],
+  [300n * UNIT, 10n * UNIT, ethers.id("root-z")],
+];
+
+type Action =
+  | { kind: "time"; seconds: number }
+  | { kind: "commit"; ag: number; side: "A" | "B"; fig: number; salt: number }
+  | { kind: "reveal"; ag: number; side: "A" | "B" }
+  | { kind: "approve"; ag: number; side: "A" | "B"; partial: boolean; tamper: boolean; signers: number[] }
+  | { kind: "dispute"; ag: number; side: "A" | "B"; step: number; ab: number; ba: number }
+  | { kind: "rule"; ag: number; ab: number; ba: number }
+  | { kind: "settle"; ag: number; partial: boolean }
+  | { kind: "batch"; ags: number[] }
+  | { kind: "escrow"; carrier: number; deposit: boolean; amount: number }
+  | { kind: "progress"; ag: number; choice: number; fig: number; ab: number; ba: number };
+
+const ag = fc.integer({ min: 0, max: 2 });
+const side = fc.constantFrom<"A" | "B">("A", "B");
+const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
+const action: fc.Arbitrary<Action> = fc.oneof(
+  w(
+    40,
+    fc.record({
+      kind: fc.constant("progress" as const),
+      ag,
+      choice: fc.nat({ max: 99 }),
+      fig: fc.integer({ min: 0, max: FIGURES.length - 1 }),
+      ab: fc.integer({ min: 0, max: 400 }),
+      ba: fc.integer({ min: 0, max: 60 }),
+    }),
+  ),
+  w(2, fc.record({ kind: fc.constant("time" as const), seconds: fc.integer({ min: 0, max: 4 * 86_400 }) })),
+  w(
+    5,
+    fc.record({
+      kind: fc.constant("commit" as const),
+      ag,
+      side,
+      fig: fc.integer({ min: 0, max: FIGURES.length - 1 }),
+      salt: fc.nat(),
+    }),
+  ),
+  w(5, fc.record({ kind: fc.constant("reveal" as const), ag, side })),
+  w(
+    5,
+    fc.record({
+      kind: fc.constant("approve" as const),
+      ag,
+      side,
+      partial: fc.boolean(),
+      tamper: fc.boolean(),
+      signers: fc.uniqueArray(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 3 }),
+    }),
+  ),
+  w(
+    2,
+    fc.record({
+      kind: fc.constant("dispute" as const),
+      ag,
+      side,
+      step: fc.integer({ min: 0, max: 5 }),
+      ab: fc.integer({ min: 0, max: 400 }),
+      ba: fc.integer({ min: 0, max: 60 }),
+    }),
+  ),
+  w(
+    1,
+    fc.record({
+      kind: fc.constant("rule" as const),
+      ag,
+      ab: fc.integer({ min: 0, max: 400 }),
+      ba: fc.integer({ min: 0, max: 60 }),
+    }),
+  ),
+  w(3, fc.record({ kind: fc.constant("settle" as const), ag, partial: fc.boolean() })),
+  w(
+    2,
+    fc.record({
+      kind: fc.constant("batch" as const),
+      ags: fc.uniqueArray(ag, { minLength: 1, maxLength: 3 }),
+    }),
+  ),
+  w(
+    1,
+    fc.record({
+      kind: fc.constant("escrow" as const),
+      carrier: fc.integer({ min: 0, max: 2 }),
+      deposit: fc.boolean(),
+      amount: fc.integer({ min: 1, max: 2_000_000 }),
+    }),
+  ),
+);
+
+/** A plausible next step for the agreement's period, by a randomly chosen actor. */
+async function progress(w: World, a: Extract<Action, { kind: "progress" }>): Promise<void> {
+  const lc = w.lcs[a.ag]!;
+  const st = Number(await lc.state());
+  const s: "A" | "B" = a.choice % 2 === 0 ? "A" : "B";
+  const other = lc.other(s);
+  const c = Math.floor(a.choice / 2); // 0..49
+  const rec = await w.fx.ledger.periodRecord(lc.agreementId, PERIOD);
+  const committed = (x: "A" | "B") => (x === "A" ? rec.hashA : rec.hashB) !== ethers.ZeroHash;
+  const revealed = (x: "A" | "B") => (x === "A" ? rec.statusA : rec.statusB) !== 0n;
+  const commit = (x: "A" | "B") =>
+    perform(w, { kind: "commit", ag: a.ag, side: x, fig: a.fig, salt: a.choice });
+  switch (st) {
+    case 1: // Committing
+      return commit(committed(s) ? other : s);
+    case 2: // Revealing
+      if (!revealed(s) && lc.committed[s] !== undefined)
+        return perform(w, { kind: "reveal", ag: a.ag, side: s });
+      if (!revealed(other) && lc.committed[other] !== undefined) {
+        return perform(w, { kind: "reveal", ag: a.ag, side: other });
+      }
+      return time.increase(86_400);
+    case 3: // Mismatched
+      return c < 20
+        ? commit(s)
+        : perform(w, { kind: "dispute", ag: a.ag, side: s, step: 0, ab: a.ab, ba: a.ba });
+    case 4: // Defaulted
+      return c < 25
+        ? perform(w, { kind: "dispute", ag: a.ag, side: s, step: 1, ab: a.ab, ba: a.ba })
+        : time.increase(7 * 86_400);
+    case 6: // Disputed
+      if (c < 10)
+        return perform(w, {
+          kind: "approve",
+          ag: a.ag,
+          side: s,
+          partial: true,
+          tamper: false,
+          signers: [0, 1],
+        });
+      if (c < 15) return perform(w, { kind: "settle", ag: a.ag, partial: true });
+      if (c < 25) return perform(w, { kind: "dispute", ag: a.ag, side: s, step: 2, ab: a.ab, ba: a.ba });
+      if (c < 35) return perform(w, { kind: "dispute", ag: a.ag, side: s, step: 3, ab: 0, ba: 0 });
+      if (c < 45) {
+        await time.increase(3 * 86_400 + 1);
+        return perform(w, { kind: "dispute", ag: a.ag, side: s, step: 4, ab: 0, ba: 0 });
+      }
+      return perform(w, { kind: "dispute", ag: a.ag, side: s, step: 5, ab: 0, ba: 0 });
+    case 7: // Escalated
+      if (c < 40) return perform(w, { kind: "rule", ag: a.ag, ab: a.ab, ba: a.ba });
+      return time.increase(10 * 86_400);
+    case 8:
+    case 9:
+    case 10:
+    case 11: // final figures
+      return perform(w, {
+        kind: "approve",
+        ag: a.ag,
+        side: s,
+        partial: false,
+        tamper: c < 5,
+        signers: c % 3 === 0 ? [c % 3] : [0, 2],
+      });
+    case 12: // Approved
+      return c < 25
+        ? perform(w, { kind: "settle", ag: a.ag, partial: false })
+        : perform(w, { kind: "batch", ags: [a.ag, (a.ag + 1) % 3] });
+    default:
+      return time.increase(86_400);
+  }
+}
+
+async function perform(w: World, a: Action): Promise<void> {
+  const { fx } = w;
+  switch (a.kind) {
+    case "progress":
+      return progress(w, a);
+    case "time":
+      await time.increase(a.seconds);
+      return;
+    case "commit": {
+      const [ab, ba, root] = FIGURES[a.fig]!;
+      const f: Figures = { root, amountAB: ab, amountBA: ba, salt: ethers.id(`s${a.salt}`) };
+      await w.lcs[a.ag]!.commit(a.side, f);
+      return;
+    }
+    case "reveal":
+      await w.lcs[a.ag]!.reveal(a.side);
+      return;
+    case "approve": {
+      const lc = w.lcs[a.ag]!;
+      const data = await lc.approvalData(a.side, a.partial);
+      if (a.tamper) data.amountAB += 1n;
+      const officers = a.signers.map((i) => lc.party(a.side).officers[i]!);
+      await fx.ledger.approveWithSignatures(data, await lc.sign(data, officers));
+      return;
+    }
+    case "dispute": {
+      const lc = w.lcs[a.ag]!;
+      const party = lc.party(a.side);
+      const l = fx.ledger.connect(party.officers[0]!);
+      const [id, p] = [lc.agreementId, PERIOD];
+      const [ab, ba] = [BigInt(a.ab) * UNIT, BigInt(a.ba) * UNIT];
+      if (a.step === 0) await l.openDispute(id, p, party.id, 1, "e");
+      else if (a.step === 1) await l.contestDefault(id, p, party.id, ab, ba, 1, "e");
+      else if (a.step === 2) await l.proposeFigures(id, p, party.id, ab, ba, "e");
+      else if (a.step === 3) await l.acceptFigures(id, p, party.id);
+      else if (a.step === 4) await l.escalate(id, p, party.id);
+      else await l.withdrawDispute(id, p, party.id);
+      return;
+    }
+    case "rule":
+      await fx.ledger
+        .connect(fx.arbiter)
+        .rule(w.lcs[a.ag]!.agreementId, PERIOD, BigInt(a.ab) * UNIT, BigInt(a.ba) * UNIT, "r");
+      return;
+    case "settle":
+      if (a.partial) await fx.ledger.settlePartial(w.lcs[a.ag]!.agreementId, PERIOD);
+      else await fx.ledger.settle(w.lcs[a.ag]!.agreementId, PERIOD);
+      return;
+    case "batch":
+      await fx.ledger.settleBatch(
+        fx.tokenAddress,
+        a.ags.map((i) => ({ agreementId: w.lcs[i]!.agreementId, period: PERIOD })),
+      );
+      return;
+    case "escrow": {
+      const party: Party = [fx.A, fx.B, fx.C][a.carrier]!;
+      const amount = BigInt(a.amount) * UNIT;
+      const who: HardhatEthersSigner = a.deposit ? party.treasury : party.officers[1]!;
+      if (a.deposit) await fx.ledger.connect(who).deposit(party.id, fx.tokenAddress, amount);
+      else await fx.ledger.connect(who).withdraw(party.id, fx.tokenAddress, amount);
+      return;
+    }
+  }
+}
+
+async function expectConservation(fx: LedgerFixture): Promise<void> {
+  let sum = 0n;
+  for (const id of [CARRIER_A, CARRIER_B, CARRIER_C]) sum += await fx.ledger.escrowOf(id, fx.tokenAddress);
+  expect(await fx.token.balanceOf(await fx.ledger.getAddress())).to.equal(sum, "escrow conservation");
+}
+
+async function expectHistoryInvariants(w: World): Promise<{ settled: number; ruled: number }> {
+  const { fx } = w;
+  const from = w.startBlock + 1;
+  const approvals = await fx.ledger.queryFilter(fx.ledger.filters.CarrierApproved(), from);
+  const settlements = await fx.ledger.queryFilter(fx.ledger.filters.Settled(), from);
+  const rulings = await fx.ledger.queryFilter(fx.ledger.filters.DisputeRuled(), from);
+  const seen = new Set<string>();
+  for (const s of settlements) {
+    const [agreementId, period, , partial] = s.args;
+    const key = `${agreementId}/${period}/${partial}`;
+    expect(seen.has(key), `settled twice: ${key}`).to.equal(false);
+    seen.add(key);
+    const lc = w.lcs.find((l) => l.agreementId === agreementId)!;
+    for (const party of lc.parties) {
+      const approved = approvals.some(
+        (ap) =>
+          ap.args[0] === agreementId &&
+          ap.args[2] === party.id &&
+          ap.args[3] === partial &&
+          (ap.blockNumber < s.blockNumber || (ap.blockNumber === s.blockNumber && ap.index < s.index)),
+      );
+      expect(approved, `settled without ${party.id} approving: ${key}`).to.equal(true);
+    }
+  }
+  for (const r of rulings) {
+    const rec = await fx.ledger.periodRecord(r.args[0], r.args[1]);
+    const within = (x: bigint, p: bigint, q: bigint) => x >= (p < q ? p : q) && x <= (p < q ? q : p);
+    expect(within(r.args[3], rec.amountABofA, rec.amountABofB), "ruling A→B within claims").to.equal(true);
+    expect(within(r.args[4], rec.amountBAofA, rec.amountBAofB), "ruling B→A within claims").to.equal(true);
+  }
+  return { settled: settlements.length, ruled: rulings.length };
+}
+
+describe("Invariants (fast-check random action sequences)", function () {
+  this.timeout(180_000);
+
+  it("keeps escrow conserved, settles once, only with both approvals, rulings within claims", async function () {
+    let totalSettled = 0;
+    let totalRuled = 0;
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(action, { minLength: 40, maxLength: 90 }), async (actions) => {
+        const w = await loadFixture(worldFixture);
+        runs += 1;
+        for (const lc of w.lcs) lc.reset();
+        for (const a of actions) {
+          try {
+            await perform(w, a);
+            if (process.env.FC_DEBUG) console.log("ok", a.kind);
+          } catch (e) {
+            if (process.env.FC_DEBUG) console.log("refused", a.kind, String(e).slice(0, 160));
+            // refused actions are part of the game; the invariants must hold regardless
+          }
+          await expectConservation(w.fx);
+        }
+        const { settled, ruled } = await expectHistoryInvariants(w);
+        totalSettled += settled;
+        totalRuled += ruled;
+      }),
+      { numRuns: 30, seed: Number(process.env.FC_SEED ?? 20301), endOnFailure: true },
+    );
+    expect(runs).to.equal(30);
+    console.log(`      (${runs} runs, ${totalSettled} settlements and ${totalRuled} rulings exercised)`);
+    expect(totalSettled).to.be.greaterThan(0);
+  });
+
+  it("drives directed sequences through settlement and rulings (guided random figures)", async function () {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: FIGURES.length - 1 }),
+        fc.integer({ min: 0, max: FIGURES.length - 1 }),
+        fc.integer({ min: 0, max: 400 }),
+        fc.integer({ min: 0, max: 60 }),
+        async (fa, fb, rab, rba) => {
+          const w = await loadFixture(worldFixture);
+          const lc = w.lcs[0]!;
+          lc.reset();
+          await perform(w, { kind: "commit", ag: 0, side: "A", fig: fa, salt: 1 });
+          await perform(w, { kind: "commit", ag: 0, side: "B", fig: fb, salt: 2 });
+          await perform(w, { kind: "reveal", ag: 0, side: "A" });
+          await perform(w, { kind: "reveal", ag: 0, side: "B" });
+          const st = await lc.state();
+          if (st === 3n) {
+            await lc.openDispute("A");
+            await time.increase(3 * 86_400 + 1);
+            await fx(w).connect(w.fx.B.officers[0]!).escalate(lc.agreementId, PERIOD, CARRIER_B);
+            try {
+              await perform(w, { kind: "rule", ag: 0, ab: rab, ba: rba });
+            } catch {
+              await time.increase(10 * 86_400 + 1); // arbitration lapses → mean of the claims
+            }
+          }
+          await lc.approveBoth();
+          await lc.settle();
+          await expectConservation(w.fx);
+          await expectHistoryInvariants(w);
+          expect(await lc.state()).to.equal(13n);
+        },
+      ),
+      { numRuns: 12, seed: 7 },
+    );
+  });
+});
+
+function fx(w: World) {
+  return w.fx.ledger;
+}
