@@ -91,6 +91,18 @@ function invalid(reader: CsvRecordReader, field: string | null, message: string)
   return { kind: "reject", line: reader.line, raw: reader.raw(), reason: "INVALID", field, message };
 }
 
+/** Trims only when needed (the common value has no surrounding whitespace). */
+function clean(value: string | undefined): string {
+  if (value === undefined) return "";
+  const n = value.length;
+  return n === 0 || (value.charCodeAt(0) > 32 && value.charCodeAt(n - 1) > 32) ? value : value.trim();
+}
+
+/** Field `i` of the record, cleaned; "" when the column is absent (i < 0). */
+function col(fields: readonly string[], i: number): string {
+  return i < 0 ? "" : clean(fields[i]);
+}
+
 /** Non-negative decimal integer (at most 15 digits), or -1. */
 function parseCount(text: string): number {
   const n = text.length;
@@ -158,21 +170,33 @@ function localTimeParser(options: MediationOptions): TimeParser {
   };
 }
 
+/** Column positions of an icl-csv header (-1 when absent); a class so the hot path reads fixed-shape fields. */
+class IclColumns {
+  cdr_id = -1;
+  partner = -1;
+  direction = -1;
+  service = -1;
+  start_time = -1;
+  duration = -1;
+  volume = -1;
+  a_number = -1;
+  b_number = -1;
+  disposition = -1;
+}
+
 class IclHandler implements FormatHandler {
-  private idx: Record<(typeof ICL_COLUMNS)[number], number> | null = null;
+  private idx: IclColumns | null = null;
   private headerCount = 0;
   private missing: string[] = [];
 
   constructor(private readonly plan: NumberingPlan) {}
 
   private setHeader(reader: CsvRecordReader): void {
-    const idx = Object.fromEntries(ICL_COLUMNS.map((c) => [c, -1])) as Record<
-      (typeof ICL_COLUMNS)[number],
-      number
-    >;
+    const idx = new IclColumns();
+    const byName = idx as unknown as Record<string, number>;
     for (let i = 0; i < reader.count; i++) {
-      const name = (reader.fields[i] ?? "").trim().toLowerCase() as (typeof ICL_COLUMNS)[number];
-      if (idx[name] === -1) idx[name] = i;
+      const name = (reader.fields[i] ?? "").trim().toLowerCase();
+      if ((ICL_COLUMNS as readonly string[]).includes(name) && byName[name] === -1) byName[name] = i;
     }
     this.idx = idx;
     this.headerCount = reader.count;
@@ -197,11 +221,11 @@ class IclHandler implements FormatHandler {
     if (reader.count !== this.headerCount) {
       return invalid(reader, null, `row has ${reader.count} fields but the header has ${this.headerCount}`);
     }
-    const cdrId = (f[idx.cdr_id] ?? "").trim();
+    const cdrId = col(f, idx.cdr_id);
     if (cdrId.length === 0) return invalid(reader, "cdr_id", "cdr_id is empty");
     if (cdrId.length > MAX_KEY_CHARS)
       return invalid(reader, "cdr_id", `cdr_id is longer than ${MAX_KEY_CHARS} characters`);
-    const partner = (f[idx.partner] ?? "").trim();
+    const partner = col(f, idx.partner);
     if (!PARTNER_ID.test(partner)) {
       return invalid(
         reader,
@@ -209,14 +233,14 @@ class IclHandler implements FormatHandler {
         `partner ${show(partner)} is not a partner id (letter or digit, then letters, digits, '_', '.', '-'; at most 64)`,
       );
     }
-    let direction = (f[idx.direction] ?? "").trim();
+    let direction = col(f, idx.direction);
     if (direction !== "out" && direction !== "in") {
       direction = direction.toLowerCase();
       if (direction !== "out" && direction !== "in") {
         return invalid(reader, "direction", `direction ${show(direction)} is neither 'out' nor 'in'`);
       }
     }
-    let service = idx.service < 0 ? "" : (f[idx.service] ?? "").trim();
+    let service = col(f, idx.service);
     if (service === "") service = "voice";
     else if (service !== "voice" && service !== "sms" && service !== "data") {
       service = service.toLowerCase();
@@ -224,17 +248,17 @@ class IclHandler implements FormatHandler {
         return invalid(reader, "service", `service ${show(service)} is not voice, sms or data`);
       }
     }
-    const startText = (f[idx.start_time] ?? "").trim();
+    const startText = col(f, idx.start_time);
     const startMs = parseIsoToUtcMs(startText);
     if (startMs === null) {
       return invalid(reader, "start_time", `start_time ${show(startText)} is not an ISO 8601 date-time`);
     }
-    const durationText = idx.duration < 0 ? "" : (f[idx.duration] ?? "").trim();
+    const durationText = col(f, idx.duration);
     const duration = durationText === "" ? 0 : parseCount(durationText);
     if (duration < 0) {
       return invalid(reader, "duration", `duration ${show(durationText)} is not a whole number of seconds`);
     }
-    const volumeText = idx.volume < 0 ? "" : (f[idx.volume] ?? "").trim();
+    const volumeText = col(f, idx.volume);
     let volume = volumeText === "" ? (service === "sms" ? 1 : 0) : parseCount(volumeText);
     if (volume < 0) {
       return invalid(
@@ -244,18 +268,18 @@ class IclHandler implements FormatHandler {
       );
     }
     if (service === "voice") volume = 0;
-    const aText = idx.a_number < 0 ? "" : (f[idx.a_number] ?? "").trim();
+    const aText = col(f, idx.a_number);
     let aNumber = "";
     if (aText !== "") {
       const a = normaliseNumber(aText, this.plan);
       if (a === null) return invalid(reader, "a_number", numberMessage("a_number", aText));
       aNumber = a;
     }
-    const bText = (f[idx.b_number] ?? "").trim();
+    const bText = col(f, idx.b_number);
     if (bText === "") return invalid(reader, "b_number", "b_number is empty");
     const bNumber = normaliseNumber(bText, this.plan);
     if (bNumber === null) return invalid(reader, "b_number", numberMessage("b_number", bText));
-    const dispText = idx.disposition < 0 ? "" : (f[idx.disposition] ?? "").trim();
+    const dispText = col(f, idx.disposition);
     const disposition = dispText === "" ? "ANSWERED" : iclDisposition(dispText);
     if (disposition === null) {
       return invalid(
@@ -358,11 +382,11 @@ class AsteriskHandler implements FormatHandler {
     if (end !== end) {
       return invalid(reader, "end", `end ${show(endText)} is not a YYYY-MM-DD HH:MM:SS time`);
     }
-    const durationText = (f[12] ?? "").trim();
+    const durationText = clean(f[12]);
     if (parseCount(durationText) < 0) {
       return invalid(reader, "duration", `duration ${show(durationText)} is not a whole number of seconds`);
     }
-    const billsecText = (f[13] ?? "").trim();
+    const billsecText = clean(f[13]);
     const billsec = parseCount(billsecText);
     if (billsec < 0) {
       return invalid(reader, "billsec", `billsec ${show(billsecText)} is not a whole number of seconds`);
@@ -378,13 +402,13 @@ class AsteriskHandler implements FormatHandler {
     }
     const src = f[1] ?? "";
     let aNumber = "";
-    if (src.trim() !== "") {
+    if (clean(src) !== "") {
       const a = normaliseNumber(src, this.options.numbering);
       if (a === null) return invalid(reader, "src", numberMessage("src", src));
       aNumber = a;
     }
     const dst = f[2] ?? "";
-    if (dst.trim() === "") return invalid(reader, "dst", "dst is empty");
+    if (clean(dst) === "") return invalid(reader, "dst", "dst is empty");
     const bNumber = normaliseNumber(dst, this.options.numbering);
     if (bNumber === null) return invalid(reader, "dst", numberMessage("dst", dst));
     this.fields = f;
@@ -412,7 +436,8 @@ class AsteriskHandler implements FormatHandler {
 }
 
 function asteriskDisposition(text: string): Disposition | null {
-  switch (text.trim().toUpperCase()) {
+  if (text === "ANSWERED") return "ANSWERED";
+  switch (clean(text).toUpperCase()) {
     case "ANSWERED":
       return "ANSWERED";
     case "NO ANSWER":
@@ -468,11 +493,11 @@ class FreeswitchHandler implements FormatHandler {
     if (end !== end) {
       return invalid(reader, "end_stamp", `end_stamp ${show(endText)} is not a YYYY-MM-DD HH:MM:SS time`);
     }
-    const durationText = (f[7] ?? "").trim();
+    const durationText = clean(f[7]);
     if (parseCount(durationText) < 0) {
       return invalid(reader, "duration", `duration ${show(durationText)} is not a whole number of seconds`);
     }
-    const billsecText = (f[8] ?? "").trim();
+    const billsecText = clean(f[8]);
     const billsec = parseCount(billsecText);
     if (billsec < 0) {
       return invalid(reader, "billsec", `billsec ${show(billsecText)} is not a whole number of seconds`);
@@ -484,21 +509,21 @@ class FreeswitchHandler implements FormatHandler {
         `billsec ${billsec} but answer_stamp is empty (an unanswered call bills nothing)`,
       );
     }
-    const cause = (f[9] ?? "").trim().toUpperCase();
+    const cause = clean(f[9]);
     const disposition = answered ? "ANSWERED" : freeswitchDisposition(cause);
-    const uuid = (f[10] ?? "").trim();
+    const uuid = clean(f[10]);
     if (uuid === "") return invalid(reader, "uuid", "uuid is empty");
     if (uuid.length > MAX_KEY_CHARS)
       return invalid(reader, "uuid", `uuid is longer than ${MAX_KEY_CHARS} characters`);
     const src = f[1] ?? "";
     let aNumber = "";
-    if (src.trim() !== "") {
+    if (clean(src) !== "") {
       const a = normaliseNumber(src, this.options.numbering);
       if (a === null) return invalid(reader, "caller_id_number", numberMessage("caller_id_number", src));
       aNumber = a;
     }
     const dst = f[2] ?? "";
-    if (dst.trim() === "") return invalid(reader, "destination_number", "destination_number is empty");
+    if (clean(dst) === "") return invalid(reader, "destination_number", "destination_number is empty");
     const bNumber = normaliseNumber(dst, this.options.numbering);
     if (bNumber === null)
       return invalid(reader, "destination_number", numberMessage("destination_number", dst));
@@ -524,7 +549,7 @@ class FreeswitchHandler implements FormatHandler {
 
 /** Disposition of an unanswered FreeSWITCH call from its hangup cause. */
 function freeswitchDisposition(cause: string): Disposition {
-  switch (cause) {
+  switch (cause.toUpperCase()) {
     case "USER_BUSY":
       return "BUSY";
     case "NO_ANSWER":
