@@ -153,7 +153,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 );
 
 /** A plausible next step for the agreement's period, by a randomly chosen actor. */
-async function progress(w: World, a: Extract<Action, { kind: "progress" }>): Promise<void> {
+async function progress(w: World, a: Extract<Action, { kind: "progress" }>): Promise<unknown> {
   const lc = w.lcs[a.ag]!;
   const st = Number(await lc.state());
   const s: "A" | "B" = a.choice % 2 === 0 ? "A" : "B";
@@ -224,7 +224,7 @@ async function progress(w: World, a: Extract<Action, { kind: "progress" }>): Pro
   }
 }
 
-async function perform(w: World, a: Action): Promise<void> {
+async function perform(w: World, a: Action): Promise<unknown> {
   const { fx } = w;
   switch (a.kind) {
     case "progress":

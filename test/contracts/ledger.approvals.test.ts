@@ -97,7 +97,7 @@ describe("SettlementLedger — approvals", function () {
   });
 
   it("refuses signatures of a removed officer, and stops counting its earlier approval", async function () {
-    const { fx, lc, ledger, id } = await matched();
+    const { fx, lc, ledger } = await matched();
     const data = await lc.approvalData("A");
     const [old] = fx.A.officers;
     await ledger.connect(old!).approve(data);
