@@ -235,17 +235,19 @@ class IclHandler implements FormatHandler {
     }
     let direction = col(f, idx.direction);
     if (direction !== "out" && direction !== "in") {
+      const given = direction;
       direction = direction.toLowerCase();
       if (direction !== "out" && direction !== "in") {
-        return invalid(reader, "direction", `direction ${show(direction)} is neither 'out' nor 'in'`);
+        return invalid(reader, "direction", `direction ${show(given)} is neither 'out' nor 'in'`);
       }
     }
     let service = col(f, idx.service);
     if (service === "") service = "voice";
     else if (service !== "voice" && service !== "sms" && service !== "data") {
+      const given = service;
       service = service.toLowerCase();
       if (service !== "voice" && service !== "sms" && service !== "data") {
-        return invalid(reader, "service", `service ${show(service)} is not voice, sms or data`);
+        return invalid(reader, "service", `service ${show(given)} is not voice, sms or data`);
       }
     }
     const startText = col(f, idx.start_time);

@@ -43,8 +43,18 @@ export function csvField(value: string, always = false): string {
  * entry per non-blank record, true when the record is well formed.
  */
 export function referenceRecords(text: string): boolean[] {
+  return referenceRecordLines(text).map((r) => r.ok);
+}
+
+/** {@link referenceRecords} with each record's start line. */
+export function referenceRecordLines(text: string): { ok: boolean; line: number }[] {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const out: boolean[] = [];
+  const out: { ok: boolean; line: number }[] = [];
+  const lineAt = (pos: number): number => {
+    let line = 1;
+    for (let k = text.indexOf("\n"); k >= 0 && k < pos; k = text.indexOf("\n", k + 1)) line++;
+    return line;
+  };
   const len = text.length;
   let i = 0;
   const afterLine = (from: number): number => {
@@ -107,7 +117,7 @@ export function referenceRecords(text: string): boolean[] {
         }
       }
     }
-    out.push(ok);
+    out.push({ ok, line: lineAt(start) });
   }
   return out;
 }
