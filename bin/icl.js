@@ -15,6 +15,10 @@ if (process.env.ICL_FROM_SOURCE !== "1" && fs.existsSync(compiled)) {
   require("ts-node").register({ transpileOnly: true, swc: true, project: path.join(root, "tsconfig.json") });
   entry = require(path.join(root, "node", "src", "cli", "main.ts"));
 }
+if (process.env.ICL_REPORT_RSS === "1") {
+  // For `npm run bench`: the peak resident set of this process, read by the benchmark from stderr.
+  process.on("exit", () => process.stderr.write(`icl-max-rss-kb=${process.resourceUsage().maxRSS}\n`));
+}
 entry.runCli(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,5 +1,6 @@
 import type { MediatedCdr, RejectReason } from "../mediation/types";
 import type { Database, Queryable } from "./database";
+import { intArray, textArray } from "./pg-array";
 
 export interface IngestFile {
   id: number;
@@ -118,9 +119,27 @@ export async function storeBatch(
   rejects: readonly RejectRow[],
 ): Promise<BatchCounts> {
   return db.transaction(async (tx) => {
-    const inserted = new Set<number>();
-    if (cdrs.length > 0) {
-      const col = <T>(pick: (row: RatedCdrRow) => T) => cdrs.map(pick);
+    // Batches of concurrent ingests (other files, other processes) take turns, so the duplicate check
+    // below and the insert see the same set of stored keys: a plain INSERT is then safe, and much
+    // cheaper than INSERT … ON CONFLICT's speculative insertion.
+    await tx.query("SELECT pg_advisory_xact_lock(7355608)");
+    // Within the batch the first row of a key wins (later ones are duplicates); against stored CDRs
+    // the insert skips keys already present and returns the lines it stored.
+    const candidates: RatedCdrRow[] = [];
+    const duplicates: RatedCdrRow[] = [];
+    const batchKeys = new Set<string>();
+    for (const row of cdrs) {
+      const key = sanitize(row.cdr.key);
+      if (batchKeys.has(key)) duplicates.push(row);
+      else {
+        batchKeys.add(key);
+        candidates.push(row);
+      }
+    }
+    const fresh: RatedCdrRow[] = [];
+    if (candidates.length > 0) {
+      const ints = (pick: (row: RatedCdrRow) => number | bigint | null) => intArray(candidates.map(pick));
+      const texts = (pick: (row: RatedCdrRow) => string | null) => textArray(candidates.map(pick));
       const { rows } = await tx.query<{ line: bigint }>(
         `INSERT INTO cdrs (source_key, file_id, line, partner_id, direction, service, start_time, duration, volume,
            a_number, b_number, disposition, outcome, destination, prefix, band, billed, amount_micro, tariff_deck_id, tariff_line)
@@ -131,35 +150,36 @@ export async function storeBatch(
            FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[], $9::bigint[],
                        $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
                        $17::bigint[], $18::bigint[], $19::int[], $20::int[])
-                WITH ORDINALITY AS u(key, line, partner, direction, service, start_ms, duration, volume, a_number, b_number,
-                       disposition, outcome, destination, prefix, band, billed, amount, deck_id, tariff_line, ord)
-          ORDER BY u.ord
-         ON CONFLICT (source_key) DO NOTHING
+                AS u(key, line, partner, direction, service, start_ms, duration, volume, a_number, b_number,
+                     disposition, outcome, destination, prefix, band, billed, amount, deck_id, tariff_line)
+          WHERE NOT EXISTS (SELECT 1 FROM cdrs c WHERE c.source_key = u.key)
          RETURNING line`,
         [
           fileId,
-          col((r) => stripNul(r.cdr.key)),
-          col((r) => r.line),
-          col((r) => r.cdr.partner),
-          col((r) => r.cdr.direction),
-          col((r) => r.cdr.service),
-          col((r) => r.cdr.startMs),
-          col((r) => r.cdr.duration),
-          col((r) => r.cdr.volume),
-          col((r) => r.cdr.aNumber),
-          col((r) => r.cdr.bNumber),
-          col((r) => r.cdr.disposition),
-          col((r) => r.outcome),
-          col((r) => r.destination),
-          col((r) => r.prefix),
-          col((r) => r.band),
-          col((r) => r.billed),
-          col((r) => r.amount),
-          col((r) => r.deckId),
-          col((r) => r.tariffLine),
+          texts((r) => r.cdr.key),
+          ints((r) => r.line),
+          texts((r) => r.cdr.partner),
+          texts((r) => r.cdr.direction),
+          texts((r) => r.cdr.service),
+          ints((r) => r.cdr.startMs),
+          ints((r) => r.cdr.duration),
+          ints((r) => r.cdr.volume),
+          texts((r) => r.cdr.aNumber),
+          texts((r) => r.cdr.bNumber),
+          texts((r) => r.cdr.disposition),
+          texts((r) => r.outcome),
+          texts((r) => r.destination),
+          texts((r) => r.prefix),
+          texts((r) => r.band),
+          ints((r) => r.billed),
+          ints((r) => r.amount),
+          ints((r) => r.deckId),
+          ints((r) => r.tariffLine),
         ],
       );
-      for (const row of rows) inserted.add(Number(row.line));
+      const stored = new Set(rows.map((row) => Number(row.line)));
+      for (const row of candidates) (stored.has(row.line) ? fresh : duplicates).push(row);
+      duplicates.sort((a, b) => a.line - b.line);
     }
 
     const counts: BatchCounts = {
@@ -169,18 +189,19 @@ export async function storeBatch(
       rejected: rejects.length,
     };
     const allRejects: RejectRow[] = [...rejects];
-    for (const row of cdrs) {
-      if (!inserted.has(row.line)) {
-        allRejects.push({
-          line: row.line,
-          raw: row.raw,
-          reason: "DUPLICATE",
-          field: null,
-          message: `CDR ${row.cdr.key} was already ingested`,
-          sourceKey: row.cdr.key,
-        });
-        counts.rejected++;
-      } else if (row.outcome === "rated") counts.rated++;
+    for (const row of duplicates) {
+      allRejects.push({
+        line: row.line,
+        raw: row.raw,
+        reason: "DUPLICATE",
+        field: null,
+        message: `CDR ${row.cdr.key} was already ingested`,
+        sourceKey: row.cdr.key,
+      });
+    }
+    counts.rejected += duplicates.length;
+    for (const row of fresh) {
+      if (row.outcome === "rated") counts.rated++;
       else if (row.outcome === "unbilled") counts.unbilled++;
       else {
         allRejects.push({
@@ -196,7 +217,6 @@ export async function storeBatch(
     }
 
     if (allRejects.length > 0) {
-      const col = <T>(pick: (row: RejectRow) => T) => allRejects.map(pick);
       await tx.query(
         `INSERT INTO rejects (file_id, line, reason, field, message, raw, source_key)
          SELECT $1, u.line, u.reason, u.field, u.message, u.raw, u.source_key
@@ -204,12 +224,12 @@ export async function storeBatch(
                 AS u(line, reason, field, message, raw, source_key)`,
         [
           fileId,
-          col((r) => r.line),
-          col((r) => r.reason),
-          col((r) => (r.field === null ? null : stripNul(r.field))),
-          col((r) => stripNul(r.message)),
-          col((r) => stripNul(r.raw)),
-          col((r) => (r.sourceKey === null ? null : stripNul(r.sourceKey))),
+          intArray(allRejects.map((r) => r.line)),
+          textArray(allRejects.map((r) => r.reason)),
+          textArray(allRejects.map((r) => r.field)),
+          textArray(allRejects.map((r) => r.message)),
+          textArray(allRejects.map((r) => r.raw)),
+          textArray(allRejects.map((r) => r.sourceKey)),
         ],
       );
     }
@@ -279,7 +299,7 @@ export async function listRejects(
   }));
 }
 
-/** PostgreSQL text cannot hold NUL; a raw row is kept for people, so NUL becomes U+FFFD. */
-function stripNul(text: string): string {
+/** PostgreSQL text cannot hold NUL; keys are compared after the same replacement the array literal makes. */
+function sanitize(text: string): string {
   return text.includes("\u0000") ? text.replace(/\u0000/g, "\uFFFD") : text;
 }

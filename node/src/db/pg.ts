@@ -3,9 +3,18 @@ import type { Database, Queryable } from "./database";
 import { classifyDatabaseError } from "./database";
 
 const INT8_OID = 20;
+const INT8_ARRAY_OID = 1016;
+const parseInt8Array = types.getTypeParser(
+  INT8_ARRAY_OID as Parameters<typeof types.getTypeParser>[0],
+  "text",
+) as (value: string) => (string | null)[];
+/** int8 and int8[] as bigint, as PGlite is set up to return them: money never passes through a float. */
 const int8AsBigint = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === INT8_OID) return (value: string) => BigInt(value);
+    if (oid === INT8_ARRAY_OID) {
+      return (value: string) => parseInt8Array(value).map((item) => (item === null ? null : BigInt(item)));
+    }
     return types.getTypeParser(oid, format);
   },
 };

@@ -10,6 +10,8 @@ import { addPartner, listPartners } from "./partners";
 import { cdrStats } from "./stats";
 import { importDeck, listDecks, loadActiveDecks } from "./tariffs";
 import { openPostgres } from "./pg";
+import { intArray, textArray } from "./pg-array";
+import fc from "fast-check";
 
 function row(line: number, key: string, overrides: Partial<RatedCdrRow> = {}): RatedCdrRow {
   const cdr: MediatedCdr = {
@@ -243,6 +245,28 @@ for (const target of databaseTargets()) {
       });
       expect(b.id).to.equal(a.id);
       expect(b.fileName).to.equal("a.csv");
+    });
+
+    it("reads back any text and integer array built as a literal (property)", async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.option(fc.string({ unit: "binary" }), { nil: null }), { maxLength: 20 }),
+          fc.array(fc.option(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { nil: null }), {
+            maxLength: 20,
+          }),
+          async (texts, ints) => {
+            const { rows } = await db.query<{ t: (string | null)[]; i: (bigint | null)[] }>(
+              "SELECT $1::text[] AS t, $2::bigint[] AS i",
+              [textArray(texts), intArray(ints)],
+            );
+            expect(rows[0]!.t).to.deep.equal(
+              texts.map((t) => (t === null ? null : t.replace(/\u0000/g, "\uFFFD"))),
+            );
+            expect(rows[0]!.i).to.deep.equal(ints);
+          },
+        ),
+        { numRuns: 40 },
+      );
     });
 
     it("treats SQL-looking text as data", async () => {

@@ -1,0 +1,241 @@
+/**
+ * `npm run bench`: speed and memory of the carrier node, measured in one run on generated files.
+ *
+ *   npm run bench [-- --cdrs N] [-- --skip-pglite] [-- --skip-postgres]
+ *
+ * - `icl rate` (mediation + rating, no database) next to the floor: a bare Node stream-and-split
+ *   pass over the same file.
+ * - `icl ingest` into PGlite and into PostgreSQL next to PostgreSQL `COPY` of the same rows into an
+ *   identical table (same primary key and indexes).
+ * - Peak RSS of each command at a quarter of the size and at full size: flat means bounded memory.
+ * Prints a table, then one JSON line with every figure. PostgreSQL is DATABASE_URL, or the local
+ * server at 127.0.0.1:5432; its parts are skipped with a notice when it does not answer.
+ */
+import { spawnSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { Client } from "pg";
+import { generatedDeck, writeIclCsv } from "./lib/generate-cdrs";
+
+const ROOT = path.resolve(__dirname, "..");
+const ICL = path.join(ROOT, "bin", "icl.js");
+
+interface Run {
+  seconds: number;
+  maxRssMb: number;
+  stdout: string;
+}
+
+function run(command: string, args: string[], env: Record<string, string> = {}): Run {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env, ICL_FROM_SOURCE: "1", ICL_REPORT_RSS: "1" },
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(" ")} failed (${result.status}):\n${result.stderr}`);
+  const rss = /icl-max-rss-kb=(\d+)/.exec(result.stderr);
+  return { seconds, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN, stdout: result.stdout };
+}
+
+const FLOOR_SCRIPT = `
+const fs = require("fs");
+let rows = 0, fields = 0, rest = "";
+const stream = fs.createReadStream(process.argv[1], { highWaterMark: 1 << 20 });
+stream.on("data", (chunk) => {
+  const lines = (rest + chunk.toString("utf8")).split("\\n");
+  rest = lines.pop();
+  for (const line of lines) { rows++; fields += line.split(",").length; }
+});
+stream.on("end", () => { process.stderr.write("icl-max-rss-kb=" + process.resourceUsage().maxRSS + "\\n"); console.log(rows, fields); });
+`;
+
+function setUpNode(dataDir: string, deck: string, env: Record<string, string>): void {
+  run(process.execPath, [ICL, "init"], { ...env, ICL_DATA_DIR: dataDir });
+  for (const partner of ["GLOBEX", "INITECH"]) {
+    run(process.execPath, [ICL, "partners", "add", partner], { ...env, ICL_DATA_DIR: dataDir });
+    for (const direction of ["in", "out"]) {
+      run(
+        process.execPath,
+        [ICL, "tariffs", "import", deck, "--partner", partner, "--direction", direction],
+        {
+          ...env,
+          ICL_DATA_DIR: dataDir,
+        },
+      );
+    }
+  }
+}
+
+async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function psqlAvailable(): boolean {
+  return spawnSync("psql", ["--version"], { encoding: "utf8" }).status === 0;
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+const perSecond = (rows: number, seconds: number) => Math.round(rows / seconds);
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      cdrs: { type: "string", default: "1000000" },
+      "skip-pglite": { type: "boolean", default: false },
+      "skip-postgres": { type: "boolean", default: false },
+    },
+  });
+  const full = Number(values.cdrs);
+  const quarter = Math.max(1000, Math.floor(full / 4));
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "icl-bench-"));
+  const figures: Record<string, number | string | null> = {
+    cdrs: full,
+    node: process.version,
+    cpus: os.cpus().length,
+  };
+  try {
+    const deck = path.join(work, "deck.csv");
+    fs.writeFileSync(deck, generatedDeck());
+    const files: Record<number, string> = {};
+    for (const size of [quarter, full]) {
+      files[size] = path.join(work, `cdrs-${size}.csv`);
+      writeIclCsv(files[size]!, size, { seed: 42, imperfect: true });
+    }
+    const bigFile = files[full]!;
+    const megabytes = fs.statSync(bigFile).size / 1e6;
+    console.log(
+      `Interconnect Ledger benchmark: ${full.toLocaleString("en")} CDRs (${fmt(megabytes)} MB icl-csv), Node ${process.version}, ${os.cpus().length} CPUs\n`,
+    );
+
+    // 1. Rating without a database, next to the floor.
+    const floor = run(process.execPath, ["-e", FLOOR_SCRIPT, bigFile]);
+    const rateSmall = run(process.execPath, [ICL, "rate", "--tariff", deck, "--json", files[quarter]!]);
+    const rate = run(process.execPath, [ICL, "rate", "--tariff", deck, "--json", bigFile]);
+    const summary = JSON.parse(rate.stdout) as { records: number };
+    if (summary.records !== full)
+      throw new Error(`icl rate read ${summary.records} records, expected ${full}`);
+    Object.assign(figures, {
+      floor_s: floor.seconds,
+      rate_s: rate.seconds,
+      rate_vs_floor: rate.seconds / floor.seconds,
+      rate_cdrs_per_s: perSecond(full, rate.seconds),
+      rate_rss_mb_quarter: rateSmall.maxRssMb,
+      rate_rss_mb_full: rate.maxRssMb,
+      floor_rss_mb: floor.maxRssMb,
+    });
+    console.log(
+      `icl rate        ${fmt(rate.seconds, 2)} s  ${perSecond(full, rate.seconds).toLocaleString("en")} CDR/s`,
+    );
+    console.log(
+      `floor (split)   ${fmt(floor.seconds, 2)} s  → icl rate takes ${fmt(rate.seconds / floor.seconds, 2)}× the floor (aim ≤ 2×, at most 3×)`,
+    );
+    console.log(
+      `peak RSS        icl rate ${fmt(rateSmall.maxRssMb, 0)} MB at ${quarter.toLocaleString("en")} CDRs, ${fmt(rate.maxRssMb, 0)} MB at ${full.toLocaleString("en")} (in-memory duplicate set ≈ 16 B/CDR)\n`,
+    );
+
+    // 2. Ingest into PGlite.
+    if (!values["skip-pglite"]) {
+      for (const size of [quarter, full]) {
+        const dataDir = path.join(work, `pglite-${size}`);
+        setUpNode(dataDir, deck, { DATABASE_URL: "" });
+        const ingest = run(process.execPath, [ICL, "ingest", "--format", "icl-csv", files[size]!], {
+          ICL_DATA_DIR: dataDir,
+          DATABASE_URL: "",
+        });
+        const suffix = size === full ? "full" : "quarter";
+        figures[`ingest_pglite_rss_mb_${suffix}`] = ingest.maxRssMb;
+        if (size === full) {
+          figures.ingest_pglite_s = ingest.seconds;
+          figures.ingest_pglite_cdrs_per_s = perSecond(full, ingest.seconds);
+          console.log(
+            `ingest PGlite    ${fmt(ingest.seconds, 1)} s  ${perSecond(full, ingest.seconds).toLocaleString("en")} CDR/s  peak RSS ${fmt(figures.ingest_pglite_rss_mb_quarter as number, 0)} → ${fmt(ingest.maxRssMb, 0)} MB`,
+          );
+        }
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+
+    // 3. Ingest into PostgreSQL, next to COPY of the same rows.
+    const url = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
+    if (values["skip-postgres"]) console.log("ingest PostgreSQL skipped (--skip-postgres)");
+    else if (!(await postgresAnswers(url)))
+      console.log(`ingest PostgreSQL skipped: nothing answers at ${url.replace(/\/\/[^@]*@/, "//")}`);
+    else {
+      const schemas: string[] = [];
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      try {
+        for (const size of [quarter, full]) {
+          const schema = `icl_bench_${crypto.randomBytes(4).toString("hex")}`;
+          schemas.push(schema);
+          const dataDir = path.join(work, `pg-${size}`);
+          fs.mkdirSync(dataDir);
+          fs.writeFileSync(path.join(dataDir, "config.json"), JSON.stringify({ database: { schema } }));
+          setUpNode(dataDir, deck, { DATABASE_URL: url });
+          const ingest = run(process.execPath, [ICL, "ingest", "--format", "icl-csv", files[size]!], {
+            ICL_DATA_DIR: dataDir,
+            DATABASE_URL: url,
+          });
+          const suffix = size === full ? "full" : "quarter";
+          figures[`ingest_postgres_rss_mb_${suffix}`] = ingest.maxRssMb;
+          if (size !== full) continue;
+          figures.ingest_postgres_s = ingest.seconds;
+          figures.ingest_postgres_cdrs_per_s = perSecond(full, ingest.seconds);
+          console.log(
+            `ingest Postgres  ${fmt(ingest.seconds, 1)} s  ${perSecond(full, ingest.seconds).toLocaleString("en")} CDR/s  peak RSS ${fmt(figures.ingest_postgres_rss_mb_quarter as number, 0)} → ${fmt(ingest.maxRssMb, 0)} MB`,
+          );
+
+          if (!psqlAvailable()) {
+            console.log("COPY comparison skipped: psql is not installed");
+            continue;
+          }
+          const dump = path.join(work, "cdrs-copy.csv");
+          const stored = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${schema}.cdrs`);
+          const rows = Number(stored.rows[0]!.n);
+          const psql = (command: string) => run("psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", command]);
+          psql(`\\copy (SELECT * FROM ${schema}.cdrs) TO '${dump}' CSV`);
+          await client.query(`CREATE TABLE ${schema}.cdrs_copy (LIKE ${schema}.cdrs INCLUDING ALL)`);
+          const copy = psql(`\\copy ${schema}.cdrs_copy FROM '${dump}' CSV`);
+          const copyRate = perSecond(rows, copy.seconds);
+          figures.copy_s = copy.seconds;
+          figures.copy_rows = rows;
+          figures.copy_rows_per_s = copyRate;
+          figures.ingest_postgres_vs_copy = perSecond(full, ingest.seconds) / copyRate;
+          console.log(
+            `COPY (same rows) ${fmt(copy.seconds, 1)} s  ${copyRate.toLocaleString("en")} rows/s → ingest runs at ${fmt((100 * perSecond(full, ingest.seconds)) / copyRate, 0)}% of COPY (aim ≥ 50%)`,
+          );
+        }
+      } finally {
+        for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await client.end();
+      }
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const rounded = Object.fromEntries(
+    Object.entries(figures).map(([k, v]) => [
+      k,
+      typeof v === "number" && !Number.isInteger(v) ? Number(v.toFixed(3)) : v,
+    ]),
+  );
+  console.log("\n" + JSON.stringify(rounded));
+  return 0;
+}
