@@ -159,6 +159,7 @@ describe("mediation/icl-csv", () => {
     ];
     const cases: [number, string, string, string][] = [
       [0, "", "cdr_id", "cdr_id is empty"],
+      [1, "", "partner", "partner '' is not a partner id"],
       [1, "acme corp", "partner", "partner 'acme corp' is not a partner id"],
       [1, "-acme", "partner", "partner '-acme' is not a partner id"],
       [2, "sideways", "direction", "direction 'sideways' is neither 'out' nor 'in'"],
@@ -187,6 +188,21 @@ describe("mediation/icl-csv", () => {
       field: null,
       message: "row has 3 fields but the header has 10",
     });
+  });
+
+  it("validates every row's partner, not only the first", async () => {
+    const row = (p: string) => `c1,${p},out,voice,2026-10-01T12:00:00Z,60,0,,+33123456789,`;
+    const rows = await collect(
+      [HEADER, row("acme"), row("acme"), row(""), row("acme!"), row("acme")].join("\n"),
+      "icl-csv",
+    );
+    expect(rows.map((r) => (r.kind === "cdr" ? r.cdr.partner : r.field))).to.deep.equal([
+      "acme",
+      "acme",
+      "partner",
+      "partner",
+      "acme",
+    ]);
   });
 
   it("rejects an unterminated quote and an over-long record, then resynchronises at the next line", async () => {
