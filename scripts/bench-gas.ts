@@ -1,0 +1,323 @@
+/**
+ * Gas benchmark of the settlement ledger. Prints a human-readable breakdown and, as its LAST line, one
+ * JSON object: happy_path_gas, dispute_path_gas, netting_gas_per_period and supporting figures.
+ * Usage: npm run bench:gas
+ */
+import hre from "hardhat";
+import { Wallet, type ContractTransactionResponse, type Signer } from "ethers";
+import { deployLedger, type LedgerDeployment } from "./lib/deployLedger";
+import {
+  APPROVAL_TYPES,
+  computeCommitment,
+  ledgerDomain,
+  periodEnd,
+  type ApprovalData,
+} from "./lib/protocol";
+import type { IAgreementBook } from "../typechain-types/contracts/AgreementBook";
+
+const { ethers } = hre;
+const UNIT = 1_000_000n;
+const DAY = 86_400;
+const WINDOWS = {
+  commit: 3 * DAY,
+  reveal: 2 * DAY,
+  reconcile: 5 * DAY,
+  dispute: 7 * DAY,
+  response: 3 * DAY,
+  arbitration: 10 * DAY,
+};
+
+interface Carrier {
+  id: string;
+  node: Signer;
+  officers: Wallet[];
+}
+
+async function gas(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
+  const receipt = await (await tx).wait();
+  if (receipt === null) throw new Error("no receipt");
+  return receipt.gasUsed;
+}
+
+async function setTime(t: number): Promise<void> {
+  const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+  if (t > now) {
+    await ethers.provider.send("evm_setNextBlockTimestamp", [t]);
+    await ethers.provider.send("evm_mine", []);
+  }
+}
+
+/** Merkle root of `n` synthetic CDR leaves (sorted-pair keccak tree), as a carrier node would compute. */
+function merkleRoot(n: number, seed: string): string {
+  let level = Array.from({ length: n }, (_, i) => ethers.keccak256(ethers.toUtf8Bytes(`${seed}:cdr:${i}`)));
+  while (level.length > 1) {
+    const next: string[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const a = level[i]!;
+      const b = level[i + 1] ?? a;
+      next.push(ethers.keccak256(ethers.concat(a < b ? [a, b] : [b, a])));
+    }
+    level = next;
+  }
+  return level[0]!;
+}
+
+class Bench {
+  constructor(
+    readonly d: LedgerDeployment,
+    readonly admin: Signer,
+    readonly arbiter: Signer,
+  ) {}
+
+  async carrier(label: string, node: Signer): Promise<Carrier> {
+    const id = ethers.encodeBytes32String(label);
+    const officers = [0, 1, 2].map(() => Wallet.createRandom());
+    await (
+      await this.d.registry.registerCarrier(
+        id,
+        await this.admin.getAddress(),
+        officers.map((o) => o.address),
+        2,
+        [await node.getAddress()],
+      )
+    ).wait();
+    const token = this.d.demoToken!;
+    await (await token.mint(await this.admin.getAddress(), 100_000_000n * UNIT)).wait();
+    await (await token.approve(await this.d.ledger.getAddress(), ethers.MaxUint256)).wait();
+    await (await this.d.ledger.deposit(id, this.d.tokenAddress, 100_000_000n * UNIT)).wait();
+    return { id, node, officers };
+  }
+
+  async agreement(a: Carrier, b: Carrier, firstPeriod: number): Promise<string> {
+    const terms: IAgreementBook.TermsStruct = {
+      carrierA: a.id,
+      carrierB: b.id,
+      token: this.d.tokenAddress,
+      toleranceBps: 100,
+      rule: 0,
+      effectiveFrom: firstPeriod,
+      arbiter: await this.arbiter.getAddress(),
+      toleranceAbs: 5n * UNIT,
+      windows: WINDOWS,
+      termsHash: ethers.id("terms"),
+    };
+    const funded = async (w: Wallet): Promise<Wallet> => {
+      await hre.network.provider.send("hardhat_setBalance", [w.address, "0x56BC75E2D63100000"]);
+      return w.connect(ethers.provider);
+    };
+    const book = this.d.book;
+    const tx = await book
+      .connect(await funded(a.officers[0]!))
+      .propose(ethers.ZeroHash, a.id, terms, "ipfs://t");
+    const log = (await tx.wait())!.logs
+      .map((l) => book.interface.parseLog(l))
+      .find((l) => l?.name === "AgreementProposed");
+    const [id, proposalId] = [log!.args[0] as string, log!.args[1] as string];
+    await (await book.connect(await funded(a.officers[1]!)).approveProposal(proposalId, a.id)).wait();
+    await (await book.connect(await funded(b.officers[0]!)).approveProposal(proposalId, b.id)).wait();
+    await (await book.connect(await funded(b.officers[1]!)).approveProposal(proposalId, b.id)).wait();
+    return id;
+  }
+
+  async commitReveal(
+    id: string,
+    period: number,
+    a: Carrier,
+    b: Carrier,
+    fa: Fig,
+    fb: Fig,
+  ): Promise<bigint[]> {
+    const l = this.d.ledger;
+    const c = (p: Carrier, f: Fig) => computeCommitment(id, period, p.id, f.root, f.ab, f.ba, f.salt);
+    return [
+      await gas(l.connect(a.node).commit(id, period, c(a, fa))),
+      await gas(l.connect(b.node).commit(id, period, c(b, fb))),
+      await gas(l.connect(a.node).reveal(id, period, fa.root, fa.ab, fa.ba, fa.salt)),
+      await gas(l.connect(b.node).reveal(id, period, fb.root, fb.ab, fb.ba, fb.salt)),
+    ];
+  }
+
+  async approval(
+    id: string,
+    period: number,
+    carrier: Carrier,
+  ): Promise<{ data: ApprovalData; sigs: string[] }> {
+    const [amountAB, amountBA, rootA, rootB, round] = await this.d.ledger.approvalFigures(id, period, false);
+    const data: ApprovalData = {
+      agreementId: id,
+      period,
+      carrierId: carrier.id,
+      round: Number(round),
+      partialSettlement: false,
+      amountAB,
+      amountBA,
+      rootA,
+      rootB,
+      deadline: 2n ** 60n,
+    };
+    const domain = ledgerDomain(this.d.chainId, await this.d.ledger.getAddress());
+    const sigs = await Promise.all(
+      carrier.officers.slice(0, 2).map((o) => o.signTypedData(domain, APPROVAL_TYPES, data)),
+    );
+    return { data, sigs };
+  }
+}
+
+interface Fig {
+  root: string;
+  ab: bigint;
+  ba: bigint;
+  salt: string;
+}
+
+async function main(): Promise<void> {
+  const signers = await ethers.getSigners();
+  const [admin, arbiter, ...nodes] = signers;
+  if (admin === undefined || arbiter === undefined || nodes.length < 10) throw new Error("need 12 signers");
+  const d = await deployLedger(admin);
+  await (await d.registry.grantRole(await d.registry.ARBITER_ROLE(), arbiter.address)).wait();
+  const bench = new Bench(d, admin, arbiter);
+  const start = Date.UTC(2030, 0, 10) / 1000;
+  await setTime(start);
+
+  const carriers: Carrier[] = [];
+  for (let i = 0; i < 10; i++) carriers.push(await bench.carrier(`C${i}`, nodes[i]!));
+  const [A, B] = [carriers[0]!, carriers[1]!];
+  const id = await bench.agreement(A, B, 203001);
+  const l = d.ledger;
+
+  // ---- happy path, with usage summaries of 10 and of 100 000 CDRs: gas depends only on the root
+  const happy: Record<string, { steps: Record<string, bigint>; total: bigint }> = {};
+  const cases: [string, number, number, boolean][] = [
+    ["separate_10_cdrs", 203001, 10, false],
+    ["separate_100k_cdrs", 203002, 100_000, false],
+    ["combined_10_cdrs", 203003, 10, true],
+    ["combined_100k_cdrs", 203004, 100_000, true],
+  ];
+  for (const [name, period, cdrs, combined] of cases) {
+    await setTime(periodEnd(period));
+    const root = merkleRoot(cdrs, `${period}`);
+    const f = (salt: string): Fig => ({ root, ab: 1_234_567_890n, ba: 987_654_321n, salt: ethers.id(salt) });
+    const [commitA, commitB, revealA, revealB] = await bench.commitReveal(id, period, A, B, f("a"), f("b"));
+    const steps: Record<string, bigint> = {
+      commitA: commitA!,
+      commitB: commitB!,
+      revealA: revealA!,
+      revealB: revealB!,
+    };
+    const apA = await bench.approval(id, period, A);
+    const apB = await bench.approval(id, period, B);
+    if (combined) {
+      steps.approveAndSettle = await gas(l.approveAndSettle(apA.data, apA.sigs, apB.sigs));
+    } else {
+      steps.approveA = await gas(l.approveWithSignatures(apA.data, apA.sigs));
+      steps.approveB = await gas(l.approveWithSignatures(apB.data, apB.sigs));
+      steps.settle = await gas(l.settle(id, period));
+    }
+    const total = Object.values(steps).reduce((x, y) => x + y, 0n);
+    happy[name] = { steps, total };
+    console.log(
+      `happy path ${name}: ${total} gas`,
+      Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, Number(v)])),
+    );
+  }
+
+  // ---- dispute path: mismatch → dispute → proposal → counter-proposal → escalation → ruling (→ settled)
+  const dp = 203005;
+  await setTime(periodEnd(dp));
+  const dsteps: Record<string, bigint> = {};
+  const [c1, c2, r1, r2] = await bench.commitReveal(
+    id,
+    dp,
+    A,
+    B,
+    { root: ethers.id("ra"), ab: 1_000n * UNIT, ba: 400n * UNIT, salt: ethers.id("x") },
+    { root: ethers.id("rb"), ab: 800n * UNIT, ba: 500n * UNIT, salt: ethers.id("y") },
+  );
+  Object.assign(dsteps, { commitA: c1!, commitB: c2!, revealA: r1!, revealB: r2! });
+  const officer = async (c: Carrier): Promise<Wallet> => {
+    const w = c.officers[2]!.connect(ethers.provider);
+    await hre.network.provider.send("hardhat_setBalance", [w.address, "0x56BC75E2D63100000"]);
+    return w;
+  };
+  const oA = await officer(A);
+  const oB = await officer(B);
+  const cid = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
+  dsteps.openDispute = await gas(l.connect(oA).openDispute(id, dp, A.id, 1, cid));
+  dsteps.proposeA = await gas(l.connect(oA).proposeFigures(id, dp, A.id, 950n * UNIT, 420n * UNIT, cid));
+  dsteps.proposeB = await gas(l.connect(oB).proposeFigures(id, dp, B.id, 850n * UNIT, 480n * UNIT, cid));
+  await setTime((await ethers.provider.getBlock("latest"))!.timestamp + WINDOWS.response + 1);
+  dsteps.escalate = await gas(l.connect(oA).escalate(id, dp, A.id));
+  dsteps.rule = await gas(l.connect(arbiter).rule(id, dp, 900n * UNIT, 450n * UNIT, cid));
+  const disputeToRuling = Object.values(dsteps).reduce((x, y) => x + y, 0n);
+  const dA = await bench.approval(id, dp, A);
+  const dB = await bench.approval(id, dp, B);
+  dsteps.approveAndSettle = await gas(l.approveAndSettle(dA.data, dA.sigs, dB.sigs));
+  const disputeToSettled = disputeToRuling + dsteps.approveAndSettle;
+  console.log(
+    `dispute path to ruling: ${disputeToRuling} gas; to settled: ${disputeToSettled}`,
+    Object.fromEntries(Object.entries(dsteps).map(([k, v]) => [k, Number(v)])),
+  );
+
+  // ---- multilateral netting: 10 carriers in a ring (10 agreements) × 20 periods = 200 approved periods
+  const ring: { id: string; a: Carrier; b: Carrier }[] = [];
+  for (let i = 0; i < 10; i++) {
+    const a = carriers[i]!;
+    const b = carriers[(i + 1) % 10]!;
+    ring.push({ id: await bench.agreement(a, b, 203101), a, b });
+  }
+  const keys: { agreementId: string; period: number }[] = [];
+  for (let m = 0; m < 20; m++) {
+    const period = 203101 + Math.floor(m / 12) * 100 + (m % 12);
+    await setTime(periodEnd(period));
+    for (const [k, ag] of ring.entries()) {
+      const fig = (salt: string): Fig => ({
+        root: ethers.id(`${period}/${k}`),
+        ab: BigInt(1_000 + 37 * k + m) * UNIT,
+        ba: BigInt(700 + 53 * m) * UNIT,
+        salt: ethers.id(salt),
+      });
+      await bench.commitReveal(ag.id, period, ag.a, ag.b, fig("s1"), fig("s2"));
+      const apA = await bench.approval(ag.id, period, ag.a);
+      const apB = await bench.approval(ag.id, period, ag.b);
+      await (await l.approveWithSignatures(apA.data, apA.sigs)).wait();
+      await (await l.approveWithSignatures(apB.data, apB.sigs)).wait();
+      keys.push({ agreementId: ag.id, period });
+    }
+  }
+  const batchGas = await gas(l.settleBatch(d.tokenAddress, keys));
+  const perPeriod = batchGas / BigInt(keys.length);
+  console.log(
+    `settleBatch of ${keys.length} periods across 10 carriers: ${batchGas} gas (${perPeriod} per period)`,
+  );
+
+  const size = async (name: string): Promise<number> => {
+    const artifact = await hre.artifacts.readArtifact(name);
+    return (artifact.deployedBytecode.length - 2) / 2;
+  };
+  const out = {
+    happy_path_gas: Number(happy.combined_10_cdrs!.total),
+    happy_path_gas_separate_txs: Number(happy.separate_10_cdrs!.total),
+    happy_path_gas_100k_cdrs: Number(happy.combined_100k_cdrs!.total),
+    happy_path_steps: Object.fromEntries(
+      Object.entries(happy.combined_10_cdrs!.steps).map(([k, v]) => [k, Number(v)]),
+    ),
+    dispute_path_gas: Number(disputeToRuling),
+    dispute_path_to_settled_gas: Number(disputeToSettled),
+    netting_gas_per_period: Number(perPeriod),
+    netting_batch_gas: Number(batchGas),
+    netting_periods: keys.length,
+    netting_carriers: 10,
+    bytecode_bytes: {
+      SettlementLedger: await size("SettlementLedger"),
+      CarrierRegistry: await size("CarrierRegistry"),
+      AgreementBook: await size("AgreementBook"),
+    },
+  };
+  console.log(JSON.stringify(out));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
