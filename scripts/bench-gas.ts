@@ -4,7 +4,7 @@
  * Usage: npm run bench:gas
  */
 import hre from "hardhat";
-import { Wallet, type ContractTransactionResponse, type Signer } from "ethers";
+import { Wallet, type ContractTransactionResponse, type HDNodeWallet, type Signer } from "ethers";
 import { deployLedger, type LedgerDeployment } from "./lib/deployLedger";
 import {
   APPROVAL_TYPES,
@@ -30,7 +30,7 @@ const WINDOWS = {
 interface Carrier {
   id: string;
   node: Signer;
-  officers: Wallet[];
+  officers: HDNodeWallet[];
 }
 
 async function gas(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
@@ -101,7 +101,7 @@ class Bench {
       windows: WINDOWS,
       termsHash: ethers.id("terms"),
     };
-    const funded = async (w: Wallet): Promise<Wallet> => {
+    const funded = async (w: HDNodeWallet): Promise<HDNodeWallet> => {
       await hre.network.provider.send("hardhat_setBalance", [w.address, "0x56BC75E2D63100000"]);
       return w.connect(ethers.provider);
     };
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
     { root: ethers.id("rb"), ab: 800n * UNIT, ba: 500n * UNIT, salt: ethers.id("y") },
   );
   Object.assign(dsteps, { commitA: c1!, commitB: c2!, revealA: r1!, revealB: r2! });
-  const officer = async (c: Carrier): Promise<Wallet> => {
+  const officer = async (c: Carrier): Promise<HDNodeWallet> => {
     const w = c.officers[2]!.connect(ethers.provider);
     await hre.network.provider.send("hardhat_setBalance", [w.address, "0x56BC75E2D63100000"]);
     return w;
