@@ -301,5 +301,5 @@ export async function listRejects(
 
 /** PostgreSQL text cannot hold NUL; keys are compared after the same replacement the array literal makes. */
 function sanitize(text: string): string {
-  return text.includes("\u0000") ? text.replace(/\u0000/g, "\uFFFD") : text;
+  return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
 }

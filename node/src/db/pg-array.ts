@@ -27,7 +27,7 @@ export function textArray(values: readonly (string | null)[]): string {
       out += "NULL";
       continue;
     }
-    let text = value.includes("\u0000") ? value.replace(/\u0000/g, "\uFFFD") : value;
+    let text = value.includes("\u0000") ? value.replaceAll("\u0000", "\uFFFD") : value;
     if (text.includes('"') || text.includes("\\")) text = text.replace(NEEDS_ESCAPE, "\\$&");
     out += '"' + text + '"';
   }

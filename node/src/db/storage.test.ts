@@ -260,7 +260,7 @@ for (const target of databaseTargets()) {
               [textArray(texts), intArray(ints)],
             );
             expect(rows[0]!.t).to.deep.equal(
-              texts.map((t) => (t === null ? null : t.replace(/\u0000/g, "\uFFFD"))),
+              texts.map((t) => (t === null ? null : t.replaceAll("\u0000", "\uFFFD"))),
             );
             expect(rows[0]!.i).to.deep.equal(ints);
           },

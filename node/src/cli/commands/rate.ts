@@ -15,7 +15,7 @@ import {
   type Command,
   type OptionSpec,
 } from "../command";
-import { table, toJson } from "../format";
+import { table } from "../format";
 import { parseMatchSpec } from "../node-context";
 import { parseFormat } from "./ingest";
 import { readInputFile } from "./tariffs";
