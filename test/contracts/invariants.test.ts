@@ -31,8 +31,27 @@ interface World {
   startBlock: number;
 }
 
+let cached: { snapshot: string; world: World } | undefined;
+
+/**
+ * The shared ledger fixture plus B–C and C–A agreements, with the clock at the end of PERIOD. Cached as
+ * an EVM snapshot taken on top of loadFixture(ledgerFixture), so every run starts from the same state.
+ */
+async function loadWorld(): Promise<World> {
+  if (cached !== undefined) {
+    const reverted = (await ethers.provider.send("evm_revert", [cached.snapshot])) as boolean;
+    if (reverted) {
+      cached.snapshot = (await ethers.provider.send("evm_snapshot", [])) as string;
+      return cached.world;
+    }
+  }
+  const world = await worldFixture();
+  cached = { snapshot: (await ethers.provider.send("evm_snapshot", [])) as string, world };
+  return world;
+}
+
 async function worldFixture(): Promise<World> {
-  const fx = await ledgerFixture();
+  const fx = await loadFixture(ledgerFixture);
   const bc = await activate(
     fx,
     makeTerms({ ...fx.terms, carrierA: CARRIER_B, carrierB: CARRIER_C }),
@@ -337,7 +356,7 @@ describe("Invariants (fast-check random action sequences)", function () {
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 40, maxLength: 90 }), async (actions) => {
-        const w = await loadFixture(worldFixture);
+        const w = await loadWorld();
         runs += 1;
         for (const lc of w.lcs) lc.reset();
         for (const a of actions) {
@@ -369,7 +388,7 @@ describe("Invariants (fast-check random action sequences)", function () {
         fc.integer({ min: 0, max: 400 }),
         fc.integer({ min: 0, max: 60 }),
         async (fa, fb, rab, rba) => {
-          const w = await loadFixture(worldFixture);
+          const w = await loadWorld();
           const lc = w.lcs[0]!;
           lc.reset();
           await perform(w, { kind: "commit", ag: 0, side: "A", fig: fa, salt: 1 });

@@ -138,9 +138,10 @@ describe("SettlementLedger — deadlines", function () {
       const evaluatedAt = await time.latest();
       const snapshot = await ethers.provider.send("evm_snapshot", []);
       await at(evaluatedAt + WINDOWS.reconcile);
-      await expect(lc.commit("A", figures(1n, 1n)))
+      const f = figures(1n, 1n);
+      await expect(lc.commit("A", f))
         .to.emit(fx.ledger, "Committed")
-        .withArgs(fx.agreementId, PERIOD, CARRIER_A, 1, lc.commitment("A", lc.committed.A!));
+        .withArgs(fx.agreementId, PERIOD, CARRIER_A, 1, lc.commitment("A", f));
       await ethers.provider.send("evm_revert", [snapshot]);
       await at(evaluatedAt + WINDOWS.reconcile + 1);
       await expect(lc.commit("A", figures(1n, 1n)))
