@@ -7,6 +7,11 @@ export interface Queryable {
     sql: string,
     params?: readonly unknown[],
   ): Promise<{ rows: Row[]; rowCount: number }>;
+  /**
+   * Bulk-loads CSV text (no header; unquoted empty = NULL) into `table (columns)` with COPY, the
+   * fastest way into PostgreSQL. `table` and `columns` are trusted identifiers from code under db/.
+   */
+  copyFrom(table: string, columns: readonly string[], csv: string): Promise<void>;
 }
 
 /** The node's database: PostgreSQL through `pg`, or embedded PGlite; the same SQL runs on both. */

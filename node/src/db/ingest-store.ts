@@ -1,3 +1,4 @@
+import { ConflictError } from "../errors";
 import type { MediatedCdr, RejectReason } from "../mediation/types";
 import type { Database, Queryable } from "./database";
 import { intArray, textArray } from "./pg-array";
@@ -111,79 +112,87 @@ export async function startFile(
  * later row a DUPLICATE reject), the rejects, and the file's counts and checkpoint. A crash before
  * the commit leaves the batch entirely absent, so a re-run from the checkpoint gives the same totals.
  */
-export async function storeBatch(
-  db: Database,
+export interface PreparedBatch {
+  fileId: number;
+  lastLine: number;
+  rejects: readonly RejectRow[];
+  /** First row of each key in the batch, with the COPY text for them. */
+  candidates: RatedCdrRow[];
+  candidatesCsv: string;
+  /** Later rows of a key already in the batch. */
+  duplicates: RatedCdrRow[];
+  records: number;
+}
+
+/**
+ * The CPU part of storing a batch (duplicates within the batch, the COPY text), done outside the
+ * database transaction so the caller can overlap it with the previous batch's write.
+ */
+export function prepareBatch(
   fileId: number,
   lastLine: number,
   cdrs: readonly RatedCdrRow[],
   rejects: readonly RejectRow[],
-): Promise<BatchCounts> {
-  return db.transaction(async (tx) => {
-    // Batches of concurrent ingests (other files, other processes) take turns, so the duplicate check
-    // below and the insert see the same set of stored keys: a plain INSERT is then safe, and much
-    // cheaper than INSERT … ON CONFLICT's speculative insertion.
-    await tx.query("SELECT pg_advisory_xact_lock(7355608)");
-    // Within the batch the first row of a key wins (later ones are duplicates); against stored CDRs
-    // the insert skips keys already present and returns the lines it stored.
-    const candidates: RatedCdrRow[] = [];
-    const duplicates: RatedCdrRow[] = [];
-    const batchKeys = new Set<string>();
-    for (const row of cdrs) {
-      const key = sanitize(row.cdr.key);
-      if (batchKeys.has(key)) duplicates.push(row);
-      else {
-        batchKeys.add(key);
-        candidates.push(row);
-      }
+): PreparedBatch {
+  // Within the batch the first row of a key wins; later ones are duplicates.
+  const candidates: RatedCdrRow[] = [];
+  const duplicates: RatedCdrRow[] = [];
+  const batchKeys = new Set<string>();
+  for (const row of cdrs) {
+    const key = sanitize(row.cdr.key);
+    if (batchKeys.has(key)) duplicates.push(row);
+    else {
+      batchKeys.add(key);
+      candidates.push(row);
     }
-    const fresh: RatedCdrRow[] = [];
+  }
+  const candidatesCsv = candidates.map((row) => cdrLine(row, fileId)).join("\n");
+  return {
+    fileId,
+    lastLine,
+    rejects,
+    candidates,
+    candidatesCsv,
+    duplicates,
+    records: cdrs.length + rejects.length,
+  };
+}
+
+/**
+ * Stores one prepared batch atomically: the CDRs (a key already stored, in this batch or before,
+ * makes the later row a DUPLICATE reject), the rejects, and the file's counts and checkpoint. A
+ * crash before the commit leaves the batch entirely absent, so a re-run from the checkpoint gives
+ * the same totals.
+ */
+export async function storeBatch(db: Database, batch: PreparedBatch): Promise<BatchCounts> {
+  const { fileId, lastLine, rejects, candidates } = batch;
+  return db.transaction(async (tx) => {
+    // Batches of concurrent ingests (other files, other processes) take turns, so the fallback's
+    // check for stored keys and its insert see the same set of keys.
+    await tx.query("SELECT pg_advisory_xact_lock(7355608)");
+    const duplicates = [...batch.duplicates];
+    let fresh: RatedCdrRow[] = [];
     if (candidates.length > 0) {
-      const ints = (pick: (row: RatedCdrRow) => number | bigint | null) => intArray(candidates.map(pick));
-      const texts = (pick: (row: RatedCdrRow) => string | null) => textArray(candidates.map(pick));
-      const { rows } = await tx.query<{ line: bigint }>(
-        `INSERT INTO cdrs (source_key, file_id, line, partner_id, direction, service, start_time, duration, volume,
-           a_number, b_number, disposition, outcome, destination, prefix, band, billed, amount_micro, tariff_deck_id, tariff_line)
-         SELECT u.key, $1, u.line, u.partner, u.direction, u.service,
-                timestamptz 'epoch' + u.start_ms * interval '1 millisecond', u.duration, u.volume,
-                u.a_number, u.b_number, u.disposition, u.outcome, u.destination, u.prefix, u.band, u.billed, u.amount,
-                u.deck_id, u.tariff_line
-           FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[], $9::bigint[],
-                       $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
-                       $17::bigint[], $18::bigint[], $19::int[], $20::int[])
-                AS u(key, line, partner, direction, service, start_ms, duration, volume, a_number, b_number,
-                     disposition, outcome, destination, prefix, band, billed, amount, deck_id, tariff_line)
-          WHERE NOT EXISTS (SELECT 1 FROM cdrs c WHERE c.source_key = u.key)
-         RETURNING line`,
-        [
-          fileId,
-          texts((r) => r.cdr.key),
-          ints((r) => r.line),
-          texts((r) => r.cdr.partner),
-          texts((r) => r.cdr.direction),
-          texts((r) => r.cdr.service),
-          ints((r) => r.cdr.startMs),
-          ints((r) => r.cdr.duration),
-          ints((r) => r.cdr.volume),
-          texts((r) => r.cdr.aNumber),
-          texts((r) => r.cdr.bNumber),
-          texts((r) => r.cdr.disposition),
-          texts((r) => r.outcome),
-          texts((r) => r.destination),
-          texts((r) => r.prefix),
-          texts((r) => r.band),
-          ints((r) => r.billed),
-          ints((r) => r.amount),
-          ints((r) => r.deckId),
-          ints((r) => r.tariffLine),
-        ],
-      );
-      const stored = new Set(rows.map((row) => Number(row.line)));
-      for (const row of candidates) (stored.has(row.line) ? fresh : duplicates).push(row);
-      duplicates.sort((a, b) => a.line - b.line);
+      // Fast path: COPY straight into cdrs, as fast as PostgreSQL loads anything. A key stored by an
+      // earlier file makes it fail with a unique violation; then (rarely) the batch goes through a
+      // staging table and one INSERT … SELECT that skips stored keys and reports what it stored.
+      await tx.query("SAVEPOINT cdr_bulk");
+      try {
+        await tx.copyFrom("cdrs", CDR_COLUMNS, batch.candidatesCsv);
+        await tx.query("RELEASE SAVEPOINT cdr_bulk");
+        fresh = candidates;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        await tx.query("ROLLBACK TO SAVEPOINT cdr_bulk");
+        fresh = await insertSkippingStored(tx, fileId, candidates);
+        const stored = new Set(fresh);
+        for (const row of candidates) if (!stored.has(row)) duplicates.push(row);
+        duplicates.sort((a, b) => a.line - b.line);
+      }
     }
 
     const counts: BatchCounts = {
-      records: cdrs.length + rejects.length,
+      records: batch.records,
       rated: 0,
       unbilled: 0,
       rejected: rejects.length,
@@ -243,6 +252,35 @@ export async function storeBatch(
   });
 }
 
+/** The slow path of storeBatch: stage, then insert the rows whose key is not stored yet; returns them. */
+async function insertSkippingStored(
+  tx: Queryable,
+  fileId: number,
+  candidates: readonly RatedCdrRow[],
+): Promise<RatedCdrRow[]> {
+  await tx.query(`CREATE TEMP TABLE IF NOT EXISTS cdr_stage (
+      source_key text, line bigint, partner_id text, direction text, service text, start_ms bigint,
+      duration integer, volume bigint, a_number text, b_number text, disposition text, outcome text,
+      destination text, prefix text, band text, billed bigint, amount_micro bigint, tariff_deck_id integer,
+      tariff_line integer) ON COMMIT DELETE ROWS`);
+  await tx.query("TRUNCATE cdr_stage");
+  await tx.copyFrom("cdr_stage", STAGE_COLUMNS, candidates.map(stageLine).join("\n"));
+  const { rows } = await tx.query<{ line: bigint }>(
+    `INSERT INTO cdrs (source_key, file_id, line, partner_id, direction, service, start_time, duration, volume,
+       a_number, b_number, disposition, outcome, destination, prefix, band, billed, amount_micro, tariff_deck_id, tariff_line)
+     SELECT s.source_key, $1, s.line, s.partner_id, s.direction, s.service,
+            timestamptz 'epoch' + s.start_ms * interval '1 millisecond', s.duration, s.volume,
+            s.a_number, s.b_number, s.disposition, s.outcome, s.destination, s.prefix, s.band, s.billed,
+            s.amount_micro, s.tariff_deck_id, s.tariff_line
+       FROM cdr_stage s
+      WHERE NOT EXISTS (SELECT 1 FROM cdrs c WHERE c.source_key = s.source_key)
+     RETURNING line`,
+    [fileId],
+  );
+  const stored = new Set(rows.map((row) => Number(row.line)));
+  return candidates.filter((row) => stored.has(row.line));
+}
+
 /** Marks a file completely ingested and returns its final record. */
 export async function finishFile(db: Queryable, fileId: number): Promise<IngestFile> {
   const { rows } = await db.query<FileRow>(
@@ -297,6 +335,115 @@ export async function listRejects(
     message: row.message,
     raw: row.raw,
   }));
+}
+
+const STAGE_COLUMNS = [
+  "source_key",
+  "line",
+  "partner_id",
+  "direction",
+  "service",
+  "start_ms",
+  "duration",
+  "volume",
+  "a_number",
+  "b_number",
+  "disposition",
+  "outcome",
+  "destination",
+  "prefix",
+  "band",
+  "billed",
+  "amount_micro",
+  "tariff_deck_id",
+  "tariff_line",
+] as const;
+
+const CDR_COLUMNS = [
+  "source_key",
+  "file_id",
+  "line",
+  "partner_id",
+  "direction",
+  "service",
+  "start_time",
+  "duration",
+  "volume",
+  "a_number",
+  "b_number",
+  "disposition",
+  "outcome",
+  "destination",
+  "prefix",
+  "band",
+  "billed",
+  "amount_micro",
+  "tariff_deck_id",
+  "tariff_line",
+] as const;
+
+/** One cdrs row, in CDR_COLUMNS order (start_time as ISO 8601 UTC, which timestamptz reads exactly). */
+function cdrLine(row: RatedCdrRow, fileId: number): string {
+  const cdr = row.cdr;
+  return [
+    csvText(cdr.key),
+    fileId,
+    csvInt(row.line),
+    csvText(cdr.partner),
+    cdr.direction,
+    cdr.service,
+    new Date(cdr.startMs).toISOString(),
+    csvInt(cdr.duration),
+    csvInt(cdr.volume),
+    csvText(cdr.aNumber),
+    csvText(cdr.bNumber),
+    cdr.disposition,
+    row.outcome,
+    csvText(row.destination),
+    csvText(row.prefix),
+    csvText(row.band),
+    csvInt(row.billed),
+    csvInt(row.amount),
+    csvInt(row.deckId),
+    csvInt(row.tariffLine),
+  ].join(",");
+}
+
+/** A CSV field for COPY: text always quoted (so "" is an empty string), NULL as nothing. */
+function csvText(value: string | null): string {
+  if (value === null) return "";
+  const text = sanitize(value);
+  return '"' + (text.includes('"') ? text.replaceAll('"', '""') : text) + '"';
+}
+
+function csvInt(value: number | bigint | null): string {
+  return value === null ? "" : String(value);
+}
+
+/** One staging row, in STAGE_COLUMNS order. */
+function stageLine(row: RatedCdrRow): string {
+  const cdr = row.cdr;
+  return [
+    csvText(cdr.key),
+    csvInt(row.line),
+    csvText(cdr.partner),
+    cdr.direction,
+    cdr.service,
+    csvInt(cdr.startMs),
+    csvInt(cdr.duration),
+    csvInt(cdr.volume),
+    csvText(cdr.aNumber),
+    csvText(cdr.bNumber),
+    cdr.disposition,
+    row.outcome,
+    csvText(row.destination),
+    csvText(row.prefix),
+    csvText(row.band),
+    csvInt(row.billed),
+    csvInt(row.amount),
+    csvInt(row.deckId),
+    csvInt(row.tariffLine),
+  ].join(",");
 }
 
 /** PostgreSQL text cannot hold NUL; keys are compared after the same replacement the array literal makes. */

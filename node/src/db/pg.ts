@@ -1,4 +1,4 @@
-import { Pool, types, type PoolClient } from "pg";
+import { Pool, Query, types, type PoolClient } from "pg";
 import type { Database, Queryable } from "./database";
 import { classifyDatabaseError } from "./database";
 
@@ -54,11 +54,22 @@ export async function openPostgres(url: string, schema?: string): Promise<Databa
         throw classifyDatabaseError(error);
       }
     },
+    async copyFrom(table, columns, csv) {
+      const sql = `COPY ${table} (${columns.join(", ")}) FROM STDIN WITH (FORMAT csv)`;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          client.query(new CopyFromText(sql, csv, (error) => (error ? reject(error) : resolve())));
+        });
+      } catch (error) {
+        throw classifyDatabaseError(error);
+      }
+    },
   });
   const self = wrap(pool);
   return {
     kind: "postgres",
     query: self.query,
+    copyFrom: self.copyFrom,
     async transaction(work) {
       let client: PoolClient;
       try {
@@ -82,4 +93,26 @@ export async function openPostgres(url: string, schema?: string): Promise<Databa
       await pool.end();
     },
   };
+}
+
+/**
+ * COPY … FROM STDIN fed from a string. pg runs any `Query` it is handed and, when the server asks
+ * for COPY data, calls `handleCopyInResponse` (the hook the pg-copy-streams package uses too).
+ */
+class CopyFromText extends Query {
+  constructor(
+    sql: string,
+    private readonly data: string,
+    callback: (error: Error | undefined) => void,
+  ) {
+    super(sql, undefined, callback);
+  }
+
+  handleCopyInResponse(connection: { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }): void {
+    const chunkChars = 1 << 20;
+    for (let start = 0; start < this.data.length; start += chunkChars) {
+      connection.sendCopyFromChunk(Buffer.from(this.data.slice(start, start + chunkChars), "utf8"));
+    }
+    connection.endCopyFrom();
+  }
 }

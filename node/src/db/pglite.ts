@@ -38,11 +38,22 @@ export async function openPglite(directory: string | null): Promise<Database> {
         throw classifyDatabaseError(error);
       }
     },
+    async copyFrom(table, columns, csv) {
+      // PGlite reads COPY data from the virtual file /dev/blob, handed over with the query.
+      try {
+        await target.query(`COPY ${table} (${columns.join(", ")}) FROM '/dev/blob' WITH (FORMAT csv)`, [], {
+          blob: new Blob([csv]),
+        });
+      } catch (error) {
+        throw classifyDatabaseError(error);
+      }
+    },
   });
   const self = wrap(db);
   return {
     kind: "pglite",
     query: self.query,
+    copyFrom: self.copyFrom,
     async transaction(work) {
       try {
         return await db.transaction((tx) => work(wrap(tx)));

@@ -4,7 +4,15 @@ import { ConflictError, UnavailableError } from "../errors";
 import type { MediatedCdr } from "../mediation/types";
 import { loadTariffDeck } from "../rating/tariff-deck";
 import { classifyDatabaseError, type Database } from "./database";
-import { finishFile, listFiles, listRejects, startFile, storeBatch, type RatedCdrRow } from "./ingest-store";
+import {
+  finishFile,
+  listFiles,
+  listRejects,
+  prepareBatch,
+  startFile,
+  storeBatch,
+  type RatedCdrRow,
+} from "./ingest-store";
 import { MIGRATIONS, migrate } from "./migrate";
 import { addPartner, listPartners } from "./partners";
 import { cdrStats } from "./stats";
@@ -138,30 +146,34 @@ for (const target of databaseTargets()) {
       });
       const counts = await storeBatch(
         db,
-        file.id,
-        4,
-        [row(1, "icl:A"), row(2, "icl:B", { outcome: "unbilled", amount: 0n, billed: 0 }), row(3, "icl:A")],
-        [
-          {
-            line: 4,
-            raw: "x,\u0000y",
-            reason: "INVALID",
-            field: "start_time",
-            message: "bad",
-            sourceKey: null,
-          },
-        ],
+        prepareBatch(
+          file.id,
+          4,
+          [row(1, "icl:A"), row(2, "icl:B", { outcome: "unbilled", amount: 0n, billed: 0 }), row(3, "icl:A")],
+          [
+            {
+              line: 4,
+              raw: "x,\u0000y",
+              reason: "INVALID",
+              field: "start_time",
+              message: "bad",
+              sourceKey: null,
+            },
+          ],
+        ),
       );
       expect(counts).to.deep.equal({ records: 4, rated: 1, unbilled: 1, rejected: 2 });
       const again = await storeBatch(
         db,
-        file.id,
-        6,
-        [
-          row(5, "icl:B"),
-          row(6, "icl:C", { outcome: "rejected", rejectMessage: "no rate for 81", amount: 0n }),
-        ],
-        [],
+        prepareBatch(
+          file.id,
+          6,
+          [
+            row(5, "icl:B"),
+            row(6, "icl:C", { outcome: "rejected", rejectMessage: "no rate for 81", amount: 0n }),
+          ],
+          [],
+        ),
       );
       expect(again).to.deep.equal({ records: 2, rated: 0, unbilled: 0, rejected: 2 });
       const done = await finishFile(db, file.id);
@@ -212,13 +224,15 @@ for (const target of databaseTargets()) {
         // A reject line repeated in one batch violates UNIQUE (file_id, line) after the CDRs went in.
         await storeBatch(
           db,
-          file.id,
-          2,
-          [row(1, "icl:Z")],
-          [
-            { line: 2, raw: "", reason: "INVALID", field: "x", message: "m", sourceKey: null },
-            { line: 2, raw: "", reason: "INVALID", field: "x", message: "m", sourceKey: null },
-          ],
+          prepareBatch(
+            file.id,
+            2,
+            [row(1, "icl:Z")],
+            [
+              { line: 2, raw: "", reason: "INVALID", field: "x", message: "m", sourceKey: null },
+              { line: 2, raw: "", reason: "INVALID", field: "x", message: "m", sourceKey: null },
+            ],
+          ),
         );
       } catch {
         failed = true;
