@@ -24,6 +24,7 @@ import {
   type Party,
 } from "./helpers/fixture";
 import { PeriodLifecycle, type Figures } from "./helpers/lifecycle";
+import { cachedFixture } from "./helpers/snapshot";
 
 interface World {
   fx: LedgerFixture;
@@ -31,24 +32,8 @@ interface World {
   startBlock: number;
 }
 
-let cached: { snapshot: string; world: World } | undefined;
-
-/**
- * The shared ledger fixture plus B–C and C–A agreements, with the clock at the end of PERIOD. Cached as
- * an EVM snapshot taken on top of loadFixture(ledgerFixture), so every run starts from the same state.
- */
-async function loadWorld(): Promise<World> {
-  if (cached !== undefined) {
-    const reverted = (await ethers.provider.send("evm_revert", [cached.snapshot])) as boolean;
-    if (reverted) {
-      cached.snapshot = (await ethers.provider.send("evm_snapshot", [])) as string;
-      return cached.world;
-    }
-  }
-  const world = await worldFixture();
-  cached = { snapshot: (await ethers.provider.send("evm_snapshot", [])) as string, world };
-  return world;
-}
+/** The shared ledger fixture plus B–C and C–A agreements, with the clock at the end of PERIOD. */
+const loadWorld = cachedFixture(worldFixture);
 
 async function worldFixture(): Promise<World> {
   const fx = await loadFixture(ledgerFixture);

@@ -50,10 +50,9 @@ describe("SettlementLedger — escrow and settlement", function () {
       const fx = await loadFixture(ledgerFixture);
       const { ledger, tokenAddress } = fx;
       const other = fx.outsider.address;
-      await expect(ledger.deposit(CARRIER_A, tokenAddress, 0n)).to.be.revertedWithCustomError(
-        ledger,
-        "LedgerZeroAmount",
-      );
+      await expect(ledger.deposit(CARRIER_A, tokenAddress, 0n))
+        .to.be.revertedWithCustomError(ledger, "LedgerZeroAmount")
+        .withArgs();
       await expect(ledger.deposit(UNKNOWN_CARRIER, tokenAddress, 1n))
         .to.be.revertedWithCustomError(ledger, "LedgerUnknownCarrier")
         .withArgs(UNKNOWN_CARRIER);

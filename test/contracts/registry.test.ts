@@ -59,16 +59,15 @@ describe("CarrierRegistry", function () {
       await expect(r.registerCarrier(CARRIER_A, o, [o], 1, []))
         .to.be.revertedWithCustomError(r, "RegistryCarrierExists")
         .withArgs(CARRIER_A);
-      await expect(r.registerCarrier(ethers.ZeroHash, o, [o], 1, [])).to.be.revertedWithCustomError(
-        r,
-        "RegistryZeroValue",
-      );
-      await expect(
-        r.registerCarrier(NEW_CARRIER, ethers.ZeroAddress, [o], 1, []),
-      ).to.be.revertedWithCustomError(r, "RegistryZeroValue");
-      await expect(
-        r.registerCarrier(NEW_CARRIER, o, [ethers.ZeroAddress], 1, []),
-      ).to.be.revertedWithCustomError(r, "RegistryZeroValue");
+      await expect(r.registerCarrier(ethers.ZeroHash, o, [o], 1, []))
+        .to.be.revertedWithCustomError(r, "RegistryZeroValue")
+        .withArgs();
+      await expect(r.registerCarrier(NEW_CARRIER, ethers.ZeroAddress, [o], 1, []))
+        .to.be.revertedWithCustomError(r, "RegistryZeroValue")
+        .withArgs();
+      await expect(r.registerCarrier(NEW_CARRIER, o, [ethers.ZeroAddress], 1, []))
+        .to.be.revertedWithCustomError(r, "RegistryZeroValue")
+        .withArgs();
       await expect(r.registerCarrier(NEW_CARRIER, o, [o, o], 1, []))
         .to.be.revertedWithCustomError(r, "RegistryOfficerExists")
         .withArgs(NEW_CARRIER, o);
@@ -119,10 +118,9 @@ describe("CarrierRegistry", function () {
       await expect(fx.registry.setNode(UNKNOWN_CARRIER, node, true))
         .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownCarrier")
         .withArgs(UNKNOWN_CARRIER);
-      await expect(fx.registry.setNode(CARRIER_A, ethers.ZeroAddress, true)).to.be.revertedWithCustomError(
-        fx.registry,
-        "RegistryZeroValue",
-      );
+      await expect(fx.registry.setNode(CARRIER_A, ethers.ZeroAddress, true))
+        .to.be.revertedWithCustomError(fx.registry, "RegistryZeroValue")
+        .withArgs();
     });
   });
 
@@ -210,10 +208,9 @@ describe("CarrierRegistry", function () {
       const t = fx.outsider.address;
       await expect(fx.registry.setToken(t, true)).to.emit(fx.registry, "TokenListed").withArgs(t, true);
       expect(await fx.registry.isTokenListed(t)).to.equal(true);
-      await expect(fx.registry.setToken(ethers.ZeroAddress, true)).to.be.revertedWithCustomError(
-        fx.registry,
-        "RegistryZeroValue",
-      );
+      await expect(fx.registry.setToken(ethers.ZeroAddress, true))
+        .to.be.revertedWithCustomError(fx.registry, "RegistryZeroValue")
+        .withArgs();
       expect(await fx.registry.canArbitrate(fx.arbiter.address)).to.equal(true);
       expect(await fx.registry.canArbitrate(fx.regulator.address)).to.equal(true);
       expect(await fx.registry.canArbitrate(fx.outsider.address)).to.equal(false);
