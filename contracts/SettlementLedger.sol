@@ -264,11 +264,17 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
         bytes[] calldata signaturesB
     ) external {
         Approval memory a = approval;
-        _approve(a, _recover(a, signaturesA));
-        (IAgreementBook.Terms memory t, ) = _book.termsAt(a.agreementId, a.period);
-        a.carrierId = a.carrierId == t.carrierA ? t.carrierB : t.carrierA;
-        _approve(a, _recover(a, signaturesB));
-        _settleOne(a.agreementId, a.period);
+        Ctx memory c = _context(a.agreementId, a.period);
+        uint8 side = _side(c, a.carrierId);
+        _checkApproval(c, a);
+        _record(c, a, side, _recover(a, signaturesA));
+        (a.carrierId, side) = side == 0 ? (c.t.carrierB, 1) : (c.t.carrierA, 0);
+        _record(c, a, side, _recover(a, signaturesB));
+        uint8 both = _APPROVED_A | _APPROVED_B;
+        if (_periods[a.agreementId][a.period].flags & both == both) c.state = PeriodState.Approved;
+        int256 net = _markSettled(c);
+        _applyDelta(c.t.carrierA, c.t.token, -net);
+        _applyDelta(c.t.carrierB, c.t.token, net);
     }
 
     // ---------------------------------------------------------------- settlement
@@ -611,23 +617,32 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
     }
 
     function _approve(Approval memory a, address[] memory signers) private {
-        if (a.deadline < block.timestamp) revert LedgerApprovalExpired(a.deadline);
         Ctx memory c = _context(a.agreementId, a.period);
         uint8 side = _side(c, a.carrierId);
+        _checkApproval(c, a);
+        _record(c, a, side, signers);
+    }
+
+    /// @dev Checks the approval's deadline, the period's state and that it covers exactly the period's figures.
+    function _checkApproval(Ctx memory c, Approval memory a) private view {
+        if (a.deadline < block.timestamp) revert LedgerApprovalExpired(a.deadline);
         _expect(c, a.partialSettlement ? _DISPUTE_STATES : _FINAL_STATES);
-        {
-            (uint96 ab, uint96 ba, bytes32 rootA, bytes32 rootB, uint8 round) = _approvalFigures(
-                c,
-                a.partialSettlement
-            );
-            bytes32 expected = keccak256(abi.encode(ab, ba, rootA, rootB, round));
-            bytes32 given = keccak256(abi.encode(a.amountAB, a.amountBA, a.rootA, a.rootB, a.round));
-            if (expected != given) revert LedgerApprovalMismatch(a.agreementId, a.period, expected, given);
-        }
-        PeriodRecord storage p = _periods[a.agreementId][a.period];
+        (uint96 ab, uint96 ba, bytes32 rootA, bytes32 rootB, uint8 round) = _approvalFigures(
+            c,
+            a.partialSettlement
+        );
+        bytes32 expected = keccak256(abi.encode(ab, ba, rootA, rootB, round));
+        bytes32 given = keccak256(abi.encode(a.amountAB, a.amountBA, a.rootA, a.rootB, a.round));
+        if (expected != given) revert LedgerApprovalMismatch(a.agreementId, a.period, expected, given);
+    }
+
+    /// @dev Records the signers' approval for `side`; flags the carrier approved at its threshold.
+    function _record(Ctx memory c, Approval memory a, uint8 side, address[] memory signers) private {
+        PeriodRecord storage p = _periods[c.agreementId][c.period];
         uint8 flag = _approvalFlag(side, a.partialSettlement);
-        if (p.flags & flag != 0)
+        if (p.flags & flag != 0) {
             revert LedgerAlreadyApproved(a.agreementId, a.period, a.carrierId, a.partialSettlement);
+        }
         if (_tally(a, signers, _tallyIndex(side, a.partialSettlement))) {
             p.flags |= flag;
             emit CarrierApproved(

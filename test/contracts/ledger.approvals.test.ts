@@ -170,6 +170,17 @@ describe("SettlementLedger — approvals", function () {
     expect(await lc2.state()).to.equal(stateIndex("Settled"));
   });
 
+  it("reverts approveAndSettle whole when one carrier stays below its threshold", async function () {
+    const { fx, lc, ledger, id } = await matched();
+    const a = await lc.approvalData("A");
+    const sigsA = await lc.sign(a, fx.A.officers.slice(0, 2));
+    const sigsB = await lc.sign({ ...a, carrierId: CARRIER_B }, fx.B.officers.slice(0, 1));
+    await expect(ledger.approveAndSettle(a, sigsA, sigsB))
+      .to.be.revertedWithCustomError(ledger, "LedgerUnexpectedState")
+      .withArgs(id, PERIOD, stateIndex("Matched"), stateBitmap("Approved"));
+    expect(await ledger.approvalsOf(id, PERIOD, CARRIER_A, false)).to.deep.equal([0n, 2n, false]);
+  });
+
   it("exposes the EIP-712 digest officers sign", async function () {
     const { lc, ledger } = await matched();
     const data = await lc.approvalData("A");
