@@ -25,6 +25,14 @@ function useCompiled() {
   return fs.statSync(compiled).mtimeMs >= newestSource(path.join(root, "node", "src"));
 }
 
+// `icl … | head` closes the pipe early: stop quietly, as command-line tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
+}
+
 let entry;
 if (useCompiled()) {
   entry = require(compiled);
