@@ -170,5 +170,30 @@ for (const target of databaseTargets()) {
       const table = icl(["cdrs", "stats"], env);
       expect(table.stdout).to.contain("18 records = 12 rated + 2 unbilled + 4 rejected");
     });
+
+    it("ingests Asterisk CDRs with the partners' match rules and the configured zone", () => {
+      const { env } = target.cliEnv();
+      const init = icl(["init", "--country-code", "44", "--time-zone", "Europe/London"], env);
+      expect(init.code, init.stderr).to.equal(0);
+      expect(icl(["partners", "add", "GLOBEX", "--match", "out:trunk=^globex$"], env).code).to.equal(0);
+      expect(
+        icl(["tariffs", "import", DECK, "--partner", "GLOBEX", "--direction", "out"], env).code,
+      ).to.equal(0);
+      const ingest = icl(["ingest", "--format", "asterisk", "--json", path.join(SAMPLES, "Master.csv")], env);
+      expect(ingest.code, ingest.stderr).to.equal(0);
+      expect(JSON.parse(ingest.stdout).files[0]).to.deep.include({
+        records: "5",
+        rated: "3",
+        unbilled: "1",
+        rejected: "1",
+      });
+      const stats = JSON.parse(icl(["cdrs", "stats", "--json"], env).stdout);
+      expect(stats.rejected).to.deep.equal({ UNKNOWN_PARTNER: "1" });
+      // 10:00 BST on 1 October is 09:00 UTC: the old UK mobile rate, 31 s on 30/6 = 36 s.
+      const mobile = stats.by_partner.find(
+        (r: { destination: string }) => r.destination === "United Kingdom - Mobile",
+      );
+      expect(mobile).to.deep.include({ records: "1", billed: "36", amount: "0.018600" });
+    });
   });
 }

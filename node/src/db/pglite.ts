@@ -79,7 +79,7 @@ function acquireLock(lockPath: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = Number(fs.readFileSync(lockPath, "utf8").trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && (owner === process.pid || isAlive(owner))) {
         throw new ConflictError(
           `the node database in ${path.dirname(lockPath)} is in use by process ${owner}`,
           "PGlite allows one process at a time; stop the other icl command or use PostgreSQL (DATABASE_URL).",

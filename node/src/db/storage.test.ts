@@ -1,5 +1,8 @@
 import { expect } from "chai";
-import { databaseTargets } from "../../../test/helpers/databases";
+import fs from "node:fs";
+import path from "node:path";
+import { databaseTargets, tempDir } from "../../../test/helpers/databases";
+import { openDatabase } from "./open";
 import { ConflictError, UnavailableError } from "../errors";
 import type { MediatedCdr } from "../mediation/types";
 import { loadTariffDeck } from "../rating/tariff-deck";
@@ -290,6 +293,28 @@ for (const target of databaseTargets()) {
     });
   });
 }
+
+describe("PGlite data directory lock", () => {
+  it("refuses a second open while the first is live, and takes over a dead owner's lock", async () => {
+    const dir = tempDir();
+    const first = await openDatabase({ dataDir: dir });
+    let error: unknown;
+    try {
+      await openDatabase({ dataDir: dir });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(ConflictError);
+    expect((error as ConflictError).shortMessage).to.contain(`is in use by process ${process.pid}`);
+    await first.close();
+    // A lock left by a process that no longer exists (a kill -9) is stale.
+    fs.writeFileSync(path.join(dir, "db", "icl.lock"), "999999999");
+    const again = await openDatabase({ dataDir: dir });
+    await again.close();
+    expect(fs.existsSync(path.join(dir, "db", "icl.lock"))).to.equal(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
 
 describe("database errors", () => {
   it("are told apart by SQLSTATE, not message text", () => {
