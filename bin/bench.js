@@ -1,12 +1,8 @@
 #!/usr/bin/env node
-// `npm run bench`: runs scripts/bench.ts from the TypeScript sources (SWC transpile, no type-check).
+// `npm run bench`: runs scripts/bench.ts from the TypeScript sources (Sucrase transpile, no type-check).
 "use strict";
 const path = require("node:path");
-require("ts-node").register({
-  transpileOnly: true,
-  swc: true,
-  project: path.join(__dirname, "..", "tsconfig.json"),
-});
+require("sucrase/register/ts");
 require(path.join(__dirname, "..", "scripts", "bench.ts"))
   .main(process.argv.slice(2))
   .then(

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `icl` command. Runs the compiled CLI from dist/ (built by `npm install` through
 // the `prepare` script, or `npm run build`) when it is at least as new as every source file; otherwise,
-// or with ICL_FROM_SOURCE=1 (what the tests do), runs the TypeScript sources through ts-node + SWC.
+// or with ICL_FROM_SOURCE=1 (what the tests do), runs the TypeScript sources through Sucrase.
 "use strict";
 const path = require("node:path");
 const fs = require("node:fs");
@@ -37,7 +37,7 @@ let entry;
 if (useCompiled()) {
   entry = require(compiled);
 } else {
-  require("ts-node").register({ transpileOnly: true, swc: true, project: path.join(root, "tsconfig.json") });
+  require("sucrase/register/ts");
   entry = require(path.join(root, "node", "src", "cli", "main.ts"));
 }
 if (process.env.ICL_REPORT_RSS === "1") {

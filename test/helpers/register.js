@@ -1,7 +1,3 @@
-// Loads TypeScript for mocha through ts-node's SWC transpiler: no type-checking here (`npm run
+// Loads TypeScript for mocha through Sucrase: a pure-JS transpile with no type-checking (`npm run
 // typecheck` does that), so the suites start in well under a second.
-require("ts-node").register({
-  transpileOnly: true,
-  swc: true,
-  project: require("node:path").join(__dirname, "..", "..", "tsconfig.json"),
-});
+require("sucrase/register/ts");
