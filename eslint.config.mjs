@@ -5,7 +5,17 @@ import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", "dist/", "artifacts/", "cache/", "typechain-types/", "coverage/", "test-artifacts/", "bench-out/", "gateway/public/vendor/"],
+    ignores: [
+      "node_modules/",
+      "dist/",
+      "artifacts/",
+      "cache/",
+      "typechain-types/",
+      "coverage/",
+      "test-artifacts/",
+      "bench-out/",
+      "gateway/public/vendor/",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -20,7 +30,16 @@ export default tseslint.config(
   },
   {
     files: ["**/*.js", "**/*.cjs"],
-    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly", console: "readonly" } },
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: {
+        require: "readonly",
+        module: "writable",
+        process: "readonly",
+        __dirname: "readonly",
+        console: "readonly",
+      },
+    },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   prettier,

@@ -14,7 +14,9 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const solcPackage = require("solc/package.json") as { version: string };
   if (solcPackage.version !== SOLC_VERSION) {
-    throw new Error(`npm package solc is ${solcPackage.version}; hardhat.config.ts needs exactly ${SOLC_VERSION}`);
+    throw new Error(
+      `npm package solc is ${solcPackage.version}; hardhat.config.ts needs exactly ${SOLC_VERSION}`,
+    );
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const solc = require("solc") as { version(): string };
