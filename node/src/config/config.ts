@@ -104,11 +104,14 @@ export function mediationOptions(config: NodeConfig, fileName: string): Mediatio
   };
 }
 
-/** Writes a config file, refusing to overwrite one. */
-export function writeConfig(dataDir: string, config: unknown): string {
+/**
+ * Writes a validated config file; refuses to replace an existing one unless `overwrite`.
+ * @throws InputError for invalid keys; an fs error (EEXIST) when the file exists and may not be replaced.
+ */
+export function writeConfig(dataDir: string, config: unknown, options: { overwrite?: boolean } = {}): string {
   const file = path.join(dataDir, CONFIG_FILE);
   parseConfig(config, file);
   fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(config, null, 2) + "\n", { flag: "wx" });
+  fs.writeFileSync(file, JSON.stringify(config, null, 2) + "\n", { flag: options.overwrite ? "w" : "wx" });
   return file;
 }

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { CONFIG_FILE, resolveDataDir, writeConfig } from "../../config/config";
+import { CONFIG_FILE, loadConfig, parseConfig, resolveDataDir, writeConfig } from "../../config/config";
 import { DATA_DIR_OPTION, JSON_OPTION, stringOption, type Command } from "../command";
 import { toJson } from "../format";
 import { withNode } from "../node-context";
@@ -9,8 +9,8 @@ export const initCommand: Command = {
   words: ["init"],
   summary: "Create the node's data directory and config file and set up its database.",
   description:
-    "Writes <data-dir>/config.json (unless it exists) and applies the database migrations. Run it once per node;\n" +
-    "running it again only applies migrations.",
+    "Writes <data-dir>/config.json and applies the database migrations. Run again on an existing node, it sets\n" +
+    "the keys given as flags, keeps the others, and applies any new migrations.",
   options: {
     ...DATA_DIR_OPTION,
     "country-code": {
@@ -51,31 +51,34 @@ export const initCommand: Command = {
     const dataDir = resolveDataDir(stringOption(args, "data-dir"), io.env);
     const configPath = path.join(dataDir, CONFIG_FILE);
     const created = !fs.existsSync(configPath);
-    if (created) {
-      const database: Record<string, string> = {};
-      const url = stringOption(args, "database-url");
-      const schema = stringOption(args, "database-schema");
-      if (url) database.url = url;
-      if (schema) database.schema = schema;
-      writeConfig(dataDir, {
-        database,
-        mediation: {
-          timeZone: stringOption(args, "time-zone") ?? "UTC",
-          useGmtTime: args.values.gmt === true,
-        },
-        numbering: {
-          countryCode: stringOption(args, "country-code") ?? "1",
-          nationalPrefix: stringOption(args, "national-prefix") ?? "0",
-          internationalPrefix: stringOption(args, "international-prefix") ?? "00",
-        },
-      });
-    }
-    const database = await withNode(args, io, async (node) => node.db.kind);
-    if (args.values.json) io.stdout.write(toJson({ dataDir, config: configPath, created, database }));
+    // Flags given on the command line set those keys; an existing config keeps every other key.
+    const current = created
+      ? {}
+      : (loadConfig(dataDir, {}).config as Record<string, Record<string, unknown>>);
+    const section = (name: string) => ({ ...(current[name] ?? {}) });
+    const database = section("database");
+    const mediation = section("mediation");
+    const numbering = section("numbering");
+    const set = (target: Record<string, unknown>, key: string, value: unknown) => {
+      if (value !== undefined) target[key] = value;
+    };
+    set(database, "url", stringOption(args, "database-url"));
+    set(database, "schema", stringOption(args, "database-schema"));
+    set(mediation, "timeZone", stringOption(args, "time-zone"));
+    set(mediation, "useGmtTime", args.values.gmt === true ? true : undefined);
+    set(numbering, "countryCode", stringOption(args, "country-code"));
+    set(numbering, "nationalPrefix", stringOption(args, "national-prefix"));
+    set(numbering, "internationalPrefix", stringOption(args, "international-prefix"));
+    const config = { database, mediation, numbering };
+    parseConfig(config, configPath);
+    writeConfig(dataDir, config, { overwrite: true });
+    const kind = await withNode(args, io, async (node) => node.db.kind);
+    if (args.values.json)
+      io.stdout.write(toJson({ dataDir, config: configPath, created, database: kind, settings: config }));
     else {
-      io.stdout.write(`${created ? "Created" : "Found"} ${configPath}\n`);
+      io.stdout.write(`${created ? "Created" : "Updated"} ${configPath}\n`);
       io.stdout.write(
-        `Database: ${database === "pglite" ? `PGlite in ${path.join(dataDir, "db")}` : "PostgreSQL"} (migrated)\n`,
+        `Database: ${kind === "pglite" ? `PGlite in ${path.join(dataDir, "db")}` : "PostgreSQL"} (migrated)\n`,
       );
     }
     return 0;

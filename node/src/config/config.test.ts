@@ -1,0 +1,52 @@
+import { expect } from "chai";
+import fs from "node:fs";
+import path from "node:path";
+import { tempDir } from "../../../test/helpers/databases";
+import { InputError } from "../errors";
+import { loadConfig, parseConfig, writeConfig } from "./config";
+
+describe("config", () => {
+  it("fills defaults and lets DATABASE_URL win over database.url", () => {
+    const dir = tempDir();
+    writeConfig(dir, { database: { url: "postgres://from-file@127.0.0.1/x" } });
+    expect(loadConfig(dir, {}).databaseUrl).to.equal("postgres://from-file@127.0.0.1/x");
+    const resolved = loadConfig(dir, { DATABASE_URL: "postgres://from-env@127.0.0.1/y" });
+    expect(resolved.databaseUrl).to.equal("postgres://from-env@127.0.0.1/y");
+    expect(resolved.config.numbering).to.deep.equal({
+      countryCode: "1",
+      nationalPrefix: "0",
+      internationalPrefix: "00",
+    });
+    expect(resolved.config.mediation).to.deep.equal({ timeZone: "UTC", useGmtTime: false });
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("names the file and the key of an unknown or invalid setting", () => {
+    const check = (value: unknown, field: string) => {
+      let error: unknown;
+      try {
+        parseConfig(value, "/data/config.json");
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(InputError);
+      expect((error as InputError).field).to.equal(field);
+      expect((error as InputError).shortMessage.startsWith(`/data/config.json, field ${field}: `)).to.equal(
+        true,
+      );
+    };
+    check({ numbering: { countryCode: "44a" } }, "numbering.countryCode");
+    check({ mediation: { useGmtTime: "yes" } }, "mediation.useGmtTime");
+    check({ databse: {} }, "(root)");
+  });
+
+  it("reports broken JSON with the file's name", () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "config.json"), "{ not json");
+    expect(() => loadConfig(dir, {})).to.throw(
+      InputError,
+      `${path.join(dir, "config.json")}: is not valid JSON`,
+    );
+    fs.rmSync(dir, { recursive: true });
+  });
+});
