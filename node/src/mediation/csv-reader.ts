@@ -57,6 +57,15 @@ export class CsvRecordReader {
     this.final = true;
   }
 
+  /**
+   * True when everything pushed so far has been consumed as whole records (no partial record, no
+   * resynchronisation pending): the next text starts a new record. Meaningful after `next()`
+   * returned NEED_MORE.
+   */
+  atRecordBoundary(): boolean {
+    return !this.skipping && this.pos >= this.buf.length;
+  }
+
   /** The current record's text, truncated to {@link RAW_LIMIT}. */
   raw(): string {
     const end = this.recEnd - this.recStart > RAW_LIMIT ? this.recStart + RAW_LIMIT : this.recEnd;

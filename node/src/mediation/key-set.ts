@@ -29,7 +29,12 @@ export class KeySet {
   /** Adds a key; returns false when it (or a key with the same fingerprint) was already present. */
   add(key: string): boolean {
     const [h1, h2] = fingerprint(key);
-    if (this.insert(h1, h2)) {
+    return this.addFingerprint(h1, h2);
+  }
+
+  /** Adds a key by its {@link fingerprint} (computed elsewhere, e.g. in a worker thread). */
+  addFingerprint(h1: number, h2: number): boolean {
+    if (this.insert(h1 >>> 0, h2 >>> 0)) {
       this.count++;
       if (this.count > this.limit) this.grow();
       return true;
@@ -85,8 +90,11 @@ export class KeySet {
 
 const pair: [number, number] = [0, 0];
 
-/** Two independent 32-bit murmur3-style hashes of the UTF-16 code units; never both zero. */
-function fingerprint(key: string): [number, number] {
+/**
+ * Two independent 32-bit murmur3-style hashes of the UTF-16 code units; never both zero. The pair
+ * returned is reused by the next call: copy it before calling again.
+ */
+export function fingerprint(key: string): [number, number] {
   let h1 = 0x9747b28c ^ key.length;
   let h2 = 0x2f8a1c35 ^ Math.imul(key.length, 0x5bd1e995);
   for (let i = 0; i < key.length; i++) {

@@ -80,7 +80,8 @@ async function* run(
   if (batch.length > 0) yield batch;
 }
 
-function badRecord(reader: CsvRecordReader): ParsedRow {
+/** The reject for a record the reader could not read (too long, unterminated quote, text after a quote). */
+export function badRecord(reader: CsvRecordReader): ParsedRow {
   return {
     kind: "reject",
     line: reader.line,

@@ -1,7 +1,9 @@
 import fs from "node:fs";
+import os from "node:os";
 import { InputError } from "../../errors";
 import type { CdrFormat, MatchRule } from "../../mediation/types";
 import { formatMicros } from "../../money/decimal";
+import { rateFileParallel } from "../../rating/parallel-rate";
 import { rateStream, type RateSummary } from "../../rating/rate-stream";
 import { Rater } from "../../rating/rater";
 import { loadTariffDeck } from "../../rating/tariff-deck";
@@ -51,13 +53,16 @@ export const MEDIATION_OPTIONS: Record<string, OptionSpec> = {
   },
 };
 
+/** Files from this size on are rated on worker threads (one per core, at most 4); ICL_RATE_THREADS=1 turns it off. */
+const PARALLEL_MIN_BYTES = 8 << 20;
+
 /** Rating result as the one JSON object `icl rate --json` prints. */
 export function rateSummaryJson(summary: RateSummary) {
   return {
     records: summary.records,
     rated: summary.rated,
     unbilled: summary.unbilled,
-    rejected: summary.rejected,
+    rejected: Object.fromEntries(Object.entries(summary.rejected).sort(([a], [b]) => (a < b ? -1 : 1))),
     billed_seconds: summary.billedSeconds,
     amount: formatMicros(summary.amount),
     by_destination: summary.byDestination.map((d) => ({
@@ -119,23 +124,23 @@ export const rateCommand: Command = {
     const file = args.positionals[0]!;
     const format = parseFormat(stringOption(args, "format") ?? "icl-csv");
     const deckFile = requiredOption(args, "tariff");
-    const rater = new Rater(loadTariffDeck(readInputFile(deckFile), deckFile));
+    const deckText = readInputFile(deckFile);
+    const rows = loadTariffDeck(deckText, deckFile);
     let matchRules: MatchRule[] = listOption(args, "match").map((spec) => parseMatchSpec(spec, null));
     if (matchRules.length === 0 && format !== "icl-csv") {
       matchRules = [{ partner: "-", direction: "out", field: CATCH_ALL_FIELD[format], pattern: "" }];
     }
     const options = mediationFlags(args);
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new InputError("no such file", { file });
-    const summary = await rateStream(
-      fs.createReadStream(file, { highWaterMark: 1 << 20 }),
-      format,
-      {
-        ...options,
-        fileName: file,
-        matchRules,
-      },
-      rater,
-    );
+    const mediation = { ...options, fileName: file, matchRules };
+    const cores = os.availableParallelism();
+    const parallel =
+      cores > 1 && fs.statSync(file).size >= PARALLEL_MIN_BYTES && io.env.ICL_RATE_THREADS !== "1"
+        ? await rateFileParallel(file, format, mediation, { text: deckText, file: deckFile, rows }, Math.min(cores, 4))
+        : null;
+    const summary =
+      parallel ??
+      (await rateStream(fs.createReadStream(file, { highWaterMark: 1 << 20 }), format, mediation, new Rater(rows)));
     io.stdout.write(
       args.values.json ? JSON.stringify(rateSummaryJson(summary)) + "\n" : rateSummaryText(file, summary),
     );

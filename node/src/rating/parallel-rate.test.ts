@@ -1,0 +1,130 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import fs from "node:fs";
+import path from "node:path";
+import { generatedDeck, writeIclCsv } from "../../../scripts/lib/generate-cdrs";
+import { tempDir } from "../../../test/helpers/databases";
+import type { CdrFormat, MediationOptions } from "../mediation/types";
+import { rateFileParallel } from "./parallel-rate";
+import { rateStream } from "./rate-stream";
+import { Rater } from "./rater";
+import { loadTariffDeck } from "./tariff-deck";
+
+const DECK = generatedDeck();
+const ROWS = loadTariffDeck(DECK, "deck.csv");
+const SAMPLES = path.join(__dirname, "..", "..", "samples");
+
+function options(file: string, overrides: Partial<MediationOptions> = {}): MediationOptions {
+  return {
+    fileName: file,
+    timeZone: "Europe/London",
+    useGmtTime: false,
+    numbering: { countryCode: "44", nationalPrefix: "0", internationalPrefix: "00" },
+    matchRules: [{ partner: "GLOBEX", direction: "out", field: "trunk", pattern: "^globex$" }],
+    ...overrides,
+  };
+}
+
+async function both(
+  file: string,
+  format: CdrFormat,
+  segmentBytes: number,
+  deck = { text: DECK, rows: ROWS },
+) {
+  const sequential = await rateStream(fs.createReadStream(file), format, options(file), new Rater(deck.rows));
+  const parallel = await rateFileParallel(
+    file,
+    format,
+    options(file),
+    { ...deck, file: "deck.csv" },
+    2,
+    segmentBytes,
+  );
+  return { sequential, parallel };
+}
+
+describe("rating: parallel dry run", function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => {
+    dir = tempDir();
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("gives exactly the sequential result on generated traffic cut into many segments", async () => {
+    const file = path.join(dir, "cdrs.csv");
+    writeIclCsv(file, 20_000, { seed: 3, imperfect: true });
+    const { sequential, parallel } = await both(file, "icl-csv", 64 * 1024);
+    expect(parallel).to.deep.equal(sequential);
+    expect(sequential.rejected.DUPLICATE).to.be.greaterThan(50);
+  });
+
+  it("finds duplicates across segments and keeps the first occurrence", async () => {
+    const file = path.join(dir, "dups.csv");
+    const header = "cdr_id,partner,direction,start_time,duration,b_number\n";
+    const rows = Array.from(
+      { length: 400 },
+      (_, i) =>
+        `C${i % 150},GLOBEX,out,2026-10-0${1 + (i % 9)}T10:00:00Z,${i},+44207946${String(i).padStart(4, "0")}\n`,
+    );
+    fs.writeFileSync(file, header + rows.join(""));
+    const { sequential, parallel } = await both(file, "icl-csv", 512);
+    expect(sequential.rejected.DUPLICATE).to.equal(250);
+    expect(parallel).to.deep.equal(sequential);
+  });
+
+  it("never cuts inside a quoted field that spans lines (Asterisk, every field quoted)", async () => {
+    const file = path.join(dir, "Master.csv");
+    const sample = fs.readFileSync(path.join(SAMPLES, "Master.csv"), "utf8").trimEnd().split("\n");
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      let line = sample[i % sample.length]!.replace(/"\d+\.\d+"/, `"${1759306490 + i}.${i}"`);
+      if (i % 97 === 0) line = line.replace('"Dial"', '"Dial\nacross a line"'); // a multi-line quoted field
+      lines.push(line);
+    }
+    fs.writeFileSync(file, lines.join("\r\n") + "\r\n");
+    const deck = fs.readFileSync(path.join(SAMPLES, "tariff-globex.csv"), "utf8");
+    const { sequential, parallel } = await both(file, "asterisk", 700, {
+      text: deck,
+      rows: loadTariffDeck(deck, "d"),
+    });
+    expect(sequential.rated).to.be.greaterThan(1000);
+    expect(parallel).to.deep.equal(sequential);
+  });
+
+  it("either matches the sequential result or declines (null) on arbitrary line mixes, never differs", async () => {
+    const templates = [
+      "C{n},GLOBEX,out,2026-10-05T10:00:00Z,61,+442079460000",
+      "C{n},GLOBEX,in,2026-10-05T10:00:00+02:00,0,+447700900123",
+      '"C{n}",GLOBEX,out,2026-10-05,30,"+49 30 1234\n567"',
+      "C{n},GLOBEX,out,not-a-date,30,+442079460000",
+      'C{n},GLOBEX,out,2026-10-05T10:00:00Z,30,+4420"79',
+      "",
+      "   ",
+      "C1,GLOBEX,out,2026-10-05T10:00:00Z,61,+442079460000",
+      '"unterminated,GLOBEX',
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.nat({ max: templates.length - 1 }), { minLength: 1, maxLength: 80 }),
+        fc.boolean(),
+        fc.integer({ min: 16, max: 400 }),
+        async (picks, crlf, segmentBytes) => {
+          const file = path.join(dir, "mix.csv");
+          const body = picks
+            .map((t, n) => templates[t]!.replace("{n}", String(n)))
+            .join(crlf ? "\r\n" : "\n");
+          fs.writeFileSync(
+            file,
+            "\uFEFFcdr_id,partner,direction,start_time,duration,b_number\n" + body + "\n",
+          );
+          const { sequential, parallel } = await both(file, "icl-csv", segmentBytes);
+          if (parallel !== null) expect(parallel).to.deep.equal(sequential);
+          const strayQuote = picks.some((t) => t === 4 || t === 8);
+          if (!strayQuote) expect(parallel, "well-formed files are never declined").to.not.equal(null);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * The dry run of `icl rate` on several cores. The coordinator (this thread) reads the file, cuts it
+ * into segments of whole lines, and hands them to worker threads that mediate and rate them. It keeps
+ * what must stay sequential: file order, and the one set of CDR keys that decides duplicates.
+ *
+ * A cut must fall between two records. The coordinator cuts at a line break after an even number of
+ * quote characters; each worker then confirms that its segment ended exactly on a record boundary. If
+ * any segment did not (a malformed file can fool the quote count), the result is discarded and the
+ * caller rates the file sequentially: the parallel run either gives exactly the sequential result or
+ * none at all.
+ */
+import fs from "node:fs";
+import { Worker } from "node:worker_threads";
+import { KeySet } from "../mediation/key-set";
+import type { CdrFormat, MediationOptions, RejectReason } from "../mediation/types";
+import type { DestinationTotal, RateSummary } from "./rate-stream";
+import { OUTCOME_RATED, OUTCOME_UNBILLED, type RateWorkerInit, type SegmentResult } from "./rate-worker";
+import type { TariffRow } from "./tariff-deck";
+
+/** Bytes per segment: large enough to amortise a message, small enough to keep workers busy. */
+const SEGMENT_BYTES = 4 << 20;
+/** Give up on cutting (and fall back) when no safe cut appears within this many bytes. */
+const MAX_CARRY_BYTES = 64 << 20;
+
+const BOOTSTRAP = `
+const { workerData } = require("node:worker_threads");
+if (workerData.loader) require(workerData.loader);
+require(workerData.entry);
+`;
+
+const NL = 0x0a;
+const QUOTE = 0x22;
+
+function countQuotes(bytes: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = bytes.indexOf(QUOTE, from); i >= 0 && i < to; i = bytes.indexOf(QUOTE, i + 1)) n++;
+  return n;
+}
+
+/**
+ * Index just after the last line break of `bytes` preceded by an even number of quotes; -1 if none.
+ * Works on raw UTF-8: no multi-byte character contains the bytes of `\n` or `"`.
+ */
+function safeCut(bytes: Buffer): number {
+  let nl = bytes.lastIndexOf(NL);
+  if (nl < 0) return -1;
+  let quotes = countQuotes(bytes, 0, nl);
+  for (let tries = 0; tries < 10_000; tries++) {
+    if (quotes % 2 === 0) return nl + 1;
+    const previous = nl === 0 ? -1 : bytes.lastIndexOf(NL, nl - 1);
+    if (previous < 0) return -1;
+    quotes -= countQuotes(bytes, previous, nl);
+    nl = previous;
+  }
+  return -1;
+}
+
+/**
+ * Rates `filePath` on `workers` threads. Returns the same summary as {@link rateStream} over the
+ * same file, or null when the file cannot be cut safely (the caller then rates it sequentially).
+ * @throws whatever a worker or the file read throws.
+ */
+export async function rateFileParallel(
+  filePath: string,
+  format: CdrFormat,
+  options: MediationOptions,
+  deck: { text: string; file: string; rows: readonly TariffRow[] },
+  workers: number,
+  segmentBytes: number = SEGMENT_BYTES,
+): Promise<RateSummary | null> {
+  const destinationNames = [...new Set(deck.rows.map((row) => row.destination))].sort();
+  const init: RateWorkerInit = {
+    format,
+    options,
+    deckText: deck.text,
+    deckFile: deck.file,
+    destinations: destinationNames,
+  };
+  const entry = require.resolve("./rate-worker");
+  const loader = entry.endsWith(".ts") ? require.resolve("sucrase/register/ts") : null;
+  const pool = Array.from(
+    { length: workers },
+    () => new Worker(BOOTSTRAP, { eval: true, workerData: { role: "icl-rate-worker", entry, loader, init } }),
+  );
+
+  const seen = new KeySet(1 << 16);
+  const rejected: Partial<Record<RejectReason, number>> = {};
+  const totals = destinationNames.map((destination) => ({
+    destination,
+    records: 0,
+    billedSeconds: 0,
+    amount: 0n,
+  }));
+  let records = 0;
+  let rated = 0;
+  let unbilled = 0;
+  let billedSeconds = 0;
+  let amount = 0n;
+  let unsafe = false;
+
+  const absorb = (result: SegmentResult) => {
+    if (!result.clean) unsafe = true;
+    if (unsafe) return;
+    records += result.records;
+    for (const [reason, n] of Object.entries(result.rejected)) {
+      rejected[reason as RejectReason] = (rejected[reason as RejectReason] ?? 0) + n;
+    }
+    const { fingerprints, outcome, destination, seconds } = result;
+    for (let i = 0; i < result.count; i++) {
+      if (!seen.addFingerprint(fingerprints[i * 2]!, fingerprints[i * 2 + 1]!)) {
+        rejected.DUPLICATE = (rejected.DUPLICATE ?? 0) + 1;
+        continue;
+      }
+      const code = outcome[i]!;
+      if (code === OUTCOME_UNBILLED) unbilled++;
+      else if (code !== OUTCOME_RATED) rejected.NO_RATE = (rejected.NO_RATE ?? 0) + 1;
+      else {
+        rated++;
+        const charge = result.amount[i]!;
+        const total = totals[destination[i]!]!;
+        total.records++;
+        total.billedSeconds += seconds[i]!;
+        total.amount += charge;
+        billedSeconds += seconds[i]!;
+        amount += charge;
+      }
+    }
+  };
+
+  // Results arrive in any order; they are absorbed in segment order.
+  const waiting = new Map<number, SegmentResult>();
+  let nextToAbsorb = 0;
+  let sent = 0;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  const idle: Worker[] = [...pool];
+  for (const worker of pool) {
+    worker.on("message", (result: SegmentResult) => {
+      idle.push(worker);
+      waiting.set(result.seq, result);
+      for (let r = waiting.get(nextToAbsorb); r; r = waiting.get(nextToAbsorb)) {
+        waiting.delete(nextToAbsorb++);
+        absorb(r);
+      }
+      wake?.();
+    });
+    worker.on("error", (error) => {
+      failure = error;
+      wake?.();
+    });
+  }
+  const nextWorker = async (): Promise<Worker> => {
+    while (idle.length === 0 && failure === null) await new Promise<void>((resolve) => (wake = resolve));
+    if (failure !== null) throw failure;
+    return idle.shift()!;
+  };
+
+  try {
+    // Segments travel as bytes (transferred, not copied); workers decode them.
+    let carry: Buffer = Buffer.alloc(0);
+    let header: string | null = null;
+    let needHeader = format === "icl-csv";
+    let first = true;
+    const send = async (bytes: Buffer, final: boolean) => {
+      const own = new Uint8Array(bytes.length);
+      own.set(bytes);
+      const worker = await nextWorker();
+      worker.postMessage({ seq: sent++, bytes: own, header, final }, [own.buffer]);
+    };
+    for await (const chunk of fs.createReadStream(filePath, { highWaterMark: 1 << 20 })) {
+      carry = carry.length === 0 ? (chunk as Buffer) : Buffer.concat([carry, chunk as Buffer]);
+      if (first && carry.length >= 3) {
+        first = false;
+        if (carry[0] === 0xef && carry[1] === 0xbb && carry[2] === 0xbf) carry = carry.subarray(3);
+      }
+      if (needHeader) {
+        // The header is the first non-blank line; a header with quotes is left to the sequential reader.
+        for (let nl = carry.indexOf(NL); nl >= 0 && needHeader; nl = carry.indexOf(NL)) {
+          const line = carry.toString("utf8", 0, nl).replace(/\r$/, "");
+          carry = carry.subarray(nl + 1);
+          if (line.trim() === "") continue; // blank lines before the header are not records
+          if (line.includes('"')) return null;
+          header = line;
+          needHeader = false;
+        }
+        if (needHeader) {
+          if (carry.length > MAX_CARRY_BYTES) return null;
+          continue;
+        }
+      }
+      while (carry.length >= segmentBytes) {
+        const cut = safeCut(carry);
+        if (cut <= 0) {
+          if (carry.length > Math.max(MAX_CARRY_BYTES, segmentBytes * 16)) return null;
+          break;
+        }
+        await send(carry.subarray(0, cut), false);
+        carry = carry.subarray(cut);
+        if (unsafe) return null;
+      }
+    }
+    // No header line at all (empty file, or one unterminated line): the sequential reader decides.
+    if (needHeader) return null;
+    await send(carry, true);
+    while (nextToAbsorb < sent && failure === null) await new Promise<void>((resolve) => (wake = resolve));
+    if (failure !== null) throw failure;
+    if (unsafe) return null;
+  } finally {
+    await Promise.all(pool.map((worker) => worker.terminate()));
+  }
+
+  const byDestination: DestinationTotal[] = totals.filter((total) => total.records > 0);
+  return { records, rated, unbilled, rejected, billedSeconds, amount, byDestination };
+}
