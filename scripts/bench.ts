@@ -9,7 +9,8 @@
  *   identical table (same primary key and indexes).
  * - Peak RSS of each command at a quarter of the size and at full size: flat means bounded memory.
  * Prints a table, then one JSON line with every figure. PostgreSQL is DATABASE_URL, or the local
- * server at 127.0.0.1:5432; its parts are skipped with a notice when it does not answer.
+ * server at 127.0.0.1:5432; its parts are skipped with a notice when it does not answer. The run
+ * first compiles the node (`tsc -p tsconfig.build.json`) and measures the compiled CLI, as installed.
  */
 import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
@@ -33,7 +34,8 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
   const started = process.hrtime.bigint();
   const result = spawnSync(command, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env, ICL_FROM_SOURCE: "1", ICL_REPORT_RSS: "1" },
+    // The compiled dist/ (built at the start of the run): what `npx icl` runs after `npm install`.
+    env: { ...process.env, ...env, ICL_FROM_SOURCE: "0", ICL_REPORT_RSS: "1" },
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -104,6 +106,15 @@ export async function main(argv: string[]): Promise<number> {
   });
   const full = Number(values.cdrs);
   const quarter = Math.max(1000, Math.floor(full / 4));
+  const tsc = spawnSync(
+    process.execPath,
+    [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+    },
+  );
+  if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed:\n${tsc.stdout}${tsc.stderr}`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "icl-bench-"));
   const figures: Record<string, number | string | null> = {
     cdrs: full,
@@ -140,8 +151,20 @@ export async function main(argv: string[]): Promise<number> {
       rate_rss_mb_full: rate.maxRssMb,
       floor_rss_mb: floor.maxRssMb,
     });
+    const oneThread = run(process.execPath, [ICL, "rate", "--tariff", deck, "--json", bigFile], {
+      ICL_RATE_THREADS: "1",
+    });
+    if (oneThread.stdout !== rate.stdout)
+      throw new Error("icl rate printed different results on one and on several threads");
+    Object.assign(figures, {
+      rate_one_thread_s: oneThread.seconds,
+      rate_one_thread_vs_floor: oneThread.seconds / floor.seconds,
+    });
     console.log(
-      `icl rate        ${fmt(rate.seconds, 2)} s  ${perSecond(full, rate.seconds).toLocaleString("en")} CDR/s`,
+      `icl rate        ${fmt(rate.seconds, 2)} s  ${perSecond(full, rate.seconds).toLocaleString("en")} CDR/s on ${os.availableParallelism()} cores (worker threads)`,
+    );
+    console.log(
+      `  one thread    ${fmt(oneThread.seconds, 2)} s  (${fmt(oneThread.seconds / floor.seconds, 2)}× the floor; identical output)`,
     );
     console.log(
       `floor (split)   ${fmt(floor.seconds, 2)} s  → icl rate takes ${fmt(rate.seconds / floor.seconds, 2)}× the floor (aim ≤ 2×, at most 3×)`,
