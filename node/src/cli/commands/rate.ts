@@ -136,11 +136,22 @@ export const rateCommand: Command = {
     const cores = os.availableParallelism();
     const parallel =
       cores > 1 && fs.statSync(file).size >= PARALLEL_MIN_BYTES && io.env.ICL_RATE_THREADS !== "1"
-        ? await rateFileParallel(file, format, mediation, { text: deckText, file: deckFile, rows }, Math.min(cores, 4))
+        ? await rateFileParallel(
+            file,
+            format,
+            mediation,
+            { text: deckText, file: deckFile, rows },
+            Math.min(cores, 4),
+          )
         : null;
     const summary =
       parallel ??
-      (await rateStream(fs.createReadStream(file, { highWaterMark: 1 << 20 }), format, mediation, new Rater(rows)));
+      (await rateStream(
+        fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+        format,
+        mediation,
+        new Rater(rows),
+      ));
     io.stdout.write(
       args.values.json ? JSON.stringify(rateSummaryJson(summary)) + "\n" : rateSummaryText(file, summary),
     );
