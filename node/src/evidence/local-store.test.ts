@@ -72,8 +72,8 @@ describe("evidence/local store", () => {
       "zQm",
       cid.toUpperCase(),
     ]) {
-      for (const call of [absent.get(text), absent.has(text)]) {
-        expect(await call.catch((e: unknown) => e), text).to.be.instanceOf(InputError);
+      for (const call of [() => absent.get(text), () => absent.has(text)]) {
+        expect(await call().catch((e: unknown) => e), text).to.be.instanceOf(InputError);
       }
     }
     expect(await readdir(dataDir)).to.deep.equal([]);
