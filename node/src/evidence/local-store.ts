@@ -37,6 +37,7 @@ export function createLocalEvidenceStore(dataDir: string, logger: Logger): Evide
           await handle.close();
         }
         await rename(temp, fileOf(cid));
+        await syncDirectory(dir);
       } catch (error) {
         await unlink(temp).catch(() => undefined);
         throw new BaseError("could not store the evidence block", {
@@ -67,6 +68,23 @@ export function createLocalEvidenceStore(dataDir: string, logger: Logger): Evide
       }
     },
   };
+}
+
+/** Makes the rename durable; a platform that cannot open a directory (Windows) skips it. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, "r");
+  } catch {
+    return;
+  }
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename itself is already atomic.
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The file's bytes, or undefined when there is no such file. */
