@@ -1,0 +1,223 @@
+import { expect } from "chai";
+import { JsonRpcProvider, Network, id, type Wallet } from "ethers";
+import { databaseTargets } from "../../../test/helpers/databases";
+import { ConflictError } from "../errors";
+import { silentLogger } from "../logger";
+import type { Database } from "../db/database";
+import { findTx } from "../db/chain-store";
+import { ContractRevertError } from "./errors";
+import { TxManager, type TxManagerOptions } from "./tx-manager";
+import {
+  CARRIER_A,
+  PERIOD,
+  TcpProxy,
+  commitCall,
+  scriptLedger,
+  startHardhatNode,
+  type HardhatNode,
+  type ScriptedLedger,
+} from "./test-helpers";
+
+const FAST = { pollIntervalMs: 50, retry: { initialMs: 50, maxMs: 400, maxElapsedMs: 60_000 } };
+
+describe("chain: transaction manager", function () {
+  this.timeout(120_000);
+  let node: HardhatNode;
+  let fx: ScriptedLedger;
+  let snapshot: string;
+
+  before(async () => {
+    node = await startHardhatNode();
+    fx = await scriptLedger(node.provider);
+  });
+  after(async () => {
+    await node?.stop();
+  });
+  beforeEach(async () => {
+    snapshot = (await node.provider.send("evm_snapshot", [])) as string;
+  });
+  afterEach(async () => {
+    await node.provider.send("evm_revert", [snapshot]);
+  });
+
+  const key = `commit:A:${PERIOD}:0`;
+  const commitA = () => commitCall(fx, CARRIER_A, { ab: 1_000_000n, ba: 400_000n }, id("salt-a"));
+  const request = () => ({
+    kind: "commit",
+    idempotencyKey: key,
+    to: fx.addresses.ledger,
+    data: commitA().data,
+  });
+
+  function manager(
+    db: Database,
+    options: TxManagerOptions = {},
+    provider: JsonRpcProvider = node.provider,
+  ): TxManager {
+    const wallet: Wallet = fx.nodeA.connect(provider);
+    return new TxManager(
+      { provider, wallet, chainId: fx.addresses.chainId, db, logger: silentLogger },
+      { ...FAST, ...options },
+    );
+  }
+
+  const sentCount = async () =>
+    BigInt(await node.provider.send("eth_getTransactionCount", [fx.nodeA.address, "latest"]));
+  const committedCount = async () =>
+    (
+      await fx.deployment.ledger.queryFilter(
+        fx.deployment.ledger.filters.Committed(fx.agreementId, PERIOD, CARRIER_A),
+      )
+    ).length;
+
+  for (const target of databaseTargets()) {
+    describe(`on ${target.name}`, () => {
+      let db: Database;
+      beforeEach(async () => {
+        db = await target.open();
+      });
+      afterEach(async () => {
+        await db.close();
+      });
+      after(() => target.cleanup());
+
+      it("sends a commit once; a second send with the same key returns the first result", async () => {
+        const before = await sentCount();
+        const txs = manager(db);
+        const first = await txs.send(request());
+        expect(first.status).to.equal("confirmed");
+        expect(first.nonce).to.equal(before);
+        const again = await txs.send(request());
+        expect(again).to.deep.equal(first);
+        expect(await manager(db).send(request())).to.deep.equal(first);
+        expect(await sentCount()).to.equal(before + 1n);
+        expect(await committedCount()).to.equal(1);
+        const row = await findTx(db, key);
+        expect(row?.status).to.equal("confirmed");
+        expect(row?.txHash).to.equal(first.txHash);
+      });
+
+      it("refuses a key already used for other calldata", async () => {
+        const txs = manager(db);
+        await txs.send(request());
+        const other = commitCall(fx, CARRIER_A, { ab: 5n, ba: 6n }, id("other")).data;
+        let caught: unknown;
+        await txs.send({ ...request(), data: other }).catch((error: unknown) => (caught = error));
+        expect(caught).to.be.instanceOf(ConflictError);
+      });
+
+      it("names a reverting call and broadcasts nothing", async () => {
+        const before = await sentCount();
+        let caught: unknown;
+        await manager(db)
+          .send({
+            kind: "reveal",
+            idempotencyKey: `reveal:A:${PERIOD}:0`,
+            to: fx.addresses.ledger,
+            data: commitA().reveal,
+          })
+          .catch((error: unknown) => (caught = error));
+        expect(caught).to.be.instanceOf(ContractRevertError);
+        expect((caught as ContractRevertError).errorName).to.equal("LedgerUnexpectedState");
+        expect((await findTx(db, `reveal:A:${PERIOD}:0`))?.status).to.equal("failed");
+        expect(await sentCount()).to.equal(before);
+      });
+
+      it("a node killed between broadcast and receipt sends nothing twice after restart", async () => {
+        const before = await sentCount();
+        const crash = new Error("process killed after broadcast");
+        let broadcastHash = "";
+        const dying = manager(db, {
+          hooks: {
+            afterBroadcast: (hash) => {
+              broadcastHash = hash;
+              throw crash;
+            },
+          },
+        });
+        let caught: unknown;
+        await dying.send(request()).catch((error: unknown) => (caught = error));
+        expect(caught).to.equal(crash);
+        expect((await findTx(db, key))?.status).to.equal("signed");
+
+        const restarted = manager(db);
+        const reconciled = await restarted.reconcile();
+        expect(reconciled.map((r) => r.txHash)).to.deep.equal([broadcastHash]);
+        const result = await restarted.send(request());
+        expect(result.txHash).to.equal(broadcastHash);
+        expect(result.status).to.equal("confirmed");
+        expect(await sentCount()).to.equal(before + 1n);
+        expect(await committedCount()).to.equal(1);
+      });
+
+      it("a node killed after signing but before broadcasting sends the same signed transaction once", async () => {
+        const before = await sentCount();
+        let signedHash = "";
+        const dying = manager(db, {
+          hooks: {
+            afterSign: (hash) => {
+              signedHash = hash;
+              throw new Error("process killed before broadcast");
+            },
+          },
+        });
+        await dying.send(request()).catch(() => undefined);
+        expect(await sentCount()).to.equal(before);
+
+        const result = await manager(db).send(request());
+        expect(result.txHash).to.equal(signedHash);
+        expect(await sentCount()).to.equal(before + 1n);
+        expect(await committedCount()).to.equal(1);
+      });
+
+      it("signs again when the stored transaction's nonce went to another transaction", async () => {
+        const before = await sentCount();
+        let signedHash = "";
+        await manager(db, {
+          hooks: {
+            afterSign: (hash) => {
+              signedHash = hash;
+              throw new Error("killed");
+            },
+          },
+        })
+          .send(request())
+          .catch(() => undefined);
+        // Someone else uses the node key's next nonce meanwhile.
+        const unlocked = await node.provider.getSigner(fx.nodeA.address);
+        await (await unlocked.sendTransaction({ to: fx.nodeA.address, value: 0n })).wait();
+
+        const [result] = await manager(db).reconcile();
+        expect(result?.status).to.equal("confirmed");
+        expect(result?.txHash).to.not.equal(signedHash);
+        expect(result?.nonce).to.equal(before + 1n);
+        expect(await sentCount()).to.equal(before + 2n);
+        expect(await committedCount()).to.equal(1);
+      });
+
+      it("waits while the RPC node is unreachable and completes the send when it returns", async () => {
+        const proxy = await TcpProxy.start(node.port);
+        const viaProxy = new JsonRpcProvider(proxy.url, Network.from(31337), { staticNetwork: true });
+        try {
+          const before = await sentCount();
+          await proxy.close();
+          let settled = false;
+          const sending = manager(db, {}, viaProxy)
+            .send(request())
+            .finally(() => (settled = true));
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          expect(settled).to.equal(false);
+          expect(await sentCount()).to.equal(before);
+          await proxy.open();
+          const result = await sending;
+          expect(result.status).to.equal("confirmed");
+          expect(await sentCount()).to.equal(before + 1n);
+          expect(await committedCount()).to.equal(1);
+        } finally {
+          viaProxy.destroy();
+          await proxy.close();
+        }
+      });
+    });
+  }
+});
