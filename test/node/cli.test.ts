@@ -62,6 +62,43 @@ describe("icl rate (dry run)", function () {
     });
   });
 
+  it("rates FreeSWITCH CDRs (15 and 13 columns) in the switch's zone", () => {
+    const result = icl([
+      "rate",
+      "--tariff",
+      DECK,
+      "--format",
+      "freeswitch",
+      "--time-zone",
+      "Europe/Berlin",
+      "--match",
+      "GLOBEX:out:accountcode=^globex$",
+      "--json",
+      path.join(SAMPLES, "freeswitch.csv"),
+    ]);
+    expect(result.code, result.stderr).to.equal(0);
+    // London 125 s → 180 s × 0.0075/60; Berlin on a Saturday is off-peak: 300 s × 0.009/60; France mobile 60 s × 0.045/60.
+    expect(JSON.parse(result.stdout)).to.deep.include({
+      records: 5,
+      rated: 3,
+      unbilled: 2,
+      rejected: {},
+      amount: "0.112500",
+    });
+  });
+
+  it("prints all three sample formats in the demo", () => {
+    const demo = icl(["demo"]);
+    expect(demo.code, demo.stderr).to.equal(0);
+    expect(demo.stdout).to.contain("cdrs-globex.csv: 18 records = 12 rated + 2 unbilled + 4 rejected");
+    expect(demo.stdout).to.contain(
+      "Master.csv (Asterisk, Europe/London): 5 records = 3 rated + 1 unbilled + 1 rejected",
+    );
+    expect(demo.stdout).to.contain(
+      "freeswitch.csv (FreeSWITCH, Europe/Berlin): 5 records = 3 rated + 2 unbilled + 0 rejected",
+    );
+  });
+
   it("names the deck file, line and field of a bad tariff row and exits 65", () => {
     const dir = tempDir();
     const deck = path.join(dir, "bad-deck.csv");

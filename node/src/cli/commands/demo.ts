@@ -19,7 +19,7 @@ function samplesDir(): string {
 
 export const demoCommand: Command = {
   words: ["demo"],
-  summary: "Rate the bundled sample CDRs (icl-csv and Asterisk) against the bundled tariff deck.",
+  summary: "Rate the bundled sample CDRs (icl-csv, Asterisk, FreeSWITCH) against the bundled tariff deck.",
   description:
     "A first look at mediation and rating with nothing to set up. The full consortium demo (chain, three carrier\n" +
     "nodes, reconciliation and settlement) replaces it as the project grows (see README).",
@@ -64,6 +64,27 @@ export const demoCommand: Command = {
     );
     io.stdout.write(
       rateSummaryText(`${path.relative(process.cwd(), asteriskFile)} (Asterisk, Europe/London)`, asterisk),
+    );
+
+    const freeswitchFile = path.join(dir, "freeswitch.csv");
+    const freeswitch = await rateStream(
+      fs.createReadStream(freeswitchFile),
+      "freeswitch",
+      {
+        fileName: freeswitchFile,
+        timeZone: "Europe/Berlin",
+        useGmtTime: false,
+        numbering,
+        matchRules: [{ partner: "GLOBEX", direction: "out", field: "accountcode", pattern: "^globex$" }],
+      },
+      rater,
+    );
+    io.stdout.write(
+      "\n" +
+        rateSummaryText(
+          `${path.relative(process.cwd(), freeswitchFile)} (FreeSWITCH, Europe/Berlin)`,
+          freeswitch,
+        ),
     );
     io.stdout.write(
       "\nEvery record ends rated, unbilled or rejected with a reason. Try: npx icl rate --help, npx icl rejects list --help\n",
