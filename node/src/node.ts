@@ -3,6 +3,8 @@ import { loadConfig, mediationOptions } from "./config/config";
 import type { Database } from "./db/database";
 import { openDatabase } from "./db/open";
 import { ingestFile, type IngestProgress, type IngestResult } from "./ingest/ingest-file";
+import { createEvidenceStore } from "./evidence/create-evidence-store";
+import type { EvidenceStore } from "./evidence/store";
 import type { Logger } from "./logger";
 import type { CdrFormat } from "./mediation/types";
 
@@ -10,6 +12,8 @@ import type { CdrFormat } from "./mediation/types";
 export interface CarrierNode {
   readonly config: ResolvedConfig;
   readonly db: Database;
+  /** Content-addressed evidence: the local store, or a Kubo node when `ipfs.apiUrl` is set. */
+  readonly evidence: EvidenceStore;
   readonly logger: Logger;
   /** Ingests one CDR file (see {@link ingestFile}). */
   ingest(
@@ -21,11 +25,17 @@ export interface CarrierNode {
 }
 
 /** Builds a node from its parts; tests pass their own database and logger. */
-export function createNode(parts: { config: ResolvedConfig; db: Database; logger: Logger }): CarrierNode {
-  const { config, db, logger } = parts;
+export function createNode(parts: {
+  config: ResolvedConfig;
+  db: Database;
+  evidence: EvidenceStore;
+  logger: Logger;
+}): CarrierNode {
+  const { config, db, evidence, logger } = parts;
   return {
     config,
     db,
+    evidence,
     logger,
     async ingest(filePath, format, onProgress) {
       const {
@@ -55,5 +65,9 @@ export async function openNode(
 ): Promise<CarrierNode> {
   const config = loadConfig(dataDir, env);
   const db = await openDatabase({ url: config.databaseUrl, schema: config.config.database.schema, dataDir });
-  return createNode({ config, db, logger });
+  const evidence = createEvidenceStore(
+    { dataDir, ipfsApiUrl: config.config.ipfs.apiUrl, ipfsTimeoutMs: config.config.ipfs.timeoutMs },
+    logger,
+  );
+  return createNode({ config, db, evidence, logger });
 }

@@ -25,6 +25,15 @@ const ConfigSchema = z
       })
       .strict()
       .default({}),
+    ipfs: z
+      .object({
+        /** Kubo RPC API (e.g. http://127.0.0.1:5001); absent = the local evidence store under the data dir. */
+        apiUrl: z.string().url().optional(),
+        /** Per-request timeout for the Kubo API, milliseconds. */
+        timeoutMs: z.number().int().positive().default(30_000),
+      })
+      .strict()
+      .default({}),
     numbering: z
       .object({
         countryCode: z

@@ -39,6 +39,11 @@ export const initCommand: Command = {
       valueName: "URL",
       description: "use PostgreSQL at URL instead of embedded PGlite",
     },
+    "ipfs-api": {
+      type: "string",
+      valueName: "URL",
+      description: "Kubo RPC API for evidence (default: the local store under the data dir)",
+    },
     "database-schema": {
       type: "string",
       valueName: "NAME",
@@ -69,7 +74,9 @@ export const initCommand: Command = {
     set(numbering, "countryCode", stringOption(args, "country-code"));
     set(numbering, "nationalPrefix", stringOption(args, "national-prefix"));
     set(numbering, "internationalPrefix", stringOption(args, "international-prefix"));
-    const config = { database, mediation, numbering };
+    const ipfs = section("ipfs");
+    set(ipfs, "apiUrl", stringOption(args, "ipfs-api"));
+    const config = { database, mediation, ipfs, numbering };
     parseConfig(config, configPath);
     writeConfig(dataDir, config, { overwrite: true });
     const kind = await withNode(args, io, async (node) => node.db.kind);
