@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import crypto from "node:crypto";
 import fc from "fast-check";
+import { measureMerkleDiff } from "../../../scripts/lib/bench-merkle-diff";
 import { locateDifferences, type RemoteTree } from "./diff";
 import { EMPTY_HASH, leafHash, leafPath, nodeHash } from "./hashing";
 import { MerkleTree, type TreeEntry } from "./merkle-tree";
@@ -182,6 +183,15 @@ describe("summaries: Merkle diff", () => {
     expect(differences).to.have.length(10);
     expect(stats.hashes).to.be.at.most(2 * 10 * (Math.log2(100_000) + 8));
     expect(stats.roundTrips).to.be.at.most(40);
+  });
+
+  it("measures the diff for the benchmark: far fewer bytes than sending every leaf", async () => {
+    const figures = await measureMerkleDiff(2_000, 10);
+    expect(figures).to.include({ leaves: 2_000, differing: 10 });
+    expect(figures.diff_hashes).to.be.within(20, 2 * 10 * (Math.log2(2_000) + 8));
+    expect(figures.diff_bytes).to.be.at.least(32 * figures.diff_hashes);
+    expect(figures.diff_bytes * 5).to.be.below(figures.all_leaves_bytes);
+    expect(figures.diff_round_trips).to.be.within(Math.floor(Math.log2(2_000)), 40);
   });
 
   it("refuses a peer whose answers do not hash to what it announced", async () => {
