@@ -1,5 +1,5 @@
 import { BaseError } from "../errors";
-import { HASH_BYTES, toHex } from "./hashing";
+import { HASH_BYTES, TREE_DEPTH, toHex } from "./hashing";
 import type { MerkleTree, NodeView, TreePath } from "./merkle-tree";
 
 /** The other node's tree as the diff sees it: one call per position (a transport batches a level). */
@@ -33,13 +33,15 @@ export interface DiffStats {
  * in about log2(n) round trips (the positions of one level are asked for concurrently). Every answer
  * is checked against the hash its parent announced (the root against `remoteRoot` when given).
  * Differences come out in key order.
- * @throws BaseError (`PEER_INCONSISTENT`) when the remote's answers do not hash to what it announced.
+ * @throws BaseError (`PEER_INCONSISTENT`) when the remote's answers do not hash to what it announced;
+ * (`DIFF_TOO_LARGE`) when the walk would ask for more than `maxRequests` positions (default 10^6).
  */
 export async function locateDifferences(
   local: MerkleTree,
   remote: RemoteTree,
-  options: { remoteRoot?: Uint8Array } = {},
+  options: { remoteRoot?: Uint8Array; maxRequests?: number } = {},
 ): Promise<{ differences: LeafDifference[]; stats: DiffStats }> {
+  const maxRequests = options.maxRequests ?? 1_000_000;
   const stats: DiffStats = { requests: 0, roundTrips: 0, hashes: 0, leaves: 0, bytes: 0 };
   const differences: LeafDifference[] = [];
   if (options.remoteRoot !== undefined && local.root.equals(options.remoteRoot)) {
@@ -51,6 +53,13 @@ export async function locateDifferences(
   while (frontier.length > 0) {
     stats.roundTrips++;
     stats.requests += frontier.length;
+    if (stats.requests > maxRequests) {
+      // A peer can announce any tree; this bounds what it can make us ask for.
+      throw new BaseError(`the summaries differ in more than ${maxRequests} positions`, {
+        code: "DIFF_TOO_LARGE",
+        details: "Compare the leaves in bulk instead, or raise maxRequests.",
+      });
+    }
     const views = await Promise.all(frontier.map((item) => remote.children(item.path)));
     const next: typeof frontier = [];
     frontier.forEach(({ path, expected }, i) => {
@@ -63,6 +72,11 @@ export async function locateDifferences(
         });
       }
       if (view.kind === "branch") {
+        if (path.length >= TREE_DEPTH) {
+          throw new BaseError("the peer served a branch below the last level of the tree", {
+            code: "PEER_INCONSISTENT",
+          });
+        }
         stats.hashes += 2;
         stats.bytes += 2 * HASH_BYTES;
         if (path === "" && local.root.equals(hash)) return;

@@ -194,6 +194,23 @@ describe("summaries: Merkle diff", () => {
     expect(figures.diff_round_trips).to.be.within(Math.floor(Math.log2(2_000)), 40);
   });
 
+  it("stops when the walk would ask for more positions than allowed", async () => {
+    const local = MerkleTree.build([], SALT);
+    const remote = MerkleTree.build(
+      Array.from({ length: 100 }, (_, i) => entry(`k${i}`, "v")),
+      SALT,
+    );
+    let caught: unknown;
+    try {
+      await locateDifferences(local, served(remote), { maxRequests: 50 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.have.property("code", "DIFF_TOO_LARGE");
+    const { differences } = await locateDifferences(local, served(remote));
+    expect(differences).to.have.length(100);
+  });
+
   it("refuses a peer whose answers do not hash to what it announced", async () => {
     const local = MerkleTree.build([entry("a", "1"), entry("b", "2")], SALT);
     const remote = MerkleTree.build([entry("a", "1"), entry("b", "3")], SALT);
