@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import { databaseTargets } from "../../../test/helpers/databases";
 import type { Database } from "../db/database";
 import { prepareBatch, startFile, storeBatch, type RatedCdrRow } from "../db/ingest-store";
@@ -245,6 +246,77 @@ for (const target of databaseTargets()) {
       expect(differences.map((d) => decodeLeafKey(d.key))).to.deep.equal([
         { direction: "AB", service: "voice", destination: "UK", day: OCT_1 + 1 },
       ]);
+    });
+
+    it("matches a reference aggregation, and both sides agree, for random traffic", async () => {
+      const nodeA = await fresh();
+      const nodeB = await fresh();
+      let run = 0;
+      const trafficArb = fc.array(
+        fc.record({
+          direction: fc.constantFrom<Direction>("in", "out"),
+          service: fc.constantFrom<Service>("voice", "sms", "data"),
+          // Three days either side of the month, so some fall outside it.
+          startMs: fc.integer({
+            min: Date.parse("2026-09-28T00:00:00Z"),
+            max: Date.parse("2026-11-03T00:00:00Z"),
+          }),
+          destination: fc.constantFrom("UK", "UK Mobile", "Fr\u00e4nce", "Fra\u0308nce", ""),
+          billed: fc.integer({ min: 0, max: 10_000 }),
+          amount: fc.bigInt({ min: 0n, max: 1n << 62n }),
+          outcome: fc.constantFrom<RatedCdrRow["outcome"]>("rated", "rated", "rated", "unbilled", "rejected"),
+        }),
+        { maxLength: 40 },
+      );
+      await fc.assert(
+        fc.asyncProperty(trafficArb, async (cdrs) => {
+          run++;
+          const traffic: Traffic[] = cdrs.map((c, i) => ({
+            ...c,
+            key: `r${run}-${i}`,
+            partner: `P${run}`,
+            start: new Date(c.startMs).toISOString(),
+          }));
+          await store(nodeA, traffic);
+          await store(
+            nodeB,
+            asSideB(traffic).map((t) => ({ ...t, partner: `Q${run}` })),
+          );
+          const { startMs, endMs } = {
+            startMs: Date.parse("2026-10-01T00:00:00Z"),
+            endMs: Date.parse("2026-11-01T00:00:00Z"),
+          };
+          const reference = new Map<string, { records: bigint; billed: bigint; amount: bigint }>();
+          for (const c of cdrs) {
+            if (c.outcome !== "rated" || c.startMs < startMs || c.startMs >= endMs) continue;
+            const id = [
+              c.direction === "out" ? "AB" : "BA",
+              c.service,
+              c.destination.normalize("NFC"),
+              utcDay(c.startMs),
+            ].join("|");
+            const sum = reference.get(id) ?? { records: 0n, billed: 0n, amount: 0n };
+            reference.set(id, {
+              records: sum.records + 1n,
+              billed: sum.billed + BigInt(c.billed),
+              amount: sum.amount + c.amount,
+            });
+          }
+          const leavesA = await buildUsageLeaves(nodeA, { ...REQUEST_A, partnerId: `P${run}` });
+          const leavesB = await buildUsageLeaves(nodeB, { ...REQUEST_B, partnerId: `Q${run}` });
+          expect(leavesB).to.deep.equal(leavesA);
+          expect(
+            new Map(
+              leavesA.map((l) => [
+                [l.direction, l.service, l.destination, l.day].join("|"),
+                { records: l.records, billed: l.billed, amount: l.amount },
+              ]),
+            ),
+          ).to.deep.equal(reference);
+          expect(summarize(REQUEST_B, leavesB, SALT).root).to.equal(summarize(REQUEST_A, leavesA, SALT).root);
+        }),
+        { numRuns: 15 },
+      );
     });
 
     it("stores the summary, replaces it on rebuild, and refuses a rebuild once committed", async () => {
