@@ -94,5 +94,13 @@ describe("chain: revert decoding", function () {
     const mapped = toChainError(wrapped, "eth_blockNumber");
     expect(mapped).to.be.instanceOf(UnavailableError);
     expect(mapped.retryable).to.equal(true);
+    const http = (statusCode: number) =>
+      toChainError(
+        Object.assign(new Error("bad response"), { code: "SERVER_ERROR", response: { statusCode } }),
+        "x",
+      );
+    expect(http(503).retryable).to.equal(true);
+    expect(http(429).retryable).to.equal(true);
+    expect(http(401).retryable).to.equal(false);
   });
 });

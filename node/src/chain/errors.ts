@@ -151,10 +151,11 @@ export function isTransientRpcError(error: unknown, depth = 0): boolean {
   if (error instanceof BaseError) return error.retryable;
   const record = error as Record<string, unknown>;
   const code = record.code;
+  const status = (record.response as { statusCode?: unknown } | undefined)?.statusCode ?? record.status;
+  // A 4xx answer (bad credentials, forbidden) will not heal by waiting; 429 (rate limited) will.
+  if (typeof status === "number") return status >= 500 || status === 429;
   if (typeof code === "string" && (TRANSPORT_ERRNOS.has(code) || TRANSPORT_ETHERS_CODES.has(code)))
     return true;
-  const status = (record.response as { statusCode?: unknown } | undefined)?.statusCode ?? record.status;
-  if (typeof status === "number" && status >= 500) return true;
   if (Array.isArray(record.errors) && record.errors.some((e) => isTransientRpcError(e, depth + 1)))
     return true;
   return ["cause", "error", "info"].some((key) => isTransientRpcError(record[key], depth + 1));

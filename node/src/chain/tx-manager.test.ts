@@ -63,12 +63,15 @@ describe("chain: transaction manager", function () {
 
   const sentCount = async () =>
     BigInt(await node.provider.send("eth_getTransactionCount", [fx.nodeA.address, "latest"]));
-  const committedCount = async () =>
-    (
-      await fx.deployment.ledger.queryFilter(
-        fx.deployment.ledger.filters.Committed(fx.agreementId, PERIOD, CARRIER_A),
-      )
-    ).length;
+  /** Committed events of A for PERIOD, by raw JSON-RPC (ethers may answer a repeated getLogs from its cache). */
+  const committedCount = async () => {
+    const ledger = fx.deployment.ledger;
+    const topics = await ledger.filters.Committed(fx.agreementId, PERIOD, CARRIER_A).getTopicFilter();
+    const logs = (await node.provider.send("eth_getLogs", [
+      { address: fx.addresses.ledger, topics, fromBlock: "0x0", toBlock: "latest" },
+    ])) as unknown[];
+    return logs.length;
+  };
 
   for (const target of databaseTargets()) {
     describe(`on ${target.name}`, () => {
@@ -193,6 +196,41 @@ describe("chain: transaction manager", function () {
         expect(result?.nonce).to.equal(before + 1n);
         expect(await sentCount()).to.equal(before + 2n);
         expect(await committedCount()).to.equal(1);
+      });
+
+      it("signs again with a fresh nonce when the node answers nonce too low", async () => {
+        const before = await sentCount();
+        let firstHash = "";
+        let raced = false;
+        const result = await manager(db, {
+          hooks: {
+            afterSign: async (hash) => {
+              if (raced) return;
+              raced = true;
+              firstHash = hash;
+              // Another process takes the nonce between signing and broadcasting.
+              const unlocked = await node.provider.getSigner(fx.nodeA.address);
+              await (await unlocked.sendTransaction({ to: fx.nodeA.address, value: 0n })).wait();
+            },
+          },
+        }).send(request());
+        expect(result.status).to.equal("confirmed");
+        expect(result.txHash).to.not.equal(firstHash);
+        expect(result.nonce).to.equal(before + 1n);
+        expect(await sentCount()).to.equal(before + 2n);
+        expect(await committedCount()).to.equal(1);
+      });
+
+      it("gives concurrent sends distinct consecutive nonces", async () => {
+        const before = await sentCount();
+        const txs = manager(db);
+        const results = await Promise.all(
+          [1, 2, 3].map((n) =>
+            txs.send({ kind: "ping", idempotencyKey: `ping:${n}`, to: fx.admin.address, data: "0x" }),
+          ),
+        );
+        expect(results.map((r) => r.nonce).sort()).to.deep.equal([before, before + 1n, before + 2n]);
+        expect(await sentCount()).to.equal(before + 3n);
       });
 
       it("waits while the RPC node is unreachable and completes the send when it returns", async () => {

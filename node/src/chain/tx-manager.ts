@@ -62,7 +62,10 @@ export interface TxManagerOptions {
    * Test hooks that play a crash at the riskiest moments; production code leaves them unset.
    * `afterSign` runs once the signed transaction is stored, `afterBroadcast` once the node accepted it.
    */
-  hooks?: { afterSign?: (txHash: string) => void; afterBroadcast?: (txHash: string) => void };
+  hooks?: {
+    afterSign?: (txHash: string) => void | Promise<void>;
+    afterBroadcast?: (txHash: string) => void | Promise<void>;
+  };
 }
 
 interface Deps {
@@ -247,7 +250,7 @@ export class TxManager {
         nonce,
         txHash,
       });
-      this.options.hooks?.afterSign?.(txHash);
+      await this.options.hooks?.afterSign?.(txHash);
       try {
         await this.broadcast(signedTx, txHash);
       } catch (error) {
@@ -265,28 +268,35 @@ export class TxManager {
         }
         throw error;
       }
-      this.options.hooks?.afterBroadcast?.(txHash);
+      await this.options.hooks?.afterBroadcast?.(txHash);
       await markTxSent(this.db, row.id);
       return this.reload(row);
     });
   }
 
-  /** Broadcasts signed bytes; a node that already has them, or already mined them, is fine. */
+  /**
+   * Broadcasts signed bytes; a node that already has them, or already mined them, is fine.
+   * @throws NonceTaken when the nonce went to another transaction (ours can then never land).
+   */
   private async broadcast(signedTx: string, txHash: string): Promise<void> {
+    let refused: unknown = null;
     await this.rpc("eth_sendRawTransaction", async () => {
       try {
         await this.provider.send("eth_sendRawTransaction", [signedTx]);
       } catch (raw) {
         if (isAlreadyKnown(raw)) return;
-        const error = toChainError(raw, "eth_sendRawTransaction");
-        if (error.retryable) throw error;
-        // Hardhat's automine reports a transaction that reverted while being mined as an error;
-        // nonce-too-low may be our own transaction mined already. The receipt tells.
-        if ((await this.receipt(txHash)) !== null || (await this.knownTransaction(txHash))) return;
-        if (isNonceTooLow(raw)) throw new NonceTaken();
-        throw error;
+        if (toChainError(raw, "eth_sendRawTransaction").retryable) throw raw;
+        refused = raw;
       }
     });
+    if (refused === null) return;
+    // Hardhat's automine reports a transaction that reverted while being mined as an error, and
+    // nonce-too-low may be our own transaction mined already: the chain tells.
+    const landed = await this.rpc("eth_getTransactionReceipt", () => this.receipt(txHash));
+    if (landed !== null || (await this.rpc("eth_getTransactionByHash", () => this.knownTransaction(txHash))))
+      return;
+    if (isNonceTooLow(refused)) throw new NonceTaken();
+    throw toChainError(refused, "eth_sendRawTransaction");
   }
 
   private async awaitMined(row: TxRow): Promise<TxRow> {
