@@ -4,8 +4,9 @@ import { fromHex } from "./hashing";
 import type { TreeEntry } from "./merkle-tree";
 
 /**
- * The canonical bytes of a usage leaf (docs/PROTOCOL.md, "Leaves"): what two independent
- * implementations must agree on byte for byte to reach the same root from the same traffic.
+ * The canonical bytes of a usage leaf (docs/PROTOCOL.md, "Leaves: canonical bytes"): what two
+ * independent implementations must agree on byte for byte to reach the same root from the same
+ * traffic.
  */
 
 /** Agreement-relative direction: `AB` is traffic A hands to B (A owes B), `BA` the reverse. */

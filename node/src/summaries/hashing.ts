@@ -2,9 +2,9 @@ import crypto from "node:crypto";
 import { InputError } from "../errors";
 
 /**
- * The hashing rules of the summary tree (docs/PROTOCOL.md, "Hashing"). Every hash is SHA-256 over a
- * one-byte domain tag followed by fixed-width or last-position fields, so no input of one kind can
- * be read as another.
+ * The hashing rules of the summary tree (docs/PROTOCOL.md, "Hashing and the tree"). Every hash is
+ * SHA-256 over a one-byte domain tag followed by fixed-width or last-position fields, so no input of
+ * one kind can be read as another.
  */
 
 /** Domain tags: the first byte of every hashed message. */

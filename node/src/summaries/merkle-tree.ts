@@ -30,8 +30,8 @@ export type NodeView =
 const PATH_PATTERN = /^[01]*$/;
 
 /**
- * A compressed sparse Merkle tree over the salted hash of each leaf key (docs/PROTOCOL.md, "The
- * tree"). The hash of the subtree at a position is the empty hash when no leaf lies below, the leaf
+ * A compressed sparse Merkle tree over the salted hash of each leaf key (docs/PROTOCOL.md,
+ * "Hashing and the tree"). The hash of the subtree at a position is the empty hash when no leaf lies below, the leaf
  * hash when exactly one does, and `nodeHash(left, right)` otherwise. Its shape depends only on the
  * set of keys, so two trees' subtrees at the same position cover the same key range: equal hashes
  * mean equal leaves there, which is what lets two nodes find their differences by descending only
