@@ -8,6 +8,8 @@
  * - `icl ingest` into PGlite and into PostgreSQL next to PostgreSQL `COPY` of the same rows into an
  *   identical table (same primary key and indexes).
  * - Peak RSS of each command at a quarter of the size and at full size: flat means bounded memory.
+ * - Reconciliation: hashes, bytes and round trips two nodes exchange to localise 10 differing leaves
+ *   among 100 000, next to sending every leaf.
  * Prints a table, then one JSON line with every figure. PostgreSQL is DATABASE_URL, or the local
  * server at 127.0.0.1:5432; its parts are skipped with a notice when it does not answer. The run
  * first compiles the node (`tsc -p tsconfig.build.json`) and measures the compiled CLI, as installed.
@@ -19,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Client } from "pg";
+import { measureMerkleDiff } from "./lib/bench-merkle-diff";
 import { generatedDeck, writeIclCsv } from "./lib/generate-cdrs";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -253,6 +256,22 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+  // 4. Reconciliation: what two nodes exchange to localise a few differing leaves of their summaries.
+  const diff = await measureMerkleDiff(100_000, 10);
+  Object.assign(figures, {
+    diff_leaves: diff.leaves,
+    diff_differing: diff.differing,
+    diff_hashes: diff.diff_hashes,
+    diff_bytes: diff.diff_bytes,
+    diff_round_trips: diff.diff_round_trips,
+    all_leaves_bytes: diff.all_leaves_bytes,
+  });
+  console.log(
+    `\nsummary diff     ${diff.differing} differing leaves among ${diff.leaves.toLocaleString("en")}: ` +
+      `${diff.diff_hashes} hashes, ${diff.diff_bytes.toLocaleString("en")} bytes, ${diff.diff_round_trips} round trips ` +
+      `(sending every leaf: ${diff.all_leaves_bytes.toLocaleString("en")} bytes)`,
+  );
+
   const rounded = Object.fromEntries(
     Object.entries(figures).map(([k, v]) => [
       k,
