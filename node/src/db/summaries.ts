@@ -161,8 +161,8 @@ export function committedError(agreementId: string, period: number, committedAt:
 }
 
 /**
- * The stored summary of an agreement and period, with its leaves unless `leaves: false`; null when
- * none was built.
+ * The stored summary of an agreement (bytes32 hex, any case) and period, with its leaves unless
+ * `leaves: false`; null when none was built.
  */
 export async function loadSummary(
   db: Queryable,
@@ -172,7 +172,7 @@ export async function loadSummary(
 ): Promise<StoredSummary | null> {
   const { rows } = await db.query<SummaryRow>(
     "SELECT * FROM summaries WHERE agreement_id = $1 AND period = $2",
-    [agreementId, period],
+    [agreementId.toLowerCase(), period],
   );
   const row = rows[0];
   if (row === undefined) return null;
@@ -182,7 +182,7 @@ export async function loadSummary(
       `SELECT direction, service, destination, day, records, billed, amount_micro AS amount
          FROM summary_leaves WHERE agreement_id = $1 AND period = $2
         ORDER BY direction, service, destination COLLATE "C", day`,
-      [agreementId, period],
+      [agreementId.toLowerCase(), period],
     );
     leaves = result.rows.map((leaf) => ({ ...leaf, day: Number(leaf.day) }));
   }
@@ -216,7 +216,7 @@ export async function markSummaryCommitted(
   const { rowCount } = await db.query(
     `UPDATE summaries SET committed_at = COALESCE(committed_at, $3)
       WHERE agreement_id = $1 AND period = $2`,
-    [agreementId, period, at.toISOString()],
+    [agreementId.toLowerCase(), period, at.toISOString()],
   );
   return rowCount > 0;
 }

@@ -324,7 +324,7 @@ for (const target of databaseTargets()) {
       expect(await loadSummary(db, AGREEMENT, 202610)).to.equal(null);
       await store(db, SIDE_A_TRAFFIC);
       const first = await buildSummary(db, REQUEST_A, SALT);
-      const stored = await loadSummary(db, AGREEMENT, 202610);
+      const stored = await loadSummary(db, AGREEMENT.toUpperCase().replace("0X", "0x"), 202610);
       expect(stored).to.include({
         root: first.root,
         side: "A",
