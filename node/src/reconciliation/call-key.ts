@@ -6,7 +6,8 @@
  *   callKey = keccak256(abi.encode("icl/call/v1", salt, direction, aNumber, bNumber, startSecond))
  *
  * with `direction` agreement-relative ("AB" or "BA"), numbers as E.164 digit strings, `startSecond`
- * the start in whole seconds since the epoch (UTC), and `salt` the period's secret salt, so keys
+ * the start in whole seconds since the epoch (UTC), and `salt` the period salt of the summary tree
+ * (`periodSalt` in summaries/encoding.ts, never published), so keys
  * shown to the other side (or put in evidence) reveal no numbers to anyone without the salt.
  * Clocks that disagree by a second or more produce different keys: that is what the discrepancy
  * report's day-boundary rule and leaf deltas are for.
