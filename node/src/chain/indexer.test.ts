@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { id, toQuantity, type JsonRpcSigner } from "ethers";
+import { JsonRpcProvider, Network, id, toQuantity, type JsonRpcSigner } from "ethers";
 import { databaseTargets } from "../../../test/helpers/databases";
 import { silentLogger } from "../logger";
 import type { Database } from "../db/database";
@@ -9,6 +9,7 @@ import {
   CARRIER_A,
   CARRIER_B,
   PERIOD,
+  TcpProxy,
   commitCall,
   scriptLedger,
   startHardhatNode,
@@ -174,6 +175,37 @@ describe("chain: event indexer", function () {
         await following;
         expect(await cursor()).to.equal(tip);
         expect(await indexedKeys(db)).to.deep.equal(await chainLogKeys());
+      });
+
+      it("follows through an RPC outage and catches up when the node returns", async () => {
+        const proxy = await TcpProxy.start(node.port);
+        const viaProxy = new JsonRpcProvider(proxy.url, Network.from(31337), { staticNetwork: true });
+        const stop = new AbortController();
+        try {
+          const idx = new EventIndexer(
+            { provider: viaProxy, deployment: fx.addresses, db, logger: silentLogger },
+            { pollIntervalMs: 50, retry: { initialMs: 50, maxMs: 200, maxElapsedMs: 60_000 } },
+          );
+          await idx.sync();
+          const following = idx.follow(stop.signal);
+          await proxy.close();
+          await send(nodeA, commitCall(fx, CARRIER_A, amounts, id("salt-a")).data);
+          const tip = await head();
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          expect(((await idx.cursor()) ?? 0n) < tip, "indexed during the outage").to.equal(true);
+          await proxy.open();
+          for (let i = 0; i < 200 && ((await idx.cursor()) ?? 0n) < tip; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          stop.abort();
+          await following;
+          expect(await idx.cursor()).to.equal(tip);
+          expect(await indexedKeys(db)).to.deep.equal(await chainLogKeys());
+        } finally {
+          stop.abort();
+          viaProxy.destroy();
+          await proxy.close();
+        }
       });
 
       it("detects a reorganisation and corrects the index", async () => {

@@ -221,6 +221,17 @@ describe("chain: transaction manager", function () {
         expect(await committedCount()).to.equal(1);
       });
 
+      it("records a transaction that reverted on chain and keeps its key used", async () => {
+        const before = await sentCount();
+        // Too little gas: the estimate passes, the mined transaction runs out of gas.
+        const result = await manager(db, { gasMarginPercent: 60 }).send(request());
+        expect(result.status).to.equal("reverted");
+        expect(await sentCount()).to.equal(before + 1n);
+        expect(await committedCount()).to.equal(0);
+        expect(await manager(db).send(request())).to.deep.equal(result);
+        expect(await sentCount()).to.equal(before + 1n);
+      });
+
       it("gives concurrent sends distinct consecutive nonces", async () => {
         const before = await sentCount();
         const txs = manager(db);
