@@ -208,6 +208,73 @@ for (const target of databaseTargets()) {
       expect(table.stdout).to.contain("18 records = 12 rated + 2 unbilled + 4 rejected");
     });
 
+    it("records an agreement and closes a period into a stored summary with the hand-checked totals", () => {
+      const { env, dataDir } = target.cliEnv();
+      expect(icl(["init"], env).code).to.equal(0);
+      expect(icl(["partners", "add", "GLOBEX"], env).code).to.equal(0);
+      expect(
+        icl(["tariffs", "import", DECK, "--partner", "GLOBEX", "--direction", "out"], env).code,
+      ).to.equal(0);
+      expect(
+        icl(["ingest", "--format", "icl-csv", path.join(SAMPLES, "cdrs-globex.csv")], env).code,
+      ).to.equal(0);
+      const secretFile = path.join(dataDir, "acme-globex.secret");
+      fs.writeFileSync(secretFile, "ab".repeat(32) + "\n");
+      const id = "0x" + "1".repeat(64);
+      const add = icl(
+        [
+          "agreements",
+          "add",
+          "ACME-GLOBEX",
+          "--id",
+          id,
+          "--partner",
+          "GLOBEX",
+          "--side",
+          "A",
+          "--secret-file",
+          secretFile,
+        ],
+        env,
+      );
+      expect(add.code, add.stderr).to.equal(0);
+      expect(add.stdout).to.not.contain("abab");
+      const listed = icl(["agreements", "list", "--json"], env).stdout;
+      expect(JSON.parse(listed).agreements[0]).to.deep.include({
+        name: "ACME-GLOBEX",
+        agreementId: id,
+        partnerId: "GLOBEX",
+        side: "A",
+      });
+      expect(listed).to.not.contain("abab");
+
+      const close = () =>
+        icl(["period", "close", "--agreement", "ACME-GLOBEX", "--period", "2026-10", "--json"], env);
+      const first = close();
+      expect(first.code, first.stderr).to.equal(0);
+      const summary = JSON.parse(first.stdout);
+      // The sample's 12 rated CDRs: out to GLOBEX = A→B for party A, in 10 (direction, service, destination, day) leaves.
+      expect(summary).to.deep.include({
+        period: 202610,
+        side: "A",
+        records: "12",
+        leaves: 10,
+        amountAB: "0.602950",
+        amountBA: "0.000000",
+      });
+      expect(summary.root).to.match(/^0x[0-9a-f]{64}$/);
+      expect(JSON.parse(close().stdout).root, "a rebuild of the same data gives the same root").to.equal(
+        summary.root,
+      );
+      expect(
+        icl(["period", "close", "--agreement", "ACME-GLOBEX", "--period", "2026-11", "--json"], env).stdout,
+      ).to.contain('"records": "0"');
+      expect(icl(["period", "close", "--agreement", "NOPE", "--period", "2026-10"], env).code).to.equal(66);
+      expect(
+        icl(["period", "close", "--agreement", "ACME-GLOBEX", "--period", "2026-13"], env).code,
+      ).to.equal(64);
+    });
+
     it("ingests Asterisk CDRs with the partners' match rules and the configured zone", () => {
       const { env } = target.cliEnv();
       const init = icl(["init", "--country-code", "44", "--time-zone", "Europe/London"], env);

@@ -1,11 +1,13 @@
 import { parseArgs } from "node:util";
 import { BaseError, InputError, NotFoundError, UnavailableError } from "../errors";
 import { UsageError, commandHelp, type CliIo, type Command } from "./command";
+import { agreementsAddCommand, agreementsListCommand } from "./commands/agreements";
 import { cdrsStatsCommand, rejectsListCommand } from "./commands/cdrs";
 import { demoCommand } from "./commands/demo";
 import { ingestCommand } from "./commands/ingest";
 import { initCommand } from "./commands/init";
 import { partnersAddCommand, partnersListCommand } from "./commands/partners";
+import { periodCloseCommand } from "./commands/period";
 import { rateCommand } from "./commands/rate";
 import { tariffsCheckCommand, tariffsImportCommand, tariffsListCommand } from "./commands/tariffs";
 
@@ -22,6 +24,9 @@ export const COMMANDS: readonly Command[] = [
   cdrsStatsCommand,
   rejectsListCommand,
   rateCommand,
+  agreementsAddCommand,
+  agreementsListCommand,
+  periodCloseCommand,
 ];
 
 /** Exit codes (sysexits.h): usage 64, bad input 65, not found 66, dependency unavailable 69, other failures 1. */

@@ -3,12 +3,14 @@ import type { Database } from "./database";
 import { sql as initial } from "./migrations/0001_initial";
 import { sql as summaries } from "./migrations/0002_summaries";
 import { sql as chain } from "./migrations/0003_chain";
+import { sql as agreements } from "./migrations/0004_agreements";
 
 /** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: "initial", sql: initial },
   { version: 2, name: "summaries", sql: summaries },
   { version: 3, name: "chain", sql: chain },
+  { version: 4, name: "agreements", sql: agreements },
 ];
 
 /**
