@@ -34,6 +34,19 @@ const ConfigSchema = z
       })
       .strict()
       .default({}),
+    chain: z
+      .object({
+        /** JSON-RPC endpoint of the chain node (a Hardhat node locally, Besu/GoQuorum in a consortium). */
+        rpcUrl: z.string().url(),
+        /** deployments/<network>.json written by `npm run deploy`. */
+        deployment: z.string().min(1),
+        /** Encrypted JSON keystore of the node key; its password comes from ICL_KEY_PASSWORD or a prompt. */
+        keystore: z.string().min(1),
+        /** Blocks a transaction waits for before it counts as done. */
+        confirmations: z.number().int().min(1).default(1),
+      })
+      .strict()
+      .optional(),
     numbering: z
       .object({
         countryCode: z

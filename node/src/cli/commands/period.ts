@@ -1,4 +1,10 @@
+import path from "node:path";
+import { createChainClient } from "../../chain/client";
+import { loadDeployment } from "../../chain/deployment";
+import { loadNodeKey, readKeyPassword } from "../../chain/keys";
 import { requireAgreement } from "../../db/agreements";
+import { loadSummary } from "../../db/summaries";
+import { commitSummary, type CommitResult } from "../../reconciliation/commit";
 import { formatMicros } from "../../money/decimal";
 import { buildSummary } from "../../summaries/build-summary";
 import { periodSalt } from "../../summaries/encoding";
@@ -21,12 +27,17 @@ export const periodCloseCommand: Command = {
   description:
     "Aggregates this node's rated CDRs with the agreement's partner in the calendar month (UTC) into\n" +
     "agreement-relative leaves (docs/PROTOCOL.md), salts them with the agreement secret and stores the summary.\n" +
-    "Running it again rebuilds the summary (e.g. after a late batch) until it has been committed to the ledger.\n" +
-    "Committing to the ledger is not part of this command yet.",
+    "When the node has chain settings (config.json `chain`), it then commits the summary to the ledger with the\n" +
+    "node key (password from ICL_KEY_PASSWORD or a prompt). Until committed, running it again rebuilds the summary\n" +
+    "(e.g. after a late batch); once committed the summary is final and a re-run sends nothing twice.",
   options: {
     ...DATA_DIR_OPTION,
     agreement: { type: "string", valueName: "NAME|ID", description: "the agreement (required)" },
     period: { type: "string", valueName: "YYYY-MM", description: "the month, e.g. 2026-10 (required)" },
+    "no-commit": {
+      type: "boolean",
+      description: "build and store only, even when the node has chain settings",
+    },
     ...JSON_OPTION,
   },
   positionals: { min: 0, max: 0 },
@@ -34,15 +45,50 @@ export const periodCloseCommand: Command = {
     const period = parsePeriod(requiredOption(args, "period"));
     const summary = await withNode(args, io, async (node) => {
       const agreement = await requireAgreement(node.db, requiredOption(args, "agreement"));
-      const salt = periodSalt(agreement.secret, agreement.agreementId, period);
-      const built = await buildSummary(
-        node.db,
-        { agreementId: agreement.agreementId, period, partnerId: agreement.partnerId, side: agreement.side },
-        salt,
-      );
-      return { agreement, built };
+      const stored = await loadSummary(node.db, agreement.agreementId, period, { leaves: false });
+      const built =
+        stored !== null && stored.committedAt !== null
+          ? stored
+          : await buildSummary(
+              node.db,
+              {
+                agreementId: agreement.agreementId,
+                period,
+                partnerId: agreement.partnerId,
+                side: agreement.side,
+              },
+              periodSalt(agreement.secret, agreement.agreementId, period),
+            );
+      const chainConfig = node.config.config.chain;
+      let commit: CommitResult | null = null;
+      if (chainConfig && args.values["no-commit"] !== true) {
+        const resolve = (file: string) => path.resolve(node.config.dataDir, file);
+        const deployment = loadDeployment(resolve(chainConfig.deployment));
+        const signer = await loadNodeKey(
+          resolve(chainConfig.keystore),
+          await readKeyPassword({
+            env: io.env,
+            input: process.stdin,
+            output: io.stderr,
+          }),
+        );
+        const chain = await createChainClient({
+          rpcUrl: chainConfig.rpcUrl,
+          deployment,
+          signer,
+          db: node.db,
+          logger: node.logger,
+          transactions: { confirmations: chainConfig.confirmations },
+        });
+        try {
+          commit = await commitSummary(node.db, chain, agreement, period);
+        } finally {
+          chain.close();
+        }
+      }
+      return { agreement, built, commit };
     });
-    const { agreement, built } = summary;
+    const { agreement, built, commit } = summary;
     const result = {
       agreement: agreement.name,
       agreementId: agreement.agreementId,
@@ -54,6 +100,15 @@ export const periodCloseCommand: Command = {
       amountAB: formatMicros(built.amountAB),
       amountBA: formatMicros(built.amountBA),
       root: built.root,
+      committed: commit
+        ? {
+            carrier: commit.carrierId,
+            round: commit.round,
+            commitment: commit.commitment,
+            txHash: commit.txHash,
+            blockNumber: commit.blockNumber,
+          }
+        : null,
     };
     if (args.values.json) io.stdout.write(toJson(result));
     else {
@@ -61,7 +116,10 @@ export const periodCloseCommand: Command = {
         `Summary of ${agreement.name} ${String(period).slice(0, 4)}-${String(period).slice(4)} (this carrier is party ${agreement.side}):\n` +
           `  ${built.records} rated CDRs in ${built.leafCount} leaves\n` +
           `  A owes B ${formatMicros(built.amountAB)}, B owes A ${formatMicros(built.amountBA)}\n` +
-          `  root ${built.root}\n`,
+          `  root ${built.root}\n` +
+          (commit
+            ? `  committed (round ${commit.round}) in transaction ${commit.txHash}, block ${commit.blockNumber}\n`
+            : "  not committed: this node has no chain settings (or --no-commit was given)\n"),
       );
     }
     return 0;

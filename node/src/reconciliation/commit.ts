@@ -1,0 +1,108 @@
+/**
+ * Commits a stored usage summary to the ledger: the commitment binds agreement, period, this
+ * carrier, the summary's root and both totals under a per-round salt (docs/PROTOCOL.md, "On chain").
+ * The summary is marked committed *before* the transaction is sent, so a crash between the two can
+ * never let a rebuilt summary (say, after a late batch) differ from what went on chain; the
+ * transaction manager's idempotency key (`commit:<agreement>:<period>:<round>`) makes a re-run send
+ * nothing twice.
+ */
+import { AbiCoder, ZeroHash, hexlify, keccak256 } from "ethers";
+import type { ChainClient } from "../chain/client";
+import { loadSummary, markSummaryCommitted, type StoredSummary } from "../db/summaries";
+import type { Database } from "../db/database";
+import { BaseError, ConflictError, InputError } from "../errors";
+import { commitmentSalt } from "../summaries/encoding";
+
+const coder = AbiCoder.defaultAbiCoder();
+
+/** keccak256(abi.encode(agreementId, period, party, root, amountAB, amountBA, salt)), as the ledger checks it. */
+export function commitmentOf(fields: {
+  agreementId: string;
+  period: number;
+  party: string;
+  root: string;
+  amountAB: bigint;
+  amountBA: bigint;
+  salt: string;
+}): string {
+  return keccak256(
+    coder.encode(
+      ["bytes32", "uint32", "bytes32", "bytes32", "uint256", "uint256", "bytes32"],
+      [
+        fields.agreementId,
+        fields.period,
+        fields.party,
+        fields.root,
+        fields.amountAB,
+        fields.amountBA,
+        fields.salt,
+      ],
+    ),
+  );
+}
+
+export interface CommitResult {
+  carrierId: string;
+  round: number;
+  commitment: string;
+  txHash: string;
+  blockNumber: bigint;
+  alreadyCommitted: boolean;
+}
+
+/**
+ * Commits the stored summary of `agreementId`/`period` with the node key of `chain`.
+ * @throws InputError when the node key is not registered for a carrier or nothing was built;
+ * ConflictError when the transaction reverted; ContractRevertError/UnavailableError from the chain.
+ */
+export async function commitSummary(
+  db: Database,
+  chain: ChainClient,
+  agreement: { agreementId: string; secret: Uint8Array },
+  period: number,
+): Promise<CommitResult> {
+  if (!chain.transactions || !chain.address)
+    throw new InputError("the chain client has no node key to sign with");
+  const summary: StoredSummary | null = await loadSummary(db, agreement.agreementId, period, {
+    leaves: false,
+  });
+  if (!summary) throw new InputError(`no summary of ${agreement.agreementId} ${period} has been built`);
+  const carrierId = await chain.registry.carrierOfNode(chain.address);
+  if (carrierId === ZeroHash) {
+    throw new InputError(
+      `the node key ${chain.address} is not registered as a node of any carrier on the ledger`,
+    );
+  }
+  const record = await chain.ledger.periodRecord(agreement.agreementId, period);
+  const round = Number(record.round);
+  const salt = hexlify(commitmentSalt(agreement.secret, agreement.agreementId, period, round));
+  const commitment = commitmentOf({
+    agreementId: agreement.agreementId,
+    period,
+    party: carrierId,
+    root: summary.root,
+    amountAB: summary.amountAB,
+    amountBA: summary.amountBA,
+    salt,
+  });
+  const alreadyCommitted = summary.committedAt !== null;
+  if (!alreadyCommitted) await markSummaryCommitted(db, agreement.agreementId, period);
+  const result = await chain.transactions.send({
+    kind: "commit",
+    idempotencyKey: `commit:${agreement.agreementId}:${period}:${round}`,
+    to: chain.deployment.ledger,
+    data: chain.ledger.interface.encodeFunctionData("commit", [agreement.agreementId, period, commitment]),
+  });
+  if (result.status !== "confirmed") {
+    throw new ConflictError(`the commit transaction ${result.txHash} reverted`, result.error ?? undefined);
+  }
+  if (result.txHash === "") throw new BaseError("the transaction manager returned no transaction");
+  return {
+    carrierId,
+    round,
+    commitment,
+    txHash: result.txHash,
+    blockNumber: result.blockNumber,
+    alreadyCommitted,
+  };
+}

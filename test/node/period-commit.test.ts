@@ -1,0 +1,145 @@
+import { expect } from "chai";
+import { encryptKeystoreJson, hexlify } from "ethers";
+import fs from "node:fs";
+import path from "node:path";
+import {
+  PERIOD,
+  scriptLedger,
+  startHardhatNode,
+  type HardhatNode,
+  type ScriptedLedger,
+} from "../../node/src/chain/test-helpers";
+import { commitmentOf } from "../../node/src/reconciliation/commit";
+import { commitmentSalt } from "../../node/src/summaries/encoding";
+import { REPO_ROOT, icl } from "../helpers/cli";
+import { databaseTargets } from "../helpers/databases";
+
+const DECK = path.join(REPO_ROOT, "node", "samples", "tariff-globex.csv");
+const PASSWORD = "correct horse battery staple";
+const SECRET_HEX = "5e".repeat(32);
+
+/** Calls to GLOBEX in the scripted ledger's period (January 2030), priced by the sample deck. */
+const CDRS = [
+  "cdr_id,partner,direction,service,start_time,duration,volume,a_number,b_number,disposition",
+  "J1,GLOBEX,out,voice,2030-01-03T10:00:00Z,125,,+12125550100,+442079460000,ANSWERED", // London 180 s: 0.022500
+  "J2,GLOBEX,out,voice,2030-01-04T10:00:00Z,31,,+12125550101,+447700900123,ANSWERED", // UK mobile 36 s at 0.029: 0.017400
+  "J3,GLOBEX,in,voice,2030-01-05T10:00:00Z,60,,+442079460001,+12125550102,ANSWERED", // in: no deck for in → NO_RATE
+  "J4,GLOBEX,out,voice,2029-12-31T23:59:59Z,60,,+12125550103,+442079460002,ANSWERED", // December: not in the period
+].join("\n");
+
+for (const target of databaseTargets()) {
+  describe(`reconciliation: icl period close commits to the ledger on ${target.name}`, function () {
+    this.timeout(180_000);
+    let chain: HardhatNode;
+    let fx: ScriptedLedger;
+    let env: Record<string, string>;
+    let dir: string;
+
+    before(async () => {
+      chain = await startHardhatNode();
+      fx = await scriptLedger(chain.provider);
+      const cli = target.cliEnv();
+      env = { ...cli.env, ICL_KEY_PASSWORD: PASSWORD };
+      dir = cli.dataDir;
+      fs.writeFileSync(
+        path.join(dir, "deployment.json"),
+        JSON.stringify({
+          network: "hardhat",
+          chainId: 31337,
+          deployBlock: fx.addresses.deployBlock,
+          deployer: fx.admin.address,
+          contracts: {
+            CarrierRegistry: fx.addresses.registry,
+            AgreementBook: fx.addresses.book,
+            SettlementLedger: fx.addresses.ledger,
+          },
+          token: { address: fx.deployment.tokenAddress, symbol: "ICUSD", decimals: 6, demo: true },
+        }),
+      );
+      fs.writeFileSync(
+        path.join(dir, "node-key.json"),
+        await encryptKeystoreJson({ address: fx.nodeA.address, privateKey: fx.nodeA.privateKey }, PASSWORD, {
+          scrypt: { N: 1 << 10 },
+        }),
+      );
+      expect(icl(["init"], env).code).to.equal(0);
+      const configFile = path.join(dir, "config.json");
+      const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
+      config.chain = { rpcUrl: chain.url, deployment: "deployment.json", keystore: "node-key.json" };
+      fs.writeFileSync(configFile, JSON.stringify(config));
+      expect(icl(["partners", "add", "GLOBEX"], env).code).to.equal(0);
+      expect(
+        icl(["tariffs", "import", DECK, "--partner", "GLOBEX", "--direction", "out"], env).code,
+      ).to.equal(0);
+      fs.writeFileSync(path.join(dir, "jan.csv"), CDRS);
+      expect(icl(["ingest", "--format", "icl-csv", path.join(dir, "jan.csv")], env).code).to.equal(0);
+      fs.writeFileSync(path.join(dir, "secret.hex"), SECRET_HEX);
+      const add = icl(
+        [
+          "agreements",
+          "add",
+          "A-B",
+          "--id",
+          fx.agreementId,
+          "--partner",
+          "GLOBEX",
+          "--side",
+          "A",
+          "--secret-file",
+          path.join(dir, "secret.hex"),
+        ],
+        env,
+      );
+      expect(add.code, add.stderr).to.equal(0);
+    });
+    after(async () => {
+      await chain?.stop();
+      await target.cleanup();
+    });
+
+    it("builds the summary and commits exactly the commitment the ledger will check at reveal", async () => {
+      const result = icl(["period", "close", "--agreement", "A-B", "--period", "2030-01", "--json"], env);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stderr).to.not.contain(PASSWORD);
+      const out = JSON.parse(result.stdout);
+      expect(out).to.deep.include({
+        period: PERIOD,
+        records: "2",
+        amountAB: "0.039900",
+        amountBA: "0.000000",
+      });
+      expect(out.committed).to.deep.include({ round: 0 });
+
+      const salt = hexlify(commitmentSalt(Buffer.from(SECRET_HEX, "hex"), fx.agreementId, PERIOD, 0));
+      const expected = commitmentOf({
+        agreementId: fx.agreementId,
+        period: PERIOD,
+        party: out.committed.carrier,
+        root: out.root,
+        amountAB: 39_900n,
+        amountBA: 0n,
+        salt,
+      });
+      const record = await fx.deployment.ledger.connect(chain.provider).periodRecord(fx.agreementId, PERIOD);
+      expect(record.hashA).to.equal(expected);
+      expect(out.committed.commitment).to.equal(expected);
+    });
+
+    it("sends nothing twice when run again, and keeps the committed summary final", async () => {
+      const nonce = await chain.provider.getTransactionCount(fx.nodeA.address);
+      // A late CDR after the commit must not change what was committed.
+      const late = path.join(dir, "late.csv");
+      fs.writeFileSync(
+        late,
+        CDRS.split("\n")[0] +
+          "\nJ9,GLOBEX,out,voice,2030-01-20T10:00:00Z,60,,+12125550109,+442079460009,ANSWERED\n",
+      );
+      expect(icl(["ingest", "--format", "icl-csv", late], env).code).to.equal(0);
+      const again = icl(["period", "close", "--agreement", "A-B", "--period", "2030-01", "--json"], env);
+      expect(again.code, again.stderr).to.equal(0);
+      const out = JSON.parse(again.stdout);
+      expect(out).to.deep.include({ records: "2", amountAB: "0.039900" });
+      expect(await chain.provider.getTransactionCount(fx.nodeA.address)).to.equal(nonce);
+    });
+  });
+}
