@@ -1,4 +1,4 @@
-import { CID, create, type KuboRPCClient } from "kubo-rpc-client";
+import type { KuboRPCClient } from "kubo-rpc-client";
 import { BaseError, InputError, NotFoundError, UnavailableError } from "../errors";
 import type { Logger } from "../logger";
 import { EvidenceIntegrityError, parseRawBlockCid, rawBlockCid, verifyBlock } from "./cid";
@@ -19,6 +19,10 @@ export function createKuboEvidenceStore(
 ): EvidenceStore {
   const url = parseApiUrl(options.url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // Loaded here rather than at the top: kubo-rpc-client is a large ES module (a sixth of a second to
+  // load) that only nodes with `ipfs.apiUrl` use.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CID, create } = require("kubo-rpc-client") as typeof import("kubo-rpc-client");
   const client: KuboRPCClient = create({ url });
   const signal = () => AbortSignal.timeout(timeoutMs);
   const where = url.origin;

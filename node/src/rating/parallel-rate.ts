@@ -83,7 +83,8 @@ export async function rateFileParallel(
     () => new Worker(BOOTSTRAP, { eval: true, workerData: { role: "icl-rate-worker", entry, loader, init } }),
   );
 
-  const seen = new KeySet(1 << 16);
+  // Sized for the file up front (≈ 100 bytes per CDR) so the set never rehashes on the coordinator.
+  const seen = new KeySet(Math.min(1 << 26, Math.max(1 << 16, Math.ceil(fs.statSync(filePath).size / 100))));
   const rejected: Partial<Record<RejectReason, number>> = {};
   const totals = destinationNames.map((destination) => ({
     destination,

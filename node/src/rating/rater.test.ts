@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import type { MediatedCdr } from "../mediation/types";
 import { formatMicros } from "../money/decimal";
-import { Rater, billedSeconds, charge } from "./rater";
+import { Rater, billedSeconds, charge, chargeExact } from "./rater";
 import { loadTariffDeck } from "./tariff-deck";
 
 const HEADER =
@@ -245,6 +245,27 @@ describe("rating: properties", () => {
       }),
     );
   });
+  it("the double-precision fast path equals the bigint computation for any rate, fee and usage", () => {
+    const service = fc.constantFrom("voice", "sms", "data") as fc.Arbitrary<MediatedCdr["service"]>;
+    const pico = fc.oneof(fc.bigInt({ min: 0n, max: 10n ** 13n }), fc.bigInt({ min: 0n, max: 10n ** 20n }));
+    const usage = fc.oneof(fc.nat({ max: 100_000 }), fc.nat({ max: Number.MAX_SAFE_INTEGER }));
+    fc.assert(
+      fc.property(service, pico, pico, usage, (s, rate, fee, billed) => {
+        expect(charge(s, rate, fee, billed)).to.equal(chargeExact(s, rate, fee, billed));
+      }),
+      { numRuns: 5000 },
+    );
+    // Exactly at rounding halves, where a double division could land on either side.
+    for (let billed = 1; billed < 2000; billed++) {
+      expect(charge("voice", 30_000_000n, 0n, billed)).to.equal(
+        chargeExact("voice", 30_000_000n, 0n, billed),
+      );
+      expect(charge("data", 500_000n, 0n, billed * 1001)).to.equal(
+        chargeExact("data", 500_000n, 0n, billed * 1001),
+      );
+    }
+  });
+
   it("a charge never decreases as the duration grows", () => {
     fc.assert(
       fc.property(fc.nat({ max: 100_000 }), fc.nat({ max: 100_000 }), (a, b) => {

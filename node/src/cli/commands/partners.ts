@@ -1,7 +1,8 @@
 import { addPartner, listPartners } from "../../db/partners";
 import { DATA_DIR_OPTION, JSON_OPTION, listOption, stringOption, type Command } from "../command";
 import { table, toJson } from "../format";
-import { parseMatchSpec, withNode } from "../node-context";
+import { parseMatchSpec } from "../match-spec";
+import { withNode } from "../node-context";
 
 export const partnersAddCommand: Command = {
   words: ["partners", "add"],

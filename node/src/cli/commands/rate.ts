@@ -18,7 +18,7 @@ import {
   type OptionSpec,
 } from "../command";
 import { table } from "../format";
-import { parseMatchSpec } from "../node-context";
+import { parseMatchSpec } from "../match-spec";
 import { parseFormat } from "./ingest";
 import { readInputFile } from "./tariffs";
 
