@@ -141,5 +141,69 @@ for (const target of databaseTargets()) {
       expect(out).to.deep.include({ records: "2", amountAB: "0.039900" });
       expect(await chain.provider.getTransactionCount(fx.nodeA.address)).to.equal(nonce);
     });
+
+    it("refuses to reveal before the other side has committed, naming the state", () => {
+      const early = icl(["period", "reveal", "--agreement", "A-B", "--period", "2030-01"], env);
+      expect(early.code).to.equal(1);
+      expect(early.stderr).to.contain("period A-B 2030-01 is Committing; reveal needs Revealing");
+    });
+
+    it("two nodes on separate databases commit and reveal the same traffic, and the ledger finds them Matched", async () => {
+      // Carrier B's node: its own data dir and database, key and CDRs; the calls A handed over are its `in` traffic.
+      const b = target.cliEnv();
+      const envB = { ...b.env, ICL_KEY_PASSWORD: PASSWORD };
+      fs.copyFileSync(path.join(dir, "deployment.json"), path.join(b.dataDir, "deployment.json"));
+      fs.writeFileSync(
+        path.join(b.dataDir, "node-key.json"),
+        await encryptKeystoreJson({ address: fx.nodeB.address, privateKey: fx.nodeB.privateKey }, PASSWORD, {
+          scrypt: { N: 1 << 10 },
+        }),
+      );
+      expect(icl(["init"], envB).code).to.equal(0);
+      const configFile = path.join(b.dataDir, "config.json");
+      const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
+      config.chain = { rpcUrl: chain.url, deployment: "deployment.json", keystore: "node-key.json" };
+      fs.writeFileSync(configFile, JSON.stringify(config));
+      expect(icl(["partners", "add", "ACME"], envB).code).to.equal(0);
+      expect(icl(["tariffs", "import", DECK, "--partner", "ACME", "--direction", "in"], envB).code).to.equal(
+        0,
+      );
+      const mirrored = CDRS.replaceAll("GLOBEX,out", "ACME,in")
+        .replace(/^J3.*$/m, "")
+        .replaceAll(/^J/gm, "B-J");
+      fs.writeFileSync(path.join(b.dataDir, "jan.csv"), mirrored);
+      expect(icl(["ingest", "--format", "icl-csv", path.join(b.dataDir, "jan.csv")], envB).code).to.equal(0);
+      fs.writeFileSync(path.join(b.dataDir, "secret.hex"), SECRET_HEX);
+      const args = [
+        "--id",
+        fx.agreementId,
+        "--partner",
+        "ACME",
+        "--side",
+        "B",
+        "--secret-file",
+        path.join(b.dataDir, "secret.hex"),
+      ];
+      expect(icl(["agreements", "add", "A-B", ...args], envB).code).to.equal(0);
+
+      const closeB = icl(["period", "close", "--agreement", "A-B", "--period", "2030-01", "--json"], envB);
+      expect(closeB.code, closeB.stderr).to.equal(0);
+      const summaryA = JSON.parse(
+        icl(["period", "close", "--agreement", "A-B", "--period", "2030-01", "--json"], env).stdout,
+      );
+      const summaryB = JSON.parse(closeB.stdout);
+      expect(summaryB.root, "both sides build the same root from the same calls").to.equal(summaryA.root);
+      expect(summaryB).to.deep.include({ side: "B", amountAB: "0.039900", amountBA: "0.000000" });
+
+      const revealA = icl(["period", "reveal", "--agreement", "A-B", "--period", "2030-01", "--json"], env);
+      expect(revealA.code, revealA.stderr).to.equal(0);
+      expect(JSON.parse(revealA.stdout)).to.deep.include({ round: 0, state: "Revealing" });
+      const revealB = icl(["period", "reveal", "--agreement", "A-B", "--period", "2030-01", "--json"], envB);
+      expect(revealB.code, revealB.stderr).to.equal(0);
+      expect(JSON.parse(revealB.stdout)).to.deep.include({ state: "Matched" });
+      expect(
+        Number(await fx.deployment.ledger.connect(chain.provider).state(fx.agreementId, PERIOD)),
+      ).to.equal(8); // Matched
+    });
   });
 }

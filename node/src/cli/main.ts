@@ -32,6 +32,7 @@ export const COMMANDS: readonly { words: readonly string[]; load(): Promise<Comm
     load: async () => (await import("./commands/agreements")).agreementsListCommand,
   },
   { words: ["period", "close"], load: async () => (await import("./commands/period")).periodCloseCommand },
+  { words: ["period", "reveal"], load: async () => (await import("./commands/period")).periodRevealCommand },
 ];
 
 /** Exit codes (sysexits.h): usage 64, bad input 65, not found 66, dependency unavailable 69, other failures 1. */
