@@ -155,7 +155,10 @@ export interface ScriptedLedger {
  * Deploys the ledger with `deployLedger`, registers two carriers whose nodes are accounts 3 (A) and 6
  * (B), activates an agreement from PERIOD and moves the clock into PERIOD's commit window.
  */
-export async function scriptLedger(provider: JsonRpcProvider): Promise<ScriptedLedger> {
+export async function scriptLedger(
+  provider: JsonRpcProvider,
+  options: { toleranceAbs?: bigint } = {},
+): Promise<ScriptedLedger> {
   // Setup goes through the node's unlocked accounts so the node assigns nonces (a Wallet reads a
   // cached pending count and trips over its own back-to-back transactions).
   const w = (i: number) => hardhatWallet(i, provider);
@@ -181,7 +184,7 @@ export async function scriptLedger(provider: JsonRpcProvider): Promise<ScriptedL
     rule: 0,
     effectiveFrom: PERIOD,
     arbiter: w(9).address,
-    toleranceAbs: 5_000_000n,
+    toleranceAbs: options.toleranceAbs ?? 5_000_000n,
     windows: {
       commit: 3 * day,
       reveal: 2 * day,
@@ -223,7 +226,7 @@ export async function scriptLedger(provider: JsonRpcProvider): Promise<ScriptedL
   };
 }
 
-async function setNextTimestamp(provider: JsonRpcProvider, seconds: number): Promise<void> {
+export async function setNextTimestamp(provider: JsonRpcProvider, seconds: number): Promise<void> {
   const latest = await provider.getBlock("latest");
   if (latest !== null && latest.timestamp < seconds)
     await provider.send("evm_setNextBlockTimestamp", [seconds]);

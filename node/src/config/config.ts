@@ -47,6 +47,22 @@ const ConfigSchema = z
       })
       .strict()
       .optional(),
+    peer: z
+      .object({
+        /** Where `icl run` serves the peer protocol (and, later, the gateway): host:port, loopback by default. */
+        listen: z
+          .string()
+          .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "host:port, e.g. 127.0.0.1:7700")
+          .default("127.0.0.1:7700"),
+        /** How often `icl run` looks at the ledger, milliseconds. */
+        pollMs: z.number().int().min(100).default(5_000),
+        /** Allowed clock difference between two nodes' signed messages, milliseconds. */
+        maxSkewMs: z.number().int().min(1_000).default(300_000),
+        /** Per-request timeout towards a peer node, milliseconds. */
+        timeoutMs: z.number().int().positive().default(30_000),
+      })
+      .strict()
+      .default({}),
     numbering: z
       .object({
         countryCode: z

@@ -6,6 +6,8 @@ export interface LocalAgreement {
   name: string;
   partnerId: string;
   side: "A" | "B";
+  /** Base URL of the counterparty's node for the peer protocol (`/peer/v1/`), when known. */
+  peerUrl: string | null;
   createdAt: Date;
 }
 
@@ -19,8 +21,17 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
  */
 export async function addAgreement(
   db: Database,
-  agreement: { agreementId: string; name: string; partnerId: string; side: "A" | "B"; secret: Uint8Array },
+  agreement: {
+    agreementId: string;
+    name: string;
+    partnerId: string;
+    side: "A" | "B";
+    secret: Uint8Array;
+    peerUrl?: string | null;
+  },
 ): Promise<void> {
+  const peerUrl =
+    agreement.peerUrl === undefined || agreement.peerUrl === null ? null : checkPeerUrl(agreement.peerUrl);
   const agreementId = agreement.agreementId.toLowerCase();
   if (!AGREEMENT_ID.test(agreementId)) {
     throw new InputError(`agreement id '${agreement.agreementId}' is not 0x followed by 64 hex digits`, {
@@ -55,19 +66,30 @@ export async function addAgreement(
     if (taken.rows.length > 0)
       throw new ConflictError(`agreement ${agreement.name} (${agreementId}) already exists`);
     await tx.query(
-      "INSERT INTO agreements (agreement_id, name, partner_id, side, secret_hex) VALUES ($1, $2, $3, $4, $5)",
+      `INSERT INTO agreements (agreement_id, name, partner_id, side, secret_hex, peer_url)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
       [
         agreementId,
         agreement.name,
         agreement.partnerId,
         agreement.side,
         Buffer.from(agreement.secret).toString("hex"),
+        peerUrl,
       ],
     );
   });
 }
 
-type Row = { agreement_id: string; name: string; partner_id: string; side: "A" | "B"; created_at: Date };
+type Row = {
+  agreement_id: string;
+  name: string;
+  partner_id: string;
+  side: "A" | "B";
+  peer_url: string | null;
+  created_at: Date;
+};
+
+const COLUMNS = "agreement_id, name, partner_id, side, peer_url, created_at";
 
 function toAgreement(row: Row): LocalAgreement {
   return {
@@ -75,15 +97,14 @@ function toAgreement(row: Row): LocalAgreement {
     name: row.name,
     partnerId: row.partner_id,
     side: row.side,
+    peerUrl: row.peer_url,
     createdAt: new Date(row.created_at),
   };
 }
 
 /** The agreements this node knows, by name (secrets are never listed). */
 export async function listAgreements(db: Queryable): Promise<LocalAgreement[]> {
-  const { rows } = await db.query<Row>(
-    "SELECT agreement_id, name, partner_id, side, created_at FROM agreements ORDER BY name",
-  );
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM agreements ORDER BY name`);
   return rows.map(toAgreement);
 }
 
@@ -96,7 +117,7 @@ export async function requireAgreement(
   nameOrId: string,
 ): Promise<LocalAgreement & { secret: Uint8Array }> {
   const { rows } = await db.query<Row & { secret_hex: string }>(
-    `SELECT agreement_id, name, partner_id, side, created_at, secret_hex FROM agreements
+    `SELECT ${COLUMNS}, secret_hex FROM agreements
       WHERE name = $1 OR agreement_id = lower($1)`,
     [nameOrId],
   );
@@ -104,4 +125,39 @@ export async function requireAgreement(
   if (!row)
     throw new NotFoundError(`agreement ${nameOrId} is not known to this node`, "Add it: icl agreements add");
   return { ...toAgreement(row), secret: Buffer.from(row.secret_hex, "hex") };
+}
+
+/**
+ * Sets (or, with null, clears) where the counterparty's node answers the peer protocol.
+ * @throws InputError for a URL that is not http(s); NotFoundError for an unknown agreement.
+ */
+export async function setAgreementPeer(
+  db: Queryable,
+  nameOrId: string,
+  peerUrl: string | null,
+): Promise<void> {
+  const url = peerUrl === null ? null : checkPeerUrl(peerUrl);
+  const { rowCount } = await db.query(
+    "UPDATE agreements SET peer_url = $2 WHERE name = $1 OR agreement_id = lower($1)",
+    [nameOrId, url],
+  );
+  if (rowCount === 0)
+    throw new NotFoundError(`agreement ${nameOrId} is not known to this node`, "Add it: icl agreements add");
+}
+
+/** An http(s) URL without credentials, query or fragment, and without a trailing slash. */
+function checkPeerUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InputError(`peer URL '${text}' is not a URL`, { field: "peer-url" });
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password) {
+    throw new InputError(`peer URL '${text}' must be http(s) without credentials`, { field: "peer-url" });
+  }
+  if (url.search || url.hash) {
+    throw new InputError(`peer URL '${text}' must not have a query or fragment`, { field: "peer-url" });
+  }
+  return url.toString().replace(/\/+$/, "");
 }

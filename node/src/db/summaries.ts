@@ -220,3 +220,14 @@ export async function markSummaryCommitted(
   );
   return rowCount > 0;
 }
+
+/** The committed summaries, newest period first: what the running node follows on the ledger. */
+export async function listCommittedSummaries(
+  db: Queryable,
+): Promise<{ agreementId: string; period: number; root: string }[]> {
+  const { rows } = await db.query<{ agreement_id: string; period: number; root: string }>(
+    `SELECT agreement_id, period, root FROM summaries WHERE committed_at IS NOT NULL
+      ORDER BY period DESC, agreement_id`,
+  );
+  return rows.map((row) => ({ agreementId: row.agreement_id, period: row.period, root: row.root }));
+}

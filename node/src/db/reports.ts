@@ -1,0 +1,91 @@
+import type { Queryable } from "./database";
+
+/**
+ * A discrepancy report as stored: one per agreement, period and round. `report` and `stats` are
+ * JSON with every integer (micro-units, seconds, records) as a decimal string.
+ */
+export interface StoredReport {
+  agreementId: string;
+  period: number;
+  round: number;
+  ourRoot: string;
+  theirRoot: string;
+  /** Differing leaves the report covers. */
+  leafCount: number;
+  report: unknown;
+  stats: unknown;
+  /** CID of the encrypted evidence bundle (report + this side's CDRs behind it), when stored. */
+  evidenceCid: string | null;
+  createdAt: Date;
+}
+
+type Row = {
+  agreement_id: string;
+  period: number;
+  round: number;
+  our_root: string;
+  their_root: string;
+  leaf_count: number;
+  report: string;
+  stats: string;
+  evidence_cid: string | null;
+  created_at: Date;
+};
+
+/** JSON with bigints as decimal strings. */
+export function toJsonText(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === "bigint" ? item.toString() : item));
+}
+
+/** Stores a report; a report for the same agreement, period and round is replaced. */
+export async function saveReport(db: Queryable, report: Omit<StoredReport, "createdAt">): Promise<void> {
+  await db.query(
+    `INSERT INTO discrepancy_reports (agreement_id, period, round, our_root, their_root, leaf_count, report, stats,
+                                      evidence_cid)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (agreement_id, period, round) DO UPDATE
+        SET our_root = EXCLUDED.our_root, their_root = EXCLUDED.their_root, leaf_count = EXCLUDED.leaf_count,
+            report = EXCLUDED.report, stats = EXCLUDED.stats, evidence_cid = EXCLUDED.evidence_cid,
+            created_at = now()`,
+    [
+      report.agreementId.toLowerCase(),
+      report.period,
+      report.round,
+      report.ourRoot.toLowerCase(),
+      report.theirRoot.toLowerCase(),
+      report.leafCount,
+      toJsonText(report.report),
+      toJsonText(report.stats),
+      report.evidenceCid,
+    ],
+  );
+}
+
+/** The report of a round, or of the latest round when `round` is omitted; null when none. */
+export async function loadReport(
+  db: Queryable,
+  agreementId: string,
+  period: number,
+  round?: number,
+): Promise<StoredReport | null> {
+  const { rows } = await db.query<Row>(
+    `SELECT * FROM discrepancy_reports
+      WHERE agreement_id = $1 AND period = $2 AND ($3::integer IS NULL OR round = $3)
+      ORDER BY round DESC LIMIT 1`,
+    [agreementId.toLowerCase(), period, round ?? null],
+  );
+  const row = rows[0];
+  if (row === undefined) return null;
+  return {
+    agreementId: row.agreement_id,
+    period: row.period,
+    round: row.round,
+    ourRoot: row.our_root,
+    theirRoot: row.their_root,
+    leafCount: row.leaf_count,
+    report: JSON.parse(row.report) as unknown,
+    stats: JSON.parse(row.stats) as unknown,
+    evidenceCid: row.evidence_cid,
+    createdAt: new Date(row.created_at),
+  };
+}

@@ -1,0 +1,291 @@
+/**
+ * The serving side of the peer protocol: answers the counterparty's questions about this node's
+ * summary of an agreement-period — subtree hashes, the leaves of a range, and the keys of the calls
+ * behind a leaf — so the two nodes can find where they differ. Transport-free (the gateway hands it
+ * the method, path, signature header and raw body), so the same code is tested with and without HTTP.
+ *
+ * A request is answered only when
+ * - its signature verifies and comes from a node of the *other* party of the agreement (peer-auth.ts),
+ *   fresh and not replayed;
+ * - this node is party to the agreement and has the summary; and
+ * - both parties have revealed the current round on the ledger, and the summary served is the one
+ *   this node revealed. Before that a counterparty could copy our figures instead of measuring its
+ *   own; after it, the root binds every answer (the client checks each against it).
+ */
+import { hexlify, type Signer } from "ethers";
+import type { ChainClient } from "../chain/client";
+import { callsOfLeaf } from "../db/calls";
+import type { Database } from "../db/database";
+import { requireAgreement, type LocalAgreement } from "../db/agreements";
+import { loadSummary } from "../db/summaries";
+import { BaseError } from "../errors";
+import type { Logger } from "../logger";
+import { storedSummaryTree } from "../summaries/build-summary";
+import { decodeLeafKey, periodSalt } from "../summaries/encoding";
+import { fromHex, toHex } from "../summaries/hashing";
+import type { MerkleTree, NodeView } from "../summaries/merkle-tree";
+import { callKey } from "./call-key";
+import { PeerAuthError, bodyHash, signPeerMessage, type PeerVerifier } from "./peer-auth";
+import {
+  PEER_LIMITS,
+  callsRequest,
+  decodeSignatureHeader,
+  encodeSignatureHeader,
+  leavesRequest,
+  parsePeerPath,
+  treeRequest,
+  type CallsResponse,
+  type LeavesResponse,
+  type PeerErrorBody,
+  type TreeResponse,
+} from "./peer-wire";
+import type { TypedDataDomain } from "ethers";
+
+export interface PeerHttpRequest {
+  method: string;
+  /** The path as requested, without query. */
+  path: string;
+  /** The `ICL-Peer-Signature` header. */
+  signature: string | undefined;
+  body: Uint8Array;
+}
+
+export interface PeerHttpResponse {
+  status: number;
+  body: string;
+  /** The signature header of the answer (absent when the request itself could not be authenticated). */
+  signature?: string;
+}
+
+export interface PeerServerOptions {
+  db: Database;
+  chain: ChainClient;
+  /** This node's key: signs every answer. */
+  signer: Signer;
+  /** Verifies requests (see peer-directory.ts `chainPeerVerifier`). */
+  verifier: PeerVerifier;
+  domain: TypedDataDomain;
+  logger: Logger;
+}
+
+/** Which side of the agreement this node is, and what the ledger holds for the round. */
+interface Revealed {
+  agreement: LocalAgreement & { secret: Uint8Array };
+  round: number;
+  ourRoot: string;
+}
+
+const REVEALED = 1n;
+const TREE_CACHE_SIZE = 8;
+
+export class PeerServer {
+  private readonly trees = new Map<string, MerkleTree>();
+
+  constructor(private readonly options: PeerServerOptions) {}
+
+  /** Answers one request; never throws (failures become JSON errors with a status). */
+  async handle(request: PeerHttpRequest): Promise<PeerHttpResponse> {
+    const target = parsePeerPath(request.path);
+    if (request.method !== "POST") return plain(405, "METHOD_NOT_ALLOWED", "the peer protocol takes POST");
+    if (!target) return plain(404, "NOT_FOUND", `no peer resource at ${request.path.slice(0, 200)}`);
+    const message = decodeSignatureHeader(request.signature);
+    if (!message)
+      return plain(401, "PEER_REFUSED", "the request carries no readable ICL-Peer-Signature header");
+    try {
+      await this.options.verifier.verify(message, {
+        kind: "request",
+        method: request.method,
+        path: request.path,
+        body: request.body,
+      });
+      if (message.agreementId.toLowerCase() !== target.agreementId) {
+        throw new PeerAuthError("MISMATCH", "the signed agreement is not the one in the path");
+      }
+    } catch (error) {
+      if (error instanceof PeerAuthError) {
+        this.options.logger.warn("peer request refused", {
+          reason: error.reason,
+          path: request.path,
+          details: error.details,
+        });
+        return plain(error.reason === "NOT_COUNTERPARTY" ? 403 : 401, "PEER_REFUSED", error.message);
+      }
+      this.options.logger.error("peer request could not be verified", { error: String(error) });
+      return plain(503, "UNAVAILABLE", "the ledger could not be read to verify the request");
+    }
+
+    let status = 200;
+    let payload: unknown;
+    try {
+      const body = parseJson(request.body);
+      const revealed = await this.revealed(target.agreementId, target.period);
+      const tree = await this.tree(revealed, target.period);
+      if (target.resource === "tree") payload = this.answerTree(tree, treeRequest.parse(body));
+      else if (target.resource === "leaves") payload = this.answerLeaves(tree, leavesRequest.parse(body));
+      else payload = await this.answerCalls(revealed, target.period, callsRequest.parse(body).keys);
+    } catch (error) {
+      [status, payload] = errorPayload(error);
+      if (status >= 500) this.options.logger.error("peer request failed", { error: String(error) });
+    }
+    const text = JSON.stringify(payload);
+    const signed = await signPeerMessage(this.options.signer, this.options.domain, {
+      agreementId: target.agreementId,
+      kind: "response",
+      method: request.method,
+      path: request.path,
+      bodyHash: bodyHash(text),
+      inReplyTo: message.nonce,
+    });
+    return { status, body: text, signature: encodeSignatureHeader(signed) };
+  }
+
+  private async revealed(agreementId: string, period: number): Promise<Revealed> {
+    const agreement = await requireAgreement(this.options.db, agreementId);
+    const record = await this.options.chain.ledger.periodRecord(agreementId, period);
+    if (BigInt(record.statusA) !== REVEALED || BigInt(record.statusB) !== REVEALED) {
+      throw new BaseError(
+        `period ${period} of ${agreementId} is not revealed by both parties; summaries are compared only after both reveals`,
+        { code: "NOT_REVEALED" },
+      );
+    }
+    const ourRoot = (agreement.side === "A" ? record.hashA : record.hashB).toLowerCase();
+    return { agreement, round: Number(record.round), ourRoot };
+  }
+
+  private async tree(revealed: Revealed, period: number): Promise<MerkleTree> {
+    const { agreement, ourRoot } = revealed;
+    const cacheKey = `${agreement.agreementId}:${period}:${ourRoot}`;
+    const cached = this.trees.get(cacheKey);
+    if (cached) return cached;
+    const summary = await loadSummary(this.options.db, agreement.agreementId, period);
+    if (!summary || summary.root.toLowerCase() !== ourRoot) {
+      throw new BaseError(`this node holds no summary with the root it revealed for ${period}`, {
+        code: "NOT_FOUND",
+      });
+    }
+    const tree = storedSummaryTree(summary, periodSalt(agreement.secret, agreement.agreementId, period));
+    if (this.trees.size >= TREE_CACHE_SIZE) this.trees.delete(this.trees.keys().next().value!);
+    this.trees.set(cacheKey, tree);
+    return tree;
+  }
+
+  private answerTree(tree: MerkleTree, body: { paths: string[] }): TreeResponse {
+    return { views: body.paths.map((path) => wireViewOf(tree.children(path))) };
+  }
+
+  private answerLeaves(tree: MerkleTree, body: { path: string; limit?: number }): LeavesResponse {
+    const limit = body.limit ?? PEER_LIMITS.leaves;
+    const leaves = tree.leavesUnder(body.path);
+    return {
+      leaves: leaves.slice(0, limit).map((entry) => ({ key: toHex(entry.key), value: toHex(entry.value) })),
+      truncated: leaves.length > limit,
+    };
+  }
+
+  /** The calls behind each asked leaf, by call key; a leaf this summary lacks has none. */
+  private async answerCalls(revealed: Revealed, period: number, keys: string[]): Promise<CallsResponse> {
+    const { agreement } = revealed;
+    const salt = hexlify(periodSalt(agreement.secret, agreement.agreementId, period));
+    const leaves: CallsResponse["leaves"] = [];
+    for (const key of keys) {
+      const calls = await callsBehindLeaf(this.options.db, agreement, salt, fromHex(key));
+      leaves.push({
+        key,
+        calls: calls.map((call) => ({
+          callKey: call.callKey,
+          billed: call.billed.toString(),
+          amount: call.amount.toString(),
+        })),
+      });
+    }
+    return { leaves };
+  }
+}
+
+/**
+ * This node's rated calls behind a leaf (by its canonical key bytes), each with its call key and CDR
+ * id. The leaf's agreement-relative direction maps to this node's own: A→B traffic is `out` for
+ * party A and `in` for party B.
+ * @throws InputError when the key bytes are not a leaf key.
+ */
+export async function callsBehindLeaf(
+  db: Database,
+  agreement: Pick<LocalAgreement, "partnerId" | "side">,
+  saltHex: string,
+  keyBytes: Uint8Array,
+): Promise<
+  {
+    callKey: string;
+    cdrId: string;
+    aNumber: string;
+    bNumber: string;
+    startMs: number;
+    billed: bigint;
+    amount: bigint;
+  }[]
+> {
+  const key = decodeLeafKey(keyBytes);
+  const ours = (key.direction === "AB") === (agreement.side === "A") ? "out" : "in";
+  const calls = await callsOfLeaf(db, {
+    partner: agreement.partnerId,
+    direction: ours,
+    service: key.service,
+    destination: key.destination,
+    day: key.day,
+  });
+  return calls.map((call) => ({
+    callKey: callKey(saltHex, {
+      direction: key.direction,
+      aNumber: call.aNumber,
+      bNumber: call.bNumber,
+      startMs: call.startMs,
+    }),
+    cdrId: call.sourceKey,
+    aNumber: call.aNumber,
+    bNumber: call.bNumber,
+    startMs: call.startMs,
+    billed: call.billed,
+    amount: call.amount,
+  }));
+}
+
+function wireViewOf(view: NodeView): TreeResponse["views"][number] {
+  if (view.kind === "empty") return { kind: "empty" };
+  if (view.kind === "leaf") return { kind: "leaf", key: toHex(view.key), value: toHex(view.value) };
+  return { kind: "branch", left: toHex(view.left), right: toHex(view.right) };
+}
+
+function parseJson(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(body).toString("utf8")) as unknown;
+  } catch {
+    throw new BaseError("the request body is not JSON", { code: "INVALID_INPUT" });
+  }
+}
+
+function errorPayload(error: unknown): [number, PeerErrorBody] {
+  const body = (code: string, message: string): PeerErrorBody => ({ error: { code, message } });
+  if (error instanceof Error && error.name === "ZodError") {
+    const issues = (error as unknown as { issues: { path: (string | number)[]; message: string }[] }).issues;
+    const first = issues[0];
+    return [
+      400,
+      body("INVALID_INPUT", first ? `${first.path.join(".") || "body"}: ${first.message}` : "invalid body"),
+    ];
+  }
+  if (error instanceof BaseError) {
+    const status: Record<string, number> = {
+      INVALID_INPUT: 400,
+      NOT_FOUND: 404,
+      NOT_REVEALED: 409,
+    };
+    const code = error.code;
+    const mapped = status[code] ?? (error.retryable ? 503 : 500);
+    return [mapped, body(code, mapped >= 500 ? "the node could not answer" : error.shortMessage)];
+  }
+  return [500, body("INTERNAL", "the node could not answer")];
+}
+
+function plain(status: number, code: string, message: string): PeerHttpResponse {
+  return { status, body: JSON.stringify({ error: { code, message } } satisfies PeerErrorBody) };
+}

@@ -1,0 +1,96 @@
+/**
+ * The wire format of the node-to-node protocol (`/peer/v1/`, docs/PROTOCOL.md "Peer protocol"),
+ * shared by the server and the client. Every resource is a POST of a JSON body to
+ *
+ *   /peer/v1/agreements/<agreement id>/periods/<YYYYMM>/<resource>
+ *
+ * with the sender's EIP-712 signature (peer-auth.ts) in the `ICL-Peer-Signature` header as
+ * base64url JSON. Bytes travel as `0x` hex, integers as decimal strings.
+ */
+import { z } from "zod";
+import type { SignedPeerMessage } from "./peer-auth";
+
+export const PEER_SIGNATURE_HEADER = "icl-peer-signature";
+export const PEER_PREFIX = "/peer/v1";
+
+/** Bounds on one request and one answer; a peer asking for more is refused. */
+export const PEER_LIMITS = {
+  /** Tree positions per `tree` request (one level of the diff walk, split when larger). */
+  paths: 4096,
+  /** Leaves per `leaves` answer. */
+  leaves: 10_000,
+  /** Leaves whose calls one `calls` request may ask for. */
+  callLeaves: 256,
+  /** Request body bytes. */
+  requestBytes: 1024 * 1024,
+} as const;
+
+export type PeerResource = "tree" | "leaves" | "calls";
+const RESOURCES: readonly PeerResource[] = ["tree", "leaves", "calls"];
+
+/** The path of a resource of an agreement-period. */
+export function peerPath(agreementId: string, period: number, resource: PeerResource): string {
+  return `${PEER_PREFIX}/agreements/${agreementId.toLowerCase()}/periods/${period}/${resource}`;
+}
+
+/** The agreement, period and resource a path names, or null when it names none. */
+export function parsePeerPath(
+  path: string,
+): { agreementId: string; period: number; resource: PeerResource } | null {
+  const match = /^\/peer\/v1\/agreements\/(0x[0-9a-f]{64})\/periods\/(\d{6})\/([a-z]+)$/.exec(path);
+  if (!match || !RESOURCES.includes(match[3] as PeerResource)) return null;
+  return { agreementId: match[1]!, period: Number(match[2]), resource: match[3] as PeerResource };
+}
+
+export function encodeSignatureHeader(message: SignedPeerMessage): string {
+  return Buffer.from(JSON.stringify(message), "utf8").toString("base64url");
+}
+
+/** The signed message in a header, or null when it is missing or not base64url JSON. */
+export function decodeSignatureHeader(header: string | undefined): SignedPeerMessage | null {
+  if (header === undefined || header.length === 0 || header.length > 4096) return null;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(header, "base64url").toString("utf8"));
+    return typeof parsed === "object" && parsed !== null ? (parsed as SignedPeerMessage) : null;
+  } catch {
+    return null;
+  }
+}
+
+const hex = z.string().regex(/^0x(?:[0-9a-f]{2})*$/, "0x followed by lower-case hex bytes");
+const hash = z.string().regex(/^0x[0-9a-f]{64}$/, "0x followed by 64 lower-case hex digits");
+const uint = z.string().regex(/^(0|[1-9]\d{0,37})$/, "a non-negative integer as a decimal string");
+const treePath = z.string().regex(/^[01]{0,256}$/, "up to 256 bits of 0 and 1");
+
+export const treeRequest = z.object({ paths: z.array(treePath).min(1).max(PEER_LIMITS.paths) }).strict();
+export const wireView = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("empty") }).strict(),
+  z.object({ kind: z.literal("leaf"), key: hex, value: hex }).strict(),
+  z.object({ kind: z.literal("branch"), left: hash, right: hash }).strict(),
+]);
+export const treeResponse = z.object({ views: z.array(wireView) }).strict();
+
+export const leavesRequest = z
+  .object({ path: treePath, limit: z.number().int().min(1).max(PEER_LIMITS.leaves).optional() })
+  .strict();
+export const leavesResponse = z
+  .object({ leaves: z.array(z.object({ key: hex, value: hex }).strict()), truncated: z.boolean() })
+  .strict();
+
+export const callsRequest = z.object({ keys: z.array(hex).min(1).max(PEER_LIMITS.callLeaves) }).strict();
+export const wireCall = z.object({ callKey: hash, billed: uint, amount: uint }).strict();
+export const callsResponse = z
+  .object({ leaves: z.array(z.object({ key: hex, calls: z.array(wireCall) }).strict()) })
+  .strict();
+
+export type TreeRequest = z.infer<typeof treeRequest>;
+export type TreeResponse = z.infer<typeof treeResponse>;
+export type LeavesRequest = z.infer<typeof leavesRequest>;
+export type LeavesResponse = z.infer<typeof leavesResponse>;
+export type CallsRequest = z.infer<typeof callsRequest>;
+export type CallsResponse = z.infer<typeof callsResponse>;
+
+/** The JSON error body of every refused or failed request. */
+export interface PeerErrorBody {
+  error: { code: string; message: string };
+}

@@ -1,0 +1,207 @@
+/**
+ * The running node (`icl run`): follows the ledger and does, for every period this node committed,
+ * what the protocol expects of it next —
+ *
+ * - on start, settles every transaction a previous run left pending (never sending twice);
+ * - indexes the ledger's events into the database (the console and audits read them);
+ * - reveals once the ledger allows it (both committed, or the commit window closed);
+ * - once both parties revealed and the roots differ (Reconciled within tolerance or Mismatched),
+ *   compares with the counterparty's node and stores the discrepancy report with its evidence;
+ * - logs every change of a period's state.
+ *
+ * One `pass()` does all of this once; `run()` repeats it until stopped. Every step is idempotent and
+ * is retried on the next pass when it fails (an unreachable peer or RPC node delays, never loses).
+ */
+import { ZeroHash, type Signer } from "ethers";
+import type { ChainClient } from "../chain/client";
+import { sleep } from "../chain/retry";
+import { requireAgreement, type LocalAgreement } from "../db/agreements";
+import type { Database } from "../db/database";
+import { loadReport } from "../db/reports";
+import { listCommittedSummaries } from "../db/summaries";
+import type { EvidenceStore } from "../evidence/store";
+import { BaseError, InputError } from "../errors";
+import type { Logger } from "../logger";
+import { compareWithPeer, type ComparisonResult } from "./compare";
+import { peerDomain, type PeerVerifier } from "./peer-auth";
+import { PeerClient } from "./peer-client";
+import { chainPeerVerifier } from "./peer-directory";
+import { PeerServer } from "./peer-server";
+import { formatPeriod, periodState, revealSummary, type PeriodStateName } from "./reveal";
+
+export interface RunnerParts {
+  db: Database;
+  chain: ChainClient;
+  /** The node key (the chain client's transaction manager signs with the same key). */
+  signer: Signer;
+  evidence: EvidenceStore | null;
+  logger: Logger;
+  /** Allowed clock difference between nodes (default 5 minutes). */
+  maxSkewMs?: number;
+  /** Per-request timeout towards peers (default 30 s). */
+  peerTimeoutMs?: number;
+}
+
+export interface PassReport {
+  /** Every committed period looked at, with the state it is in now. */
+  periods: { agreement: string; period: number; state: PeriodStateName }[];
+  revealed: { agreement: string; period: number; txHash: string }[];
+  compared: ComparisonResult[];
+  /** Steps that failed this pass and will be tried again. */
+  deferred: { agreement: string; period: number; step: string; error: string }[];
+}
+
+const REVEALED = 1n;
+
+export class NodeRunner {
+  /** Answers the counterparty's peer requests; mount it in the gateway. */
+  readonly peerServer: PeerServer;
+  private readonly verifier: PeerVerifier;
+  private readonly clients = new Map<string, PeerClient>();
+  private readonly lastStates = new Map<string, PeriodStateName>();
+
+  private constructor(
+    private readonly parts: RunnerParts,
+    readonly carrierId: string,
+  ) {
+    const { chain } = parts;
+    this.verifier = chainPeerVerifier(chain, carrierId, { maxSkewMs: parts.maxSkewMs });
+    this.peerServer = new PeerServer({
+      db: parts.db,
+      chain,
+      signer: parts.signer,
+      verifier: this.verifier,
+      domain: this.domain(),
+      logger: parts.logger,
+    });
+  }
+
+  /**
+   * Checks the node key is a registered node of a carrier and settles transactions a previous run
+   * left pending.
+   * @throws InputError when the node key is not registered on the ledger.
+   */
+  static async start(parts: RunnerParts): Promise<NodeRunner> {
+    const address = await parts.signer.getAddress();
+    const carrierId = await parts.chain.registry.carrierOfNode(address);
+    if (carrierId === ZeroHash) {
+      throw new InputError(
+        `the node key ${address} is not registered as a node of any carrier on the ledger`,
+      );
+    }
+    const runner = new NodeRunner(parts, carrierId);
+    const settled = (await parts.chain.transactions?.reconcile()) ?? [];
+    if (settled.length > 0) {
+      parts.logger.info("settled transactions left pending by a previous run", { count: settled.length });
+    }
+    return runner;
+  }
+
+  /** One round of following the ledger; never throws for one period's failure (see `deferred`). */
+  async pass(): Promise<PassReport> {
+    const { db, chain, logger } = this.parts;
+    const report: PassReport = { periods: [], revealed: [], compared: [], deferred: [] };
+    try {
+      await chain.indexer.sync();
+    } catch (error) {
+      logger.warn("the event index could not be brought up to date; trying again next pass", {
+        error: describe(error),
+      });
+    }
+    for (const summary of await listCommittedSummaries(db)) {
+      const agreement = await requireAgreement(db, summary.agreementId);
+      const where = { agreement: agreement.name, period: summary.period };
+      let step = "read the period";
+      try {
+        let state = await periodState(chain, agreement.agreementId, summary.period);
+        let record = await chain.ledger.periodRecord(agreement.agreementId, summary.period);
+        const ours = agreement.side === "A" ? record.statusA : record.statusB;
+        if (state === "Revealing" && BigInt(ours) === 0n) {
+          step = "reveal";
+          const revealed = await revealSummary(db, chain, agreement, summary.period);
+          report.revealed.push({ ...where, txHash: revealed.txHash });
+          state = revealed.state;
+          record = await chain.ledger.periodRecord(agreement.agreementId, summary.period);
+        }
+        this.noteState(agreement, summary.period, state);
+        report.periods.push({ ...where, state });
+        const bothRevealed = BigInt(record.statusA) === REVEALED && BigInt(record.statusB) === REVEALED;
+        if (bothRevealed && record.hashA !== record.hashB) {
+          const round = Number(record.round);
+          if ((await loadReport(db, agreement.agreementId, summary.period, round)) === null) {
+            step = "compare with the counterparty";
+            const peer = this.peerFor(agreement);
+            if (peer === null) {
+              throw new InputError(
+                `no peer URL for ${agreement.name}; set it with icl agreements set-peer ${agreement.name} --url URL`,
+              );
+            }
+            report.compared.push(
+              await compareWithPeer(
+                { db, chain, peer, evidence: this.parts.evidence, logger },
+                agreement,
+                summary.period,
+              ),
+            );
+          }
+        }
+      } catch (error) {
+        report.deferred.push({ ...where, step, error: describe(error) });
+        logger.warn(`could not ${step}; trying again next pass`, { ...where, error: describe(error) });
+      }
+    }
+    return report;
+  }
+
+  /** Passes every `pollMs` until `signal` aborts. */
+  async run(signal: AbortSignal, pollMs: number): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.pass();
+      } catch (error) {
+        // The database itself failing: say so, and keep trying.
+        this.parts.logger.error("pass failed", { error: describe(error) });
+      }
+      await sleep(pollMs, signal).catch(() => undefined);
+    }
+  }
+
+  private domain() {
+    return peerDomain(this.parts.chain.chainId, this.parts.chain.deployment.ledger);
+  }
+
+  private peerFor(agreement: LocalAgreement): PeerClient | null {
+    if (agreement.peerUrl === null) return null;
+    let client = this.clients.get(agreement.peerUrl);
+    if (!client) {
+      client = new PeerClient({
+        baseUrl: agreement.peerUrl,
+        signer: this.parts.signer,
+        domain: this.domain(),
+        verifier: this.verifier,
+        timeoutMs: this.parts.peerTimeoutMs,
+      });
+      this.clients.set(agreement.peerUrl, client);
+    }
+    return client;
+  }
+
+  private noteState(agreement: LocalAgreement, period: number, state: PeriodStateName): void {
+    const key = `${agreement.agreementId}:${period}`;
+    const before = this.lastStates.get(key);
+    if (before === state) return;
+    this.lastStates.set(key, state);
+    this.parts.logger.info(`period ${agreement.name} ${formatPeriod(period)} is ${state}`, {
+      agreement: agreement.agreementId,
+      period,
+      state,
+      ...(before === undefined ? {} : { was: before }),
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof BaseError)
+    return error.details ? `${error.shortMessage} (${error.details})` : error.shortMessage;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,430 @@
+/**
+ * Two carrier nodes, each with its own database, evidence store and gateway, a Hardhat JSON-RPC node
+ * on 127.0.0.1 and real HTTP between them. Both derive their CDRs from one generated list of calls;
+ * each period of the agreement gets one imperfection, and the nodes must reach the expected ledger
+ * state and name exactly what differs.
+ */
+import { expect } from "chai";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Wallet, encodeBytes32String, hexlify, type Signer } from "ethers";
+import { createGateway, listen, type RunningGateway } from "../../gateway/src/gateway";
+import { createChainClient, type ChainClient } from "../../node/src/chain/client";
+import {
+  PERIOD,
+  hardhatWallet,
+  scriptLedger,
+  setNextTimestamp,
+  startHardhatNode,
+  type HardhatNode,
+  type ScriptedLedger,
+} from "../../node/src/chain/test-helpers";
+import { addAgreement, requireAgreement, setAgreementPeer } from "../../node/src/db/agreements";
+import type { Database } from "../../node/src/db/database";
+import { addPartner } from "../../node/src/db/partners";
+import { loadReport } from "../../node/src/db/reports";
+import { importDeck } from "../../node/src/db/tariffs";
+import { deriveEvidenceKey, getEvidence } from "../../node/src/evidence/bundle";
+import { createLocalEvidenceStore } from "../../node/src/evidence/local-store";
+import type { EvidenceStore } from "../../node/src/evidence/store";
+import { ingestFile } from "../../node/src/ingest/ingest-file";
+import { silentLogger } from "../../node/src/logger";
+import { loadTariffDeck } from "../../node/src/rating/tariff-deck";
+import { callKey } from "../../node/src/reconciliation/call-key";
+import { commitSummary } from "../../node/src/reconciliation/commit";
+import { bodyHash, peerDomain, signPeerMessage } from "../../node/src/reconciliation/peer-auth";
+import {
+  PEER_SIGNATURE_HEADER,
+  encodeSignatureHeader,
+  peerPath,
+} from "../../node/src/reconciliation/peer-wire";
+import { NodeRunner, type PassReport } from "../../node/src/reconciliation/runner";
+import { buildSummary } from "../../node/src/summaries/build-summary";
+import { periodSalt } from "../../node/src/summaries/encoding";
+import { periodEnd } from "../../scripts/lib/protocol";
+import { generatedDeck } from "../../scripts/lib/generate-cdrs";
+import { databaseTargets, tempDir } from "../helpers/databases";
+import { cdrId, chooseLost, generateCalls, writeSideCdrs, type Call } from "../helpers/traffic";
+
+/** The generated deck, plus A's own termination to New York for the calls B hands to A. */
+const DECK = generatedDeck() + "voice,1212,United States - New York,0.0030,0,6,6,,,,,,,\n";
+const SECRET = Buffer.from("a7".repeat(32), "hex");
+const CALLS = 3000;
+
+interface TestNode {
+  side: "A" | "B";
+  partner: string;
+  db: Database;
+  chain: ChainClient;
+  runner: NodeRunner;
+  gateway: RunningGateway;
+  evidence: EvidenceStore;
+  dir: string;
+}
+
+/** Ledger state names by index (ISettlementLedger.PeriodState). */
+const MATCHED = 8n;
+const RECONCILED = 9n;
+const MISMATCHED = 3n;
+
+for (const target of databaseTargets()) {
+  describe(`reconciliation: two nodes over HTTP on ${target.name}`, function () {
+    this.timeout(300_000);
+    let hardhat: HardhatNode;
+    let fx: ScriptedLedger;
+    let a: TestNode;
+    let b: TestNode;
+
+    async function startNode(side: "A" | "B", wallet: Wallet, partner: string): Promise<TestNode> {
+      const db = await target.open();
+      const dir = tempDir("icl-two-node-");
+      await addPartner(db, { id: partner, name: partner, matchRules: [] });
+      const text = DECK;
+      const rows = loadTariffDeck(text, "deck.csv");
+      const contentHash = crypto.createHash("sha256").update(text).digest("hex");
+      for (const direction of ["in", "out"] as const) {
+        await importDeck(db, { partner, direction, name: "deck.csv", currency: "USD", contentHash, rows });
+      }
+      await addAgreement(db, {
+        agreementId: fx.agreementId,
+        name: "A-B",
+        partnerId: partner,
+        side,
+        secret: SECRET,
+      });
+      const chain = await createChainClient({
+        rpcUrl: hardhat.url,
+        deployment: fx.addresses,
+        signer: wallet,
+        db,
+        logger: silentLogger,
+      });
+      const evidence = createLocalEvidenceStore(dir, silentLogger);
+      const runner = await NodeRunner.start({ db, chain, signer: wallet, evidence, logger: silentLogger });
+      const gateway = await listen(
+        createGateway({ logger: silentLogger, peer: runner.peerServer }),
+        "127.0.0.1",
+        0,
+      );
+      return { side, partner, db, chain, runner, gateway, evidence, dir };
+    }
+
+    before(async () => {
+      hardhat = await startHardhatNode();
+      // A 1% tolerance with a negligible absolute floor, so the percentage decides.
+      fx = await scriptLedger(hardhat.provider, { toleranceAbs: 1_000n });
+      a = await startNode("A", fx.nodeA, "CARRIER-B");
+      b = await startNode("B", fx.nodeB, "CARRIER-A");
+      await setAgreementPeer(a.db, "A-B", b.gateway.url);
+      await setAgreementPeer(b.db, "A-B", a.gateway.url);
+    });
+    after(async () => {
+      for (const node of [a, b]) {
+        if (!node) continue;
+        await node.gateway.close();
+        node.chain.close();
+        await node.db.close();
+        fs.rmSync(node.dir, { recursive: true, force: true });
+      }
+      await hardhat?.stop();
+      await target.cleanup();
+    });
+
+    /** Each side ingests its view of `calls`, closes the period and commits. */
+    async function closePeriod(
+      period: number,
+      calls: readonly Call[],
+      imperfections: { lostOnB?: Set<number>; skewOnBMs?: number } = {},
+    ): Promise<void> {
+      await setNextTimestamp(hardhat.provider, periodEnd(period) + 60);
+      await hardhat.provider.send("evm_mine", []);
+      for (const node of [a, b]) {
+        const file = path.join(node.dir, `${period}.csv`);
+        writeSideCdrs(file, calls, {
+          side: node.side,
+          partner: node.partner,
+          lost: node === b ? imperfections.lostOnB : undefined,
+          skewMs: node === b ? imperfections.skewOnBMs : undefined,
+          batch: String(period),
+        });
+        const ingested = await ingestFile(node.db, file, "icl-csv", {
+          timeZone: "UTC",
+          useGmtTime: false,
+          numbering: { countryCode: "1", nationalPrefix: "0", internationalPrefix: "011" },
+        });
+        const counts = ingested.file;
+        expect(counts.rated + counts.unbilled + counts.rejected, "every CDR is accounted for").to.equal(
+          counts.records,
+        );
+        if (counts.rejected > 0n) {
+          const { rows } = await node.db.query<{ message: string; raw: string }>(
+            "SELECT message, raw FROM rejects WHERE file_id = $1 LIMIT 1",
+            [counts.id],
+          );
+          expect.fail(`${counts.rejected} generated CDRs rejected, e.g. ${JSON.stringify(rows[0])}`);
+        }
+        const agreement = await requireAgreement(node.db, "A-B");
+        await buildSummary(
+          node.db,
+          { agreementId: fx.agreementId, period, partnerId: node.partner, side: node.side },
+          periodSalt(SECRET, fx.agreementId, period),
+        );
+        await commitSummary(node.db, node.chain, agreement, period);
+      }
+    }
+
+    /** Runs both nodes' passes until neither has anything left to do; returns everything they did. */
+    async function settle(): Promise<{ a: PassReport[]; b: PassReport[] }> {
+      const done = { a: [] as PassReport[], b: [] as PassReport[] };
+      for (let i = 0; i < 4; i++) {
+        done.a.push(await a.runner.pass());
+        done.b.push(await b.runner.pass());
+      }
+      for (const report of [...done.a, ...done.b])
+        expect(report.deferred, JSON.stringify(report.deferred)).to.deep.equal([]);
+      return done;
+    }
+
+    async function state(period: number): Promise<bigint> {
+      return fx.deployment.ledger.connect(hardhat.provider).state(fx.agreementId, period);
+    }
+
+    /** The call keys of calls, computed here from the call list, independently of either node. */
+    function keysOf(period: number, calls: readonly Call[]): string[] {
+      const salt = hexlify(periodSalt(SECRET, fx.agreementId, period));
+      const digits = (number: string) => number.replace(/^\+/, ""); // E.164 digits, as mediation stores them
+      return calls
+        .map((call) =>
+          callKey(salt, { ...call, aNumber: digits(call.aNumber), bNumber: digits(call.bNumber) }),
+        )
+        .sort();
+    }
+
+    it("identical CDRs: both nodes reveal on their own and the ledger finds them Matched with equal roots", async () => {
+      const period = PERIOD;
+      await closePeriod(period, generateCalls(period, CALLS, 1));
+      const passes = await settle();
+      expect(passes.a.flatMap((p) => p.revealed)).to.have.length(1);
+      expect(passes.b.flatMap((p) => p.revealed)).to.have.length(1);
+      expect(await state(period)).to.equal(MATCHED);
+      const record = await fx.deployment.ledger
+        .connect(hardhat.provider)
+        .periodRecord(fx.agreementId, period);
+      expect(record.hashA).to.equal(record.hashB);
+      expect(
+        [...passes.a, ...passes.b].flatMap((p) => p.compared),
+        "nothing to compare",
+      ).to.deep.equal([]);
+    });
+
+    it("0.3% of calls lost on one side: Reconciled within the 1% tolerance, and the report names the lost calls", async () => {
+      const period = PERIOD + 1;
+      const calls = generateCalls(period, CALLS, 2);
+      const lost = chooseLost(calls, 0.003, 20);
+      expect(lost.size).to.be.greaterThan(0);
+      await closePeriod(period, calls, { lostOnB: lost });
+      await settle();
+      expect(await state(period)).to.equal(RECONCILED);
+      const report = (await loadReport(a.db, fx.agreementId, period))!.report as JsonReport;
+      expect(missingOnTheirSide(report)).to.deep.equal(
+        keysOf(
+          period,
+          calls.filter((c) => lost.has(c.index)),
+        ),
+      );
+    });
+
+    it("5% lost: Mismatched, and both reports name exactly the lost CDRs — no more, no fewer", async () => {
+      const period = PERIOD + 2;
+      const calls = generateCalls(period, CALLS, 3);
+      const lost = chooseLost(calls, 0.05, 30);
+      await closePeriod(period, calls, { lostOnB: lost });
+      const passes = await settle();
+      expect(await state(period)).to.equal(MISMATCHED);
+
+      const lostCalls = calls.filter((call) => lost.has(call.index));
+      const reportA = (await loadReport(a.db, fx.agreementId, period))!;
+      const fromA = reportA.report as JsonReport;
+      expect(missingOnTheirSide(fromA)).to.deep.equal(keysOf(period, lostCalls));
+      expect(Object.values(fromA.ourCdrs).sort(), "A's own CDR ids of the lost calls").to.deep.equal(
+        lostCalls.map((call) => `icl:${cdrId("A", String(period), call)}`).sort(),
+      );
+      expect(fromA.leaves.flatMap((leaf) => leaf.missingOnOurSide)).to.deep.equal([]);
+      expect(fromA.counts).to.include({ duration_difference: 0, rate_difference: 0 });
+      const fromB = (await loadReport(b.db, fx.agreementId, period))!.report as JsonReport;
+      expect(fromB.leaves.flatMap((leaf) => leaf.missingOnOurSide).sort()).to.deep.equal(
+        keysOf(period, lostCalls),
+      );
+
+      // The diff asked for O(k log n) hashes in about log n round trips, not for every leaf.
+      const compared = passes.a.flatMap((p) => p.compared)[0]!;
+      expect(compared.stats.diff.roundTrips).to.be.below(40);
+      expect(compared.stats.traffic.requests).to.be.below(compared.stats.diff.roundTrips + 5);
+
+      // The evidence bundle holds the report and A's CDRs behind it, and opens with the agreement's key.
+      expect(reportA.evidenceCid).to.match(/^bafkrei/);
+      const bundle = (await getEvidence(
+        a.evidence,
+        reportA.evidenceCid!,
+        deriveEvidenceKey(SECRET, fx.agreementId, period),
+        {
+          agreementId: fx.agreementId,
+          period,
+          purpose: "discrepancy-report",
+        },
+      )) as { cdrs: { cdrId: string }[]; report: JsonReport };
+      expect(bundle.cdrs.map((cdr) => cdr.cdrId).sort()).to.deep.equal(
+        lostCalls.map((call) => `icl:${cdrId("A", String(period), call)}`).sort(),
+      );
+    });
+
+    it("one side's clock an hour off: the report classifies the differences as a day-boundary shift", async () => {
+      const period = PERIOD + 3;
+      // An hour slow rather than fast: calls of the month's first hour fall into the previous,
+      // already committed month instead of into the next one, which the next test uses.
+      await closePeriod(period, generateCalls(period, CALLS, 4), { skewOnBMs: -3_600_000 });
+      await settle();
+      const report = (await loadReport(a.db, fx.agreementId, period))!.report as JsonReport;
+      const shifted = report.leaves.filter((leaf) => leaf.kinds.includes("day_boundary_shift"));
+      expect(report.leaves.length).to.be.greaterThan(10);
+      expect(
+        shifted.length / report.leaves.length,
+        "most differing leaves are explained by the shift",
+      ).to.be.greaterThan(0.6);
+      expect(report.counts).to.include({ rate_difference: 0, duration_difference: 0 });
+    });
+
+    it("a differing rate on one destination: classified as a rate difference on exactly that destination", async () => {
+      const period = PERIOD + 4;
+      const calls = generateCalls(period, CALLS, 5);
+      // B prices A→B calls to German fixed numbers at a higher rate than A does.
+      const changed = DECK.replace("voice,49,Germany - Fixed,0.0047,", "voice,49,Germany - Fixed,0.0060,");
+      expect(changed, "the deck has the row to change").to.not.equal(DECK);
+      await importDeck(b.db, {
+        partner: b.partner,
+        direction: "in",
+        name: "deck-2030-05.csv",
+        currency: "USD",
+        contentHash: crypto.createHash("sha256").update(changed).digest("hex"),
+        rows: loadTariffDeck(changed, "deck-2030-05.csv"),
+      });
+      await closePeriod(period, calls);
+      await settle();
+      const report = (await loadReport(a.db, fx.agreementId, period))!.report as JsonReport;
+      expect(report.leaves.length).to.be.greaterThan(0);
+      for (const leaf of report.leaves) {
+        expect(leaf.leaf).to.include({ direction: "AB", destination: "Germany - Fixed" });
+        expect(leaf.kinds).to.deep.equal(["rate_difference"]);
+        expect(leaf.delta.records).to.equal("0");
+      }
+      const german = calls.filter((call) => call.direction === "AB" && /^\+492/.test(call.bNumber));
+      expect(report.leaves.flatMap((leaf) => leaf.rateDifferences)).to.have.length(german.length);
+    });
+
+    describe("peer requests over HTTP", () => {
+      const period = PERIOD + 2; // revealed by both and Mismatched above
+      const body = JSON.stringify({ paths: [""] });
+      const url = () => b.gateway.url + peerPath(fx.agreementId, period, "tree");
+      const send = (signature: string, text = body) =>
+        fetch(url(), {
+          method: "POST",
+          headers: { "content-type": "application/json", [PEER_SIGNATURE_HEADER]: signature },
+          body: text,
+        });
+      const sign = async (signer: Signer, text = body, agreementId = fx.agreementId) =>
+        encodeSignatureHeader(
+          await signPeerMessage(signer, peerDomain(31337n, fx.addresses.ledger), {
+            agreementId,
+            kind: "request",
+            method: "POST",
+            path: peerPath(agreementId, period, "tree"),
+            bodyHash: bodyHash(text),
+          }),
+        );
+
+      it("answers the counterparty, signed", async () => {
+        const response = await send(await sign(fx.nodeA));
+        expect(response.status).to.equal(200);
+        expect(response.headers.get(PEER_SIGNATURE_HEADER)).to.be.a("string");
+      });
+
+      it("refuses a replayed request", async () => {
+        const signature = await sign(fx.nodeA);
+        expect((await send(signature)).status).to.equal(200);
+        const replay = await send(signature);
+        expect(replay.status).to.equal(401);
+        expect(await replay.text()).to.contain("replay");
+      });
+
+      it("refuses a forged request: another body under the signature, or a key no carrier registered", async () => {
+        const altered = await send(await sign(fx.nodeA), JSON.stringify({ paths: ["0"] }));
+        expect(altered.status).to.equal(401);
+        expect(await altered.text()).to.contain("mismatch");
+        const stranger = await send(await sign(Wallet.createRandom()));
+        expect(stranger.status).to.equal(401);
+        expect(await stranger.text()).to.contain("unknown node");
+        const unsigned = await fetch(url(), { method: "POST", body });
+        expect(unsigned.status).to.equal(401);
+      });
+
+      it("refuses a registered carrier that is not party to the agreement", async () => {
+        const nodeC = hardhatWallet(11, hardhat.provider);
+        const someone = (i: number) => hardhatWallet(i, hardhat.provider).address;
+        await (
+          await fx.deployment.registry.registerCarrier(
+            encodeBytes32String("CARRIER-C"),
+            someone(12),
+            [someone(13)],
+            1,
+            [nodeC.address],
+          )
+        ).wait();
+        const response = await send(await sign(nodeC));
+        expect(response.status).to.equal(403);
+        expect(await response.text()).to.contain("not counterparty");
+      });
+
+      it("answers nothing about a period before both parties revealed", async () => {
+        const early = PERIOD + 5;
+        await setNextTimestamp(hardhat.provider, periodEnd(early) + 60);
+        await hardhat.provider.send("evm_mine", []);
+        const text = JSON.stringify({ paths: [""] });
+        const signed = encodeSignatureHeader(
+          await signPeerMessage(fx.nodeA, peerDomain(31337n, fx.addresses.ledger), {
+            agreementId: fx.agreementId,
+            kind: "request",
+            method: "POST",
+            path: peerPath(fx.agreementId, early, "tree"),
+            bodyHash: bodyHash(text),
+          }),
+        );
+        const response = await fetch(b.gateway.url + peerPath(fx.agreementId, early, "tree"), {
+          method: "POST",
+          headers: { [PEER_SIGNATURE_HEADER]: signed },
+          body: text,
+        });
+        expect(response.status).to.equal(409);
+        expect(await response.text()).to.contain("NOT_REVEALED");
+      });
+    });
+  });
+}
+
+/** The stored report as JSON (integers as decimal strings). */
+interface JsonReport {
+  leaves: {
+    leaf: { direction: string; service: string; destination: string; day: number };
+    delta: { records: string; billed: string; amount: string };
+    kinds: string[];
+    missingOnTheirSide: string[];
+    missingOnOurSide: string[];
+    rateDifferences: { callKey: string }[];
+  }[];
+  counts: Record<string, number>;
+  ourCdrs: Record<string, string>;
+}
+
+function missingOnTheirSide(report: JsonReport): string[] {
+  return report.leaves.flatMap((leaf) => leaf.missingOnTheirSide).sort();
+}
