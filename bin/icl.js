@@ -22,7 +22,11 @@ function newestSource(dir) {
 
 function useCompiled() {
   if (process.env.ICL_FROM_SOURCE === "1" || !fs.existsSync(compiled)) return false;
-  return fs.statSync(compiled).mtimeMs >= newestSource(path.join(root, "node", "src"));
+  const newest = Math.max(
+    newestSource(path.join(root, "node", "src")),
+    newestSource(path.join(root, "gateway")),
+  );
+  return fs.statSync(compiled).mtimeMs >= newest;
 }
 
 // `icl … | head` closes the pipe early: stop quietly, as command-line tools do.

@@ -4,14 +4,17 @@ import fs from "node:fs";
 import path from "node:path";
 import {
   PERIOD,
+  freePort,
   scriptLedger,
+  setNextTimestamp,
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
 } from "../../node/src/chain/test-helpers";
 import { commitmentOf } from "../../node/src/reconciliation/commit";
 import { commitmentSalt } from "../../node/src/summaries/encoding";
-import { REPO_ROOT, icl } from "../helpers/cli";
+import { periodEnd } from "../../scripts/lib/protocol";
+import { REPO_ROOT, icl, iclProcess } from "../helpers/cli";
 import { databaseTargets } from "../helpers/databases";
 
 const DECK = path.join(REPO_ROOT, "node", "samples", "tariff-globex.csv");
@@ -34,6 +37,8 @@ for (const target of databaseTargets()) {
     let fx: ScriptedLedger;
     let env: Record<string, string>;
     let dir: string;
+    let envB: Record<string, string>;
+    let dirB: string;
 
     before(async () => {
       chain = await startHardhatNode();
@@ -151,7 +156,8 @@ for (const target of databaseTargets()) {
     it("two nodes on separate databases commit and reveal the same traffic, and the ledger finds them Matched", async () => {
       // Carrier B's node: its own data dir and database, key and CDRs; the calls A handed over are its `in` traffic.
       const b = target.cliEnv();
-      const envB = { ...b.env, ICL_KEY_PASSWORD: PASSWORD };
+      envB = { ...b.env, ICL_KEY_PASSWORD: PASSWORD };
+      dirB = b.dataDir;
       fs.copyFileSync(path.join(dir, "deployment.json"), path.join(b.dataDir, "deployment.json"));
       fs.writeFileSync(
         path.join(b.dataDir, "node-key.json"),
@@ -205,5 +211,90 @@ for (const target of databaseTargets()) {
         Number(await fx.deployment.ledger.connect(chain.provider).state(fx.agreementId, PERIOD)),
       ).to.equal(8); // Matched
     });
+
+    it("icl run reveals on its own and, when a CDR is missing on one side, both nodes find it over HTTP", async () => {
+      const period = "2030-02";
+      await setNextTimestamp(chain.provider, periodEnd(PERIOD + 1) + 60);
+      await chain.provider.send("evm_mine", []);
+      const header = CDRS.split("\n")[0];
+      fs.writeFileSync(
+        path.join(dir, "feb.csv"),
+        `${header}\nF1,GLOBEX,out,voice,2030-02-03T10:00:00Z,125,,+12125550100,+442079460000,ANSWERED\n` +
+          "F2,GLOBEX,out,voice,2030-02-04T10:00:00Z,31,,+12125550101,+447700900123,ANSWERED\n",
+      );
+      // B's switch lost F1.
+      fs.writeFileSync(
+        path.join(dirB, "feb.csv"),
+        `${header}\nB-F2,ACME,in,voice,2030-02-04T10:00:00Z,31,,+12125550101,+447700900123,ANSWERED\n`,
+      );
+      expect(icl(["ingest", "--format", "icl-csv", path.join(dir, "feb.csv")], env).code).to.equal(0);
+      expect(icl(["ingest", "--format", "icl-csv", path.join(dirB, "feb.csv")], envB).code).to.equal(0);
+      for (const e of [env, envB]) {
+        const close = icl(["period", "close", "--agreement", "A-B", "--period", period], e);
+        expect(close.code, close.stderr).to.equal(0);
+      }
+      const [portA, portB] = [await freePort(), await freePort()];
+      expect(icl(["agreements", "set-peer", "A-B", "--url", `http://127.0.0.1:${portB}`], env).code).to.equal(
+        0,
+      );
+      expect(
+        icl(["agreements", "set-peer", "A-B", "--url", `http://127.0.0.1:${portA}`], envB).code,
+      ).to.equal(0);
+      const list = icl(["agreements", "list"], env);
+      expect(list.stdout).to.contain(`http://127.0.0.1:${portB}`);
+
+      // B runs as a service; A passes by hand.
+      const configB = path.join(dirB, "config.json");
+      fs.writeFileSync(
+        configB,
+        JSON.stringify({ ...JSON.parse(fs.readFileSync(configB, "utf8")), peer: { pollMs: 200 } }),
+      );
+      const nodeB = iclProcess(["run", "--listen", `127.0.0.1:${portB}`], envB);
+      let logB = "";
+      nodeB.stderr.on("data", (chunk: Buffer) => (logB += chunk.toString()));
+      try {
+        await waitFor(
+          () => logB.includes("icl node running"),
+          30_000,
+          () => logB,
+        );
+        let out = "";
+        for (let i = 0; i < 20 && !out.includes("compared"); i++) {
+          const pass = icl(["run", "--once", "--listen", `127.0.0.1:${portA}`], env);
+          expect([0, 69], pass.stderr).to.include(pass.code);
+          out += pass.stdout;
+          if (!pass.stdout.includes("compared")) await new Promise((r) => setTimeout(r, 300));
+        }
+        expect(out).to.contain(`revealed A-B ${period}`);
+        // 0.0225 apart is within this agreement's absolute tolerance (5.00): Reconciled, and still explained.
+        expect(out).to.contain("A-B 2030-02: Reconciled");
+        expect(out).to.match(/compared 2030-02 with the partner: 1 differing leaf \(missing_cdrs 1\)/);
+
+        const report = icl(["period", "report", "--agreement", "A-B", "--period", period], env);
+        expect(report.code, report.stderr).to.equal(0);
+        expect(report.stdout).to.contain("1 differing leaf: missing_cdrs 1");
+        expect(report.stdout).to.match(
+          /AB +voice +United Kingdom - London +2030-02-03 +\+1 +\+180 +\+0\.022500 +missing_cdrs +icl:F1/,
+        );
+        const json = JSON.parse(
+          icl(["period", "report", "--agreement", "A-B", "--period", period, "--json"], env).stdout,
+        );
+        expect(Object.values(json.report.ourCdrs)).to.deep.equal(["icl:F1"]);
+        expect(json.evidenceCid).to.match(/^bafkrei/);
+      } finally {
+        nodeB.kill("SIGTERM");
+        const code = await new Promise<number | null>((resolve) => nodeB.once("exit", resolve));
+        expect(code, logB).to.equal(0);
+      }
+      expect(logB).to.contain("stopping");
+    });
   });
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out; so far:\n${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

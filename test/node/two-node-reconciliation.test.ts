@@ -12,6 +12,7 @@ import { Wallet, encodeBytes32String, hexlify, type Signer } from "ethers";
 import { createGateway, listen, type RunningGateway } from "../../gateway/src/gateway";
 import { createChainClient, type ChainClient } from "../../node/src/chain/client";
 import {
+  CARRIER_A,
   PERIOD,
   hardhatWallet,
   scriptLedger,
@@ -39,7 +40,11 @@ import {
   encodeSignatureHeader,
   peerPath,
 } from "../../node/src/reconciliation/peer-wire";
+import { PeerClient } from "../../node/src/reconciliation/peer-client";
+import { chainPeerVerifier } from "../../node/src/reconciliation/peer-directory";
 import { NodeRunner, type PassReport } from "../../node/src/reconciliation/runner";
+import { loadSummary } from "../../node/src/db/summaries";
+import { MerkleTree } from "../../node/src/summaries/merkle-tree";
 import { buildSummary } from "../../node/src/summaries/build-summary";
 import { periodSalt } from "../../node/src/summaries/encoding";
 import { periodEnd } from "../../scripts/lib/protocol";
@@ -347,6 +352,29 @@ for (const target of databaseTargets()) {
         const response = await send(await sign(fx.nodeA));
         expect(response.status).to.equal(200);
         expect(response.headers.get(PEER_SIGNATURE_HEADER)).to.be.a("string");
+      });
+
+      it("serves the leaves of a range, bounded, that hash into the tree the partner revealed", async () => {
+        const client = new PeerClient({
+          baseUrl: b.gateway.url,
+          signer: fx.nodeA,
+          domain: peerDomain(31337n, fx.addresses.ledger),
+          verifier: chainPeerVerifier(a.chain, CARRIER_A),
+        });
+        const all = await client.leaves(fx.agreementId, period, "");
+        expect(all.truncated).to.equal(false);
+        const summaryB = (await loadSummary(b.db, fx.agreementId, period))!;
+        expect(all.leaves).to.have.length(summaryB.leafCount);
+        const rebuilt = MerkleTree.build(all.leaves, periodSalt(SECRET, fx.agreementId, period));
+        expect(rebuilt.rootHex).to.equal(summaryB.root);
+        const some = await client.leaves(fx.agreementId, period, "01", 3);
+        expect(some.leaves).to.have.length(3);
+        expect(some.truncated).to.equal(true);
+        const refused = await client.leaves(fx.agreementId, period, "2").then(
+          () => null,
+          (error: Error) => error,
+        );
+        expect(refused?.message).to.contain("refused leaves with HTTP 400");
       });
 
       it("refuses a replayed request", async () => {

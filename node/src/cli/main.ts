@@ -31,8 +31,14 @@ export const COMMANDS: readonly { words: readonly string[]; load(): Promise<Comm
     words: ["agreements", "list"],
     load: async () => (await import("./commands/agreements")).agreementsListCommand,
   },
+  {
+    words: ["agreements", "set-peer"],
+    load: async () => (await import("./commands/agreements")).agreementsSetPeerCommand,
+  },
   { words: ["period", "close"], load: async () => (await import("./commands/period")).periodCloseCommand },
   { words: ["period", "reveal"], load: async () => (await import("./commands/period")).periodRevealCommand },
+  { words: ["period", "report"], load: async () => (await import("./commands/period")).periodReportCommand },
+  { words: ["run"], load: async () => (await import("./commands/run")).runCommand },
 ];
 
 /** Exit codes (sysexits.h): usage 64, bad input 65, not found 66, dependency unavailable 69, other failures 1. */

@@ -1,5 +1,12 @@
-import { addAgreement, listAgreements } from "../../db/agreements";
-import { DATA_DIR_OPTION, JSON_OPTION, UsageError, requiredOption, type Command } from "../command";
+import { addAgreement, listAgreements, setAgreementPeer } from "../../db/agreements";
+import {
+  DATA_DIR_OPTION,
+  JSON_OPTION,
+  UsageError,
+  requiredOption,
+  stringOption,
+  type Command,
+} from "../command";
 import { table, toJson } from "../format";
 import { withNode } from "../node-context";
 import { readInputFile } from "./tariffs";
@@ -30,6 +37,12 @@ export const agreementsAddCommand: Command = {
       valueName: "FILE",
       description: "file with the shared secret in hex (required)",
     },
+    "peer-url": {
+      type: "string",
+      valueName: "URL",
+      description:
+        "where the partner's node answers the peer protocol, e.g. https://icl.partner.example:7700",
+    },
     ...JSON_OPTION,
   },
   positionals: { min: 1, max: 1 },
@@ -47,6 +60,7 @@ export const agreementsAddCommand: Command = {
       partnerId: requiredOption(args, "partner"),
       side: side as "A" | "B",
       secret: Buffer.from(secretHex, "hex"),
+      peerUrl: stringOption(args, "peer-url") ?? null,
     };
     await withNode(args, io, (node) => addAgreement(node.db, agreement));
     const shown = {
@@ -54,6 +68,7 @@ export const agreementsAddCommand: Command = {
       agreementId: agreement.agreementId.toLowerCase(),
       partner: agreement.partnerId,
       side,
+      peerUrl: agreement.peerUrl,
     };
     if (args.values.json) io.stdout.write(toJson(shown));
     else
@@ -75,10 +90,39 @@ export const agreementsListCommand: Command = {
     else
       io.stdout.write(
         table(
-          ["agreement", "id", "partner", "side"],
-          agreements.map((a) => [a.name, a.agreementId, a.partnerId, a.side]),
+          ["agreement", "id", "partner", "side", "peer"],
+          agreements.map((a) => [a.name, a.agreementId, a.partnerId, a.side, a.peerUrl ?? "-"]),
         ),
       );
+    return 0;
+  },
+};
+
+export const agreementsSetPeerCommand: Command = {
+  words: ["agreements", "set-peer"],
+  args: "NAME",
+  summary: "Set where the partner's node answers the peer protocol for an agreement (or --clear it).",
+  description:
+    "The running node (icl run) asks the partner's node at this URL where the two summaries differ, once both\n" +
+    "have revealed. Every request and answer is signed, so plain http is safe on a private link; use https\n" +
+    "across the internet.",
+  options: {
+    ...DATA_DIR_OPTION,
+    url: { type: "string", valueName: "URL", description: "the partner node's base URL" },
+    clear: { type: "boolean", description: "forget the URL" },
+  },
+  positionals: { min: 1, max: 1 },
+  async run(args, io) {
+    const name = args.positionals[0]!;
+    const url = stringOption(args, "url");
+    if ((url === undefined) === (args.values.clear !== true))
+      throw new UsageError("give exactly one of --url URL and --clear");
+    await withNode(args, io, (node) => setAgreementPeer(node.db, name, url ?? null));
+    io.stdout.write(
+      url
+        ? `Agreement ${name}: the partner's node is at ${url}\n`
+        : `Agreement ${name}: no partner node URL\n`,
+    );
     return 0;
   },
 };

@@ -1,8 +1,10 @@
 import path from "node:path";
-import { createChainClient } from "../../chain/client";
+import { createChainClient, type ChainClient } from "../../chain/client";
+import type { Wallet } from "ethers";
 import { loadDeployment } from "../../chain/deployment";
 import { loadNodeKey, readKeyPassword } from "../../chain/keys";
 import { requireAgreement } from "../../db/agreements";
+import { loadReport } from "../../db/reports";
 import { loadSummary } from "../../db/summaries";
 import { commitSummary, type CommitResult } from "../../reconciliation/commit";
 import { formatMicros } from "../../money/decimal";
@@ -10,7 +12,7 @@ import { buildSummary } from "../../summaries/build-summary";
 import { periodSalt } from "../../summaries/encoding";
 import type { CarrierNode } from "../../node";
 import type { NodeConfig } from "../../config/config";
-import { InputError } from "../../errors";
+import { InputError, NotFoundError } from "../../errors";
 import { formatPeriod, revealSummary } from "../../reconciliation/reveal";
 import {
   DATA_DIR_OPTION,
@@ -20,16 +22,20 @@ import {
   type CliIo,
   type Command,
 } from "../command";
-import { toJson } from "../format";
+import { table, toJson } from "../format";
 import { withNode } from "../node-context";
 
-/** Connects to the ledger with the node key, as the node's `chain` settings say. */
-async function openChain(node: CarrierNode, chainConfig: NonNullable<NodeConfig["chain"]>, io: CliIo) {
+/** Connects to the ledger with the node key, as the node's `chain` settings say; returns the key too. */
+export async function openNodeChain(
+  node: CarrierNode,
+  chainConfig: NonNullable<NodeConfig["chain"]>,
+  io: CliIo,
+): Promise<{ chain: ChainClient; signer: Wallet }> {
   const resolve = (file: string) => path.resolve(node.config.dataDir, file);
   const deployment = loadDeployment(resolve(chainConfig.deployment));
   const password = await readKeyPassword({ env: io.env, input: process.stdin, output: io.stderr });
   const signer = await loadNodeKey(resolve(chainConfig.keystore), password);
-  return createChainClient({
+  const chain = await createChainClient({
     rpcUrl: chainConfig.rpcUrl,
     deployment,
     signer,
@@ -37,6 +43,11 @@ async function openChain(node: CarrierNode, chainConfig: NonNullable<NodeConfig[
     logger: node.logger,
     transactions: { confirmations: chainConfig.confirmations },
   });
+  return { chain, signer };
+}
+
+async function openChain(node: CarrierNode, chainConfig: NonNullable<NodeConfig["chain"]>, io: CliIo) {
+  return (await openNodeChain(node, chainConfig, io)).chain;
 }
 
 /** `2026-10` or `202610` → 202610. @throws UsageError otherwise. */
@@ -175,6 +186,115 @@ export const periodRevealCommand: Command = {
           `in transaction ${revealed.txHash}; the period is now ${revealed.state}\n`,
       );
     }
+    return 0;
+  },
+};
+
+/** The stored report's JSON (integers as decimal strings), as compare.ts writes it. */
+interface ReportJson {
+  leaves: {
+    leaf: { direction: string; service: string; destination: string; day: number };
+    delta: { records: string; billed: string; amount: string };
+    kinds: string[];
+    missingOnTheirSide: string[];
+    missingOnOurSide: string[];
+    durationDifferences: { callKey: string }[];
+    rateDifferences: { callKey: string }[];
+  }[];
+  differingTotals: { ours: { AB: string; BA: string }; theirs: { AB: string; BA: string } };
+  counts: Record<string, number>;
+  ourCdrs: Record<string, string>;
+  inconsistentLeaves: { leaf: string; side: string }[];
+}
+
+export const periodReportCommand: Command = {
+  words: ["period", "report"],
+  summary: "Show the discrepancy report the running node wrote for an agreement-period whose roots differ.",
+  description:
+    "One row per differing leaf (direction, service, destination, UTC day): the delta ours minus theirs in\n" +
+    "records, billed units and amount, the classification (missing_cdrs, duration_difference, rate_difference,\n" +
+    "day_boundary_shift) and this carrier's CDRs behind it. --json prints the whole stored report, with\n" +
+    "every call key and CDR id. Written by icl run once both parties revealed and the roots differ.",
+  options: {
+    ...DATA_DIR_OPTION,
+    agreement: { type: "string", valueName: "NAME|ID", description: "the agreement (required)" },
+    period: { type: "string", valueName: "YYYY-MM", description: "the month, e.g. 2026-10 (required)" },
+    round: { type: "string", valueName: "N", description: "the commit-reveal round (default: the latest)" },
+    ...JSON_OPTION,
+  },
+  positionals: { min: 0, max: 0 },
+  async run(args, io) {
+    const period = parsePeriod(requiredOption(args, "period"));
+    const roundText = args.values.round;
+    if (roundText !== undefined && !/^\d{1,3}$/.test(String(roundText)))
+      throw new UsageError(`--round '${String(roundText)}' is not a round number`);
+    const { agreement, stored } = await withNode(args, io, async (node) => {
+      const agreement = await requireAgreement(node.db, requiredOption(args, "agreement"));
+      const round = roundText === undefined ? undefined : Number(roundText);
+      return { agreement, stored: await loadReport(node.db, agreement.agreementId, period, round) };
+    });
+    if (stored === null) {
+      throw new NotFoundError(
+        `no discrepancy report for ${agreement.name} ${formatPeriod(period)}`,
+        "One is written by icl run once both parties revealed and their roots differ.",
+      );
+    }
+    if (args.values.json) {
+      io.stdout.write(toJson({ agreement: agreement.name, ...stored }));
+      return 0;
+    }
+    const report = stored.report as ReportJson;
+    const money = (text: string) => {
+      const value = BigInt(text);
+      return (value > 0n ? "+" : "") + formatMicros(value);
+    };
+    const signed = (text: string) => (BigInt(text) > 0n ? "+" + text : text);
+    const day = (days: number) => new Date(days * 86_400_000).toISOString().slice(0, 10);
+    const cdrs = (leaf: ReportJson["leaves"][number]) => {
+      const ids = [
+        ...leaf.missingOnTheirSide,
+        ...leaf.durationDifferences.map((d) => d.callKey),
+        ...leaf.rateDifferences.map((d) => d.callKey),
+      ]
+        .map((key) => report.ourCdrs[key])
+        .filter((id): id is string => id !== undefined);
+      const theirs = leaf.missingOnOurSide.length;
+      const shown = ids.slice(0, 3).join(" ") + (ids.length > 3 ? ` (+${ids.length - 3})` : "");
+      return [shown, theirs > 0 ? `${theirs} only theirs` : ""].filter(Boolean).join("; ");
+    };
+    const counts = Object.entries(report.counts)
+      .map(([kind, count]) => `${kind} ${count}`)
+      .join(", ");
+    io.stdout.write(
+      `Discrepancy report ${agreement.name} ${formatPeriod(period)}, round ${stored.round} (this carrier is party ${agreement.side})\n` +
+        `  roots: ours ${stored.ourRoot}, theirs ${stored.theirRoot}\n` +
+        `  ${stored.leafCount} differing ${stored.leafCount === 1 ? "leaf" : "leaves"}: ${counts}\n` +
+        `  on those leaves: ours A→B ${formatMicros(BigInt(report.differingTotals.ours.AB))} ` +
+        `B→A ${formatMicros(BigInt(report.differingTotals.ours.BA))}; theirs A→B ` +
+        `${formatMicros(BigInt(report.differingTotals.theirs.AB))} B→A ${formatMicros(BigInt(report.differingTotals.theirs.BA))}\n` +
+        (stored.evidenceCid
+          ? `  evidence: ${stored.evidenceCid}\n`
+          : "  evidence: not stored (see the node log)\n") +
+        (report.inconsistentLeaves.length > 0
+          ? `  warning: the calls behind ${report.inconsistentLeaves.length} leaves do not add up to the summary ` +
+            "(CDRs ingested after the close?)\n"
+          : "") +
+        "\n" +
+        table(
+          ["dir", "service", "destination", "day", "records Δ", "billed Δ", "amount Δ", "why", "our CDRs"],
+          report.leaves.map((leaf) => [
+            leaf.leaf.direction,
+            leaf.leaf.service,
+            leaf.leaf.destination,
+            day(leaf.leaf.day),
+            signed(leaf.delta.records),
+            signed(leaf.delta.billed),
+            money(leaf.delta.amount),
+            leaf.kinds.join(","),
+            cdrs(leaf),
+          ]),
+        ),
+    );
     return 0;
   },
 };

@@ -1,0 +1,117 @@
+import { createGateway, listen } from "../../../../gateway/src/gateway";
+import { InputError } from "../../errors";
+import { NodeRunner, type PassReport } from "../../reconciliation/runner";
+import { formatPeriod } from "../../reconciliation/reveal";
+import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type CliIo, type Command } from "../command";
+import { toJson } from "../format";
+import { withNode } from "../node-context";
+import { openNodeChain } from "./period";
+
+export const runCommand: Command = {
+  words: ["run"],
+  summary:
+    "Run the node: serve the peer protocol, follow the ledger, reveal when allowed, compare with the partner when roots differ.",
+  description:
+    "On start it settles transactions a previous run left pending. Then, every peer.pollMs: indexes the ledger's\n" +
+    "events, reveals every committed period the ledger lets it reveal, and once both parties revealed and the\n" +
+    "roots differ, asks the partner's node (icl agreements set-peer) where and why and stores the discrepancy\n" +
+    "report (icl period report) with its encrypted evidence. Serves the partner's questions on --listen (default\n" +
+    "peer.listen, 127.0.0.1:7700). Stops on Ctrl-C or SIGTERM. --once does one pass and exits: 0 when every step\n" +
+    "succeeded, 69 when one must be retried (peer or chain unreachable).",
+  options: {
+    ...DATA_DIR_OPTION,
+    listen: { type: "string", valueName: "HOST:PORT", description: "where to serve the peer protocol" },
+    once: { type: "boolean", description: "one pass, then exit" },
+    ...JSON_OPTION,
+  },
+  positionals: { min: 0, max: 0 },
+  async run(args, io) {
+    return withNode(args, io, async (node) => {
+      const chainConfig = node.config.config.chain;
+      if (!chainConfig) throw new InputError("this node has no chain settings (config.json `chain`)");
+      const peerConfig = node.config.config.peer;
+      const [host, port] = parseListen(stringOption(args, "listen") ?? peerConfig.listen);
+      const { chain, signer } = await openNodeChain(node, chainConfig, io);
+      try {
+        const runner = await NodeRunner.start({
+          db: node.db,
+          chain,
+          signer,
+          evidence: node.evidence,
+          logger: node.logger,
+          maxSkewMs: peerConfig.maxSkewMs,
+          peerTimeoutMs: peerConfig.timeoutMs,
+        });
+        const gateway = await listen(
+          createGateway({ logger: node.logger, peer: runner.peerServer }),
+          host,
+          port,
+        );
+        try {
+          if (args.values.once === true) {
+            const report = await runner.pass();
+            io.stdout.write(args.values.json ? toJson(report) : describePass(report));
+            return report.deferred.length > 0 ? 69 : 0;
+          }
+          node.logger.info("node running", { peer: gateway.url, pollMs: peerConfig.pollMs });
+          io.stderr.write(
+            `icl node running: peer protocol at ${gateway.url}${"/peer/v1/"}, ledger every ${peerConfig.pollMs} ms (Ctrl-C stops)\n`,
+          );
+          await untilStopped((signal) => runner.run(signal, peerConfig.pollMs), io);
+          return 0;
+        } finally {
+          await gateway.close();
+        }
+      } finally {
+        chain.close();
+      }
+    });
+  },
+};
+
+/** `127.0.0.1:7700` or `[::1]:7700` → host and port. @throws UsageError otherwise. */
+export function parseListen(text: string): [string, number] {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[3]) : -1;
+  if (!match || port > 65_535)
+    throw new UsageError(`--listen '${text}' is not HOST:PORT, e.g. 127.0.0.1:7700`);
+  return [match[1] ?? match[2]!, port];
+}
+
+async function untilStopped(work: (signal: AbortSignal) => Promise<void>, io: CliIo): Promise<void> {
+  const controller = new AbortController();
+  const stop = () => {
+    io.stderr.write("stopping…\n");
+    controller.abort();
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  try {
+    await work(controller.signal);
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  }
+}
+
+function describePass(report: PassReport): string {
+  const lines: string[] = [];
+  for (const item of report.periods)
+    lines.push(`${item.agreement} ${formatPeriod(item.period)}: ${item.state}`);
+  for (const item of report.revealed)
+    lines.push(`revealed ${item.agreement} ${formatPeriod(item.period)} in ${item.txHash}`);
+  for (const item of report.compared) {
+    lines.push(
+      `compared ${formatPeriod(item.period)} with the partner: ${item.report.leaves.length} differing ` +
+        `${item.report.leaves.length === 1 ? "leaf" : "leaves"} ` +
+        `(${Object.entries(item.report.counts)
+          .filter(([, count]) => count > 0)
+          .map(([kind, count]) => `${kind} ${count}`)
+          .join(", ")}); icl period report shows it`,
+    );
+  }
+  for (const item of report.deferred)
+    lines.push(`could not ${item.step} for ${item.agreement} ${formatPeriod(item.period)}: ${item.error}`);
+  if (lines.length === 0) lines.push("nothing committed yet: close a period first (icl period close)");
+  return lines.join("\n") + "\n";
+}
