@@ -122,7 +122,7 @@ describe("icl rate (dry run)", function () {
   it("has --help for every command", () => {
     const overview = icl(["--help"]);
     expect(overview.code).to.equal(0);
-    const commands = [...overview.stdout.matchAll(/^ {2}([a-z]+(?: [a-z]+)?)(?= )/gm)].map((m) => m[1]!);
+    const commands = [...overview.stdout.matchAll(/^ {2}([a-z]+(?: [a-z-]+)?)(?= )/gm)].map((m) => m[1]!);
     expect(commands).to.include.members([
       "rate",
       "ingest",
@@ -130,6 +130,9 @@ describe("icl rate (dry run)", function () {
       "cdrs stats",
       "rejects list",
       "tariffs import",
+      "agreements set-peer",
+      "period report",
+      "run",
     ]);
     for (const command of commands) {
       const help = icl([...command.split(" "), "--help"]);
