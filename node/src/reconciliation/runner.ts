@@ -52,6 +52,7 @@ export interface PassReport {
 }
 
 const REVEALED = 1n;
+const FINAL_STATES: ReadonlySet<PeriodStateName> = new Set(["Settled", "Void"]);
 
 export class NodeRunner {
   /** Answers the counterparty's peer requests; mount it in the gateway. */
@@ -109,10 +110,14 @@ export class NodeRunner {
       });
     }
     for (const summary of await listCommittedSummaries(db)) {
-      const agreement = await requireAgreement(db, summary.agreementId);
-      const where = { agreement: agreement.name, period: summary.period };
+      const key = `${summary.agreementId}:${summary.period}`;
+      // Settled and Void periods never change again: stop asking the chain about them.
+      if (FINAL_STATES.has(this.lastStates.get(key)!)) continue;
+      const where = { agreement: summary.agreementId, period: summary.period };
       let step = "read the period";
       try {
+        const agreement = await requireAgreement(db, summary.agreementId);
+        where.agreement = agreement.name;
         let state = await periodState(chain, agreement.agreementId, summary.period);
         let record = await chain.ledger.periodRecord(agreement.agreementId, summary.period);
         const ours = agreement.side === "A" ? record.statusA : record.statusB;
