@@ -72,6 +72,7 @@ interface TestNode {
 const MATCHED = 8n;
 const RECONCILED = 9n;
 const MISMATCHED = 3n;
+const DISPUTED = 6n;
 
 for (const target of databaseTargets()) {
   describe(`reconciliation: two nodes over HTTP on ${target.name}`, function () {
@@ -282,6 +283,18 @@ for (const target of databaseTargets()) {
       expect(bundle.cdrs.map((cdr) => cdr.cdrId).sort()).to.deep.equal(
         lostCalls.map((call) => `icl:${cdrId("A", String(period), call)}`).sort(),
       );
+
+      // The CID is what an officer puts on chain when opening the dispute (icl dispute open, issue 5).
+      const officerA = await hardhat.provider.getSigner(1);
+      const ledger = fx.deployment.ledger.connect(officerA);
+      const receipt = await (
+        await ledger.openDispute(fx.agreementId, period, CARRIER_A, 1, reportA.evidenceCid!)
+      ).wait();
+      const opened = receipt!.logs
+        .map((log) => ledger.interface.parseLog(log))
+        .find((log) => log?.name === "DisputeOpened");
+      expect(opened?.args.evidenceCid).to.equal(reportA.evidenceCid);
+      expect(await state(period)).to.equal(DISPUTED);
     });
 
     it("one side's clock an hour off: the report classifies the differences as a day-boundary shift", async () => {
