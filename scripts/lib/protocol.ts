@@ -3,6 +3,7 @@
  * officers sign. Shared by the deploy/bench scripts, the contract tests and the carrier node.
  */
 import { AbiCoder, keccak256, type TypedDataDomain, type TypedDataField } from "ethers";
+import { stateIndex, type PeriodStateName } from "../../node/src/chain/period-states";
 
 /** EIP-712 domain name and version of SettlementLedger. */
 export const LEDGER_EIP712_NAME = "InterconnectLedger";
@@ -103,30 +104,8 @@ export function periodEnd(period: number): number {
   return Date.UTC(year, month, 1) / 1000;
 }
 
-/** States of ISettlementLedger.PeriodState, by index. */
-export const PERIOD_STATES = [
-  "Pending",
-  "Committing",
-  "Revealing",
-  "Mismatched",
-  "Defaulted",
-  "Void",
-  "Disputed",
-  "Escalated",
-  "Matched",
-  "Reconciled",
-  "Uncontested",
-  "Resolved",
-  "Approved",
-  "Settled",
-] as const;
-export type PeriodStateName = (typeof PERIOD_STATES)[number];
-
-/** Index of a state name, for comparisons with `ledger.state(...)`. */
-export function stateIndex(name: PeriodStateName): bigint {
-  return BigInt(PERIOD_STATES.indexOf(name));
-}
-
+/** States of ISettlementLedger.PeriodState, by index (one list, shared with the node). */
+export { PERIOD_STATES, stateIndex, type PeriodStateName } from "../../node/src/chain/period-states";
 /** Bitmap of states as reported by LedgerUnexpectedState's `expectedBitmap`. */
 export function stateBitmap(...names: PeriodStateName[]): string {
   let bits = 0n;

@@ -16,7 +16,7 @@ import {
   PERIOD,
   hardhatWallet,
   scriptLedger,
-  setNextTimestamp,
+  openCommitWindow,
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
@@ -24,7 +24,8 @@ import {
 import { addAgreement, requireAgreement, setAgreementPeer } from "../../node/src/db/agreements";
 import type { Database } from "../../node/src/db/database";
 import { addPartner } from "../../node/src/db/partners";
-import { loadReport } from "../../node/src/db/reports";
+import { loadReport, type ReportJson } from "../../node/src/db/reports";
+import { stateIndex } from "../../node/src/chain/period-states";
 import { importDeck } from "../../node/src/db/tariffs";
 import { deriveEvidenceKey, getEvidence } from "../../node/src/evidence/bundle";
 import { createLocalEvidenceStore } from "../../node/src/evidence/local-store";
@@ -47,7 +48,6 @@ import { loadSummary } from "../../node/src/db/summaries";
 import { MerkleTree } from "../../node/src/summaries/merkle-tree";
 import { buildSummary } from "../../node/src/summaries/build-summary";
 import { periodSalt } from "../../node/src/summaries/encoding";
-import { periodEnd } from "../../scripts/lib/protocol";
 import { generatedDeck } from "../../scripts/lib/generate-cdrs";
 import { databaseTargets, tempDir } from "../helpers/databases";
 import { cdrId, chooseLost, generateCalls, writeSideCdrs, type Call } from "../helpers/traffic";
@@ -68,11 +68,10 @@ interface TestNode {
   dir: string;
 }
 
-/** Ledger state names by index (ISettlementLedger.PeriodState). */
-const MATCHED = 8n;
-const RECONCILED = 9n;
-const MISMATCHED = 3n;
-const DISPUTED = 6n;
+const MATCHED = stateIndex("Matched");
+const RECONCILED = stateIndex("Reconciled");
+const MISMATCHED = stateIndex("Mismatched");
+const DISPUTED = stateIndex("Disputed");
 
 for (const target of databaseTargets()) {
   describe(`reconciliation: two nodes over HTTP on ${target.name}`, function () {
@@ -143,8 +142,7 @@ for (const target of databaseTargets()) {
       calls: readonly Call[],
       imperfections: { lostOnB?: Set<number>; skewOnBMs?: number } = {},
     ): Promise<void> {
-      await setNextTimestamp(hardhat.provider, periodEnd(period) + 60);
-      await hardhat.provider.send("evm_mine", []);
+      await openCommitWindow(hardhat.provider, period);
       for (const node of [a, b]) {
         const file = path.join(node.dir, `${period}.csv`);
         writeSideCdrs(file, calls, {
@@ -232,7 +230,7 @@ for (const target of databaseTargets()) {
       await closePeriod(period, calls, { lostOnB: lost });
       await settle();
       expect(await state(period)).to.equal(RECONCILED);
-      const report = (await loadReport(a.db, fx.agreementId, period))!.report as JsonReport;
+      const report = (await loadReport(a.db, fx.agreementId, period))!.report as ReportJson;
       expect(missingOnTheirSide(report)).to.deep.equal(
         keysOf(
           period,
@@ -251,14 +249,14 @@ for (const target of databaseTargets()) {
 
       const lostCalls = calls.filter((call) => lost.has(call.index));
       const reportA = (await loadReport(a.db, fx.agreementId, period))!;
-      const fromA = reportA.report as JsonReport;
+      const fromA = reportA.report as ReportJson;
       expect(missingOnTheirSide(fromA)).to.deep.equal(keysOf(period, lostCalls));
       expect(Object.values(fromA.ourCdrs).sort(), "A's own CDR ids of the lost calls").to.deep.equal(
         lostCalls.map((call) => `icl:${cdrId("A", String(period), call)}`).sort(),
       );
       expect(fromA.leaves.flatMap((leaf) => leaf.missingOnOurSide)).to.deep.equal([]);
       expect(fromA.counts).to.include({ duration_difference: 0, rate_difference: 0 });
-      const fromB = (await loadReport(b.db, fx.agreementId, period))!.report as JsonReport;
+      const fromB = (await loadReport(b.db, fx.agreementId, period))!.report as ReportJson;
       expect(fromB.leaves.flatMap((leaf) => leaf.missingOnOurSide).sort()).to.deep.equal(
         keysOf(period, lostCalls),
       );
@@ -279,7 +277,7 @@ for (const target of databaseTargets()) {
           period,
           purpose: "discrepancy-report",
         },
-      )) as { cdrs: { cdrId: string }[]; report: JsonReport };
+      )) as { cdrs: { cdrId: string }[]; report: ReportJson };
       expect(bundle.cdrs.map((cdr) => cdr.cdrId).sort()).to.deep.equal(
         lostCalls.map((call) => `icl:${cdrId("A", String(period), call)}`).sort(),
       );
@@ -303,7 +301,7 @@ for (const target of databaseTargets()) {
       // already committed month instead of into the next one, which the next test uses.
       await closePeriod(period, generateCalls(period, CALLS, 4), { skewOnBMs: -3_600_000 });
       await settle();
-      const report = (await loadReport(a.db, fx.agreementId, period))!.report as JsonReport;
+      const report = (await loadReport(a.db, fx.agreementId, period))!.report as ReportJson;
       const shifted = report.leaves.filter((leaf) => leaf.kinds.includes("day_boundary_shift"));
       expect(report.leaves.length).to.be.greaterThan(10);
       expect(
@@ -329,7 +327,7 @@ for (const target of databaseTargets()) {
       });
       await closePeriod(period, calls);
       await settle();
-      const report = (await loadReport(a.db, fx.agreementId, period))!.report as JsonReport;
+      const report = (await loadReport(a.db, fx.agreementId, period))!.report as ReportJson;
       expect(report.leaves.length).to.be.greaterThan(0);
       for (const leaf of report.leaves) {
         expect(leaf.leaf).to.include({ direction: "AB", destination: "Germany - Fixed" });
@@ -428,8 +426,7 @@ for (const target of databaseTargets()) {
 
       it("answers nothing about a period before both parties revealed", async () => {
         const early = PERIOD + 5;
-        await setNextTimestamp(hardhat.provider, periodEnd(early) + 60);
-        await hardhat.provider.send("evm_mine", []);
+        await openCommitWindow(hardhat.provider, early);
         const text = JSON.stringify({ paths: [""] });
         const signed = encodeSignatureHeader(
           await signPeerMessage(fx.nodeA, peerDomain(31337n, fx.addresses.ledger), {
@@ -452,20 +449,6 @@ for (const target of databaseTargets()) {
   });
 }
 
-/** The stored report as JSON (integers as decimal strings). */
-interface JsonReport {
-  leaves: {
-    leaf: { direction: string; service: string; destination: string; day: number };
-    delta: { records: string; billed: string; amount: string };
-    kinds: string[];
-    missingOnTheirSide: string[];
-    missingOnOurSide: string[];
-    rateDifferences: { callKey: string }[];
-  }[];
-  counts: Record<string, number>;
-  ourCdrs: Record<string, string>;
-}
-
-function missingOnTheirSide(report: JsonReport): string[] {
+function missingOnTheirSide(report: ReportJson): string[] {
   return report.leaves.flatMap((leaf) => leaf.missingOnTheirSide).sort();
 }

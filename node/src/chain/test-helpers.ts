@@ -208,8 +208,7 @@ export async function scriptLedger(
   await (await book.connect(await u(2)).approveProposal(proposalId, CARRIER_A)).wait();
   await (await book.connect(await u(5)).approveProposal(proposalId, CARRIER_B)).wait();
   await (await book.connect(await u(8)).approveProposal(proposalId, CARRIER_B)).wait();
-  await setNextTimestamp(provider, periodEnd(PERIOD) + 60);
-  await provider.send("evm_mine", []);
+  await openCommitWindow(provider, PERIOD);
   return {
     deployment,
     addresses: {
@@ -226,7 +225,13 @@ export async function scriptLedger(
   };
 }
 
-export async function setNextTimestamp(provider: JsonRpcProvider, seconds: number): Promise<void> {
+/** Mines a block a minute after `period` ended: its commit window is open. */
+export async function openCommitWindow(provider: JsonRpcProvider, period: number): Promise<void> {
+  await setNextTimestamp(provider, periodEnd(period) + 60);
+  await provider.send("evm_mine", []);
+}
+
+async function setNextTimestamp(provider: JsonRpcProvider, seconds: number): Promise<void> {
   const latest = await provider.getBlock("latest");
   if (latest !== null && latest.timestamp < seconds)
     await provider.send("evm_setNextBlockTimestamp", [seconds]);

@@ -19,6 +19,30 @@ export interface StoredReport {
   createdAt: Date;
 }
 
+/**
+ * The JSON of a stored report (`StoredReport.report`) as compare.ts writes it: the discrepancy report
+ * with integers as decimal strings, this node's CDR id per call key it names, and the leaves whose
+ * calls do not add up to their figures.
+ */
+export interface ReportJson {
+  leaves: {
+    leaf: { direction: string; service: string; destination: string; day: number };
+    ours: { records: string; billed: string; amount: string } | null;
+    theirs: { records: string; billed: string; amount: string } | null;
+    delta: { records: string; billed: string; amount: string };
+    kinds: string[];
+    missingOnTheirSide: string[];
+    missingOnOurSide: string[];
+    durationDifferences: { callKey: string; ours: string; theirs: string }[];
+    rateDifferences: { callKey: string; ours: string; theirs: string }[];
+    shift: { fromDay: number; toDay: number } | null;
+  }[];
+  differingTotals: { ours: { AB: string; BA: string }; theirs: { AB: string; BA: string } };
+  counts: Record<string, number>;
+  ourCdrs: Record<string, string>;
+  inconsistentLeaves: { leaf: string; side: "ours" | "theirs" }[];
+}
+
 type Row = {
   agreement_id: string;
   period: number;

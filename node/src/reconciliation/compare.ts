@@ -32,7 +32,8 @@ import {
   type LeafFigures,
 } from "./discrepancy";
 import type { PeerClient, PeerTraffic } from "./peer-client";
-import { callsBehindLeaf } from "./peer-server";
+import { callsBehindLeaf } from "./leaf-calls";
+import { roundView } from "./reveal";
 
 export interface ComparisonResult {
   agreementId: string;
@@ -49,8 +50,6 @@ export interface ComparisonResult {
   /** CID of the encrypted evidence bundle; null when it could not be stored (see the log). */
   evidenceCid: string | null;
 }
-
-const REVEALED = 1n;
 
 /**
  * Compares this node's revealed summary with the counterparty's through `peer` and stores the report.
@@ -71,14 +70,15 @@ export async function compareWithPeer(
   const started = performance.now();
   const { db, chain, peer } = parts;
   const { agreementId } = agreement;
-  const record = await chain.ledger.periodRecord(agreementId, period);
-  if (BigInt(record.statusA) !== REVEALED || BigInt(record.statusB) !== REVEALED) {
+  const { bothRevealed, round, ourRoot, theirRoot } = await roundView(
+    chain,
+    agreementId,
+    period,
+    agreement.side,
+  );
+  if (!bothRevealed) {
     throw new ConflictError(`period ${period} of ${agreement.name} is not revealed by both parties yet`);
   }
-  const round = Number(record.round);
-  const [ourRoot, theirRoot] = (
-    agreement.side === "A" ? [record.hashA, record.hashB] : [record.hashB, record.hashA]
-  ).map((root) => root.toLowerCase()) as [string, string];
   const summary = await loadSummary(db, agreementId, period);
   if (!summary || summary.root.toLowerCase() !== ourRoot) {
     throw new ConflictError(

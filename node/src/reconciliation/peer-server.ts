@@ -12,20 +12,21 @@
  *   this node revealed. Before that a counterparty could copy our figures instead of measuring its
  *   own; after it, the root binds every answer (the client checks each against it).
  */
-import { hexlify, type Signer } from "ethers";
+import { hexlify, type Signer, type TypedDataDomain } from "ethers";
 import type { ChainClient } from "../chain/client";
-import { callsOfLeaf } from "../db/calls";
 import type { Database } from "../db/database";
 import { requireAgreement, type LocalAgreement } from "../db/agreements";
 import { loadSummary } from "../db/summaries";
 import { BaseError } from "../errors";
+import { ZodError } from "zod";
 import type { Logger } from "../logger";
 import { storedSummaryTree } from "../summaries/build-summary";
-import { decodeLeafKey, periodSalt } from "../summaries/encoding";
+import { periodSalt } from "../summaries/encoding";
 import { fromHex, toHex } from "../summaries/hashing";
 import type { MerkleTree, NodeView } from "../summaries/merkle-tree";
-import { callKey } from "./call-key";
+import { callsBehindLeaf } from "./leaf-calls";
 import { PeerAuthError, bodyHash, signPeerMessage, type PeerVerifier } from "./peer-auth";
+import { roundView } from "./reveal";
 import {
   PEER_LIMITS,
   callsRequest,
@@ -39,7 +40,6 @@ import {
   type PeerErrorBody,
   type TreeResponse,
 } from "./peer-wire";
-import type { TypedDataDomain } from "ethers";
 
 export interface PeerHttpRequest {
   method: string;
@@ -75,7 +75,6 @@ interface Revealed {
   ourRoot: string;
 }
 
-const REVEALED = 1n;
 const TREE_CACHE_SIZE = 8;
 
 export class PeerServer {
@@ -141,15 +140,19 @@ export class PeerServer {
 
   private async revealed(agreementId: string, period: number): Promise<Revealed> {
     const agreement = await requireAgreement(this.options.db, agreementId);
-    const record = await this.options.chain.ledger.periodRecord(agreementId, period);
-    if (BigInt(record.statusA) !== REVEALED || BigInt(record.statusB) !== REVEALED) {
+    const { bothRevealed, round, ourRoot } = await roundView(
+      this.options.chain,
+      agreementId,
+      period,
+      agreement.side,
+    );
+    if (!bothRevealed) {
       throw new BaseError(
         `period ${period} of ${agreementId} is not revealed by both parties; summaries are compared only after both reveals`,
         { code: "NOT_REVEALED" },
       );
     }
-    const ourRoot = (agreement.side === "A" ? record.hashA : record.hashB).toLowerCase();
-    return { agreement, round: Number(record.round), ourRoot };
+    return { agreement, round, ourRoot };
   }
 
   private async tree(revealed: Revealed, period: number): Promise<MerkleTree> {
@@ -202,53 +205,6 @@ export class PeerServer {
   }
 }
 
-/**
- * This node's rated calls behind a leaf (by its canonical key bytes), each with its call key and CDR
- * id. The leaf's agreement-relative direction maps to this node's own: A→B traffic is `out` for
- * party A and `in` for party B.
- * @throws InputError when the key bytes are not a leaf key.
- */
-export async function callsBehindLeaf(
-  db: Database,
-  agreement: Pick<LocalAgreement, "partnerId" | "side">,
-  saltHex: string,
-  keyBytes: Uint8Array,
-): Promise<
-  {
-    callKey: string;
-    cdrId: string;
-    aNumber: string;
-    bNumber: string;
-    startMs: number;
-    billed: bigint;
-    amount: bigint;
-  }[]
-> {
-  const key = decodeLeafKey(keyBytes);
-  const ours = (key.direction === "AB") === (agreement.side === "A") ? "out" : "in";
-  const calls = await callsOfLeaf(db, {
-    partner: agreement.partnerId,
-    direction: ours,
-    service: key.service,
-    destination: key.destination,
-    day: key.day,
-  });
-  return calls.map((call) => ({
-    callKey: callKey(saltHex, {
-      direction: key.direction,
-      aNumber: call.aNumber,
-      bNumber: call.bNumber,
-      startMs: call.startMs,
-    }),
-    cdrId: call.sourceKey,
-    aNumber: call.aNumber,
-    bNumber: call.bNumber,
-    startMs: call.startMs,
-    billed: call.billed,
-    amount: call.amount,
-  }));
-}
-
 function wireViewOf(view: NodeView): TreeResponse["views"][number] {
   if (view.kind === "empty") return { kind: "empty" };
   if (view.kind === "leaf") return { kind: "leaf", key: toHex(view.key), value: toHex(view.value) };
@@ -265,9 +221,8 @@ function parseJson(body: Uint8Array): unknown {
 
 function errorPayload(error: unknown): [number, PeerErrorBody] {
   const body = (code: string, message: string): PeerErrorBody => ({ error: { code, message } });
-  if (error instanceof Error && error.name === "ZodError") {
-    const issues = (error as unknown as { issues: { path: (string | number)[]; message: string }[] }).issues;
-    const first = issues[0];
+  if (error instanceof ZodError) {
+    const first = error.issues[0];
     return [
       400,
       body("INVALID_INPUT", first ? `${first.path.join(".") || "body"}: ${first.message}` : "invalid body"),

@@ -10,25 +10,41 @@ import type { Database } from "../db/database";
 import { loadSummary } from "../db/summaries";
 import { ConflictError, InputError } from "../errors";
 import { commitmentSalt } from "../summaries/encoding";
+import { PERIOD_STATES, type PeriodStateName } from "../chain/period-states";
 
-/** The ledger's period states, in the order of `ISettlementLedger.PeriodState`. */
-export const PERIOD_STATES = [
-  "Pending",
-  "Committing",
-  "Revealing",
-  "Mismatched",
-  "Defaulted",
-  "Void",
-  "Disputed",
-  "Escalated",
-  "Matched",
-  "Reconciled",
-  "Uncontested",
-  "Resolved",
-  "Approved",
-  "Settled",
-] as const;
-export type PeriodStateName = (typeof PERIOD_STATES)[number];
+/** The current round of a period as the ledger holds it, seen from one party's side. */
+export interface RoundView {
+  round: number;
+  /** Whether this party has revealed the round. */
+  weRevealed: boolean;
+  /** Whether both parties have revealed it: only then are the roots below roots (before, commitments). */
+  bothRevealed: boolean;
+  /** The revealed roots, lower-case hex. */
+  ourRoot: string;
+  theirRoot: string;
+}
+
+const REVEALED = 1n;
+
+/** Reads the period's current round for `side` from the ledger. */
+export async function roundView(
+  chain: ChainClient,
+  agreementId: string,
+  period: number,
+  side: "A" | "B",
+): Promise<RoundView> {
+  const record = await chain.ledger.periodRecord(agreementId, period);
+  const a = { status: BigInt(record.statusA), hash: record.hashA.toLowerCase() };
+  const b = { status: BigInt(record.statusB), hash: record.hashB.toLowerCase() };
+  const [ours, theirs] = side === "A" ? [a, b] : [b, a];
+  return {
+    round: Number(record.round),
+    weRevealed: ours.status === REVEALED,
+    bothRevealed: a.status === REVEALED && b.status === REVEALED,
+    ourRoot: ours.hash,
+    theirRoot: theirs.hash,
+  };
+}
 
 /** The period's state on the ledger, by name. */
 export async function periodState(

@@ -27,7 +27,8 @@ import { peerDomain, type PeerVerifier } from "./peer-auth";
 import { PeerClient } from "./peer-client";
 import { chainPeerVerifier } from "./peer-directory";
 import { PeerServer } from "./peer-server";
-import { formatPeriod, periodState, revealSummary, type PeriodStateName } from "./reveal";
+import type { PeriodStateName } from "../chain/period-states";
+import { formatPeriod, periodState, revealSummary, roundView } from "./reveal";
 
 export interface RunnerParts {
   db: Database;
@@ -51,7 +52,6 @@ export interface PassReport {
   deferred: { agreement: string; period: number; step: string; error: string }[];
 }
 
-const REVEALED = 1n;
 const FINAL_STATES: ReadonlySet<PeriodStateName> = new Set(["Settled", "Void"]);
 
 export class NodeRunner {
@@ -119,21 +119,19 @@ export class NodeRunner {
         const agreement = await requireAgreement(db, summary.agreementId);
         where.agreement = agreement.name;
         let state = await periodState(chain, agreement.agreementId, summary.period);
-        let record = await chain.ledger.periodRecord(agreement.agreementId, summary.period);
-        const ours = agreement.side === "A" ? record.statusA : record.statusB;
-        if (state === "Revealing" && BigInt(ours) === 0n) {
+        const view = () => roundView(chain, agreement.agreementId, summary.period, agreement.side);
+        let round = await view();
+        if (state === "Revealing" && !round.weRevealed) {
           step = "reveal";
           const revealed = await revealSummary(db, chain, agreement, summary.period);
           report.revealed.push({ ...where, txHash: revealed.txHash });
           state = revealed.state;
-          record = await chain.ledger.periodRecord(agreement.agreementId, summary.period);
+          round = await view();
         }
         this.noteState(agreement, summary.period, state);
         report.periods.push({ ...where, state });
-        const bothRevealed = BigInt(record.statusA) === REVEALED && BigInt(record.statusB) === REVEALED;
-        if (bothRevealed && record.hashA !== record.hashB) {
-          const round = Number(record.round);
-          if ((await loadReport(db, agreement.agreementId, summary.period, round)) === null) {
+        if (round.bothRevealed && round.ourRoot !== round.theirRoot) {
+          if ((await loadReport(db, agreement.agreementId, summary.period, round.round)) === null) {
             step = "compare with the counterparty";
             const peer = this.peerFor(agreement);
             if (peer === null) {

@@ -4,14 +4,13 @@ import type { Wallet } from "ethers";
 import { loadDeployment } from "../../chain/deployment";
 import { loadNodeKey, readKeyPassword } from "../../chain/keys";
 import { requireAgreement } from "../../db/agreements";
-import { loadReport } from "../../db/reports";
+import { loadReport, type ReportJson } from "../../db/reports";
 import { loadSummary } from "../../db/summaries";
 import { commitSummary, type CommitResult } from "../../reconciliation/commit";
 import { formatMicros } from "../../money/decimal";
 import { buildSummary } from "../../summaries/build-summary";
 import { periodSalt } from "../../summaries/encoding";
 import type { CarrierNode } from "../../node";
-import type { NodeConfig } from "../../config/config";
 import { InputError, NotFoundError } from "../../errors";
 import { formatPeriod, revealSummary } from "../../reconciliation/reveal";
 import {
@@ -25,12 +24,16 @@ import {
 import { table, toJson } from "../format";
 import { withNode } from "../node-context";
 
-/** Connects to the ledger with the node key, as the node's `chain` settings say; returns the key too. */
+/**
+ * Connects to the ledger with the node key, as the node's `chain` settings say; returns the key too.
+ * @throws InputError when the node has no chain settings.
+ */
 export async function openNodeChain(
   node: CarrierNode,
-  chainConfig: NonNullable<NodeConfig["chain"]>,
   io: CliIo,
 ): Promise<{ chain: ChainClient; signer: Wallet }> {
+  const chainConfig = node.config.config.chain;
+  if (!chainConfig) throw new InputError("this node has no chain settings (config.json `chain`)");
   const resolve = (file: string) => path.resolve(node.config.dataDir, file);
   const deployment = loadDeployment(resolve(chainConfig.deployment));
   const password = await readKeyPassword({ env: io.env, input: process.stdin, output: io.stderr });
@@ -44,10 +47,6 @@ export async function openNodeChain(
     transactions: { confirmations: chainConfig.confirmations },
   });
   return { chain, signer };
-}
-
-async function openChain(node: CarrierNode, chainConfig: NonNullable<NodeConfig["chain"]>, io: CliIo) {
-  return (await openNodeChain(node, chainConfig, io)).chain;
 }
 
 /** `2026-10` or `202610` → 202610. @throws UsageError otherwise. */
@@ -97,10 +96,9 @@ export const periodCloseCommand: Command = {
               },
               periodSalt(agreement.secret, agreement.agreementId, period),
             );
-      const chainConfig = node.config.config.chain;
       let commit: CommitResult | null = null;
-      if (chainConfig && args.values["no-commit"] !== true) {
-        const chain = await openChain(node, chainConfig, io);
+      if (node.config.config.chain && args.values["no-commit"] !== true) {
+        const { chain } = await openNodeChain(node, io);
         try {
           commit = await commitSummary(node.db, chain, agreement, period);
         } finally {
@@ -165,10 +163,8 @@ export const periodRevealCommand: Command = {
   async run(args, io) {
     const period = parsePeriod(requiredOption(args, "period"));
     const result = await withNode(args, io, async (node) => {
-      const chainConfig = node.config.config.chain;
-      if (!chainConfig) throw new InputError("this node has no chain settings (config.json `chain`)");
       const agreement = await requireAgreement(node.db, requiredOption(args, "agreement"));
-      const chain = await openChain(node, chainConfig, io);
+      const { chain } = await openNodeChain(node, io);
       try {
         return { agreement, revealed: await revealSummary(node.db, chain, agreement, period) };
       } finally {
@@ -189,23 +185,6 @@ export const periodRevealCommand: Command = {
     return 0;
   },
 };
-
-/** The stored report's JSON (integers as decimal strings), as compare.ts writes it. */
-interface ReportJson {
-  leaves: {
-    leaf: { direction: string; service: string; destination: string; day: number };
-    delta: { records: string; billed: string; amount: string };
-    kinds: string[];
-    missingOnTheirSide: string[];
-    missingOnOurSide: string[];
-    durationDifferences: { callKey: string }[];
-    rateDifferences: { callKey: string }[];
-  }[];
-  differingTotals: { ours: { AB: string; BA: string }; theirs: { AB: string; BA: string } };
-  counts: Record<string, number>;
-  ourCdrs: Record<string, string>;
-  inconsistentLeaves: { leaf: string; side: string }[];
-}
 
 export const periodReportCommand: Command = {
   words: ["period", "report"],

@@ -1,5 +1,4 @@
 import { createGateway, listen } from "../../../../gateway/src/gateway";
-import { InputError } from "../../errors";
 import { NodeRunner, type PassReport } from "../../reconciliation/runner";
 import { formatPeriod } from "../../reconciliation/reveal";
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type CliIo, type Command } from "../command";
@@ -27,11 +26,9 @@ export const runCommand: Command = {
   positionals: { min: 0, max: 0 },
   async run(args, io) {
     return withNode(args, io, async (node) => {
-      const chainConfig = node.config.config.chain;
-      if (!chainConfig) throw new InputError("this node has no chain settings (config.json `chain`)");
       const peerConfig = node.config.config.peer;
       const [host, port] = parseListen(stringOption(args, "listen") ?? peerConfig.listen);
-      const { chain, signer } = await openNodeChain(node, chainConfig, io);
+      const { chain, signer } = await openNodeChain(node, io);
       try {
         const runner = await NodeRunner.start({
           db: node.db,

@@ -1,0 +1,23 @@
+/** The ledger's period states, in the order of `ISettlementLedger.PeriodState` (index = on-chain value). */
+export const PERIOD_STATES = [
+  "Pending",
+  "Committing",
+  "Revealing",
+  "Mismatched",
+  "Defaulted",
+  "Void",
+  "Disputed",
+  "Escalated",
+  "Matched",
+  "Reconciled",
+  "Uncontested",
+  "Resolved",
+  "Approved",
+  "Settled",
+] as const;
+export type PeriodStateName = (typeof PERIOD_STATES)[number];
+
+/** Index of a state name, for comparisons with `ledger.state(...)`. */
+export function stateIndex(name: PeriodStateName): bigint {
+  return BigInt(PERIOD_STATES.indexOf(name));
+}
