@@ -36,16 +36,17 @@ export interface PasswordSource {
 }
 
 /**
- * The keystore password: `ICL_KEY_PASSWORD` when set, otherwise read from `input` after a prompt on
+ * The keystore password: `ICL_KEY_PASSWORD` (or `which.variable`) when set, otherwise read from `input` after a prompt on
  * `output`; on a terminal the typed characters are not echoed (raw mode).
  * @throws InputError when no password is available (empty input, Ctrl-C).
  */
 export async function readKeyPassword(
   source: PasswordSource = { env: process.env, input: process.stdin, output: process.stderr },
+  which: { variable: string; prompt: string } = { variable: "ICL_KEY_PASSWORD", prompt: "Node key password: " },
 ): Promise<string> {
-  const fromEnv = source.env.ICL_KEY_PASSWORD;
+  const fromEnv = source.env[which.variable];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  source.output.write("Node key password: ");
+  source.output.write(which.prompt);
   const password = await readHidden(source.input);
   source.output.write("\n");
   if (password === null || password === "") throw new InputError("no key password given");

@@ -63,6 +63,24 @@ const ConfigSchema = z
       })
       .strict()
       .default({}),
+    watch: z
+      .object({
+        /** How long before a window closes `icl run` starts warning officers, milliseconds (default a day). */
+        warnBeforeMs: z.number().int().min(0).default(86_400_000),
+        /** Whether `icl run` settles Approved periods (and agreed partial settlements) on its own. */
+        autoSettle: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
+    fx: z
+      .object({
+        /** Reference currency reports convert to, e.g. "EUR". */
+        reference: z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/, "a currency code like EUR"),
+        /** CSV file (relative to the data dir) of dated rates: date,currency,rate,source. */
+        table: z.string().min(1),
+      })
+      .strict()
+      .optional(),
     numbering: z
       .object({
         countryCode: z

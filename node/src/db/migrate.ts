@@ -5,6 +5,7 @@ import { sql as summaries } from "./migrations/0002_summaries";
 import { sql as chain } from "./migrations/0003_chain";
 import { sql as agreements } from "./migrations/0004_agreements";
 import { sql as reconciliation } from "./migrations/0005_reconciliation";
+import { sql as settlement } from "./migrations/0006_settlement";
 
 /** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -13,6 +14,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 3, name: "chain", sql: chain },
   { version: 4, name: "agreements", sql: agreements },
   { version: 5, name: "reconciliation", sql: reconciliation },
+  { version: 6, name: "settlement", sql: settlement },
 ];
 
 /**

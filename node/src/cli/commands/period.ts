@@ -1,8 +1,3 @@
-import path from "node:path";
-import { createChainClient, type ChainClient } from "../../chain/client";
-import type { Wallet } from "ethers";
-import { loadDeployment } from "../../chain/deployment";
-import { loadNodeKey, readKeyPassword } from "../../chain/keys";
 import { requireAgreement } from "../../db/agreements";
 import { loadReport, type ReportJson } from "../../db/reports";
 import { loadSummary } from "../../db/summaries";
@@ -10,7 +5,6 @@ import { commitSummary, type CommitResult } from "../../reconciliation/commit";
 import { formatMicros } from "../../money/decimal";
 import { buildSummary } from "../../summaries/build-summary";
 import { periodSalt } from "../../summaries/encoding";
-import type { CarrierNode } from "../../node";
 import { InputError, NotFoundError } from "../../errors";
 import { formatPeriod, revealSummary } from "../../reconciliation/reveal";
 import {
@@ -23,31 +17,7 @@ import {
 } from "../command";
 import { table, toJson } from "../format";
 import { withNode } from "../node-context";
-
-/**
- * Connects to the ledger with the node key, as the node's `chain` settings say; returns the key too.
- * @throws InputError when the node has no chain settings.
- */
-export async function openNodeChain(
-  node: CarrierNode,
-  io: CliIo,
-): Promise<{ chain: ChainClient; signer: Wallet }> {
-  const chainConfig = node.config.config.chain;
-  if (!chainConfig) throw new InputError("this node has no chain settings (config.json `chain`)");
-  const resolve = (file: string) => path.resolve(node.config.dataDir, file);
-  const deployment = loadDeployment(resolve(chainConfig.deployment));
-  const password = await readKeyPassword({ env: io.env, input: process.stdin, output: io.stderr });
-  const signer = await loadNodeKey(resolve(chainConfig.keystore), password);
-  const chain = await createChainClient({
-    rpcUrl: chainConfig.rpcUrl,
-    deployment,
-    signer,
-    db: node.db,
-    logger: node.logger,
-    transactions: { confirmations: chainConfig.confirmations },
-  });
-  return { chain, signer };
-}
+import { openNodeChain } from "../chain-context";
 
 /** `2026-10` or `202610` → 202610. @throws UsageError otherwise. */
 export function parsePeriod(text: string): number {

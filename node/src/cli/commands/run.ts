@@ -4,7 +4,7 @@ import { formatPeriod } from "../../reconciliation/reveal";
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type CliIo, type Command } from "../command";
 import { toJson } from "../format";
 import { withNode } from "../node-context";
-import { openNodeChain } from "./period";
+import { openNodeChain } from "../chain-context";
 
 export const runCommand: Command = {
   words: ["run"],
