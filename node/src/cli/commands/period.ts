@@ -5,14 +5,13 @@ import { commitSummary, type CommitResult } from "../../reconciliation/commit";
 import { formatMicros } from "../../money/decimal";
 import { buildSummary } from "../../summaries/build-summary";
 import { periodSalt } from "../../summaries/encoding";
-import { InputError, NotFoundError } from "../../errors";
+import { NotFoundError } from "../../errors";
 import { formatPeriod, revealSummary } from "../../reconciliation/reveal";
 import {
   DATA_DIR_OPTION,
   JSON_OPTION,
   UsageError,
   requiredOption,
-  type CliIo,
   type Command,
 } from "../command";
 import { table, toJson } from "../format";
