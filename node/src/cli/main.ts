@@ -39,6 +39,19 @@ export const COMMANDS: readonly { words: readonly string[]; load(): Promise<Comm
   { words: ["period", "reveal"], load: async () => (await import("./commands/period")).periodRevealCommand },
   { words: ["period", "report"], load: async () => (await import("./commands/period")).periodReportCommand },
   { words: ["run"], load: async () => (await import("./commands/run")).runCommand },
+  { words: ["settle"], load: async () => (await import("./commands/settle")).settleCommand },
+  {
+    words: ["escrow", "balance"],
+    load: async () => (await import("./commands/escrow")).escrowBalanceCommand,
+  },
+  {
+    words: ["escrow", "deposit"],
+    load: async () => (await import("./commands/escrow")).escrowDepositCommand,
+  },
+  {
+    words: ["escrow", "withdraw"],
+    load: async () => (await import("./commands/escrow")).escrowWithdrawCommand,
+  },
 ];
 
 /** Exit codes (sysexits.h): usage 64, bad input 65, not found 66, dependency unavailable 69, other failures 1. */
