@@ -24,6 +24,14 @@ export function databaseTargets(): DatabaseTarget[] {
   return targets;
 }
 
+/**
+ * The one target of a long end-to-end suite whose database work other suites already prove on both:
+ * PostgreSQL when DATABASE_URL is set (as in CI), else PGlite.
+ */
+export function primaryTarget(): DatabaseTarget {
+  return databaseTargets().at(-1)!;
+}
+
 /** A temporary directory removed by the returned function. */
 export function tempDir(prefix = "icl-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -42,7 +42,10 @@ export interface PasswordSource {
  */
 export async function readKeyPassword(
   source: PasswordSource = { env: process.env, input: process.stdin, output: process.stderr },
-  which: { variable: string; prompt: string } = { variable: "ICL_KEY_PASSWORD", prompt: "Node key password: " },
+  which: { variable: string; prompt: string } = {
+    variable: "ICL_KEY_PASSWORD",
+    prompt: "Node key password: ",
+  },
 ): Promise<string> {
   const fromEnv = source.env[which.variable];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;

@@ -76,7 +76,11 @@ export async function scriptConsortium(
   const deployment = await deployLedger(await u(0));
   const { registry, book } = deployment;
   const icusd = SettlementToken__factory.connect(deployment.tokenAddress, await u(0));
-  const icef = await new SettlementToken__factory(await u(0)).deploy("Interconnect EUR", "ICEUR", w(0).address);
+  const icef = await new SettlementToken__factory(await u(0)).deploy(
+    "Interconnect EUR",
+    "ICEUR",
+    w(0).address,
+  );
   await icef.waitForDeployment();
   const iceur = SettlementToken__factory.connect(await icef.getAddress(), await u(0));
   await (await registry.setToken(await iceur.getAddress(), true)).wait();
@@ -117,8 +121,7 @@ export async function scriptConsortium(
     ICUSD: await icusd.getAddress(),
     ICEUR: await iceur.getAddress(),
   };
-  const officerIndex = (c: ConsortiumCarrier, k: number) =>
-    ({ ACME: 1, GLOBEX: 5, INITECH: 9 })[c.name] + k;
+  const officerIndex = (c: ConsortiumCarrier, k: number) => ({ ACME: 1, GLOBEX: 5, INITECH: 9 })[c.name] + k;
   const agree = async (name: ConsortiumAgreement["name"], a: ConsortiumCarrier, b: ConsortiumCarrier) => {
     const token = tokenAddress[options.tokens?.[name] ?? "ICUSD"];
     const terms: IAgreementBook.TermsStruct = {

@@ -17,7 +17,8 @@ export const SIGNER_OPTIONS: Record<string, OptionSpec> = {
   key: {
     type: "string",
     valueName: "FILE",
-    description: "your keystore (officer or arbiter); default $ICL_OFFICER_KEY; password $ICL_OFFICER_PASSWORD or prompt",
+    description:
+      "your keystore (officer or arbiter); default $ICL_OFFICER_KEY; password $ICL_OFFICER_PASSWORD or prompt",
   },
   yes: { type: "boolean", description: "do not ask for confirmation (scripts)" },
 };

@@ -38,7 +38,35 @@ export const COMMANDS: readonly { words: readonly string[]; load(): Promise<Comm
   { words: ["period", "close"], load: async () => (await import("./commands/period")).periodCloseCommand },
   { words: ["period", "reveal"], load: async () => (await import("./commands/period")).periodRevealCommand },
   { words: ["period", "report"], load: async () => (await import("./commands/period")).periodReportCommand },
+  { words: ["period", "show"], load: async () => (await import("./commands/periods")).periodShowCommand },
+  { words: ["periods", "list"], load: async () => (await import("./commands/periods")).periodsListCommand },
   { words: ["run"], load: async () => (await import("./commands/run")).runCommand },
+  {
+    words: ["officer", "approve"],
+    load: async () => (await import("./commands/officer")).officerApproveCommand,
+  },
+  { words: ["dispute", "open"], load: async () => (await import("./commands/dispute")).disputeCommands.open },
+  {
+    words: ["dispute", "propose"],
+    load: async () => (await import("./commands/dispute")).disputeCommands.propose,
+  },
+  {
+    words: ["dispute", "counter"],
+    load: async () => (await import("./commands/dispute")).disputeCommands.counter,
+  },
+  {
+    words: ["dispute", "accept"],
+    load: async () => (await import("./commands/dispute")).disputeCommands.accept,
+  },
+  {
+    words: ["dispute", "escalate"],
+    load: async () => (await import("./commands/dispute")).disputeCommands.escalate,
+  },
+  {
+    words: ["dispute", "withdraw"],
+    load: async () => (await import("./commands/dispute")).disputeCommands.withdraw,
+  },
+  { words: ["arbiter", "rule"], load: async () => (await import("./commands/dispute")).arbiterRuleCommand },
   { words: ["settle"], load: async () => (await import("./commands/settle")).settleCommand },
   {
     words: ["escrow", "balance"],

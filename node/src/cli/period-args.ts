@@ -23,5 +23,3 @@ export async function resolveAgreementPeriod(
   const { agreement, period } = agreementPeriodArgs(args);
   return { agreement: await requireAgreement(db, agreement), period };
 }
-
-

@@ -7,13 +7,7 @@ import { buildSummary } from "../../summaries/build-summary";
 import { periodSalt } from "../../summaries/encoding";
 import { NotFoundError } from "../../errors";
 import { formatPeriod, revealSummary } from "../../reconciliation/reveal";
-import {
-  DATA_DIR_OPTION,
-  JSON_OPTION,
-  UsageError,
-  requiredOption,
-  type Command,
-} from "../command";
+import { DATA_DIR_OPTION, JSON_OPTION, UsageError, requiredOption, type Command } from "../command";
 import { table, toJson } from "../format";
 import { withNode } from "../node-context";
 import { openNodeChain } from "../chain-context";

@@ -1,0 +1,162 @@
+/**
+ * What every officer step needs to know about an agreement-period before it acts: the terms in force,
+ * which carrier this node is, the other carrier, the settlement token, the ledger's state and the
+ * chain's clock (deadlines are judged by block time, never by the wall clock).
+ */
+import { Contract, decodeBytes32String } from "ethers";
+import type { ChainClient } from "../chain/client";
+import { PERIOD_STATES, type PeriodStateName } from "../chain/period-states";
+import type { LocalAgreement } from "../db/agreements";
+import { formatScaled, parseScaled } from "../money/decimal";
+import { InputError } from "../errors";
+import { formatPeriod } from "../reconciliation/reveal";
+
+export type ToleranceRuleName = "Terminating" | "Originating" | "Mean";
+const RULES: readonly ToleranceRuleName[] = ["Terminating", "Originating", "Mean"];
+
+export interface TokenInfo {
+  address: string;
+  symbol: string;
+  decimals: number;
+}
+
+export interface AgreementTerms {
+  carrierA: string;
+  carrierB: string;
+  token: string;
+  toleranceBps: number;
+  toleranceAbs: bigint;
+  rule: ToleranceRuleName;
+  arbiter: string;
+  version: number;
+}
+
+export interface PeriodContext {
+  agreementId: string;
+  /** The local name when this node is party, else the id. */
+  name: string;
+  period: number;
+  /** "ACME-GLOBEX 2026-10". */
+  label: string;
+  terms: AgreementTerms;
+  /** This node's side, or null for someone who is not party (the arbiter, a regulator). */
+  side: "A" | "B" | null;
+  ourCarrier: string | null;
+  theirCarrier: string | null;
+  token: TokenInfo;
+  state: PeriodStateName;
+  /** Latest block's timestamp, seconds. */
+  chainNow: bigint;
+}
+
+/** A bytes32 carrier id as its name when it holds one ("ACME"), else the hex id. */
+export function carrierName(id: string): string {
+  try {
+    const name = decodeBytes32String(id);
+    return /^[\x20-\x7e]+$/.test(name) ? name : id;
+  } catch {
+    return id;
+  }
+}
+
+const tokenCache = new Map<string, TokenInfo>();
+
+/** Symbol and decimals of an ERC-20 (cached per address). */
+export async function tokenInfo(chain: ChainClient, address: string): Promise<TokenInfo> {
+  const cached = tokenCache.get(address.toLowerCase());
+  if (cached) return cached;
+  const erc20 = new Contract(
+    address,
+    ["function symbol() view returns (string)", "function decimals() view returns (uint8)"],
+    chain.provider,
+  );
+  const [symbol, decimals] = await Promise.all([
+    (erc20.getFunction("symbol")() as Promise<string>).catch(() => address.slice(0, 10)),
+    (erc20.getFunction("decimals")() as Promise<bigint>).catch(() => 18n),
+  ]);
+  const info = { address, symbol, decimals: Number(decimals) };
+  tokenCache.set(address.toLowerCase(), info);
+  return info;
+}
+
+/** A token amount for people: "1234.560000 ICUSD". */
+export function formatAmount(value: bigint, token: TokenInfo): string {
+  return `${formatScaled(value, token.decimals)} ${token.symbol}`;
+}
+
+/**
+ * "12.5" in the token's decimals → base units.
+ * @throws InputError naming `field` when it is not a non-negative decimal with at most `decimals` places.
+ */
+export function parseAmount(text: string, token: TokenInfo, field: string): bigint {
+  const value = parseScaled(text.trim(), token.decimals);
+  if (value === null || value < 0n || !/^\d+(\.\d+)?$/.test(text.trim())) {
+    throw new InputError(
+      `'${text}' is not an amount of ${token.symbol} (digits, at most ${token.decimals} decimals)`,
+      { field },
+    );
+  }
+  if (value >= 1n << 96n) throw new InputError(`'${text}' is too large for the ledger (uint96)`, { field });
+  return value;
+}
+
+/** The terms in force for `period`. */
+export async function agreementTerms(
+  chain: ChainClient,
+  agreementId: string,
+  period: number,
+): Promise<AgreementTerms> {
+  const [terms, version] = await chain.book.termsAt(agreementId, period);
+  return {
+    carrierA: terms.carrierA.toLowerCase(),
+    carrierB: terms.carrierB.toLowerCase(),
+    token: terms.token,
+    toleranceBps: Number(terms.toleranceBps),
+    toleranceAbs: terms.toleranceAbs,
+    rule: RULES[Number(terms.rule)] ?? "Terminating",
+    arbiter: terms.arbiter,
+    version: Number(version),
+  };
+}
+
+/** The latest block's timestamp (the ledger's clock), seconds. */
+export async function chainTime(chain: ChainClient): Promise<bigint> {
+  const block = await chain.provider.getBlock("latest");
+  return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
+}
+
+/** Reads everything an officer step needs about `period` of `agreement` (local, or an id for outsiders). */
+export async function loadPeriodContext(
+  chain: ChainClient,
+  agreement: Pick<LocalAgreement, "agreementId" | "name" | "side"> | { agreementId: string },
+  period: number,
+): Promise<PeriodContext> {
+  const agreementId = agreement.agreementId.toLowerCase();
+  const [terms, stateIndex, chainNow] = await Promise.all([
+    agreementTerms(chain, agreementId, period),
+    chain.ledger.state(agreementId, period),
+    chainTime(chain),
+  ]);
+  const side = "side" in agreement ? agreement.side : null;
+  const name = "name" in agreement ? agreement.name : agreementId;
+  const ours = side === null ? null : side === "A" ? terms.carrierA : terms.carrierB;
+  const theirs = side === null ? null : side === "A" ? terms.carrierB : terms.carrierA;
+  return {
+    agreementId,
+    name,
+    period,
+    label: `${name} ${formatPeriod(period)}`,
+    terms,
+    side,
+    ourCarrier: ours,
+    theirCarrier: theirs,
+    token: await tokenInfo(chain, terms.token),
+    state: PERIOD_STATES[Number(stateIndex)] ?? "Pending",
+    chainNow,
+  };
+}
+
+/** A unix time in seconds as ISO-8601 UTC without milliseconds. */
+export function isoTime(seconds: bigint | number): string {
+  return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
+}
