@@ -41,6 +41,7 @@ export const COMMANDS: readonly { words: readonly string[]; load(): Promise<Comm
   { words: ["period", "show"], load: async () => (await import("./commands/periods")).periodShowCommand },
   { words: ["periods", "list"], load: async () => (await import("./commands/periods")).periodsListCommand },
   { words: ["run"], load: async () => (await import("./commands/run")).runCommand },
+  { words: ["alerts"], load: async () => (await import("./commands/alerts")).alertsCommand },
   {
     words: ["officer", "approve"],
     load: async () => (await import("./commands/officer")).officerApproveCommand,

@@ -7,7 +7,8 @@
  * - reveals once the ledger allows it (both committed, or the commit window closed);
  * - once both parties revealed and the roots differ (Reconciled within tolerance or Mismatched),
  *   compares with the counterparty's node and stores the discrepancy report with its evidence;
- * - logs every change of a period's state.
+ * - logs every change of a period's state;
+ * - watches every period's deadlines: warns officers, settles Approved periods (settlement/deadline-watch.ts).
  *
  * One `pass()` does all of this once; `run()` repeats it until stopped. Every step is idempotent and
  * is retried on the next pass when it fails (an unreachable peer or RPC node delays, never loses).
@@ -28,6 +29,7 @@ import { PeerClient } from "./peer-client";
 import { chainPeerVerifier } from "./peer-directory";
 import { PeerServer } from "./peer-server";
 import type { PeriodStateName } from "../chain/period-states";
+import { DeadlineWatch, type WatchOptions, type WatchReport } from "../settlement/deadline-watch";
 import { formatPeriod, periodState, revealSummary, roundView } from "./reveal";
 
 export interface RunnerParts {
@@ -41,6 +43,8 @@ export interface RunnerParts {
   maxSkewMs?: number;
   /** Per-request timeout towards peers (default 30 s). */
   peerTimeoutMs?: number;
+  /** The deadline watch's `watch.*` settings (defaults: warn a day ahead, settle on its own). */
+  watch?: Partial<WatchOptions>;
 }
 
 export interface PassReport {
@@ -48,6 +52,9 @@ export interface PassReport {
   periods: { agreement: string; period: number; state: PeriodStateName }[];
   revealed: { agreement: string; period: number; txHash: string }[];
   compared: ComparisonResult[];
+  /** The deadline watch: alerts recorded for the first time this pass, settlements it sent. */
+  alerts: WatchReport["alerts"];
+  settled: WatchReport["settled"];
   /** Steps that failed this pass and will be tried again. */
   deferred: { agreement: string; period: number; step: string; error: string }[];
 }
@@ -60,6 +67,7 @@ export class NodeRunner {
   private readonly verifier: PeerVerifier;
   private readonly clients = new Map<string, PeerClient>();
   private readonly lastStates = new Map<string, PeriodStateName>();
+  private readonly watch: DeadlineWatch;
 
   private constructor(
     private readonly parts: RunnerParts,
@@ -75,6 +83,7 @@ export class NodeRunner {
       domain: this.domain(),
       logger: parts.logger,
     });
+    this.watch = new DeadlineWatch({ ...parts, carrierId, options: parts.watch });
   }
 
   /**
@@ -101,7 +110,14 @@ export class NodeRunner {
   /** One round of following the ledger; never throws for one period's failure (see `deferred`). */
   async pass(): Promise<PassReport> {
     const { db, chain, logger } = this.parts;
-    const report: PassReport = { periods: [], revealed: [], compared: [], deferred: [] };
+    const report: PassReport = {
+      periods: [],
+      revealed: [],
+      compared: [],
+      alerts: [],
+      settled: [],
+      deferred: [],
+    };
     try {
       await chain.indexer.sync();
     } catch (error) {
@@ -152,6 +168,15 @@ export class NodeRunner {
         report.deferred.push({ ...where, step, error: describe(error) });
         logger.warn(`could not ${step}; trying again next pass`, { ...where, error: describe(error) });
       }
+    }
+    try {
+      const watched = await this.watch.check();
+      report.alerts.push(...watched.alerts);
+      report.settled.push(...watched.settled);
+      report.deferred.push(...watched.deferred);
+    } catch (error) {
+      report.deferred.push({ agreement: "*", period: 0, step: "watch deadlines", error: describe(error) });
+      logger.warn("could not watch deadlines; trying again next pass", { error: describe(error) });
     }
     return report;
   }

@@ -14,9 +14,10 @@ export const runCommand: Command = {
     "On start it settles transactions a previous run left pending. Then, every peer.pollMs: indexes the ledger's\n" +
     "events, reveals every committed period the ledger lets it reveal, and once both parties revealed and the\n" +
     "roots differ, asks the partner's node (icl agreements set-peer) where and why and stores the discrepancy\n" +
-    "report (icl period report) with its encrypted evidence. Serves the partner's questions on --listen (default\n" +
-    "peer.listen, 127.0.0.1:7700). Stops on Ctrl-C or SIGTERM. --once does one pass and exits: 0 when every step\n" +
-    "succeeded, 69 when one must be retried (peer or chain unreachable).",
+    "report (icl period report) with its encrypted evidence; warns (log and icl alerts) when a period's window\n" +
+    "closes within watch.warnBeforeMs and settles Approved periods when watch.autoSettle. Serves the partner's\n" +
+    "questions on --listen (default peer.listen, 127.0.0.1:7700). Stops on Ctrl-C or SIGTERM. --once does one\n" +
+    "pass and exits: 0 when every step succeeded, 69 when one must be retried (peer or chain unreachable).",
   options: {
     ...DATA_DIR_OPTION,
     listen: { type: "string", valueName: "HOST:PORT", description: "where to serve the peer protocol" },
@@ -38,6 +39,7 @@ export const runCommand: Command = {
           logger: node.logger,
           maxSkewMs: peerConfig.maxSkewMs,
           peerTimeoutMs: peerConfig.timeoutMs,
+          watch: node.config.config.watch,
         });
         const gateway = await listen(
           createGateway({ logger: node.logger, peer: runner.peerServer }),
@@ -107,8 +109,15 @@ function describePass(report: PassReport): string {
           .join(", ")}); icl period report shows it`,
     );
   }
+  for (const item of report.settled)
+    lines.push(
+      `settled ${item.partial ? "the undisputed part of " : ""}${item.agreement} ${formatPeriod(item.period)} in ${item.txHash}`,
+    );
+  for (const item of report.alerts) lines.push(`${item.level}: ${item.message}`);
   for (const item of report.deferred)
-    lines.push(`could not ${item.step} for ${item.agreement} ${formatPeriod(item.period)}: ${item.error}`);
+    lines.push(
+      `could not ${item.step}${item.period === 0 ? "" : ` for ${item.agreement} ${formatPeriod(item.period)}`}: ${item.error}`,
+    );
   if (lines.length === 0) lines.push("nothing committed yet: close a period first (icl period close)");
   return lines.join("\n") + "\n";
 }
