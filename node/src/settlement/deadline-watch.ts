@@ -20,18 +20,18 @@
  * `arbitration-lapsed`, `approval-needed`, `settle-needed`, `partial-settle-needed`, `settled`,
  * `partial-settled`, `escrow-short`, `partial-escrow-short`, `settle-failed`, `void`.
  */
-import { Contract, ZeroHash } from "ethers";
+import { ZeroHash } from "ethers";
 import type { ChainClient } from "../chain/client";
 import { ContractRevertError } from "../chain/errors";
 import type { PeriodStateName } from "../chain/period-states";
 import { listAgreements, type LocalAgreement } from "../db/agreements";
 import { recordAlert, listWatchedPeriods, type AlertLevel } from "../db/alerts";
-import { listChainEvents } from "../db/chain-store";
 import type { Database } from "../db/database";
 import { BaseError } from "../errors";
 import type { Logger } from "../logger";
-import { formatScaled } from "../money/decimal";
 import { formatPeriod, periodState } from "../reconciliation/reveal";
+import { formatAmount, isoTime, tokenInfo } from "./period-context";
+import { PARTIAL_APPROVED_A, PARTIAL_APPROVED_B, PARTIAL_SETTLED, SETTLED, settleStep } from "./settleable";
 
 export interface WatchOptions {
   /** How long before a window closes the watch warns, milliseconds. */
@@ -75,8 +75,6 @@ export interface WatchReport {
 
 const FINAL_STATES: ReadonlySet<PeriodStateName> = new Set(["Settled", "Void"]);
 const REVEALED = 1n;
-const PARTIAL_SETTLED = 16n;
-const SETTLED = 32n;
 /** Reverts of a settlement someone else sent first. */
 const SETTLED_BY_OTHERS: ReadonlySet<string> = new Set(["LedgerUnexpectedState", "LedgerPartialNotReady"]);
 const MAX_ROUNDS = 3;
@@ -107,7 +105,6 @@ interface PeriodFacts {
 export class DeadlineWatch {
   private readonly options: WatchOptions;
   private readonly done = new Set<string>();
-  private readonly tokens = new Map<string, { symbol: string; decimals: number }>();
 
   constructor(private readonly parts: WatchParts) {
     this.options = { ...DEFAULT_WATCH_OPTIONS, ...parts.options };
@@ -306,7 +303,7 @@ export class DeadlineWatch {
         "action",
         "uncontested",
         dl.defaultDispute,
-        `the default was not contested by ${iso(dl.defaultDispute)}: the period is Uncontested at ` +
+        `the default was not contested by ${isoTime(dl.defaultDispute)}: the period is Uncontested at ` +
           `${f.ours.revealed ? "our" : "the partner's"} figures`,
       );
     if (f.state === "Resolved") {
@@ -319,7 +316,7 @@ export class DeadlineWatch {
           "action",
           "arbitration-lapsed",
           dl.arbitration,
-          `the arbiter did not rule by ${iso(dl.arbitration)}: the period is Resolved at the mean of the ` +
+          `the arbiter did not rule by ${isoTime(dl.arbitration)}: the period is Resolved at the mean of the ` +
             `claims, ${await this.figures(f, ab, ba)}`,
         );
       }
@@ -373,34 +370,17 @@ export class DeadlineWatch {
 
   /** Settles the undisputed part once both carriers approved it. */
   private async partialSettlement(f: PeriodFacts, report: WatchReport): Promise<void> {
-    const { ledger } = this.parts.chain;
-    const id = f.agreement.agreementId;
-    if ((f.flags & PARTIAL_SETTLED) !== 0n) return;
-    const [, , approvedA] = await ledger.approvalsOf(id, f.period, f.terms.carrierA, true);
-    const [, , approvedB] = await ledger.approvalsOf(id, f.period, f.terms.carrierB, true);
-    if (!approvedA || !approvedB) return;
-    const [ab, ba] = await ledger.approvalFigures(id, f.period, true);
-    await this.send(f, report, true, ab - ba);
+    const both = PARTIAL_APPROVED_A | PARTIAL_APPROVED_B;
+    if ((f.flags & PARTIAL_SETTLED) !== 0n || (f.flags & both) !== both) return;
+    await this.settle(f, report);
   }
 
-  /** Settles an Approved period: the final net, less what a partial settlement already moved. */
+  /** Settles what the period allows now (settleable.ts): the final net less any partial settlement, or the partial one. */
   private async settle(f: PeriodFacts, report: WatchReport): Promise<void> {
-    const { db, chain } = this.parts;
-    const approvals = await listChainEvents(db, {
-      chainId: chain.chainId,
-      agreementId: f.agreement.agreementId,
-      period: f.period,
-      name: "CarrierApproved",
-    });
-    const last = approvals.filter((e) => e.args.partialSettlement === false).at(-1);
-    if (last === undefined)
-      throw new BaseError("the final approvals are not in the event index yet", { retryable: true });
-    let net = BigInt(last.args.amountAB as string) - BigInt(last.args.amountBA as string);
-    if ((f.flags & PARTIAL_SETTLED) !== 0n) {
-      const { abA, abB, baA, baB } = f.claims;
-      net -= (abA < abB ? abA : abB) - (baA < baB ? baA : baB);
-    }
-    await this.send(f, report, false, net);
+    const { agreementId, name } = f.agreement;
+    const step = await settleStep(this.parts.chain, this.parts.db, { agreementId, period: f.period, name });
+    const p = step.period;
+    await this.send(f, report, step.kind === "settlePartial", p.amountAB - p.amountBA - p.alreadySettledNet);
   }
 
   private async send(f: PeriodFacts, report: WatchReport, partial: boolean, net: bigint): Promise<void> {
@@ -545,21 +525,7 @@ export class DeadlineWatch {
 
   /** An amount of the agreement's token, e.g. `12.500000 ICUSD`. */
   private async token(f: PeriodFacts, amount: bigint): Promise<string> {
-    let meta = this.tokens.get(f.terms.token);
-    if (meta === undefined) {
-      const erc20 = new Contract(
-        f.terms.token,
-        ["function symbol() view returns (string)", "function decimals() view returns (uint8)"],
-        this.parts.chain.provider,
-      );
-      try {
-        meta = { symbol: String(await erc20.symbol!()), decimals: Number(await erc20.decimals!()) };
-      } catch {
-        meta = { symbol: `units of ${f.terms.token}`, decimals: 0 };
-      }
-      this.tokens.set(f.terms.token, meta);
-    }
-    return `${formatScaled(amount, meta.decimals)} ${meta.symbol}`;
+    return formatAmount(amount, await tokenInfo(this.parts.chain, f.terms.token));
   }
 }
 
@@ -576,10 +542,6 @@ export function lastEndedPeriod(now: number): number {
   return month === 0 ? (year - 1) * 100 + 12 : year * 100 + month;
 }
 
-function iso(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
-}
-
 /** "at 2030-02-04T00:01:00Z (in 5 h 3 min)" or "at … (2 d 1 h ago)". */
 export function when(deadline: number, now: number): string {
   const left = deadline - now;
@@ -591,7 +553,7 @@ export function when(deadline: number, now: number): string {
         ? [`${Math.floor(span / 3600)} h`, `${Math.floor((span % 3600) / 60)} min`]
         : [`${Math.floor(span / 60)} min`];
   const text = parts.filter((p) => !p.startsWith("0 ")).join(" ") || "0 min";
-  return `at ${iso(deadline)} (${left >= 0 ? `in ${text}` : `${text} ago`})`;
+  return `at ${isoTime(deadline)} (${left >= 0 ? `in ${text}` : `${text} ago`})`;
 }
 
 function describe(error: unknown): string {

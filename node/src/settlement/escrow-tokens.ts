@@ -2,21 +2,19 @@
  * The settlement tokens the registry lists (from indexed `TokenListed` events plus the deployment's
  * token), with symbol and decimals read from the token, and how a person names one (symbol or address).
  */
-import { decodeBytes32String, encodeBytes32String, getAddress, isHexString } from "ethers";
-import { IERC20Metadata__factory } from "../../../typechain-types";
+import { encodeBytes32String, getAddress, isHexString } from "ethers";
 import type { ChainClient } from "../chain/client";
 import { toChainError } from "../chain/errors";
 import type { LoadedDeployment } from "../chain/deployment";
 import { listChainEvents } from "../db/chain-store";
 import type { Database } from "../db/database";
 import { InputError, NotFoundError } from "../errors";
+import { carrierName, tokenInfo, type TokenInfo } from "./period-context";
 
-export interface ListedToken {
-  /** Checksummed address. */
-  address: string;
-  symbol: string;
-  decimals: number;
-}
+/** A listed token: checksummed address, symbol and decimals. */
+export type ListedToken = TokenInfo;
+
+export { carrierName };
 
 /** Runs an RPC call, mapping failures to the node's errors (named reverts, retryable outages). */
 export async function chainCall<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -46,11 +44,7 @@ export async function listedTokens(
   for (const [address, isListed] of listed) {
     if (!isListed || !(await chainCall("isTokenListed", () => chain.registry.isTokenListed(address))))
       continue;
-    const erc20 = IERC20Metadata__factory.connect(address, chain.provider);
-    const [symbol, decimals] = await chainCall("token metadata", () =>
-      Promise.all([erc20.symbol(), erc20.decimals()]),
-    );
-    tokens.push({ address, symbol, decimals: Number(decimals) });
+    tokens.push(await tokenInfo(chain, address));
   }
   return tokens;
 }
@@ -82,17 +76,6 @@ export function tokenOf(tokens: readonly ListedToken[], address: string): Listed
       decimals: 0,
     }
   );
-}
-
-/** A carrier id as people read it: the bytes32 string (`ACME`) when it is one, else the hex. */
-export function carrierName(carrierId: string): string {
-  try {
-    const text = decodeBytes32String(carrierId);
-    if (/^[\x20-\x7e]+$/.test(text)) return text;
-  } catch {
-    // not a short string: show the hex
-  }
-  return carrierId.toLowerCase();
 }
 
 /**

@@ -3,7 +3,8 @@
  * which carrier this node is, the other carrier, the settlement token, the ledger's state and the
  * chain's clock (deadlines are judged by block time, never by the wall clock).
  */
-import { Contract, decodeBytes32String } from "ethers";
+import { decodeBytes32String, getAddress } from "ethers";
+import { IERC20Metadata__factory } from "../../../typechain-types";
 import type { ChainClient } from "../chain/client";
 import { PERIOD_STATES, type PeriodStateName } from "../chain/period-states";
 import type { LocalAgreement } from "../db/agreements";
@@ -53,28 +54,30 @@ export interface PeriodContext {
 export function carrierName(id: string): string {
   try {
     const name = decodeBytes32String(id);
-    return /^[\x20-\x7e]+$/.test(name) ? name : id;
+    if (/^[\x20-\x7e]+$/.test(name)) return name;
   } catch {
-    return id;
+    // not a short string: show the hex
   }
+  return id.toLowerCase();
 }
 
 const tokenCache = new Map<string, TokenInfo>();
 
-/** Symbol and decimals of an ERC-20 (cached per address). */
-export async function tokenInfo(chain: ChainClient, address: string): Promise<TokenInfo> {
+/**
+ * Symbol and decimals of an ERC-20, cached per address. A contract that does not answer them is shown
+ * as "units of 0x…" with 0 decimals rather than failing a report.
+ */
+export async function tokenInfo(chain: Pick<ChainClient, "provider">, address: string): Promise<TokenInfo> {
   const cached = tokenCache.get(address.toLowerCase());
   if (cached) return cached;
-  const erc20 = new Contract(
-    address,
-    ["function symbol() view returns (string)", "function decimals() view returns (uint8)"],
-    chain.provider,
-  );
-  const [symbol, decimals] = await Promise.all([
-    (erc20.getFunction("symbol")() as Promise<string>).catch(() => address.slice(0, 10)),
-    (erc20.getFunction("decimals")() as Promise<bigint>).catch(() => 18n),
-  ]);
-  const info = { address, symbol, decimals: Number(decimals) };
+  const erc20 = IERC20Metadata__factory.connect(address, chain.provider);
+  let info: TokenInfo;
+  try {
+    const [symbol, decimals] = await Promise.all([erc20.symbol(), erc20.decimals()]);
+    info = { address: getAddress(address), symbol, decimals: Number(decimals) };
+  } catch {
+    info = { address: getAddress(address), symbol: `units of ${address}`, decimals: 0 };
+  }
   tokenCache.set(address.toLowerCase(), info);
   return info;
 }

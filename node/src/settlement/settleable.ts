@@ -16,9 +16,10 @@ import type { SettleablePeriod } from "./netting";
 import { requireState } from "./require-state";
 
 // Flags of ISettlementLedger.PeriodRecord (SettlementLedger's private constants).
-const PARTIAL_APPROVED_A = 4n;
-const PARTIAL_APPROVED_B = 8n;
-const PARTIAL_SETTLED = 16n;
+export const PARTIAL_APPROVED_A = 4n;
+export const PARTIAL_APPROVED_B = 8n;
+export const PARTIAL_SETTLED = 16n;
+export const SETTLED = 32n;
 
 /** Names of the agreements this node knows, by lower-case id; others show as a shortened id. */
 export async function agreementNamer(db: Database): Promise<(agreementId: string) => string> {
