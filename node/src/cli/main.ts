@@ -39,6 +39,10 @@ export const COMMANDS: readonly { words: readonly string[]; load(): Promise<Comm
   { words: ["period", "reveal"], load: async () => (await import("./commands/period")).periodRevealCommand },
   { words: ["period", "report"], load: async () => (await import("./commands/period")).periodReportCommand },
   { words: ["period", "show"], load: async () => (await import("./commands/periods")).periodShowCommand },
+  {
+    words: ["period", "export"],
+    load: async () => (await import("./commands/period-export")).periodExportCommand,
+  },
   { words: ["periods", "list"], load: async () => (await import("./commands/periods")).periodsListCommand },
   { words: ["run"], load: async () => (await import("./commands/run")).runCommand },
   { words: ["alerts"], load: async () => (await import("./commands/alerts")).alertsCommand },
@@ -81,6 +85,8 @@ export const COMMANDS: readonly { words: readonly string[]; load(): Promise<Comm
     words: ["escrow", "withdraw"],
     load: async () => (await import("./commands/escrow")).escrowWithdrawCommand,
   },
+  { words: ["audit", "verify"], load: async () => (await import("./commands/audit")).auditVerifyCommand },
+  { words: ["audit", "report"], load: async () => (await import("./commands/audit")).auditReportCommand },
 ];
 
 /** Exit codes (sysexits.h): usage 64, bad input 65, not found 66, dependency unavailable 69, other failures 1. */

@@ -1,0 +1,318 @@
+/**
+ * The ledger rebuilt from events: the registry's officers and thresholds as they change, the
+ * agreement versions, and per period the facts the contract stores (commitments, claims, round,
+ * evaluation, dispute, approval and settlement flags). `derivedState` mirrors the contract's
+ * `_context`/`_baseState` and the figure functions mirror `_finalFigures`, `_partialFigures` and
+ * `Tolerance`, so the model can say what the contract must have done at any block time.
+ */
+import { decodeBytes32String, ZeroHash } from "ethers";
+import { periodEnd, PERIOD_STATES, type PeriodStateName } from "../../../scripts/lib/protocol";
+import type { Place } from "./findings";
+
+export const OUTCOMES = ["None", "Matched", "Reconciled", "Mismatched"] as const;
+export type OutcomeName = (typeof OUTCOMES)[number];
+export const RESOLUTIONS = ["None", "Accepted", "Ruled", "Withdrawn"] as const;
+export type ResolutionName = (typeof RESOLUTIONS)[number];
+export const RULES = ["Terminating", "Originating", "Mean"] as const;
+/** `SettlementLedger.MAX_ROUNDS`: round 0 and at most two correction rounds. */
+export const MAX_ROUNDS = 3;
+
+export interface Windows {
+  commit: number;
+  reveal: number;
+  reconcile: number;
+  dispute: number;
+  response: number;
+  arbitration: number;
+}
+
+/** One agreement version's terms (IAgreementBook.Terms). */
+export interface Terms {
+  carrierA: string;
+  carrierB: string;
+  token: string;
+  toleranceBps: bigint;
+  rule: number;
+  effectiveFrom: number;
+  arbiter: string;
+  toleranceAbs: bigint;
+  windows: Windows;
+  termsHash: string;
+}
+
+export interface CarrierModel {
+  id: string;
+  name: string;
+  /** Current officers: address (lower case) → slot. */
+  officers: Map<string, number>;
+  threshold: number;
+  nodes: Set<string>;
+}
+
+export interface Claim {
+  root: string;
+  amountAB: bigint;
+  amountBA: bigint;
+  /** 1 revealed, 2 claim given when contesting a default. */
+  status: 1 | 2;
+  at: Place;
+}
+
+export interface RevealRecord {
+  carrierId: string;
+  round: number;
+  root: string;
+  amountAB: bigint;
+  amountBA: bigint;
+  at: Place;
+}
+
+/** One agreement-period as the contract stores it, plus where each fact came from. */
+export interface PeriodModel {
+  agreementId: string;
+  period: number;
+  round: number;
+  /** 0 in round 0 (the round starts at the period's end). */
+  roundStart: number;
+  commitments: [string | null, string | null];
+  claims: [Claim | null, Claim | null];
+  outcome: OutcomeName;
+  evaluatedAt: number;
+  evaluatedFigures: { amountAB: bigint; amountBA: bigint } | null;
+  disputed: boolean;
+  dispute: {
+    openedAt: number;
+    lastActionAt: number;
+    escalatedAt: number;
+    opener: 0 | 1 | 2;
+    proposer: 0 | 1 | 2;
+    resolution: ResolutionName;
+    proposedAB: bigint;
+    proposedBA: bigint;
+    resolvedAB: bigint;
+    resolvedBA: bigint;
+  };
+  approved: [boolean, boolean];
+  partialApproved: [boolean, boolean];
+  partialSettled: boolean;
+  settled: boolean;
+  /** What the partial settlement moved A→B. */
+  partialNet: bigint;
+  /** Officer slots counted so far per side and kind (cleared when the carrier approves). */
+  tallies: Map<string, Set<number>>;
+  /** Every reveal of every round, for summary checks. */
+  reveals: RevealRecord[];
+  /** The place of the latest event of this period, and of the facts that have no better place. */
+  last: Place;
+  /** Transaction that both revealed and still owes an Evaluated event. */
+  pendingEvaluation: Place | null;
+}
+
+export function newPeriod(agreementId: string, period: number): PeriodModel {
+  return {
+    agreementId,
+    period,
+    round: 0,
+    roundStart: 0,
+    commitments: [null, null],
+    claims: [null, null],
+    outcome: "None",
+    evaluatedAt: 0,
+    evaluatedFigures: null,
+    disputed: false,
+    dispute: emptyDispute(),
+    approved: [false, false],
+    partialApproved: [false, false],
+    partialSettled: false,
+    settled: false,
+    partialNet: 0n,
+    tallies: new Map(),
+    reveals: [],
+    last: { block: null, tx: null },
+    pendingEvaluation: null,
+  };
+}
+
+export function emptyDispute(): PeriodModel["dispute"] {
+  return {
+    openedAt: 0,
+    lastActionAt: 0,
+    escalatedAt: 0,
+    opener: 0,
+    proposer: 0,
+    resolution: "None",
+    proposedAB: 0n,
+    proposedBA: 0n,
+    resolvedAB: 0n,
+    resolvedBA: 0n,
+  };
+}
+
+/** Clears a period for a correction round as `_startRound` does (`delete` then round and start). */
+export function startRound(p: PeriodModel, round: number, at: number): void {
+  const keep = { reveals: p.reveals, last: p.last };
+  Object.assign(p, newPeriod(p.agreementId, p.period), keep);
+  p.round = round;
+  p.roundStart = at;
+}
+
+/** `Tolerance.within`: |a − b| ≤ max(bps × max(a, b) / 10 000, absolute). */
+export function withinTolerance(a: bigint, b: bigint, bps: bigint, absolute: bigint): boolean {
+  const [high, low] = a >= b ? [a, b] : [b, a];
+  const relative = (high * bps) / 10_000n;
+  return high - low <= (relative > absolute ? relative : absolute);
+}
+
+/** `Tolerance.agreed`: the figure a direction settles at within tolerance. */
+export function agreedAmount(rule: number, originating: bigint, terminating: bigint): bigint {
+  if (rule === 0) return terminating;
+  if (rule === 1) return originating;
+  return (originating + terminating) / 2n;
+}
+
+/** `_evaluate`: the outcome and final figures of two reveals under `terms`. */
+export function evaluate(
+  a: Claim,
+  b: Claim,
+  terms: Terms,
+): { outcome: OutcomeName; amountAB: bigint; amountBA: bigint } {
+  if (a.root === b.root && a.amountAB === b.amountAB && a.amountBA === b.amountBA) {
+    return { outcome: "Matched", amountAB: a.amountAB, amountBA: a.amountBA };
+  }
+  if (
+    withinTolerance(a.amountAB, b.amountAB, terms.toleranceBps, terms.toleranceAbs) &&
+    withinTolerance(a.amountBA, b.amountBA, terms.toleranceBps, terms.toleranceAbs)
+  ) {
+    return { outcome: "Reconciled", ...reconciled(a, b, terms) };
+  }
+  return { outcome: "Mismatched", amountAB: 0n, amountBA: 0n };
+}
+
+/** `_reconciled`: A originates A→B traffic (B terminates it), and the other way round. */
+function reconciled(a: Claim, b: Claim, terms: Terms): { amountAB: bigint; amountBA: bigint } {
+  return {
+    amountAB: agreedAmount(terms.rule, a.amountAB, b.amountAB),
+    amountBA: agreedAmount(terms.rule, b.amountBA, a.amountBA),
+  };
+}
+
+function zeroClaim(): Claim {
+  return { root: ZeroHash, amountAB: 0n, amountBA: 0n, status: 1, at: { block: null, tx: null } };
+}
+
+/** `_baseState`: the state from the facts, ignoring approval and settlement flags, at `now`. */
+export function baseState(p: PeriodModel, terms: Terms, now: number): PeriodStateName {
+  if (p.disputed) {
+    const d = p.dispute;
+    if (d.resolution !== "None") return "Resolved";
+    if (d.escalatedAt === 0) return "Disputed";
+    return now > d.escalatedAt + terms.windows.arbitration ? "Resolved" : "Escalated";
+  }
+  if (p.outcome === "Matched") return "Matched";
+  if (p.outcome === "Reconciled") return "Reconciled";
+  if (p.outcome === "Mismatched") return "Mismatched";
+  const start = p.round === 0 ? periodEnd(p.period) : p.roundStart;
+  if (now < start) return "Pending";
+  let deadline = start + terms.windows.commit;
+  const committedA = p.commitments[0] !== null;
+  const committedB = p.commitments[1] !== null;
+  if (now <= deadline && !(committedA && committedB)) return "Committing";
+  if (!committedA && !committedB) return "Void";
+  deadline += terms.windows.reveal;
+  if (now <= deadline) return "Revealing";
+  if (p.claims[0] === null && p.claims[1] === null) return "Void";
+  return now <= deadline + terms.windows.dispute ? "Defaulted" : "Uncontested";
+}
+
+/** `_context`: Settled and Approved from the flags, else the base state. */
+export function derivedState(p: PeriodModel, terms: Terms, now: number): PeriodStateName {
+  if (p.settled) return "Settled";
+  if (p.approved[0] && p.approved[1]) return "Approved";
+  return baseState(p, terms, now);
+}
+
+/** `_finalFigures` (meaningful in a final state). */
+export function finalFigures(
+  p: PeriodModel,
+  terms: Terms,
+  now: number,
+): { amountAB: bigint; amountBA: bigint } {
+  const a = p.claims[0] ?? zeroClaim();
+  const b = p.claims[1] ?? zeroClaim();
+  const s = baseState(p, terms, now);
+  if (s === "Matched") return { amountAB: a.amountAB, amountBA: a.amountBA };
+  if (s === "Reconciled") return reconciled(a, b, terms);
+  if (s === "Uncontested") {
+    return p.claims[0]?.status === 1
+      ? { amountAB: a.amountAB, amountBA: a.amountBA }
+      : { amountAB: b.amountAB, amountBA: b.amountBA };
+  }
+  if (p.dispute.resolution !== "None")
+    return { amountAB: p.dispute.resolvedAB, amountBA: p.dispute.resolvedBA };
+  // Lapsed arbitration: the mean of the two claims per direction, rounded down.
+  return { amountAB: (a.amountAB + b.amountAB) / 2n, amountBA: (a.amountBA + b.amountBA) / 2n };
+}
+
+/** `_partialFigures`: per direction the smaller claim. */
+export function partialFigures(p: PeriodModel): { amountAB: bigint; amountBA: bigint } {
+  const a = p.claims[0] ?? zeroClaim();
+  const b = p.claims[1] ?? zeroClaim();
+  return {
+    amountAB: a.amountAB < b.amountAB ? a.amountAB : b.amountAB,
+    amountBA: a.amountBA < b.amountBA ? a.amountBA : b.amountBA,
+  };
+}
+
+export const FINAL_STATES: readonly PeriodStateName[] = ["Matched", "Reconciled", "Uncontested", "Resolved"];
+export const DISPUTE_STATES: readonly PeriodStateName[] = ["Disputed", "Escalated"];
+
+export function stateName(index: bigint | number): PeriodStateName | string {
+  return PERIOD_STATES[Number(index)] ?? `#${index}`;
+}
+
+/** A bytes32 carrier id as text (`ACME`), or a short hex form when it is not a string. */
+export function carrierName(id: string): string {
+  try {
+    const text = decodeBytes32String(id);
+    if (/^[\x20-\x7e]+$/.test(text)) return text;
+  } catch {
+    // not a bytes32 string
+  }
+  return `${id.slice(0, 10)}…`;
+}
+
+/** `A–B` from the first version's carriers. */
+export function agreementName(terms: Terms | undefined): string | null {
+  return terms === undefined ? null : `${carrierName(terms.carrierA)}–${carrierName(terms.carrierB)}`;
+}
+
+/** Terms from a decoded `Terms` struct (AgreementProposed / termsAt). */
+export function toTerms(raw: Record<string, unknown>): Terms {
+  const w = (raw.windows ?? {}) as Record<string, unknown>;
+  return {
+    carrierA: String(raw.carrierA),
+    carrierB: String(raw.carrierB),
+    token: String(raw.token),
+    toleranceBps: BigInt(raw.toleranceBps as bigint),
+    rule: Number(raw.rule),
+    effectiveFrom: Number(raw.effectiveFrom),
+    arbiter: String(raw.arbiter),
+    toleranceAbs: BigInt(raw.toleranceAbs as bigint),
+    windows: {
+      commit: Number(w.commit),
+      reveal: Number(w.reveal),
+      reconcile: Number(w.reconcile),
+      dispute: Number(w.dispute),
+      response: Number(w.response),
+      arbitration: Number(w.arbitration),
+    },
+    termsHash: String(raw.termsHash),
+  };
+}
+
+/** The version in force for `period`: the latest with effectiveFrom ≤ period (`termsAt`). */
+export function termsAt(versions: readonly Terms[], period: number): Terms | undefined {
+  let found: Terms | undefined;
+  for (const v of versions) if (v.effectiveFrom <= period) found = v;
+  return found;
+}

@@ -1,0 +1,151 @@
+/**
+ * What the replay's step modules (reveals, approvals, settlement, registry and book) share with the
+ * {@link Replay} that drives them: the chain reads, the rebuilt consortium and escrow, the counters,
+ * the scope of the transaction being replayed, and the finding sink. The replay implements it; the
+ * step modules see only this, so each can be read (and tested) on its own.
+ */
+import { getAddress, type TransactionResponse } from "ethers";
+import type { AuditEvent } from "./events";
+import type { FindingKind, Place, Severity } from "./findings";
+import type { CarrierModel, PeriodModel, Terms } from "./model";
+
+/** What the replay needs from the chain besides the events. */
+export interface ReplayChain {
+  ledgerAddress: string;
+  blockTimestamp(block: number): Promise<number>;
+  transaction(hash: string): Promise<TransactionResponse | null>;
+}
+
+export interface EscrowAccount {
+  carrierId: string;
+  token: string;
+  amount: bigint;
+  last: Place;
+}
+
+export interface EvidenceRef {
+  cid: string;
+  event: string;
+  agreementId: string;
+  period: number;
+  at: Place;
+}
+
+/** Facts of a period the replay could not explain from the stream (e.g. escrow moved without a Settled). */
+export interface PeriodExtras {
+  unexplained: Place | null;
+}
+
+/** How many of each step the replay checked (reported as `checked`). */
+export interface ReplayCounts {
+  events: number;
+  reveals: number;
+  revealsVerified: number;
+  evaluations: number;
+  /** Commitments that started a correction round of a Mismatched period. */
+  correctionRounds: number;
+  disputeSteps: number;
+  /** Defaults contested by the silent party (`DefaultContested`). */
+  defaultsContested: number;
+  /** Disputes resolved by accepting the other side's proposal (`FiguresAccepted`). */
+  acceptances: number;
+  /** Disputes withdrawn by their opener (`DisputeWithdrawn`). */
+  withdrawals: number;
+  rulings: number;
+  /**
+   * Periods whose final approval was checked against a silent party's default (`Uncontested`), a
+   * transition no event records.
+   */
+  uncontested: number;
+  /**
+   * Periods whose final approval was checked against the mean of the claims after the arbitration
+   * window lapsed (`Resolved` without a ruling), likewise without an event.
+   */
+  lapsedArbitrations: number;
+  officerApprovals: number;
+  carrierApprovals: number;
+  settlements: number;
+  transactions: number;
+}
+
+export function emptyCounts(): ReplayCounts {
+  return {
+    events: 0,
+    reveals: 0,
+    revealsVerified: 0,
+    evaluations: 0,
+    correctionRounds: 0,
+    disputeSteps: 0,
+    defaultsContested: 0,
+    acceptances: 0,
+    withdrawals: 0,
+    rulings: 0,
+    uncontested: 0,
+    lapsedArbitrations: 0,
+    officerApprovals: 0,
+    carrierApprovals: 0,
+    settlements: 0,
+    transactions: 0,
+  };
+}
+
+/** The transaction being replayed: what its settlements say must move, and what moved. */
+export interface TxScope {
+  hash: string;
+  block: number;
+  /** carrier|token → Σ of what Settled events say must move. */
+  expected: Map<string, bigint>;
+  /** carrier|token → Σ EscrowMoved. */
+  moved: Map<string, bigint>;
+  settledPeriods: PeriodModel[];
+  /** `agreementId:period:side:kind` of every officer tally this transaction added to. */
+  tallies: Set<string>;
+}
+
+export function newTxScope(hash: string, block: number): TxScope {
+  return { hash, block, expected: new Map(), moved: new Map(), settledPeriods: [], tallies: new Set() };
+}
+
+export interface Where {
+  agreementId: string | null;
+  period: number | null;
+}
+
+/** The replay as its step modules see it. */
+export interface ReplayContext {
+  readonly chain: ReplayChain;
+  readonly carriers: Map<string, CarrierModel>;
+  readonly periods: Map<string, PeriodModel>;
+  readonly escrow: Map<string, EscrowAccount>;
+  readonly extras: Map<string, PeriodExtras>;
+  readonly counts: ReplayCounts;
+  /** The transaction whose events are being replayed (null between transactions). */
+  readonly currentTx: TxScope | null;
+  termsFor(agreementId: string, period: number): Terms | undefined;
+  add(severity: Severity, kind: FindingKind, at: Place, where: Where, message: string): void;
+  carrierLabel(carrierId: string): string;
+}
+
+export function place(e: AuditEvent): Place {
+  return { block: e.blockNumber, tx: e.txHash };
+}
+
+export function periodKey(agreementId: string, period: number): string {
+  return `${agreementId}:${period}`;
+}
+
+export function escrowKey(carrierId: string, token: string): string {
+  return `${carrierId.toLowerCase()}|${getAddress(token)}`;
+}
+
+/** 0 for carrier A, 1 for carrier B, null for anyone else. */
+export function sideOf(terms: Terms, carrierId: string): 0 | 1 | null {
+  const id = carrierId.toLowerCase();
+  if (id === terms.carrierA.toLowerCase()) return 0;
+  if (id === terms.carrierB.toLowerCase()) return 1;
+  return null;
+}
+
+export function addTo(map: Map<string, bigint>, key: string, delta: bigint): void {
+  map.set(key, (map.get(key) ?? 0n) + delta);
+}

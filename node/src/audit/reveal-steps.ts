@@ -1,0 +1,146 @@
+/**
+ * Reveals replayed against the contract's rules: the period must be Revealing, in the round the
+ * party committed to, and the opening must hash to that commitment. The salt is not in the event, so
+ * the opening is recomputed from the reveal transaction's calldata, which must also agree with the
+ * event and come from a node of the carrier.
+ */
+import { computeCommitment } from "../../../scripts/lib/protocol";
+import { SettlementLedger__factory } from "../../../typechain-types";
+import { argBig, argString, type AuditEvent } from "./events";
+import { derivedState, type PeriodModel, type Terms } from "./model";
+import { place, sideOf, type ReplayContext } from "./replay-context";
+
+const LEDGER = SettlementLedger__factory.createInterface();
+
+/** Applies a `Revealed` event; marks the period as owing an evaluation once both parties revealed. */
+export async function applyReveal(
+  r: ReplayContext,
+  e: AuditEvent,
+  p: PeriodModel,
+  terms: Terms,
+  now: number,
+): Promise<void> {
+  r.counts.reveals++;
+  const at = place(e);
+  const where = { agreementId: p.agreementId, period: p.period };
+  const carrierId = argString(e, "carrierId");
+  const s = sideOf(terms, carrierId);
+  if (s === null) {
+    r.add("error", "unexpected-event", at, where, `reveal by ${carrierId}, not a party of the agreement`);
+    return;
+  }
+  const state = derivedState(p, terms, now);
+  if (state !== "Revealing") {
+    r.add("error", "unexpected-event", at, where, `reveal while the period was ${state}`);
+  }
+  const round = Number(argBig(e, "round"));
+  if (round !== p.round) {
+    r.add(
+      "error",
+      "unexpected-event",
+      at,
+      where,
+      `reveal for round ${round}, the period is in round ${p.round}`,
+    );
+  }
+  const root = argString(e, "root").toLowerCase();
+  const amountAB = argBig(e, "amountAB");
+  const amountBA = argBig(e, "amountBA");
+  const committed = p.commitments[s];
+  if (committed === null) {
+    r.add(
+      "error",
+      "unexpected-event",
+      at,
+      where,
+      `party ${"AB"[s]} revealed without a commitment in round ${p.round}`,
+    );
+  } else {
+    await verifyOpening(r, e, { carrierId, root, amountAB, amountBA, committed }, p);
+  }
+  if (p.claims[s] !== null) {
+    r.add("error", "unexpected-event", at, where, `party ${"AB"[s]} revealed twice in round ${p.round}`);
+  }
+  p.claims[s] = { root, amountAB, amountBA, status: 1, at };
+  p.reveals.push({ carrierId: carrierId.toLowerCase(), round, root, amountAB, amountBA, at });
+  const a = p.claims[0];
+  const b = p.claims[1];
+  if (a?.status === 1 && b?.status === 1) p.pendingEvaluation = at;
+}
+
+/**
+ * Recomputes the commitment from the reveal transaction's calldata (the salt is not in the event)
+ * and compares the calldata with the event.
+ */
+async function verifyOpening(
+  r: ReplayContext,
+  e: AuditEvent,
+  opened: { carrierId: string; root: string; amountAB: bigint; amountBA: bigint; committed: string },
+  p: PeriodModel,
+): Promise<void> {
+  const at = place(e);
+  const where = { agreementId: p.agreementId, period: p.period };
+  const tx = await r.chain.transaction(e.txHash);
+  const call =
+    tx !== null && tx.to !== null && tx.to.toLowerCase() === r.chain.ledgerAddress.toLowerCase()
+      ? LEDGER.parseTransaction({ data: tx.data })
+      : null;
+  if (tx === null || call === null || call.name !== "reveal") {
+    r.add(
+      "warning",
+      "reveal-unverifiable",
+      at,
+      where,
+      "the reveal was not a direct call to the ledger's reveal(): its salt cannot be read, so the opening " +
+        "was checked by the contract only",
+    );
+    return;
+  }
+  const [agreementId, period, root, amountAB, amountBA, salt] = call.args as unknown as [
+    string,
+    bigint,
+    string,
+    bigint,
+    bigint,
+    string,
+  ];
+  const differs: string[] = [];
+  if (agreementId.toLowerCase() !== p.agreementId) differs.push(`agreement ${agreementId}`);
+  if (Number(period) !== p.period) differs.push(`period ${period}`);
+  if (root.toLowerCase() !== opened.root) differs.push(`root ${root} (event ${opened.root})`);
+  if (amountAB !== opened.amountAB) differs.push(`amountAB ${amountAB} (event ${opened.amountAB})`);
+  if (amountBA !== opened.amountBA) differs.push(`amountBA ${amountBA} (event ${opened.amountBA})`);
+  if (differs.length > 0) {
+    r.add("error", "reveal-event-mismatch", at, where, `the reveal transaction sent ${differs.join(", ")}`);
+  }
+  const computed = computeCommitment(
+    agreementId,
+    Number(period),
+    opened.carrierId,
+    root,
+    amountAB,
+    amountBA,
+    salt,
+  );
+  if (computed.toLowerCase() !== opened.committed) {
+    r.add(
+      "error",
+      "reveal-commitment-mismatch",
+      at,
+      where,
+      `the opening hashes to ${computed}, the round's commitment is ${opened.committed}`,
+    );
+  } else if (differs.length === 0) {
+    r.counts.revealsVerified++;
+  }
+  const carrier = r.carriers.get(opened.carrierId.toLowerCase());
+  if (carrier !== undefined && !carrier.nodes.has(tx.from.toLowerCase())) {
+    r.add(
+      "error",
+      "reveal-not-node",
+      at,
+      where,
+      `sent by ${tx.from}, not a node of the carrier at that block`,
+    );
+  }
+}
