@@ -81,22 +81,25 @@ for (const target of [primaryTarget()]) {
         partner: "CARRIER-A",
         agreement: { name: "A-B", id: fx.agreementId, side: "B", secretHex: SECRET_HEX },
       });
-      // Escrow: the token issuer mints to each carrier's treasury, which deposits (outside the node's job).
-      const token = fx.deployment.demoToken!;
-      for (const [carrier, treasury] of [
-        [CARRIER_A, 4],
-        [CARRIER_B, 7],
+      // The token issuer mints to one officer per carrier (outside the node's job); the officers deposit
+      // into their carrier's escrow through the node.
+      const token = fx.deployment.demoToken!.connect(await provider.getSigner(0));
+      for (const [node, officer] of [
+        [a, 1],
+        [b, 5],
       ] as const) {
-        const signer = await provider.getSigner(treasury);
-        await (
-          await token.connect(await provider.getSigner(0)).mint(w(treasury).address, ICUSD(10_000))
-        ).wait();
-        await (await token.connect(signer).approve(fx.addresses.ledger, ICUSD(10_000))).wait();
-        await (
-          await fx.deployment.ledger
-            .connect(signer)
-            .deposit(carrier, fx.deployment.tokenAddress, ICUSD(10_000))
-        ).wait();
+        await (await token.mint(w(officer).address, ICUSD(10_000))).wait();
+        const deposit = (await node.as(w(officer)))([
+          "escrow",
+          "deposit",
+          "--token",
+          "ICUSD",
+          "--amount",
+          "10000",
+          "--yes",
+          "--json",
+        ]);
+        expect(JSON.parse(deposit.stdout).escrow).to.equal("10000.000000");
       }
     });
     after(async () => {

@@ -7,13 +7,13 @@ import { AbiCoder, getAddress, isAddress, JsonRpcProvider, type TransactionRespo
 import {
   AgreementBook__factory,
   CarrierRegistry__factory,
-  IERC20Metadata__factory,
   SettlementLedger__factory,
   type AgreementBook,
   type CarrierRegistry,
   type SettlementLedger,
 } from "../../../typechain-types";
 import { BaseError, InputError, NotFoundError, UnavailableError } from "../errors";
+import { tokenInfo } from "../chain/display";
 import { toChainError } from "../chain/errors";
 import { withRetry } from "../chain/retry";
 import { silentLogger } from "../logger";
@@ -32,7 +32,7 @@ export interface AuditChain {
   toBlock: number;
   blockTimestamp(block: number): Promise<number>;
   transaction(hash: string): Promise<TransactionResponse | null>;
-  /** Symbol and decimals of a token (`?`/6 when it does not answer). */
+  /** Symbol and decimals of a token ("units of 0x…"/0 when it does not answer). */
   token(address: string): Promise<{ symbol: string; decimals: number }>;
   close(): void;
 }
@@ -101,7 +101,6 @@ export async function openAuditChain(options: OpenAuditChainOptions): Promise<Au
     }
     const fromBlock = options.fromBlock ?? Math.min(...starts);
     const times = new Map<number, number>();
-    const tokens = new Map<string, { symbol: string; decimals: number }>();
     return {
       provider,
       chainId,
@@ -120,17 +119,7 @@ export async function openAuditChain(options: OpenAuditChainOptions): Promise<Au
         return b.timestamp;
       },
       transaction: (hash) => rpc("eth_getTransactionByHash", () => provider.getTransaction(hash)),
-      async token(address) {
-        const known = tokens.get(address.toLowerCase());
-        if (known) return known;
-        const erc20 = IERC20Metadata__factory.connect(address, provider);
-        const info = {
-          symbol: await erc20.symbol().catch(() => "?"),
-          decimals: Number(await erc20.decimals().catch(() => 6n)),
-        };
-        tokens.set(address.toLowerCase(), info);
-        return info;
-      },
+      token: (address) => tokenInfo({ provider }, address),
       close: () => provider.destroy(),
     };
   } catch (error) {

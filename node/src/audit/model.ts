@@ -5,7 +5,10 @@
  * `_context`/`_baseState` and the figure functions mirror `_finalFigures`, `_partialFigures` and
  * `Tolerance`, so the model can say what the contract must have done at any block time.
  */
-import { decodeBytes32String, ZeroHash } from "ethers";
+import { ZeroHash } from "ethers";
+import { carrierName } from "../chain/display";
+
+export { carrierName };
 import { periodEnd, PERIOD_STATES, type PeriodStateName } from "../../../scripts/lib/protocol";
 import type { Place } from "./findings";
 
@@ -268,17 +271,6 @@ export const DISPUTE_STATES: readonly PeriodStateName[] = ["Disputed", "Escalate
 
 export function stateName(index: bigint | number): PeriodStateName | string {
   return PERIOD_STATES[Number(index)] ?? `#${index}`;
-}
-
-/** A bytes32 carrier id as text (`ACME`), or a short hex form when it is not a string. */
-export function carrierName(id: string): string {
-  try {
-    const text = decodeBytes32String(id);
-    if (/^[\x20-\x7e]+$/.test(text)) return text;
-  } catch {
-    // not a bytes32 string
-  }
-  return `${id.slice(0, 10)}…`;
 }
 
 /** `A–B` from the first version's carriers. */

@@ -3,23 +3,18 @@
  * which carrier this node is, the other carrier, the settlement token, the ledger's state and the
  * chain's clock (deadlines are judged by block time, never by the wall clock).
  */
-import { decodeBytes32String, getAddress } from "ethers";
-import { IERC20Metadata__factory } from "../../../typechain-types";
 import type { ChainClient } from "../chain/client";
 import { PERIOD_STATES, type PeriodStateName } from "../chain/period-states";
 import type { LocalAgreement } from "../db/agreements";
-import { formatScaled, parseScaled } from "../money/decimal";
+import { parseScaled } from "../money/decimal";
+import { carrierName, formatAmount, isoTime, tokenInfo, type TokenInfo } from "../chain/display";
+
+export { carrierName, formatAmount, isoTime, tokenInfo, type TokenInfo };
 import { InputError } from "../errors";
 import { formatPeriod } from "../reconciliation/reveal";
 
 export type ToleranceRuleName = "Terminating" | "Originating" | "Mean";
 const RULES: readonly ToleranceRuleName[] = ["Terminating", "Originating", "Mean"];
-
-export interface TokenInfo {
-  address: string;
-  symbol: string;
-  decimals: number;
-}
 
 export interface AgreementTerms {
   carrierA: string;
@@ -48,43 +43,6 @@ export interface PeriodContext {
   state: PeriodStateName;
   /** Latest block's timestamp, seconds. */
   chainNow: bigint;
-}
-
-/** A bytes32 carrier id as its name when it holds one ("ACME"), else the hex id. */
-export function carrierName(id: string): string {
-  try {
-    const name = decodeBytes32String(id);
-    if (/^[\x20-\x7e]+$/.test(name)) return name;
-  } catch {
-    // not a short string: show the hex
-  }
-  return id.toLowerCase();
-}
-
-const tokenCache = new Map<string, TokenInfo>();
-
-/**
- * Symbol and decimals of an ERC-20, cached per address. A contract that does not answer them is shown
- * as "units of 0x…" with 0 decimals rather than failing a report.
- */
-export async function tokenInfo(chain: Pick<ChainClient, "provider">, address: string): Promise<TokenInfo> {
-  const cached = tokenCache.get(address.toLowerCase());
-  if (cached) return cached;
-  const erc20 = IERC20Metadata__factory.connect(address, chain.provider);
-  let info: TokenInfo;
-  try {
-    const [symbol, decimals] = await Promise.all([erc20.symbol(), erc20.decimals()]);
-    info = { address: getAddress(address), symbol, decimals: Number(decimals) };
-  } catch {
-    info = { address: getAddress(address), symbol: `units of ${address}`, decimals: 0 };
-  }
-  tokenCache.set(address.toLowerCase(), info);
-  return info;
-}
-
-/** A token amount for people: "1234.560000 ICUSD". */
-export function formatAmount(value: bigint, token: TokenInfo): string {
-  return `${formatScaled(value, token.decimals)} ${token.symbol}`;
 }
 
 /**
@@ -157,9 +115,4 @@ export async function loadPeriodContext(
     state: PERIOD_STATES[Number(stateIndex)] ?? "Pending",
     chainNow,
   };
-}
-
-/** A unix time in seconds as ISO-8601 UTC without milliseconds. */
-export function isoTime(seconds: bigint | number): string {
-  return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
 }
