@@ -169,6 +169,26 @@ for (const target of [primaryTarget()]) {
       expect(JSON.parse(b.run(["period", "show", "A-B", "2030-01", "--json"]).stdout).state).to.equal(
         "Settled",
       );
+
+      // With an FX table the settled figures also read in the reference currency, at the month's rate.
+      fs.writeFileSync(
+        path.join(a.dir, "fx.csv"),
+        "date,currency,rate,source\n2030-01-20,ICUSD,0.92,ECB euro reference rate (USD)\n2030-02-03,ICUSD,0.5,later\n",
+      );
+      const configFile = path.join(a.dir, "config.json");
+      const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
+      fs.writeFileSync(configFile, JSON.stringify({ ...config, fx: { reference: "EUR", table: "fx.csv" } }));
+      const inEur = (micros: bigint) => (micros * 92n + 50n) / 100n;
+      const reference = JSON.parse(a.run(["period", "show", "A-B", "2030-01", "--json"]).stdout).reference;
+      expect(reference).to.deep.include({
+        currency: "EUR",
+        of: "final figures",
+        amountAB: inEur(ICUSD(Number(closeA.amountAB))).toString(),
+        amountBA: inEur(ICUSD(Number(closeA.amountBA))).toString(),
+      });
+      expect(a.run(["period", "show", "A-B", "2030-01"]).stdout).to.contain(
+        "In EUR at 0.92 (2030-01-20, ECB euro reference rate (USD)), final figures: A owes B",
+      );
     });
 
     /** Both nodes commit and reveal these figures for `period` straight from their node accounts. */

@@ -1,4 +1,5 @@
 import { requireAgreement, type LocalAgreement } from "../db/agreements";
+import { NotFoundError } from "../errors";
 import type { Database } from "../db/database";
 import { UsageError, type ParsedCommandArgs } from "./command";
 import { parsePeriod } from "./commands/period";
@@ -22,4 +23,22 @@ export async function resolveAgreementPeriod(
 ): Promise<{ agreement: LocalAgreement & { secret: Uint8Array }; period: number }> {
   const { agreement, period } = agreementPeriodArgs(args);
   return { agreement: await requireAgreement(db, agreement), period };
+}
+
+/**
+ * A local agreement by name or id; for someone not party to it (the arbiter, anyone settling) any
+ * agreement's 0x id, named by its shortened id.
+ * @throws NotFoundError for an unknown name.
+ */
+export async function agreementOrId(
+  db: Database,
+  text: string,
+): Promise<(LocalAgreement & { secret: Uint8Array }) | { agreementId: string; name: string }> {
+  try {
+    return await requireAgreement(db, text);
+  } catch (error) {
+    if (error instanceof NotFoundError && /^0x[0-9a-fA-F]{64}$/.test(text))
+      return { agreementId: text.toLowerCase(), name: `${text.slice(0, 10)}…` };
+    throw error;
+  }
 }

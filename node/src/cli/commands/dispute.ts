@@ -3,7 +3,6 @@ import { requireAgreement } from "../../db/agreements";
 import { loadReport, type ReportJson } from "../../db/reports";
 import { loadSummary } from "../../db/summaries";
 import type { CarrierNode } from "../../node";
-import { NotFoundError } from "../../errors";
 import {
   DISPUTE_REASONS,
   checkCid,
@@ -28,7 +27,12 @@ import {
 import { SIGNER_OPTIONS, confirmStep, loadSignerKey, openChainAs } from "../chain-context";
 import { toJson } from "../format";
 import { withNode } from "../node-context";
-import { AGREEMENT_PERIOD_ARGS, AGREEMENT_PERIOD_POSITIONALS, agreementPeriodArgs } from "../period-args";
+import {
+  AGREEMENT_PERIOD_ARGS,
+  AGREEMENT_PERIOD_POSITIONALS,
+  agreementOrId,
+  agreementPeriodArgs,
+} from "../period-args";
 
 const FIGURE_OPTIONS: Record<string, OptionSpec> = {
   ab: { type: "string", valueName: "AMOUNT", description: "what A owes B, in token units (e.g. 1234.56)" },
@@ -234,12 +238,7 @@ export const arbiterRuleCommand: Command = {
   async run(args, io) {
     const out = await withNode(args, io, async (node) => {
       const { agreement: name, period } = agreementPeriodArgs(args);
-      const agreement = /^0x[0-9a-fA-F]{64}$/.test(name)
-        ? await requireAgreement(node.db, name).catch((error: unknown) => {
-            if (error instanceof NotFoundError) return { agreementId: name.toLowerCase() };
-            throw error;
-          })
-        : await requireAgreement(node.db, name);
+      const agreement = await agreementOrId(node.db, name);
       const wallet = await loadSignerKey(args, io);
       const chain = await openChainAs(node, wallet);
       try {

@@ -1,7 +1,8 @@
 import { PERIOD_STATES, type PeriodStateName } from "../../chain/period-states";
 import { listAgreements } from "../../db/agreements";
 import { formatPeriod } from "../../reconciliation/reveal";
-import { formatScaled } from "../../money/decimal";
+import { RATE_SCALE, formatMicros, formatScaled } from "../../money/decimal";
+import { loadFxTable, toReference, type FxTable } from "../../settlement/fx";
 import { formatAmount, isoTime } from "../../settlement/period-context";
 import { knownPeriods, loadPeriodView, type PeriodView } from "../../settlement/period-view";
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type Command } from "../command";
@@ -138,6 +139,28 @@ export const periodsListCommand: Command = {
   },
 };
 
+/** The period's final (else this node's) figures in the FX table's reference currency, when configured. */
+function inReference(view: PeriodView, fx: FxTable | null) {
+  const figures = view.final ?? view.local;
+  if (fx === null || figures === null) return null;
+  const convert = (amount: bigint) =>
+    toReference(fx, {
+      currency: view.ctx.token.symbol,
+      decimals: view.ctx.token.decimals,
+      amount,
+      period: view.ctx.period,
+    });
+  const [ab, ba] = [convert(figures.amountAB), convert(figures.amountBA)];
+  if (ab === null || ba === null) return null;
+  return {
+    currency: fx.reference,
+    of: view.final ? "final figures" : "this node's figures",
+    amountAB: ab.amount,
+    amountBA: ba.amount,
+    rate: ab.rate,
+  };
+}
+
 export const periodShowCommand: Command = {
   words: ["period", "show"],
   args: AGREEMENT_PERIOD_ARGS,
@@ -145,25 +168,35 @@ export const periodShowCommand: Command = {
     "Show one agreement-period: both parties' figures, the tolerance test, dispute, deadlines, approvals.",
   description:
     "Reads the ledger (state, revealed figures and roots, dispute, deadlines, approvals) and this node's own\n" +
-    "summary and discrepancy report. Deadlines are judged by the chain's clock. Read-only: needs the node's\n" +
-    "chain settings, no key.",
+    "summary and discrepancy report. Deadlines are judged by the chain's clock. With an FX table (config.json\n" +
+    "fx) the figures are also shown in the reference currency. Read-only: needs the node's chain settings, no key.",
   options: { ...DATA_DIR_OPTION, ...JSON_OPTION },
   positionals: AGREEMENT_PERIOD_POSITIONALS,
   async run(args, io) {
-    const view = await withNode(args, io, async (node) => {
+    const { view, reference } = await withNode(args, io, async (node) => {
       const { agreement, period } = await resolveAgreementPeriod(node.db, args);
       const chain = await openChainAs(node, null);
       try {
-        return await loadPeriodView(node.db, chain, agreement, period);
+        const view = await loadPeriodView(node.db, chain, agreement, period);
+        return { view, reference: inReference(view, loadFxTable(node.config)) };
       } finally {
         chain.close();
       }
     });
     if (args.values.json) {
-      io.stdout.write(toJson(viewJson(view)));
+      io.stdout.write(toJson({ ...viewJson(view), reference }));
       return 0;
     }
     io.stdout.write(renderPeriodView(view));
+    if (reference) {
+      const rate = reference.rate
+        ? ` at ${formatScaled(reference.rate.rate, RATE_SCALE).replace(/\.?0+$/, "")} (${reference.rate.date}, ${reference.rate.source})`
+        : "";
+      io.stdout.write(
+        `\nIn ${reference.currency}${rate}, ${reference.of}: A owes B ${formatMicros(reference.amountAB)}, ` +
+          `B owes A ${formatMicros(reference.amountBA)}\n`,
+      );
+    }
     return 0;
   },
 };

@@ -1,21 +1,19 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { ChainClient } from "../../chain/client";
 import { PERIOD_STATES } from "../../chain/period-states";
-import { requireAgreement } from "../../db/agreements";
-import type { Database } from "../../db/database";
-import { BaseError, ConflictError, NotFoundError } from "../../errors";
+import { BaseError, ConflictError } from "../../errors";
 import { formatScaled } from "../../money/decimal";
 import { formatPeriod } from "../../reconciliation/reveal";
 import { chainCall, listedTokens, resolveToken, tokenOf } from "../../settlement/escrow-tokens";
 import { loadFxTable } from "../../settlement/fx";
 import { planView, renderPlan, type PlanView } from "../../settlement/netting-report";
 import { planNetting, type SettleablePeriod, type TokenPlan } from "../../settlement/netting";
-import { agreementNamer, findSettleable, settleStep } from "../../settlement/settleable";
+import { findSettleable, settleStep } from "../../settlement/settleable";
 import { confirmStep, nodeDeployment, openChainAs, openNodeChain } from "../chain-context";
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type CliIo, type Command } from "../command";
 import { toJson } from "../format";
 import { withNode } from "../node-context";
-import { AGREEMENT_PERIOD_ARGS, agreementPeriodArgs } from "../period-args";
+import { AGREEMENT_PERIOD_ARGS, agreementOrId, agreementPeriodArgs } from "../period-args";
 
 /** Escrow balances of every carrier of `periods`, by `token:carrier` (lower case). */
 async function escrowBalances(
@@ -43,22 +41,6 @@ function topUpRefusal(views: PlanView[]): ConflictError {
     `escrow top-up needed before settling: ${short.join(", ")}; nothing was sent`,
     "Deposit with icl escrow deposit --token T --amount X (any carrier's officer or anyone may fund it).",
   );
-}
-
-/** The agreement id and display name: a local agreement by name or id, or any agreement's 0x id. */
-async function resolveAgreementId(
-  db: Database,
-  text: string,
-): Promise<{ agreementId: string; name: string }> {
-  try {
-    const local = await requireAgreement(db, text);
-    return { agreementId: local.agreementId, name: local.name };
-  } catch (error) {
-    if (error instanceof NotFoundError && /^0x[0-9a-fA-F]{64}$/.test(text)) {
-      return { agreementId: text.toLowerCase(), name: (await agreementNamer(db))(text) };
-    }
-    throw error;
-  }
 }
 
 function requireSent(result: { status: string; txHash: string; error: string | null }, what: string): void {
@@ -124,7 +106,8 @@ async function settleOne(args: Parameters<Command["run"]>[0], io: CliIo): Promis
   const json = args.values.json === true;
   const dryRun = args.values["dry-run"] === true;
   const output = await withNode(args, io, async (node) => {
-    const key = { ...(await resolveAgreementId(node.db, agreement)), period };
+    const { agreementId, name } = await agreementOrId(node.db, agreement);
+    const key = { agreementId, name, period };
     const chain = await openChainAs(node, null);
     const { step, view } = await (async () => {
       try {
