@@ -11,6 +11,12 @@ import { icl } from "./cli";
 
 export const KEY_PASSWORD = "correct horse battery staple";
 
+/** With ICL_TEST_ECHO=1 every icl run of these nodes is printed: to read what a person would see. */
+function echo(args: readonly string[], who: string, result: { stdout: string; stderr: string }): void {
+  if (process.env.ICL_TEST_ECHO !== "1") return;
+  process.stdout.write(`\n$ icl ${args.join(" ")}   # ${who}\n${result.stderr}${result.stdout}`);
+}
+
 /** Writes `wallet` as an encrypted JSON keystore (cheap scrypt: tests only). */
 export async function writeKeystore(file: string, wallet: Wallet, password = KEY_PASSWORD): Promise<string> {
   fs.writeFileSync(
@@ -51,6 +57,7 @@ export async function setUpCliNode(setup: ChainNodeSetup): Promise<CliChainNode>
   const env = { ...cli.env, ICL_KEY_PASSWORD: KEY_PASSWORD };
   const run: CliChainNode["run"] = (args, code = 0) => {
     const result = icl(args, env);
+    echo(args, "node", result);
     expect(result.code, `icl ${args.join(" ")}\n${result.stderr}`).to.equal(code);
     return result;
   };
@@ -105,6 +112,7 @@ export async function setUpCliNode(setup: ChainNodeSetup): Promise<CliChainNode>
       const officerEnv = { ...env, ICL_OFFICER_KEY: file, ICL_OFFICER_PASSWORD: KEY_PASSWORD };
       return (args, code = 0) => {
         const result = icl(args, officerEnv);
+        echo(args, officer.address, result);
         expect(result.code, `icl ${args.join(" ")} as ${officer.address}\n${result.stderr}`).to.equal(code);
         return result;
       };

@@ -98,7 +98,9 @@ export async function confirmStep(
   io.stderr.write(summary.endsWith("\n") ? summary : summary + "\n");
   if (args.values.yes === true) return;
   if (!input.isTTY) {
-    throw new UsageError("nothing was signed: confirm on a terminal, or pass --yes to confirm in a script");
+    throw new UsageError("nothing was signed: confirm on a terminal, or pass --yes to confirm in a script", {
+      showHelp: false,
+    });
   }
   const rl = readline.createInterface({ input, output: io.stderr, terminal: true });
   const answer = await new Promise<string>((resolve) => rl.question("Sign and send? [y/N] ", resolve));

@@ -33,8 +33,11 @@ export interface Command {
 /** A mistake in how a command was called (unknown flag, missing argument): exit 64 with usage. */
 export class UsageError extends BaseError {
   override name = "UsageError";
-  constructor(message: string) {
+  /** Whether the command's help follows the message (not when the call was right but unconfirmed). */
+  readonly showHelp: boolean;
+  constructor(message: string, options: { showHelp?: boolean } = {}) {
     super(message, { code: "USAGE" });
+    this.showHelp = options.showHelp ?? true;
   }
 }
 

@@ -167,7 +167,7 @@ export async function runCli(
 function reportError(command: Command, error: unknown, io: CliIo): number {
   const name = `icl ${command.words.join(" ")}`;
   if (error instanceof UsageError) {
-    io.stderr.write(`${name}: ${error.shortMessage}\n\n${commandHelp(command)}`);
+    io.stderr.write(`${name}: ${error.shortMessage}\n${error.showHelp ? `\n${commandHelp(command)}` : ""}`);
     return EXIT.usage;
   }
   if (error instanceof BaseError) {

@@ -226,7 +226,7 @@ export async function planDisputeStep(
           (BigInt(dispute.proposer) !== 0n
             ? `  latest proposal (by ${BigInt(dispute.proposer) === us ? "you" : them}): ${figuresText(dispute.proposedAB, dispute.proposedBA)}\n`
             : "") +
-          `  evidence ${cid ?? "(none)"}; ${them} then has until ${isoTime(ctx.chainNow + (deadlines.responseDeadline - dispute.lastActionAt))} (about) to answer`,
+          `  evidence ${cid ?? "(none)"}; ${them} then has until about ${isoTime(ctx.chainNow + (deadlines.responseDeadline - dispute.lastActionAt))} to answer`,
         evidenceCid: cid,
       };
     }
@@ -244,7 +244,7 @@ export async function planDisputeStep(
         data: iface.encodeFunctionData("acceptFigures", [agreementId, period, ours]),
         idempotencyKey: key("dispute-accept"),
         description:
-          `${header("Accept the proposal")} of ${them} as officer ${signer} of ${carrierName(ours)}:\n` +
+          `${header(`Accept ${them}'s proposal`)} as officer ${signer} of ${carrierName(ours)}:\n` +
           `  ${figuresText(dispute.proposedAB, dispute.proposedBA)}\n  the period becomes Resolved at these figures`,
         evidenceCid: null,
       };
@@ -261,7 +261,7 @@ export async function planDisputeStep(
         data: iface.encodeFunctionData("escalate", [agreementId, period, ours]),
         idempotencyKey: key("dispute-escalate"),
         description:
-          `${header("Escalate to the arbiter")} ${ctx.terms.arbiter} as officer ${signer} of ${carrierName(ours)}:\n` +
+          `${header(`Escalate to the arbiter ${ctx.terms.arbiter}`)} as officer ${signer} of ${carrierName(ours)}:\n` +
           `  claims: A says ${figuresText(record.amountABofA, record.amountBAofA)}\n` +
           `          B says ${figuresText(record.amountABofB, record.amountBAofB)}\n` +
           "  if the arbiter does not rule in time, the period resolves at the mean of the claims",

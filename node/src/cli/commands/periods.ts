@@ -15,19 +15,32 @@ const DEADLINE_LABELS: Record<string, string> = {
   roundStart: "round start",
   commitDeadline: "commit",
   revealDeadline: "reveal",
-  reconcileDeadline: "correct (new round)",
+  reconcileDeadline: "correct (a new round) or open a dispute",
   defaultDisputeDeadline: "contest the default",
   responseDeadline: "answer the dispute",
   arbitrationDeadline: "arbiter's ruling",
 };
 
-/** The next deadline still ahead of the chain's clock, if any. */
-function nextDeadline(view: PeriodView): { name: string; at: bigint } | null {
-  const ahead = Object.entries(view.deadlines)
-    .filter(([name, at]) => name !== "roundStart" && at >= view.ctx.chainNow)
-    .sort((x, y) => Number(x[1] - y[1]));
-  const first = ahead[0];
-  return first ? { name: DEADLINE_LABELS[first[0]] ?? first[0], at: first[1] } : null;
+/** The ledger window that matters in each state (docs/CONTRACTS.md); other states have none. */
+const STATE_WINDOW: Partial<Record<string, string>> = {
+  Committing: "commitDeadline",
+  Revealing: "revealDeadline",
+  Mismatched: "reconcileDeadline",
+  Defaulted: "defaultDisputeDeadline",
+  Disputed: "responseDeadline",
+  Escalated: "arbitrationDeadline",
+};
+
+/** What is due next in the period's state, by chain time. */
+function nextStep(view: PeriodView): { name: string; at: bigint | null; open: boolean } | null {
+  const window = STATE_WINDOW[view.ctx.state];
+  const at = window === undefined ? undefined : view.deadlines[window];
+  if (window !== undefined && at !== undefined)
+    return { name: DEADLINE_LABELS[window] ?? window, at, open: at >= view.ctx.chainNow };
+  if (["Matched", "Reconciled", "Uncontested", "Resolved"].includes(view.ctx.state))
+    return { name: "officers' approvals", at: null, open: true };
+  if (view.ctx.state === "Approved") return { name: "settlement (anyone may settle)", at: null, open: true };
+  return null;
 }
 
 function approvalsText(view: PeriodView, partial = false): string {
@@ -119,7 +132,7 @@ export const periodsListCommand: Command = {
         ],
         views.map((view) => {
           const figures = view.final ?? view.local;
-          const next = nextDeadline(view);
+          const next = nextStep(view);
           const decimals = view.ctx.token.decimals;
           return [
             view.ctx.name,
@@ -129,7 +142,9 @@ export const periodsListCommand: Command = {
             figures ? formatScaled(figures.amountAB, decimals) : "",
             figures ? formatScaled(figures.amountBA, decimals) : "",
             view.final ? `final ${view.ctx.token.symbol}` : figures ? `ours ${view.ctx.token.symbol}` : "",
-            next ? `${next.name} ${isoTime(next.at)}` : "",
+            next
+              ? `${next.name}${next.at === null ? "" : ` ${isoTime(next.at)}${next.open ? "" : " (passed)"}`}`
+              : "",
             approvalsText(view),
           ];
         }),
@@ -264,12 +279,12 @@ export function renderPeriodView(view: PeriodView): string {
         `  resolved (${d.resolution}): A→B ${money(d.resolved.amountAB)}, B→A ${money(d.resolved.amountBA)}`,
       );
   }
-  out.push("", `Deadlines (chain time now ${isoTime(ctx.chainNow)}):`);
-  for (const [name, at] of Object.entries(view.deadlines)) {
-    if (name === "roundStart") continue;
-    out.push(
-      `  ${(DEADLINE_LABELS[name] ?? name).padEnd(20)} ${isoTime(at)}  ${at < ctx.chainNow ? "passed" : "open"}`,
-    );
+  const next = nextStep(view);
+  out.push("", `Chain time now ${isoTime(ctx.chainNow)}.`);
+  if (next !== null && next.at !== null) {
+    out.push(`Next: ${next.name} by ${isoTime(next.at)} (${next.open ? "open" : "passed"})`);
+  } else if (next) {
+    out.push(`Next: ${next.name}; no ledger deadline`);
   }
   const approvals = (label: string, list: PeriodView["approvals"]["final"]) => {
     if (list.every((c) => c.count === 0 && c.officers.length === 0)) return;
