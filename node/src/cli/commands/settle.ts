@@ -1,67 +1,23 @@
-import { keccak256, toUtf8Bytes } from "ethers";
 import type { ChainClient } from "../../chain/client";
 import { PERIOD_STATES } from "../../chain/period-states";
-import { BaseError, ConflictError } from "../../errors";
-import { formatScaled } from "../../money/decimal";
 import { formatPeriod } from "../../reconciliation/reveal";
-import { chainCall, listedTokens, resolveToken, tokenOf } from "../../settlement/escrow-tokens";
+import { chainCall, listedTokens, tokenOf } from "../../settlement/escrow-tokens";
 import { loadFxTable } from "../../settlement/fx";
-import { planView, renderPlan, type PlanView } from "../../settlement/netting-report";
-import { planNetting, type SettleablePeriod, type TokenPlan } from "../../settlement/netting";
-import { findSettleable, settleStep } from "../../settlement/settleable";
+import { planView, renderPlan } from "../../settlement/netting-report";
+import {
+  escrowAfter,
+  escrowBalances,
+  planAgainst,
+  requireSent,
+  topUpRefusal,
+} from "../../settlement/settle-plan";
+import { settleStep } from "../../settlement/settleable";
 import { confirmStep, nodeDeployment, openChainAs, openNodeChain } from "../chain-context";
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type CliIo, type Command } from "../command";
 import { toJson } from "../format";
 import { withNode } from "../node-context";
 import { AGREEMENT_PERIOD_ARGS, agreementOrId, agreementPeriodArgs } from "../period-args";
-
-/** Escrow balances of every carrier of `periods`, by `token:carrier` (lower case). */
-async function escrowBalances(
-  chain: ChainClient,
-  periods: readonly SettleablePeriod[],
-): Promise<Map<string, bigint>> {
-  const balances = new Map<string, bigint>();
-  for (const p of periods) {
-    for (const carrier of [p.carrierA, p.carrierB]) {
-      const key = `${p.token.toLowerCase()}:${carrier.toLowerCase()}`;
-      if (balances.has(key)) continue;
-      balances.set(key, await chainCall("escrowOf", () => chain.ledger.escrowOf(carrier, p.token)));
-    }
-  }
-  return balances;
-}
-
-function plan(periods: readonly SettleablePeriod[], balances: Map<string, bigint>): TokenPlan[] {
-  return planNetting(periods, (carrier, token) => balances.get(`${token}:${carrier}`) ?? 0n);
-}
-
-function topUpRefusal(views: PlanView[]): ConflictError {
-  const short = views.flatMap((v) => v.topUps.map((t) => `${t.carrier} ${t.shortfall} ${v.token}`));
-  return new ConflictError(
-    `escrow top-up needed before settling: ${short.join(", ")}; nothing was sent`,
-    "Deposit with icl escrow deposit --token T --amount X (any carrier's officer or anyone may fund it).",
-  );
-}
-
-function requireSent(result: { status: string; txHash: string; error: string | null }, what: string): void {
-  if (result.status !== "confirmed") {
-    throw new BaseError(`the ${what} transaction ${result.txHash} reverted`, {
-      code: "TX_REVERTED",
-      details: result.error ?? undefined,
-    });
-  }
-}
-
-async function escrowAfter(chain: ChainClient, view: PlanView): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const pos of view.positions) {
-    const balance = await chainCall("escrowOf", () =>
-      chain.ledger.escrowOf(pos.carrierId, view.tokenAddress),
-    );
-    out[pos.carrier] = formatScaled(balance, view.decimals);
-  }
-  return out;
-}
+import { settleNetting } from "./settle-netting";
 
 export const settleCommand: Command = {
   words: ["settle"],
@@ -115,7 +71,7 @@ async function settleOne(args: Parameters<Command["run"]>[0], io: CliIo): Promis
         await chain.indexer.sync(); // the listed tokens come from the index
         const tokens = await listedTokens(chain, node.db, nodeDeployment(node));
         const balances = await escrowBalances(chain, [found.period]);
-        const [p] = plan([found.period], balances);
+        const [p] = planAgainst([found.period], balances);
         const fx = loadFxTable(node.config);
         return { step: found, view: planView(p!, tokenOf(tokens, found.period.token), balances, fx) };
       } finally {
@@ -126,7 +82,7 @@ async function settleOne(args: Parameters<Command["run"]>[0], io: CliIo): Promis
     const result = {
       agreement: key.name,
       agreementId: key.agreementId,
-      period: formatPeriod(period),
+      period,
       kind: step.kind,
       state: step.state,
       plan: view,
@@ -182,90 +138,4 @@ async function settleOne(args: Parameters<Command["run"]>[0], io: CliIo): Promis
 async function settleStateName(chain: ChainClient, agreementId: string, period: number) {
   const index = await chainCall("state", () => chain.ledger.state(agreementId, period));
   return PERIOD_STATES[Number(index)];
-}
-
-async function settleNetting(args: Parameters<Command["run"]>[0], io: CliIo): Promise<number> {
-  const json = args.values.json === true;
-  const dryRun = args.values["dry-run"] === true;
-  const output = await withNode(args, io, async (node) => {
-    const chain = await openChainAs(node, null);
-    let views: PlanView[];
-    let batches: { token: string; keys: { agreementId: string; period: number }[] }[];
-    try {
-      await chain.indexer.sync();
-      const tokens = await listedTokens(chain, node.db, nodeDeployment(node));
-      const tokenText = stringOption(args, "token");
-      const only = tokenText === undefined ? undefined : resolveToken(tokens, tokenText).address;
-      const periods = await findSettleable(chain, node.db, { token: only });
-      const balances = await escrowBalances(chain, periods);
-      const fx = loadFxTable(node.config);
-      const plans = plan(periods, balances);
-      views = plans.map((p) => planView(p, tokenOf(tokens, p.token), balances, fx));
-      batches = plans.map((p) => ({
-        token: tokenOf(tokens, p.token).address,
-        keys: p.periods.map((x) => ({ agreementId: x.agreementId, period: x.period })),
-      }));
-      if (views.length === 0) {
-        const which =
-          only === undefined ? "any token" : (tokens.find((t) => t.address === only)?.symbol ?? only);
-        if (!json) io.stdout.write(`Nothing to settle: no Approved period in ${which}.\n`);
-      }
-    } finally {
-      chain.close();
-    }
-    const result = {
-      dryRun,
-      sent: false as boolean,
-      plans: views.map((v) => ({ ...v, transaction: null as unknown, escrowAfter: null as unknown })),
-    };
-    if (!json) for (const v of views) io.stdout.write(renderPlan(v, "Netting plan") + "\n");
-    if (dryRun || views.length === 0) return result;
-    if (views.some((v) => v.topUps.length > 0)) {
-      if (json) io.stdout.write(toJson(result));
-      throw topUpRefusal(views.filter((v) => v.topUps.length > 0));
-    }
-    await confirmStep(
-      args,
-      io,
-      views
-        .map(
-          (v) =>
-            `settleBatch of ${v.periods.length} periods in ${v.token}: ${v.nettedTransfers.length} net movements instead of ${v.bilateralTransfers}`,
-        )
-        .join("\n") + "\nSent with the node key.",
-    );
-    const { chain: sending } = await openNodeChain(node, io);
-    try {
-      for (const [i, batch] of batches.entries()) {
-        const keys = [...batch.keys].sort((x, y) =>
-          x.agreementId === y.agreementId ? x.period - y.period : x.agreementId < y.agreementId ? -1 : 1,
-        );
-        const digest = keccak256(toUtf8Bytes(keys.map((k) => `${k.agreementId}:${k.period}`).join(",")));
-        const sent = await sending.transactions!.send({
-          kind: "settle-batch",
-          idempotencyKey: `settle-batch:${batch.token.toLowerCase()}:${digest}`,
-          to: sending.deployment.ledger,
-          data: sending.ledger.interface.encodeFunctionData("settleBatch", [batch.token, keys]),
-        });
-        requireSent(sent, "settleBatch");
-        const entry = result.plans[i]!;
-        entry.transaction = { txHash: sent.txHash, blockNumber: sent.blockNumber, gasUsed: sent.gasUsed };
-        entry.escrowAfter = await escrowAfter(sending, views[i]!);
-        result.sent = true;
-      }
-    } finally {
-      sending.close();
-    }
-    return result;
-  });
-  if (json) io.stdout.write(toJson(output));
-  else if (output.sent) {
-    for (const p of output.plans) {
-      const tx = p.transaction as { txHash: string; blockNumber: bigint };
-      io.stdout.write(
-        `Settled ${p.periods.length} ${p.token} periods in transaction ${tx.txHash}, block ${tx.blockNumber}\n`,
-      );
-    }
-  } else if (output.plans.length > 0) io.stdout.write("Dry run: nothing was sent.\n");
-  return 0;
 }

@@ -1,0 +1,112 @@
+/**
+ * The netting path of `icl settle` (settle.ts): every Approved period on the ledger, per token, in one
+ * settleBatch each, with the plan and any escrow top-ups shown first.
+ */
+import { keccak256, toUtf8Bytes } from "ethers";
+import { listedTokens, resolveToken, tokenOf } from "../../settlement/escrow-tokens";
+import { loadFxTable } from "../../settlement/fx";
+import { planView, renderPlan, type PlanView } from "../../settlement/netting-report";
+import {
+  escrowAfter,
+  escrowBalances,
+  planAgainst,
+  requireSent,
+  topUpRefusal,
+} from "../../settlement/settle-plan";
+import { findSettleable } from "../../settlement/settleable";
+import { confirmStep, nodeDeployment, openChainAs, openNodeChain } from "../chain-context";
+import { stringOption, type CliIo, type Command } from "../command";
+import { toJson } from "../format";
+import { withNode } from "../node-context";
+
+/**
+ * `icl settle --netting`: plans the netting of every Approved period per token (or only `--token`) and,
+ * unless `--dry-run`, sends one settleBatch per token once no payer's escrow is short.
+ * @throws ConflictError when a payer's escrow is short (nothing sent); BaseError when a batch reverts,
+ * the chain is unreachable, or the node key cannot be opened.
+ */
+export async function settleNetting(args: Parameters<Command["run"]>[0], io: CliIo): Promise<number> {
+  const json = args.values.json === true;
+  const dryRun = args.values["dry-run"] === true;
+  const output = await withNode(args, io, async (node) => {
+    const chain = await openChainAs(node, null);
+    let views: PlanView[];
+    let batches: { token: string; keys: { agreementId: string; period: number }[] }[];
+    try {
+      await chain.indexer.sync();
+      const tokens = await listedTokens(chain, node.db, nodeDeployment(node));
+      const tokenText = stringOption(args, "token");
+      const only = tokenText === undefined ? undefined : resolveToken(tokens, tokenText).address;
+      const periods = await findSettleable(chain, node.db, { token: only });
+      const balances = await escrowBalances(chain, periods);
+      const fx = loadFxTable(node.config);
+      const plans = planAgainst(periods, balances);
+      views = plans.map((p) => planView(p, tokenOf(tokens, p.token), balances, fx));
+      batches = plans.map((p) => ({
+        token: tokenOf(tokens, p.token).address,
+        keys: p.periods.map((x) => ({ agreementId: x.agreementId, period: x.period })),
+      }));
+      if (views.length === 0) {
+        const which =
+          only === undefined ? "any token" : (tokens.find((t) => t.address === only)?.symbol ?? only);
+        if (!json) io.stdout.write(`Nothing to settle: no Approved period in ${which}.\n`);
+      }
+    } finally {
+      chain.close();
+    }
+    const result = {
+      dryRun,
+      sent: false as boolean,
+      plans: views.map((v) => ({ ...v, transaction: null as unknown, escrowAfter: null as unknown })),
+    };
+    if (!json) for (const v of views) io.stdout.write(renderPlan(v, "Netting plan") + "\n");
+    if (dryRun || views.length === 0) return result;
+    if (views.some((v) => v.topUps.length > 0)) {
+      if (json) io.stdout.write(toJson(result));
+      throw topUpRefusal(views.filter((v) => v.topUps.length > 0));
+    }
+    await confirmStep(
+      args,
+      io,
+      views
+        .map(
+          (v) =>
+            `settleBatch of ${v.periods.length} periods in ${v.token}: ${v.nettedTransfers.length} net movements instead of ${v.bilateralTransfers}`,
+        )
+        .join("\n") + "\nSent with the node key.",
+    );
+    const { chain: sending } = await openNodeChain(node, io);
+    try {
+      for (const [i, batch] of batches.entries()) {
+        const keys = [...batch.keys].sort((x, y) =>
+          x.agreementId === y.agreementId ? x.period - y.period : x.agreementId < y.agreementId ? -1 : 1,
+        );
+        const digest = keccak256(toUtf8Bytes(keys.map((k) => `${k.agreementId}:${k.period}`).join(",")));
+        const sent = await sending.transactions!.send({
+          kind: "settle-batch",
+          idempotencyKey: `settle-batch:${batch.token.toLowerCase()}:${digest}`,
+          to: sending.deployment.ledger,
+          data: sending.ledger.interface.encodeFunctionData("settleBatch", [batch.token, keys]),
+        });
+        requireSent(sent, "settleBatch");
+        const entry = result.plans[i]!;
+        entry.transaction = { txHash: sent.txHash, blockNumber: sent.blockNumber, gasUsed: sent.gasUsed };
+        entry.escrowAfter = await escrowAfter(sending, views[i]!);
+        result.sent = true;
+      }
+    } finally {
+      sending.close();
+    }
+    return result;
+  });
+  if (json) io.stdout.write(toJson(output));
+  else if (output.sent) {
+    for (const p of output.plans) {
+      const tx = p.transaction as { txHash: string; blockNumber: bigint };
+      io.stdout.write(
+        `Settled ${p.periods.length} ${p.token} periods in transaction ${tx.txHash}, block ${tx.blockNumber}\n`,
+      );
+    }
+  } else if (output.plans.length > 0) io.stdout.write("Dry run: nothing was sent.\n");
+  return 0;
+}
