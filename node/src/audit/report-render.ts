@@ -86,7 +86,8 @@ function chart(report: AuditReport): string {
   const barWidth = 48;
   const gap = 24;
   const plot = 220;
-  const width = bars.length * (barWidth + gap) + gap;
+  // Room on the right for the last bar's label, which is drawn at 40°.
+  const width = bars.length * (barWidth + gap) + gap + 90;
   const height = plot + 110;
   const parts = bars.map((b, i) => {
     const h = Number((abs(b.units) * BigInt(plot)) / max);
@@ -103,7 +104,7 @@ function chart(report: AuditReport): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Settled amounts per period" ` +
     `width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
-    `<line x1="${gap / 2}" y1="${20 + plot}" x2="${width - gap / 2}" y2="${20 + plot}" class="axis"/>` +
+    `<line x1="${gap / 2}" y1="${20 + plot}" x2="${width - 90 - gap / 2}" y2="${20 + plot}" class="axis"/>` +
     parts.join("") +
     `</svg><p class="legend"><span class="sw ab"></span> A pays B <span class="sw ba"></span> B pays A (net moved per period)</p>`
   );
@@ -159,6 +160,7 @@ table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; }
 th, td { border-bottom: 1px solid #e3e7eb; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f3f5f7; font-weight: 600; } td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.tx { font-family: ui-monospace, monospace; font-size: 12px; }
+td:last-child, td.tx { overflow-wrap: anywhere; } td:nth-child(2) { white-space: nowrap; }
 .state { font-size: .8rem; background: #e8eef5; border-radius: 4px; padding: .1rem .4rem; font-weight: 500; }
 svg .ab { fill: #2f6db5; } svg .ba { fill: #c46a2b; } svg .axis { stroke: #8a949e; }
 svg .v { font-size: 11px; fill: #1d2329; } svg .l { font-size: 11px; fill: #5a6570; }
