@@ -4,6 +4,9 @@ import { z } from "zod";
 import { InputError } from "../errors";
 import type { MediationOptions, NumberingPlan } from "../mediation/types";
 
+/** An Ethereum address as the config writes it (any case; compared case-insensitively). */
+const ADDRESS = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an Ethereum address, 0x and 40 hex digits");
+
 const ConfigSchema = z
   .object({
     database: z
@@ -81,6 +84,22 @@ const ConfigSchema = z
       })
       .strict()
       .optional(),
+    gateway: z
+      .object({
+        /** Addresses (0x…) that sign in as `admin`: they issue and revoke API tokens. */
+        admins: z.array(ADDRESS).default([]),
+        /** Addresses (0x…) that sign in as `operator`: carrier staff who run ingest and the node. */
+        operators: z.array(ADDRESS).default([]),
+        /** How long a console session lasts after sign-in, hours (the cookie's Max-Age). */
+        sessionHours: z.number().positive().max(168).default(8),
+        /**
+         * Whether the session cookie carries `Secure`. Turn off only to test over plain http on a
+         * loopback address: the gateway then refuses sign-in on any other interface.
+         */
+        cookieSecure: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
     numbering: z
       .object({
         countryCode: z

@@ -6,6 +6,7 @@ import { sql as chain } from "./migrations/0003_chain";
 import { sql as agreements } from "./migrations/0004_agreements";
 import { sql as reconciliation } from "./migrations/0005_reconciliation";
 import { sql as settlement } from "./migrations/0006_settlement";
+import { sql as gateway } from "./migrations/0007_gateway";
 
 /** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 4, name: "agreements", sql: agreements },
   { version: 5, name: "reconciliation", sql: reconciliation },
   { version: 6, name: "settlement", sql: settlement },
+  { version: 7, name: "gateway", sql: gateway },
 ];
 
 /**
