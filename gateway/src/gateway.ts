@@ -1,30 +1,89 @@
 /**
- * The carrier node's HTTP face. Today it serves the node-to-node protocol under `/peer/v1/` and
- * `/healthz`; the REST API and the web console for carrier staff, officers and regulators join it
- * (issue 6). Routes stay thin: the peer routes hand method, path, signature header and raw body to
- * the node's PeerServer, which does all checking.
+ * The carrier node's HTTP face: the node-to-node protocol under `/peer/v1/`, `/healthz`, and the
+ * REST API of the route table (gateway/src/api/route-table.ts) for carrier staff, officers,
+ * regulators and arbiters, with `/openapi.json`, `/docs`, `/readyz` and `/metrics`. Routes stay
+ * thin: the peer routes hand method, path, signature header and raw body to the node's PeerServer,
+ * which does all checking; the API routes validate with zod and call the node.
  */
-import express, { type ErrorRequestHandler, type Express } from "express";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { Logger } from "../../node/src/logger";
 import type { PeerServer } from "../../node/src/reconciliation/peer-server";
 import { PEER_LIMITS, PEER_PREFIX, PEER_SIGNATURE_HEADER } from "../../node/src/reconciliation/peer-wire";
+import type { ChainClient } from "../../node/src/chain/client";
+import type { CarrierNode } from "../../node/src/node";
+import { ROUTES } from "./api/route-table";
+import { buildApiRouter } from "./api/router";
+import { securityHeaders } from "./api/security-headers";
+import type { ApiRoute } from "./api/route";
+import { Metrics, countRequests } from "./metrics/metrics";
+import { nodeMetrics } from "./metrics/node-metrics";
+import { AUTH_PREFIX, authRouter, authenticate, requireCsrf, type AuthDeps } from "./auth";
 
 export interface GatewayParts {
   logger: Logger;
   /** Answers `/peer/v1/`; without it those routes answer 503. */
   peer?: PeerServer | null;
+  /** The node the API reads; without it the API's routes answer 503 (and `/readyz` is not ready). */
+  node?: CarrierNode | null;
+  /** The ledger (read-only or with the node key); without it the period routes answer 503. */
+  chain?: ChainClient | null;
+  /**
+   * Sets `res.locals.principal` (gateway/src/auth/types.ts Principal) for a valid session or API token
+   * and calls next(); anonymous requests pass without one. Absent: every non-public route answers 401.
+   */
+  authenticate?: RequestHandler | null;
+  /** CSRF check of state-changing requests (see gateway/src/api/router.ts for the fallback). */
+  csrf?: RequestHandler | null;
+  /**
+   * Sign-in, sessions and API tokens (gateway/src/auth/): mounts `/api/v1/auth` and, unless
+   * `authenticate`/`csrf` are given, authenticates every request with it.
+   */
+  auth?: AuthDeps | null;
+  /** The route table; tests may pass their own. Default: {@link ROUTES}. */
+  routes?: readonly ApiRoute[];
+  /** Counters behind `/metrics`; pass one to read them from elsewhere. */
+  metrics?: Metrics;
 }
 
 export function createGateway(parts: GatewayParts): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  const metrics = parts.metrics ?? new Metrics();
+  const node = parts.node ?? null;
+  const chain = parts.chain ?? null;
+  app.use(securityHeaders);
+  app.use(
+    countRequests(metrics, [
+      { prefix: PEER_PREFIX, label: PEER_PREFIX },
+      { prefix: "/healthz", label: "/healthz" },
+    ]),
+  );
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
+
+  const auth = parts.auth ?? null;
+  const authenticateWith = parts.authenticate ?? (auth ? authenticate(auth) : undefined);
+  const csrfWith = parts.csrf ?? (auth ? requireCsrf() : undefined);
+  if (auth) app.use(AUTH_PREFIX, authRouter(auth));
+
+  app.use(
+    buildApiRouter(
+      parts.routes ?? ROUTES,
+      {
+        node,
+        chain,
+        logger: parts.logger,
+        metrics,
+        collectNodeMetrics: nodeMetrics(node, chain).collect,
+      },
+      { authenticate: authenticateWith, csrf: csrfWith },
+    ),
+  );
 
   app.use(
     PEER_PREFIX,

@@ -59,3 +59,8 @@ export function classifyDatabaseError(error: unknown): BaseError {
   }
   return new BaseError("database error", { code: "DB_ERROR", details: message, cause: error });
 }
+
+/** Whether the database answers at all (`/readyz`). @throws the driver's error when it does not. */
+export async function pingDatabase(db: Queryable): Promise<void> {
+  await db.query("SELECT 1");
+}

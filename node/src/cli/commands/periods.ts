@@ -2,7 +2,8 @@ import { PERIOD_STATES, type PeriodStateName } from "../../chain/period-states";
 import { listAgreements } from "../../db/agreements";
 import { formatPeriod } from "../../reconciliation/reveal";
 import { RATE_SCALE, formatMicros, formatScaled } from "../../money/decimal";
-import { loadFxTable, toReference, type FxTable } from "../../settlement/fx";
+import { loadFxTable } from "../../settlement/fx";
+import { periodReference, periodViewJson } from "../../settlement/period-json";
 import { formatAmount, isoTime } from "../../settlement/period-context";
 import { knownPeriods, loadPeriodView, type PeriodView } from "../../settlement/period-view";
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type Command } from "../command";
@@ -47,22 +48,6 @@ function approvalsText(view: PeriodView, partial = false): string {
   return (partial ? view.approvals.partial : view.approvals.final)
     .map((c) => `${c.name} ${c.approved ? "✓" : `${c.count}/${c.threshold}`}`)
     .join(" ");
-}
-
-/** JSON for scripts: the view with bigints as strings (toJson) and names for carriers. */
-function viewJson(view: PeriodView) {
-  const { ctx, ...rest } = view;
-  return {
-    agreement: ctx.name,
-    agreementId: ctx.agreementId,
-    period: ctx.period,
-    state: ctx.state,
-    side: ctx.side,
-    token: ctx.token,
-    terms: ctx.terms,
-    chainTime: ctx.chainNow,
-    ...rest,
-  };
 }
 
 function parseState(text: string | undefined): PeriodStateName | undefined {
@@ -110,7 +95,7 @@ export const periodsListCommand: Command = {
       }
     });
     if (args.values.json) {
-      io.stdout.write(toJson({ periods: views.map(viewJson) }));
+      io.stdout.write(toJson({ periods: views.map(periodViewJson) }));
       return 0;
     }
     if (views.length === 0) {
@@ -154,28 +139,6 @@ export const periodsListCommand: Command = {
   },
 };
 
-/** The period's final (else this node's) figures in the FX table's reference currency, when configured. */
-function inReference(view: PeriodView, fx: FxTable | null) {
-  const figures = view.final ?? view.local;
-  if (fx === null || figures === null) return null;
-  const convert = (amount: bigint) =>
-    toReference(fx, {
-      currency: view.ctx.token.symbol,
-      decimals: view.ctx.token.decimals,
-      amount,
-      period: view.ctx.period,
-    });
-  const [ab, ba] = [convert(figures.amountAB), convert(figures.amountBA)];
-  if (ab === null || ba === null) return null;
-  return {
-    currency: fx.reference,
-    of: view.final ? "final figures" : "this node's figures",
-    amountAB: ab.amount,
-    amountBA: ba.amount,
-    rate: ab.rate,
-  };
-}
-
 export const periodShowCommand: Command = {
   words: ["period", "show"],
   args: AGREEMENT_PERIOD_ARGS,
@@ -193,13 +156,13 @@ export const periodShowCommand: Command = {
       const chain = await openChainAs(node, null);
       try {
         const view = await loadPeriodView(node.db, chain, agreement, period);
-        return { view, reference: inReference(view, loadFxTable(node.config)) };
+        return { view, reference: periodReference(view, loadFxTable(node.config)) };
       } finally {
         chain.close();
       }
     });
     if (args.values.json) {
-      io.stdout.write(toJson({ ...viewJson(view), reference }));
+      io.stdout.write(toJson({ ...periodViewJson(view), reference }));
       return 0;
     }
     io.stdout.write(renderPeriodView(view));

@@ -1,10 +1,35 @@
 import { createGateway, listen } from "../../../../gateway/src/gateway";
+import { chainRoleResolver, type AuthDeps } from "../../../../gateway/src/auth";
+import { ROUTES } from "../../../../gateway/src/api/route-table";
+import type { ChainClient } from "../../chain/client";
+import { carrierName } from "../../chain/display";
+import type { CarrierNode } from "../../node";
 import { NodeRunner, type PassReport } from "../../reconciliation/runner";
 import { formatPeriod } from "../../reconciliation/reveal";
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type CliIo, type Command } from "../command";
 import { toJson } from "../format";
 import { withNode } from "../node-context";
 import { openNodeChain } from "../chain-context";
+
+/** Sign-in, sessions and API tokens of the node's gateway, from `gateway.*` of the config. */
+function gatewayAuth(node: CarrierNode, chain: ChainClient, carrierId: string): AuthDeps {
+  const settings = node.config.config.gateway;
+  return {
+    db: node.db,
+    roles: chainRoleResolver({
+      registry: chain.registry,
+      carrierId,
+      admins: settings.admins,
+      operators: settings.operators,
+    }),
+    logger: node.logger,
+    carrier: carrierName(carrierId),
+    chainId: chain.chainId,
+    sessionHours: settings.sessionHours,
+    cookieSecure: settings.cookieSecure,
+    scopes: [...new Set(ROUTES.flatMap((route) => (route.scope ? [route.scope] : [])))],
+  };
+}
 
 export const runCommand: Command = {
   words: ["run"],
@@ -42,7 +67,13 @@ export const runCommand: Command = {
           watch: node.config.config.watch,
         });
         const gateway = await listen(
-          createGateway({ logger: node.logger, peer: runner.peerServer }),
+          createGateway({
+            logger: node.logger,
+            peer: runner.peerServer,
+            node,
+            chain,
+            auth: gatewayAuth(node, chain, runner.carrierId),
+          }),
           host,
           port,
         );
@@ -54,7 +85,7 @@ export const runCommand: Command = {
           }
           node.logger.info("node running", { peer: gateway.url, pollMs: peerConfig.pollMs });
           io.stderr.write(
-            `icl node running: peer protocol at ${gateway.url}${"/peer/v1/"}, ledger every ${peerConfig.pollMs} ms (Ctrl-C stops)\n`,
+            `icl node running: gateway at ${gateway.url} (peer protocol /peer/v1/, API /api/v1, docs /docs), ledger every ${peerConfig.pollMs} ms (Ctrl-C stops)\n`,
           );
           await untilStopped((signal) => runner.run(signal, peerConfig.pollMs), io);
           return 0;

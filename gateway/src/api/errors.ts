@@ -1,0 +1,101 @@
+/**
+ * The API's one error middleware: every failure becomes `{error:{code,message,field?}}` with the HTTP
+ * status its family deserves. What goes to the client is the error's short message with file paths
+ * reduced to their base name; details, causes, stacks and SQL never leave the process (they go to the
+ * log for the 500s).
+ */
+import path from "node:path";
+import type { ErrorRequestHandler } from "express";
+import {
+  BaseError,
+  ConflictError,
+  InputError,
+  NotFoundError,
+  UnavailableError,
+} from "../../../node/src/errors";
+import type { Logger } from "../../../node/src/logger";
+
+/** An error the gateway itself raises: authorization, validation, a missing dependency. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBodyJson {
+  error: { code: string; message: string; field?: string };
+}
+
+const MAX_MESSAGE = 300;
+/** An absolute POSIX or Windows path with at least one directory, at the start of a word (not inside a URL). */
+const ABSOLUTE_PATH = /(?<=^|[\s'"(=])(?:[A-Za-z]:\\|\/)(?:[^\s'"\\/]+[\\/])+[^\s'"\\/]*/g;
+
+/**
+ * `text` safe to show a client: absolute paths (POSIX or Windows) replaced by their base name, one
+ * line, bounded length. Node messages are written for people and name files, ids and figures; the
+ * directories a node runs from are nobody else's business.
+ */
+export function clientMessage(text: string): string {
+  const firstLine = text.split("\n", 1)[0] ?? "";
+  const noPaths = firstLine
+    .replace(ABSOLUTE_PATH, (match) => path.basename(match.replace(/\\/g, "/")) || "…")
+    .trim();
+  return noPaths.length > MAX_MESSAGE ? `${noPaths.slice(0, MAX_MESSAGE - 1)}…` : noPaths;
+}
+
+/** The status and body of `error` as the API answers it. */
+export function errorResponse(error: unknown): { status: number; body: ErrorBodyJson; internal: boolean } {
+  const answer = (status: number, code: string, message: string, field?: string) => ({
+    status,
+    body: { error: field === undefined ? { code, message } : { code, message, field } },
+    internal: false,
+  });
+  if (error instanceof ApiError) return answer(error.status, error.code, error.message, error.field);
+  if (error instanceof InputError) {
+    // InputError prefixes "file, line N, field F: "; the field is sent on its own, the file as a base name.
+    return answer(400, error.code, clientMessage(error.shortMessage), error.field);
+  }
+  if (error instanceof NotFoundError) return answer(404, error.code, clientMessage(error.shortMessage));
+  if (error instanceof ConflictError) return answer(409, error.code, clientMessage(error.shortMessage));
+  if (error instanceof UnavailableError || (error instanceof BaseError && error.retryable)) {
+    return answer(503, error.code, clientMessage(error.shortMessage));
+  }
+  if (error instanceof BaseError && error.code === "CONTRACT_REVERT") {
+    // A decoded custom error (LedgerUnexpectedState(…)): the ledger refused a step, a state conflict.
+    return answer(409, "CONFLICT", clientMessage(error.shortMessage));
+  }
+  // body-parser: malformed JSON (400), too large (413), unsupported charset (415).
+  const status = (error as { status?: unknown; type?: unknown } | null)?.status;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    if (status === 413) return answer(413, "TOO_LARGE", "the request body is too large");
+    if (status === 415)
+      return answer(415, "UNSUPPORTED_MEDIA_TYPE", "the request body's encoding is not supported");
+    return answer(400, "BAD_REQUEST", "the request body is not valid JSON", "body");
+  }
+  return { ...answer(500, "INTERNAL", "internal error"), internal: true };
+}
+
+/** Express error middleware of the API (mounted after its routes). */
+export function apiErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const { status, body, internal } = errorResponse(error);
+    if (internal) {
+      logger.error("API request failed", {
+        method: req.method,
+        route: (req.route as { path?: string } | undefined)?.path ?? null,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+    }
+    res.status(status).json(body);
+  };
+}

@@ -1,0 +1,495 @@
+/**
+ * Every route of the gateway's API in one table: method, path, who may call it (roles, and the scope
+ * an API token needs), the zod schemas of its input and output, and a thin handler calling the node.
+ * router.ts builds the express routes from it, openapi.ts the OpenAPI document, and the authorization
+ * matrix test checks each entry against an expectation written down separately.
+ * `/healthz` and `/peer/v1/` are not here: the liveness probe has no input or rules, and the peer
+ * protocol authenticates each message by the partner node's signature (node/src/reconciliation).
+ *
+ * Who sees what, as a carrier's back office would have it:
+ * - operator (network/billing operations): the operational data of the node — partners and their
+ *   match rules, tariff decks, ingest counts, rejected CDRs. Not periods, approvals or settlement.
+ * - officer (finance officer who signs approvals): everything operators see, plus periods, discrepancy
+ *   reports, alerts, and signing approvals. Only officers sign (with their own key, EIP-712).
+ * - regulator: periods (figures, tolerance, disputes, deadlines, approvals: what the ledger holds
+ *   anyway) and, later, the audit. Never CDR-level data: rejects carry raw switch lines (calling and
+ *   called numbers: personal data), per-destination traffic and tariff decks are commercial secrets
+ *   between two carriers, and the discrepancy report names individual calls.
+ * - arbiter: the periods that are (or were) in dispute, and nothing of the carrier's internals.
+ * - admin (runs the node): everything a viewer can see, plus /metrics, but never signs as an officer:
+ *   approval is a financial act bound to an officer's key, not an administrator's.
+ */
+import { getAddress, verifyTypedData } from "ethers";
+import { z } from "zod/v4";
+import { APPROVAL_TYPES, ledgerDomain, type ApprovalData } from "../../../scripts/lib/protocol";
+import { listAgreements, requireAgreement } from "../../../node/src/db/agreements";
+import { listAlerts } from "../../../node/src/db/alerts";
+import { listRejects } from "../../../node/src/db/ingest-store";
+import { listPartners } from "../../../node/src/db/partners";
+import { loadReport } from "../../../node/src/db/reports";
+import { cdrStats } from "../../../node/src/db/stats";
+import { listDecks } from "../../../node/src/db/tariffs";
+import { InputError, NotFoundError } from "../../../node/src/errors";
+import { acceptSignature, prepareApproval, submitIfReady } from "../../../node/src/settlement/approvals";
+import { loadPeriodContext } from "../../../node/src/settlement/period-context";
+import { knownPeriods, loadPeriodView, type PeriodView } from "../../../node/src/settlement/period-view";
+import type { Principal, Role } from "../auth/types";
+import { checkReadiness } from "../health/readiness";
+import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs-page";
+import { ApiError } from "./errors";
+import { jsonify, periodReference, periodViewJson } from "./json";
+import { loadFxTable } from "../../../node/src/settlement/fx";
+import { defineRoute, StatusReply, type ApiDeps, type ApiRoute } from "./route";
+import {
+  AgreementPeriodParams,
+  AgreementRef,
+  AgreementsResponse,
+  AlertLevel,
+  AlertsResponse,
+  ApprovalBody,
+  ApprovalResponse,
+  CdrStatsResponse,
+  PartnersResponse,
+  PeriodShowResponse,
+  PeriodState,
+  PeriodsResponse,
+  ReadyResponse,
+  RejectReason,
+  RejectsResponse,
+  ReportResponse,
+  TariffsResponse,
+  TypedDataResponse,
+  queryInt,
+} from "./schemas";
+
+/** Operational data of the node: operators run it, officers need it to judge figures, admins see all. */
+const OPERATIONS: readonly Role[] = ["operator", "officer", "admin"];
+/** Periods: officers act on them, regulators oversee them, arbiters see the disputed ones (filtered below). */
+const PERIODS: readonly Role[] = ["officer", "regulator", "arbiter", "admin"];
+/** CDR-level detail behind a period (call keys, CDR ids): the carrier's own finance staff only. */
+const PERIOD_INTERNALS: readonly Role[] = ["officer", "admin"];
+/** Signing is an officer's personal act with their own key. */
+const SIGNING: readonly Role[] = ["officer"];
+
+export const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+function requireNode(deps: ApiDeps) {
+  if (deps.node === null) throw new ApiError(503, "NO_NODE", "this gateway has no node attached");
+  return deps.node;
+}
+
+function requireChain(deps: ApiDeps) {
+  if (deps.chain === null) {
+    throw new ApiError(503, "NO_CHAIN", "this node has no chain connection (config.json `chain`)");
+  }
+  return deps.chain;
+}
+
+/** Whether the principal sees every period, or (an arbiter only) the disputed ones. */
+function seesAllPeriods(principal: Principal | null): boolean {
+  return principal !== null && principal.roles.some((role) => role !== "arbiter" && PERIODS.includes(role));
+}
+
+const disputed = (view: PeriodView) => view.dispute !== null;
+
+/** The approval struct with its integers as bigints. */
+function approvalData(json: z.output<typeof ApprovalBody>["approval"]): ApprovalData {
+  return {
+    ...json,
+    agreementId: json.agreementId.toLowerCase(),
+    carrierId: json.carrierId.toLowerCase(),
+    amountAB: BigInt(json.amountAB),
+    amountBA: BigInt(json.amountBA),
+    rootA: json.rootA.toLowerCase(),
+    rootB: json.rootB.toLowerCase(),
+    deadline: BigInt(json.deadline),
+  };
+}
+
+const EIP712_DOMAIN_TYPE = [
+  { name: "name", type: "string" },
+  { name: "version", type: "string" },
+  { name: "chainId", type: "uint256" },
+  { name: "verifyingContract", type: "address" },
+];
+
+export const ROUTES: readonly ApiRoute[] = [
+  // ─── operations ────────────────────────────────────────────────────────────
+  defineRoute({
+    method: "get",
+    path: "/api/v1/partners",
+    summary: "Partners and the rules that assign switch CDRs to them",
+    tag: "partners",
+    allow: OPERATIONS,
+    scope: "partners:read",
+    response: PartnersResponse,
+    errors: [503],
+    handler: async ({ deps }) => ({ partners: await listPartners(requireNode(deps).db) }),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/agreements",
+    summary: "The agreements this carrier is party to (never their secrets)",
+    description:
+      "Agreement ids and parties are on the ledger anyway; regulators need them to find periods. The shared " +
+      "secret has no field in the response schema, so it cannot be sent.",
+    tag: "agreements",
+    // Regulators too: the agreements are on the ledger, and they name the periods regulators oversee.
+    allow: ["operator", "officer", "regulator", "admin"],
+    scope: "agreements:read",
+    response: AgreementsResponse,
+    errors: [503],
+    handler: async ({ deps }) => jsonify({ agreements: await listAgreements(requireNode(deps).db) }),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/tariffs",
+    summary: "Tariff decks, active and superseded, with their row counts",
+    tag: "tariffs",
+    // Rates are a commercial secret between the two carriers: not for regulators or arbiters.
+    allow: OPERATIONS,
+    scope: "tariffs:read",
+    response: TariffsResponse,
+    errors: [503],
+    handler: async ({ deps }) => jsonify({ decks: await listDecks(requireNode(deps).db) }),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/cdrs/stats",
+    summary: "CDR counts by outcome and reject reason; traffic by partner, direction and destination",
+    tag: "ingest",
+    // Per-destination traffic and revenue are carrier-internal.
+    allow: OPERATIONS,
+    scope: "cdrs:read",
+    response: CdrStatsResponse,
+    errors: [503],
+    handler: async ({ deps }) => jsonify(await cdrStats(requireNode(deps).db)),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/rejects",
+    summary: "Rejected CDR lines with file, line, reason, column and message",
+    tag: "ingest",
+    // Raw switch lines hold subscribers' numbers: personal data, for the carrier's own staff only.
+    allow: OPERATIONS,
+    scope: "cdrs:read",
+    query: z.strictObject({
+      file: queryInt(1, 2_147_483_647).optional().meta({ description: "only this ingest file id" }),
+      reason: RejectReason.optional(),
+      limit: queryInt(1, 1000).default(100),
+      offset: queryInt(0, 100_000_000).default(0),
+    }),
+    response: RejectsResponse,
+    errors: [503],
+    handler: async ({ deps, query }) =>
+      jsonify({
+        rejects: await listRejects(requireNode(deps).db, {
+          fileId: query.file,
+          reason: query.reason,
+          limit: query.limit,
+          offset: query.offset,
+        }),
+      }),
+  }),
+
+  // ─── periods ───────────────────────────────────────────────────────────────
+  defineRoute({
+    method: "get",
+    path: "/api/v1/periods",
+    summary: "This node's agreement-periods with state, figures, deadlines and approvals",
+    description:
+      "Every period this node built a summary for or the ledger holds a commitment for, newest first, each as " +
+      "GET /api/v1/periods/{agreement}/{period} shows it. An arbiter sees the disputed ones only.",
+    tag: "periods",
+    allow: PERIODS,
+    scope: "periods:read",
+    query: z.strictObject({
+      state: z
+        .string()
+        .transform((text, issue) => {
+          const state = PeriodState.options.find((s) => s.toLowerCase() === text.toLowerCase());
+          if (state === undefined) {
+            issue.addIssue({ code: "custom", message: `must be one of ${PeriodState.options.join(", ")}` });
+            return z.NEVER;
+          }
+          return state;
+        })
+        .optional()
+        .meta({ description: `only periods in this ledger state (${PeriodState.options.join(", ")})` }),
+    }),
+    response: PeriodsResponse,
+    errors: [503],
+    handler: async ({ deps, query, principal }) => {
+      const node = requireNode(deps);
+      const chain = requireChain(deps);
+      const agreements = await listAgreements(node.db);
+      const byId = new Map(agreements.map((a) => [a.agreementId, a]));
+      const views: PeriodView[] = [];
+      for (const { agreementId, period } of await knownPeriods(node.db, chain, agreements)) {
+        const agreement = byId.get(agreementId);
+        if (!agreement) continue;
+        const view = await loadPeriodView(node.db, chain, agreement, period);
+        if (query.state !== undefined && view.ctx.state !== query.state) continue;
+        if (!seesAllPeriods(principal) && !disputed(view)) continue;
+        views.push(view);
+      }
+      return jsonify({ periods: views.map(periodViewJson) });
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/periods/:agreement/:period",
+    summary:
+      "One period: figures, tolerance test, dispute, deadlines, approvals (as `icl period show --json`)",
+    tag: "periods",
+    allow: PERIODS,
+    scope: "periods:read",
+    params: AgreementPeriodParams,
+    response: PeriodShowResponse,
+    errors: [404, 503],
+    handler: async ({ deps, params, principal }) => {
+      const node = requireNode(deps);
+      const agreement = await requireAgreement(node.db, params.agreement);
+      const view = await loadPeriodView(node.db, requireChain(deps), agreement, params.period);
+      // An arbiter only: a period that is not in dispute is none of theirs, and its existence not either.
+      if (!seesAllPeriods(principal) && !disputed(view)) {
+        throw new NotFoundError(`no disputed period ${view.ctx.label}`);
+      }
+      return jsonify({ ...periodViewJson(view), reference: periodReference(view, loadFxTable(node.config)) });
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/periods/:agreement/:period/report",
+    summary:
+      "The discrepancy report of a period whose roots differ: per leaf, the calls behind the difference",
+    tag: "periods",
+    allow: PERIOD_INTERNALS,
+    scope: "reports:read",
+    params: AgreementPeriodParams,
+    query: z.strictObject({
+      round: queryInt(0, 255)
+        .optional()
+        .meta({ description: "the commit-reveal round (default: the latest)" }),
+    }),
+    response: ReportResponse,
+    errors: [404, 503],
+    handler: async ({ deps, params, query }) => {
+      const node = requireNode(deps);
+      const agreement = await requireAgreement(node.db, params.agreement);
+      const stored = await loadReport(node.db, agreement.agreementId, params.period, query.round);
+      if (stored === null) {
+        throw new NotFoundError(`no discrepancy report for ${agreement.name} ${params.period}`);
+      }
+      const { stats: _stats, ...report } = stored;
+      return jsonify({ agreement: agreement.name, ...report }) as z.input<typeof ReportResponse>;
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/alerts",
+    summary: "The deadline watch's alerts: windows about to close, default actions taken, errors",
+    tag: "periods",
+    allow: PERIOD_INTERNALS,
+    scope: "alerts:read",
+    query: z.strictObject({
+      since: z
+        .string()
+        .regex(/^\d{1,6}[smhdw]$/, "must be a duration like 30m, 12h, 7d or 2w")
+        .optional()
+        .meta({ description: "only alerts of the last 30m, 12h, 7d, 2w…" }),
+      level: AlertLevel.optional(),
+      agreement: AgreementRef.optional(),
+    }),
+    response: AlertsResponse,
+    errors: [503],
+    handler: async ({ deps, query }) => {
+      const units: Record<string, number> = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 };
+      const since =
+        query.since === undefined
+          ? undefined
+          : new Date(Date.now() - Number(query.since.slice(0, -1)) * units[query.since.slice(-1)]!);
+      const alerts = await listAlerts(requireNode(deps).db, {
+        since,
+        level: query.level,
+        agreementId: query.agreement,
+      });
+      return jsonify({ alerts });
+    },
+  }),
+
+  // ─── approvals ─────────────────────────────────────────────────────────────
+  defineRoute({
+    method: "get",
+    path: "/api/v1/periods/:agreement/:period/approval",
+    summary: "The EIP-712 typed data an officer signs to approve the period (eth_signTypedData_v4)",
+    description:
+      "The ledger's figures and roots, the round and the deadline the other officers of this carrier signed " +
+      "(when enough time is left), else a week of chain time from now. `partial=true`: the undisputed part.",
+    tag: "approvals",
+    allow: SIGNING,
+    scope: "approvals:write",
+    params: AgreementPeriodParams,
+    query: z.strictObject({
+      partial: z
+        .enum(["true", "false"])
+        .default("false")
+        .transform((text) => text === "true"),
+    }),
+    response: TypedDataResponse,
+    errors: [404, 409, 503],
+    handler: async ({ deps, params, query }) => {
+      const node = requireNode(deps);
+      const agreement = await requireAgreement(node.db, params.agreement);
+      const chain = requireChain(deps);
+      const ctx = await loadPeriodContext(chain, agreement, params.period);
+      const { approval, reusedDeadline } = await prepareApproval(node.db, chain, ctx, query.partial);
+      const domain = ledgerDomain(chain.chainId, chain.deployment.ledger);
+      return jsonify({
+        domain: {
+          name: String(domain.name),
+          version: String(domain.version),
+          chainId: chain.chainId,
+          verifyingContract: String(domain.verifyingContract),
+        },
+        types: { EIP712Domain: EIP712_DOMAIN_TYPE, ...APPROVAL_TYPES },
+        primaryType: "Approval" as const,
+        message: approval,
+        reusedDeadline,
+      });
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/v1/periods/:agreement/:period/approvals",
+    summary: "Hand in an officer's EIP-712 approval; submitted to the ledger once a threshold signed",
+    description:
+      "The signature must be by the signed-in officer and cover exactly the figures, roots and round the ledger " +
+      "holds, before its deadline (node/src/settlement/approvals.ts acceptSignature). The node keeps it, and " +
+      "once a threshold of current officers signed the same approval it submits them with its own key.",
+    tag: "approvals",
+    allow: SIGNING,
+    scope: "approvals:write",
+    params: AgreementPeriodParams,
+    body: ApprovalBody,
+    response: ApprovalResponse,
+    errors: [404, 409, 503],
+    handler: async ({ deps, params, body, principal }) => {
+      const node = requireNode(deps);
+      const agreement = await requireAgreement(node.db, params.agreement);
+      const chain = requireChain(deps);
+      const approval = approvalData(body.approval);
+      let signer: string;
+      try {
+        signer = verifyTypedData(
+          ledgerDomain(chain.chainId, chain.deployment.ledger),
+          APPROVAL_TYPES,
+          approval,
+          body.signature,
+        );
+      } catch {
+        throw new ApiError(
+          400,
+          "INVALID_INPUT",
+          "the signature is not a valid ECDSA signature",
+          "body.signature",
+        );
+      }
+      // A signed-in officer hands in their own signature; someone else's stays theirs to hand in.
+      if (principal === null || getAddress(signer) !== getAddress(principal.address)) {
+        throw new ApiError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");
+      }
+      const ctx = await loadPeriodContext(chain, agreement, params.period);
+      const officer = await acceptSignature(node.db, chain, ctx, approval, body.signature);
+      try {
+        const progress = await submitIfReady(node.db, chain, ctx, approval);
+        return jsonify({ officer, ...progress });
+      } catch (error) {
+        if (error instanceof InputError && chain.transactions === null) {
+          throw new ApiError(
+            503,
+            "NO_NODE_KEY",
+            "the signature was kept; this node has no key to submit with",
+          );
+        }
+        throw error;
+      }
+    },
+  }),
+
+  // ─── operations of the gateway itself ──────────────────────────────────────
+  defineRoute({
+    method: "get",
+    path: "/readyz",
+    summary: "Readiness: the database, the chain node and the evidence store answer",
+    description:
+      "503 names the failing check. For load balancers and orchestrators: public, says nothing more.",
+    tag: "health",
+    allow: "public",
+    scope: null,
+    response: ReadyResponse,
+    errors: [503],
+    handler: async ({ deps }) => {
+      const readiness = await checkReadiness(deps.node, deps.chain);
+      return readiness.status === "ready" ? readiness : new StatusReply(503, readiness);
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/metrics",
+    summary: "Prometheus metrics: HTTP requests and latency, periods by state, pending transactions, ingest",
+    description:
+      "Not public: the listener also faces partners' nodes, and counts of periods and transactions are the " +
+      "carrier's business. Prometheus scrapes with an API token holding `metrics:read`.",
+    tag: "health",
+    allow: ["operator", "admin"],
+    scope: "metrics:read",
+    response: undefined,
+    contentType: PROMETHEUS_TEXT,
+    handler: async ({ deps }) => ({ raw: deps.metrics.render(await deps.collectNodeMetrics()) }),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/openapi.json",
+    summary: "This document",
+    tag: "docs",
+    allow: "public",
+    scope: null,
+    response: undefined,
+    contentType: "application/json; charset=utf-8",
+    handler: async ({ openapi }) => ({ raw: JSON.stringify(openapi()) }),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/docs",
+    summary: "The API documentation page (renders /openapi.json)",
+    tag: "docs",
+    allow: "public",
+    scope: null,
+    response: undefined,
+    contentType: "text/html; charset=utf-8",
+    handler: async () => ({ raw: DOCS_HTML }),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/docs/docs.js",
+    summary: "Script of the documentation page",
+    tag: "docs",
+    allow: "public",
+    scope: null,
+    response: undefined,
+    contentType: "text/javascript; charset=utf-8",
+    handler: async () => ({ raw: DOCS_JS }),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/docs/docs.css",
+    summary: "Style of the documentation page",
+    tag: "docs",
+    allow: "public",
+    scope: null,
+    response: undefined,
+    contentType: "text/css; charset=utf-8",
+    handler: async () => ({ raw: DOCS_CSS }),
+  }),
+];

@@ -1,0 +1,115 @@
+/**
+ * Gauges read from the node when Prometheus scrapes: periods by ledger state, the node key's
+ * transactions not yet final, and the ingest counters. Each uses the node's own listing functions;
+ * the periods are those `icl periods list` shows (summaries, and commitments in the ledger's logs),
+ * their states one `eth_call` each, cached for {@link PERIOD_CACHE_MS}.
+ */
+import type { ChainClient } from "../../../node/src/chain/client";
+import { PERIOD_STATES } from "../../../node/src/chain/period-states";
+import { listAgreements } from "../../../node/src/db/agreements";
+import { listPendingTxs } from "../../../node/src/db/chain-store";
+import { listFiles } from "../../../node/src/db/ingest-store";
+import type { CarrierNode } from "../../../node/src/node";
+import { knownPeriods } from "../../../node/src/settlement/period-view";
+import type { Family } from "./metrics";
+
+/** How long a count of periods by state is reused: scrapes come every 15–60 s, states change in days. */
+export const PERIOD_CACHE_MS = 30_000;
+/** Beyond this many periods the gauge reports the first ones only (and says so in its own gauge). */
+const MAX_PERIODS = 1_000;
+
+/** Gauges of the node's data; a part that is missing (no chain) leaves its gauges out. */
+export function nodeMetrics(node: CarrierNode | null, chain: ChainClient | null) {
+  let cached: { at: number; families: Family[] } | null = null;
+
+  async function periodFamilies(): Promise<Family[]> {
+    if (node === null || chain === null) return [];
+    if (cached !== null && Date.now() - cached.at < PERIOD_CACHE_MS) return cached.families;
+    const periods = await knownPeriods(node.db, chain, await listAgreements(node.db));
+    const counts = new Map<string, number>(PERIOD_STATES.map((state) => [state, 0]));
+    const states = await Promise.all(
+      periods
+        .slice(0, MAX_PERIODS)
+        .map(async (p) => PERIOD_STATES[Number(await chain.ledger.state(p.agreementId, p.period))]),
+    );
+    for (const state of states) if (state !== undefined) counts.set(state, (counts.get(state) ?? 0) + 1);
+    const families: Family[] = [
+      {
+        name: "icl_periods",
+        help: "Agreement-periods this node follows, by ledger state.",
+        type: "gauge",
+        samples: [...counts].map(([state, value]) => ({ labels: { state }, value })),
+      },
+    ];
+    cached = { at: Date.now(), families };
+    return families;
+  }
+
+  async function transactionFamilies(): Promise<Family[]> {
+    if (node === null || chain === null || chain.address === null) return [];
+    const pending = await listPendingTxs(node.db, chain.chainId, chain.address);
+    return [
+      {
+        name: "icl_chain_transactions_pending",
+        help: "Transactions of the node key not yet final (intent, signed or sent).",
+        type: "gauge",
+        samples: [{ labels: {}, value: pending.length }],
+      },
+    ];
+  }
+
+  async function ingestFamilies(): Promise<Family[]> {
+    if (node === null) return [];
+    const files = await listFiles(node.db);
+    const byStatus = { ingesting: 0, done: 0 };
+    const records = { rated: 0n, unbilled: 0n, rejected: 0n };
+    for (const file of files) {
+      byStatus[file.status] += 1;
+      records.rated += file.rated;
+      records.unbilled += file.unbilled;
+      records.rejected += file.rejected;
+    }
+    return [
+      {
+        name: "icl_ingest_files",
+        help: "CDR files known to the node, by ingest status.",
+        type: "gauge",
+        samples: Object.entries(byStatus).map(([status, value]) => ({ labels: { status }, value })),
+      },
+      {
+        name: "icl_ingest_records_total",
+        help: "CDR records ingested, by outcome.",
+        type: "counter",
+        samples: Object.entries(records).map(([outcome, value]) => ({
+          labels: { outcome },
+          value: Number(value),
+        })),
+      },
+    ];
+  }
+
+  return {
+    /** Every node gauge; a failing source is left out and named in `icl_metrics_source_up`. */
+    async collect(): Promise<Family[]> {
+      const sources = { periods: periodFamilies, transactions: transactionFamilies, ingest: ingestFamilies };
+      const results = await Promise.all(
+        Object.entries(sources).map(async ([source, read]) => {
+          try {
+            return { source, up: true, families: await read() };
+          } catch {
+            return { source, up: false, families: [] as Family[] };
+          }
+        }),
+      );
+      return [
+        ...results.flatMap((r) => r.families),
+        {
+          name: "icl_metrics_source_up",
+          help: "Whether reading each node source for this scrape succeeded (1) or failed (0).",
+          type: "gauge",
+          samples: results.map((r) => ({ labels: { source: r.source }, value: r.up ? 1 : 0 })),
+        },
+      ];
+    },
+  };
+}
