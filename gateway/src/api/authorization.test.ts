@@ -34,6 +34,8 @@ const EXPECTED: Record<string, Expected> = {
   "GET /docs": "public",
   "GET /docs/docs.js": "public",
   "GET /docs/docs.css": "public",
+  // ─── disputes, settlement, audit (routes-ledger.ts)
+  // ─── uploads (routes-uploads.ts)
 };
 
 const key = (route: { method: string; path: string }) => `${route.method.toUpperCase()} ${route.path}`;

@@ -39,6 +39,8 @@ import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs-page";
 import { ApiError } from "./errors";
 import { jsonify, periodReference, periodViewJson } from "./json";
 import { loadFxTable } from "../../../node/src/settlement/fx";
+import { LEDGER_ROUTES } from "./routes-ledger";
+import { UPLOAD_ROUTES } from "./routes-uploads";
 import { defineRoute, StatusReply, type ApiDeps, type ApiRoute } from "./route";
 import {
   AgreementPeriodParams,
@@ -113,7 +115,7 @@ const EIP712_DOMAIN_TYPE = [
   { name: "verifyingContract", type: "address" },
 ];
 
-export const ROUTES: readonly ApiRoute[] = [
+const CORE_ROUTES: readonly ApiRoute[] = [
   // ─── operations ────────────────────────────────────────────────────────────
   defineRoute({
     method: "get",
@@ -493,3 +495,6 @@ export const ROUTES: readonly ApiRoute[] = [
     handler: async () => ({ raw: DOCS_CSS }),
   }),
 ];
+
+/** Every API route: this file's, then disputes/settlement/audit and uploads, each in its own file. */
+export const ROUTES: readonly ApiRoute[] = [...CORE_ROUTES, ...LEDGER_ROUTES, ...UPLOAD_ROUTES];
