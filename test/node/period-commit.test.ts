@@ -5,6 +5,7 @@ import path from "node:path";
 import {
   PERIOD,
   freePort,
+  hardhatWallet,
   scriptLedger,
   openCommitWindow,
   startHardhatNode,
@@ -280,6 +281,35 @@ for (const target of databaseTargets()) {
         );
         expect(Object.values(json.report.ourCdrs)).to.deep.equal(["icl:F1"]);
         expect(json.evidenceCid).to.match(/^bafkrei/);
+
+        // B's running node serves the API too: anonymous callers are refused; an officer of B signs in
+        // with their own key (EIP-4361 challenge) and reads the period.
+        const api = `http://127.0.0.1:${portB}/api/v1`;
+        expect((await fetch(`${api}/periods`)).status).to.equal(401);
+        const officer = hardhatWallet(5, chain.provider);
+        const post = (url: string, body: unknown) =>
+          fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+          });
+        const challenge = (await (
+          await post(`${api}/auth/challenge`, { address: officer.address })
+        ).json()) as {
+          message: string;
+        };
+        expect(challenge.message).to.contain("Sign in to the Interconnect Ledger node of CARRIER-B");
+        const signIn = await post(`${api}/auth/sign-in`, {
+          message: challenge.message,
+          signature: await officer.signMessage(challenge.message),
+        });
+        expect(signIn.status, await signIn.clone().text()).to.equal(200);
+        expect(((await signIn.json()) as { roles: string[] }).roles).to.deep.equal(["officer"]);
+        const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+        const listed = (await (await fetch(`${api}/periods`, { headers: { cookie } })).json()) as {
+          periods: { period: number; state: string }[];
+        };
+        expect(listed.periods.find((p) => p.period === PERIOD + 1)?.state).to.equal("Reconciled");
       } finally {
         nodeB.kill("SIGTERM");
         const code = await new Promise<number | null>((resolve) => nodeB.once("exit", resolve));
