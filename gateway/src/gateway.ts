@@ -14,9 +14,9 @@ import { PEER_LIMITS, PEER_PREFIX, PEER_SIGNATURE_HEADER } from "../../node/src/
 import type { ChainClient } from "../../node/src/chain/client";
 import type { CarrierNode } from "../../node/src/node";
 import { ROUTES } from "./api/route-table";
-import { buildApiRouter } from "./api/router";
+import { DEFAULT_UPLOAD_LIMITS, buildApiRouter } from "./api/router";
 import { securityHeaders } from "./api/security-headers";
-import type { ApiRoute } from "./api/route";
+import type { ApiRoute, UploadLimits } from "./api/route";
 import { Metrics, countRequests } from "./metrics/metrics";
 import { nodeMetrics } from "./metrics/node-metrics";
 import { AUTH_PREFIX, authRouter, authenticate, requireCsrf, type AuthDeps } from "./auth";
@@ -45,6 +45,8 @@ export interface GatewayParts {
   routes?: readonly ApiRoute[];
   /** Counters behind `/metrics`; pass one to read them from elsewhere. */
   metrics?: Metrics;
+  /** Upload sizes and rate; unset fields take {@link DEFAULT_UPLOAD_LIMITS}. */
+  uploads?: Partial<UploadLimits>;
 }
 
 export function createGateway(parts: GatewayParts): Express {
@@ -80,6 +82,7 @@ export function createGateway(parts: GatewayParts): Express {
         logger: parts.logger,
         metrics,
         collectNodeMetrics: nodeMetrics(node, chain).collect,
+        uploads: { ...DEFAULT_UPLOAD_LIMITS, ...parts.uploads },
       },
       { authenticate: authenticateWith, csrf: csrfWith },
     ),

@@ -10,6 +10,18 @@ import type { CarrierNode } from "../../../node/src/node";
 import type { Principal, Role } from "../auth/types";
 import type { Family, Metrics } from "../metrics/metrics";
 
+/** Sizes and rates of uploads (gateway option `uploads`; defaults in router.ts). */
+export interface UploadLimits {
+  /** Largest CDR file accepted, bytes. */
+  fileBytes: number;
+  /** Largest tariff deck accepted, bytes. */
+  deckBytes: number;
+  /** Uploads allowed per client IP and window (all upload routes together); the next one is 429. */
+  perWindow: number;
+  /** The rate limit's window, milliseconds. */
+  windowMs: number;
+}
+
 /** What handlers work with; a missing part answers 503 where a handler needs it. */
 export interface ApiDeps {
   node: CarrierNode | null;
@@ -18,12 +30,33 @@ export interface ApiDeps {
   metrics: Metrics;
   /** The node's gauges for `/metrics` (periods by state, pending transactions, ingest counters). */
   collectNodeMetrics(): Promise<Family[]>;
+  uploads: UploadLimits;
+}
+
+/**
+ * A route whose request body is not JSON but an upload (a CSV deck, a CDR file): the router checks its
+ * media type (415) and declared length (413), rate-limits it, and hands the handler an {@link Upload}.
+ */
+export interface UploadSpec {
+  /** Accepted media types, the Content-Type without its parameters. */
+  mediaTypes: readonly string[];
+  /** Which of the {@link UploadLimits} bounds the body. */
+  limit: "fileBytes" | "deckBytes";
+}
+
+/** An upload's body as it arrives; read it once. */
+export interface Upload {
+  maxBytes: number;
+  /** The body's chunks. @throws ApiError 413 once more than `maxBytes` arrived (a chunked body has no length). */
+  chunks(): AsyncIterable<Buffer>;
 }
 
 export interface RouteContext<P, Q, B> {
   params: P;
   query: Q;
   body: B;
+  /** The raw body of an upload route ({@link UploadSpec}); null on the others. */
+  upload: Upload | null;
   /** Null on public routes called anonymously; always set on the others. */
   principal: Principal | null;
   deps: ApiDeps;
@@ -67,6 +100,8 @@ export interface RouteDef<
   params?: P;
   query?: Q;
   body?: B;
+  /** An upload route: the body is raw (never parsed as JSON), bounded and rate-limited. */
+  upload?: UploadSpec;
   /** JSON routes: the response body; raw routes: undefined and {@link contentType} set. */
   response: R;
   /** For raw routes: the media type of the body. */
@@ -92,6 +127,7 @@ export interface ApiRoute {
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
+  upload?: UploadSpec;
   response: z.ZodType | undefined;
   contentType?: string;
   status?: number;

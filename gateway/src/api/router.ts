@@ -5,17 +5,37 @@
  * checks of path parameters, query and body (400 naming the field), the handler, and the response
  * schema (unknown fields dropped). Failures go to the one error middleware in errors.ts.
  * Authorization comes before validation: who may not call a route learns nothing from its 400s.
+ * Upload routes (`route.upload`) are rate-limited after authorization, refused by media type (415) and
+ * declared length (413) before a byte of the body is read, and their body reaches the handler as a
+ * bounded stream: it is never parsed as JSON nor held by the router.
  */
 import crypto from "node:crypto";
 import express, { type RequestHandler, type Router } from "express";
 import type { z } from "zod/v4";
+import { rateLimit } from "../auth/rate-limit";
 import type { Principal } from "../auth/types";
 import { ApiError, apiErrorHandler } from "./errors";
 import { openApiDocument } from "./openapi";
-import { StatusReply, type ApiDeps, type ApiRoute, type RawBody } from "./route";
+import {
+  StatusReply,
+  type ApiDeps,
+  type ApiRoute,
+  type RawBody,
+  type Upload,
+  type UploadLimits,
+  type UploadSpec,
+} from "./route";
 
 /** Largest JSON body the API reads (an approval is under 1 KiB). */
 export const API_BODY_LIMIT = "64kb";
+
+/** Upload limits unless the gateway is given others: a day of a busy switch fits in 64 MiB. */
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
+  fileBytes: 64 * 1024 * 1024,
+  deckBytes: 8 * 1024 * 1024,
+  perWindow: 20,
+  windowMs: 60_000,
+};
 
 export interface RouterOptions {
   /** Sets `res.locals.principal` for a valid session or token; absent: every non-public route is 401. */
@@ -83,12 +103,57 @@ export function validate<T>(schema: z.ZodType<T> | undefined, value: unknown, wh
   throw new ApiError(400, "INVALID_INPUT", `${field}: ${issue.message}`, field);
 }
 
+/** 415 for a media type the upload route does not take, 413 for a declared length beyond its limit. */
+function acceptUpload(spec: UploadSpec, maxBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    const mediaType = (req.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
+    if (!spec.mediaTypes.includes(mediaType)) {
+      throw new ApiError(
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        `the body must be sent as ${spec.mediaTypes.join(" or ")}`,
+        "body",
+      );
+    }
+    const declared = Number(req.get("content-length") ?? "0");
+    if (declared > maxBytes)
+      throw new ApiError(413, "TOO_LARGE", `the body is larger than ${maxBytes} bytes`);
+    next();
+  };
+}
+
+/** The request's body as a stream that fails with 413 once it passes `maxBytes`. */
+function uploadOf(req: express.Request, maxBytes: number): Upload {
+  return {
+    maxBytes,
+    async *chunks() {
+      let total = 0;
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        if (total > maxBytes) {
+          throw new ApiError(413, "TOO_LARGE", `the body is larger than ${maxBytes} bytes`);
+        }
+        yield chunk;
+      }
+    },
+  };
+}
+
 function handle(route: ApiRoute, deps: ApiDeps, openapi: () => unknown): RequestHandler {
   return async (req, res) => {
     const params = validate(route.params, { ...req.params }, "params");
     const query = validate(route.query, { ...(req.query as Record<string, unknown>) }, "query");
     const body = validate(route.body, req.body, "body");
-    const result = await route.handler({ params, query, body, principal: principalOf(res), deps, openapi });
+    const upload = route.upload ? uploadOf(req, deps.uploads[route.upload.limit]) : null;
+    const result = await route.handler({
+      params,
+      query,
+      body,
+      upload,
+      principal: principalOf(res),
+      deps,
+      openapi,
+    });
     if (route.response === undefined) {
       res
         .status(route.status ?? 200)
@@ -120,6 +185,12 @@ export function buildApiRouter(
   let document: unknown = null;
   const openapi = () => (document ??= openApiDocument(routes));
   const anonymous: RequestHandler = (_req, _res, next) => next();
+  // One budget per client IP for all upload routes of this router.
+  const uploadLimit = rateLimit({
+    windowMs: deps.uploads.windowMs,
+    max: deps.uploads.perWindow,
+    key: "uploads",
+  });
   for (const route of routes) {
     const chain: RequestHandler[] = [
       (_req, res, next) => {
@@ -131,7 +202,9 @@ export function buildApiRouter(
       chain.push(options.authenticate ?? anonymous, authorize(route));
       if (route.method !== "get") chain.push(options.csrf ?? csrfFallback);
     }
-    if (route.body !== undefined) chain.push(express.json({ limit: API_BODY_LIMIT }));
+    if (route.upload !== undefined) {
+      chain.push(uploadLimit, acceptUpload(route.upload, deps.uploads[route.upload.limit]));
+    } else if (route.body !== undefined) chain.push(express.json({ limit: API_BODY_LIMIT }));
     chain.push(handle(route, deps, openapi));
     router[route.method](route.path, ...chain);
   }

@@ -1,4 +1,394 @@
-/** Uploads: tariff decks with their validation report, CDR files with progress, per-file counts and rejects. */
-import type { ApiRoute } from "./route";
+/**
+ * Uploads: tariff decks with their validation report, CDR files with progress, per-file counts and rejects.
+ *
+ * Who may do what (see the access rules in route-table.ts's header comment):
+ * - operators and admins change what the node rates with: they import decks and ingest CDR files.
+ *   Officers do not: the person who signs a period's approval should not also be the one who can
+ *   change the rates and traffic its figures come from (separation of duties). Officers read.
+ * - checking a deck stores nothing, so everyone who may read decks may check one.
+ * - regulators and arbiters never: decks are commercial secrets, CDR files and rejects hold subscribers'
+ *   numbers.
+ *
+ * A CDR upload is written to a server-named directory under `<dataDir>/uploads/` and ingested in the
+ * background, one file at a time per node; the client polls the job. The `name` query parameter is a
+ * label checked against a strict pattern (no separators, no `..`): it becomes the stored file name (the
+ * node records the base name of the path it ingests), never a path of its own. Jobs are kept in memory:
+ * a restart forgets them (the ingest itself resumes when the same content is uploaded again).
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { z } from "zod/v4";
+import { listFiles, listRejects } from "../../../node/src/db/ingest-store";
+import { requirePartner } from "../../../node/src/db/partners";
+import { importDeck } from "../../../node/src/db/tariffs";
+import { NotFoundError } from "../../../node/src/errors";
+import type { IngestResult } from "../../../node/src/ingest/ingest-file";
+import { CDR_FORMATS, type CdrFormat } from "../../../node/src/mediation/types";
+import type { CarrierNode } from "../../../node/src/node";
+import { loadTariffDeck, parseTariffDeck } from "../../../node/src/rating/tariff-deck";
+import type { Role } from "../auth/types";
+import { ApiError, errorResponse } from "./errors";
+import { jsonify } from "./json";
+import { defineRoute, type ApiDeps, type ApiRoute, type Upload, type UploadSpec } from "./route";
+import { Integer, RejectReason, RejectsResponse, queryInt } from "./schemas";
 
-export const UPLOAD_ROUTES: readonly ApiRoute[] = [];
+/** Who changes what the node rates: carrier operations staff and the node's administrators. */
+const UPLOADERS: readonly Role[] = ["operator", "admin"];
+/** Operational data of the node, as GET /api/v1/rejects: operators, officers, admins. */
+const OPERATIONS: readonly Role[] = ["operator", "officer", "admin"];
+
+const DECK_UPLOAD: UploadSpec = { mediaTypes: ["text/csv", "text/plain"], limit: "deckBytes" };
+const CDR_UPLOAD: UploadSpec = {
+  mediaTypes: ["text/csv", "text/plain", "application/octet-stream"],
+  limit: "fileBytes",
+};
+
+/** Finished jobs kept per node for polling; beyond it the oldest finished ones are forgotten. */
+const KEPT_JOBS = 200;
+
+// ─── schemas ─────────────────────────────────────────────────────────────────
+
+/** A label (deck name, file name): a base name by construction, no separators, no leading dot. */
+const Label = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+    "must be 1–128 letters, digits, '_', '.' or '-', not starting with '.', '_' or '-'",
+  )
+  .refine((text) => !text.includes(".."), { message: "must not contain '..'" });
+const PartnerId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be a partner id (letters, digits, '_', '.', '-')");
+const Direction = z.enum(["in", "out"]);
+const JobId = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be a job id (a UUID)");
+
+const DeckReport = z.object({
+  valid: z.boolean(),
+  rows: z.number().int().meta({ description: "rows without a problem" }),
+  problems: z.array(
+    z.object({
+      line: z.number().int().meta({ description: "line of the deck (1 = header)" }),
+      field: z.string().meta({ description: "the column at fault, or header / row" }),
+      message: z.string(),
+    }),
+  ),
+});
+
+const DeckImported = z.object({
+  deck: z.number().int(),
+  partner: z.string(),
+  direction: Direction,
+  name: z.string(),
+  currency: z.string(),
+  rows: z.number().int(),
+});
+
+const FileCounts = z.object({
+  fileId: z.number().int(),
+  fileName: z.string(),
+  format: z.string(),
+  status: z.enum(["ingesting", "done"]),
+  records: Integer.meta({ description: "rated + unbilled + rejected" }),
+  rated: Integer,
+  unbilled: Integer,
+  rejected: Integer,
+});
+
+const IngestJob = z.object({
+  jobId: JobId,
+  name: z.string(),
+  format: z.enum(CDR_FORMATS as readonly [CdrFormat, ...CdrFormat[]]),
+  status: z.enum(["queued", "running", "done", "failed"]),
+  progress: z.object({ bytesRead: z.number().int(), byteSize: z.number().int(), records: z.number().int() }),
+  alreadyIngested: z
+    .boolean()
+    .nullable()
+    .meta({ description: "when done: the same content was ingested before" }),
+  resumedAfterLine: z.number().int().nullable(),
+  file: FileCounts.nullable().meta({ description: "when done: the file's stored counts" }),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+const FileRejectsResponse = z.object({ file: FileCounts, rejects: RejectsResponse.shape.rejects });
+
+// ─── ingest jobs ─────────────────────────────────────────────────────────────
+
+type Job = z.input<typeof IngestJob>;
+
+/** The ingest jobs of one node, run one after the other (one writer: batches stay in order). */
+interface JobQueue {
+  jobs: Map<string, Job>;
+  tail: Promise<void>;
+}
+
+const queues = new WeakMap<CarrierNode, JobQueue>();
+
+function queueOf(node: CarrierNode): JobQueue {
+  let queue = queues.get(node);
+  if (!queue) {
+    queue = { jobs: new Map(), tail: Promise.resolve() };
+    queues.set(node, queue);
+  }
+  return queue;
+}
+
+function forgetOldJobs(queue: JobQueue): void {
+  for (const [id, job] of queue.jobs) {
+    if (queue.jobs.size <= KEPT_JOBS) return;
+    if (job.status === "done" || job.status === "failed") queue.jobs.delete(id);
+  }
+}
+
+function fileCounts(file: IngestResult["file"]): z.input<typeof FileCounts> {
+  return {
+    fileId: file.id,
+    fileName: file.fileName,
+    format: file.format,
+    status: file.status,
+    ...jsonify({
+      records: file.records,
+      rated: file.rated,
+      unbilled: file.unbilled,
+      rejected: file.rejected,
+    }),
+  };
+}
+
+/** Queues the ingest of `filePath`; its directory is removed once the job ends, whatever the outcome. */
+function startIngest(deps: ApiDeps, node: CarrierNode, job: Job, filePath: string): void {
+  const queue = queueOf(node);
+  queue.jobs.set(job.jobId, job);
+  forgetOldJobs(queue);
+  queue.tail = queue.tail.then(async () => {
+    job.status = "running";
+    let status: "done" | "failed" = "failed";
+    try {
+      const result = await node.ingest(filePath, job.format, (progress) => {
+        job.progress = { ...progress };
+      });
+      job.alreadyIngested = result.alreadyIngested;
+      job.resumedAfterLine = result.resumedAfterLine;
+      job.file = fileCounts(result.file);
+      job.progress = {
+        bytesRead: job.progress.byteSize,
+        byteSize: job.progress.byteSize,
+        records: Number(result.file.records),
+      };
+      status = "done";
+    } catch (error) {
+      const { body, internal } = errorResponse(error);
+      if (internal) deps.logger.error("ingest job failed", { job: job.jobId, error: String(error) });
+      job.error = { code: body.error.code, message: body.error.message };
+    }
+    // The upload goes before the job reads as finished: a finished job has nothing left on disk.
+    await fs.promises.rm(path.dirname(filePath), { recursive: true, force: true }).catch((error: unknown) => {
+      deps.logger.error("could not remove an ingested upload", { job: job.jobId, error: String(error) });
+    });
+    job.status = status;
+  });
+}
+
+// ─── helpers ─────────────────────────────────────────────────────────────────
+
+function requireNode(deps: ApiDeps): CarrierNode {
+  if (deps.node === null) throw new ApiError(503, "NO_NODE", "this gateway has no node attached");
+  return deps.node;
+}
+
+function requireUpload(upload: Upload | null): Upload {
+  if (upload === null) throw new Error("an upload route was called without its upload");
+  return upload;
+}
+
+/** The body as UTF-8 text. @throws ApiError 413 past the limit, 400 when empty. */
+async function readText(upload: Upload): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of upload.chunks()) chunks.push(chunk);
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.length === 0) throw new ApiError(400, "INVALID_INPUT", "body: the deck is empty", "body");
+  return text;
+}
+
+/**
+ * Writes the body to `<dataDir>/uploads/<random>/<name>` (directory and file created exclusively, owner
+ * only) and returns the file's path and size. @throws ApiError 413 past the limit (400 when empty),
+ * with nothing left on disk.
+ */
+async function saveUpload(
+  node: CarrierNode,
+  upload: Upload,
+  name: string,
+): Promise<{ file: string; size: number }> {
+  const root = path.join(node.config.dataDir, "uploads");
+  await fs.promises.mkdir(root, { recursive: true, mode: 0o700 });
+  const dir = await fs.promises.mkdtemp(path.join(root, "upload-"));
+  const file = path.join(dir, name);
+  // `name` matched Label, so it cannot leave `dir`; checked again because the cost of being wrong is high.
+  if (path.dirname(file) !== dir)
+    throw new ApiError(400, "INVALID_INPUT", "query.name: not a base name", "query.name");
+  try {
+    await pipeline(Readable.from(upload.chunks()), fs.createWriteStream(file, { flags: "wx", mode: 0o600 }));
+    const { size } = await fs.promises.stat(file);
+    if (size === 0) throw new ApiError(400, "INVALID_INPUT", "body: the file is empty", "body");
+    return { file, size };
+  } catch (error) {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+// ─── routes ──────────────────────────────────────────────────────────────────
+
+export const UPLOAD_ROUTES: readonly ApiRoute[] = [
+  defineRoute({
+    method: "post",
+    path: "/api/v1/tariffs/check",
+    summary: "Validate a tariff deck (CSV body) without storing it: every problem with line and column",
+    description:
+      "The body is the deck as text/csv (header row; columns as in the README's Tariff decks), at most the " +
+      "gateway's deck limit (413 beyond). Nothing is stored. As `icl tariffs check --json`.",
+    tag: "tariffs",
+    // Stores nothing and reveals nothing but the sender's own deck: whoever may read decks may check one.
+    allow: OPERATIONS,
+    scope: "tariffs:read",
+    upload: DECK_UPLOAD,
+    response: DeckReport,
+    errors: [413, 415, 429],
+    handler: async ({ upload }) => {
+      const { rows, problems } = parseTariffDeck(await readText(requireUpload(upload)));
+      return { valid: problems.length === 0 && rows.length > 0, rows: rows.length, problems };
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/v1/tariffs/import",
+    summary: "Validate a tariff deck (CSV body) and make it the active deck of a partner and direction",
+    description:
+      "The whole deck is refused (400, the first problem named; POST /api/v1/tariffs/check lists them all) if " +
+      "any row is wrong. The previous deck stays stored, inactive. As `icl tariffs import`.",
+    tag: "tariffs",
+    // Rates decide every amount settled: operations staff and admins set them, officers (who approve the
+    // resulting figures) do not, regulators never see them.
+    allow: UPLOADERS,
+    scope: "tariffs:write",
+    query: z.strictObject({
+      partner: PartnerId,
+      direction: Direction.meta({
+        description: "out: the partner's rates for traffic we hand it; in: ours for traffic it hands us",
+      }),
+      name: Label.optional().meta({ description: "the deck's label (default PARTNER-direction)" }),
+      currency: z
+        .string()
+        .regex(/^[A-Z]{3}$/, "must be a three-letter ISO 4217 code")
+        .default("USD"),
+    }),
+    upload: DECK_UPLOAD,
+    response: DeckImported,
+    status: 201,
+    errors: [404, 413, 415, 429, 503],
+    handler: async ({ deps, query, upload }) => {
+      const node = requireNode(deps);
+      await requirePartner(node.db, query.partner);
+      const text = await readText(requireUpload(upload));
+      const name = query.name ?? `${query.partner}-${query.direction}`;
+      const rows = loadTariffDeck(text, name);
+      const contentHash = crypto.createHash("sha256").update(text).digest("hex");
+      const { partner, direction, currency } = query;
+      const deck = await importDeck(node.db, { partner, direction, name, currency, contentHash, rows });
+      return { deck, partner, direction, name, currency, rows: rows.length };
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/v1/ingest",
+    summary: "Upload a CDR file (body) to mediate, rate and store in the background; poll the job",
+    description:
+      "The body is the file as the switch wrote it, at most the gateway's file limit (413 beyond, nothing " +
+      "stored). Answers 202 with the job; GET /api/v1/ingest/{jobId} shows progress and, when done, the " +
+      "file's counts. The same content again is reported as already ingested. Jobs are held in memory.",
+    tag: "ingest",
+    // What gets billed: operations staff and admins feed it, officers do not (they approve the result).
+    allow: UPLOADERS,
+    scope: "ingest:write",
+    query: z.strictObject({
+      format: z.enum(CDR_FORMATS as readonly [CdrFormat, ...CdrFormat[]]),
+      name: Label.optional().meta({
+        description: "the file's label, stored as its name (default upload.csv)",
+      }),
+    }),
+    upload: CDR_UPLOAD,
+    response: IngestJob,
+    status: 202,
+    errors: [413, 415, 429, 503],
+    handler: async ({ deps, query, upload }) => {
+      const node = requireNode(deps);
+      const name = query.name ?? "upload.csv";
+      const { file, size } = await saveUpload(node, requireUpload(upload), name);
+      const job: Job = {
+        jobId: crypto.randomUUID(),
+        name,
+        format: query.format,
+        status: "queued",
+        progress: { bytesRead: 0, byteSize: size, records: 0 },
+        alreadyIngested: null,
+        resumedAfterLine: null,
+        file: null,
+        error: null,
+      };
+      startIngest(deps, node, job, file);
+      return { ...job };
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/ingest/:jobId",
+    summary: "An ingest job: progress (bytes, records) and, when done, the file's counts",
+    tag: "ingest",
+    // Counts of an ingest, as GET /api/v1/cdrs/stats: carrier-internal operations data.
+    allow: OPERATIONS,
+    scope: "cdrs:read",
+    params: z.strictObject({ jobId: JobId }),
+    response: IngestJob,
+    errors: [404, 503],
+    handler: async ({ deps, params }) => {
+      const job = queueOf(requireNode(deps)).jobs.get(params.jobId);
+      if (job === undefined)
+        throw new NotFoundError(`no ingest job ${params.jobId} (jobs are forgotten on restart)`);
+      return { ...job };
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/files/:fileId/rejects",
+    summary: "An ingested file's counts and its rejected lines with reason, line, column and raw text",
+    tag: "ingest",
+    // Raw switch lines hold subscribers' numbers: personal data, for the carrier's own staff only.
+    allow: OPERATIONS,
+    scope: "cdrs:read",
+    params: z.strictObject({ fileId: queryInt(1, 2_147_483_647) }),
+    query: z.strictObject({
+      reason: RejectReason.optional(),
+      limit: queryInt(1, 1000).default(100),
+      offset: queryInt(0, 100_000_000).default(0),
+    }),
+    response: FileRejectsResponse,
+    errors: [404, 503],
+    handler: async ({ deps, params, query }) => {
+      const node = requireNode(deps);
+      const file = (await listFiles(node.db)).find((f) => f.id === params.fileId);
+      if (file === undefined) throw new NotFoundError(`no ingested file ${params.fileId}`);
+      const rejects = await listRejects(node.db, {
+        fileId: file.id,
+        reason: query.reason,
+        limit: query.limit,
+        offset: query.offset,
+      });
+      return { file: fileCounts(file), rejects: jsonify(rejects) };
+    },
+  }),
+];
