@@ -35,7 +35,20 @@ const EXPECTED: Record<string, Expected> = {
   "GET /docs/docs.js": "public",
   "GET /docs/docs.css": "public",
   // ─── disputes, settlement, audit (routes-ledger.ts)
+  "GET /api/v1/periods/:agreement/:period/timeline": ["officer", "regulator", "arbiter", "admin"],
+  "GET /api/v1/periods/:agreement/:period/evidence/:cid": ["officer"],
+  "GET /api/v1/settlement/plan": ["officer", "admin"],
+  "GET /api/v1/escrow": ["officer", "admin"],
+  "GET /api/v1/audit/verify": ["regulator", "officer", "admin"],
+  "GET /api/v1/audit/report": ["regulator", "admin"],
+  "GET /api/v1/audit/report.csv": ["regulator", "admin"],
+  "GET /api/v1/audit/report.html": ["regulator", "admin"],
   // ─── uploads (routes-uploads.ts)
+  "POST /api/v1/tariffs/check": ["operator", "officer", "admin"],
+  "POST /api/v1/tariffs/import": ["operator", "admin"],
+  "POST /api/v1/ingest": ["operator", "admin"],
+  "GET /api/v1/ingest/:jobId": ["operator", "officer", "admin"],
+  "GET /api/v1/files/:fileId/rejects": ["operator", "officer", "admin"],
 };
 
 const key = (route: { method: string; path: string }) => `${route.method.toUpperCase()} ${route.path}`;

@@ -37,6 +37,8 @@ export interface ChainClientOptions {
 
 export interface ChainClient {
   readonly chainId: bigint;
+  /** The JSON-RPC endpoint (may carry an API key: never log it; `toJSON` shows it redacted). */
+  readonly rpcUrl: string;
   readonly deployment: ChainDeployment;
   readonly provider: JsonRpcProvider;
   /** Contracts connected to the signer when there is one, else read-only. */
@@ -105,6 +107,7 @@ export async function createChainClient(options: ChainClientOptions): Promise<Ch
   });
   const client: ChainClient & { toJSON(): unknown } = {
     chainId: deployment.chainId,
+    rpcUrl: options.rpcUrl,
     deployment,
     provider,
     ledger: SettlementLedger__factory.connect(deployment.ledger, runner),
