@@ -319,6 +319,15 @@ describe(`API disputes, settlement and audit on a ledger (${target.name})`, func
     expect(html.status).to.equal(200);
     expect(html.type).to.match(/^text\/html/);
     expect(html.text).to.match(/^<!doctype html>/i);
+    expect(csv.headers.get("content-disposition")).to.match(
+      /^attachment; filename="icl-audit-31337-0x[0-9a-f]{40}\.csv"$/,
+    );
+    expect(html.headers.get("content-disposition")).to.match(
+      /^attachment; filename="icl-audit-31337-0x[0-9a-f]{40}\.html"$/,
+    );
+    expect(html.headers.get("content-security-policy")).to.equal(
+      "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    );
     expect((await get("/api/v1/audit/report.csv", as("officer"))).status).to.equal(403);
   });
 });

@@ -69,9 +69,11 @@ export type Allow = "public" | readonly Role[];
 
 type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-/** A response that is not JSON (metrics text, the docs page and its assets). */
+/** A response that is not JSON (metrics text, the docs page and its assets, file downloads). */
 export interface RawBody {
   raw: string;
+  /** Extra response headers, e.g. `Content-Disposition` of a download (set after the security headers). */
+  headers?: Record<string, string>;
 }
 
 /** A JSON body sent with another status than the route's success status (`/readyz` answers 503). */

@@ -155,10 +155,12 @@ function handle(route: ApiRoute, deps: ApiDeps, openapi: () => unknown): Request
       openapi,
     });
     if (route.response === undefined) {
+      const raw = result as RawBody;
+      if (raw.headers) res.set(raw.headers);
       res
         .status(route.status ?? 200)
         .type(route.contentType ?? "text/plain")
-        .send((result as RawBody).raw);
+        .send(raw.raw);
       return;
     }
     const [status, payload] =

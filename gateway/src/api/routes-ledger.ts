@@ -418,6 +418,12 @@ function auditReport(deps: ApiDeps): Promise<AuditReport> {
   return cached(reports, chain, () => withAuditChain(chain, (audit) => buildReport(audit)));
 }
 
+/** `icl-audit-<chain>-<ledger>.<ext>`: made from the deployment, never from the request. */
+function reportFileName(deps: ApiDeps, extension: "csv" | "html"): string {
+  const chain = requireChain(deps);
+  return `icl-audit-${chain.chainId}-${chain.deployment.ledger.toLowerCase()}.${extension}`;
+}
+
 const REPORT_DESCRIPTION =
   "Read from the ledger's events alone, as `icl audit report` writes it. Built at most once a minute: " +
   "within 60 s of the last build the same report is served (its generatedAt says when).";
@@ -664,7 +670,10 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
     response: undefined,
     contentType: "text/csv; charset=utf-8",
     errors: [503],
-    handler: async ({ deps }) => ({ raw: reportCsv(await auditReport(deps)) }),
+    handler: async ({ deps }) => ({
+      raw: reportCsv(await auditReport(deps)),
+      headers: { "Content-Disposition": `attachment; filename="${reportFileName(deps, "csv")}"` },
+    }),
   }),
   defineRoute({
     method: "get",
@@ -677,6 +686,13 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
     response: undefined,
     contentType: "text/html; charset=utf-8",
     errors: [503],
-    handler: async ({ deps }) => ({ raw: reportHtml(await auditReport(deps)) }),
+    handler: async ({ deps }) => ({
+      raw: reportHtml(await auditReport(deps)),
+      headers: {
+        "Content-Disposition": `attachment; filename="${reportFileName(deps, "html")}"`,
+        // A standalone document: its own inline style and SVG, nothing that runs, nothing it loads.
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+      },
+    }),
   }),
 ];
