@@ -28,7 +28,6 @@ import { requireAgreement } from "../../../node/src/db/agreements";
 import { listChainEvents } from "../../../node/src/db/chain-store";
 import { loadReport } from "../../../node/src/db/reports";
 import { deriveEvidenceKey, EvidenceBundleError, getEvidence } from "../../../node/src/evidence/bundle";
-import { parseRawBlockCid } from "../../../node/src/evidence/cid";
 import { NotFoundError, UnavailableError } from "../../../node/src/errors";
 import { formatScaled } from "../../../node/src/money/decimal";
 import { formatPeriod } from "../../../node/src/reconciliation/reveal";
@@ -52,7 +51,16 @@ import type { Principal, Role } from "../auth/types";
 import { ApiError } from "./errors";
 import { jsonify } from "./json";
 import { defineRoute, type ApiDeps, type ApiRoute } from "./route";
-import { Address, AgreementPeriodParams, Bytes32, Integer, PeriodParam, AgreementRef } from "./schemas";
+import { AgreementPeriodParams, PeriodParam, AgreementRef } from "./schemas";
+import {
+  Cid,
+  EscrowResponse,
+  PlanResponse,
+  ReportJson,
+  TimelineResponse,
+  TokenQuery,
+  VerifyResponse,
+} from "./schemas-ledger";
 
 /** The period's ledger facts: as GET /periods/{agreement}/{period}; arbiters for disputed periods only. */
 const PERIODS: readonly Role[] = ["officer", "regulator", "arbiter", "admin"];
@@ -104,223 +112,6 @@ async function ownCarrier(chain: ChainClient): Promise<string> {
   }
   return carrierOfNode(chain, chain.address);
 }
-
-// ─── schemas ─────────────────────────────────────────────────────────────────
-
-/** A listed token's symbol or address; anything else is refused before the node is asked. */
-const TokenQuery = z.strictObject({
-  token: z
-    .string()
-    .regex(/^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,31}|0x[0-9a-fA-F]{40})$/, "must be a token symbol or address")
-    .optional()
-    .meta({ description: "only this listed token (symbol, e.g. ICUSD, or address)" }),
-});
-/** A signed integer as a decimal string (net positions and deltas). */
-const SignedInteger = z.string().regex(/^-?\d{1,78}$/, "must be an integer in decimal digits");
-/** An amount in a token's units, exact (`12.500000`, `-3.000000`). */
-const Decimal = z
-  .string()
-  .regex(/^-?\d{1,78}(\.\d{1,36})?$/, "must be a decimal")
-  .meta({ description: "an exact decimal in the token's units" });
-const Cid = z
-  .string()
-  .max(100)
-  .transform((text, issue) => {
-    try {
-      return parseRawBlockCid(text);
-    } catch {
-      issue.addIssue({ code: "custom", message: "must be a CIDv1 raw sha2-256 block CID (bafkrei…)" });
-      return z.NEVER;
-    }
-  })
-  .meta({ description: "the evidence bundle's CID (CIDv1 raw, bafkrei…)" });
-
-const TimelineResponse = z.object({
-  agreement: z.string(),
-  agreementId: Bytes32,
-  period: z.number().int(),
-  events: z.array(
-    z.object({
-      block: Integer,
-      time: z.string().meta({ description: "the block's time, ISO 8601 UTC", format: "date-time" }),
-      tx: z.string(),
-      logIndex: z.number().int(),
-      event: z.string().meta({ description: "the ledger event, e.g. DisputeOpened, FiguresProposed" }),
-      carrier: z.string().nullable().meta({ description: "the carrier acting, by name" }),
-      carrierId: Bytes32.nullable(),
-      address: Address.nullable().meta({ description: "the officer (signer) or arbiter, when named" }),
-      round: z.number().int().nullable(),
-      outcome: z.string().nullable().meta({ description: "Evaluated: Matched, Reconciled or Mismatched" }),
-      reason: z.string().nullable().meta({ description: "a dispute's reason, e.g. missing_cdrs" }),
-      partialSettlement: z.boolean().nullable(),
-      amountAB: Integer.nullable(),
-      amountBA: Integer.nullable(),
-      netAB: SignedInteger.nullable(),
-      cid: z.string().nullable().meta({ description: "evidence or ruling rationale CID named on chain" }),
-    }),
-  ),
-});
-
-const PlanJson = z.object({
-  token: z.string(),
-  tokenAddress: Address,
-  decimals: z.number().int(),
-  referenceCurrency: z.string().nullable(),
-  periods: z.array(
-    z.object({
-      agreement: z.string(),
-      agreementId: Bytes32,
-      period: z.string(),
-      payer: z.string(),
-      payee: z.string(),
-      amount: Decimal,
-      reference: z
-        .object({
-          amount: Decimal,
-          rate: z
-            .object({
-              date: z.string(),
-              currency: z.string(),
-              rate: Integer.meta({
-                description: "reference-currency value of one unit, scaled by 10^-RATE_SCALE",
-              }),
-              source: z.string(),
-              line: z.number().int(),
-            })
-            .nullable(),
-        })
-        .nullable(),
-    }),
-  ),
-  gross: Decimal,
-  grossReference: Decimal.nullable(),
-  positions: z.array(
-    z.object({
-      carrier: z.string(),
-      carrierId: Bytes32,
-      net: Decimal,
-      escrow: Decimal,
-      escrowAfter: Decimal,
-      netReference: Decimal.nullable(),
-    }),
-  ),
-  bilateralTransfers: z.number().int(),
-  nettedTransfers: z.array(z.object({ from: z.string(), to: z.string(), amount: Decimal })),
-  netted: Decimal,
-  transfersSaved: z.number().int(),
-  topUps: z.array(
-    z.object({
-      carrier: z.string(),
-      carrierId: Bytes32,
-      needed: Decimal,
-      available: Decimal,
-      shortfall: Decimal,
-    }),
-  ),
-  warnings: z.array(z.string()),
-  transaction: z.null(),
-  escrowAfter: z.null(),
-});
-
-const PlanResponse = z.object({
-  dryRun: z.literal(true),
-  sent: z.literal(false),
-  plans: z.array(PlanJson),
-});
-
-const EscrowResponse = z.object({
-  carrier: z.string(),
-  carrierId: Bytes32,
-  balances: z.array(
-    z.object({
-      token: z.string(),
-      tokenAddress: Address,
-      escrow: Decimal,
-      pendingPeriods: z.number().int(),
-      pendingNet: Decimal.meta({ description: "net over Approved periods not yet settled; negative pays" }),
-      afterSettlement: Decimal,
-      topUp: Decimal,
-    }),
-  ),
-});
-
-const VerifyResponse = z.object({
-  ok: z.boolean(),
-  checked: z.record(z.string(), z.number().int()),
-  findings: z.array(
-    z.object({
-      severity: z.enum(["error", "warning"]),
-      kind: z.string(),
-      block: z.number().int().nullable(),
-      tx: z.string().nullable(),
-      agreementId: z.string().nullable(),
-      agreement: z.string().nullable(),
-      period: z.number().int().nullable(),
-      message: z.string(),
-    }),
-  ),
-  chainId: z.string(),
-  ledger: Address,
-  registry: Address,
-  book: Address,
-  fromBlock: z.number().int(),
-  toBlock: z.number().int(),
-  verifiedAt: z
-    .string()
-    .meta({ description: "when the ledger was replayed (ISO 8601)", format: "date-time" }),
-  cachedForSeconds: z.number().int().meta({ description: "the result is served again for this long" }),
-});
-
-const ReportJson = z.object({
-  chainId: z.string(),
-  ledger: Address,
-  fromBlock: z.number().int(),
-  toBlock: z.number().int(),
-  generatedAt: z.string(),
-  agreements: z.array(
-    z.object({
-      agreementId: Bytes32,
-      name: z.string(),
-      carrierA: z.string(),
-      carrierB: z.string(),
-      token: z.object({ address: Address, symbol: z.string() }),
-      periods: z.array(
-        z.object({
-          period: z.number().int(),
-          state: z.string(),
-          settledNetAB: z.string(),
-          settledNetUnits: z.string(),
-          events: z.array(
-            z.object({
-              block: z.number().int(),
-              time: z.string(),
-              tx: z.string(),
-              logIndex: z.number().int(),
-              event: z.string(),
-              who: z.string(),
-              amountAB: z.string().nullable(),
-              amountBA: z.string().nullable(),
-              netAB: z.string().nullable(),
-              detail: z.string(),
-            }),
-          ),
-        }),
-      ),
-    }),
-  ),
-  carriers: z.array(
-    z.object({
-      carrierId: Bytes32,
-      name: z.string(),
-      token: z.object({ address: Address, symbol: z.string() }),
-      paid: z.string(),
-      received: z.string(),
-      deposited: z.string(),
-      withdrawn: z.string(),
-      escrow: z.string(),
-    }),
-  ),
-});
 
 // ─── timeline and evidence ───────────────────────────────────────────────────
 
