@@ -33,15 +33,16 @@ import { InputError, NotFoundError } from "../../../node/src/errors";
 import { acceptSignature, prepareApproval, submitIfReady } from "../../../node/src/settlement/approvals";
 import { loadPeriodContext } from "../../../node/src/settlement/period-context";
 import { knownPeriods, loadPeriodView, type PeriodView } from "../../../node/src/settlement/period-view";
-import type { Principal, Role } from "../auth/types";
+import type { Role } from "../auth/types";
 import { checkReadiness } from "../health/readiness";
 import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs-page";
 import { ApiError } from "./errors";
+import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify, periodReference, periodViewJson } from "./json";
 import { loadFxTable } from "../../../node/src/settlement/fx";
 import { LEDGER_ROUTES } from "./routes-ledger";
 import { UPLOAD_ROUTES } from "./routes-uploads";
-import { defineRoute, StatusReply, type ApiDeps, type ApiRoute } from "./route";
+import { defineRoute, StatusReply, type ApiRoute } from "./route";
 import {
   AgreementPeriodParams,
   AgreementRef,
@@ -66,31 +67,12 @@ import {
 
 /** Operational data of the node: operators run it, officers need it to judge figures, admins see all. */
 const OPERATIONS: readonly Role[] = ["operator", "officer", "admin"];
-/** Periods: officers act on them, regulators oversee them, arbiters see the disputed ones (filtered below). */
-const PERIODS: readonly Role[] = ["officer", "regulator", "arbiter", "admin"];
 /** CDR-level detail behind a period (call keys, CDR ids): the carrier's own finance staff only. */
 const PERIOD_INTERNALS: readonly Role[] = ["officer", "admin"];
 /** Signing is an officer's personal act with their own key. */
 const SIGNING: readonly Role[] = ["officer"];
 
 export const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
-
-function requireNode(deps: ApiDeps) {
-  if (deps.node === null) throw new ApiError(503, "NO_NODE", "this gateway has no node attached");
-  return deps.node;
-}
-
-function requireChain(deps: ApiDeps) {
-  if (deps.chain === null) {
-    throw new ApiError(503, "NO_CHAIN", "this node has no chain connection (config.json `chain`)");
-  }
-  return deps.chain;
-}
-
-/** Whether the principal sees every period, or (an arbiter only) the disputed ones. */
-function seesAllPeriods(principal: Principal | null): boolean {
-  return principal !== null && principal.roles.some((role) => role !== "arbiter" && PERIODS.includes(role));
-}
 
 const disputed = (view: PeriodView) => view.dispute !== null;
 

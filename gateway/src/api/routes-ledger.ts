@@ -29,10 +29,9 @@ import { listChainEvents } from "../../../node/src/db/chain-store";
 import { loadReport } from "../../../node/src/db/reports";
 import { deriveEvidenceKey, EvidenceBundleError, getEvidence } from "../../../node/src/evidence/bundle";
 import { NotFoundError, UnavailableError } from "../../../node/src/errors";
-import { formatScaled } from "../../../node/src/money/decimal";
 import { formatPeriod } from "../../../node/src/reconciliation/reveal";
 import { reasonName } from "../../../node/src/settlement/disputes";
-import { carrierOfNode } from "../../../node/src/settlement/escrow";
+import { carrierOfNode, escrowPositions } from "../../../node/src/settlement/escrow";
 import {
   carrierName,
   chainCall,
@@ -43,12 +42,12 @@ import {
 } from "../../../node/src/settlement/escrow-tokens";
 import { loadFxTable } from "../../../node/src/settlement/fx";
 import { planView } from "../../../node/src/settlement/netting-report";
-import { planNetting } from "../../../node/src/settlement/netting";
 import { loadPeriodView } from "../../../node/src/settlement/period-view";
 import { escrowBalances, planAgainst } from "../../../node/src/settlement/settle-plan";
 import { findSettleable } from "../../../node/src/settlement/settleable";
 import type { Principal, Role } from "../auth/types";
 import { ApiError } from "./errors";
+import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify } from "./json";
 import { defineRoute, type ApiDeps, type ApiRoute } from "./route";
 import { AgreementPeriodParams, PeriodParam, AgreementRef } from "./schemas";
@@ -62,8 +61,6 @@ import {
   VerifyResponse,
 } from "./schemas-ledger";
 
-/** The period's ledger facts: as GET /periods/{agreement}/{period}; arbiters for disputed periods only. */
-const PERIODS: readonly Role[] = ["officer", "regulator", "arbiter", "admin"];
 /** The agreement key is the two parties': the officers of this carrier. */
 const PARTIES: readonly Role[] = ["officer"];
 /** Money the carrier holds or owes: its finance officers, and the admins who run the node. */
@@ -75,23 +72,6 @@ const AUDIT: readonly Role[] = ["regulator", "admin"];
 
 /** How long a verification or report is served again before the ledger is replayed anew. */
 export const AUDIT_CACHE_MS = 60_000;
-
-function requireNode(deps: ApiDeps) {
-  if (deps.node === null) throw new ApiError(503, "NO_NODE", "this gateway has no node attached");
-  return deps.node;
-}
-
-function requireChain(deps: ApiDeps) {
-  if (deps.chain === null) {
-    throw new ApiError(503, "NO_CHAIN", "this node has no chain connection (config.json `chain`)");
-  }
-  return deps.chain;
-}
-
-/** Whether the principal sees every period, or (an arbiter only) the disputed ones. */
-function seesAllPeriods(principal: Principal | null): boolean {
-  return principal !== null && principal.roles.some((role) => role !== "arbiter" && PERIODS.includes(role));
-}
 
 /** The deployment's own token when the chain client was opened from a deployment file (`icl run`). */
 function deploymentToken(chain: ChainClient): Pick<LoadedDeployment, "token"> | undefined {
@@ -388,26 +368,7 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
       const carrierId = await ownCarrier(chain);
       const listed = await tokensOf(deps);
       const tokens = query.token === undefined ? listed : [resolveToken(listed, query.token)];
-      const plans = planNetting(await findSettleable(chain, node.db), () => 0n);
-      const balances = [];
-      for (const token of tokens) {
-        const escrow = await chainCall("escrowOf", () => chain.ledger.escrowOf(carrierId, token.address));
-        const plan = plans.find((x) => x.token === token.address.toLowerCase());
-        const pending = plan?.positions.find((pos) => pos.carrier === carrierId)?.net ?? 0n;
-        const count =
-          plan?.periods.filter((x) => x.carrierA === carrierId || x.carrierB === carrierId).length ?? 0;
-        const after = escrow + pending;
-        const amount = (value: bigint) => formatScaled(value, token.decimals);
-        balances.push({
-          token: token.symbol,
-          tokenAddress: token.address,
-          escrow: amount(escrow),
-          pendingPeriods: count,
-          pendingNet: amount(pending),
-          afterSettlement: amount(after),
-          topUp: amount(after < 0n ? -after : 0n),
-        });
-      }
+      const balances = await escrowPositions(chain, node.db, carrierId, tokens);
       return { carrier: carrierName(carrierId), carrierId, balances };
     },
   }),

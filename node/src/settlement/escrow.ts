@@ -12,7 +12,10 @@ import type { ChainClient } from "../chain/client";
 import type { TxResult } from "../chain/tx-manager";
 import { BaseError, ConflictError, InputError, NotFoundError } from "../errors";
 import { formatScaled, parseScaled } from "../money/decimal";
+import type { Database } from "../db/database";
 import { carrierName, chainCall, type ListedToken } from "./escrow-tokens";
+import { planNetting } from "./netting";
+import { findSettleable } from "./settleable";
 
 /**
  * The address of an encrypted JSON keystore, read without the password (the `address` field).
@@ -243,4 +246,49 @@ export async function withdrawFromEscrow(
     data,
   });
   return { treasury, transaction: requireConfirmed(result, "withdraw") };
+}
+
+/** A carrier's escrow in one token and what the Approved, unsettled periods will do to it. */
+export interface EscrowPosition {
+  token: string;
+  tokenAddress: string;
+  escrow: string;
+  pendingPeriods: number;
+  pendingNet: string;
+  afterSettlement: string;
+  topUp: string;
+}
+
+/**
+ * `carrierId`'s escrow per token and its net position over every Approved period not yet settled
+ * (`icl escrow balance`, `GET /api/v1/escrow`); amounts in the token's decimals.
+ * @throws UnavailableError when the chain node is unreachable.
+ */
+export async function escrowPositions(
+  chain: ChainClient,
+  db: Database,
+  carrierId: string,
+  tokens: readonly ListedToken[],
+): Promise<EscrowPosition[]> {
+  const plans = planNetting(await findSettleable(chain, db), () => 0n);
+  const positions: EscrowPosition[] = [];
+  for (const token of tokens) {
+    const escrow = await chainCall("escrowOf", () => chain.ledger.escrowOf(carrierId, token.address));
+    const plan = plans.find((x) => x.token === token.address.toLowerCase());
+    const pending = plan?.positions.find((pos) => pos.carrier === carrierId)?.net ?? 0n;
+    const count =
+      plan?.periods.filter((x) => x.carrierA === carrierId || x.carrierB === carrierId).length ?? 0;
+    const after = escrow + pending;
+    const amount = (value: bigint) => formatScaled(value, token.decimals);
+    positions.push({
+      token: token.symbol,
+      tokenAddress: token.address,
+      escrow: amount(escrow),
+      pendingPeriods: count,
+      pendingNet: amount(pending),
+      afterSettlement: amount(after),
+      topUp: amount(after < 0n ? -after : 0n),
+    });
+  }
+  return positions;
 }

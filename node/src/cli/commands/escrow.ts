@@ -6,6 +6,7 @@ import { formatScaled } from "../../money/decimal";
 import {
   carrierOfNode,
   depositToEscrow,
+  escrowPositions,
   keystoreAddress,
   parseTokenAmount,
   withdrawFromEscrow,
@@ -18,8 +19,6 @@ import {
   resolveToken,
   type ListedToken,
 } from "../../settlement/escrow-tokens";
-import { planNetting } from "../../settlement/netting";
-import { findSettleable } from "../../settlement/settleable";
 import { SIGNER_OPTIONS, confirmStep, loadSignerKey, nodeDeployment, openChainAs } from "../chain-context";
 import {
   DATA_DIR_OPTION,
@@ -85,27 +84,7 @@ export const escrowBalanceCommand: Command = {
         const listed = await chainTokens(node, chain);
         const tokenText = stringOption(args, "token");
         const tokens = tokenText === undefined ? listed : [resolveToken(listed, tokenText)];
-        const periods = await findSettleable(chain, node.db);
-        const plans = planNetting(periods, () => 0n);
-        const balances = [];
-        for (const token of tokens) {
-          const escrow = await chainCall("escrowOf", () => chain.ledger.escrowOf(carrierId, token.address));
-          const p = plans.find((x) => x.token === token.address.toLowerCase());
-          const pending = p?.positions.find((pos) => pos.carrier === carrierId)?.net ?? 0n;
-          const count =
-            p?.periods.filter((x) => x.carrierA === carrierId || x.carrierB === carrierId).length ?? 0;
-          const after = escrow + pending;
-          const amount = (value: bigint) => formatScaled(value, token.decimals);
-          balances.push({
-            token: token.symbol,
-            tokenAddress: token.address,
-            escrow: amount(escrow),
-            pendingPeriods: count,
-            pendingNet: amount(pending),
-            afterSettlement: amount(after),
-            topUp: amount(after < 0n ? -after : 0n),
-          });
-        }
+        const balances = await escrowPositions(chain, node.db, carrierId, tokens);
         return { carrier: carrierName(carrierId), carrierId, balances };
       } finally {
         chain.close();
