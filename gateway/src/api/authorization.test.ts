@@ -49,6 +49,14 @@ const EXPECTED: Record<string, Expected> = {
   "POST /api/v1/ingest": ["operator", "admin"],
   "GET /api/v1/ingest/:jobId": ["operator", "officer", "admin"],
   "GET /api/v1/files/:fileId/rejects": ["operator", "officer", "admin"],
+  // ─── drill-down and dispute steps (routes-disputes.ts)
+  "GET /api/v1/periods/:agreement/:period/calls": ["officer", "admin"],
+  "POST /api/v1/periods/:agreement/:period/evidence": ["officer"],
+  "POST /api/v1/periods/:agreement/:period/disputes/plan": ["officer", "arbiter"],
+  "POST /api/v1/chain/transactions": ["officer", "arbiter"],
+  // ─── the console's dashboard and ingest page (routes-activity.ts)
+  "GET /api/v1/files": ["operator", "officer", "admin"],
+  "GET /api/v1/traffic/daily": ["operator", "officer", "admin"],
 };
 
 const key = (route: { method: string; path: string }) => `${route.method.toUpperCase()} ${route.path}`;

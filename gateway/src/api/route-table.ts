@@ -42,6 +42,8 @@ import { jsonify, periodReference, periodViewJson } from "./json";
 import { loadFxTable } from "../../../node/src/settlement/fx";
 import { LEDGER_ROUTES } from "./routes-ledger";
 import { UPLOAD_ROUTES } from "./routes-uploads";
+import { ACTIVITY_ROUTES } from "./routes-activity";
+import { DISPUTE_ROUTES } from "./routes-disputes";
 import { defineRoute, StatusReply, type ApiRoute } from "./route";
 import {
   AgreementPeriodParams,
@@ -479,4 +481,10 @@ const CORE_ROUTES: readonly ApiRoute[] = [
 ];
 
 /** Every API route: this file's, then disputes/settlement/audit and uploads, each in its own file. */
-export const ROUTES: readonly ApiRoute[] = [...CORE_ROUTES, ...LEDGER_ROUTES, ...UPLOAD_ROUTES];
+export const ROUTES: readonly ApiRoute[] = [
+  ...CORE_ROUTES,
+  ...LEDGER_ROUTES,
+  ...DISPUTE_ROUTES,
+  ...UPLOAD_ROUTES,
+  ...ACTIVITY_ROUTES,
+];

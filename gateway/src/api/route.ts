@@ -16,6 +16,11 @@ export interface UploadLimits {
   fileBytes: number;
   /** Largest tariff deck accepted, bytes. */
   deckBytes: number;
+  /**
+   * Largest dispute evidence file accepted, bytes: sealed (base64 in JSON, encrypted) it must still fit
+   * one evidence block of 1 MiB.
+   */
+  evidenceBytes: number;
   /** Uploads allowed per client IP and window (all upload routes together); the next one is 429. */
   perWindow: number;
   /** The rate limit's window, milliseconds. */
@@ -41,7 +46,7 @@ export interface UploadSpec {
   /** Accepted media types, the Content-Type without its parameters. */
   mediaTypes: readonly string[];
   /** Which of the {@link UploadLimits} bounds the body. */
-  limit: "fileBytes" | "deckBytes";
+  limit: "fileBytes" | "deckBytes" | "evidenceBytes";
 }
 
 /** An upload's body as it arrives; read it once. */

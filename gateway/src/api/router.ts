@@ -33,6 +33,7 @@ export const API_BODY_LIMIT = "64kb";
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
   fileBytes: 64 * 1024 * 1024,
   deckBytes: 8 * 1024 * 1024,
+  evidenceBytes: 700 * 1024,
   perWindow: 20,
   windowMs: 60_000,
 };

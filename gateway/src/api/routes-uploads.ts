@@ -21,11 +21,10 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod/v4";
-import { listFiles, listRejects } from "../../../node/src/db/ingest-store";
+import { getFile, listRejects } from "../../../node/src/db/ingest-store";
 import { requirePartner } from "../../../node/src/db/partners";
 import { importDeck } from "../../../node/src/db/tariffs";
 import { NotFoundError } from "../../../node/src/errors";
-import type { IngestResult } from "../../../node/src/ingest/ingest-file";
 import { CDR_FORMATS, type CdrFormat } from "../../../node/src/mediation/types";
 import type { CarrierNode } from "../../../node/src/node";
 import { loadTariffDeck, parseTariffDeck } from "../../../node/src/rating/tariff-deck";
@@ -33,7 +32,9 @@ import type { Role } from "../auth/types";
 import { ApiError, errorResponse } from "./errors";
 import { jsonify } from "./json";
 import { defineRoute, type ApiDeps, type ApiRoute, type Upload, type UploadSpec } from "./route";
-import { Integer, RejectReason, RejectsResponse, queryInt } from "./schemas";
+import { Label, RejectReason, RejectsResponse, queryInt } from "./schemas";
+import { readUpload, requireUpload } from "./upload-body";
+import { FileCounts, fileCounts } from "./routes-activity";
 
 /** Who changes what the node rates: carrier operations staff and the node's administrators. */
 const UPLOADERS: readonly Role[] = ["operator", "admin"];
@@ -51,14 +52,6 @@ const KEPT_JOBS = 200;
 
 // ─── schemas ─────────────────────────────────────────────────────────────────
 
-/** A label (deck name, file name): a base name by construction, no separators, no leading dot. */
-const Label = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
-    "must be 1–128 letters, digits, '_', '.' or '-', not starting with '.', '_' or '-'",
-  )
-  .refine((text) => !text.includes(".."), { message: "must not contain '..'" });
 const PartnerId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be a partner id (letters, digits, '_', '.', '-')");
@@ -86,17 +79,6 @@ const DeckImported = z.object({
   name: z.string(),
   currency: z.string(),
   rows: z.number().int(),
-});
-
-const FileCounts = z.object({
-  fileId: z.number().int(),
-  fileName: z.string(),
-  format: z.string(),
-  status: z.enum(["ingesting", "done"]),
-  records: Integer.meta({ description: "rated + unbilled + rejected" }),
-  rated: Integer,
-  unbilled: Integer,
-  rejected: Integer,
 });
 
 const IngestJob = z.object({
@@ -144,21 +126,6 @@ function forgetOldJobs(queue: JobQueue): void {
   }
 }
 
-function fileCounts(file: IngestResult["file"]): z.input<typeof FileCounts> {
-  return {
-    fileId: file.id,
-    fileName: file.fileName,
-    format: file.format,
-    status: file.status,
-    ...jsonify({
-      records: file.records,
-      rated: file.rated,
-      unbilled: file.unbilled,
-      rejected: file.rejected,
-    }),
-  };
-}
-
 /** Queues the ingest of `filePath`; its directory is removed once the job ends, whatever the outcome. */
 function startIngest(deps: ApiDeps, node: CarrierNode, job: Job, filePath: string): void {
   const queue = queueOf(node);
@@ -200,18 +167,9 @@ function requireNode(deps: ApiDeps): CarrierNode {
   return deps.node;
 }
 
-function requireUpload(upload: Upload | null): Upload {
-  if (upload === null) throw new Error("an upload route was called without its upload");
-  return upload;
-}
-
 /** The body as UTF-8 text. @throws ApiError 413 past the limit, 400 when empty. */
 async function readText(upload: Upload): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of upload.chunks()) chunks.push(chunk);
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.length === 0) throw new ApiError(400, "INVALID_INPUT", "body: the deck is empty", "body");
-  return text;
+  return (await readUpload(upload, "the deck")).toString("utf8");
 }
 
 /**
@@ -380,8 +338,8 @@ export const UPLOAD_ROUTES: readonly ApiRoute[] = [
     errors: [404, 503],
     handler: async ({ deps, params, query }) => {
       const node = requireNode(deps);
-      const file = (await listFiles(node.db)).find((f) => f.id === params.fileId);
-      if (file === undefined) throw new NotFoundError(`no ingested file ${params.fileId}`);
+      const file = await getFile(node.db, params.fileId);
+      if (file === null) throw new NotFoundError(`no ingested file ${params.fileId}`);
       const rejects = await listRejects(node.db, {
         fileId: file.id,
         reason: query.reason,

@@ -44,6 +44,15 @@ export const PeriodParam = z
   .transform((text) => Number(text.replace("-", "")))
   .meta({ description: "the month, YYYY-MM", example: "2026-10" });
 
+/** A label (deck name, file name): a base name by construction, no separators, no leading dot. */
+export const Label = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+    "must be 1–128 letters, digits, '_', '.' or '-', not starting with '.', '_' or '-'",
+  )
+  .refine((text) => !text.includes(".."), { message: "must not contain '..'" });
+
 export const PeriodState = z.enum(PERIOD_STATES);
 export const RejectReason = z.enum(["INVALID", "DUPLICATE", "NO_RATE", "UNKNOWN_PARTNER"]);
 export const AlertLevel = z.enum(ALERT_LEVELS as readonly ["warning", "action", "error"]);

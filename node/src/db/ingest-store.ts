@@ -296,6 +296,12 @@ export async function listFiles(db: Queryable): Promise<IngestFile[]> {
   return rows.map(toFile);
 }
 
+/** One ingested file by id, or null. */
+export async function getFile(db: Queryable, fileId: number): Promise<IngestFile | null> {
+  const { rows } = await db.query<FileRow>("SELECT * FROM ingest_files WHERE id = $1", [fileId]);
+  return rows[0] === undefined ? null : toFile(rows[0]);
+}
+
 export interface StoredReject {
   fileId: number;
   fileName: string;

@@ -67,3 +67,53 @@ export async function cdrStats(db: Queryable): Promise<CdrStats> {
     })),
   };
 }
+
+export interface DailyTraffic {
+  /** Days since 1970-01-01 (UTC). */
+  day: number;
+  partner: string;
+  direction: string;
+  records: bigint;
+  billedSeconds: bigint;
+  amount: bigint;
+}
+
+/**
+ * Rated traffic per UTC day, partner and direction from `fromDay` to `toDay` (inclusive, days since
+ * 1970-01-01), in day order: what the console's traffic and amount charts draw.
+ */
+export async function dailyTraffic(db: Queryable, fromDay: number, toDay: number): Promise<DailyTraffic[]> {
+  const { rows } = await db.query<{
+    day: number;
+    partner_id: string;
+    direction: string;
+    records: bigint;
+    billed: bigint;
+    amount: bigint;
+  }>(
+    `SELECT floor(extract(epoch FROM start_time) / 86400)::int AS day, partner_id, direction,
+            count(*)::bigint AS records, sum(billed)::bigint AS billed, sum(amount_micro)::bigint AS amount
+       FROM cdrs
+      WHERE outcome = 'rated'
+        AND start_time >= timestamptz 'epoch' + $1::int * interval '1 day'
+        AND start_time <  timestamptz 'epoch' + ($2::int + 1) * interval '1 day'
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    [fromDay, toDay],
+  );
+  return rows.map((row) => ({
+    day: row.day,
+    partner: row.partner_id,
+    direction: row.direction,
+    records: row.records,
+    billedSeconds: row.billed,
+    amount: row.amount,
+  }));
+}
+
+/** The UTC day (days since 1970-01-01) of the latest rated call, or null when none is stored. */
+export async function latestTrafficDay(db: Queryable): Promise<number | null> {
+  const { rows } = await db.query<{ day: number | null }>(
+    "SELECT floor(extract(epoch FROM max(start_time)) / 86400)::int AS day FROM cdrs WHERE outcome = 'rated'",
+  );
+  return rows[0]?.day ?? null;
+}
