@@ -2,6 +2,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
+import globals from "globals";
 
 export default tseslint.config(
   {
@@ -41,6 +42,15 @@ export default tseslint.config(
       },
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
+    // The web console: ES modules in the browser, with Chart.js and ethers as globals (vendored UMD).
+    files: ["gateway/console/**/*.js"],
+    languageOptions: {
+      sourceType: "module",
+      globals: { ...globals.browser },
+    },
+    rules: { eqeqeq: ["error", "always"] },
   },
   prettier,
 );

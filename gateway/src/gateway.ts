@@ -20,6 +20,7 @@ import type { ApiRoute, UploadLimits } from "./api/route";
 import { Metrics, countRequests } from "./metrics/metrics";
 import { nodeMetrics } from "./metrics/node-metrics";
 import { AUTH_PREFIX, authRouter, authenticate, requireCsrf, type AuthDeps } from "./auth";
+import { consoleRouter } from "./console/serve";
 
 export interface GatewayParts {
   logger: Logger;
@@ -47,6 +48,8 @@ export interface GatewayParts {
   metrics?: Metrics;
   /** Upload sizes and rate; unset fields take {@link DEFAULT_UPLOAD_LIMITS}. */
   uploads?: Partial<UploadLimits>;
+  /** Serve the web console under `/console/` (default true). */
+  console?: boolean;
 }
 
 export function createGateway(parts: GatewayParts): Express {
@@ -72,6 +75,7 @@ export function createGateway(parts: GatewayParts): Express {
   const authenticateWith = parts.authenticate ?? (auth ? authenticate(auth) : undefined);
   const csrfWith = parts.csrf ?? (auth ? requireCsrf() : undefined);
   if (auth) app.use(AUTH_PREFIX, authRouter(auth));
+  if (parts.console !== false) app.use(consoleRouter());
 
   app.use(
     buildApiRouter(

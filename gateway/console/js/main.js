@@ -1,0 +1,150 @@
+/**
+ * The console's shell: who is signed in, the navigation their roles allow, and the hash router
+ * (#/period/ACME-GLOBEX/2030-01) that draws one page at a time into <main>.
+ */
+import { ApiError, api, setCsrf } from "./api.js";
+import { clearFlash, flash, h, mount } from "./dom.js";
+import { forget, signer } from "./wallet.js";
+import { signInPage } from "./pages/sign-in.js";
+import { dashboardPage } from "./pages/dashboard.js";
+import { periodsPage } from "./pages/periods.js";
+import { periodPage } from "./pages/period.js";
+import { disputesPage } from "./pages/disputes.js";
+import { settlementPage } from "./pages/settlement.js";
+import { ingestPage } from "./pages/ingest.js";
+import { agreementsPage } from "./pages/agreements.js";
+import { auditPage } from "./pages/audit.js";
+
+/** Sections, and the roles that see each (the API checks again; this only hides what would be refused). */
+const SECTIONS = [
+  { path: "", title: "Dashboard", roles: null, page: dashboardPage },
+  {
+    path: "periods",
+    title: "Periods",
+    roles: ["officer", "regulator", "arbiter", "admin"],
+    page: periodsPage,
+  },
+  {
+    path: "disputes",
+    title: "Disputes",
+    roles: ["officer", "regulator", "arbiter", "admin"],
+    page: disputesPage,
+  },
+  { path: "settlement", title: "Settlement", roles: ["officer", "admin"], page: settlementPage },
+  { path: "ingest", title: "Ingest", roles: ["operator", "officer", "admin"], page: ingestPage },
+  {
+    path: "agreements",
+    title: "Agreements & tariffs",
+    roles: ["operator", "officer", "regulator", "admin"],
+    page: agreementsPage,
+  },
+  { path: "audit", title: "Audit", roles: ["regulator", "officer", "admin"], page: auditPage },
+];
+
+/** The signed-in session: {address, roles, csrfToken, …} or null. */
+export const session = { current: null };
+
+export function hasRole(...roles) {
+  return session.current !== null && session.current.roles.some((role) => roles.includes(role));
+}
+
+async function loadSession() {
+  try {
+    session.current = await api.get("/api/v1/auth/session");
+    setCsrf(session.current.csrfToken);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401) throw error;
+    session.current = null;
+    setCsrf(null);
+  }
+}
+
+export async function signedIn(principal) {
+  session.current = principal;
+  setCsrf(principal.csrfToken);
+  location.hash = "#/";
+  await render();
+}
+
+async function signOut() {
+  try {
+    await api.post("/api/v1/auth/sign-out", {});
+  } finally {
+    forget();
+    session.current = null;
+    setCsrf(null);
+    location.hash = "#/sign-in";
+  }
+}
+
+function drawHeader(route) {
+  const nav = document.getElementById("nav");
+  const who = document.getElementById("who");
+  if (session.current === null) {
+    mount(nav);
+    mount(who, h("a", { href: "#/sign-in" }, "Sign in"));
+    return;
+  }
+  mount(
+    nav,
+    SECTIONS.filter((s) => s.roles === null || hasRole(...s.roles)).map((s) =>
+      h("a", { href: `#/${s.path}`, class: route === s.path ? "active" : null }, s.title),
+    ),
+  );
+  const { address, roles } = session.current;
+  mount(
+    who,
+    h("span", { title: address }, `${address.slice(0, 6)}…${address.slice(-4)}`),
+    roles.map((role) => h("span.badge", role)),
+    signer() ? h("span.badge.ok", { title: "a key to sign with is loaded in this tab" }, "can sign") : null,
+    h("button", { onclick: signOut }, "Sign out"),
+  );
+}
+
+export async function render() {
+  clearFlash();
+  const app = document.getElementById("app");
+  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const route = parts[0] ?? "";
+  if (session.current === null && route !== "sign-in") {
+    location.hash = "#/sign-in";
+    return;
+  }
+  drawHeader(route);
+  mount(app, h("p.muted", "Loading…"));
+  try {
+    if (route === "sign-in") await signInPage(app);
+    else if (route === "period") await periodPage(app, parts[1], parts[2], parts.slice(3));
+    else {
+      const section = SECTIONS.find((s) => s.path === route);
+      if (section === undefined) mount(app, h("h1", "Not found"), h("p", "There is no such page."));
+      else await section.page(app);
+    }
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      session.current = null;
+      location.hash = "#/sign-in";
+      return;
+    }
+    mount(app, h("h1", "Something went wrong"), h("p", error.message));
+  }
+}
+
+/** Runs `action`, showing its error in the flash area; returns its result or undefined. */
+export async function attempt(action) {
+  try {
+    return await action();
+  } catch (error) {
+    flash(
+      error instanceof ApiError && error.field ? `${error.message} (${error.field})` : error.message,
+      "error",
+    );
+    return undefined;
+  }
+}
+
+window.addEventListener("hashchange", render);
+window.addEventListener("DOMContentLoaded", async () => {
+  await loadSession();
+  await render();
+});

@@ -1,0 +1,262 @@
+/**
+ * What the signed-in person may do about the period now, by role and ledger state: approve (officers),
+ * open a dispute, propose or counter figures, accept, escalate, withdraw (officers of a party), rule
+ * (the arbiter). Every action first asks the node to plan it — checked as the ledger would check it —
+ * and shows exactly what will be signed: the EIP-712 approval, or the transaction with its call in
+ * words. Only then does the person's own key sign.
+ */
+import { api, periodPath } from "../api.js";
+import { flash, h, money, mount, parseMoney } from "../dom.js";
+import { attempt, hasRole, session } from "../main.js";
+import { connectKey, signer } from "../wallet.js";
+
+const FINAL = ["Matched", "Reconciled", "Uncontested", "Resolved"];
+const PARTIAL = ["Disputed", "Escalated"];
+const REASONS = ["missing_cdrs", "duration_difference", "rate_difference", "day_boundary_shift", "other"];
+
+export async function actionsPanel(context) {
+  const { view } = context;
+  const ours = view.side ? view.sides[view.side].name : null;
+  const stage = h("div", { id: "signing-stage" });
+  const buttons = [];
+  const add = (label, id, handler) =>
+    buttons.push(h("button", { id, onclick: () => attempt(() => handler(stage, context)) }, label));
+
+  if (hasRole("officer") && ours !== null) {
+    const approvalOf = (part) => view.approvals[part].find((a) => a.name === ours);
+    if (FINAL.includes(view.state) && !approvalOf("final")?.approved)
+      add("Approve the final figures", "action-approve", (s, c) => approve(s, c, false));
+    if (PARTIAL.includes(view.state) && view.partial && !approvalOf("partial")?.approved)
+      add("Approve the undisputed part", "action-approve-partial", (s, c) => approve(s, c, true));
+    if (view.state === "Mismatched") add("Open a dispute", "action-open", openForm);
+    if (view.state === "Disputed") {
+      const proposed = view.dispute?.proposed ?? null;
+      const theirProposal = proposed !== null && view.dispute.proposer !== ours;
+      add(proposed === null ? "Propose figures" : "Counter-propose", "action-propose", (s, c) =>
+        figuresForm(s, c, proposed === null ? "propose" : "counter"),
+      );
+      if (theirProposal)
+        add("Accept their proposal", "action-accept", (s, c) => plan(s, c, { step: "accept" }));
+      add("Escalate to the arbiter", "action-escalate", (s, c) => plan(s, c, { step: "escalate" }));
+      if (view.dispute?.opener === ours)
+        add("Withdraw the dispute", "action-withdraw", (s, c) => plan(s, c, { step: "withdraw" }));
+    }
+  }
+  if (hasRole("arbiter") && view.state === "Escalated")
+    add("Rule", "action-rule", (s, c) => figuresForm(s, c, "rule"));
+
+  if (buttons.length === 0) return null;
+  return h("div.panel", { id: "actions" }, h("h2", "Actions"), h("div.actions", buttons), stage);
+}
+
+/** A signer for the signed-in address, asking for the key when this tab holds none. */
+function requireSigner(stage, then) {
+  const current = signer();
+  if (current && current.address.toLowerCase() === session.current.address.toLowerCase())
+    return then(current);
+  const input = h("input", { type: "password", id: "resign-key", autocomplete: "off", placeholder: "0x…" });
+  mount(
+    stage,
+    h(
+      "div.panel.signing",
+      h(
+        "p",
+        "This tab holds no key for ",
+        h("code", session.current.address),
+        ". Load it to sign (kept in memory only).",
+      ),
+      input,
+      h(
+        "div.actions",
+        h(
+          "button.primary",
+          {
+            onclick: () =>
+              attempt(async () => {
+                const loaded = connectKey(input.value);
+                if (loaded.address.toLowerCase() !== session.current.address.toLowerCase())
+                  throw new Error("that key is not the signed-in person's");
+                return then(loaded);
+              }),
+          },
+          "Load key",
+        ),
+      ),
+    ),
+  );
+  return undefined;
+}
+
+/** Shows what will be signed and a button that signs it. */
+function confirm(stage, title, words, payload, sign) {
+  mount(
+    stage,
+    h(
+      "div.panel.signing",
+      h("h3", title),
+      h("p.what", { id: "what-will-be-signed" }, words),
+      h(
+        "details",
+        h("summary", "Exactly what your key signs"),
+        h("pre", { id: "signed-payload" }, JSON.stringify(payload, null, 2)),
+      ),
+      h(
+        "div.actions",
+        h(
+          "button.primary",
+          {
+            id: "sign-and-send",
+            onclick: (event) => {
+              event.target.disabled = true;
+              return attempt(async () => requireSigner(stage, sign)).finally(
+                () => (event.target.disabled = false),
+              );
+            },
+          },
+          "Sign and send",
+        ),
+        h("button", { onclick: () => mount(stage) }, "Cancel"),
+      ),
+    ),
+  );
+}
+
+async function approve(stage, context, partial) {
+  const { view, agreement, period, amount } = context;
+  const typed = await api.get(periodPath(agreement, period, "/approval"), { partial });
+  const m = typed.message;
+  const words =
+    `Approve ${partial ? "the undisputed part of " : ""}${view.agreement} ${period}, round ${m.round}: ` +
+    `A (${view.sides.A.name}) owes B ${amount(m.amountAB)}; B (${view.sides.B.name}) owes A ${amount(m.amountBA)}. ` +
+    `Valid until ${new Date(Number(m.deadline) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC.`;
+  confirm(stage, "You approve, as an officer of your carrier", words, typed, async (who) => {
+    const signature = await who.signTypedData(typed);
+    const result = await api.post(periodPath(agreement, period, "/approvals"), { approval: m, signature });
+    flash(
+      result.status === "submitted"
+        ? `Approved: the node submitted ${result.signers.length} signatures to the ledger.`
+        : `Your signature is kept: ${result.signers.length} of ${result.threshold} signed.`,
+    );
+    await context.reload();
+  });
+}
+
+function openForm(stage, context) {
+  const counts = Object.entries(context.view.report?.counts ?? {}).sort((x, y) => y[1] - x[1]);
+  const reason = h(
+    "select",
+    { id: "dispute-reason" },
+    REASONS.map((r) => h("option", { value: r, selected: counts[0]?.[0] === r }, r.replaceAll("_", " "))),
+  );
+  const evidence = h("input", {
+    id: "evidence-cid",
+    placeholder: "bafkrei… (seal calls from the report below, or paste a CID)",
+  });
+  if (context.evidenceCid) evidence.value = context.evidenceCid;
+  mount(
+    stage,
+    h(
+      "div.panel",
+      h("h3", "Open a dispute"),
+      h("label", { for: "dispute-reason" }, "Reason"),
+      reason,
+      h("label", { for: "evidence-cid" }, "Evidence (CID of a sealed bundle)"),
+      evidence,
+      h(
+        "div.actions",
+        h(
+          "button.primary",
+          {
+            id: "plan-dispute",
+            onclick: () =>
+              attempt(() =>
+                plan(stage, context, {
+                  step: "open",
+                  reason: reason.value,
+                  evidenceCid: evidence.value.trim() || undefined,
+                }),
+              ),
+          },
+          "Review what will be signed",
+        ),
+      ),
+    ),
+  );
+}
+
+function figuresForm(stage, context, step) {
+  const d = context.view.token.decimals;
+  const current = context.view.dispute?.proposed ?? context.view.local ?? null;
+  const ab = h("input", {
+    id: "amount-ab",
+    value: current ? money(current.amountAB, d).replaceAll(",", "") : "",
+  });
+  const ba = h("input", {
+    id: "amount-ba",
+    value: current ? money(current.amountBA, d).replaceAll(",", "") : "",
+  });
+  const evidence = h("input", { id: "evidence-cid", placeholder: "optional: bafkrei…" });
+  mount(
+    stage,
+    h(
+      "div.panel",
+      h("h3", step === "rule" ? "Rule on the figures" : "Propose figures"),
+      h("label", { for: "amount-ab" }, `A owes B (${context.view.token.symbol})`),
+      ab,
+      h("label", { for: "amount-ba" }, `B owes A (${context.view.token.symbol})`),
+      ba,
+      h("label", { for: "evidence-cid" }, step === "rule" ? "Rationale (CID)" : "Evidence (CID)"),
+      evidence,
+      h(
+        "div.actions",
+        h(
+          "button.primary",
+          {
+            id: "plan-figures",
+            onclick: () =>
+              attempt(() =>
+                plan(stage, context, {
+                  step,
+                  amountAB: parseMoney(ab.value, d),
+                  amountBA: parseMoney(ba.value, d),
+                  evidenceCid: evidence.value.trim() || undefined,
+                }),
+              ),
+          },
+          "Review what will be signed",
+        ),
+      ),
+    ),
+  );
+}
+
+async function plan(stage, context, body) {
+  const planned = await api.post(periodPath(context.agreement, context.period, "/disputes/plan"), body);
+  const tx = planned.transaction;
+  confirm(
+    stage,
+    `You send ${planned.fn} to the ledger from your own account`,
+    planned.description,
+    {
+      function: planned.fn,
+      from: tx.from,
+      to: tx.to,
+      chainId: tx.chainId,
+      nonce: tx.nonce,
+      gasLimit: tx.gasLimit,
+      maxFeePerGas: tx.maxFeePerGas,
+      data: tx.data,
+    },
+    async (who) => {
+      const result = await who.sendTransaction(tx);
+      if (result.status === "reverted")
+        throw new Error(`the ledger refused the transaction ${result.txHash}`);
+      flash(
+        result.status === "confirmed"
+          ? `Done: ${planned.fn} in block ${result.blockNumber}; the period is now ${result.state}.`
+          : `Sent ${result.txHash}; waiting for it to be mined.`,
+      );
+      await context.reload();
+    },
+  );
+}

@@ -1,0 +1,184 @@
+/**
+ * The dashboard: periods by state, money owed and owing per partner over the periods not yet settled,
+ * the deadlines coming up, and charts of traffic and amounts per day. Each part shows only where the
+ * person's roles may read its data.
+ */
+import { api } from "../api.js";
+import { badge, h, money, mount, relative, table, when } from "../dom.js";
+import { hasRole, session } from "../main.js";
+import { PERIOD_ROLES, partnerOf, periodLink } from "./periods.js";
+
+export const DEADLINE_NAMES = {
+  commitDeadline: "commit window closes",
+  revealDeadline: "reveal window closes",
+  reconcileDeadline: "reconciliation (approve or dispute) closes",
+  defaultDisputeDeadline: "a default can be contested until",
+  responseDeadline: "answer to the last dispute step due",
+  arbitrationDeadline: "arbiter's ruling due",
+};
+
+export async function dashboardPage(app) {
+  const parts = [h("h1", "Dashboard")];
+  if (hasRole(...PERIOD_ROLES)) {
+    const { periods } = await api.get("/api/v1/periods");
+    parts.push(stateTiles(periods), h("div.grid", owedPanel(periods), deadlinesPanel(periods)));
+  }
+  if (hasRole("operator", "officer", "admin")) parts.push(await chartsPanel());
+  if (parts.length === 1) parts.push(h("p.muted", `Signed in as ${session.current.roles.join(", ")}.`));
+  mount(app, parts);
+}
+
+function stateTiles(periods) {
+  const counts = new Map();
+  for (const period of periods) counts.set(period.state, (counts.get(period.state) ?? 0) + 1);
+  return h(
+    "div.panel",
+    h("h2", "Periods by state"),
+    h(
+      "div.tiles",
+      { id: "state-tiles" },
+      counts.size === 0
+        ? h("p.muted", "No periods yet.")
+        : [...counts].map(([state, n]) => h("div.tile", h("div.n", String(n)), badge(state))),
+    ),
+  );
+}
+
+/** Per partner, over periods not settled: what this carrier owes and is owed (final figures, else its own). */
+function owedPanel(periods) {
+  const byPartner = new Map();
+  for (const period of periods) {
+    if (period.state === "Settled" || period.side === null) continue;
+    const figures = period.final ?? period.local;
+    if (!figures) continue;
+    const partner = partnerOf(period);
+    const row = byPartner.get(partner) ?? {
+      partner,
+      periods: 0,
+      owe: 0n,
+      owed: 0n,
+      decimals: period.token.decimals,
+      symbol: period.token.symbol,
+    };
+    const [ours, theirs] =
+      period.side === "A" ? [figures.amountAB, figures.amountBA] : [figures.amountBA, figures.amountAB];
+    row.periods += 1;
+    row.owe += BigInt(ours);
+    row.owed += BigInt(theirs);
+    byPartner.set(partner, row);
+  }
+  return h(
+    "div.panel",
+    h("h2", "Owed and owing, periods not yet settled"),
+    table(
+      [
+        ["Partner", (r) => r.partner],
+        ["Periods", (r) => String(r.periods), "num"],
+        ["We owe", (r) => `${money(r.owe, r.decimals)} ${r.symbol}`, "num"],
+        ["Owed to us", (r) => `${money(r.owed, r.decimals)} ${r.symbol}`, "num"],
+        [
+          "Net",
+          (r) =>
+            h(r.owed >= r.owe ? "span.pos" : "span.neg", `${money(r.owed - r.owe, r.decimals)} ${r.symbol}`),
+          "num",
+        ],
+      ],
+      [...byPartner.values()],
+      { empty: "Every period is settled.", attrs: { id: "owed-table" } },
+    ),
+    h("p.muted", "Final figures where the ledger has them, else this node's own."),
+  );
+}
+
+function deadlinesPanel(periods) {
+  const upcoming = [];
+  for (const period of periods) {
+    for (const [name, at] of Object.entries(period.deadlines)) {
+      if (name !== "roundStart" && BigInt(at) > BigInt(period.chainTime))
+        upcoming.push({ period, name, at, now: period.chainTime });
+    }
+  }
+  upcoming.sort((x, y) => Number(BigInt(x.at) - BigInt(y.at)));
+  return h(
+    "div.panel",
+    h("h2", "Deadlines coming up"),
+    table(
+      [
+        ["When (chain time)", (d) => h("span", { title: when(d.at) }, relative(d.at, d.now))],
+        ["Period", (d) => periodLink(d.period)],
+        ["What", (d) => DEADLINE_NAMES[d.name] ?? d.name],
+        ["State", (d) => badge(d.period.state)],
+      ],
+      upcoming.slice(0, 12),
+      { empty: "No open windows." },
+    ),
+  );
+}
+
+async function chartsPanel() {
+  const traffic = await api.get("/api/v1/traffic/daily");
+  const days = [];
+  for (let t = Date.parse(traffic.from); t <= Date.parse(traffic.to); t += 86_400_000) {
+    days.push(new Date(t).toISOString().slice(0, 10));
+  }
+  const series = (direction, field, scale) => {
+    const sums = new Map(days.map((d) => [d, 0]));
+    for (const row of traffic.days) {
+      if (row.direction === direction)
+        sums.set(row.day, sums.get(row.day) + Number(BigInt(row[field])) / scale);
+    }
+    return days.map((d) => Math.round(sums.get(d) * 100) / 100);
+  };
+  const minutes = h("canvas", { id: "traffic-chart", "aria-label": "Minutes per day" });
+  const amounts = h("canvas", { id: "amount-chart", "aria-label": "Amounts per day" });
+  const panel = h(
+    "div.grid",
+    h(
+      "div.panel",
+      h("h2", `Traffic per day, minutes (${traffic.from} – ${traffic.to})`),
+      h("div.chart", minutes),
+    ),
+    h("div.panel", h("h2", "Rated amounts per day"), h("div.chart", amounts)),
+  );
+  if (window.Chart) {
+    const options = {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      plugins: { legend: { position: "bottom" } },
+    };
+    new window.Chart(minutes, {
+      type: "line",
+      data: {
+        labels: days,
+        datasets: [
+          {
+            label: "from partners (in)",
+            data: series("in", "billedSeconds", 60),
+            borderColor: "#0969da",
+            pointRadius: 0,
+          },
+          {
+            label: "to partners (out)",
+            data: series("out", "billedSeconds", 60),
+            borderColor: "#bf8700",
+            pointRadius: 0,
+          },
+        ],
+      },
+      options,
+    });
+    new window.Chart(amounts, {
+      type: "bar",
+      data: {
+        labels: days,
+        datasets: [
+          { label: "we bill (in)", data: series("in", "amount", 1e6), backgroundColor: "#2da44e" },
+          { label: "we pay (out)", data: series("out", "amount", 1e6), backgroundColor: "#cf222e" },
+        ],
+      },
+      options,
+    });
+  }
+  return panel;
+}
