@@ -16,6 +16,7 @@ import type { CarrierNode } from "../../node/src/node";
 import { ROUTES } from "./api/route-table";
 import { DEFAULT_UPLOAD_LIMITS, buildApiRouter } from "./api/router";
 import { securityHeaders } from "./api/security-headers";
+import { accessLog } from "./api/access-log";
 import type { ApiRoute, UploadLimits } from "./api/route";
 import { Metrics, countRequests } from "./metrics/metrics";
 import { nodeMetrics } from "./metrics/node-metrics";
@@ -48,6 +49,8 @@ export interface GatewayParts {
   metrics?: Metrics;
   /** Upload sizes and rate; unset fields take {@link DEFAULT_UPLOAD_LIMITS}. */
   uploads?: Partial<UploadLimits>;
+  /** Whose X-Forwarded-For to believe (config `gateway.trustProxy`); default none. */
+  trustProxy?: false | number | readonly string[];
   /** Serve the web console under `/console/` (default true). */
   console?: boolean;
 }
@@ -56,10 +59,12 @@ export function createGateway(parts: GatewayParts): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  if (parts.trustProxy) app.set("trust proxy", parts.trustProxy);
   const metrics = parts.metrics ?? new Metrics();
   const node = parts.node ?? null;
   const chain = parts.chain ?? null;
   app.use(securityHeaders);
+  app.use(accessLog(parts.logger));
   app.use(
     countRequests(metrics, [
       { prefix: PEER_PREFIX, label: PEER_PREFIX },

@@ -1,5 +1,5 @@
 import { resolveDataDir } from "../config/config";
-import { logLevelFromEnv, streamLogger } from "../logger";
+import { loggerFromEnv } from "../logger";
 import { openNode, type CarrierNode } from "../node";
 import { stringOption, type CliIo, type ParsedCommandArgs } from "./command";
 
@@ -11,7 +11,7 @@ export async function withNode<T>(
 ): Promise<T> {
   const node = await openNode(
     resolveDataDir(stringOption(args, "data-dir"), io.env),
-    streamLogger(io.stderr, logLevelFromEnv(io.env)),
+    loggerFromEnv(io.stderr, io.env),
     io.env,
   );
   try {

@@ -97,6 +97,14 @@ const ConfigSchema = z
          * loopback address: the gateway then refuses sign-in on any other interface.
          */
         cookieSecure: z.boolean().default(true),
+        /**
+         * Which reverse proxies' X-Forwarded-For to believe (express's `trust proxy`): false (none),
+         * a number of hops, or addresses/subnets ("loopback", "10.0.0.0/8"). Behind TLS termination,
+         * without it every client shares the proxy's address in rate limits and logs.
+         */
+        trustProxy: z
+          .union([z.literal(false), z.number().int().min(1).max(10), z.array(z.string().min(1).max(64)).min(1)])
+          .default(false),
       })
       .strict()
       .default({}),

@@ -11,7 +11,7 @@ import { createKuboEvidenceStore } from "../../evidence/kubo-store";
 import { createLocalEvidenceStore } from "../../evidence/local-store";
 import type { EvidenceStore } from "../../evidence/store";
 import { InputError } from "../../errors";
-import { logLevelFromEnv, streamLogger } from "../../logger";
+import { loggerFromEnv } from "../../logger";
 import {
   JSON_OPTION,
   UsageError,
@@ -67,7 +67,7 @@ function evidenceStore(
   const ipfs = stringOption(args, "ipfs");
   if (dir !== undefined && ipfs !== undefined)
     throw new UsageError("give --evidence DIR or --ipfs URL, not both");
-  const logger = streamLogger(stderr, logLevelFromEnv(env));
+  const logger = loggerFromEnv(stderr, env);
   if (ipfs !== undefined) return createKuboEvidenceStore({ url: ipfs }, logger);
   if (dir === undefined) return undefined;
   const resolved = path.resolve(dir);

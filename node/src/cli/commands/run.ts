@@ -73,6 +73,7 @@ export const runCommand: Command = {
             node,
             chain,
             auth: gatewayAuth(node, chain, runner.carrierId),
+            trustProxy: node.config.config.gateway.trustProxy,
           }),
           host,
           port,

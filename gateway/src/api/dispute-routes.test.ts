@@ -1,0 +1,182 @@
+/**
+ * The console's signing routes against a real ledger (Hardhat JSON-RPC on 127.0.0.1), carrier A's node:
+ * what the relay refuses to broadcast (someone else's signature, another contract, another chain, a
+ * call that is not a dispute step, an unsigned transaction), a plan the ledger would refuse, and the
+ * evidence upload's limits. The happy paths run in the browser suite (gateway/src/console/).
+ */
+import { expect } from "chai";
+import { Transaction, Wallet, ZeroAddress } from "ethers";
+import { createChainClient, type ChainClient } from "../../../node/src/chain/client";
+import {
+  CARRIER_A,
+  PERIOD,
+  hardhatWallet,
+  scriptLedger,
+  startHardhatNode,
+  type HardhatNode,
+  type ScriptedLedger,
+} from "../../../node/src/chain/test-helpers";
+import { addAgreement } from "../../../node/src/db/agreements";
+import type { Database } from "../../../node/src/db/database";
+import { addPartner } from "../../../node/src/db/partners";
+import { deriveEvidenceKey, getEvidence } from "../../../node/src/evidence/bundle";
+import { silentLogger } from "../../../node/src/logger";
+import { primaryTarget } from "../../../test/helpers/databases";
+import type { CarrierNode } from "../../../node/src/node";
+import type { RunningGateway } from "../gateway";
+import { headersFor, startGateway, testNode } from "./test-helpers";
+
+const target = primaryTarget();
+const SECRET = Buffer.alloc(32, 0x42);
+const MONTH = `${String(PERIOD).slice(0, 4)}-${String(PERIOD).slice(4)}`;
+
+describe(`API dispute signing routes on a ledger (${target.name})`, function () {
+  this.timeout(120_000);
+  let hardhat: HardhatNode;
+  let fx: ScriptedLedger;
+  let db: Database;
+  let node: CarrierNode;
+  let chain: ChainClient;
+  let gateway: RunningGateway;
+  let officer: Wallet;
+
+  before(async () => {
+    hardhat = await startHardhatNode();
+    fx = await scriptLedger(hardhat.provider);
+    officer = hardhatWallet(1, hardhat.provider);
+    db = await target.open();
+    await addPartner(db, { id: "CARRIER-B", name: "Carrier B", matchRules: [] });
+    await addAgreement(db, {
+      agreementId: fx.agreementId,
+      name: "A-B",
+      partnerId: "CARRIER-B",
+      side: "A",
+      secret: SECRET,
+    });
+    node = testNode(db);
+    chain = await createChainClient({
+      rpcUrl: hardhat.url,
+      deployment: fx.addresses,
+      signer: fx.nodeA,
+      db,
+      logger: silentLogger,
+    });
+    gateway = await startGateway({ node, chain, uploads: { evidenceBytes: 2048 } });
+  });
+  after(async () => {
+    await gateway?.close();
+    chain?.close();
+    await hardhat?.stop();
+    await target.cleanup();
+  });
+
+  const as = (address: string) => headersFor({ kind: "session", roles: ["officer"], address });
+  const post = (path: string, body: unknown, address = officer.address) =>
+    fetch(`${gateway.url}${path}`, {
+      method: "POST",
+      headers: { ...as(address), "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  /** A dispute step signed by `wallet`, with fields overridden. */
+  async function signed(wallet: Wallet, fields: Partial<{ to: string; data: string; chainId: bigint }> = {}) {
+    const data =
+      fields.data ??
+      chain.ledger.interface.encodeFunctionData("openDispute", [fx.agreementId, PERIOD, CARRIER_A, 1, ""]);
+    return wallet.signTransaction({
+      type: 2,
+      chainId: fields.chainId ?? chain.chainId,
+      nonce: await hardhat.provider.getTransactionCount(wallet.address),
+      to: fields.to ?? fx.addresses.ledger,
+      data,
+      gasLimit: 300_000n,
+      maxFeePerGas: 10n ** 10n,
+      maxPriorityFeePerGas: 1n,
+    });
+  }
+
+  it("relays nothing but a dispute step signed by the signed-in person to this ledger on this chain", async () => {
+    const nonceBefore = await hardhat.provider.getTransactionCount(officer.address);
+    const other = hardhatWallet(2, hardhat.provider);
+    const cases: [string, string, number, string][] = [
+      ["someone else's signature", await signed(other), 403, "SIGNER_MISMATCH"],
+      [
+        "another contract",
+        await signed(officer, { to: fx.addresses.registry }),
+        400,
+        "not to this node's ledger",
+      ],
+      ["another chain", await signed(officer, { chainId: 1n }), 400, "for chain 1"],
+      [
+        "not a dispute step",
+        await signed(officer, {
+          data: chain.ledger.interface.encodeFunctionData("deposit", [CARRIER_A, ZeroAddress, 1n]),
+        }),
+        400,
+        "not a dispute step",
+      ],
+      [
+        "unsigned",
+        Transaction.from({
+          type: 2,
+          chainId: chain.chainId,
+          to: fx.addresses.ledger,
+          data: "0x",
+          nonce: 0,
+          gasLimit: 1n,
+        }).unsignedSerialized,
+        400,
+        "not signed",
+      ],
+      ["not a transaction", "0xdeadbeef", 400, "not a signed transaction"],
+    ];
+    for (const [what, raw, status, text] of cases) {
+      const response = await post("/api/v1/chain/transactions", { raw });
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(response.status, what).to.equal(status);
+      expect(`${body.error.code} ${body.error.message}`, what).to.contain(text);
+    }
+    expect(await hardhat.provider.getTransactionCount(officer.address), "nothing was broadcast").to.equal(
+      nonceBefore,
+    );
+  });
+
+  it("plans nothing the ledger would refuse: a dispute on a period that is not Mismatched is a 409", async () => {
+    const response = await post(`/api/v1/periods/A-B/${MONTH}/disputes/plan`, {
+      step: "open",
+      reason: "missing_cdrs",
+    });
+    const body = (await response.json()) as { error: { message: string } };
+    expect(response.status).to.equal(409);
+    expect(body.error.message).to.match(/Mismatched|state/);
+  });
+
+  it("seals an evidence file only the agreement's key opens; refuses traversal names, empty and oversized bodies", async () => {
+    const upload = (name: string, body: string) =>
+      fetch(`${gateway.url}/api/v1/periods/A-B/${MONTH}/evidence?name=${encodeURIComponent(name)}`, {
+        method: "POST",
+        headers: { ...as(officer.address), "content-type": "text/csv" },
+        body,
+      });
+    const ok = await upload("calls.csv", "cdr_id\nA-1\n");
+    expect(ok.status).to.equal(201);
+    const stored = (await ok.json()) as { cid: string; bytes: number };
+    expect(stored.bytes).to.equal(11);
+    const bundle = (await getEvidence(
+      node.evidence,
+      stored.cid,
+      deriveEvidenceKey(SECRET, fx.agreementId, PERIOD),
+      {
+        agreementId: fx.agreementId,
+        period: PERIOD,
+        purpose: "dispute-evidence",
+      },
+    )) as { files: { name: string; base64: string }[] };
+    expect(bundle.files.map((f) => [f.name, Buffer.from(f.base64, "base64").toString()])).to.deep.equal([
+      ["calls.csv", "cdr_id\nA-1\n"],
+    ]);
+    expect((await upload("../../etc/passwd", "x")).status).to.equal(400);
+    expect((await upload("calls.csv", "")).status).to.equal(400);
+    expect((await upload("big.csv", "x".repeat(4096))).status).to.equal(413);
+  });
+});
