@@ -69,7 +69,9 @@ describe("logger", () => {
       const app = createGateway({ logger: jsonLogger(stream, "info"), trustProxy });
       const gateway = await listen(app, "127.0.0.1", 0);
       try {
-        await (await fetch(`${gateway.url}/healthz`, { headers: { "x-forwarded-for": "203.0.113.9" } })).arrayBuffer();
+        await (
+          await fetch(`${gateway.url}/healthz`, { headers: { "x-forwarded-for": "203.0.113.9" } })
+        ).arrayBuffer();
       } finally {
         await gateway.close();
       }

@@ -291,6 +291,15 @@ for (const target of databaseTargets()) {
       const { env } = target.cliEnv();
       const init = icl(["init", "--country-code", "44", "--time-zone", "Europe/London"], env);
       expect(init.code, init.stderr).to.equal(0);
+      // init again keeps what it does not manage (here the gateway section) and the keys it was given.
+      const configFile = path.join(env.ICL_DATA_DIR!, "config.json");
+      const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
+      fs.writeFileSync(configFile, JSON.stringify({ ...config, gateway: { sessionHours: 4 } }));
+      expect(icl(["init", "--national-prefix", "0"], env).code).to.equal(0);
+      const again = JSON.parse(fs.readFileSync(configFile, "utf8"));
+      expect(again.gateway).to.deep.equal({ sessionHours: 4 });
+      expect(again.mediation.timeZone).to.equal("Europe/London");
+      expect(again.numbering).to.deep.include({ countryCode: "44", nationalPrefix: "0" });
       expect(icl(["partners", "add", "GLOBEX", "--match", "out:trunk=^globex$"], env).code).to.equal(0);
       expect(
         icl(["tariffs", "import", DECK, "--partner", "GLOBEX", "--direction", "out"], env).code,

@@ -103,7 +103,11 @@ const ConfigSchema = z
          * without it every client shares the proxy's address in rate limits and logs.
          */
         trustProxy: z
-          .union([z.literal(false), z.number().int().min(1).max(10), z.array(z.string().min(1).max(64)).min(1)])
+          .union([
+            z.literal(false),
+            z.number().int().min(1).max(10),
+            z.array(z.string().min(1).max(64)).min(1),
+          ])
           .default(false),
       })
       .strict()

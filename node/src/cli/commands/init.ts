@@ -76,7 +76,11 @@ export const initCommand: Command = {
     set(numbering, "internationalPrefix", stringOption(args, "international-prefix"));
     const ipfs = section("ipfs");
     set(ipfs, "apiUrl", stringOption(args, "ipfs-api"));
-    const config = { database, mediation, ipfs, numbering };
+    // The sections init does not manage (chain, peer, watch, gateway, fx, …) stay as the file has them.
+    const untouched = created
+      ? {}
+      : (JSON.parse(fs.readFileSync(configPath, "utf8")) as Record<string, unknown>);
+    const config = { ...untouched, database, mediation, ipfs, numbering };
     parseConfig(config, configPath);
     writeConfig(dataDir, config, { overwrite: true });
     const kind = await withNode(args, io, async (node) => node.db.kind);
