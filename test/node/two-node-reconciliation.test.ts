@@ -6,11 +6,7 @@
  */
 import { expect } from "chai";
 import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import { Wallet, encodeBytes32String, hexlify, type Signer } from "ethers";
-import { createGateway, listen, type RunningGateway } from "../../gateway/src/gateway";
-import { createChainClient, type ChainClient } from "../../node/src/chain/client";
 import {
   CARRIER_A,
   PERIOD,
@@ -21,20 +17,12 @@ import {
   type HardhatNode,
   type ScriptedLedger,
 } from "../../node/src/chain/test-helpers";
-import { addAgreement, requireAgreement, setAgreementPeer } from "../../node/src/db/agreements";
-import type { Database } from "../../node/src/db/database";
-import { addPartner } from "../../node/src/db/partners";
 import { loadReport, type ReportJson } from "../../node/src/db/reports";
 import { stateIndex } from "../../node/src/chain/period-states";
 import { importDeck } from "../../node/src/db/tariffs";
 import { deriveEvidenceKey, getEvidence } from "../../node/src/evidence/bundle";
-import { createLocalEvidenceStore } from "../../node/src/evidence/local-store";
-import type { EvidenceStore } from "../../node/src/evidence/store";
-import { ingestFile } from "../../node/src/ingest/ingest-file";
-import { silentLogger } from "../../node/src/logger";
 import { loadTariffDeck } from "../../node/src/rating/tariff-deck";
 import { callKey } from "../../node/src/reconciliation/call-key";
-import { commitSummary } from "../../node/src/reconciliation/commit";
 import { bodyHash, peerDomain, signPeerMessage } from "../../node/src/reconciliation/peer-auth";
 import {
   PEER_SIGNATURE_HEADER,
@@ -43,30 +31,23 @@ import {
 } from "../../node/src/reconciliation/peer-wire";
 import { PeerClient } from "../../node/src/reconciliation/peer-client";
 import { chainPeerVerifier } from "../../node/src/reconciliation/peer-directory";
-import { NodeRunner, type PassReport } from "../../node/src/reconciliation/runner";
 import { loadSummary } from "../../node/src/db/summaries";
 import { MerkleTree } from "../../node/src/summaries/merkle-tree";
-import { buildSummary } from "../../node/src/summaries/build-summary";
 import { periodSalt } from "../../node/src/summaries/encoding";
-import { generatedDeck } from "../../scripts/lib/generate-cdrs";
-import { databaseTargets, tempDir } from "../helpers/databases";
-import { cdrId, chooseLost, generateCalls, writeSideCdrs, type Call } from "../helpers/traffic";
+import { databaseTargets } from "../helpers/databases";
+import { cdrId, chooseLost, generateCalls, type Call } from "../helpers/traffic";
+import {
+  PAIR_DECK,
+  closePairPeriod,
+  settlePair,
+  startPair,
+  stopPair,
+  type PairNode,
+} from "../helpers/carrier-pair";
 
-/** The generated deck, plus A's own termination to New York for the calls B hands to A. */
-const DECK = generatedDeck() + "voice,1212,United States - New York,0.0030,0,6,6,,,,,,,\n";
+const DECK = PAIR_DECK;
 const SECRET = Buffer.from("a7".repeat(32), "hex");
 const CALLS = 3000;
-
-interface TestNode {
-  side: "A" | "B";
-  partner: string;
-  db: Database;
-  chain: ChainClient;
-  runner: NodeRunner;
-  gateway: RunningGateway;
-  evidence: EvidenceStore;
-  dir: string;
-}
 
 const MATCHED = stateIndex("Matched");
 const RECONCILED = stateIndex("Reconciled");
@@ -78,117 +59,27 @@ for (const target of databaseTargets()) {
     this.timeout(300_000);
     let hardhat: HardhatNode;
     let fx: ScriptedLedger;
-    let a: TestNode;
-    let b: TestNode;
-
-    async function startNode(side: "A" | "B", wallet: Wallet, partner: string): Promise<TestNode> {
-      const db = await target.open();
-      const dir = tempDir("icl-two-node-");
-      await addPartner(db, { id: partner, name: partner, matchRules: [] });
-      const text = DECK;
-      const rows = loadTariffDeck(text, "deck.csv");
-      const contentHash = crypto.createHash("sha256").update(text).digest("hex");
-      for (const direction of ["in", "out"] as const) {
-        await importDeck(db, { partner, direction, name: "deck.csv", currency: "USD", contentHash, rows });
-      }
-      await addAgreement(db, {
-        agreementId: fx.agreementId,
-        name: "A-B",
-        partnerId: partner,
-        side,
-        secret: SECRET,
-      });
-      const chain = await createChainClient({
-        rpcUrl: hardhat.url,
-        deployment: fx.addresses,
-        signer: wallet,
-        db,
-        logger: silentLogger,
-      });
-      const evidence = createLocalEvidenceStore(dir, silentLogger);
-      const runner = await NodeRunner.start({ db, chain, signer: wallet, evidence, logger: silentLogger });
-      const gateway = await listen(
-        createGateway({ logger: silentLogger, peer: runner.peerServer }),
-        "127.0.0.1",
-        0,
-      );
-      return { side, partner, db, chain, runner, gateway, evidence, dir };
-    }
+    let a: PairNode;
+    let b: PairNode;
 
     before(async () => {
       hardhat = await startHardhatNode();
       // A 1% tolerance with a negligible absolute floor, so the percentage decides.
       fx = await scriptLedger(hardhat.provider, { toleranceAbs: 1_000n });
-      a = await startNode("A", fx.nodeA, "CARRIER-B");
-      b = await startNode("B", fx.nodeB, "CARRIER-A");
-      await setAgreementPeer(a.db, "A-B", b.gateway.url);
-      await setAgreementPeer(b.db, "A-B", a.gateway.url);
+      ({ a, b } = await startPair({ target, hardhat, fx, secret: SECRET }));
     });
     after(async () => {
-      for (const node of [a, b]) {
-        if (!node) continue;
-        await node.gateway.close();
-        node.chain.close();
-        await node.db.close();
-        fs.rmSync(node.dir, { recursive: true, force: true });
-      }
+      await stopPair(a, b);
       await hardhat?.stop();
       await target.cleanup();
     });
 
-    /** Each side ingests its view of `calls`, closes the period and commits. */
-    async function closePeriod(
+    const closePeriod = (
       period: number,
       calls: readonly Call[],
       imperfections: { lostOnB?: Set<number>; skewOnBMs?: number } = {},
-    ): Promise<void> {
-      await openCommitWindow(hardhat.provider, period);
-      for (const node of [a, b]) {
-        const file = path.join(node.dir, `${period}.csv`);
-        writeSideCdrs(file, calls, {
-          side: node.side,
-          partner: node.partner,
-          lost: node === b ? imperfections.lostOnB : undefined,
-          skewMs: node === b ? imperfections.skewOnBMs : undefined,
-          batch: String(period),
-        });
-        const ingested = await ingestFile(node.db, file, "icl-csv", {
-          timeZone: "UTC",
-          useGmtTime: false,
-          numbering: { countryCode: "1", nationalPrefix: "0", internationalPrefix: "011" },
-        });
-        const counts = ingested.file;
-        expect(counts.rated + counts.unbilled + counts.rejected, "every CDR is accounted for").to.equal(
-          counts.records,
-        );
-        if (counts.rejected > 0n) {
-          const { rows } = await node.db.query<{ message: string; raw: string }>(
-            "SELECT message, raw FROM rejects WHERE file_id = $1 LIMIT 1",
-            [counts.id],
-          );
-          expect.fail(`${counts.rejected} generated CDRs rejected, e.g. ${JSON.stringify(rows[0])}`);
-        }
-        const agreement = await requireAgreement(node.db, "A-B");
-        await buildSummary(
-          node.db,
-          { agreementId: fx.agreementId, period, partnerId: node.partner, side: node.side },
-          periodSalt(SECRET, fx.agreementId, period),
-        );
-        await commitSummary(node.db, node.chain, agreement, period);
-      }
-    }
-
-    /** Runs both nodes' passes until neither has anything left to do; returns everything they did. */
-    async function settle(): Promise<{ a: PassReport[]; b: PassReport[] }> {
-      const done = { a: [] as PassReport[], b: [] as PassReport[] };
-      for (let i = 0; i < 4; i++) {
-        done.a.push(await a.runner.pass());
-        done.b.push(await b.runner.pass());
-      }
-      for (const report of [...done.a, ...done.b])
-        expect(report.deferred, JSON.stringify(report.deferred)).to.deep.equal([]);
-      return done;
-    }
+    ) => closePairPeriod({ hardhat, fx, secret: SECRET }, [a, b], period, calls, imperfections);
+    const settle = () => settlePair(a, b);
 
     async function state(period: number): Promise<bigint> {
       return fx.deployment.ledger.connect(hardhat.provider).state(fx.agreementId, period);
