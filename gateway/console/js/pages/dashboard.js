@@ -8,6 +8,27 @@ import { badge, h, money, mount, relative, table, when } from "../dom.js";
 import { hasRole, session } from "../main.js";
 import { PERIOD_ROLES, partnerOf, periodLink } from "./periods.js";
 
+/** The windows that matter in each state (the others are past their phase, whatever the clock says). */
+const RELEVANT = {
+  Pending: ["commitDeadline"],
+  Committing: ["commitDeadline"],
+  Revealing: ["revealDeadline"],
+  Matched: ["reconcileDeadline"],
+  Reconciled: ["reconcileDeadline"],
+  Mismatched: ["reconcileDeadline"],
+  Defaulted: ["defaultDisputeDeadline"],
+  Disputed: ["responseDeadline"],
+  Escalated: ["arbitrationDeadline"],
+};
+
+/** The period's deadlines that still matter in its state, soonest first, as [name, seconds]. */
+export function relevantDeadlines(period) {
+  const names = RELEVANT[period.state] ?? [];
+  return Object.entries(period.deadlines)
+    .filter(([name]) => names.includes(name))
+    .sort((x, y) => Number(BigInt(x[1]) - BigInt(y[1])));
+}
+
 export const DEADLINE_NAMES = {
   commitDeadline: "commit window closes",
   revealDeadline: "reveal window closes",
@@ -93,9 +114,8 @@ function owedPanel(periods) {
 function deadlinesPanel(periods) {
   const upcoming = [];
   for (const period of periods) {
-    for (const [name, at] of Object.entries(period.deadlines)) {
-      if (name !== "roundStart" && BigInt(at) > BigInt(period.chainTime))
-        upcoming.push({ period, name, at, now: period.chainTime });
+    for (const [name, at] of relevantDeadlines(period)) {
+      if (BigInt(at) > BigInt(period.chainTime)) upcoming.push({ period, name, at, now: period.chainTime });
     }
   }
   upcoming.sort((x, y) => Number(BigInt(x.at) - BigInt(y.at)));

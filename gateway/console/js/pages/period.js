@@ -8,7 +8,7 @@ import { ApiError, api, periodPath } from "../api.js";
 import { badge, download, h, money, mount, month, relative, table, when } from "../dom.js";
 import { hasRole } from "../main.js";
 import { actionsPanel } from "./actions.js";
-import { DEADLINE_NAMES } from "./dashboard.js";
+import { DEADLINE_NAMES, relevantDeadlines } from "./dashboard.js";
 import { reportPanel } from "./report.js";
 
 const RULES = {
@@ -97,9 +97,7 @@ function figuresPanel(view, amount) {
 }
 
 function statusPanel(view, amount) {
-  const deadlines = Object.entries(view.deadlines)
-    .filter(([name]) => name !== "roundStart")
-    .sort((x, y) => Number(BigInt(x[1]) - BigInt(y[1])));
+  const deadlines = relevantDeadlines(view);
   const dispute = view.dispute;
   const approvals = [
     ...view.approvals.final.map((a) => ({ ...a, part: "final" })),
@@ -115,7 +113,7 @@ function statusPanel(view, amount) {
         ["", ([, at]) => relative(at, view.chainTime)],
       ],
       deadlines,
-      { empty: "No open windows." },
+      { empty: "No window open in this state." },
     ),
     dispute
       ? [
