@@ -136,7 +136,7 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     return { page, problems };
   }
 
-  it("an officer drills down to the CDRs the partner lacks and opens a dispute citing them as evidence", async () => {
+  it("an officer drills down to the CDRs the partner lacks, opens a dispute citing them as evidence and approves the undisputed part", async () => {
     const officer = w(1);
     const { page, problems } = await signIn(officer.privateKey);
     expect(await page.textContent("#who")).to.contain("officer");
@@ -191,6 +191,19 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     expect(await page.textContent("#flash")).to.contain("openDispute");
     await page.waitForSelector("#timeline-table :text('DisputeOpened')");
     await screenshot(page, "05-dispute-opened");
+
+    // The undisputed part may settle first: the officer approves it with an EIP-712 signature, which the
+    // node keeps until a second officer of A signs.
+    await page.click("#action-approve-partial");
+    expect(await page.textContent("#what-will-be-signed")).to.contain("undisputed part");
+    const typed = JSON.parse((await page.textContent("#signed-payload"))!);
+    expect(typed.primaryType).to.equal("Approval");
+    await page.click("#sign-and-send");
+    await page.waitForSelector("#flash :text('1 of 2 signed')");
+    const [kept] = (
+      await a.db.query<{ officer: string }>("SELECT officer FROM officer_approvals WHERE partial")
+    ).rows;
+    expect(kept?.officer.toLowerCase()).to.equal(officer.address.toLowerCase());
 
     // The ledger holds the dispute citing the evidence, and the evidence is exactly the CDRs shown.
     const ledger = fx.deployment.ledger.connect(hardhat.provider);
