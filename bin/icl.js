@@ -41,7 +41,7 @@ let entry;
 if (useCompiled()) {
   entry = require(compiled);
 } else {
-  require("sucrase/register/ts");
+  require("./register-ts");
   entry = require(path.join(root, "node", "src", "cli", "main.ts"));
 }
 if (process.env.ICL_REPORT_RSS === "1") {
