@@ -131,3 +131,8 @@ export function writeIclCsv(
   fs.writeSync(fd, buffer);
   fs.closeSync(fd);
 }
+
+/** {@link generatedDeck} plus a termination rate to New York (+1212) for the calls partners hand to a US carrier. */
+export function interconnectDeck(): string {
+  return generatedDeck() + "voice,1212,United States - New York,0.0030,0,6,6,,,,,,,\n";
+}

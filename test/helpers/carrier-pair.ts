@@ -24,13 +24,13 @@ import { commitSummary } from "../../node/src/reconciliation/commit";
 import { NodeRunner, type PassReport } from "../../node/src/reconciliation/runner";
 import { buildSummary } from "../../node/src/summaries/build-summary";
 import { periodSalt } from "../../node/src/summaries/encoding";
-import { generatedDeck } from "../../scripts/lib/generate-cdrs";
+import { interconnectDeck } from "../../scripts/lib/generate-cdrs";
 import type { DatabaseTarget } from "./databases";
 import { tempDir } from "./databases";
-import { writeSideCdrs, type Call } from "./traffic";
+import { writeSideCdrs, type Call } from "../../scripts/lib/traffic";
 
 /** The generated deck, plus A's own termination to New York for the calls B hands to A. */
-export const PAIR_DECK = generatedDeck() + "voice,1212,United States - New York,0.0030,0,6,6,,,,,,,\n";
+export const PAIR_DECK = interconnectDeck();
 
 export interface PairNode {
   side: "A" | "B";

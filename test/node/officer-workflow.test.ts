@@ -37,7 +37,7 @@ import { loadPeriodContext } from "../../node/src/settlement/period-context";
 import { requireAgreement } from "../../node/src/db/agreements";
 import { primaryTarget, tempDir } from "../helpers/databases";
 import { setUpCliNode, type CliChainNode } from "../helpers/chain-node";
-import { generateCalls, writeSideCdrs } from "../helpers/traffic";
+import { generateCalls, writeSideCdrs } from "../../scripts/lib/traffic";
 
 const SECRET_HEX = "c3".repeat(32);
 const DECK = generatedDeck() + "voice,1212,United States - New York,0.0030,0,6,6,,,,,,,\n";

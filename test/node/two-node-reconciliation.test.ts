@@ -35,7 +35,7 @@ import { loadSummary } from "../../node/src/db/summaries";
 import { MerkleTree } from "../../node/src/summaries/merkle-tree";
 import { periodSalt } from "../../node/src/summaries/encoding";
 import { databaseTargets } from "../helpers/databases";
-import { cdrId, chooseLost, generateCalls, type Call } from "../helpers/traffic";
+import { cdrId, chooseLost, generateCalls, type Call } from "../../scripts/lib/traffic";
 import {
   PAIR_DECK,
   closePairPeriod,

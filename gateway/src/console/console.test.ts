@@ -38,7 +38,7 @@ import {
   type PairNode,
 } from "../../../test/helpers/carrier-pair";
 import { primaryTarget } from "../../../test/helpers/databases";
-import { cdrId, chooseLost, generateCalls } from "../../../test/helpers/traffic";
+import { cdrId, chooseLost, generateCalls } from "../../../scripts/lib/traffic";
 import { chainRoleResolver, type AuthDeps } from "../auth";
 
 const target = primaryTarget();

@@ -68,7 +68,11 @@ export const WINDOWS = {
  */
 export async function scriptConsortium(
   provider: JsonRpcProvider,
-  options: { tokens?: Partial<Record<ConsortiumAgreement["name"], "ICUSD" | "ICEUR">> } = {},
+  options: {
+    tokens?: Partial<Record<ConsortiumAgreement["name"], "ICUSD" | "ICEUR">>;
+    /** The agreements' absolute tolerance in token base units (default 5 ICUSD). */
+    toleranceAbs?: bigint;
+  } = {},
 ): Promise<Consortium> {
   // Setup goes through the node's unlocked accounts so Hardhat assigns nonces.
   const w = (i: number) => hardhatWallet(i, provider);
@@ -132,7 +136,7 @@ export async function scriptConsortium(
       rule: 0,
       effectiveFrom: PERIOD,
       arbiter: arbiter.address,
-      toleranceAbs: 5_000_000n,
+      toleranceAbs: options.toleranceAbs ?? 5_000_000n,
       windows: WINDOWS,
       termsHash: id(`terms ${name} v1`),
     };

@@ -21,8 +21,8 @@ export const demoCommand: Command = {
   words: ["demo"],
   summary: "Rate the bundled sample CDRs (icl-csv, Asterisk, FreeSWITCH) against the bundled tariff deck.",
   description:
-    "A first look at mediation and rating with nothing to set up. The full consortium demo (chain, three carrier\n" +
-    "nodes, reconciliation and settlement) replaces it as the project grows (see README).",
+    "A first look at mediation and rating with nothing to set up. The consortium demo (chain, three carrier\n" +
+    "nodes, reconciliation, dispute and settlement) is `npm run demo` (see README).",
   options: {},
   positionals: { min: 0, max: 0 },
   async run(_args, io) {

@@ -5,7 +5,7 @@
  * a clock running an hour off).
  */
 import fs from "node:fs";
-import { prng } from "../../scripts/lib/generate-cdrs";
+import { prng } from "./generate-cdrs";
 
 export interface Call {
   /** The call's index in the list; CDR ids derive from it (`A-7`, `B-7`). */
