@@ -16,8 +16,9 @@
  *
  * Officers approve by EIP-712 signature (2 of 3 per carrier), ACME's node settles all three in one
  * netted batch, and the audit replays the ledger. Prints a timeline and the balances; `--report FILE`
- * writes them as JSON. Not yet: Asterisk/FreeSWITCH files, clock skew and late batch, a disagreed rate,
- * `--pg`, `--serve` (see the issue notes).
+ * writes them as JSON; `--serve` leaves everything running. The deck has a mid-month rate change; INITECH
+ * loaded another French rate for GLOBEX (a rate difference inside the dispute) and its clock runs 10 minutes slow
+ * towards ACME. Not yet: Asterisk/FreeSWITCH files, a late batch, `--pg`.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -76,12 +77,38 @@ import { interconnectDeck } from "./lib/generate-cdrs";
 import { chooseLost, generateCalls, writeSideCdrs, type Call } from "./lib/traffic";
 
 const M = 1_000_000n;
+
+const GERMANY_MOBILE = "voice,497,Germany - Mobile,0.0213,0.0005,1,1,,,,,,,";
+
+/**
+ * The agreed deck: four dozen destinations with their increments, and Germany's mobile rate cut from
+ * 0.0213 to 0.0189 a minute on 16 January (a mid-month change both carriers apply).
+ */
+export function demoDeck(): string {
+  const deck = interconnectDeck();
+  if (!deck.includes(GERMANY_MOBILE)) throw new Error("the generated deck lacks the Germany mobile row");
+  return deck.replace(
+    GERMANY_MOBILE,
+    "voice,497,Germany - Mobile,0.0213,0.0005,1,1,,2030-01-16,,,,,\n" +
+      "voice,497,Germany - Mobile,0.0189,0.0005,1,1,2030-01-16,,,,,,",
+  );
+}
+
+/** INITECH's deck for GLOBEX: it never loaded the agreed French fixed rate (0.0060 instead of 0.0049). */
+export function disagreedDeck(): string {
+  const deck = demoDeck();
+  const changed = deck.replace(/^voice,33,France - Fixed,[0-9.]+,/m, "voice,33,France - Fixed,0.0060,");
+  if (changed === deck) throw new Error("the generated deck lacks the France fixed row");
+  return changed;
+}
 const MONTH = `${String(PERIOD).slice(0, 4)}-${String(PERIOD).slice(4)}`;
 
 export interface Options {
   cdrs: number;
   rpc: string | null;
   report: string | null;
+  /** Leave the chain, nodes and consoles running until Ctrl-C. */
+  serve?: boolean;
 }
 
 interface DemoNode {
@@ -102,10 +129,14 @@ interface TimelineEntry {
 }
 
 /** The scenario: who lost what. */
-const SCENARIO: Record<ConsortiumAgreement["name"], { lostOnB: number; expect: string }> = {
-  "ACME-GLOBEX": { lostOnB: 0, expect: "Matched" },
-  "ACME-INITECH": { lostOnB: 0.005, expect: "Reconciled" },
-  "GLOBEX-INITECH": { lostOnB: 0.04, expect: "Mismatched" },
+export const SCENARIO: Record<
+  ConsortiumAgreement["name"],
+  { lostOnB: number; skewOnBMs: number; expect: string }
+> = {
+  "ACME-GLOBEX": { lostOnB: 0, skewOnBMs: 0, expect: "Matched" },
+  // INITECH's switch clock also runs 10 minutes slow: calls near midnight land on the day before.
+  "ACME-INITECH": { lostOnB: 0.005, skewOnBMs: -600_000, expect: "Reconciled" },
+  "GLOBEX-INITECH": { lostOnB: 0.04, skewOnBMs: 0, expect: "Mismatched" },
 };
 
 function parseArgs(argv: readonly string[]): Options {
@@ -113,10 +144,17 @@ function parseArgs(argv: readonly string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
+    if (flag === "--serve") {
+      options.serve = true;
+      continue;
+    }
     if (flag === "--cdrs" && value && /^\d+$/.test(value)) options.cdrs = Number(value);
     else if (flag === "--rpc" && value) options.rpc = value;
     else if (flag === "--report" && value) options.report = value;
-    else throw new Error(`usage: npm run demo -- [--cdrs N] [--rpc URL] [--report FILE] (not: ${flag})`);
+    else
+      throw new Error(
+        `usage: npm run demo -- [--cdrs N] [--rpc URL] [--report FILE] [--serve] (not: ${flag})`,
+      );
     i++;
   }
   if (options.rpc !== null && !/^https?:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\/?$/.test(options.rpc)) {
@@ -227,6 +265,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
           side,
           partner,
           lost: side === "B" ? lost : undefined,
+          skewMs: side === "B" ? SCENARIO[agreement.name].skewOnBMs : undefined,
           batch: agreement.name,
         });
         const { file: f } = await ingestFile(n.db, file, "icl-csv", {
@@ -414,6 +453,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
         ),
       );
     }
+    if (options.serve) await serve(c, nodes, rpcUrl, out);
     return {
       periods: results,
       audit: audit.ok ? "pass" : "fail",
@@ -463,14 +503,14 @@ async function startNode(
   fs.mkdirSync(dir, { recursive: true });
   // In memory: the demo throws its databases away; `--pg` (not yet) would use PostgreSQL schemas.
   const db = await openDatabase({ dataDir: null });
-  const deck = interconnectDeck();
-  const rows = loadTariffDeck(deck, "deck.csv");
-  const contentHash = crypto.createHash("sha256").update(deck).digest("hex");
   for (const agreement of Object.values(c.agreements)) {
     const side = agreement.a.name === carrier.name ? "A" : agreement.b.name === carrier.name ? "B" : null;
     if (side === null) continue;
     const partner = side === "A" ? agreement.b.name : agreement.a.name;
     await addPartner(db, { id: partner, name: partner, matchRules: [] });
+    const deck = carrier.name === "INITECH" && partner === "GLOBEX" ? disagreedDeck() : demoDeck();
+    const rows = loadTariffDeck(deck, "deck.csv");
+    const contentHash = crypto.createHash("sha256").update(deck).digest("hex");
     for (const direction of ["in", "out"] as const) {
       await importDeck(db, {
         partner,
@@ -586,4 +626,28 @@ async function sendSettle(
         : n.chain.ledger.interface.encodeFunctionData("settlePartial", [agreement.agreementId, PERIOD]),
   });
   note(`${step.kind} of ${agreement.name} ${MONTH}`, `${n.carrier.name} node`, sent.gasUsed);
+}
+
+/** Prints where everything runs and who can sign in, then waits for Ctrl-C (or SIGTERM). */
+async function serve(
+  c: Consortium,
+  nodes: readonly DemoNode[],
+  rpcUrl: string,
+  out: (line: string) => void,
+): Promise<void> {
+  out("\nStill running (Ctrl-C stops and cleans up):");
+  out(`  chain     ${rpcUrl}`);
+  for (const n of nodes) out(`  ${n.carrier.name.padEnd(9)} ${n.gateway.url}/console/`);
+  out('Sign in with "a key typed here" (Hardhat\'s public test keys: never use them elsewhere):');
+  for (const carrier of Object.values(c.carriers)) {
+    for (const [i, officer] of carrier.officers.entries()) {
+      out(`  ${carrier.name} officer ${i + 1}  ${officer.address}  ${officer.privateKey}`);
+    }
+  }
+  out(`  arbiter            ${c.arbiter.address}  ${c.arbiter.privateKey}`);
+  out(`  regulator          ${c.regulator.address}  ${c.regulator.privateKey}`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
 }

@@ -4,7 +4,8 @@
  * - which pair ends how: ACME–GLOBEX Matched, ACME–INITECH Reconciled, GLOBEX–INITECH disputed and ruled,
  *   all three Settled in one netted batch;
  * - the settled figures equal the ones computed here from the generated call list and the deck alone
- *   (no node, no database): the tolerance rule picks the terminating carrier's figures, the ruling A's;
+ *   (no node, no database): the tolerance rule picks the terminating carrier's figures (INITECH's, with
+ *   its lost calls and its slow clock), the ruling A's (GLOBEX's agreed rates, not INITECH's wrong one);
  * - every carrier's escrow moved by exactly its net position over its agreements;
  * - every CDR is accounted for: rated + unbilled + rejected = read, and read is what the carrier's
  *   switch kept of the calls;
@@ -15,8 +16,7 @@ import type { ConsortiumAgreement } from "../../node/src/chain/test-consortium";
 import { parseScaled } from "../../node/src/money/decimal";
 import { Rater } from "../../node/src/rating/rater";
 import { loadTariffDeck } from "../../node/src/rating/tariff-deck";
-import { runDemo, type DemoResult } from "../../scripts/demo";
-import { interconnectDeck } from "../../scripts/lib/generate-cdrs";
+import { SCENARIO, demoDeck, runDemo, type DemoResult } from "../../scripts/demo";
 import type { Call } from "../../scripts/lib/traffic";
 
 const PARTIES: Record<ConsortiumAgreement["name"], [string, string]> = {
@@ -25,11 +25,18 @@ const PARTIES: Record<ConsortiumAgreement["name"], [string, string]> = {
   "GLOBEX-INITECH": ["GLOBEX", "INITECH"],
 };
 
-/** The amount of each direction over `calls`, rated here from the deck alone. */
-function rated(calls: readonly Call[]): { AB: bigint; BA: bigint } {
-  const rater = new Rater(loadTariffDeck(interconnectDeck(), "deck.csv"));
+const MONTH_START = Date.UTC(2030, 0, 1);
+
+/**
+ * The amount of each direction over `calls` as a switch whose clock is `skewMs` off records them (a call
+ * pushed before the month leaves the period), rated here from the deck alone.
+ */
+function rated(calls: readonly Call[], skewMs = 0): { AB: bigint; BA: bigint } {
+  const rater = new Rater(loadTariffDeck(demoDeck(), "deck.csv"));
   const sums = { AB: 0n, BA: 0n };
-  for (const call of calls) {
+  for (const recorded of calls) {
+    const call = { ...recorded, startMs: recorded.startMs + skewMs };
+    if (call.startMs < MONTH_START) continue;
     const result = rater.rate({
       key: `oracle:${call.index}`,
       partner: "oracle",
@@ -70,6 +77,9 @@ describe("end to end: the consortium demo at a small size", function () {
     expect(said).to.contain("ACME-INITECH 2030-01 is Reconciled");
     expect(said).to.contain("GLOBEX-INITECH 2030-01 is Mismatched");
     expect(said).to.match(/settlePartial of GLOBEX-INITECH/);
+    // What the nodes found when they compared: the slow clock, the lost calls, the wrong French rate.
+    expect(said).to.match(/compared ACME-INITECH .*day_boundary_shift \d+/);
+    expect(said).to.match(/compared GLOBEX-INITECH .*missing_cdrs \d+.*rate_difference \d+/);
     expect(result.audit).to.equal("pass");
   });
 
@@ -77,7 +87,10 @@ describe("end to end: the consortium demo at a small size", function () {
     for (const period of result.periods) {
       const { calls, lostOnB } = result.traffic[period.agreement]!;
       const ofA = rated(calls);
-      const ofB = rated(calls.filter((c) => !lostOnB.has(c.index)));
+      const ofB = rated(
+        calls.filter((c) => !lostOnB.has(c.index)),
+        SCENARIO[period.agreement].skewOnBMs,
+      );
       // Reconciled: each direction at its terminating carrier's figures (B terminates A→B). Matched: both
       // agree. Ruled: the arbiter chose A's, whose switch kept every call.
       const expected =
