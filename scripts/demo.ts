@@ -70,6 +70,7 @@ import {
   type StepInput,
 } from "../node/src/settlement/disputes";
 import { findSettleable, settleStep } from "../node/src/settlement/settleable";
+import { settleBatchRequest, settleRequest } from "../node/src/settlement/settle-requests";
 import { loadPeriodContext } from "../node/src/settlement/period-context";
 import { buildSummary } from "../node/src/summaries/build-summary";
 import { periodSalt } from "../node/src/summaries/encoding";
@@ -371,7 +372,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     const before = await balances(c);
 
     // Both carriers approve the undisputed part; it settles first.
-    await approveAll(c, nodes, disputed, true, note);
+    await approveAll(nodes, disputed, true, note);
     await sendSettle(nodeOf(nodes, c.carriers.ACME), disputed, note);
     await step(
       globex,
@@ -382,22 +383,16 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     );
 
     // Final approvals of all three, then one netted batch.
-    for (const agreement of Object.values(c.agreements)) await approveAll(c, nodes, agreement, false, note);
+    for (const agreement of Object.values(c.agreements)) await approveAll(nodes, agreement, false, note);
     const acme = nodeOf(nodes, c.carriers.ACME);
     const periods = await findSettleable(acme.chain, acme.db);
     // The final figures each period settles at (after the tolerance rule, the ruling, the approvals).
     const finals = new Map<string, { amountAB: bigint; amountBA: bigint }>();
     for (const p of periods) finals.set(p.agreementId, { amountAB: p.amountAB, amountBA: p.amountBA });
     const keys = periods.map((p) => ({ agreementId: p.agreementId, period: p.period }));
-    const sent = await acme.chain.transactions!.send({
-      kind: "settle-batch",
-      idempotencyKey: `demo-settle-batch:${PERIOD}`,
-      to: c.addresses.ledger,
-      data: acme.chain.ledger.interface.encodeFunctionData("settleBatch", [
-        await c.tokens.ICUSD.getAddress(),
-        keys,
-      ]),
-    });
+    const sent = await acme.chain.transactions!.send(
+      settleBatchRequest(acme.chain, await c.tokens.ICUSD.getAddress(), keys),
+    );
     note(`settled ${keys.length} periods in one netted batch (settleBatch)`, "ACME node", sent.gasUsed);
     const after = await balances(c);
 
@@ -580,7 +575,6 @@ async function startNode(
 
 /** Two officers of each party sign the approval; each node submits its carrier's once two signed. */
 async function approveAll(
-  c: Consortium,
   nodes: readonly DemoNode[],
   agreement: ConsortiumAgreement,
   partial: boolean,
@@ -603,7 +597,6 @@ async function approveAll(
       }
     }
   }
-  void c;
 }
 
 async function sendSettle(
@@ -616,15 +609,9 @@ async function sendSettle(
     period: PERIOD,
     name: agreement.name,
   });
-  const sent = await n.chain.transactions!.send({
-    kind: step.kind,
-    idempotencyKey: `demo-${step.kind}:${agreement.agreementId}:${PERIOD}`,
-    to: n.chain.deployment.ledger,
-    data:
-      step.kind === "settle"
-        ? n.chain.ledger.interface.encodeFunctionData("settle", [agreement.agreementId, PERIOD])
-        : n.chain.ledger.interface.encodeFunctionData("settlePartial", [agreement.agreementId, PERIOD]),
-  });
+  const sent = await n.chain.transactions!.send(
+    settleRequest(n.chain, step.kind === "settlePartial", agreement.agreementId, PERIOD),
+  );
   note(`${step.kind} of ${agreement.name} ${MONTH}`, `${n.carrier.name} node`, sent.gasUsed);
 }
 

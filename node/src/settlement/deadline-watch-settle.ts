@@ -4,6 +4,7 @@
  * that the paying carrier's escrow covers the net, and alerts instead when it does not; a settlement that
  * someone else (e.g. the partner's node) sent first is not an error: the next check sees the new state.
  */
+import { settleRequest } from "./settle-requests";
 import { ContractRevertError } from "../chain/errors";
 import { alert, token, type PeriodFacts, type WatchScope } from "./deadline-watch-period";
 import { PARTIAL_APPROVED_A, PARTIAL_APPROVED_B, PARTIAL_SETTLED, SETTLED, settleStep } from "./settleable";
@@ -58,18 +59,9 @@ async function send(w: WatchScope, f: PeriodFacts, partial: boolean, net: bigint
       return;
     }
   }
-  const key: [string, number] = [f.agreement.agreementId, f.period];
-  const iface = chain.ledger.interface;
   let result;
   try {
-    result = await chain.transactions.send({
-      kind: partial ? "settle-partial" : "settle",
-      idempotencyKey: `${partial ? "settle-partial" : "settle"}:${key.join(":")}`,
-      to: chain.deployment.ledger,
-      data: partial
-        ? iface.encodeFunctionData("settlePartial", key)
-        : iface.encodeFunctionData("settle", key),
-    });
+    result = await chain.transactions.send(settleRequest(chain, partial, f.agreement.agreementId, f.period));
   } catch (error) {
     // The escrow was withdrawn between the check and the gas estimate: the same alert.
     if (error instanceof ContractRevertError && error.errorName === "LedgerInsufficientEscrow") {
@@ -82,7 +74,7 @@ async function send(w: WatchScope, f: PeriodFacts, partial: boolean, net: bigint
     throw error;
   }
   if (result.status !== "confirmed") {
-    const flags = BigInt((await chain.ledger.periodRecord(...key)).flags);
+    const flags = BigInt((await chain.ledger.periodRecord(f.agreement.agreementId, f.period)).flags);
     if ((flags & (partial ? PARTIAL_SETTLED : SETTLED)) !== 0n) return; // settled by someone else
     await alert(
       w,

@@ -2,7 +2,7 @@
  * The netting path of `icl settle` (settle.ts): every Approved period on the ledger, per token, in one
  * settleBatch each, with the plan and any escrow top-ups shown first.
  */
-import { keccak256, toUtf8Bytes } from "ethers";
+import { settleBatchRequest } from "../../settlement/settle-requests";
 import { listedTokens, resolveToken, tokenOf } from "../../settlement/escrow-tokens";
 import { loadFxTable } from "../../settlement/fx";
 import { planView, renderPlan, type PlanView } from "../../settlement/netting-report";
@@ -78,16 +78,7 @@ export async function settleNetting(args: Parameters<Command["run"]>[0], io: Cli
     const { chain: sending } = await openNodeChain(node, io);
     try {
       for (const [i, batch] of batches.entries()) {
-        const keys = [...batch.keys].sort((x, y) =>
-          x.agreementId === y.agreementId ? x.period - y.period : x.agreementId < y.agreementId ? -1 : 1,
-        );
-        const digest = keccak256(toUtf8Bytes(keys.map((k) => `${k.agreementId}:${k.period}`).join(",")));
-        const sent = await sending.transactions!.send({
-          kind: "settle-batch",
-          idempotencyKey: `settle-batch:${batch.token.toLowerCase()}:${digest}`,
-          to: sending.deployment.ledger,
-          data: sending.ledger.interface.encodeFunctionData("settleBatch", [batch.token, keys]),
-        });
+        const sent = await sending.transactions!.send(settleBatchRequest(sending, batch.token, batch.keys));
         requireSent(sent, "settleBatch");
         const entry = result.plans[i]!;
         entry.transaction = { txHash: sent.txHash, blockNumber: sent.blockNumber, gasUsed: sent.gasUsed };

@@ -1,3 +1,4 @@
+import { settleRequest } from "../../settlement/settle-requests";
 import type { ChainClient } from "../../chain/client";
 import { PERIOD_STATES } from "../../chain/period-states";
 import { formatPeriod } from "../../reconciliation/reveal";
@@ -105,16 +106,9 @@ async function settleOne(args: Parameters<Command["run"]>[0], io: CliIo): Promis
     );
     const { chain: sending } = await openNodeChain(node, io);
     try {
-      const data =
-        step.kind === "settle"
-          ? sending.ledger.interface.encodeFunctionData("settle", [key.agreementId, period])
-          : sending.ledger.interface.encodeFunctionData("settlePartial", [key.agreementId, period]);
-      const sent = await sending.transactions!.send({
-        kind: step.kind === "settle" ? "settle" : "settle-partial",
-        idempotencyKey: `${step.kind === "settle" ? "settle" : "settle-partial"}:${key.agreementId}:${period}`,
-        to: sending.deployment.ledger,
-        data,
-      });
+      const sent = await sending.transactions!.send(
+        settleRequest(sending, step.kind === "settlePartial", key.agreementId, period),
+      );
       requireSent(sent, step.kind);
       result.sent = true;
       result.transaction = { txHash: sent.txHash, blockNumber: sent.blockNumber, gasUsed: sent.gasUsed };
