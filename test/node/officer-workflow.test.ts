@@ -28,7 +28,7 @@ import {
   ledgerDomain,
   registryDomain,
 } from "../../scripts/lib/protocol";
-import { generatedDeck } from "../../scripts/lib/generate-cdrs";
+import { interconnectDeck } from "../../scripts/lib/generate-cdrs";
 import { openNode } from "../../node/src/node";
 import { silentLogger } from "../../node/src/logger";
 import { createChainClient } from "../../node/src/chain/client";
@@ -40,7 +40,7 @@ import { setUpCliNode, type CliChainNode } from "../helpers/chain-node";
 import { generateCalls, writeSideCdrs } from "../../scripts/lib/traffic";
 
 const SECRET_HEX = "c3".repeat(32);
-const DECK = generatedDeck() + "voice,1212,United States - New York,0.0030,0,6,6,,,,,,,\n";
+const DECK = interconnectDeck();
 const ICUSD = (units: number) => BigInt(Math.round(units * 1e6));
 
 for (const target of [primaryTarget()]) {

@@ -29,3 +29,15 @@ export function jsonify<T>(value: T): Jsonified<T> {
   };
   return walk(value) as Jsonified<T>;
 }
+
+export const DAY_MS = 86_400_000;
+
+/** Days since 1970-01-01 (the summaries' leaf day) → `2030-01-15`. */
+export function isoDay(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** `2030-01-15` → days since 1970-01-01; NaN or a fraction for anything that is not a real day. */
+export function dayNumber(text: string): number {
+  return Date.parse(`${text}T00:00:00Z`) / DAY_MS;
+}

@@ -8,14 +8,13 @@ import { listFiles, type IngestFile } from "../../../node/src/db/ingest-store";
 import { dailyTraffic, latestTrafficDay } from "../../../node/src/db/stats";
 import type { Role } from "../auth/types";
 import { ApiError } from "./errors";
-import { jsonify } from "./json";
+import { DAY_MS, dayNumber, isoDay, jsonify } from "./json";
 import { defineRoute, type ApiRoute } from "./route";
 import { requireNode } from "./route-access";
 import { Integer, Timestamp } from "./schemas";
 
 const OPERATIONS: readonly Role[] = ["operator", "officer", "admin"];
 
-const DAY_MS = 86_400_000;
 /** The longest window the traffic series covers: a year and a bit. */
 const MAX_DAYS = 400;
 
@@ -73,9 +72,6 @@ const TrafficResponse = z.object({
   ),
 });
 
-const toDay = (text: string) => Date.parse(`${text}T00:00:00Z`) / DAY_MS;
-const isoDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
-
 export const ACTIVITY_ROUTES: readonly ApiRoute[] = [
   defineRoute({
     method: "get",
@@ -114,8 +110,8 @@ export const ACTIVITY_ROUTES: readonly ApiRoute[] = [
       const last =
         query.to === undefined
           ? ((await latestTrafficDay(db)) ?? Math.floor(Date.now() / DAY_MS))
-          : toDay(query.to);
-      const first = query.from === undefined ? last - 61 : toDay(query.from);
+          : dayNumber(query.to);
+      const first = query.from === undefined ? last - 61 : dayNumber(query.from);
       if (!Number.isInteger(first) || !Number.isInteger(last) || first > last || last - first >= MAX_DAYS) {
         throw new ApiError(
           400,

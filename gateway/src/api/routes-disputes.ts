@@ -31,11 +31,18 @@ import { loadPeriodContext } from "../../../node/src/settlement/period-context";
 import { encodeLeafKey, periodSalt } from "../../../node/src/summaries/encoding";
 import type { Role } from "../auth/types";
 import { ApiError } from "./errors";
-import { jsonify } from "./json";
+import { dayNumber, isoDay, jsonify } from "./json";
 import { defineRoute, type ApiRoute, type UploadSpec } from "./route";
 import { requireChain, requireNode } from "./route-access";
-import { AgreementPeriodParams, Address, Integer, Label, queryInt } from "./schemas";
-import { Cid } from "./schemas-ledger";
+import { AgreementPeriodParams, Label, queryInt } from "./schemas";
+import {
+  DisputePlanResponse,
+  EvidenceStored,
+  LeafCallsResponse,
+  PlanBody,
+  RelayBody,
+  RelayResponse,
+} from "./schemas-disputes";
 import { readUpload, requireUpload } from "./upload-body";
 
 /** CDR-level detail: the carrier's own finance staff (as the discrepancy report). */
@@ -66,109 +73,11 @@ const RELAY_WAIT_MS = 60_000;
 /** Most calls listed for one leaf (a day of one destination of a busy partner can be large). */
 const MAX_CALLS = 5_000;
 
-const DAY_MS = 86_400_000;
-
-// ─── schemas ─────────────────────────────────────────────────────────────────
-
-const Finding = z
-  .enum(["missing_on_their_side", "duration_difference", "rate_difference"])
-  .nullable()
-  .meta({ description: "what the discrepancy report found about this call; null: both sides agree" });
-
-const LeafCallsResponse = z.object({
-  agreement: z.string(),
-  period: z.number().int(),
-  leaf: z.object({
-    direction: z.enum(["AB", "BA"]),
-    service: z.string(),
-    destination: z.string(),
-    day: z.string().meta({ description: "YYYY-MM-DD (UTC)" }),
-  }),
-  round: z.number().int().nullable().meta({ description: "the report's round; null without a report" }),
-  calls: z.array(
-    z.object({
-      callKey: z.string(),
-      cdrId: z.string(),
-      aNumber: z.string(),
-      bNumber: z.string(),
-      start: z.string(),
-      billedSeconds: Integer,
-      amount: Integer.meta({ description: "micro-units" }),
-      finding: Finding,
-      theirs: Integer.nullable().meta({
-        description: "the partner's billed seconds or amount, where they differ",
-      }),
-    }),
-  ),
-  truncated: z.boolean(),
-  missingOnOurSide: z
-    .array(z.string())
-    .meta({ description: "call keys the partner has and this node lacks (no CDR here to show)" }),
-});
-
-const EvidenceStored = z.object({
-  cid: z.string(),
-  name: z.string(),
-  bytes: z.number().int(),
-  sha256: z.string(),
-});
-
-const StepName = z.enum(["open", "propose", "counter", "accept", "escalate", "withdraw", "rule"]);
-
-const PlanBody = z.strictObject({
-  step: StepName,
-  amountAB: Integer.optional().meta({ description: "base units of the settlement token" }),
-  amountBA: Integer.optional(),
-  reason: z
-    .string()
-    .max(32)
-    .optional()
-    .meta({ description: "open: missing_cdrs, duration_difference, rate_difference, … or a code" }),
-  evidenceCid: Cid.optional(),
-});
-
-const UnsignedTx = z.object({
-  from: Address,
-  to: Address,
-  data: z.string(),
-  chainId: Integer,
-  nonce: z.number().int(),
-  gasLimit: Integer,
-  maxFeePerGas: Integer,
-  maxPriorityFeePerGas: Integer,
-  type: z.literal(2),
-});
-
-const PlanResponse = z.object({
-  step: StepName,
-  fn: z.string(),
-  description: z.string().meta({ description: "what will be signed and sent, in words" }),
-  evidenceCid: z.string().nullable(),
-  transaction: UnsignedTx,
-});
-
-const RelayBody = z.strictObject({
-  raw: z
-    .string()
-    .regex(/^0x[0-9a-fA-F]{2,65536}$/, "must be a signed transaction as 0x-hex")
-    .meta({ description: "the signed transaction (EIP-1559), as eth_sendRawTransaction takes it" }),
-});
-
-const RelayResponse = z.object({
-  txHash: z.string(),
-  status: z.enum(["confirmed", "reverted", "pending"]),
-  blockNumber: z.number().int().nullable(),
-  gasUsed: Integer.nullable(),
-  state: z.string().nullable().meta({ description: "the period's ledger state afterwards" }),
-});
-
 // ─── helpers ─────────────────────────────────────────────────────────────────
-
-const isoDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
 /** `2030-01-15` → days since 1970-01-01, checked to lie in `period`. @throws ApiError 400 */
 function dayOf(text: string, period: number): number {
-  const day = Date.parse(`${text}T00:00:00Z`) / DAY_MS;
+  const day = dayNumber(text);
   const month = Number(text.slice(0, 7).replace("-", ""));
   if (!Number.isInteger(day) || month !== period) {
     throw new ApiError(400, "INVALID_INPUT", `query.day: must be a day of the period ${period}`, "query.day");
@@ -311,7 +220,7 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
     scope: "disputes:write",
     params: AgreementPeriodParams,
     body: PlanBody,
-    response: PlanResponse,
+    response: DisputePlanResponse,
     errors: [404, 409, 503],
     handler: async ({ deps, params, body, principal }) => {
       const node = requireNode(deps);
