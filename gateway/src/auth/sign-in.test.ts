@@ -296,9 +296,18 @@ for (const target of databaseTargets()) {
 }
 
 /** The checksummed address with one letter's case flipped: a wrong EIP-55 checksum. */
+/**
+ * The checksummed address with one letter's case flipped: a broken checksum. The result must keep both
+ * cases, since an all-lowercase or all-uppercase address carries no checksum and is valid as it is (an
+ * address whose only lowercase letter was flipped once made this test pass the address through).
+ */
 function flipOneLetter(address: string): string {
-  const at = address.slice(2).search(/[a-fA-F]/) + 2;
-  const letter = address[at]!;
-  const flipped = letter === letter.toLowerCase() ? letter.toUpperCase() : letter.toLowerCase();
-  return address.slice(0, at) + flipped + address.slice(at + 1);
+  for (let at = 2; at < address.length; at++) {
+    const letter = address[at]!;
+    if (!/[a-fA-F]/.test(letter)) continue;
+    const flipped = letter === letter.toLowerCase() ? letter.toUpperCase() : letter.toLowerCase();
+    const candidate = address.slice(0, at) + flipped + address.slice(at + 1);
+    if (/[a-f]/.test(candidate.slice(2)) && /[A-F]/.test(candidate.slice(2))) return candidate;
+  }
+  throw new Error(`no letter of ${address} can be flipped into a broken checksum`);
 }
