@@ -10,7 +10,12 @@ module.exports = function runScript(name) {
     .then(
       (code) => (process.exitCode = code),
       (error) => {
-        console.error(error);
+        // The node's errors carry a short message and details for people; anything else is a bug: its stack.
+        console.error(
+          error && typeof error.shortMessage === "string"
+            ? `${name}: ${error.shortMessage}${error.details ? `: ${error.details}` : ""}`
+            : error,
+        );
         process.exitCode = 1;
       },
     );

@@ -30,6 +30,7 @@ import { chainRoleResolver } from "../gateway/src/auth";
 import { openAuditChain } from "../node/src/audit/chain";
 import { verifyLedger } from "../node/src/audit/verify";
 import { createChainClient, type ChainClient } from "../node/src/chain/client";
+import type { TxResult } from "../node/src/chain/tx-manager";
 import { formatAmount } from "../node/src/chain/display";
 import { PERIOD, startHardhatNode, type HardhatNode } from "../node/src/chain/test-helpers";
 import {
@@ -42,9 +43,11 @@ import {
   type ConsortiumCarrier,
 } from "../node/src/chain/test-consortium";
 import { parseConfig } from "../node/src/config/config";
+import type { MatchRule } from "../node/src/mediation/types";
 import { addAgreement, requireAgreement, setAgreementPeer } from "../node/src/db/agreements";
 import type { Database } from "../node/src/db/database";
 import { openDatabase } from "../node/src/db/open";
+import { openPostgres } from "../node/src/db/pg";
 import { addPartner } from "../node/src/db/partners";
 import { loadReport } from "../node/src/db/reports";
 import { importDeck } from "../node/src/db/tariffs";
@@ -75,7 +78,15 @@ import { loadPeriodContext } from "../node/src/settlement/period-context";
 import { buildSummary } from "../node/src/summaries/build-summary";
 import { periodSalt } from "../node/src/summaries/encoding";
 import { interconnectDeck } from "./lib/generate-cdrs";
-import { chooseLost, generateCalls, writeSideCdrs, type Call } from "./lib/traffic";
+import { startTcpProxy, type TcpProxy } from "./lib/tcp-proxy";
+import {
+  ICL_SWITCH,
+  chooseLost,
+  generateCalls,
+  writeSideCdrs,
+  type Call,
+  type SwitchProfile,
+} from "./lib/traffic";
 
 const M = 1_000_000n;
 
@@ -104,12 +115,66 @@ export function disagreedDeck(): string {
 }
 const MONTH = `${String(PERIOD).slice(0, 4)}-${String(PERIOD).slice(4)}`;
 
+/**
+ * Each carrier's switch: ACME's mediation platform writes icl-csv in UTC; GLOBEX runs Asterisk in
+ * Berlin (Master.csv, local time, German dialling: `0…` at home, `00…` abroad); INITECH runs
+ * FreeSWITCH in Paris (`mod_cdr_csv`, local time, French dialling). The trunk to a partner carries the
+ * partner's name in lower case (`SIP/globex-…` channels, `from-globex` contexts).
+ */
+export const SWITCHES: Record<string, Omit<SwitchProfile, "trunk">> = {
+  ACME: { ...ICL_SWITCH },
+  GLOBEX: {
+    format: "asterisk",
+    timeZone: "Europe/Berlin",
+    numbering: { countryCode: "49", nationalPrefix: "0", internationalPrefix: "00" },
+  },
+  INITECH: {
+    format: "freeswitch",
+    timeZone: "Europe/Paris",
+    numbering: { countryCode: "33", nationalPrefix: "0", internationalPrefix: "00" },
+  },
+};
+
+/** How a carrier's node tells its partners' calls apart in its switch's CDRs. */
+function matchRules(carrier: string, partner: string): MatchRule[] {
+  const trunk = partner.toLowerCase();
+  switch (SWITCHES[carrier]!.format) {
+    case "asterisk":
+      return [
+        { partner, direction: "out", field: "dstchannel", pattern: `^SIP/${trunk}-` },
+        { partner, direction: "in", field: "channel", pattern: `^SIP/${trunk}-` },
+      ];
+    case "freeswitch":
+      return [
+        { partner, direction: "in", field: "context", pattern: `^from-${trunk}$` },
+        { partner, direction: "out", field: "accountcode", pattern: `^${trunk}-out$` },
+      ];
+    default:
+      return []; // icl-csv names the partner in every row
+  }
+}
+
+/** ACME's switch delivers the CDRs of ACME–GLOBEX calls from this time on in a late batch. */
+const LATE_FROM = Date.UTC(2030, 0, 30);
+/** Share of ACME–GLOBEX's earlier calls the late batch sends again (duplicates the node rejects). */
+const RESENT = 0.01;
+/** Share of call attempts nobody answered (logged by both switches, billed by neither). */
+const UNANSWERED = 0.05;
+
 export interface Options {
   cdrs: number;
   rpc: string | null;
   report: string | null;
   /** Leave the chain, nodes and consoles running until Ctrl-C. */
   serve?: boolean;
+  /** Each node's database in its own schema of PostgreSQL at this URL (`--pg` passes DATABASE_URL). */
+  pg?: string | null;
+  /**
+   * Injects faults: INITECH's node stops after committing and restarts from its data directory, GLOBEX's
+   * gateway is unreachable while INITECH compares, the chain's RPC endpoint goes down right after accepting
+   * the netted settlement (its reply lost) and comes back. The figures must not change.
+   */
+  faults?: boolean;
 }
 
 interface DemoNode {
@@ -121,6 +186,8 @@ interface DemoNode {
   gateway: RunningGateway;
   dir: string;
 }
+
+type SideWrite = Parameters<typeof writeSideCdrs>[2];
 
 interface TimelineEntry {
   at: number;
@@ -145,8 +212,13 @@ function parseArgs(argv: readonly string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
-    if (flag === "--serve") {
-      options.serve = true;
+    if (flag === "--serve" || flag === "--faults") {
+      options[flag === "--serve" ? "serve" : "faults"] = true;
+      continue;
+    }
+    if (flag === "--pg") {
+      options.pg = process.env.DATABASE_URL ?? "";
+      if (!options.pg) throw new Error("--pg needs DATABASE_URL (e.g. postgres://127.0.0.1:5432/test)");
       continue;
     }
     if (flag === "--cdrs" && value && /^\d+$/.test(value)) options.cdrs = Number(value);
@@ -154,7 +226,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (flag === "--report" && value) options.report = value;
     else
       throw new Error(
-        `usage: npm run demo -- [--cdrs N] [--rpc URL] [--report FILE] [--serve] (not: ${flag})`,
+        `usage: npm run demo -- [--cdrs N] [--rpc URL] [--report FILE] [--pg] [--faults] [--serve] (not: ${flag})`,
       );
     i++;
   }
@@ -182,9 +254,11 @@ export interface DemoResult {
   escrow: Record<string, { before: bigint; after: bigint }>;
   /** Per carrier: CDRs read, rated, unbilled, rejected. */
   cdrs: Record<string, { read: bigint; rated: bigint; unbilled: bigint; rejected: bigint }>;
-  /** The calls each agreement's traffic came from, and which of them B's switch lost. */
-  traffic: Record<string, { calls: Call[]; lostOnB: Set<number> }>;
+  /** The calls each agreement's traffic came from, which of them B's switch lost and which A's sent twice. */
+  traffic: Record<string, { calls: Call[]; lostOnB: Set<number>; resentOnA: Set<number> }>;
   timings: { totalSeconds: number; closeToSettlementSeconds: number };
+  /** Per carrier: transactions its node key sent (faults must not add any). */
+  nodeTransactions: Record<string, number>;
 }
 
 /** `npm run demo`: runs the scenario, prints it, writes `--report`; exit 0 when all settled and the audit passed. */
@@ -205,8 +279,16 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     );
   };
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "icl-demo-"));
+  // Ctrl-C or a closed pipe mid-run: the exit still removes the work directory (the chain stops with it).
+  const removeWork = () => fs.rmSync(work, { recursive: true, force: true });
+  const interrupted = () => process.exit(130);
+  process.once("exit", removeWork);
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   let hardhat: HardhatNode | null = null;
   const nodes: DemoNode[] = [];
+  const relays: TcpProxy[] = [];
+  const schemas = new Map<string, string>();
   try {
     out("Interconnect Ledger — consortium demo");
     let provider: JsonRpcProvider;
@@ -227,65 +309,169 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     );
 
     const secrets = new Map(Object.keys(c.agreements).map((name) => [name, crypto.randomBytes(32)]));
+    const openDb = async (carrier: ConsortiumCarrier, dir: string) => {
+      if (!options.pg) return openDatabase({ dataDir: dir });
+      const schema = `icl_demo_${process.pid}_${carrier.name.toLowerCase()}`;
+      const db = await openDatabase({ url: options.pg, schema, dataDir: dir });
+      schemas.set(carrier.name, schema);
+      return db;
+    };
+    // Fault mode: a relay in front of the chain and of each gateway, so they can go away and come back.
+    let chainRelay: TcpProxy | null = null;
+    if (options.faults) {
+      chainRelay = await startTcpProxy(Number(new URL(rpcUrl).port));
+      relays.push(chainRelay);
+    }
+    const nodeRpcUrl = chainRelay?.url ?? rpcUrl;
+    const start = async (carrier: ConsortiumCarrier, fresh: boolean): Promise<DemoNode> => {
+      const dir = path.join(work, carrier.name);
+      fs.mkdirSync(dir, { recursive: true });
+      const db = await openDb(carrier, dir);
+      try {
+        if (fresh) await setUpCarrier(db, c, carrier, secrets);
+        return await startNode(c, carrier, nodeRpcUrl, db, dir);
+      } catch (error) {
+        await db.close();
+        throw error;
+      }
+    };
     // The three carriers' nodes start side by side (PGlite's start-up dominates).
     const started3 = await Promise.allSettled(
-      Object.values(c.carriers).map((carrier) =>
-        startNode(c, carrier, rpcUrl, secrets, path.join(work, carrier.name)),
-      ),
+      Object.values(c.carriers).map((carrier) => start(carrier, true)),
     );
     for (const outcome of started3) if (outcome.status === "fulfilled") nodes.push(outcome.value);
     for (const outcome of started3) if (outcome.status === "rejected") throw outcome.reason;
+    const gatewayRelays = new Map<string, TcpProxy>();
     for (const n of nodes) {
+      if (options.faults) {
+        const relay = await startTcpProxy(Number(new URL(n.gateway.url).port));
+        relays.push(relay);
+        gatewayRelays.set(n.carrier.name, relay);
+      }
       note(
-        `node started: own database, evidence store, node key; gateway and console ${n.gateway.url}/console/`,
+        `node started: ${options.pg ? `PostgreSQL schema ${schemas.get(n.carrier.name)}` : "own PGlite database"}, evidence store, node key; gateway and console ${n.gateway.url}/console/`,
         n.carrier.name,
       );
     }
+    /** Where a carrier's partners reach its node: its gateway, or the relay in front of it. */
+    const peerUrl = (n: DemoNode) => gatewayRelays.get(n.carrier.name)?.url ?? n.gateway.url;
     for (const agreement of Object.values(c.agreements)) {
       const [a, b] = [nodeOf(nodes, agreement.a), nodeOf(nodes, agreement.b)];
-      await setAgreementPeer(a.db, agreement.name, b.gateway.url);
-      await setAgreementPeer(b.db, agreement.name, a.gateway.url);
+      await setAgreementPeer(a.db, agreement.name, peerUrl(b));
+      await setAgreementPeer(b.db, agreement.name, peerUrl(a));
     }
+    /** Stops a carrier's node abruptly (runner, gateway, chain client, database), as a crash would. */
+    const stop = async (carrier: ConsortiumCarrier) => {
+      const n = nodeOf(nodes, carrier);
+      nodes.splice(nodes.indexOf(n), 1);
+      await closeNode(n);
+    };
+    /** Starts a stopped carrier's node again from its data directory; its partners reach it as before. */
+    const restart = async (carrier: ConsortiumCarrier) => {
+      const n = await start(carrier, false);
+      nodes.push(n);
+      nodes.sort((x, y) => x.carrier.name.localeCompare(y.carrier.name));
+      gatewayRelays.get(carrier.name)?.retarget(Number(new URL(n.gateway.url).port));
+      return n;
+    };
 
-    // Traffic: one list of calls per agreement, each side's CDR file derived from it.
+    // Traffic: one list of calls per agreement; each carrier's switch writes its side of every call
+    // it kept into its own files, in its own format.
     const perAgreement = Math.max(100, Math.floor(options.cdrs / 2));
-    const counts = new Map<string, { read: bigint; rated: bigint; unbilled: bigint; rejected: bigint }>();
     const traffic: DemoResult["traffic"] = {};
+    /** Per carrier, its switch's files in the order they reach the node, with the rows written. */
+    const files = new Map<string, { file: string; rows: number }[]>(nodes.map((n) => [n.carrier.name, []]));
+    const write = (carrier: ConsortiumCarrier, name: string, calls: readonly Call[], side: SideWrite) => {
+      const list = files.get(carrier.name)!;
+      const file = path.join(nodeOf(nodes, carrier).dir, name);
+      let entry = list.find((f) => f.file === file);
+      if (!entry) list.push((entry = { file, rows: 0 }));
+      entry.rows += writeSideCdrs(file, calls, { ...side, append: entry.rows > 0 });
+      return entry;
+    };
+    let lateFile: { file: string; rows: number } | null = null;
     for (const [index, agreement] of Object.values(c.agreements).entries()) {
-      const calls = generateCalls(PERIOD, perAgreement, 100 + index);
+      const calls = generateCalls(PERIOD, perAgreement, 100 + index, { unanswered: UNANSWERED });
       const lost = chooseLost(calls, SCENARIO[agreement.name].lostOnB, 200 + index);
-      traffic[agreement.name] = { calls, lostOnB: lost };
+      const resent = new Set<number>();
+      traffic[agreement.name] = { calls, lostOnB: lost, resentOnA: resent };
       for (const [side, carrier] of [
         ["A", agreement.a],
         ["B", agreement.b],
       ] as const) {
-        const n = nodeOf(nodes, carrier);
         const partner = side === "A" ? agreement.b.name : agreement.a.name;
-        const file = path.join(n.dir, `${agreement.name}-${MONTH}.csv`);
-        writeSideCdrs(file, calls, {
+        const profile = SWITCHES[carrier.name]!;
+        const sideWrite: SideWrite = {
           side,
           partner,
           lost: side === "B" ? lost : undefined,
           skewMs: side === "B" ? SCENARIO[agreement.name].skewOnBMs : undefined,
           batch: agreement.name,
-        });
-        const { file: f } = await ingestFile(n.db, file, "icl-csv", {
-          timeZone: "UTC",
-          useGmtTime: false,
-          numbering: { countryCode: "1", nationalPrefix: "0", internationalPrefix: "011" },
-        });
-        const sum = counts.get(carrier.name) ?? { read: 0n, rated: 0n, unbilled: 0n, rejected: 0n };
-        counts.set(carrier.name, {
-          read: sum.read + f.records,
-          rated: sum.rated + f.rated,
-          unbilled: sum.unbilled + f.unbilled,
-          rejected: sum.rejected + f.rejected,
-        });
+          profile: { ...profile, trunk: partner.toLowerCase() },
+        };
+        const name = profile.format === "icl-csv" ? `cdrs-${MONTH}.csv` : `Master-${MONTH}.csv`;
+        if (agreement.name !== "ACME-GLOBEX" || side === "B") {
+          write(carrier, name, calls, sideWrite);
+          continue;
+        }
+        // ACME's switch holds back the last two days of GLOBEX traffic, then sends them in a late
+        // batch together with 1% of the month's earlier calls again.
+        const early = calls.filter((call) => call.startMs < LATE_FROM);
+        for (const i of chooseLost(early, RESENT, 300)) resent.add(i);
+        write(carrier, name, early, sideWrite);
+        const again = calls.filter((call) => call.startMs >= LATE_FROM || resent.has(call.index));
+        lateFile = write(carrier, `cdrs-${MONTH}-late.csv`, again, sideWrite);
       }
     }
+    const counts = new Map<string, { read: bigint; rated: bigint; unbilled: bigint; rejected: bigint }>();
+    const ingest = async (n: DemoNode, file: { file: string; rows: number }) => {
+      const profile = SWITCHES[n.carrier.name]!;
+      let shown = 0;
+      const { file: f } = await ingestFile(
+        n.db,
+        file.file,
+        profile.format,
+        { timeZone: profile.timeZone, useGmtTime: false, numbering: profile.numbering },
+        (p) => {
+          // Progress at each quarter of the file (the console and `icl ingest` show a bar).
+          const quarter = Math.floor((4 * p.bytesRead) / Math.max(1, p.byteSize));
+          if (quarter > shown && quarter < 4 && file.rows >= 20_000) {
+            shown = quarter;
+            out(
+              `           … ${n.carrier.name} ${path.basename(file.file)}: ${quarter * 25}% (${p.records} CDRs)`,
+            );
+          }
+        },
+      );
+      const sum = counts.get(n.carrier.name) ?? { read: 0n, rated: 0n, unbilled: 0n, rejected: 0n };
+      counts.set(n.carrier.name, {
+        read: sum.read + f.records,
+        rated: sum.rated + f.rated,
+        unbilled: sum.unbilled + f.unbilled,
+        rejected: sum.rejected + f.rejected,
+      });
+      return f;
+    };
+    // The three switches' files are ingested side by side, each node on its own.
+    await Promise.all(
+      nodes.map(async (n) => {
+        for (const file of files.get(n.carrier.name)!.filter((f) => f !== lateFile)) {
+          const f = await ingest(n, file);
+          note(
+            `ingested ${path.basename(file.file)} (${SWITCHES[n.carrier.name]!.format}): ${f.records} CDRs, ${f.rated} rated + ${f.unbilled} unbilled + ${f.rejected} rejected`,
+            n.carrier.name,
+          );
+        }
+      }),
+    );
+    const lateIngest = await ingest(nodeOf(nodes, c.carriers.ACME), lateFile!);
+    note(
+      `a late batch arrived: ${lateFile!.rows} CDRs of ACME–GLOBEX for 30–31 January, ${traffic["ACME-GLOBEX"]!.resentOnA.size} of them sent before; ingested: ${lateIngest.rated} rated + ${lateIngest.unbilled} unbilled + ${lateIngest.rejected} rejected as duplicates`,
+      "ACME",
+    );
     for (const [name, k] of counts) {
       note(
-        `ingested ${k.read} CDRs: ${k.rated} rated + ${k.unbilled} unbilled + ${k.rejected} rejected`,
+        `all CDRs accounted for: ${k.read} read = ${k.rated} rated + ${k.unbilled} unbilled + ${k.rejected} rejected`,
         name,
       );
     }
@@ -309,8 +495,9 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
         );
       }
     }
-    for (let round = 0; round < 4; round++) {
-      for (const n of nodes) {
+    const seen = new Set<string>();
+    const passes = async (only?: readonly DemoNode[]) => {
+      for (const n of only ?? [...nodes]) {
         const pass = await n.runner.pass();
         for (const r of pass.revealed) note(`revealed ${r.agreement} ${MONTH}`, n.carrier.name);
         for (const x of pass.compared) {
@@ -325,7 +512,42 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
             n.carrier.name,
           );
         }
+        for (const d of pass.deferred) {
+          const key = `${n.carrier.name}:${d.agreement}:${d.step}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          note(`could not ${d.step} for ${d.agreement} (${d.error}); trying again next pass`, n.carrier.name);
+        }
       }
+    };
+    /** Reconciliation is done when every period was compared and each differing one has both reports. */
+    const reconciled = async () => {
+      for (const agreement of Object.values(c.agreements)) {
+        const state = await periodState(nodes[0]!.chain, agreement.agreementId, PERIOD);
+        if (!["Matched", "Reconciled", "Mismatched"].includes(state)) return false;
+        if (state === "Matched") continue;
+        for (const carrier of [agreement.a, agreement.b]) {
+          const n = nodeOf(nodes, carrier);
+          if ((await loadReport(n.db, agreement.agreementId, PERIOD)) === null) return false;
+        }
+      }
+      return true;
+    };
+    if (options.faults) {
+      await stop(c.carriers.INITECH);
+      note("INITECH's node stopped abruptly after committing (fault)", "INITECH");
+      await passes();
+      await gatewayRelays.get("GLOBEX")!.down();
+      note("GLOBEX's gateway became unreachable (fault)", "GLOBEX");
+      const initechNode = await restart(c.carriers.INITECH);
+      note(`INITECH's node restarted from its data directory; gateway ${initechNode.gateway.url}`, "INITECH");
+      await passes([initechNode]);
+      await gatewayRelays.get("GLOBEX")!.up();
+      note("GLOBEX's gateway is reachable again", "GLOBEX");
+    }
+    for (let round = 0; !(await reconciled()); round++) {
+      if (round === 8) throw new Error("the nodes did not finish reconciling in 8 passes");
+      await passes();
     }
     for (const agreement of Object.values(c.agreements)) {
       const state = await periodState(nodes[0]!.chain, agreement.agreementId, PERIOD);
@@ -390,10 +612,32 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     const finals = new Map<string, { amountAB: bigint; amountBA: bigint }>();
     for (const p of periods) finals.set(p.agreementId, { amountAB: p.amountAB, amountBA: p.amountBA });
     const keys = periods.map((p) => ({ agreementId: p.agreementId, period: p.period }));
-    const sent = await acme.chain.transactions!.send(
-      settleBatchRequest(acme.chain, await c.tokens.ICUSD.getAddress(), keys),
+    const request = settleBatchRequest(acme.chain, await c.tokens.ICUSD.getAddress(), keys);
+    let sending: Promise<TxResult>;
+    if (chainRelay) {
+      // The chain accepts the batch and goes down before its reply reaches ACME's node; the node keeps
+      // retrying; when the endpoint is back, it finds its transaction mined and does not send another.
+      const crashed = chainRelay.crashAfter("eth_sendRawTransaction");
+      sending = acme.chain.transactions!.send(request);
+      await crashed;
+      note(
+        "the chain's RPC endpoint went down right after accepting ACME's settleBatch, before replying (fault)",
+        "chain",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await chainRelay.up();
+      note("the chain's RPC endpoint is back", "chain");
+    } else {
+      sending = acme.chain.transactions!.send(request);
+    }
+    const sent = await sending;
+    if (sent.status !== "confirmed")
+      throw new Error(`the netted settlement reverted: ${sent.error ?? "no reason"}`);
+    note(
+      `settled ${keys.length} periods in one netted batch (settleBatch, ${sent.txHash.slice(0, 10)}…)`,
+      "ACME node",
+      sent.gasUsed,
     );
-    note(`settled ${keys.length} periods in one netted batch (settleBatch)`, "ACME node", sent.gasUsed);
     const after = await balances(c);
 
     const auditChain = await openAuditChain({ rpcUrl, ledger: c.addresses.ledger });
@@ -448,6 +692,8 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
         ),
       );
     }
+    process.removeListener("SIGINT", interrupted);
+    process.removeListener("SIGTERM", interrupted);
     if (options.serve) await serve(c, nodes, rpcUrl, out);
     return {
       periods: results,
@@ -460,16 +706,41 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
       ),
       cdrs: Object.fromEntries(counts),
       traffic,
+      nodeTransactions: Object.fromEntries(
+        await Promise.all(
+          Object.values(c.carriers).map(
+            async (k) => [k.name, await provider.getTransactionCount(k.node.address)] as const,
+          ),
+        ),
+      ),
       timings: { totalSeconds: (Date.now() - started) / 1000, closeToSettlementSeconds: seconds },
     };
   } finally {
-    for (const n of nodes) {
-      await n.gateway.close();
-      n.chain.close();
-      await n.db.close();
+    // Every step on its own: one failing (PostgreSQL gone, say) must not leave the chain running.
+    const attempt = async (what: string, step: () => Promise<unknown>) => {
+      try {
+        await step();
+      } catch (error) {
+        out(`cleanup: could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+    for (const n of nodes) await attempt(`stop ${n.carrier.name}'s node`, () => closeNode(n));
+    for (const relay of relays) await attempt("close a relay", () => relay.close());
+    if (options.pg && schemas.size > 0) {
+      await attempt("drop the demo's PostgreSQL schemas", async () => {
+        const admin = await openPostgres(options.pg!);
+        try {
+          for (const schema of schemas.values()) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        } finally {
+          await admin.close();
+        }
+      });
     }
-    await hardhat?.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await attempt("stop the chain", async () => hardhat?.stop());
+    removeWork();
+    process.removeListener("exit", removeWork);
+    process.removeListener("SIGINT", interrupted);
+    process.removeListener("SIGTERM", interrupted);
   }
 }
 
@@ -488,21 +759,18 @@ async function balances(c: Consortium): Promise<Map<string, bigint>> {
   return result;
 }
 
-async function startNode(
+/** A carrier's partners (with its switch's match rules), tariff decks and agreements, in its new database. */
+async function setUpCarrier(
+  db: Database,
   c: Consortium,
   carrier: ConsortiumCarrier,
-  rpcUrl: string,
   secrets: Map<string, Buffer>,
-  dir: string,
-): Promise<DemoNode> {
-  fs.mkdirSync(dir, { recursive: true });
-  // In memory: the demo throws its databases away; `--pg` (not yet) would use PostgreSQL schemas.
-  const db = await openDatabase({ dataDir: null });
+): Promise<void> {
   for (const agreement of Object.values(c.agreements)) {
     const side = agreement.a.name === carrier.name ? "A" : agreement.b.name === carrier.name ? "B" : null;
     if (side === null) continue;
     const partner = side === "A" ? agreement.b.name : agreement.a.name;
-    await addPartner(db, { id: partner, name: partner, matchRules: [] });
+    await addPartner(db, { id: partner, name: partner, matchRules: matchRules(carrier.name, partner) });
     const deck = carrier.name === "INITECH" && partner === "GLOBEX" ? disagreedDeck() : demoDeck();
     const rows = loadTariffDeck(deck, "deck.csv");
     const contentHash = crypto.createHash("sha256").update(deck).digest("hex");
@@ -524,6 +792,16 @@ async function startNode(
       secret: secrets.get(agreement.name)!,
     });
   }
+}
+
+/** A carrier's node on `db`: chain client with its node key, evidence store, runner, gateway on 127.0.0.1. */
+async function startNode(
+  c: Consortium,
+  carrier: ConsortiumCarrier,
+  rpcUrl: string,
+  db: Database,
+  dir: string,
+): Promise<DemoNode> {
   const chain = await createChainClient({
     rpcUrl,
     deployment: c.addresses,
@@ -531,6 +809,21 @@ async function startNode(
     db,
     logger: silentLogger,
   });
+  try {
+    return await startOn(c, carrier, chain, db, dir);
+  } catch (error) {
+    chain.close();
+    throw error;
+  }
+}
+
+async function startOn(
+  c: Consortium,
+  carrier: ConsortiumCarrier,
+  chain: ChainClient,
+  db: Database,
+  dir: string,
+): Promise<DemoNode> {
   const evidence = createLocalEvidenceStore(dir, silentLogger);
   const runner = await NodeRunner.start({
     db,
@@ -571,6 +864,12 @@ async function startNode(
     0,
   );
   return { carrier, db, chain, runner, evidence, gateway, dir };
+}
+
+async function closeNode(n: DemoNode): Promise<void> {
+  await n.gateway.close();
+  n.chain.close();
+  await n.db.close();
 }
 
 /** Two officers of each party sign the approval; each node submits its carrier's once two signed. */

@@ -8,8 +8,14 @@
  *   its lost calls and its slow clock), the ruling A's (GLOBEX's agreed rates, not INITECH's wrong one);
  * - every carrier's escrow moved by exactly its net position over its agreements;
  * - every CDR is accounted for: rated + unbilled + rejected = read, and read is what the carrier's
- *   switch kept of the calls;
+ *   switch wrote (the calls it kept, unanswered attempts included, and the late batch's re-sent rows,
+ *   which are exactly the rejected ones);
  * - the regulator's audit replays the ledger and passes.
+ *
+ * A second run injects faults (INITECH's node stopped after committing and restarted from its data
+ * directory, GLOBEX's gateway unreachable while INITECH compares, the chain's RPC endpoint down right
+ * after accepting the netted settlement, its reply lost) and must end with the same figures, the same
+ * balances and not one transaction more.
  */
 import { expect } from "chai";
 import type { ConsortiumAgreement } from "../../node/src/chain/test-consortium";
@@ -35,6 +41,7 @@ function rated(calls: readonly Call[], skewMs = 0): { AB: bigint; BA: bigint } {
   const rater = new Rater(loadTariffDeck(demoDeck(), "deck.csv"));
   const sums = { AB: 0n, BA: 0n };
   for (const recorded of calls) {
+    if (!recorded.answered) continue;
     const call = { ...recorded, startMs: recorded.startMs + skewMs };
     if (call.startMs < MONTH_START) continue;
     const result = rater.rate({
@@ -60,10 +67,17 @@ const units = (text: string) => parseScaled(text, 6)!;
 describe("end to end: the consortium demo at a small size", function () {
   this.timeout(600_000);
   let result: DemoResult;
+  let faulty: DemoResult;
   const lines: string[] = [];
+  const faultLines: string[] = [];
 
   before(async () => {
-    result = await runDemo({ cdrs: 2000, rpc: null, report: null }, (line) => lines.push(line));
+    // On PostgreSQL when DATABASE_URL is set (as in CI), one schema per carrier; the fault run below
+    // always restarts a node from PGlite files, so CI proves the scenario on both.
+    result = await runDemo(
+      { cdrs: 2000, rpc: null, report: null, pg: process.env.DATABASE_URL ?? null },
+      (line) => lines.push(line),
+    );
   });
 
   it("ends each pair as the scenario says, all settled, only GLOBEX–INITECH disputed, and the audit passes", () => {
@@ -77,31 +91,19 @@ describe("end to end: the consortium demo at a small size", function () {
     expect(said).to.contain("ACME-INITECH 2030-01 is Reconciled");
     expect(said).to.contain("GLOBEX-INITECH 2030-01 is Mismatched");
     expect(said).to.match(/settlePartial of GLOBEX-INITECH/);
+    // Each switch's own format reached its node.
+    expect(said).to.match(/ingested cdrs-2030-01\.csv \(icl-csv\).* — ACME/);
+    expect(said).to.match(/ingested Master-2030-01\.csv \(asterisk\).* — GLOBEX/);
+    expect(said).to.match(/ingested Master-2030-01\.csv \(freeswitch\).* — INITECH/);
     // What the nodes found when they compared: the slow clock, the lost calls, the wrong French rate.
     expect(said).to.match(/compared ACME-INITECH .*day_boundary_shift \d+/);
     expect(said).to.match(/compared GLOBEX-INITECH .*missing_cdrs \d+.*rate_difference \d+/);
+    expect(said).not.to.contain("could not");
     expect(result.audit).to.equal("pass");
   });
 
   it("settles the figures computed independently from the call list and the deck", () => {
-    for (const period of result.periods) {
-      const { calls, lostOnB } = result.traffic[period.agreement]!;
-      const ofA = rated(calls);
-      const ofB = rated(
-        calls.filter((c) => !lostOnB.has(c.index)),
-        SCENARIO[period.agreement].skewOnBMs,
-      );
-      // Reconciled: each direction at its terminating carrier's figures (B terminates A→B). Matched: both
-      // agree. Ruled: the arbiter chose A's, whose switch kept every call.
-      const expected =
-        period.agreement === "ACME-INITECH" ? { AB: ofB.AB, BA: ofA.BA } : { AB: ofA.AB, BA: ofA.BA };
-      if (period.agreement === "ACME-GLOBEX")
-        expect(ofB, "nothing lost on a matched pair").to.deep.equal(ofA);
-      expect([units(period.amountAB), units(period.amountBA)], period.agreement).to.deep.equal([
-        expected.AB,
-        expected.BA,
-      ]);
-    }
+    expectOracleFigures(result);
   });
 
   it("moves each carrier's escrow by exactly its net position over its agreements", () => {
@@ -125,20 +127,93 @@ describe("end to end: the consortium demo at a small size", function () {
     ).to.equal(0n);
   });
 
-  it("accounts for every CDR: rated + unbilled + rejected = read = what each switch kept", () => {
-    const kept = new Map<string, bigint>([
-      ["ACME", 0n],
-      ["GLOBEX", 0n],
-      ["INITECH", 0n],
-    ]);
-    for (const [name, { calls, lostOnB }] of Object.entries(result.traffic)) {
+  it("accounts for every CDR: rated + unbilled + rejected = read = what each switch wrote", () => {
+    const written = new Map<string, { rows: bigint; unanswered: bigint; resent: bigint }>();
+    const add = (carrier: string, kept: readonly Call[], resent: number) => {
+      const sum = written.get(carrier) ?? { rows: 0n, unanswered: 0n, resent: 0n };
+      written.set(carrier, {
+        rows: sum.rows + BigInt(kept.length + resent),
+        unanswered: sum.unanswered + BigInt(kept.filter((c) => !c.answered).length),
+        resent: sum.resent + BigInt(resent),
+      });
+    };
+    for (const [name, { calls, lostOnB, resentOnA }] of Object.entries(result.traffic)) {
       const [a, b] = PARTIES[name as ConsortiumAgreement["name"]];
-      kept.set(a, kept.get(a)! + BigInt(calls.length));
-      kept.set(b, kept.get(b)! + BigInt(calls.length - lostOnB.size));
+      add(a, calls, resentOnA.size);
+      add(
+        b,
+        calls.filter((c) => !lostOnB.has(c.index)),
+        0,
+      );
     }
+    expect(
+      result.traffic["ACME-GLOBEX"]!.resentOnA.size,
+      "the late batch re-sent some CDRs",
+    ).to.be.greaterThan(0);
     for (const [carrier, c] of Object.entries(result.cdrs)) {
+      const w = written.get(carrier)!;
       expect(c.rated + c.unbilled + c.rejected, carrier).to.equal(c.read);
-      expect(c.read, carrier).to.equal(kept.get(carrier));
+      expect(c.read, carrier).to.equal(w.rows);
+      // Unanswered attempts are unbilled; re-sent rows are rejected as duplicates; nothing else is.
+      expect([c.unbilled, c.rejected], carrier).to.deep.equal([w.unanswered, w.resent]);
     }
   });
+
+  describe("with faults: a node restarted, a peer unreachable, the chain endpoint down mid-settlement", () => {
+    before(async () => {
+      faulty = await runDemo({ cdrs: 2000, rpc: null, report: null, faults: true }, (line) =>
+        faultLines.push(line),
+      );
+    });
+
+    it("goes through each fault and recovers", () => {
+      const said = faultLines.join("\n");
+      expect(said).to.match(/INITECH's node stopped abruptly after committing/);
+      expect(said).to.match(/INITECH's node restarted from its data directory/);
+      // INITECH reveals only after its restart, and its first attempt to compare with GLOBEX fails.
+      expect(said.indexOf("revealed GLOBEX-INITECH 2030-01  — INITECH")).to.be.greaterThan(
+        said.indexOf("INITECH's node restarted"),
+      );
+      expect(said).to.match(
+        /could not compare with the counterparty for GLOBEX-INITECH .*did not answer.* — INITECH/,
+      );
+      expect(said).to.match(/compared GLOBEX-INITECH with the partner's node.* — INITECH/);
+      expect(said).to.match(/chain's RPC endpoint went down right after accepting ACME's settleBatch/);
+      expect(said).to.match(/chain's RPC endpoint is back[^]*settled 3 periods in one netted batch/);
+      expect(faulty.audit).to.equal("pass");
+    });
+
+    it("ends with the same states, figures and balances as the run without faults", () => {
+      expect(faulty.periods).to.deep.equal(result.periods);
+      expect(faulty.escrow).to.deep.equal(result.escrow);
+      expect(faulty.cdrs).to.deep.equal(result.cdrs);
+      expectOracleFigures(faulty);
+    });
+
+    it("sends not one transaction more: the lost reply did not make ACME's node settle twice", () => {
+      expect(faulty.nodeTransactions).to.deep.equal(result.nodeTransactions);
+      expect(result.nodeTransactions.ACME).to.be.greaterThan(0);
+    });
+  });
 });
+
+/** Each period settled at the figures computed here from its call list and the deck. */
+function expectOracleFigures(run: DemoResult): void {
+  for (const period of run.periods) {
+    const { calls, lostOnB } = run.traffic[period.agreement]!;
+    const ofA = rated(calls);
+    const ofB = rated(
+      calls.filter((c) => !lostOnB.has(c.index)),
+      SCENARIO[period.agreement].skewOnBMs,
+    );
+    // Reconciled: each direction at its terminating carrier's figures (B terminates A→B). Matched: both
+    // agree. Ruled: the arbiter chose A's, whose switch kept every call.
+    const expected =
+      period.agreement === "ACME-INITECH" ? { AB: ofB.AB, BA: ofA.BA } : { AB: ofA.AB, BA: ofA.BA };
+    if (period.agreement === "ACME-GLOBEX") expect(ofB, "nothing lost on a matched pair").to.deep.equal(ofA);
+    expect([units(period.amountAB), units(period.amountBA)], period.agreement).to.deep.equal([
+      expected.AB,
+      expected.BA,
+    ]);
+  }
+}

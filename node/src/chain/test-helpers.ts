@@ -54,7 +54,11 @@ export async function startHardhatNode(): Promise<HardhatNode> {
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
   const provider = new JsonRpcProvider(url, Network.from(31337), { staticNetwork: true });
+  // Whatever ends this process (an error, Ctrl-C, a closed pipe), the chain goes with it.
+  const orphaned = () => child.kill("SIGTERM");
+  process.once("exit", orphaned);
   const stop = async () => {
+    process.removeListener("exit", orphaned);
     provider.destroy();
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
