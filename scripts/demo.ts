@@ -4,11 +4,14 @@
  * A Hardhat JSON-RPC chain on 127.0.0.1 (or `--rpc URL`, a node with the Hardhat accounts unlocked),
  * the contracts, three carriers (each a node key and three officers, 2-of-3), an arbiter, a regulator,
  * ICUSD and three bilateral agreements. One carrier node each, in this process: its own database
- * (PGlite in a temporary directory), evidence store, chain client with its own key, NodeRunner and
- * gateway (peer protocol, API, console) on a port of 127.0.0.1. One list of calls per agreement; each
- * carrier's CDR files derive from it with the imperfections the scenario needs:
+ * (PGlite in a temporary directory, or with `--pg` a PostgreSQL schema), evidence store, chain client
+ * with its own key, NodeRunner and gateway (peer protocol, API, console) on a port of 127.0.0.1. One list
+ * of calls per agreement; each carrier's switch writes its side in its own format (ACME icl-csv, GLOBEX
+ * Asterisk, INITECH FreeSWITCH, in their local times and dialling plans; see SWITCHES) with the
+ * imperfections the scenario needs:
  *
- * - ACME–GLOBEX: the same calls on both sides → Matched;
+ * - ACME–GLOBEX: the same calls on both sides, though ACME's last two days arrive in a late batch that
+ *   re-sends 1% of the earlier calls (rejected as duplicates) → Matched;
  * - ACME–INITECH: INITECH's switch lost 0.5% of the calls → Reconciled within the 1% tolerance;
  * - GLOBEX–INITECH: INITECH's switch lost 4% → Mismatched; GLOBEX disputes with its sealed discrepancy
  *   report, INITECH proposes its own figures, GLOBEX escalates, both settle the undisputed part first,
@@ -18,7 +21,8 @@
  * netted batch, and the audit replays the ledger. Prints a timeline and the balances; `--report FILE`
  * writes them as JSON; `--serve` leaves everything running. The deck has a mid-month rate change; INITECH
  * loaded another French rate for GLOBEX (a rate difference inside the dispute) and its clock runs 10 minutes slow
- * towards ACME. Not yet: Asterisk/FreeSWITCH files, a late batch, `--pg`.
+ * towards ACME. `--faults` stops and restarts a node, cuts a peer off and takes the chain's endpoint away
+ * mid-settlement (see Options.faults); the figures must not change.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";

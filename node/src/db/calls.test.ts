@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { AbiCoder, keccak256 } from "ethers";
+import { prng } from "../../../scripts/lib/generate-cdrs";
 import { databaseTargets } from "../../../test/helpers/databases";
 import type { MediatedCdr } from "../mediation/types";
 import { callKey } from "../reconciliation/call-key";
@@ -98,6 +100,35 @@ describe("reconciliation: call key", () => {
   };
   it("is the same for the same call seen by either side, to the second", () => {
     expect(callKey(salt, { ...call, startMs: call.startMs + 999 })).to.equal(callKey(salt, call));
+  });
+  it("is keccak256 of the ABI encoding PROTOCOL.md gives (checked against ethers' encoder)", () => {
+    const coder = AbiCoder.defaultAbiCoder();
+    const reference = (c: Omit<typeof call, "direction"> & { direction: string }, s: string) =>
+      keccak256(
+        coder.encode(
+          ["string", "bytes32", "string", "string", "string", "uint64"],
+          ["icl/call/v1", s, c.direction, c.aNumber, c.bNumber, Math.floor(c.startMs / 1000)],
+        ),
+      );
+    const random = prng(5);
+    for (let i = 0; i < 300; i++) {
+      // Numbers of 1 to 40 digits cross the 32-byte word boundary; the start any second up to 2^41.
+      const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join("");
+      const c = {
+        direction: random() < 0.5 ? ("AB" as const) : ("BA" as const),
+        aNumber: digits(Math.floor(random() * 41)),
+        bNumber: digits(1 + Math.floor(random() * 40)),
+        startMs: Math.floor(random() * 2 ** 41) * 1000 + Math.floor(random() * 1000),
+      };
+      const s =
+        "0x" + Array.from({ length: 64 }, () => "0123456789abcdef"[Math.floor(random() * 16)]).join("");
+      expect(callKey(s, c), JSON.stringify(c)).to.equal(reference(c, s));
+    }
+  });
+  it("refuses what is not a salt or a digit string", () => {
+    expect(() => callKey("0x1234", call)).to.throw(RangeError);
+    expect(() => callKey(salt, { ...call, aNumber: "+12125550100" })).to.throw(RangeError);
+    expect(() => callKey(salt, { ...call, bNumber: "4420é" })).to.throw(RangeError);
   });
   it("differs with the second, either number, the direction or the salt", () => {
     const base = callKey(salt, call);

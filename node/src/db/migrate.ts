@@ -7,6 +7,7 @@ import { sql as agreements } from "./migrations/0004_agreements";
 import { sql as reconciliation } from "./migrations/0005_reconciliation";
 import { sql as settlement } from "./migrations/0006_settlement";
 import { sql as gateway } from "./migrations/0007_gateway";
+import { sql as leafCalls } from "./migrations/0008_leaf_calls";
 
 /** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -17,6 +18,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 5, name: "reconciliation", sql: reconciliation },
   { version: 6, name: "settlement", sql: settlement },
   { version: 7, name: "gateway", sql: gateway },
+  { version: 8, name: "leaf calls", sql: leafCalls },
 ];
 
 /**

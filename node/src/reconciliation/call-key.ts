@@ -12,19 +12,47 @@
  * Clocks that disagree by a second or more produce different keys: that is what the discrepancy
  * report's day-boundary rule and leaf deltas are for.
  */
-import { AbiCoder, keccak256 } from "ethers";
+import { keccak256 } from "js-sha3";
 import type { AgreementDirection } from "./discrepancy";
 
-const coder = AbiCoder.defaultAbiCoder();
+const TAG = Buffer.from("icl/call/v1");
+/** Head words: offset of the tag, salt, offsets of direction, aNumber and bNumber, startSecond. */
+const HEAD = 6 * 32;
+const padded = (n: number) => Math.ceil(n / 32) * 32;
 
+/**
+ * The key of `call` under `salt` (0x-hex bytes32). The ABI encoding is written by hand — every call of
+ * every differing leaf is keyed on both sides, and ethers' general encoder and keccak took 250 µs a key;
+ * this takes about 15 — and is checked against ethers' `AbiCoder` in calls.test.ts.
+ * @throws RangeError when the salt is not 32 bytes of hex or a number is not ASCII digits.
+ */
 export function callKey(
   salt: string,
   call: { direction: AgreementDirection; aNumber: string; bNumber: string; startMs: number },
 ): string {
-  return keccak256(
-    coder.encode(
-      ["string", "bytes32", "string", "string", "string", "uint64"],
-      ["icl/call/v1", salt, call.direction, call.aNumber, call.bNumber, Math.floor(call.startMs / 1000)],
-    ),
-  );
+  if (salt.length !== 66 || !/^0x[0-9a-fA-F]{64}$/.test(salt))
+    throw new RangeError("the salt is not bytes32 hex");
+  const strings = [TAG, call.direction, call.aNumber, call.bNumber] as const;
+  let size = HEAD;
+  for (const value of strings) size += 32 + padded(value.length);
+  const out = Buffer.alloc(size);
+  // Head: offsets of the dynamic strings (from the start), the salt, the start second.
+  let tail = HEAD;
+  const heads = [0, 2, 3, 4];
+  for (let i = 0; i < strings.length; i++) {
+    out.writeUInt32BE(tail, heads[i]! * 32 + 28);
+    const value = strings[i]!;
+    out.writeUInt32BE(value.length, tail + 28);
+    if (typeof value === "string") {
+      if (out.write(value, tail + 32, "latin1") !== value.length || !/^[0-9A-Z]*$/.test(value)) {
+        throw new RangeError(`'${value}' is not a direction or an E.164 digit string`);
+      }
+    } else {
+      value.copy(out, tail + 32);
+    }
+    tail += 32 + padded(value.length);
+  }
+  out.write(salt.slice(2), 32, "hex");
+  out.writeBigUInt64BE(BigInt(Math.floor(call.startMs / 1000)), 5 * 32 + 24);
+  return "0x" + keccak256(out);
 }
