@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet, ZeroHash, id, type Signer } from "ethers";
+import { Wallet, ZeroHash, id, keccak256, toUtf8Bytes, type Signer } from "ethers";
 import {
   PeerAuthError,
   PeerVerifier,
@@ -62,6 +62,21 @@ describe("reconciliation: peer message authentication", () => {
     }
     return "accepted";
   };
+
+  it("hashes a body as ethers' keccak256 of its bytes would, text or binary, empty or megabytes", () => {
+    const bytes = Uint8Array.from({ length: 3_000_000 }, (_, i) => (i * 7919) & 255);
+    for (const body of [
+      "",
+      '{"keys":["0x01"]}',
+      "durée €",
+      new Uint8Array(0),
+      bytes.subarray(0, 135),
+      bytes,
+    ]) {
+      const reference = keccak256(typeof body === "string" ? toUtf8Bytes(body) : body);
+      expect(bodyHash(body)).to.equal(reference);
+    }
+  });
 
   it("accepts a request signed by the counterparty's node and names its carrier", async () => {
     expect(await verifier().verify(await request(globexNode), expected)).to.equal("GLOBEX");
