@@ -29,11 +29,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, Network, type Wallet } from "ethers";
-import { createGateway, listen, type RunningGateway } from "../gateway/src/gateway";
-import { chainRoleResolver } from "../gateway/src/auth";
 import { openAuditChain } from "../node/src/audit/chain";
 import { verifyLedger } from "../node/src/audit/verify";
-import { createChainClient, type ChainClient } from "../node/src/chain/client";
 import type { TxResult } from "../node/src/chain/tx-manager";
 import { formatAmount } from "../node/src/chain/display";
 import { PERIOD, startHardhatNode, type HardhatNode } from "../node/src/chain/test-helpers";
@@ -46,23 +43,12 @@ import {
   type ConsortiumAgreement,
   type ConsortiumCarrier,
 } from "../node/src/chain/test-consortium";
-import { parseConfig } from "../node/src/config/config";
-import type { MatchRule } from "../node/src/mediation/types";
-import { addAgreement, requireAgreement, setAgreementPeer } from "../node/src/db/agreements";
-import type { Database } from "../node/src/db/database";
+import { requireAgreement, setAgreementPeer } from "../node/src/db/agreements";
 import { openDatabase } from "../node/src/db/open";
 import { openPostgres } from "../node/src/db/pg";
-import { addPartner } from "../node/src/db/partners";
 import { loadReport } from "../node/src/db/reports";
-import { importDeck } from "../node/src/db/tariffs";
-import { createLocalEvidenceStore } from "../node/src/evidence/local-store";
-import type { EvidenceStore } from "../node/src/evidence/store";
 import { ingestFile } from "../node/src/ingest/ingest-file";
-import { silentLogger } from "../node/src/logger";
-import { createNode } from "../node/src/node";
-import { loadTariffDeck } from "../node/src/rating/tariff-deck";
 import { commitSummary } from "../node/src/reconciliation/commit";
-import { NodeRunner } from "../node/src/reconciliation/runner";
 import { periodState } from "../node/src/reconciliation/reveal";
 import {
   acceptSignature,
@@ -81,82 +67,15 @@ import { settleBatchRequest, settleRequest } from "../node/src/settlement/settle
 import { loadPeriodContext } from "../node/src/settlement/period-context";
 import { buildSummary } from "../node/src/summaries/build-summary";
 import { periodSalt } from "../node/src/summaries/encoding";
-import { interconnectDeck } from "./lib/generate-cdrs";
+import { SWITCHES, closeNode, nodeOf, setUpCarrier, startNode, type DemoNode } from "./lib/demo-carriers";
 import { startTcpProxy, type TcpProxy } from "./lib/tcp-proxy";
-import {
-  ICL_SWITCH,
-  chooseLost,
-  generateCalls,
-  writeSideCdrs,
-  type Call,
-  type SwitchProfile,
-} from "./lib/traffic";
+import { chooseLost, generateCalls, writeSideCdrs, type Call } from "./lib/traffic";
+
+export { SWITCHES, demoDeck, disagreedDeck } from "./lib/demo-carriers";
 
 const M = 1_000_000n;
 
-const GERMANY_MOBILE = "voice,497,Germany - Mobile,0.0213,0.0005,1,1,,,,,,,";
-
-/**
- * The agreed deck: four dozen destinations with their increments, and Germany's mobile rate cut from
- * 0.0213 to 0.0189 a minute on 16 January (a mid-month change both carriers apply).
- */
-export function demoDeck(): string {
-  const deck = interconnectDeck();
-  if (!deck.includes(GERMANY_MOBILE)) throw new Error("the generated deck lacks the Germany mobile row");
-  return deck.replace(
-    GERMANY_MOBILE,
-    "voice,497,Germany - Mobile,0.0213,0.0005,1,1,,2030-01-16,,,,,\n" +
-      "voice,497,Germany - Mobile,0.0189,0.0005,1,1,2030-01-16,,,,,,",
-  );
-}
-
-/** INITECH's deck for GLOBEX: it never loaded the agreed French fixed rate (0.0060 instead of 0.0049). */
-export function disagreedDeck(): string {
-  const deck = demoDeck();
-  const changed = deck.replace(/^voice,33,France - Fixed,[0-9.]+,/m, "voice,33,France - Fixed,0.0060,");
-  if (changed === deck) throw new Error("the generated deck lacks the France fixed row");
-  return changed;
-}
 const MONTH = `${String(PERIOD).slice(0, 4)}-${String(PERIOD).slice(4)}`;
-
-/**
- * Each carrier's switch: ACME's mediation platform writes icl-csv in UTC; GLOBEX runs Asterisk in
- * Berlin (Master.csv, local time, German dialling: `0…` at home, `00…` abroad); INITECH runs
- * FreeSWITCH in Paris (`mod_cdr_csv`, local time, French dialling). The trunk to a partner carries the
- * partner's name in lower case (`SIP/globex-…` channels, `from-globex` contexts).
- */
-export const SWITCHES: Record<string, Omit<SwitchProfile, "trunk">> = {
-  ACME: { ...ICL_SWITCH },
-  GLOBEX: {
-    format: "asterisk",
-    timeZone: "Europe/Berlin",
-    numbering: { countryCode: "49", nationalPrefix: "0", internationalPrefix: "00" },
-  },
-  INITECH: {
-    format: "freeswitch",
-    timeZone: "Europe/Paris",
-    numbering: { countryCode: "33", nationalPrefix: "0", internationalPrefix: "00" },
-  },
-};
-
-/** How a carrier's node tells its partners' calls apart in its switch's CDRs. */
-function matchRules(carrier: string, partner: string): MatchRule[] {
-  const trunk = partner.toLowerCase();
-  switch (SWITCHES[carrier]!.format) {
-    case "asterisk":
-      return [
-        { partner, direction: "out", field: "dstchannel", pattern: `^SIP/${trunk}-` },
-        { partner, direction: "in", field: "channel", pattern: `^SIP/${trunk}-` },
-      ];
-    case "freeswitch":
-      return [
-        { partner, direction: "in", field: "context", pattern: `^from-${trunk}$` },
-        { partner, direction: "out", field: "accountcode", pattern: `^${trunk}-out$` },
-      ];
-    default:
-      return []; // icl-csv names the partner in every row
-  }
-}
 
 /** ACME's switch delivers the CDRs of ACME–GLOBEX calls from this time on in a late batch. */
 const LATE_FROM = Date.UTC(2030, 0, 30);
@@ -179,16 +98,6 @@ export interface Options {
    * the netted settlement (its reply lost) and comes back. The figures must not change.
    */
   faults?: boolean;
-}
-
-interface DemoNode {
-  carrier: ConsortiumCarrier;
-  db: Database;
-  chain: ChainClient;
-  runner: NodeRunner;
-  evidence: EvidenceStore;
-  gateway: RunningGateway;
-  dir: string;
 }
 
 type SideWrite = Parameters<typeof writeSideCdrs>[2];
@@ -750,10 +659,6 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
 
 const fmt = (units: bigint) => formatAmount(units, { symbol: "", decimals: 6, address: "" }).trim();
 
-function nodeOf(nodes: readonly DemoNode[], carrier: ConsortiumCarrier): DemoNode {
-  return nodes.find((n) => n.carrier.name === carrier.name)!;
-}
-
 async function balances(c: Consortium): Promise<Map<string, bigint>> {
   const token = await c.tokens.ICUSD.getAddress();
   const result = new Map<string, bigint>();
@@ -761,119 +666,6 @@ async function balances(c: Consortium): Promise<Map<string, bigint>> {
     result.set(carrier.name, await c.deployment.ledger.connect(c.provider).escrowOf(carrier.id, token));
   }
   return result;
-}
-
-/** A carrier's partners (with its switch's match rules), tariff decks and agreements, in its new database. */
-async function setUpCarrier(
-  db: Database,
-  c: Consortium,
-  carrier: ConsortiumCarrier,
-  secrets: Map<string, Buffer>,
-): Promise<void> {
-  for (const agreement of Object.values(c.agreements)) {
-    const side = agreement.a.name === carrier.name ? "A" : agreement.b.name === carrier.name ? "B" : null;
-    if (side === null) continue;
-    const partner = side === "A" ? agreement.b.name : agreement.a.name;
-    await addPartner(db, { id: partner, name: partner, matchRules: matchRules(carrier.name, partner) });
-    const deck = carrier.name === "INITECH" && partner === "GLOBEX" ? disagreedDeck() : demoDeck();
-    const rows = loadTariffDeck(deck, "deck.csv");
-    const contentHash = crypto.createHash("sha256").update(deck).digest("hex");
-    for (const direction of ["in", "out"] as const) {
-      await importDeck(db, {
-        partner,
-        direction,
-        name: `${partner}-${direction}`,
-        currency: "USD",
-        contentHash,
-        rows,
-      });
-    }
-    await addAgreement(db, {
-      agreementId: agreement.agreementId,
-      name: agreement.name,
-      partnerId: partner,
-      side,
-      secret: secrets.get(agreement.name)!,
-    });
-  }
-}
-
-/** A carrier's node on `db`: chain client with its node key, evidence store, runner, gateway on 127.0.0.1. */
-async function startNode(
-  c: Consortium,
-  carrier: ConsortiumCarrier,
-  rpcUrl: string,
-  db: Database,
-  dir: string,
-): Promise<DemoNode> {
-  const chain = await createChainClient({
-    rpcUrl,
-    deployment: c.addresses,
-    signer: carrier.node,
-    db,
-    logger: silentLogger,
-  });
-  try {
-    return await startOn(c, carrier, chain, db, dir);
-  } catch (error) {
-    chain.close();
-    throw error;
-  }
-}
-
-async function startOn(
-  c: Consortium,
-  carrier: ConsortiumCarrier,
-  chain: ChainClient,
-  db: Database,
-  dir: string,
-): Promise<DemoNode> {
-  const evidence = createLocalEvidenceStore(dir, silentLogger);
-  const runner = await NodeRunner.start({
-    db,
-    chain,
-    signer: carrier.node,
-    evidence,
-    logger: silentLogger,
-    watch: { autoSettle: false },
-  });
-  const node = createNode({
-    config: { dataDir: dir, config: parseConfig({}, "config.json"), databaseUrl: undefined },
-    db,
-    evidence,
-    logger: silentLogger,
-  });
-  const gateway = await listen(
-    createGateway({
-      logger: silentLogger,
-      peer: runner.peerServer,
-      node,
-      chain,
-      auth: {
-        db,
-        roles: chainRoleResolver({
-          registry: chain.registry,
-          carrierId: carrier.id,
-          admins: [],
-          operators: [],
-        }),
-        logger: silentLogger,
-        carrier: carrier.name,
-        chainId: chain.chainId,
-        sessionHours: 8,
-        cookieSecure: false,
-      },
-    }),
-    "127.0.0.1",
-    0,
-  );
-  return { carrier, db, chain, runner, evidence, gateway, dir };
-}
-
-async function closeNode(n: DemoNode): Promise<void> {
-  await n.gateway.close();
-  n.chain.close();
-  await n.db.close();
 }
 
 /** Two officers of each party sign the approval; each node submits its carrier's once two signed. */

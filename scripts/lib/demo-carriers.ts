@@ -1,0 +1,204 @@
+/**
+ * The demo's carriers as nodes: their agreed (and one disagreed) tariff decks, their switches and the
+ * match rules that tell partners apart in them, and a carrier node's set-up, start and abrupt stop —
+ * everything scripts/demo.ts runs the scenario on.
+ */
+import crypto from "node:crypto";
+import { createGateway, listen, type RunningGateway } from "../../gateway/src/gateway";
+import { chainRoleResolver } from "../../gateway/src/auth";
+import { createChainClient, type ChainClient } from "../../node/src/chain/client";
+import type { Consortium, ConsortiumCarrier } from "../../node/src/chain/test-consortium";
+import { parseConfig } from "../../node/src/config/config";
+import { addAgreement } from "../../node/src/db/agreements";
+import type { Database } from "../../node/src/db/database";
+import { addPartner } from "../../node/src/db/partners";
+import { importDeck } from "../../node/src/db/tariffs";
+import { createLocalEvidenceStore } from "../../node/src/evidence/local-store";
+import type { EvidenceStore } from "../../node/src/evidence/store";
+import { silentLogger } from "../../node/src/logger";
+import type { MatchRule } from "../../node/src/mediation/types";
+import { createNode } from "../../node/src/node";
+import { loadTariffDeck } from "../../node/src/rating/tariff-deck";
+import { NodeRunner } from "../../node/src/reconciliation/runner";
+import { interconnectDeck } from "./generate-cdrs";
+import { ICL_SWITCH, type SwitchProfile } from "./traffic";
+
+const GERMANY_MOBILE = "voice,497,Germany - Mobile,0.0213,0.0005,1,1,,,,,,,";
+
+/**
+ * The agreed deck: four dozen destinations with their increments, and Germany's mobile rate cut from
+ * 0.0213 to 0.0189 a minute on 16 January (a mid-month change both carriers apply).
+ */
+export function demoDeck(): string {
+  const deck = interconnectDeck();
+  if (!deck.includes(GERMANY_MOBILE)) throw new Error("the generated deck lacks the Germany mobile row");
+  return deck.replace(
+    GERMANY_MOBILE,
+    "voice,497,Germany - Mobile,0.0213,0.0005,1,1,,2030-01-16,,,,,\n" +
+      "voice,497,Germany - Mobile,0.0189,0.0005,1,1,2030-01-16,,,,,,",
+  );
+}
+
+/** INITECH's deck for GLOBEX: it never loaded the agreed French fixed rate (0.0060 instead of 0.0049). */
+export function disagreedDeck(): string {
+  const deck = demoDeck();
+  const changed = deck.replace(/^voice,33,France - Fixed,[0-9.]+,/m, "voice,33,France - Fixed,0.0060,");
+  if (changed === deck) throw new Error("the generated deck lacks the France fixed row");
+  return changed;
+}
+
+/**
+ * Each carrier's switch: ACME's mediation platform writes icl-csv in UTC; GLOBEX runs Asterisk in
+ * Berlin (Master.csv, local time, German dialling: `0…` at home, `00…` abroad); INITECH runs
+ * FreeSWITCH in Paris (`mod_cdr_csv`, local time, French dialling). The trunk to a partner carries the
+ * partner's name in lower case (`SIP/globex-…` channels, `from-globex` contexts).
+ */
+export const SWITCHES: Record<string, Omit<SwitchProfile, "trunk">> = {
+  ACME: { ...ICL_SWITCH },
+  GLOBEX: {
+    format: "asterisk",
+    timeZone: "Europe/Berlin",
+    numbering: { countryCode: "49", nationalPrefix: "0", internationalPrefix: "00" },
+  },
+  INITECH: {
+    format: "freeswitch",
+    timeZone: "Europe/Paris",
+    numbering: { countryCode: "33", nationalPrefix: "0", internationalPrefix: "00" },
+  },
+};
+
+/** How a carrier's node tells its partners' calls apart in its switch's CDRs. */
+export function matchRules(carrier: string, partner: string): MatchRule[] {
+  const trunk = partner.toLowerCase();
+  switch (SWITCHES[carrier]!.format) {
+    case "asterisk":
+      return [
+        { partner, direction: "out", field: "dstchannel", pattern: `^SIP/${trunk}-` },
+        { partner, direction: "in", field: "channel", pattern: `^SIP/${trunk}-` },
+      ];
+    case "freeswitch":
+      return [
+        { partner, direction: "in", field: "context", pattern: `^from-${trunk}$` },
+        { partner, direction: "out", field: "accountcode", pattern: `^${trunk}-out$` },
+      ];
+    default:
+      return []; // icl-csv names the partner in every row
+  }
+}
+
+export interface DemoNode {
+  carrier: ConsortiumCarrier;
+  db: Database;
+  chain: ChainClient;
+  runner: NodeRunner;
+  evidence: EvidenceStore;
+  gateway: RunningGateway;
+  dir: string;
+}
+
+export function nodeOf(nodes: readonly DemoNode[], carrier: ConsortiumCarrier): DemoNode {
+  return nodes.find((n) => n.carrier.name === carrier.name)!;
+}
+
+/** A carrier's partners (with its switch's match rules), tariff decks and agreements, in its new database. */
+export async function setUpCarrier(
+  db: Database,
+  c: Consortium,
+  carrier: ConsortiumCarrier,
+  secrets: Map<string, Buffer>,
+): Promise<void> {
+  for (const agreement of Object.values(c.agreements)) {
+    const side = agreement.a.name === carrier.name ? "A" : agreement.b.name === carrier.name ? "B" : null;
+    if (side === null) continue;
+    const partner = side === "A" ? agreement.b.name : agreement.a.name;
+    await addPartner(db, { id: partner, name: partner, matchRules: matchRules(carrier.name, partner) });
+    const deck = carrier.name === "INITECH" && partner === "GLOBEX" ? disagreedDeck() : demoDeck();
+    const rows = loadTariffDeck(deck, "deck.csv");
+    const contentHash = crypto.createHash("sha256").update(deck).digest("hex");
+    for (const direction of ["in", "out"] as const) {
+      await importDeck(db, {
+        partner,
+        direction,
+        name: `${partner}-${direction}`,
+        currency: "USD",
+        contentHash,
+        rows,
+      });
+    }
+    await addAgreement(db, {
+      agreementId: agreement.agreementId,
+      name: agreement.name,
+      partnerId: partner,
+      side,
+      secret: secrets.get(agreement.name)!,
+    });
+  }
+}
+
+/** A carrier's node on `db`: chain client with its node key, evidence store, runner, gateway on 127.0.0.1. */
+export async function startNode(
+  c: Consortium,
+  carrier: ConsortiumCarrier,
+  rpcUrl: string,
+  db: Database,
+  dir: string,
+): Promise<DemoNode> {
+  const chain = await createChainClient({
+    rpcUrl,
+    deployment: c.addresses,
+    signer: carrier.node,
+    db,
+    logger: silentLogger,
+  });
+  try {
+    const evidence = createLocalEvidenceStore(dir, silentLogger);
+    const runner = await NodeRunner.start({
+      db,
+      chain,
+      signer: carrier.node,
+      evidence,
+      logger: silentLogger,
+      watch: { autoSettle: false },
+    });
+    const node = createNode({
+      config: { dataDir: dir, config: parseConfig({}, "config.json"), databaseUrl: undefined },
+      db,
+      evidence,
+      logger: silentLogger,
+    });
+    const gateway = await listen(
+      createGateway({
+        logger: silentLogger,
+        peer: runner.peerServer,
+        node,
+        chain,
+        auth: {
+          db,
+          roles: chainRoleResolver({
+            registry: chain.registry,
+            carrierId: carrier.id,
+            admins: [],
+            operators: [],
+          }),
+          logger: silentLogger,
+          carrier: carrier.name,
+          chainId: chain.chainId,
+          sessionHours: 8,
+          cookieSecure: false,
+        },
+      }),
+      "127.0.0.1",
+      0,
+    );
+    return { carrier, db, chain, runner, evidence, gateway, dir };
+  } catch (error) {
+    chain.close();
+    throw error;
+  }
+}
+
+export async function closeNode(n: DemoNode): Promise<void> {
+  await n.gateway.close();
+  n.chain.close();
+  await n.db.close();
+}
