@@ -61,7 +61,7 @@ describe(`API dispute signing routes on a ledger (${target.name})`, function () 
       db,
       logger: silentLogger,
     });
-    gateway = await startGateway({ node, chain, uploads: { evidenceBytes: 2048 } });
+    gateway = await startGateway({ node, chain, uploads: { fileBytes: 2 * 1024 * 1024 } });
   });
   after(async () => {
     await gateway?.close();
@@ -177,6 +177,27 @@ describe(`API dispute signing routes on a ledger (${target.name})`, function () 
     ]);
     expect((await upload("../../etc/passwd", "x")).status).to.equal(400);
     expect((await upload("calls.csv", "")).status).to.equal(400);
-    expect((await upload("big.csv", "x".repeat(4096))).status).to.equal(413);
+    expect((await upload("big.csv", "x".repeat(2 * 1024 * 1024 + 1))).status).to.equal(413);
+  });
+
+  it("seals an evidence file larger than one block (a UnixFS DAG) up to the file upload limit", async () => {
+    const file = "cdr_id,a_number,b_number\n" + "A-1,+4930123456,+4417001234\n".repeat(56_000);
+    const response = await fetch(`${gateway.url}/api/v1/periods/A-B/${MONTH}/evidence?name=calls.csv`, {
+      method: "POST",
+      headers: { ...as(officer.address), "content-type": "text/csv" },
+      body: file,
+    });
+    expect(response.status).to.equal(201);
+    const stored = (await response.json()) as { cid: string; bytes: number };
+    expect(stored.bytes).to.equal(file.length);
+    expect(stored.bytes).to.be.above(1024 * 1024);
+    expect(stored.cid).to.match(/^bafybei/);
+    const bundle = (await getEvidence(
+      node.evidence,
+      stored.cid,
+      deriveEvidenceKey(SECRET, fx.agreementId, PERIOD),
+      { agreementId: fx.agreementId, period: PERIOD, purpose: "dispute-evidence" },
+    )) as { files: { name: string; base64: string }[] };
+    expect(Buffer.from(bundle.files[0]!.base64, "base64").toString()).to.equal(file);
   });
 });

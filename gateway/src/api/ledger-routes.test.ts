@@ -86,11 +86,13 @@ describe(`API disputes, settlement and audit on a ledger (${target.name})`, func
     // ACME–INITECH: mismatched; ACME disputes with its sealed report, INITECH proposes figures.
     await commitAndReveal(c, AI, { ab: 300n * M, ba: 10n * M }, { ab: 250n * M, ba: 10n * M });
     const agreement = await requireAgreement(db, "ACME-INITECH");
+    // Over 1 MiB sealed: a UnixFS DAG, which the route serves like a single block.
     sealed = {
       kind: "discrepancy-report",
       agreementId: agreement.agreementId,
       period: PERIOD,
       leaves: [1, 2],
+      cdrs: Array.from({ length: 30_000 }, (_, i) => ({ cdrId: `ACME-${i}`, amount: "0.012500" })),
     };
     evidenceCid = await putEvidence(
       node.evidence,
@@ -238,6 +240,7 @@ describe(`API disputes, settlement and audit on a ledger (${target.name})`, func
       fileName: `ACME-INITECH-${MONTH}-discrepancy-report-${evidenceCid}.json`,
     });
     expect(ok.body.content).to.deep.equal(sealed);
+    expect(evidenceCid).to.match(/^bafybei/);
 
     // Well-formed but not named on chain for this period, or named but not held (the partner's): 404.
     const unknown = rawBlockCid(new TextEncoder().encode(id("nowhere")));

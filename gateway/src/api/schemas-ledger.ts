@@ -1,6 +1,6 @@
 /** The zod schemas of the disputes, settlement and audit routes (routes-ledger.ts). */
 import { z } from "zod/v4";
-import { parseRawBlockCid } from "../../../node/src/evidence/cid";
+import { parseBlockCid } from "../../../node/src/evidence/cid";
 import { Address, Bytes32, Integer } from "./schemas";
 
 /** A listed token's symbol or address; anything else is refused before the node is asked. */
@@ -23,13 +23,18 @@ export const Cid = z
   .max(100)
   .transform((text, issue) => {
     try {
-      return parseRawBlockCid(text);
+      return parseBlockCid(text);
     } catch {
-      issue.addIssue({ code: "custom", message: "must be a CIDv1 raw sha2-256 block CID (bafkrei…)" });
+      issue.addIssue({
+        code: "custom",
+        message: "must be an evidence CID: CIDv1 raw or dag-pb, sha2-256 (bafkrei… or bafybei…)",
+      });
       return z.NEVER;
     }
   })
-  .meta({ description: "the evidence bundle's CID (CIDv1 raw, bafkrei…)" });
+  .meta({
+    description: "the evidence bundle's CID (CIDv1: raw bafkrei… up to 1 MiB, dag-pb bafybei… above)",
+  });
 
 export const TimelineResponse = z.object({
   agreement: z.string(),

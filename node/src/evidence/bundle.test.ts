@@ -15,7 +15,18 @@ import {
   type EvidenceContext,
 } from "./bundle";
 import { createEvidenceStore } from "./create-evidence-store";
-import { referenceCid } from "./test-helpers";
+import { MAX_BLOCK_BYTES } from "./store";
+import {
+  KUBO_LAYOUT,
+  kuboDeterministicBytes,
+  referenceCid,
+  referenceUnixfsCid,
+  ROUND_TRIP_SIZES,
+  startFakeKubo,
+} from "./test-helpers";
+
+/** What sealing adds to a payload: 6 header bytes, a 12-byte nonce, a 16-byte tag. */
+const SEAL_BYTES = 34;
 
 const KEY = new Uint8Array(randomBytes(32));
 const CONTEXT: EvidenceContext = {
@@ -123,6 +134,17 @@ describe("evidence/bundle", () => {
     expect(sealEvidence(REPORT, KEY, CONTEXT)[5]).to.equal(2);
   });
 
+  it("seals large payloads in the same format, a slice at a time", () => {
+    const payload = kuboDeterministicBytes(3 * 1024 * 1024 + 7, "large");
+    const sealed = sealEvidence(payload, KEY, { agreementId: "ab", period: 3, purpose: "p" });
+    const aad = Buffer.from([...sealed.subarray(0, 6), 0, 2, 0x61, 0x62, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 0x70]);
+    const decipher = createDecipheriv("aes-256-gcm", KEY, sealed.subarray(6, 18));
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+    const plain = Buffer.concat([decipher.update(sealed.subarray(18, sealed.length - 16)), decipher.final()]);
+    expect(plain.equals(payload)).to.equal(true);
+  });
+
   it("uses a fresh nonce per bundle", () => {
     const a = sealEvidence(REPORT, KEY, CONTEXT);
     const b = sealEvidence(REPORT, KEY, CONTEXT);
@@ -184,6 +206,47 @@ describe("evidence/bundle", () => {
       const wrong = await getEvidence(store, cid, KEY, { ...CONTEXT, period: 1 }).catch((e: unknown) => e);
       expect(wrong).to.be.instanceOf(EvidenceBundleError);
     } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("puts and gets sealed evidence of any size, locally and on IPFS, under the same CID", async function () {
+    this.timeout(60_000);
+    const dataDir = await mkdtemp(path.join(tmpdir(), "icl-evidence-"));
+    const kubo = await startFakeKubo();
+    try {
+      const local = createEvidenceStore({ dataDir });
+      const ipfs = createEvidenceStore({ dataDir, ipfsApiUrl: kubo.url });
+      // Sealed sizes: 34 bytes (an empty payload), exactly 1 MiB, 1 MiB + 1, 5 MiB, 44 MiB.
+      for (const sealedSize of ROUND_TRIP_SIZES.map((size) => Math.max(size, SEAL_BYTES))) {
+        const payload = kuboDeterministicBytes(sealedSize - SEAL_BYTES, `bundle ${sealedSize}`);
+        const cid = await putEvidence(local, payload, KEY, CONTEXT);
+        const sealed = await local.get(cid);
+        expect(sealed.byteLength).to.equal(sealedSize);
+        if (sealedSize <= MAX_BLOCK_BYTES) {
+          expect(cid).to.match(/^bafkrei/);
+          expect(cid).to.equal(await referenceCid(sealed));
+        } else {
+          expect(cid).to.match(/^bafybei/);
+          expect(cid).to.equal(referenceUnixfsCid(sealed, KUBO_LAYOUT));
+        }
+        // A fresh nonce makes another bundle: store these exact bytes on IPFS to compare the CID.
+        expect(await ipfs.put(sealed)).to.equal(cid);
+        for (const store of [local, ipfs]) {
+          const opened = await getEvidence(store, cid, KEY, CONTEXT);
+          expect(Buffer.from(opened as Uint8Array).equals(payload), `${sealedSize} bytes`).to.equal(true);
+        }
+      }
+      const large = {
+        cdrs: Array.from({ length: 40_000 }, (_, i) => ({ cdrId: `cdr-${i}`, amount: "1.250000" })),
+      };
+      const cid = await putEvidence(ipfs, large, KEY, CONTEXT);
+      expect(cid).to.match(/^bafybei/);
+      expect(await getEvidence(ipfs, cid, KEY, CONTEXT)).to.deep.equal(large);
+      const wrong = await getEvidence(ipfs, cid, KEY, { ...CONTEXT, purpose: "x" }).catch((e: unknown) => e);
+      expect(wrong).to.be.instanceOf(EvidenceBundleError);
+    } finally {
+      await kubo.close();
       await rm(dataDir, { recursive: true, force: true });
     }
   });

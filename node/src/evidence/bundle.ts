@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  hkdfSync,
+  randomBytes,
+  type Cipher,
+  type Decipher,
+} from "node:crypto";
 import { BaseError, InputError } from "../errors";
 import type { EvidenceStore } from "./store";
 
@@ -30,6 +37,8 @@ export const MIN_AGREEMENT_SECRET_BYTES = 32;
 /** HKDF `info` prefix; the agreement and period follow it (see {@link deriveEvidenceKey}). */
 export const EVIDENCE_KEY_INFO = "interconnect-ledger/evidence-key/v1";
 const MAX_LABEL_BYTES = 1024;
+/** How much is encrypted or decrypted per cipher call. */
+const CRYPTO_SLICE_BYTES = 1024 * 1024;
 
 /** What a bundle is bound to: it opens only with the same three values. */
 export interface EvidenceContext {
@@ -93,8 +102,12 @@ export function sealEvidence(
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(concat(header, aadContext));
-  const ciphertext = concat(cipher.update(plaintext), cipher.final());
-  return concat(header, nonce, ciphertext, cipher.getAuthTag());
+  const bundle = new Uint8Array(HEADER_BYTES + NONCE_BYTES + plaintext.byteLength + TAG_BYTES);
+  bundle.set(header, 0);
+  bundle.set(nonce, HEADER_BYTES);
+  const end = transform(cipher, plaintext, bundle, HEADER_BYTES + NONCE_BYTES);
+  bundle.set(cipher.getAuthTag(), end);
+  return bundle;
 }
 
 /**
@@ -132,12 +145,12 @@ export function openEvidence(
   const nonce = bytes.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
   const ciphertext = bytes.subarray(HEADER_BYTES + NONCE_BYTES, bytes.byteLength - TAG_BYTES);
   const tag = bytes.subarray(bytes.byteLength - TAG_BYTES);
-  let plaintext: Uint8Array;
+  const plaintext = new Uint8Array(ciphertext.byteLength);
   try {
     const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
     decipher.setAAD(concat(header, aadContext));
     decipher.setAuthTag(tag);
-    plaintext = concat(decipher.update(ciphertext), decipher.final());
+    transform(decipher, ciphertext, plaintext, 0);
   } catch (error) {
     throw new EvidenceBundleError(
       "the evidence bundle failed authentication",
@@ -149,8 +162,9 @@ export function openEvidence(
 }
 
 /**
- * Seals `payload` for `context` and stores the bundle; returns its CID.
- * @throws as {@link sealEvidence} and {@link EvidenceStore.put}.
+ * Seals `payload` for `context` and stores the bundle, whatever its size (one block up to 1 MiB, a
+ * UnixFS DAG above); returns its CID.
+ * @throws as {@link sealEvidence} and {@link EvidenceStore.put} (InputError beyond 256 MiB).
  */
 export async function putEvidence(
   store: EvidenceStore,
@@ -162,7 +176,7 @@ export async function putEvidence(
 }
 
 /**
- * Fetches the bundle `cid` and opens it for `context`.
+ * Fetches the bundle `cid` (a block or a DAG, every block checked) and opens it for `context`.
  * @throws as {@link EvidenceStore.get} and {@link openEvidence}.
  */
 export async function getEvidence(
@@ -247,6 +261,22 @@ function encodePeriod(period: number): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt(period));
   return out;
+}
+
+/**
+ * Runs `input` through the cipher into `output` from `at`, a slice at a time, so that a large bundle
+ * exists once (plus a slice) rather than once per concatenation; returns where the output ended.
+ * GCM is a stream mode: every slice comes out as long as it went in, and `final` adds nothing.
+ */
+function transform(cipher: Cipher | Decipher, input: Uint8Array, output: Uint8Array, at: number): number {
+  for (let i = 0; i < input.byteLength; i += CRYPTO_SLICE_BYTES) {
+    const out = cipher.update(input.subarray(i, i + CRYPTO_SLICE_BYTES));
+    output.set(out, at);
+    at += out.byteLength;
+  }
+  const last = cipher.final();
+  output.set(last, at);
+  return at + last.byteLength;
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {

@@ -10,7 +10,7 @@ import path from "node:path";
 import type { ChainClient } from "../chain/client";
 import type { PeriodStateName } from "../chain/period-states";
 import { deriveEvidenceKey, putEvidence } from "../evidence/bundle";
-import { parseRawBlockCid } from "../evidence/cid";
+import { parseBlockCid } from "../evidence/cid";
 import type { EvidenceStore } from "../evidence/store";
 import { ConflictError, InputError } from "../errors";
 import { periodState } from "../reconciliation/reveal";
@@ -322,7 +322,8 @@ export async function executeStep(
 
 /**
  * Seals files as one evidence bundle for the agreement-period (the key only the two parties derive)
- * and stores it; returns the CID. @throws InputError for an unreadable file or a bundle over 1 MiB.
+ * and stores it; returns the CID. @throws InputError for an unreadable file or a bundle over 256 MiB
+ * (MAX_EVIDENCE_BYTES).
  */
 export async function storeEvidenceFiles(
   store: EvidenceStore,
@@ -364,8 +365,11 @@ export async function storePublicFile(store: EvidenceStore, file: string): Promi
 /** Validates a CID given on the command line. @throws InputError */
 export function checkCid(text: string, field: string): string {
   try {
-    return parseRawBlockCid(text);
+    return parseBlockCid(text);
   } catch (error) {
-    throw new InputError(`'${text}' is not an evidence CID (CIDv1 raw, bafkrei…)`, { field, cause: error });
+    throw new InputError(`'${text}' is not an evidence CID (CIDv1 raw or dag-pb, bafkrei… or bafybei…)`, {
+      field,
+      cause: error,
+    });
   }
 }

@@ -43,9 +43,13 @@ const EVIDENCE_OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     multiple: true,
     valueName: "FILE",
-    description: "attach files, sealed for the two parties, stored on IPFS (or the local store)",
+    description: "attach files, sealed for the two parties (256 MiB at most), stored on IPFS (or locally)",
   },
-  "evidence-cid": { type: "string", valueName: "CID", description: "attach evidence already stored" },
+  "evidence-cid": {
+    type: "string",
+    valueName: "CID",
+    description: "attach evidence already stored (bafkrei… or bafybei…)",
+  },
 };
 
 interface StepSpec {
