@@ -42,13 +42,15 @@ export async function importDeck(
     const column = <T>(pick: (row: TariffRow) => T) => deck.rows.map(pick);
     await tx.query(
       `INSERT INTO tariff_rows (deck_id, line, service, prefix, destination, rate_pico, connect_fee_pico,
-         first_increment, next_increment, effective_from, effective_to, time_band, days, time_from, time_to, timezone)
-       SELECT $1, u.line, u.service, u.prefix, u.destination, u.rate, u.fee, u.first_inc, u.next_inc,
+         first_increment, next_increment, interval_start, effective_from, effective_to, time_band, days, time_from,
+         time_to, timezone)
+       SELECT $1, u.line, u.service, u.prefix, u.destination, u.rate, u.fee, u.first_inc, u.next_inc, u.interval_start,
          timestamptz 'epoch' + u.eff_from * interval '1 millisecond', timestamptz 'epoch' + u.eff_to * interval '1 millisecond',
          u.band, u.days, u.time_from, u.time_to, u.tz
        FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::int[], $9::int[],
-         $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::int[], $15::int[], $16::text[])
-         AS u(line, service, prefix, destination, rate, fee, first_inc, next_inc, eff_from, eff_to, band, days, time_from, time_to, tz)`,
+         $10::int[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::int[], $16::int[], $17::text[])
+         AS u(line, service, prefix, destination, rate, fee, first_inc, next_inc, interval_start, eff_from, eff_to, band,
+           days, time_from, time_to, tz)`,
       [
         id,
         column((r) => r.line),
@@ -59,6 +61,7 @@ export async function importDeck(
         column((r) => r.connectFee),
         column((r) => r.firstIncrement),
         column((r) => r.nextIncrement),
+        column((r) => r.intervalStart),
         column((r) => r.effectiveFrom),
         column((r) => r.effectiveTo),
         column((r) => r.band?.name ?? null),
@@ -118,6 +121,7 @@ export async function loadActiveDecks(
     connect_fee_pico: bigint;
     first_increment: number;
     next_increment: number;
+    interval_start: number;
     eff_from: bigint | null;
     eff_to: bigint | null;
     time_band: string | null;
@@ -127,7 +131,7 @@ export async function loadActiveDecks(
     timezone: string | null;
   }>(
     `SELECT d.id AS deck_id, d.partner_id, d.direction, r.line, r.service, r.prefix, r.destination, r.rate_pico,
-            r.connect_fee_pico, r.first_increment, r.next_increment,
+            r.connect_fee_pico, r.first_increment, r.next_increment, r.interval_start,
             (extract(epoch FROM r.effective_from) * 1000)::bigint AS eff_from,
             (extract(epoch FROM r.effective_to) * 1000)::bigint AS eff_to,
             r.time_band, r.days, r.time_from, r.time_to, r.timezone
@@ -151,6 +155,7 @@ export async function loadActiveDecks(
       connectFee: row.connect_fee_pico,
       firstIncrement: row.first_increment,
       nextIncrement: row.next_increment,
+      intervalStart: row.interval_start,
       effectiveFrom: row.eff_from === null ? null : Number(row.eff_from),
       effectiveTo: row.eff_to === null ? null : Number(row.eff_to),
       band:

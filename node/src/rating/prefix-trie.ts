@@ -1,7 +1,8 @@
 /**
- * A digit trie from E.164 prefixes to values, built once per deck. `candidates` walks the called
- * number once and returns the values of every prefix on the path, longest first, so a caller can
- * pick the longest prefix that also satisfies other conditions (effective date) in O(digits).
+ * A digit trie from E.164 prefixes to values, built once per deck. `candidates` (and its
+ * allocation-free form `collect`) walks the called number once and gives the values of every prefix
+ * on the path, so a caller can pick the longest prefix that also satisfies other conditions
+ * (effective date, time band) in O(digits).
  */
 export class PrefixTrie<T> {
   // Node i's children live at children[i*10 .. i*10+9]; 0 means "no child" (node 0 is the root).
@@ -36,17 +37,28 @@ export class PrefixTrie<T> {
   /** Values of every prefix of `digits` present in the trie, longest prefix first. */
   candidates(digits: string): T[][] {
     const found: T[][] = [];
+    found.length = this.collect(digits, found);
+    return found.reverse();
+  }
+
+  /**
+   * Writes the values of every prefix of `digits` present in the trie into `out`, SHORTEST first,
+   * and returns how many it wrote (entries past that count are stale). The rater walks them from the
+   * end with one scratch array, so a lookup allocates nothing.
+   */
+  collect(digits: string, out: T[][]): number {
+    let count = 0;
     let node = 0;
     const root = this.values[0];
-    if (root) found.push(root);
+    if (root) out[count++] = root;
     for (let i = 0; i < digits.length; i++) {
       const digit = digits.charCodeAt(i) - 48;
       if (digit < 0 || digit > 9) break;
       node = this.children[node * 10 + digit]!;
       if (node === 0) break;
       const list = this.values[node];
-      if (list) found.push(list);
+      if (list) out[count++] = list;
     }
-    return found.reverse();
+    return count;
   }
 }

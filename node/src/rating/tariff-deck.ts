@@ -2,11 +2,14 @@ import { InputError } from "../errors";
 import type { Service } from "../mediation/types";
 import { RATE_SCALE, parseScaled } from "../money/decimal";
 import { parseIsoToUtcMs } from "../mediation/time";
-import { bandsOverlap, isValidTimeZone, parseClock, parseDays, type TimeBand } from "./time-band";
+import { assembleTariffs } from "./tariff";
+import { isValidTimeZone, parseClock, parseDays, type TimeBand } from "./time-band";
 
 /**
  * One row of a tariff deck. Rates and fees are integers scaled by 10^-RATE_SCALE of the deck's
- * currency; `rate` is per minute (voice), per message (sms) or per MB = 10^6 bytes (data).
+ * currency; `rate` is per minute (voice), per message (sms) or per MB = 10^6 bytes (data). Rows that
+ * differ only in `intervalStart` (and their rates and increments) are the intervals of one tariff
+ * (see tariff.ts).
  */
 export interface TariffRow {
   /** Line of the deck file the row came from (1 = header). */
@@ -21,6 +24,8 @@ export interface TariffRow {
   firstIncrement: number;
   /** Seconds; voice only. */
   nextIncrement: number;
+  /** Second of the billable interval from which this row's rate and increments apply; 0 unless voice. */
+  intervalStart: number;
   /** Inclusive, UTC epoch ms; null = since ever. */
   effectiveFrom: number | null;
   /** Exclusive, UTC epoch ms; null = until further notice. */
@@ -35,31 +40,72 @@ export interface DeckProblem {
   message: string;
 }
 
-/** The columns a deck may carry; the first five band columns are this project's addition. */
-export const DECK_COLUMNS = [
-  "service",
-  "prefix",
-  "destination",
-  "rate",
-  "connect_fee",
-  "first_increment",
-  "next_increment",
-  "effective_from",
-  "effective_to",
-  "time_band",
-  "days",
-  "time_from",
-  "time_to",
-  "timezone",
-] as const;
-const REQUIRED = ["prefix", "destination", "rate"] as const;
+/** One column a deck may carry: its header name, what it means, and its default (null = required). */
+export interface DeckColumn {
+  name: string;
+  meaning: string;
+  default: string | null;
+}
+
+/**
+ * Every column a deck may carry, in the order docs/RATING.md and `icl tariffs import --help` list
+ * them. The first nine (without `interval_start`) are the interconnect deck carriers exchange;
+ * `interval_start` (rates that change within a call, as CGRateS' rate slots) and the five band
+ * columns are this project's addition.
+ */
+export const DECK_COLUMNS: readonly DeckColumn[] = [
+  { name: "service", meaning: "voice, sms or data", default: "voice" },
+  { name: "prefix", meaning: "E.164 digits of the called number; a leading + is dropped", default: null },
+  { name: "destination", meaning: "name shown in reports and summaries", default: null },
+  {
+    name: "rate",
+    meaning: "per minute (voice), per message (sms), per MB = 10^6 bytes (data); up to 12 decimals",
+    default: null,
+  },
+  {
+    name: "connect_fee",
+    meaning: "per rated CDR, up to 12 decimals; only on a tariff's interval_start 0 row",
+    default: "0",
+  },
+  { name: "first_increment", meaning: "voice: seconds of the first billed block", default: "1" },
+  { name: "next_increment", meaning: "voice: seconds of every later billed block", default: "1" },
+  {
+    name: "interval_start",
+    meaning: "voice: second of the call from which this row's rate and increments apply",
+    default: "0",
+  },
+  {
+    name: "effective_from",
+    meaning: "inclusive; ISO date or date-time (no offset = UTC)",
+    default: "since ever",
+  },
+  { name: "effective_to", meaning: "exclusive; same form", default: "until further notice" },
+  {
+    name: "time_band",
+    meaning: "band name (peak, night, ...); empty = the row applies at all times",
+    default: "",
+  },
+  { name: "days", meaning: "mon-fri, sat,sun, mon-wed,fri or all", default: "all" },
+  { name: "time_from", meaning: "local HH:MM on a quarter hour, inclusive", default: "00:00" },
+  {
+    name: "time_to",
+    meaning: "local HH:MM on a quarter hour, exclusive; <= time_from wraps past midnight",
+    default: "24:00",
+  },
+  { name: "timezone", meaning: "IANA zone of days, time_from and time_to", default: "UTC" },
+];
+const COLUMN_NAMES: ReadonlySet<string> = new Set(DECK_COLUMNS.map((column) => column.name));
+const REQUIRED = DECK_COLUMNS.filter((column) => column.default === null).map((column) => column.name);
 const SERVICES: readonly Service[] = ["voice", "sms", "data"];
 const MAX_INCREMENT = 86_400;
+/** A day: no real call outlasts it, and it keeps every second count far below 2^53. */
+const MAX_INTERVAL_START = 86_400;
 
 /**
  * Parses a tariff deck (CSV text, header row) and validates every row and the deck as a whole
- * (overlapping rows for one prefix, unknown columns). Returns the rows and every problem found, so
- * a validation report can list them all at once.
+ * (unknown columns, the intervals of each tariff, overlapping tariffs for one prefix). Returns the
+ * rows (one per valid deck line) and every problem found, so a validation report can list them all
+ * at once.
  */
 export function parseTariffDeck(text: string): { rows: TariffRow[]; problems: DeckProblem[] } {
   const records = splitCsv(text);
@@ -69,7 +115,7 @@ export function parseTariffDeck(text: string): { rows: TariffRow[]; problems: De
   if (!header) return { rows, problems: [{ line: 1, field: "header", message: "the deck is empty" }] };
   const columns = header.fields.map((name) => name.trim().toLowerCase());
   for (const name of columns) {
-    if (!(DECK_COLUMNS as readonly string[]).includes(name)) {
+    if (!COLUMN_NAMES.has(name)) {
       problems.push({ line: header.line, field: name, message: `unknown column '${name}'` });
     }
   }
@@ -121,6 +167,17 @@ export function parseTariffDeck(text: string): { rows: TariffRow[]; problems: De
     };
     const firstIncrement = increment("first_increment");
     const nextIncrement = increment("next_increment");
+    const startText = get("interval_start") || "0";
+    const intervalStart = /^\d+$/.test(startText) ? Number(startText) : NaN;
+    if (!(intervalStart >= 0 && intervalStart <= MAX_INTERVAL_START)) {
+      fail(
+        "interval_start",
+        `'${startText}' is not a whole number of seconds from 0 to ${MAX_INTERVAL_START}`,
+      );
+    } else if (intervalStart !== 0 && service !== undefined && service !== "voice") {
+      // Messages and bytes have no "within the call" to change rates in.
+      fail("interval_start", `is ${intervalStart}, but only voice rows may start a later interval`);
+    }
 
     const instant = (name: string): number | null => {
       const text = get(name);
@@ -149,12 +206,13 @@ export function parseTariffDeck(text: string): { rows: TariffRow[]; problems: De
       connectFee,
       firstIncrement,
       nextIncrement,
+      intervalStart,
       effectiveFrom,
       effectiveTo,
       band,
     });
   }
-  problems.push(...findOverlaps(rows));
+  problems.push(...assembleTariffs(rows).problems);
   return { rows, problems };
 }
 
@@ -207,40 +265,6 @@ function parseBand(
     toMinute: toMinute === fromMinute ? fromMinute + 1440 : toMinute,
     timeZone: zone,
   };
-}
-
-/** Two rows of one service and prefix whose effective periods and bands overlap would make rating ambiguous. */
-function findOverlaps(rows: readonly TariffRow[]): DeckProblem[] {
-  const problems: DeckProblem[] = [];
-  const groups = new Map<string, TariffRow[]>();
-  for (const row of rows) {
-    const key = `${row.service}|${row.prefix}`;
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
-  }
-  for (const group of groups.values()) {
-    for (let i = 0; i < group.length; i++) {
-      for (let j = i + 1; j < group.length; j++) {
-        const a = group[i]!;
-        const b = group[j]!;
-        const timeOverlap =
-          (a.effectiveTo ?? Infinity) > (b.effectiveFrom ?? -Infinity) &&
-          (b.effectiveTo ?? Infinity) > (a.effectiveFrom ?? -Infinity);
-        if (!timeOverlap) continue;
-        // An unbanded row is the default for the times no banded row covers; two defaults clash.
-        const clash = a.band === null || b.band === null ? a.band === b.band : bandsOverlap(a.band, b.band);
-        if (clash) {
-          problems.push({
-            line: b.line,
-            field: "prefix",
-            message: `${b.service} prefix ${b.prefix} overlaps line ${a.line} (same period${a.band || b.band ? " and time band" : ""})`,
-          });
-        }
-      }
-    }
-  }
-  return problems;
 }
 
 /** Minimal RFC 4180 reader for small files held in memory (decks); CDR files stream through mediation. */

@@ -4,7 +4,7 @@ import path from "node:path";
 import { requirePartner } from "../../db/partners";
 import { importDeck, listDecks } from "../../db/tariffs";
 import { InputError } from "../../errors";
-import { loadTariffDeck, parseTariffDeck } from "../../rating/tariff-deck";
+import { DECK_COLUMNS, loadTariffDeck, parseTariffDeck } from "../../rating/tariff-deck";
 import {
   DATA_DIR_OPTION,
   JSON_OPTION,
@@ -30,6 +30,25 @@ export function readInputFile(filePath: string): string {
   }
 }
 
+/**
+ * The deck's columns as `--help` shows them, one line each, derived from DECK_COLUMNS so the help
+ * never drifts from what the parser accepts.
+ */
+export function deckColumnsHelp(): string {
+  const width = Math.max(...DECK_COLUMNS.map((column) => column.name.length));
+  const lines = DECK_COLUMNS.map((column) => {
+    const fallback =
+      column.default === null
+        ? " (required)"
+        : ` (default: ${column.default === "" ? "empty" : column.default})`;
+    return `  ${column.name.padEnd(width)}  ${column.meaning}${fallback}`;
+  });
+  return [
+    "Deck columns (CSV with a header row, columns in any order; docs/RATING.md explains them and the arithmetic):",
+    ...lines,
+  ].join("\n");
+}
+
 export const tariffsImportCommand: Command = {
   words: ["tariffs", "import"],
   args: "DECK.csv",
@@ -37,7 +56,8 @@ export const tariffsImportCommand: Command = {
   description:
     "--direction out: the partner's rates for traffic we hand to it (we owe); in: our rates for traffic it hands\n" +
     "to us (it owes). The whole deck is refused if any row is wrong; every problem is listed. The previous deck\n" +
-    "stays stored, inactive. Deck columns: see README (Tariff decks).",
+    "stays stored, inactive.\n\n" +
+    deckColumnsHelp(),
   options: {
     ...DATA_DIR_OPTION,
     partner: { type: "string", valueName: "ID", description: "partner the deck applies to (required)" },
@@ -82,6 +102,7 @@ export const tariffsCheckCommand: Command = {
   words: ["tariffs", "check"],
   args: "DECK.csv",
   summary: "Validate a tariff deck without importing it; lists every problem (exit 65 if any).",
+  description: "The same checks as `tariffs import`; nothing is stored.\n\n" + deckColumnsHelp(),
   options: { ...JSON_OPTION },
   positionals: { min: 1, max: 1 },
   async run(args, io) {
