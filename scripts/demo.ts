@@ -67,7 +67,16 @@ import { settleBatchRequest, settleRequest } from "../node/src/settlement/settle
 import { loadPeriodContext } from "../node/src/settlement/period-context";
 import { buildSummary } from "../node/src/summaries/build-summary";
 import { periodSalt } from "../node/src/summaries/encoding";
-import { SWITCHES, closeNode, nodeOf, setUpCarrier, startNode, type DemoNode } from "./lib/demo-carriers";
+import { ingestSettings } from "../node/src/config/config";
+import {
+  SWITCHES,
+  closeNode,
+  demoConfig,
+  nodeOf,
+  setUpCarrier,
+  startNode,
+  type DemoNode,
+} from "./lib/demo-carriers";
 import { startTcpProxy, type TcpProxy } from "./lib/tcp-proxy";
 import { chooseLost, generateCalls, writeSideCdrs, type Call } from "./lib/traffic";
 
@@ -344,7 +353,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
         n.db,
         file.file,
         profile.format,
-        { timeZone: profile.timeZone, useGmtTime: false, numbering: profile.numbering },
+        ingestSettings(demoConfig(n.carrier.name)),
         (p) => {
           // Progress at each quarter of the file (the console and `icl ingest` show a bar).
           const quarter = Math.floor((4 * p.bytesRead) / Math.max(1, p.byteSize));

@@ -1,8 +1,10 @@
 import type { ResolvedConfig } from "./config/config";
-import { loadConfig, mediationOptions } from "./config/config";
+import { ingestSettings, loadConfig } from "./config/config";
 import type { Database } from "./db/database";
 import { openDatabase } from "./db/open";
 import { ingestFile, type IngestProgress, type IngestResult } from "./ingest/ingest-file";
+import { runIngest } from "./ingest/pipeline";
+import type { IngestSource } from "./ingest/source";
 import { createEvidenceStore } from "./evidence/create-evidence-store";
 import type { EvidenceStore } from "./evidence/store";
 import type { Logger } from "./logger";
@@ -21,6 +23,11 @@ export interface CarrierNode {
     format: CdrFormat,
     onProgress?: (progress: IngestProgress) => void,
   ): Promise<IngestResult>;
+  /** Ingests from any source (a table, a stream; see {@link runIngest}); `signal` stops a live one. */
+  ingestSource(
+    source: IngestSource,
+    options?: { onProgress?: (progress: IngestProgress) => void; signal?: AbortSignal },
+  ): Promise<IngestResult>;
   close(): Promise<void>;
 }
 
@@ -38,16 +45,16 @@ export function createNode(parts: {
     evidence,
     logger,
     async ingest(filePath, format, onProgress) {
-      const {
-        fileName: _fileName,
-        matchRules: _matchRules,
-        ...options
-      } = mediationOptions(config.config, filePath);
-      const result = await ingestFile(db, filePath, format, options, onProgress);
+      const result = await ingestFile(db, filePath, format, ingestSettings(config.config), onProgress);
       logger.info(result.alreadyIngested ? "file already ingested" : "file ingested", {
         file: filePath,
         records: result.file.records,
       });
+      return result;
+    },
+    async ingestSource(source, options = {}) {
+      const result = await runIngest(db, source, ingestSettings(config.config), options);
+      logger.info("source ingested", { source: source.location, records: result.run.records });
       return result;
     },
     close: () => db.close(),

@@ -8,7 +8,7 @@ import { createGateway, listen, type RunningGateway } from "../../gateway/src/ga
 import { chainRoleResolver } from "../../gateway/src/auth";
 import { createChainClient, type ChainClient } from "../../node/src/chain/client";
 import type { Consortium, ConsortiumCarrier } from "../../node/src/chain/test-consortium";
-import { parseConfig } from "../../node/src/config/config";
+import { parseConfig, type NodeConfig } from "../../node/src/config/config";
 import { addAgreement } from "../../node/src/db/agreements";
 import type { Database } from "../../node/src/db/database";
 import { addPartner } from "../../node/src/db/partners";
@@ -66,6 +66,25 @@ export const SWITCHES: Record<string, Omit<SwitchProfile, "trunk">> = {
     numbering: { countryCode: "33", nationalPrefix: "0", internationalPrefix: "00" },
   },
 };
+
+/**
+ * A carrier node's config.json: its switch's zone and dialling. The demo's month is January 2030,
+ * ahead of the machine's clock (the chain's clock is moved past it), so the plausibility rule that
+ * rejects calls starting in the future is off.
+ */
+export function demoConfig(carrier: string): NodeConfig {
+  const profile = SWITCHES[carrier]!;
+  return parseConfig(
+    {
+      mediation: {
+        timeZone: profile.timeZone,
+        plausibility: { rules: { start_in_future: "off" } },
+      },
+      numbering: profile.numbering,
+    },
+    "config.json",
+  );
+}
 
 /** How a carrier's node tells its partners' calls apart in its switch's CDRs. */
 export function matchRules(carrier: string, partner: string): MatchRule[] {
@@ -161,7 +180,7 @@ export async function startNode(
       watch: { autoSettle: false },
     });
     const node = createNode({
-      config: { dataDir: dir, config: parseConfig({}, "config.json"), databaseUrl: undefined },
+      config: { dataDir: dir, config: demoConfig(carrier.name), databaseUrl: undefined },
       db,
       evidence,
       logger: silentLogger,

@@ -3,8 +3,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { runCli } from "../../node/src/cli/main";
+import { DECK_COLUMNS } from "../../node/src/rating/tariff-deck";
 import { icl, REPO_ROOT } from "../helpers/cli";
 import { databaseTargets, tempDir } from "../helpers/databases";
+import { FORMAT_IDS } from "../../node/src/mediation/formats/registry";
 
 const SAMPLES = path.join(REPO_ROOT, "node", "samples");
 const DECK = path.join(SAMPLES, "tariff-globex.csv");
@@ -115,7 +117,7 @@ describe("icl rate (dry run)", function () {
     expect(icl(["rate", "--tariff", DECK, "--bogus", "x.csv"]).code).to.equal(64);
     const format = icl(["rate", "--tariff", DECK, "--format", "csv", "x.csv"]);
     expect(format.code).to.equal(64);
-    expect(format.stderr).to.contain("--format must be one of icl-csv, asterisk, freeswitch");
+    expect(format.stderr).to.contain(`--format must be one of ${FORMAT_IDS.join(", ")}`);
     const missing = icl(["rate", "--tariff", DECK, "/nonexistent/cdrs.csv"]);
     expect(missing.code).to.equal(65);
     expect(missing.stderr).to.contain("/nonexistent/cdrs.csv: no such file");
@@ -147,6 +149,24 @@ describe("icl rate (dry run)", function () {
       };
       expect(await runCli([...command.split(" "), "--help"], io), command).to.equal(0);
       expect(stdout).to.match(new RegExp(`^Usage: icl ${command}`));
+    }
+  });
+
+  it("lists every deck column with its meaning in tariffs import and check --help, and names docs/RATING.md", async () => {
+    for (const command of ["import", "check"]) {
+      let stdout = "";
+      const io = {
+        stdout: new Writable({ write: (chunk, _encoding, done) => ((stdout += String(chunk)), done()) }),
+        stderr: new Writable({ write: (_chunk, _encoding, done) => done() }),
+        env: {},
+      };
+      expect(await runCli(["tariffs", command, "--help"], io)).to.equal(0);
+      expect(stdout).to.contain("docs/RATING.md");
+      // One line per column: the name, then its meaning.
+      for (const column of DECK_COLUMNS) {
+        expect(stdout, `${command}: ${column.name}`).to.match(new RegExp(`^ +${column.name} +\\S`, "m"));
+      }
+      expect(stdout).to.match(/^ +interval_start +voice: second of the call from which/m);
     }
   });
 });

@@ -24,6 +24,7 @@ import { Rater } from "../../node/src/rating/rater";
 import { loadTariffDeck } from "../../node/src/rating/tariff-deck";
 import { SCENARIO, demoDeck, runDemo, type DemoResult } from "../../scripts/demo";
 import type { Call } from "../../scripts/lib/traffic";
+import { mediatedCdr } from "../helpers/cdrs";
 
 const PARTIES: Record<ConsortiumAgreement["name"], [string, string]> = {
   "ACME-GLOBEX": ["ACME", "GLOBEX"],
@@ -44,18 +45,20 @@ function rated(calls: readonly Call[], skewMs = 0): { AB: bigint; BA: bigint } {
     if (!recorded.answered) continue;
     const call = { ...recorded, startMs: recorded.startMs + skewMs };
     if (call.startMs < MONTH_START) continue;
-    const result = rater.rate({
-      key: `oracle:${call.index}`,
-      partner: "oracle",
-      direction: "out",
-      service: "voice",
-      startMs: call.startMs,
-      duration: call.durationSeconds,
-      volume: 0,
-      aNumber: call.aNumber.replace(/^\+/, ""),
-      bNumber: call.bNumber.replace(/^\+/, ""),
-      disposition: "ANSWERED",
-    });
+    const result = rater.rate(
+      mediatedCdr({
+        key: `oracle:${call.index}`,
+        partner: "oracle",
+        direction: "out",
+        service: "voice",
+        startMs: call.startMs,
+        duration: call.durationSeconds,
+        volume: 0,
+        aNumber: call.aNumber.replace(/^\+/, ""),
+        bNumber: call.bNumber.replace(/^\+/, ""),
+        disposition: "ANSWERED",
+      }),
+    );
     if (result.outcome !== "rated") throw new Error(`the deck does not rate ${call.bNumber}`);
     sums[call.direction] += result.amount;
   }

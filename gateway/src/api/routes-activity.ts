@@ -4,7 +4,14 @@
  * traffic and revenue are commercial secrets): operators, officers and admins, as GET /api/v1/cdrs/stats.
  */
 import { z } from "zod/v4";
-import { listFiles, type IngestFile } from "../../../node/src/db/ingest-store";
+import {
+  INGEST_KINDS,
+  INGEST_STATUSES,
+  listFiles,
+  type IngestFile,
+  type IngestKind,
+  type IngestStatus,
+} from "../../../node/src/db/ingest-store";
 import { dailyTraffic, latestTrafficDay } from "../../../node/src/db/stats";
 import type { Role } from "../auth/types";
 import { ApiError } from "./errors";
@@ -22,7 +29,9 @@ export const FileCounts = z.object({
   fileId: z.number().int(),
   fileName: z.string(),
   format: z.string(),
-  status: z.enum(["ingesting", "done"]),
+  kind: z.enum(INGEST_KINDS as readonly [IngestKind, ...IngestKind[]]),
+  status: z.enum(INGEST_STATUSES as readonly [IngestStatus, ...IngestStatus[]]),
+  incompleteReason: z.string().nullable().meta({ description: "why an incomplete ingest stopped" }),
   records: Integer.meta({ description: "rated + unbilled + rejected" }),
   rated: Integer,
   unbilled: Integer,
@@ -35,7 +44,9 @@ export function fileCounts(file: IngestFile): z.input<typeof FileCounts> {
     fileId: file.id,
     fileName: file.fileName,
     format: file.format,
+    kind: file.kind,
     status: file.status,
+    incompleteReason: file.incompleteReason,
     ...jsonify({
       records: file.records,
       rated: file.rated,

@@ -52,9 +52,14 @@ const PARTIES: readonly Role[] = ["officer"];
 /** Dispute steps are signed by an officer of a party, a ruling by the agreement's arbiter. */
 const DISPUTE_SIGNERS: readonly Role[] = ["officer", "arbiter"];
 
+/**
+ * Evidence files are bounded like CDR files (`uploads.fileBytes`, 64 MiB by default): the store takes
+ * bundles of any size up to 256 MiB, which a file of that limit stays under once base64 and JSON have
+ * grown it by a third (node/src/evidence).
+ */
 const EVIDENCE_UPLOAD: UploadSpec = {
   mediaTypes: ["text/csv", "text/plain", "application/json", "application/pdf", "application/octet-stream"],
-  limit: "evidenceBytes",
+  limit: "fileBytes",
 };
 
 /** The ledger functions a relayed transaction may call: the dispute workflow's, nothing else. */
@@ -138,7 +143,7 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
       const day = dayOf(query.day, params.period);
       const key = { direction: query.direction, service: query.service, destination: query.destination, day };
       const salt = hexlify(periodSalt(agreement.secret, agreement.agreementId, params.period));
-      const calls = await callsBehindLeaf(node.db, agreement, salt, encodeLeafKey(key));
+      const calls = await callsBehindLeaf(node.db, agreement, params.period, salt, encodeLeafKey(key));
       const { round, leaf } = await reportLeaf(node.db, agreement, params.period, key);
       const missing = new Set(leaf?.missingOnTheirSide ?? []);
       const durations = new Map(leaf?.durationDifferences.map((d) => [d.callKey, d.theirs]) ?? []);
@@ -176,8 +181,9 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
     summary: "Seal a file (body) as dispute evidence for the period and store it; answers its CID",
     description:
       "The body is the file as it is (CSV of the calls in question, a trunk log, a PDF), at most the gateway's " +
-      "evidence limit. It is sealed with the agreement's key, which only the two carriers derive, so only " +
-      "their officers can open it; the CID is what a dispute step cites. `name` is a label, never a path.",
+      "file upload limit (64 MiB unless configured). It is sealed with the agreement's key, which only the two " +
+      "carriers derive, so only their officers can open it; the CID is what a dispute step cites (one block up " +
+      "to 1 MiB sealed, a UnixFS DAG above). `name` is a label, never a path.",
     tag: "disputes",
     allow: PARTIES,
     scope: "evidence:write",

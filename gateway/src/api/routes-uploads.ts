@@ -25,7 +25,7 @@ import { getFile, listRejects } from "../../../node/src/db/ingest-store";
 import { requirePartner } from "../../../node/src/db/partners";
 import { importDeck } from "../../../node/src/db/tariffs";
 import { NotFoundError } from "../../../node/src/errors";
-import { CDR_FORMATS, type CdrFormat } from "../../../node/src/mediation/types";
+import { FORMATS, FORMAT_IDS } from "../../../node/src/mediation/formats/registry";
 import type { CarrierNode } from "../../../node/src/node";
 import { loadTariffDeck, parseTariffDeck } from "../../../node/src/rating/tariff-deck";
 import type { Role } from "../auth/types";
@@ -84,7 +84,7 @@ const DeckImported = z.object({
 const IngestJob = z.object({
   jobId: JobId,
   name: z.string(),
-  format: z.enum(CDR_FORMATS as readonly [CdrFormat, ...CdrFormat[]]),
+  format: z.enum(FORMAT_IDS as readonly [string, ...string[]]),
   status: z.enum(["queued", "running", "done", "failed"]),
   progress: z.object({ bytesRead: z.number().int(), byteSize: z.number().int(), records: z.number().int() }),
   alreadyIngested: z
@@ -94,6 +94,28 @@ const IngestJob = z.object({
   resumedAfterLine: z.number().int().nullable(),
   file: FileCounts.nullable().meta({ description: "when done: the file's stored counts" }),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+const FormatsResponse = z.object({
+  formats: z.array(
+    z.object({
+      id: z.string().meta({ description: "the value of ?format= and icl ingest --format" }),
+      label: z.string(),
+      description: z.string(),
+      syntax: z.enum(["csv", "ndjson"]),
+      headerRows: z
+        .number()
+        .int()
+        .meta({ description: "rows before the data that name or describe columns" }),
+      times: z.enum(["iso", "local", "epoch"]).meta({
+        description: "local: wall clock in mediation.timeZone; iso and epoch need no zone",
+      }),
+      partnerFromRow: z.boolean().meta({ description: "the row names its partner; otherwise match rules" }),
+      columns: z.array(z.string()),
+      matchFields: z.array(z.string()).meta({ description: "fields a partner's match rule may name" }),
+      sourceKey: z.string().meta({ description: "how the key that makes a duplicate is formed" }),
+    }),
+  ),
 });
 
 const FileRejectsResponse = z.object({ file: FileCounts, rejects: RejectsResponse.shape.rejects });
@@ -204,6 +226,30 @@ async function saveUpload(
 
 export const UPLOAD_ROUTES: readonly ApiRoute[] = [
   defineRoute({
+    method: "get",
+    path: "/api/v1/formats",
+    summary: "The CDR formats the node reads, each with its columns, times, match fields and source key",
+    tag: "ingest",
+    // Public knowledge about switches, but only those who ingest or read ingests need it.
+    allow: OPERATIONS,
+    scope: "cdrs:read",
+    response: FormatsResponse,
+    handler: async () => ({
+      formats: FORMATS.map((f) => ({
+        id: f.id,
+        label: f.label,
+        description: f.description,
+        syntax: f.syntax,
+        headerRows: f.headerRows,
+        times: f.times,
+        partnerFromRow: f.partnerFromRow,
+        columns: [...f.columns],
+        matchFields: [...f.matchFields],
+        sourceKey: f.sourceKey,
+      })),
+    }),
+  }),
+  defineRoute({
     method: "post",
     path: "/api/v1/tariffs/check",
     summary: "Validate a tariff deck (CSV body) without storing it: every problem with line and column",
@@ -274,7 +320,7 @@ export const UPLOAD_ROUTES: readonly ApiRoute[] = [
     allow: UPLOADERS,
     scope: "ingest:write",
     query: z.strictObject({
-      format: z.enum(CDR_FORMATS as readonly [CdrFormat, ...CdrFormat[]]),
+      format: z.enum(FORMAT_IDS as readonly [string, ...string[]]),
       name: Label.optional().meta({
         description: "the file's label, stored as its name (default upload.csv)",
       }),

@@ -10,6 +10,7 @@
 import { z } from "zod/v4";
 import { PERIOD_STATES } from "../../../node/src/chain/period-states";
 import { ALERT_LEVELS } from "../../../node/src/db/alerts";
+import { REJECT_REASONS, type RejectReason as RejectReasonType } from "../../../node/src/mediation/types";
 
 // ─── building blocks ─────────────────────────────────────────────────────────
 
@@ -54,7 +55,7 @@ export const Label = z
   .refine((text) => !text.includes(".."), { message: "must not contain '..'" });
 
 export const PeriodState = z.enum(PERIOD_STATES);
-export const RejectReason = z.enum(["INVALID", "DUPLICATE", "NO_RATE", "UNKNOWN_PARTNER"]);
+export const RejectReason = z.enum(REJECT_REASONS as readonly [RejectReasonType, ...RejectReasonType[]]);
 export const AlertLevel = z.enum(ALERT_LEVELS as readonly ["warning", "action", "error"]);
 
 /** A small positive integer given as query text. */
@@ -149,6 +150,7 @@ export const RejectsResponse = z.object({
       field: z.string().nullable(),
       message: z.string(),
       raw: z.string().meta({ description: "the CDR line as read from the switch file" }),
+      rule: z.string().nullable().meta({ description: "for IMPLAUSIBLE: the plausibility rule" }),
     }),
   ),
 });

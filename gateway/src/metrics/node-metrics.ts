@@ -8,7 +8,7 @@ import type { ChainClient } from "../../../node/src/chain/client";
 import { PERIOD_STATES } from "../../../node/src/chain/period-states";
 import { listAgreements } from "../../../node/src/db/agreements";
 import { listPendingTxs } from "../../../node/src/db/chain-store";
-import { listFiles } from "../../../node/src/db/ingest-store";
+import { INGEST_STATUSES, listFiles, type IngestStatus } from "../../../node/src/db/ingest-store";
 import type { CarrierNode } from "../../../node/src/node";
 import { knownPeriods } from "../../../node/src/settlement/period-view";
 import type { Family } from "./metrics";
@@ -61,7 +61,7 @@ export function nodeMetrics(node: CarrierNode | null, chain: ChainClient | null)
   async function ingestFamilies(): Promise<Family[]> {
     if (node === null) return [];
     const files = await listFiles(node.db);
-    const byStatus = { ingesting: 0, done: 0 };
+    const byStatus = Object.fromEntries(INGEST_STATUSES.map((status) => [status, 0])) as Record<IngestStatus, number>;
     const records = { rated: 0n, unbilled: 0n, rejected: 0n };
     for (const file of files) {
       byStatus[file.status] += 1;

@@ -3,7 +3,6 @@
  * keystore), or read-only; and asking a person to confirm what is about to be signed.
  */
 import path from "node:path";
-import readline from "node:readline";
 import type { Wallet } from "ethers";
 import { createChainClient, type ChainClient } from "../chain/client";
 import { loadDeployment, type LoadedDeployment } from "../chain/deployment";
@@ -11,6 +10,7 @@ import { loadNodeKey, readKeyPassword } from "../chain/keys";
 import type { CarrierNode } from "../node";
 import { InputError } from "../errors";
 import { UsageError, stringOption, type CliIo, type OptionSpec, type ParsedCommandArgs } from "./command";
+import { confirmAction } from "./confirm";
 
 /** `--key` and `--yes`, taken by every command an officer or arbiter signs with. */
 export const SIGNER_OPTIONS: Record<string, OptionSpec> = {
@@ -95,15 +95,11 @@ export async function confirmStep(
   summary: string,
   input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin,
 ): Promise<void> {
-  io.stderr.write(summary.endsWith("\n") ? summary : summary + "\n");
-  if (args.values.yes === true) return;
-  if (!input.isTTY) {
-    throw new UsageError("nothing was signed: confirm on a terminal, or pass --yes to confirm in a script", {
-      showHelp: false,
-    });
-  }
-  const rl = readline.createInterface({ input, output: io.stderr, terminal: true });
-  const answer = await new Promise<string>((resolve) => rl.question("Sign and send? [y/N] ", resolve));
-  rl.close();
-  if (!/^y(es)?$/i.test(answer.trim())) throw new InputError("declined: nothing was signed or sent");
+  await confirmAction(
+    args,
+    io,
+    summary,
+    { question: "Sign and send?", nothing: "nothing was signed or sent" },
+    input,
+  );
 }

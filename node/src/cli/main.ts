@@ -1,5 +1,9 @@
+import fs from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { BaseError, InputError, NotFoundError, UnavailableError } from "../errors";
+import { MIGRATIONS } from "../db/migrate";
+import { FORMAT_IDS } from "../mediation/formats/registry";
 import { UsageError, commandHelp, type CliIo, type Command } from "./command";
 /**
  * Every command of `icl`, in the order `icl --help` lists them. Each module is loaded only when its
@@ -21,7 +25,10 @@ export const COMMANDS: readonly { words: readonly string[]; load(): Promise<Comm
   { words: ["tariffs", "list"], load: async () => (await import("./commands/tariffs")).tariffsListCommand },
   { words: ["ingest"], load: async () => (await import("./commands/ingest")).ingestCommand },
   { words: ["cdrs", "stats"], load: async () => (await import("./commands/cdrs")).cdrsStatsCommand },
+  { words: ["cdrs", "rerate"], load: async () => (await import("./commands/cdrs")).cdrsRerateCommand },
   { words: ["rejects", "list"], load: async () => (await import("./commands/cdrs")).rejectsListCommand },
+  { words: ["files", "list"], load: async () => (await import("./commands/files")).filesListCommand },
+  { words: ["files", "discard"], load: async () => (await import("./commands/files")).filesDiscardCommand },
   { words: ["rate"], load: async () => (await import("./commands/rate")).rateCommand },
   {
     words: ["agreements", "add"],
@@ -106,7 +113,34 @@ async function overview(): Promise<string> {
     "",
     "Environment: ICL_DATA_DIR (data directory, default ./.icl), DATABASE_URL (use PostgreSQL instead of PGlite).",
     "",
+    "Getting started:",
+    "  icl init --country-code 44 --time-zone Europe/London     a node in ./.icl (PGlite), or --database-url",
+    "  icl partners add GLOBEX --match out:trunk=^globex$       who your switch hands calls to",
+    "  icl tariffs import deck.csv --partner GLOBEX --direction out",
+    `  icl ingest Master.csv --format asterisk                  formats: ${FORMAT_IDS.join(", ")}`,
+    "  icl cdrs stats                                           what was rated, unbilled, rejected",
+    "",
   ].join("\n");
+}
+
+/** `icl --version`: the node's version, the database schema it writes and what it reads. */
+function versionText(): string {
+  // The package root is three levels up from the sources and four from dist/.
+  let version = "unknown";
+  for (const up of ["../../..", "../../../.."]) {
+    const file = path.join(__dirname, up, "package.json");
+    if (!fs.existsSync(file)) continue;
+    const pkg = JSON.parse(fs.readFileSync(file, "utf8")) as { name?: string; version?: string };
+    if (pkg.name === "interconnect-ledger") {
+      version = pkg.version ?? version;
+      break;
+    }
+  }
+  const schema = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  return (
+    `icl ${version} (Interconnect Ledger node)\n` +
+    `database schema ${schema}; CDR formats ${FORMAT_IDS.join(", ")}; Node.js ${process.versions.node}\n`
+  );
 }
 
 /**
@@ -123,6 +157,10 @@ export async function runCli(
     .sort((a, b) => b.words.length - a.words.length)
     .find((c) => c.words.every((word, i) => words[i] === word));
   if (!entry) {
+    if (argv[0] === "--version" || argv[0] === "-V" || argv[0] === "version") {
+      io.stdout.write(versionText());
+      return EXIT.ok;
+    }
     if (argv.length === 0 || argv.includes("--help") || argv.includes("-h") || argv[0] === "help") {
       io.stdout.write(await overview());
       return argv.length === 0 ? EXIT.usage : EXIT.ok;

@@ -2,10 +2,40 @@ import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { InputError } from "../errors";
+import type { LatePolicy } from "../db/ingest-store";
+import { FORMAT_IDS } from "../mediation/formats/registry";
+import { RULE_NAMES, type PlausibilityOverride } from "../mediation/plausibility";
+import { isValidTimeZone } from "../mediation/time";
 import type { MediationOptions, NumberingPlan } from "../mediation/types";
+import type { IngestSettings } from "../ingest/pipeline";
 
 /** An Ethereum address as the config writes it (any case; compared case-insensitively). */
 const ADDRESS = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an Ethereum address, 0x and 40 hex digits");
+
+const RuleAction = z.enum(["reject", "warn", "off"]);
+
+/** Plausibility settings over the defaults (node/src/mediation/plausibility.ts). */
+const Plausibility = z
+  .object({
+    /** Longest call billed, seconds (default 4 h). */
+    maxCallSeconds: z.number().int().positive().optional(),
+    /** Clock-skew allowance for starts in the future, seconds (default 15 min). */
+    maxFutureSeconds: z.number().int().min(0).optional(),
+    /** Oldest start accepted, days before now (default 1096: three years). */
+    maxAgeDays: z.number().int().positive().optional(),
+    /** Each rule's action: reject, warn or off. */
+    rules: z.record(z.enum(RULE_NAMES as [string, ...string[]]), RuleAction).optional(),
+  })
+  .strict();
+
+/** An IANA zone name this runtime knows. */
+const TimeZone = z.string().refine(isValidTimeZone, {
+  message: "not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)",
+});
+
+const CdrFormatId = z.string().refine((id) => FORMAT_IDS.includes(id), {
+  message: `not a CDR format (${FORMAT_IDS.join(", ")})`,
+});
 
 const ConfigSchema = z
   .object({
@@ -23,8 +53,29 @@ const ConfigSchema = z
       .default({}),
     mediation: z
       .object({
-        timeZone: z.string().default("UTC"),
+        timeZone: TimeZone.default("UTC"),
         useGmtTime: z.boolean().default(false),
+        /** FreeSWITCH cdr_csv settings: which legs the switch writes, and its template's variables. */
+        freeswitch: z
+          .object({
+            legs: z.enum(["a", "b", "ab"]).default("a"),
+            template: z.array(z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/)).min(1).optional(),
+          })
+          .strict()
+          .default({}),
+        /** How CDRs of a committed period count: in the next open period, or in a correction round of theirs. */
+        latePolicy: z.enum(["next-period", "correction-round"]).default("next-period"),
+        /** Plausibility rules for every partner. */
+        plausibility: Plausibility.optional(),
+        /** Per partner id: the leg it bills when the switch writes both, and its own plausibility settings. */
+        partners: z
+          .record(
+            z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/),
+            z
+              .object({ billLeg: z.enum(["a", "b"]).optional(), plausibility: Plausibility.optional() })
+              .strict(),
+          )
+          .default({}),
       })
       .strict()
       .default({}),
@@ -180,6 +231,21 @@ export function numberingPlan(config: NodeConfig): NumberingPlan {
   return { ...config.numbering };
 }
 
+/** How the node ingests, from the config: mediation options, plausibility, the late policy. */
+export function ingestSettings(config: NodeConfig): IngestSettings {
+  const { fileName: _fileName, matchRules: _matchRules, ...mediation } = mediationOptions(config, "");
+  const partnerPlausibility: Record<string, PlausibilityOverride> = {};
+  for (const [id, partner] of Object.entries(config.mediation.partners)) {
+    if (partner.plausibility) partnerPlausibility[id] = partner.plausibility as PlausibilityOverride;
+  }
+  return {
+    mediation,
+    plausibility: config.mediation.plausibility as PlausibilityOverride | undefined,
+    partnerPlausibility,
+    latePolicy: config.mediation.latePolicy as LatePolicy,
+  };
+}
+
 /** Mediation options for one file from the config (partners' match rules are added by the caller). */
 export function mediationOptions(config: NodeConfig, fileName: string): MediationOptions {
   return {
@@ -188,6 +254,10 @@ export function mediationOptions(config: NodeConfig, fileName: string): Mediatio
     useGmtTime: config.mediation.useGmtTime,
     numbering: numberingPlan(config),
     matchRules: [],
+    freeswitch: config.mediation.freeswitch,
+    billLeg: Object.fromEntries(
+      Object.entries(config.mediation.partners).flatMap(([id, p]) => (p.billLeg ? [[id, p.billLeg]] : [])),
+    ),
   };
 }
 

@@ -7,6 +7,7 @@ import { callKey } from "../reconciliation/call-key";
 import { callsOfLeaf } from "./calls";
 import type { Database } from "./database";
 import { prepareBatch, startFile, storeBatch, type RatedCdrRow } from "./ingest-store";
+import { mediatedCdr } from "../../../test/helpers/cdrs";
 
 function rated(
   line: number,
@@ -17,7 +18,7 @@ function rated(
   return {
     line,
     raw: "",
-    cdr: {
+    cdr: mediatedCdr({
       key: `icl:${line}`,
       partner: "GLOBEX",
       direction: "out",
@@ -29,7 +30,7 @@ function rated(
       bNumber: "442079460000",
       disposition: "ANSWERED",
       ...overrides,
-    },
+    }),
     outcome: "rated",
     destination,
     prefix: "44",
@@ -81,6 +82,7 @@ for (const target of databaseTargets()) {
         service: "voice",
         destination: "UK",
         day,
+        period: 202610,
       });
       expect(calls.map((c) => [c.sourceKey, c.startMs, c.amount])).to.deep.equal([
         ["icl:1", Date.UTC(2026, 9, 5), 100n],

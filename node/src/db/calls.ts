@@ -1,5 +1,6 @@
 import type { Direction, Service } from "../mediation/types";
 import type { Queryable } from "./database";
+import { periodOf } from "./ingest-store";
 
 export interface StoredCall {
   sourceKey: string;
@@ -11,8 +12,10 @@ export interface StoredCall {
 }
 
 /**
- * The rated CDRs behind one summary leaf: one partner, node-relative direction, service and
- * destination, on one UTC day (`day` = days since 1970-01-01). Ordered by start, then key.
+ * The rated CDRs behind one leaf of `period`'s summary: one partner, node-relative direction,
+ * service and destination, on one UTC day (`day` = days since 1970-01-01), as the summary counts
+ * them: not late when the day is in the period, and the late CDRs the late policy counts in
+ * `period` (see aggregateUsage). Ordered by start, then key.
  */
 export async function callsOfLeaf(
   db: Queryable,
@@ -22,6 +25,8 @@ export async function callsOfLeaf(
     service: Service | string;
     destination: string;
     day: number;
+    /** YYYYMM of the summary. */
+    period: number;
   },
 ): Promise<StoredCall[]> {
   const dayStartMs = leaf.day * 86_400_000;
@@ -39,8 +44,18 @@ export async function callsOfLeaf(
       WHERE partner_id = $1 AND direction = $2 AND service = $3 AND destination = $4 AND outcome = 'rated'
         AND start_time >= timestamptz 'epoch' + $5::bigint * interval '1 millisecond'
         AND start_time <  timestamptz 'epoch' + $6::bigint * interval '1 millisecond'
+        AND ((NOT late AND $7::boolean) OR (late AND bill_period = $8))
       ORDER BY start_time, source_key`,
-    [leaf.partner, leaf.direction, leaf.service, leaf.destination, dayStartMs, dayStartMs + 86_400_000],
+    [
+      leaf.partner,
+      leaf.direction,
+      leaf.service,
+      leaf.destination,
+      dayStartMs,
+      dayStartMs + 86_400_000,
+      periodOf(dayStartMs) === leaf.period,
+      leaf.period,
+    ],
   );
   return rows.map((row) => ({
     sourceKey: row.source_key,

@@ -8,6 +8,8 @@ import { sql as reconciliation } from "./migrations/0005_reconciliation";
 import { sql as settlement } from "./migrations/0006_settlement";
 import { sql as gateway } from "./migrations/0007_gateway";
 import { sql as leafCalls } from "./migrations/0008_leaf_calls";
+import { sql as attempts } from "./migrations/0009_attempts";
+import { sql as tariffIntervals } from "./migrations/0010_tariff_intervals";
 
 /** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -19,6 +21,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 6, name: "settlement", sql: settlement },
   { version: 7, name: "gateway", sql: gateway },
   { version: 8, name: "leaf calls", sql: leafCalls },
+  { version: 9, name: "attempts and sources", sql: attempts },
+  { version: 10, name: "tariff intervals", sql: tariffIntervals },
 ];
 
 /**

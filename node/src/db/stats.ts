@@ -7,6 +7,12 @@ export interface CdrStats {
   unbilled: bigint;
   rejected: bigint;
   rejectedByReason: Record<string, bigint>;
+  /** IMPLAUSIBLE rejects by plausibility rule. */
+  implausibleByRule: Record<string, bigint>;
+  /** CDRs stored with plausibility warnings, by rule (billed, flagged). */
+  warningsByRule: Record<string, bigint>;
+  /** CDRs stored after their period's summary was committed, by the period that counts them (null: held for a correction round). */
+  late: { partner: string; period: number; billPeriod: number | null; records: bigint; amount: bigint }[];
   byPartner: {
     partner: string;
     direction: string;
@@ -49,6 +55,24 @@ export async function cdrStats(db: Queryable): Promise<CdrStats> {
        FROM cdrs WHERE outcome = 'rated'
       GROUP BY partner_id, direction, destination ORDER BY partner_id, direction, destination`,
   );
+  const rules = await db.query<{ rule: string; n: bigint }>(
+    "SELECT rule, count(*)::bigint AS n FROM rejects WHERE reason = 'IMPLAUSIBLE' GROUP BY rule ORDER BY rule",
+  );
+  const warnings = await db.query<{ rule: string; n: bigint }>(
+    `SELECT w AS rule, count(*)::bigint AS n FROM cdrs, unnest(warnings) AS w
+      WHERE warnings IS NOT NULL GROUP BY w ORDER BY w`,
+  );
+  const late = await db.query<{
+    partner_id: string;
+    period: number;
+    bill_period: number | null;
+    records: bigint;
+    amount: bigint;
+  }>(
+    `SELECT partner_id, to_char(start_time AT TIME ZONE 'UTC', 'YYYYMM')::int AS period, bill_period,
+            count(*)::bigint AS records, coalesce(sum(amount_micro), 0)::bigint AS amount
+       FROM cdrs WHERE late GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+  );
   const total = totals.rows[0]!;
   return {
     files: total.files,
@@ -57,6 +81,15 @@ export async function cdrStats(db: Queryable): Promise<CdrStats> {
     unbilled: total.unbilled,
     rejected: total.rejected,
     rejectedByReason: Object.fromEntries(reasons.rows.map((row) => [row.reason, row.n])),
+    implausibleByRule: Object.fromEntries(rules.rows.map((row) => [row.rule ?? "", row.n])),
+    warningsByRule: Object.fromEntries(warnings.rows.map((row) => [row.rule, row.n])),
+    late: late.rows.map((row) => ({
+      partner: row.partner_id,
+      period: row.period,
+      billPeriod: row.bill_period,
+      records: row.records,
+      amount: row.amount,
+    })),
     byPartner: traffic.rows.map((row) => ({
       partner: row.partner_id,
       direction: row.direction,
@@ -116,4 +149,13 @@ export async function latestTrafficDay(db: Queryable): Promise<number | null> {
     "SELECT floor(extract(epoch FROM max(start_time)) / 86400)::int AS day FROM cdrs WHERE outcome = 'rated'",
   );
   return rows[0]?.day ?? null;
+}
+
+/** One ingest's rejects by reason. */
+export async function listRejectCounts(db: Queryable, fileId: number): Promise<Record<string, bigint>> {
+  const { rows } = await db.query<{ reason: string; n: bigint }>(
+    "SELECT reason, count(*)::bigint AS n FROM rejects WHERE file_id = $1 GROUP BY reason ORDER BY reason",
+    [fileId],
+  );
+  return Object.fromEntries(rows.map((row) => [row.reason, row.n]));
 }

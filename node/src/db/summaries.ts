@@ -51,15 +51,17 @@ type LeafRow = {
 };
 
 /**
- * Aggregates this node's rated CDRs with `partnerId` that started in [startMs, endMs) into one row
- * per (direction, service, destination, UTC day), in the database (one GROUP BY over the
- * partner/time index, whatever the number of CDRs). `abDirection` is the CDR direction that is A→B
- * traffic: `out` for party A, `in` for party B. Unbilled and rejected CDRs do not count; a rated CDR
- * without a destination counts under the empty name.
+ * Aggregates this node's rated CDRs with `partnerId` in the period into one row per (direction,
+ * service, destination, UTC day), in the database (one GROUP BY over the partner/time index,
+ * whatever the number of CDRs): the CDRs that started in [startMs, endMs) and are not late, and
+ * the late CDRs of earlier periods the late policy counts in this one (`bill_period`; their day is
+ * the day they started). `abDirection` is the CDR direction that is A→B traffic: `out` for party
+ * A, `in` for party B. Unbilled and rejected CDRs do not count; a rated CDR without a destination
+ * counts under the empty name.
  */
 export async function aggregateUsage(
   db: Queryable,
-  query: { partnerId: string; startMs: number; endMs: number; abDirection: "in" | "out" },
+  query: { partnerId: string; startMs: number; endMs: number; abDirection: "in" | "out"; period: number },
 ): Promise<UsageLeaf[]> {
   const { rows } = await db.query<LeafRow>(
     `SELECT CASE WHEN direction = $2 THEN 'AB' ELSE 'BA' END AS direction,
@@ -69,14 +71,18 @@ export async function aggregateUsage(
             count(*) AS records,
             sum(billed)::bigint AS billed,
             sum(amount_micro)::bigint AS amount
-       FROM cdrs
-      WHERE partner_id = $1 AND outcome = 'rated' AND start_time >= $3 AND start_time < $4
+       FROM (SELECT direction, service, destination, start_time, billed, amount_micro FROM cdrs
+              WHERE partner_id = $1 AND outcome = 'rated' AND start_time >= $3 AND start_time < $4 AND NOT late
+             UNION ALL
+             SELECT direction, service, destination, start_time, billed, amount_micro FROM cdrs
+              WHERE partner_id = $1 AND outcome = 'rated' AND late AND bill_period = $5) AS counted
       GROUP BY 1, 2, 3, 4`,
     [
       query.partnerId,
       query.abDirection,
       new Date(query.startMs).toISOString(),
       new Date(query.endMs).toISOString(),
+      query.period,
     ],
   );
   return rows.map((row) => ({
@@ -99,9 +105,16 @@ export async function saveSummary(
   db: Database,
   summary: Omit<StoredSummary, "builtAt" | "committedAt">,
 ): Promise<void> {
-  await db.transaction(async (tx) => {
-    const { rowCount } = await tx.query(
-      `INSERT INTO summaries (agreement_id, period, partner_id, side, root, leaf_count, records, amount_ab,
+  await db.transaction((tx) => saveSummaryIn(tx, summary));
+}
+
+/** {@link saveSummary} inside an open transaction. @throws ConflictError when the stored summary was committed. */
+export async function saveSummaryIn(
+  tx: Queryable,
+  summary: Omit<StoredSummary, "builtAt" | "committedAt">,
+): Promise<void> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO summaries (agreement_id, period, partner_id, side, root, leaf_count, records, amount_ab,
                               amount_ba, encoding)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (agreement_id, period) DO UPDATE
@@ -109,47 +122,46 @@ export async function saveSummary(
               leaf_count = EXCLUDED.leaf_count, records = EXCLUDED.records, amount_ab = EXCLUDED.amount_ab,
               amount_ba = EXCLUDED.amount_ba, encoding = EXCLUDED.encoding, built_at = now()
         WHERE summaries.committed_at IS NULL`,
-      [
-        summary.agreementId,
-        summary.period,
-        summary.partnerId,
-        summary.side,
-        summary.root,
-        summary.leafCount,
-        summary.records,
-        summary.amountAB,
-        summary.amountBA,
-        summary.encoding,
-      ],
-    );
-    if (rowCount === 0) {
-      const stored = await loadSummary(tx, summary.agreementId, summary.period, { leaves: false });
-      throw committedError(summary.agreementId, summary.period, stored?.committedAt ?? null);
-    }
-    await tx.query("DELETE FROM summary_leaves WHERE agreement_id = $1 AND period = $2", [
+    [
       summary.agreementId,
       summary.period,
-    ]);
-    if (summary.leaves.length === 0) return;
-    const leaves = summary.leaves;
-    await tx.query(
-      `INSERT INTO summary_leaves (agreement_id, period, direction, service, destination, day, records, billed,
+      summary.partnerId,
+      summary.side,
+      summary.root,
+      summary.leafCount,
+      summary.records,
+      summary.amountAB,
+      summary.amountBA,
+      summary.encoding,
+    ],
+  );
+  if (rowCount === 0) {
+    const stored = await loadSummary(tx, summary.agreementId, summary.period, { leaves: false });
+    throw committedError(summary.agreementId, summary.period, stored?.committedAt ?? null);
+  }
+  await tx.query("DELETE FROM summary_leaves WHERE agreement_id = $1 AND period = $2", [
+    summary.agreementId,
+    summary.period,
+  ]);
+  if (summary.leaves.length === 0) return;
+  const leaves = summary.leaves;
+  await tx.query(
+    `INSERT INTO summary_leaves (agreement_id, period, direction, service, destination, day, records, billed,
                                    amount_micro)
        SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[],
                                     $8::bigint[], $9::bigint[])`,
-      [
-        summary.agreementId,
-        summary.period,
-        textArray(leaves.map((leaf) => leaf.direction)),
-        textArray(leaves.map((leaf) => leaf.service)),
-        textArray(leaves.map((leaf) => leaf.destination)),
-        intArray(leaves.map((leaf) => leaf.day)),
-        intArray(leaves.map((leaf) => leaf.records)),
-        intArray(leaves.map((leaf) => leaf.billed)),
-        intArray(leaves.map((leaf) => leaf.amount)),
-      ],
-    );
-  });
+    [
+      summary.agreementId,
+      summary.period,
+      textArray(leaves.map((leaf) => leaf.direction)),
+      textArray(leaves.map((leaf) => leaf.service)),
+      textArray(leaves.map((leaf) => leaf.destination)),
+      intArray(leaves.map((leaf) => leaf.day)),
+      intArray(leaves.map((leaf) => leaf.records)),
+      intArray(leaves.map((leaf) => leaf.billed)),
+      intArray(leaves.map((leaf) => leaf.amount)),
+    ],
+  );
 }
 
 /** The error for a rebuild of a committed summary. */

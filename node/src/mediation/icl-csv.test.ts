@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import type { MediatedCdr, ParsedRow } from "./types";
 import { collect } from "./test-helpers";
+import { mediatedCdr } from "../../../test/helpers/cdrs";
 
 const HEADER = "cdr_id,partner,direction,service,start_time,duration,volume,a_number,b_number,disposition";
 
@@ -19,18 +20,20 @@ function rejects(
   );
 }
 
-const base: MediatedCdr = {
+const base: MediatedCdr = mediatedCdr({
   key: "icl:c1",
   partner: "acme",
   direction: "out",
   service: "voice",
   startMs: Date.UTC(2026, 9, 1, 12),
+  setupMs: Date.UTC(2026, 9, 1, 12),
+  answerMs: Date.UTC(2026, 9, 1, 12),
   duration: 60,
   volume: 0,
   aNumber: "442079460000",
   bNumber: "33123456789",
   disposition: "ANSWERED",
-};
+});
 
 describe("mediation/icl-csv", () => {
   it("reads a voice, an sms and a data row with their defaults", async () => {
@@ -52,6 +55,8 @@ describe("mediation/icl-csv", () => {
         direction: "in",
         service: "sms",
         startMs: Date.UTC(2026, 9, 1, 10),
+        setupMs: Date.UTC(2026, 9, 1, 10),
+        answerMs: Date.UTC(2026, 9, 1, 10),
         duration: 0,
         volume: 1,
         aNumber: "",
@@ -63,6 +68,8 @@ describe("mediation/icl-csv", () => {
         direction: "in",
         service: "data",
         startMs: Date.UTC(2026, 9, 1),
+        setupMs: Date.UTC(2026, 9, 1),
+        answerMs: Date.UTC(2026, 9, 1),
         duration: 0,
         volume: 1_048_576,
       },
@@ -91,11 +98,14 @@ describe("mediation/icl-csv", () => {
     const rows = await collect(text, "icl-csv");
     expect(cdrs(rows)).to.deep.equal([
       {
+        ...base,
         key: "icl:x9",
         partner: "acme",
         direction: "in",
         service: "voice",
         startMs: Date.UTC(2026, 9, 1, 12, 0, 0, 250),
+        setupMs: Date.UTC(2026, 9, 1, 12, 0, 0, 250),
+        answerMs: Date.UTC(2026, 9, 1, 12, 0, 0, 250),
         duration: 0,
         volume: 0,
         aNumber: "",
@@ -172,7 +182,12 @@ describe("mediation/icl-csv", () => {
       [7, "12ab", "a_number", "a_number '12ab' is not a phone number"],
       [8, "", "b_number", "b_number is empty"],
       [8, "+1234567890123456", "b_number", "b_number '+1234567890123456' is not a phone number"],
-      [9, "HUNG_UP", "disposition", "disposition 'HUNG_UP' is not ANSWERED, NO_ANSWER, BUSY or FAILED"],
+      [
+        9,
+        "HUNG_UP",
+        "disposition",
+        "disposition 'HUNG_UP' is not ANSWERED, NO_ANSWER, BUSY, FAILED, CONGESTION or CANCEL",
+      ],
     ];
     const lines = cases.map(([i, value]) => good.map((g, j) => (j === i ? value : g)).join(","));
     const rows = await collect([HEADER, ...lines, "c1,acme,out"].join("\n"), "icl-csv");

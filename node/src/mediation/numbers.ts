@@ -20,6 +20,16 @@ function userPart(text: string): string {
   return text;
 }
 
+/** What {@link normaliseNumber} noticed about a number it accepted. */
+export interface NumberNote {
+  /**
+   * The number was written internationally with the national trunk prefix in brackets after the
+   * country code (`+44 (0)20 7946 0000`): the bracketed prefix was dropped, as a person dialling
+   * from abroad would, and the plausibility rule `trunk_prefix_in_brackets` decides what to do.
+   */
+  trunkPrefixInBrackets: boolean;
+}
+
 /**
  * Normalises a dialled or presented number to E.164 digits (no `+`), or null when it is not a
  * phone number.
@@ -29,9 +39,11 @@ function userPart(text: string): string {
  * - the plan's national prefix (`0`) → replaced by the country code.
  * - digits with neither prefix are taken as already international (switches often log E.164
  *   without the `+`).
+ * - the national prefix in brackets after an international prefix (`+44 (0)7700 900123`) is
+ *   dropped (`447700900123`), and `note.trunkPrefixInBrackets` is set when a note is given.
  * The result must have 1–15 digits and must not start with 0 (no country code does).
  */
-export function normaliseNumber(raw: string, plan: NumberingPlan): string | null {
+export function normaliseNumber(raw: string, plan: NumberingPlan, note?: NumberNote): string | null {
   let text = raw;
   let n = text.length;
   // Fast path: plain digits, the common case on the hot path.
@@ -49,6 +61,8 @@ export function normaliseNumber(raw: string, plan: NumberingPlan): string | null
     digits = text;
   } else {
     text = userPart(text.trim());
+    const bracket = text.indexOf("(");
+    if (bracket > 0) text = dropBracketedTrunkPrefix(text, bracket, plan, note);
     n = text.length;
     digits = "";
     let start = 0;
@@ -79,4 +93,29 @@ export function normaliseNumber(raw: string, plan: NumberingPlan): string | null
   const len = digits.length;
   if (len < 1 || len > E164_MAX_DIGITS || digits.charCodeAt(0) === 48) return null;
   return digits;
+}
+
+/**
+ * `+44 (0)20…` / `0044 (0)20…` → `+44 20…`: a bracketed national prefix right after an
+ * international prefix and 1–3 country-code digits is dropped. Anything else with brackets is left
+ * as it is (brackets are then ignored like spaces: `(212) 555-0100`).
+ */
+function dropBracketedTrunkPrefix(
+  text: string,
+  open: number,
+  plan: NumberingPlan,
+  note?: NumberNote,
+): string {
+  const national = plan.nationalPrefix;
+  if (national.length === 0) return text;
+  const close = text.indexOf(")", open);
+  if (close < 0 || text.slice(open + 1, close).trim() !== national) return text;
+  let head = text.slice(0, open).replace(/[\s.-]/g, "");
+  if (head.startsWith("+")) head = head.slice(1);
+  else if (plan.internationalPrefix.length > 0 && head.startsWith(plan.internationalPrefix))
+    head = head.slice(plan.internationalPrefix.length);
+  else return text;
+  if (!/^[1-9]\d{0,2}$/.test(head)) return text;
+  if (note) note.trunkPrefixInBrackets = true;
+  return text.slice(0, open) + text.slice(close + 1);
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { InputError } from "../errors";
-import { channelPeer } from "./formats";
+import { channelPeer } from "./formats/asterisk";
 import { mediateStream } from "./mediate";
 import type { MatchRule, MediatedCdr, ParsedRow } from "./types";
 import { collect, options } from "./test-helpers";
@@ -77,11 +77,20 @@ const answered: MediatedCdr = {
   direction: "out",
   service: "voice",
   startMs: Date.UTC(2026, 0, 15, 12, 0, 5),
+  setupMs: Date.UTC(2026, 0, 15, 12, 0, 0),
+  answerMs: Date.UTC(2026, 0, 15, 12, 0, 5),
+  endMs: Date.UTC(2026, 0, 15, 12, 1, 5),
   duration: 60,
+  totalSeconds: 65,
   volume: 0,
   aNumber: "1000",
   bNumber: "442079460000",
   disposition: "ANSWERED",
+  trunk: "globex",
+  sipCode: null,
+  q850Cause: null,
+  pddMs: null,
+  warnings: null,
 };
 
 describe("mediation/asterisk", () => {
@@ -90,7 +99,11 @@ describe("mediation/asterisk", () => {
   });
 
   it("reads 21-column rows and keys 16-column rows by a SHA-1 of the record", async () => {
-    expect(cdrOf(await collect(ast({ columns: 21 }), "asterisk", astOpts))).to.deep.equal(answered);
+    // Asterisk 12+: each dial attempt is its own record, keyed by uniqueid and sequence.
+    expect(cdrOf(await collect(ast({ columns: 21 }), "asterisk", astOpts))).to.deep.equal({
+      ...answered,
+      key: "ast:1768478400.1:7",
+    });
     const line = ast({ columns: 16 });
     const key = "ast:" + createHash("sha1").update(line).digest("hex");
     expect(cdrOf(await collect(line + "\r\n", "asterisk", astOpts))).to.deep.equal({ ...answered, key });
@@ -117,7 +130,7 @@ describe("mediation/asterisk", () => {
       ["NO_ANSWER", Date.UTC(2026, 0, 15, 12), 0],
       ["BUSY", Date.UTC(2026, 0, 15, 12), 0],
       ["FAILED", Date.UTC(2026, 0, 15, 12), 0],
-      ["FAILED", Date.UTC(2026, 0, 15, 12), 0],
+      ["CONGESTION", Date.UTC(2026, 0, 15, 12), 0],
     ]);
   });
 
@@ -284,11 +297,20 @@ describe("mediation/freeswitch", () => {
     direction: "out",
     service: "voice",
     startMs: Date.UTC(2026, 0, 15, 11, 0, 5),
+    setupMs: Date.UTC(2026, 0, 15, 11, 0, 0),
+    answerMs: Date.UTC(2026, 0, 15, 11, 0, 5),
+    endMs: Date.UTC(2026, 0, 15, 11, 1, 5),
     duration: 60,
+    totalSeconds: 65,
     volume: 0,
     aNumber: "442079460000",
     bNumber: "33123456789",
     disposition: "ANSWERED",
+    trunk: null,
+    sipCode: null,
+    q850Cause: 16,
+    pddMs: null,
+    warnings: null,
   };
 
   it("reads 15- and 13-column rows in the switch's zone", async () => {
@@ -327,10 +349,10 @@ describe("mediation/freeswitch", () => {
       `BUSY:0:${Date.UTC(2026, 0, 15, 11)}`,
       `NO_ANSWER:0:${Date.UTC(2026, 0, 15, 11)}`,
       `NO_ANSWER:0:${Date.UTC(2026, 0, 15, 11)}`,
+      `CANCEL:0:${Date.UTC(2026, 0, 15, 11)}`,
       `NO_ANSWER:0:${Date.UTC(2026, 0, 15, 11)}`,
-      `NO_ANSWER:0:${Date.UTC(2026, 0, 15, 11)}`,
-      `FAILED:0:${Date.UTC(2026, 0, 15, 11)}`,
-      `FAILED:0:${Date.UTC(2026, 0, 15, 11)}`,
+      `BUSY:0:${Date.UTC(2026, 0, 15, 11)}`,
+      `CANCEL:0:${Date.UTC(2026, 0, 15, 11)}`,
       "billsec",
     ]);
   });

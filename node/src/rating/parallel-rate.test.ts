@@ -59,6 +59,34 @@ describe("rating: parallel dry run", function () {
     expect(sequential.rejected.DUPLICATE).to.be.greaterThan(50);
   });
 
+  it("gives exactly the sequential result with rates that change within a call", async () => {
+    // The generated deck with a later, cheaper interval on every voice tariff (aligned with its increments).
+    const [header, ...rows] = DECK.trimEnd().split("\n");
+    const lines = [`${header},interval_start`];
+    for (const row of rows) {
+      lines.push(`${row},0`);
+      const fields = row.split(",");
+      if (fields[0] !== "voice") continue;
+      const start = fields[5] === "30" ? 300 : 120; // 30/6: 30 + 45 × 6; 60/60: 2 blocks; 1/1: any
+      fields[3] = "0.0011";
+      fields[4] = "0";
+      fields[5] = "1";
+      fields[6] = "1";
+      lines.push(`${fields.join(",")},${start}`);
+    }
+    const text = lines.join("\n") + "\n";
+    const file = path.join(dir, "intervals.csv");
+    writeIclCsv(file, 5_000, { seed: 5, imperfect: true });
+    const { sequential, parallel } = await both(file, "icl-csv", 32 * 1024, {
+      text,
+      rows: loadTariffDeck(text, "deck.csv"),
+    });
+    expect(parallel).to.deep.equal(sequential);
+    const flat = await rateStream(fs.createReadStream(file), "icl-csv", options(file), new Rater(ROWS));
+    expect(sequential.rated).to.equal(flat.rated);
+    expect(sequential.amount < flat.amount, "long calls cost less under the later intervals").to.equal(true);
+  });
+
   it("finds duplicates across segments and keeps the first occurrence", async () => {
     const file = path.join(dir, "dups.csv");
     const header = "cdr_id,partner,direction,start_time,duration,b_number\n";

@@ -12,6 +12,7 @@
 import fs from "node:fs";
 import { Worker } from "node:worker_threads";
 import { KeySet } from "../mediation/key-set";
+import { formatById } from "../mediation/formats/registry";
 import type { CdrFormat, MediationOptions, RejectReason } from "../mediation/types";
 import type { DestinationTotal, RateSummary } from "./rate-stream";
 import { OUTCOME_RATED, OUTCOME_UNBILLED, type RateWorkerInit, type SegmentResult } from "./rate-worker";
@@ -68,6 +69,8 @@ export async function rateFileParallel(
   workers: number,
   segmentBytes: number = SEGMENT_BYTES,
 ): Promise<RateSummary | null> {
+  // A format that pairs records (FreeSWITCH legs=ab) cannot be cut into independent segments.
+  if (formatById(format).pairs?.(options) === true) return null;
   const destinationNames = [...new Set(deck.rows.map((row) => row.destination))].sort();
   const init: RateWorkerInit = {
     format,
@@ -159,8 +162,11 @@ export async function rateFileParallel(
   try {
     // Segments travel as bytes (transferred, not copied); workers decode them.
     let carry: Buffer = Buffer.alloc(0);
+    // The format's header rows (icl-csv's names, CUCM's names and types) go with every segment.
+    const descriptor = formatById(format);
+    const headerLines: string[] = [];
     let header: string | null = null;
-    let needHeader = format === "icl-csv";
+    let needHeader = descriptor.headerRows > 0;
     let first = true;
     const send = async (bytes: Buffer, final: boolean) => {
       const own = new Uint8Array(bytes.length);
@@ -175,14 +181,18 @@ export async function rateFileParallel(
         if (carry[0] === 0xef && carry[1] === 0xbb && carry[2] === 0xbf) carry = carry.subarray(3);
       }
       if (needHeader) {
-        // The header is the first non-blank line; a header with quotes is left to the sequential reader.
+        // The header rows are the first non-blank lines; one whose quotes do not pair (a quoted line
+        // break) is left to the sequential reader.
         for (let nl = carry.indexOf(NL); nl >= 0 && needHeader; nl = carry.indexOf(NL)) {
           const line = carry.toString("utf8", 0, nl).replace(/\r$/, "");
           carry = carry.subarray(nl + 1);
           if (line.trim() === "") continue; // blank lines before the header are not records
-          if (line.includes('"')) return null;
-          header = line;
-          needHeader = false;
+          if ((line.split('"').length - 1) % 2 !== 0) return null;
+          headerLines.push(line);
+          if (headerLines.length === descriptor.headerRows) {
+            header = headerLines.join("\n");
+            needHeader = false;
+          }
         }
         if (needHeader) {
           if (carry.length > MAX_CARRY_BYTES) return null;

@@ -4,10 +4,11 @@
  * typed arrays. Duplicates are decided by the coordinator, which sees the segments in file order.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { BAD_RECORD, CsvRecordReader, NEED_MORE } from "../mediation/csv-reader";
-import { createHandler } from "../mediation/formats";
+import { BAD_RECORD, NEED_MORE } from "../mediation/csv-reader";
+import { formatById } from "../mediation/formats/registry";
 import { fingerprint } from "../mediation/key-set";
-import { badRecord } from "../mediation/mediate";
+import { badRecord, createFormatHandler, recordReader } from "../mediation/mediate";
+import type { ParsedRow } from "../mediation/types";
 import type { CdrFormat, MediationOptions } from "../mediation/types";
 import { Rater } from "./rater";
 import { loadTariffDeck } from "./tariff-deck";
@@ -25,7 +26,7 @@ export interface SegmentJob {
   seq: number;
   /** Whole lines of the file, raw UTF-8. */
   bytes: Uint8Array;
-  /** The icl-csv header line, prepended to every segment; null for headerless formats. */
+  /** The format's header rows (its descriptor's `headerRows`), prepended to every segment; null for headerless formats. */
   header: string | null;
   /** The file's last segment: read to the end rather than stopping at the last whole record. */
   final: boolean;
@@ -74,15 +75,21 @@ export function rateSegment(
   const seconds = new Float64Array(capacity);
   const amount = new BigInt64Array(capacity);
   const rejected: Record<string, number> = {};
-  const handler = createHandler(init.format, init.options);
-  const reader = new CsvRecordReader();
+  const format = formatById(init.format);
+  const handler = createFormatHandler(format, init.options);
+  const reader = recordReader(format.syntax);
   reader.push(job.header === null ? text : job.header + "\n" + text);
   if (job.final) reader.end();
   let records = 0;
   let count = 0;
+  const rows: ParsedRow[] = [];
   for (let status = reader.next(); status !== NEED_MORE; status = reader.next()) {
-    const row = status === BAD_RECORD ? badRecord(reader) : handler.record(reader);
-    if (row === null) continue;
+    rows.length = 0;
+    if (status === BAD_RECORD) rows.push(badRecord(reader));
+    else handler.record(reader, rows);
+    // Formats that pair records are never split into segments (parallel-rate.ts), so one record gives at most one row.
+    const row = rows[0];
+    if (row === undefined) continue;
     records++;
     if (row.kind === "reject") {
       rejected[row.reason] = (rejected[row.reason] ?? 0) + 1;

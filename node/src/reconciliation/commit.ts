@@ -8,10 +8,12 @@
  */
 import { AbiCoder, ZeroHash, hexlify, keccak256 } from "ethers";
 import type { ChainClient } from "../chain/client";
-import { loadSummary, markSummaryCommitted, type StoredSummary } from "../db/summaries";
+import { loadSummary, type StoredSummary } from "../db/summaries";
 import type { Database } from "../db/database";
 import { BaseError, ConflictError, InputError } from "../errors";
-import { commitmentSalt } from "../summaries/encoding";
+import type { LocalAgreement } from "../db/agreements";
+import { buildSummary } from "../summaries/build-summary";
+import { commitmentSalt, periodSalt } from "../summaries/encoding";
 
 const coder = AbiCoder.defaultAbiCoder();
 
@@ -58,15 +60,26 @@ export interface CommitResult {
 export async function commitSummary(
   db: Database,
   chain: ChainClient,
-  agreement: { agreementId: string; secret: Uint8Array },
+  agreement: Pick<LocalAgreement, "agreementId" | "partnerId" | "side"> & { secret: Uint8Array },
   period: number,
 ): Promise<CommitResult> {
   if (!chain.transactions || !chain.address)
     throw new InputError("the chain client has no node key to sign with");
-  const summary: StoredSummary | null = await loadSummary(db, agreement.agreementId, period, {
+  let summary: StoredSummary | null = await loadSummary(db, agreement.agreementId, period, {
     leaves: false,
   });
   if (!summary) throw new InputError(`no summary of ${agreement.agreementId} ${period} has been built`);
+  if (summary.committedAt === null) {
+    // Rebuilt and frozen in one locked transaction: CDRs stored since the build are counted, and
+    // any stored from now on is late. (icl period close builds frozen and skips this.)
+    await buildSummary(
+      db,
+      { agreementId: agreement.agreementId, period, partnerId: agreement.partnerId, side: agreement.side },
+      periodSalt(agreement.secret, agreement.agreementId, period),
+      { freeze: true },
+    );
+    summary = (await loadSummary(db, agreement.agreementId, period, { leaves: false }))!;
+  }
   const carrierId = await chain.registry.carrierOfNode(chain.address);
   if (carrierId === ZeroHash) {
     throw new InputError(
@@ -85,11 +98,11 @@ export async function commitSummary(
     amountBA: summary.amountBA,
     salt,
   });
-  const alreadyCommitted = summary.committedAt !== null;
-  if (!alreadyCommitted) await markSummaryCommitted(db, agreement.agreementId, period);
+  const idempotencyKey = `commit:${agreement.agreementId}:${period}:${round}`;
+  const alreadyCommitted = (await chain.transactions.lookup(idempotencyKey))?.status === "confirmed";
   const result = await chain.transactions.send({
     kind: "commit",
-    idempotencyKey: `commit:${agreement.agreementId}:${period}:${round}`,
+    idempotencyKey,
     to: chain.deployment.ledger,
     data: chain.ledger.interface.encodeFunctionData("commit", [agreement.agreementId, period, commitment]),
   });

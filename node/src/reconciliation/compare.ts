@@ -113,7 +113,7 @@ export async function compareWithPeer(
   for (const item of differing) {
     const base = (item.ours ?? item.theirs)!;
     const id = leafKey(base);
-    const ours = await callsBehindLeaf(db, agreement, saltHex, item.keyBytes);
+    const ours = await callsBehindLeaf(db, agreement, period, saltHex, item.keyBytes);
     for (const call of ours) ourCallDetails.set(call.callKey, call);
     const theirs = theirCalls.get(toHex(item.keyBytes)) ?? [];
     if (!addsUp(ours, item.ours)) inconsistentLeaves.push({ leaf: id, side: "ours" });
@@ -191,10 +191,13 @@ export async function compareWithPeer(
         { agreementId, period, purpose: "discrepancy-report" },
       );
     } catch (error) {
+      // Evidence of any size is stored (a UnixFS DAG above 1 MiB, evidence/unixfs.ts); what lands here is
+      // an unreachable IPFS node or a failing disk, and the report is worth keeping regardless.
       parts.logger.warn("the discrepancy evidence could not be stored; the report is kept without it", {
         agreement: agreement.name,
         period,
         error: error instanceof BaseError ? error.shortMessage : String(error),
+        details: error instanceof BaseError ? error.details : undefined,
       });
     }
   }

@@ -9,14 +9,15 @@ import { decodeLeafKey } from "../summaries/encoding";
 import { callKey } from "./call-key";
 
 /**
- * This node's rated calls behind a leaf (by its canonical key bytes), each with its call key and CDR
- * id. The leaf's agreement-relative direction maps to this node's own: A→B traffic is `out` for
+ * This node's rated calls behind a leaf of `period`'s summary (by its canonical key bytes), each
+ * with its call key and CDR id. The leaf's agreement-relative direction maps to this node's own: A→B traffic is `out` for
  * party A and `in` for party B.
  * @throws InputError when the key bytes are not a leaf key.
  */
 export async function callsBehindLeaf(
   db: Database,
   agreement: Pick<LocalAgreement, "partnerId" | "side">,
+  period: number,
   saltHex: string,
   keyBytes: Uint8Array,
 ): Promise<
@@ -38,6 +39,7 @@ export async function callsBehindLeaf(
     service: key.service,
     destination: key.destination,
     day: key.day,
+    period,
   });
   return calls.map((call) => ({
     callKey: callKey(saltHex, {

@@ -191,7 +191,7 @@ export class PeerServer {
     const salt = hexlify(periodSalt(agreement.secret, agreement.agreementId, period));
     const leaves: CallsResponse["leaves"] = [];
     for (const key of keys) {
-      const calls = await callsBehindLeaf(this.options.db, agreement, salt, fromHex(key));
+      const calls = await callsBehindLeaf(this.options.db, agreement, period, salt, fromHex(key));
       leaves.push({
         key,
         calls: calls.map((call) => ({

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { databaseTargets } from "../../../test/helpers/databases";
 import type { Database } from "../db/database";
-import { prepareBatch, startFile, storeBatch, type RatedCdrRow } from "../db/ingest-store";
+import { finishFile, prepareBatch, startFile, storeBatch, type RatedCdrRow } from "../db/ingest-store";
 import { loadSummary, markSummaryCommitted } from "../db/summaries";
 import { ConflictError } from "../errors";
 import type { Direction, Service } from "../mediation/types";
@@ -15,6 +15,7 @@ import {
 } from "./build-summary";
 import { locateDifferences } from "./diff";
 import { decodeLeafKey, periodSalt, utcDay } from "./encoding";
+import { mediatedCdr } from "../../../test/helpers/cdrs";
 
 const AGREEMENT = "0x" + "ab".repeat(32);
 const SECRET = Buffer.from("a secret both carriers keep since onboarding");
@@ -45,7 +46,7 @@ async function store(db: Database, traffic: Traffic[]): Promise<void> {
   const rows: RatedCdrRow[] = traffic.map((t, i) => ({
     line: i + 2,
     raw: `raw ${i}`,
-    cdr: {
+    cdr: mediatedCdr({
       key: t.key,
       partner: t.partner,
       direction: t.direction,
@@ -56,7 +57,7 @@ async function store(db: Database, traffic: Traffic[]): Promise<void> {
       aNumber: "12125550100",
       bNumber: "442079460000",
       disposition: "ANSWERED",
-    },
+    }),
     outcome: t.outcome ?? "rated",
     destination: t.outcome === "rejected" ? null : (t.destination ?? "UK"),
     prefix: "44",
@@ -68,6 +69,7 @@ async function store(db: Database, traffic: Traffic[]): Promise<void> {
     rejectMessage: t.outcome === "rejected" ? "no rate" : null,
   }));
   await storeBatch(db, prepareBatch(file.id, rows.length + 1, rows, []));
+  await finishFile(db, file.id);
 }
 
 const OCT_1 = utcDay(Date.parse("2026-10-01T00:00:00Z"));

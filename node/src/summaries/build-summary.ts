@@ -1,10 +1,12 @@
 import { InputError } from "../errors";
 import type { Database, Queryable } from "../db/database";
+import { INGEST_LOCK, unfinishedIngestsTouching } from "../db/ingest-store";
 import {
   aggregateUsage,
   committedError,
   loadSummary,
-  saveSummary,
+  markSummaryCommitted,
+  saveSummaryIn,
   type StoredSummary,
 } from "../db/summaries";
 import { encodeLeaf, periodBounds, type UsageLeaf } from "./encoding";
@@ -44,6 +46,7 @@ export async function buildUsageLeaves(db: Queryable, request: SummaryRequest): 
     startMs,
     endMs,
     abDirection: side === "A" ? "out" : "in",
+    period,
   });
   const merged = new Map<string, UsageLeaf>();
   for (const row of rows) {
@@ -95,22 +98,56 @@ export function summarize(
 
 /**
  * Builds this node's summary of an agreement and period from its rated CDRs and stores it,
- * replacing a stored one that was not committed yet.
- * @throws InputError when the request or the salt is malformed.
+ * replacing a stored one that was not committed yet. Runs in one transaction under the ingest
+ * lock, so no batch lands halfway through; with `freeze` the summary is marked committed in the
+ * same transaction (the chain client then sends exactly it), and every CDR stored afterwards for
+ * the period is late.
+ * @throws InputError when the request or the salt is malformed, or when an ingest that may touch
+ * the period is unfinished (naming its file: finish it with `icl ingest` or set it aside with
+ * `icl files discard`): a summary of half a file would be passed on as a whole one.
  * @throws ConflictError when the stored summary of this agreement and period was committed.
  */
 export async function buildSummary(
   db: Database,
   request: SummaryRequest,
   salt: Uint8Array,
+  options: { freeze?: boolean } = {},
 ): Promise<UsageSummary> {
   const checked = checkRequest(request);
-  // Fails fast before the aggregation; saveSummary checks again atomically.
-  const stored = await loadSummary(db, checked.agreementId, checked.period, { leaves: false });
-  if (stored?.committedAt) throw committedError(checked.agreementId, checked.period, stored.committedAt);
-  const summary = summarize(checked, await buildUsageLeaves(db, checked), salt);
-  await saveSummary(db, summary);
-  return summary;
+  return db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+    const stored = await loadSummary(tx, checked.agreementId, checked.period, { leaves: false });
+    if (stored?.committedAt) throw committedError(checked.agreementId, checked.period, stored.committedAt);
+    await refuseUnfinishedIngests(tx, checked.period);
+    const summary = summarize(checked, await buildUsageLeaves(tx, checked), salt);
+    await saveSummaryIn(tx, summary);
+    if (options.freeze) await markSummaryCommitted(tx, checked.agreementId, checked.period);
+    return summary;
+  });
+}
+
+/** @throws InputError naming the unfinished ingests that may touch `period`. */
+async function refuseUnfinishedIngests(db: Queryable, period: number): Promise<void> {
+  const { endMs } = periodBounds(period);
+  const unfinished = await unfinishedIngestsTouching(db, { endMs });
+  const first = unfinished[0];
+  if (first === undefined) return;
+  const month = `${Math.floor(period / 100)}-${String(period % 100).padStart(2, "0")}`;
+  const describe = (file: (typeof unfinished)[number]) =>
+    `${file.source ?? file.fileName} (ingest ${file.id}): ${
+      file.status === "incomplete"
+        ? `incomplete after line ${file.checkpointLine}: ${file.incompleteReason ?? "stopped"}`
+        : `not finished (stopped or still running after line ${file.checkpointLine})`
+    }`;
+  throw new InputError(
+    `the period ${month} cannot be closed while ${unfinished.length === 1 ? "an ingest that may touch it is" : `${unfinished.length} ingests that may touch it are`} unfinished`,
+    {
+      file: first.source ?? first.fileName,
+      details:
+        unfinished.map((file) => "  " + describe(file)).join("\n") +
+        "\n  Run icl ingest on the same file again to finish it (it resumes), or set it aside with icl files discard ID.",
+    },
+  );
 }
 
 /**

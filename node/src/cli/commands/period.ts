@@ -58,6 +58,8 @@ export const periodCloseCommand: Command = {
                 side: agreement.side,
               },
               periodSalt(agreement.secret, agreement.agreementId, period),
+              // Frozen in the same locked transaction when it is to be committed: what goes on chain is exactly it.
+              { freeze: node.config.config.chain !== undefined && args.values["no-commit"] !== true },
             );
       let commit: CommitResult | null = null;
       if (node.config.config.chain && args.values["no-commit"] !== true) {

@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import { InputError } from "../../errors";
-import type { CdrFormat, MatchRule } from "../../mediation/types";
+import { FORMAT_IDS, formatById } from "../../mediation/formats/registry";
+import type { MatchRule } from "../../mediation/types";
 import { formatMicros } from "../../money/decimal";
 import { rateFileParallel } from "../../rating/parallel-rate";
 import { rateStream, type RateSummary } from "../../rating/rate-stream";
@@ -22,13 +23,6 @@ import { parseMatchSpec } from "../match-spec";
 import { parseFormat } from "./ingest";
 import { readInputFile } from "./tariffs";
 
-/** The field every switch row has, used by the catch-all rule of a dry run without --match. */
-const CATCH_ALL_FIELD: Record<CdrFormat, string> = {
-  "icl-csv": "partner",
-  asterisk: "dst",
-  freeswitch: "destination_number",
-};
-
 export const MEDIATION_OPTIONS: Record<string, OptionSpec> = {
   "time-zone": {
     type: "string",
@@ -36,6 +30,11 @@ export const MEDIATION_OPTIONS: Record<string, OptionSpec> = {
     description: "IANA zone of switch timestamps (default UTC)",
   },
   gmt: { type: "boolean", description: "switch timestamps are UTC (Asterisk usegmtime)" },
+  legs: {
+    type: "string",
+    valueName: "a|b|ab",
+    description: "FreeSWITCH: the legs the switch writes (default a; ab: a call bills once, on its A-leg)",
+  },
   "country-code": {
     type: "string",
     valueName: "CC",
@@ -109,7 +108,11 @@ export const rateCommand: Command = {
     "taken as outgoing traffic to partner '-'.",
   options: {
     tariff: { type: "string", valueName: "DECK.csv", description: "tariff deck (required)" },
-    format: { type: "string", valueName: "FORMAT", description: "icl-csv (default), asterisk or freeswitch" },
+    format: {
+      type: "string",
+      valueName: "FORMAT",
+      description: `${FORMAT_IDS.join(", ")} (default icl-csv)`,
+    },
     match: {
       type: "string",
       multiple: true,
@@ -127,11 +130,16 @@ export const rateCommand: Command = {
     const deckText = readInputFile(deckFile);
     const rows = loadTariffDeck(deckText, deckFile);
     let matchRules: MatchRule[] = listOption(args, "match").map((spec) => parseMatchSpec(spec, null));
-    if (matchRules.length === 0 && format !== "icl-csv") {
-      matchRules = [{ partner: "-", direction: "out", field: CATCH_ALL_FIELD[format], pattern: "" }];
+    const descriptor = formatById(format);
+    if (matchRules.length === 0 && !descriptor.partnerFromRow) {
+      // A catch-all on a field every row of the format has.
+      matchRules = [{ partner: "-", direction: "out", field: descriptor.catchAllField, pattern: "" }];
     }
     const options = mediationFlags(args);
-    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new InputError("no such file", { file });
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    if (stat === undefined) throw new InputError("no such file", { file });
+    if (!stat.isFile())
+      throw new InputError(stat.isDirectory() ? "is a directory" : "is not a regular file", { file });
     const mediation = { ...options, fileName: file, matchRules };
     const cores = os.availableParallelism();
     const parallel =
@@ -173,5 +181,12 @@ export function mediationFlags(args: Parameters<Command["run"]>[0]) {
     throw new UsageError("--national-prefix must be 0–3 digits");
   if (!/^\d{1,4}$/.test(numbering.internationalPrefix))
     throw new UsageError("--international-prefix must be 1–4 digits");
-  return { timeZone, useGmtTime: args.values.gmt === true, numbering };
+  const legs = stringOption(args, "legs") ?? "a";
+  if (legs !== "a" && legs !== "b" && legs !== "ab") throw new UsageError("--legs must be a, b or ab");
+  return {
+    timeZone,
+    useGmtTime: args.values.gmt === true,
+    numbering,
+    freeswitch: { legs: legs as "a" | "b" | "ab" },
+  };
 }
