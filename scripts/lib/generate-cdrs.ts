@@ -83,19 +83,25 @@ const PREFIXES = [
 /**
  * Writes `count` icl-csv CDRs for October 2026 to `path`: mostly answered voice to the deck's
  * destinations, some unanswered, sms and data; with `imperfect`, about 0.5% duplicates, 0.3% invalid
- * rows and 0.2% unratable numbers, as real switch extracts have.
+ * rows and 0.2% unratable numbers, as real switch extracts have. With `attempts`, every row also
+ * carries what a switch records of an attempt (answer and end times, SIP code, Q.850 cause, PDD,
+ * trunk) in icl-csv's optional columns: the widest rows the node stores. The same seed gives the
+ * same calls either way.
  */
 export function writeIclCsv(
   path: string,
   count: number,
-  options: { seed?: number; imperfect?: boolean; partners?: string[] } = {},
+  options: { seed?: number; imperfect?: boolean; partners?: string[]; attempts?: boolean } = {},
 ): void {
   const random = prng(options.seed ?? 1);
   const partners = options.partners ?? ["GLOBEX", "INITECH"];
   const fd = fs.openSync(path, "w");
   const month = Date.parse("2026-10-01T00:00:00Z");
   const span = 31 * 86_400_000;
-  let buffer = "cdr_id,partner,direction,service,start_time,duration,volume,a_number,b_number,disposition\n";
+  const attempts = options.attempts === true;
+  let buffer =
+    "cdr_id,partner,direction,service,start_time,duration,volume,a_number,b_number,disposition" +
+    (attempts ? ",answer_time,end_time,sip_code,q850_cause,pdd_ms,trunk\n" : "\n");
   for (let i = 0; i < count; i++) {
     const r = random();
     const partner = partners[Math.floor(random() * partners.length)]!;
@@ -122,6 +128,7 @@ export function writeIclCsv(
       const duration = Math.floor(-Math.log(1 - random()) * 180) + 1;
       line = `CDR-${String(i).padStart(9, "0")},${partner},${direction},voice,${start},${duration},,${caller},${number},ANSWERED`;
     }
+    if (attempts) line += attemptColumns(line, partner);
     buffer += line + "\n";
     if (buffer.length > 1 << 20) {
       fs.writeSync(fd, buffer);
@@ -130,6 +137,30 @@ export function writeIclCsv(
   }
   fs.writeSync(fd, buffer);
   fs.closeSync(fd);
+}
+
+/**
+ * The optional attempt columns for an icl-csv row written above, derived from the row itself (so
+ * the random stream, and with it every call, is the same with and without them): an answered call
+ * rang for a few seconds before its answer and ended `duration` seconds later; an unanswered one
+ * rang out with 480.
+ */
+function attemptColumns(line: string, partner: string): string {
+  const f = line.split(",");
+  const setup = Date.parse(f[4]!);
+  const id = Number(f[0]!.slice(4)) || 0;
+  const trunk = `${partner.toLowerCase()}-${(id % 4) + 1}`;
+  if (!Number.isFinite(setup) || f[3] !== "voice") return `,,,,,,${trunk}`;
+  const pdd = 800 + (id % 37) * 100;
+  if (f[9] !== "ANSWERED") {
+    const end = new Date(setup + 30_000).toISOString();
+    return `,,${end},480,19,${pdd},${trunk}`;
+  }
+  const ring = 2000 + (id % 11) * 1000;
+  const answer = setup + pdd + ring;
+  // start_time is the attempt's start here; the billable interval runs from the answer.
+  const end = answer + Number(f[5]) * 1000;
+  return `,${new Date(answer).toISOString()},${new Date(end).toISOString()},200,16,${pdd},${trunk}`;
 }
 
 /** {@link generatedDeck} plus a termination rate to New York (+1212) for the calls partners hand to a US carrier. */

@@ -136,7 +136,6 @@ export async function closePairPeriod(
         useGmtTime: false,
         numbering: { countryCode: "1", nationalPrefix: "0", internationalPrefix: "011" },
       },
-      latePolicy: "next-period",
       // The pair's month lies ahead of the machine's clock (the chain's clock is moved past it).
       plausibility: { rules: { start_in_future: "off" } },
     });

@@ -7,7 +7,7 @@ import { encryptKeystoreJson, type Wallet } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
 import type { DatabaseTarget } from "./databases";
-import { icl } from "./cli";
+import { icl, acceptFutureCdrs } from "./cli";
 
 export const KEY_PASSWORD = "correct horse battery staple";
 
@@ -78,6 +78,7 @@ export async function setUpCliNode(setup: ChainNodeSetup): Promise<CliChainNode>
   );
   await writeKeystore(path.join(dir, "node-key.json"), setup.nodeWallet);
   run(["init"]);
+  acceptFutureCdrs(dir);
   const configFile = path.join(dir, "config.json");
   const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
   config.chain = { rpcUrl: setup.rpcUrl, deployment: "deployment.json", keystore: "node-key.json" };

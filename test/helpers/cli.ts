@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -28,4 +29,20 @@ export function iclProcess(args: readonly string[], env: Record<string, string> 
     env: { ...process.env, ...env, ICL_FROM_SOURCE: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+/**
+ * Lets a node's ingest take CDRs dated ahead of the machine's clock: the suites that settle on a
+ * chain live in January 2030 (the chain's clock is moved past it), so the plausibility rule that
+ * rejects calls starting in the future is turned off in the node's config.json.
+ */
+export function acceptFutureCdrs(dataDir: string): void {
+  const file = path.join(dataDir, "config.json");
+  const config = JSON.parse(fs.readFileSync(file, "utf8")) as {
+    mediation?: { plausibility?: { rules?: Record<string, string> } };
+  };
+  config.mediation ??= {};
+  config.mediation.plausibility ??= {};
+  config.mediation.plausibility.rules = { ...config.mediation.plausibility.rules, start_in_future: "off" };
+  fs.writeFileSync(file, JSON.stringify(config, null, 2));
 }

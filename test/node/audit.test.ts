@@ -6,7 +6,7 @@ import { createLocalEvidenceStore } from "../../node/src/evidence/local-store";
 import { silentLogger } from "../../node/src/logger";
 import { summaryFileJson, summaryRoot, readSummaryFile } from "../../node/src/audit/summary-file";
 import { buildHonestHistory, type HonestHistory } from "../../node/src/audit/test-history";
-import { icl, REPO_ROOT } from "../helpers/cli";
+import { icl, REPO_ROOT, acceptFutureCdrs } from "../helpers/cli";
 import { tempDir } from "../helpers/databases";
 
 const DECK = path.join(REPO_ROOT, "node", "samples", "tariff-globex.csv");
@@ -189,6 +189,7 @@ describe("icl audit verify / report (against a Hardhat chain)", function () {
     const env = { ICL_DATA_DIR: data, DATABASE_URL: "" };
     try {
       expect(icl(["init"], env).code).to.equal(0);
+      acceptFutureCdrs(data);
       expect(icl(["partners", "add", "GLOBEX"], env).code).to.equal(0);
       expect(
         icl(["tariffs", "import", DECK, "--partner", "GLOBEX", "--direction", "out"], env).code,

@@ -34,7 +34,6 @@ const SETTINGS: IngestSettings = {
     useGmtTime: false,
     numbering: { countryCode: "1", nationalPrefix: "1", internationalPrefix: "011" },
   },
-  latePolicy: "next-period",
   now: () => NOW,
 };
 const AGREEMENT = "0x" + "ab".repeat(32);

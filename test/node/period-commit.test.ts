@@ -15,7 +15,7 @@ import {
 import { stateIndex } from "../../node/src/chain/period-states";
 import { commitmentOf } from "../../node/src/reconciliation/commit";
 import { commitmentSalt } from "../../node/src/summaries/encoding";
-import { REPO_ROOT, icl, iclProcess } from "../helpers/cli";
+import { REPO_ROOT, icl, iclProcess, acceptFutureCdrs } from "../helpers/cli";
 import { primaryTarget } from "../helpers/databases";
 
 const DECK = path.join(REPO_ROOT, "node", "samples", "tariff-globex.csv");
@@ -71,6 +71,7 @@ for (const target of [primaryTarget()]) {
         }),
       );
       expect(icl(["init"], env).code).to.equal(0);
+      acceptFutureCdrs(dir);
       const configFile = path.join(dir, "config.json");
       const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
       config.chain = { rpcUrl: chain.url, deployment: "deployment.json", keystore: "node-key.json" };
@@ -169,6 +170,7 @@ for (const target of [primaryTarget()]) {
         }),
       );
       expect(icl(["init"], envB).code).to.equal(0);
+      acceptFutureCdrs(b.dataDir);
       const configFile = path.join(b.dataDir, "config.json");
       const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
       config.chain = { rpcUrl: chain.url, deployment: "deployment.json", keystore: "node-key.json" };

@@ -18,7 +18,7 @@ import {
   startHardhatNode,
   type HardhatNode,
 } from "../../node/src/chain/test-helpers";
-import { icl } from "../helpers/cli";
+import { icl, acceptFutureCdrs } from "../helpers/cli";
 import { primaryTarget } from "../helpers/databases";
 
 const PASSWORD = "correct horse battery staple";
@@ -175,6 +175,7 @@ for (const target of [primaryTarget()]) {
         ].join("\n") + "\n",
       );
       expect(run(["init"]).code).to.equal(0);
+      acceptFutureCdrs(dir);
       const configFile = path.join(dir, "config.json");
       const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
       config.chain = { rpcUrl: chain.url, deployment: "deployment.json", keystore: "node-key.json" };

@@ -118,8 +118,8 @@ export function relative(target, now) {
   return delta >= 0 ? `in ${text}` : `${text} ago`;
 }
 
-export function badge(text, kind = text) {
-  return h("span.badge", { class: kind }, text);
+export function badge(text, kind = text, title = undefined) {
+  return h("span.badge", title === undefined ? { class: kind } : { class: kind, title }, text);
 }
 
 /** Offers `content` (string or bytes) as a file download. */

@@ -56,6 +56,7 @@ const EXPECTED: Record<string, Expected> = {
   "POST /api/v1/chain/transactions": ["officer", "arbiter"],
   // ─── the console's dashboard and ingest page (routes-activity.ts)
   "GET /api/v1/files": ["operator", "officer", "admin"],
+  "GET /api/v1/formats": ["operator", "officer", "admin"],
   "GET /api/v1/traffic/daily": ["operator", "officer", "admin"],
 };
 

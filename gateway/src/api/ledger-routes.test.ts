@@ -26,7 +26,7 @@ import { addPartner } from "../../../node/src/db/partners";
 import { deriveEvidenceKey, putEvidence } from "../../../node/src/evidence/bundle";
 import { rawBlockCid } from "../../../node/src/evidence/cid";
 import { silentLogger } from "../../../node/src/logger";
-import { icl } from "../../../test/helpers/cli";
+import { icl, acceptFutureCdrs } from "../../../test/helpers/cli";
 import { primaryTarget } from "../../../test/helpers/databases";
 import type { Role } from "../auth/types";
 import type { RunningGateway } from "../gateway";
@@ -149,6 +149,7 @@ describe(`API disputes, settlement and audit on a ledger (${target.name})`, func
     );
     fs.writeFileSync(path.join(dir, "node-key.json"), keystore);
     expect(icl(["init"], cliEnv).code).to.equal(0);
+    acceptFutureCdrs(dir);
     const configFile = path.join(dir, "config.json");
     const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
     config.chain = { rpcUrl: hardhat.url, deployment: "deployment.json", keystore: "node-key.json" };

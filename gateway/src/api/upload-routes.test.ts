@@ -14,6 +14,7 @@ import type { CarrierNode } from "../../../node/src/node";
 import { databaseTargets, type DatabaseTarget } from "../../../test/helpers/databases";
 import type { RunningGateway } from "../gateway";
 import { headersFor, startGateway, testNode } from "./test-helpers";
+import { FORMAT_IDS } from "../../../node/src/mediation/formats/registry";
 
 const SAMPLES = path.join(__dirname, "../../../node/samples");
 const sample = (name: string) => fs.readFileSync(path.join(SAMPLES, name));
@@ -145,6 +146,19 @@ for (const target of databaseTargets()) {
         active: true,
         rows: 14,
       });
+    });
+
+    it("lists the node's CDR formats from the registry, and refuses an upload in another", async () => {
+      const { status, json } = await get("/api/v1/formats");
+      expect(status).to.equal(200);
+      const formats = json.formats as { id: string; columns: string[]; times: string; sourceKey: string }[];
+      expect(formats.map((f) => f.id)).to.deep.equal([...FORMAT_IDS]);
+      const asterisk = formats.find((f) => f.id === "asterisk")!;
+      expect(asterisk.times).to.equal("local");
+      expect(asterisk.columns).to.include("sequence");
+      expect(asterisk.sourceKey).to.contain("sequence");
+      const refused = await post("/api/v1/ingest?format=cisco-xml&name=x.csv", sample("cdrs-globex.csv"));
+      expect(refused.status).to.equal(400);
     });
 
     it("ingests an uploaded CDR file in the background: counts add up, rejects have reasons", async () => {

@@ -114,11 +114,11 @@ async function overview(): Promise<string> {
     "Environment: ICL_DATA_DIR (data directory, default ./.icl), DATABASE_URL (use PostgreSQL instead of PGlite).",
     "",
     "Getting started:",
-    "  icl init --country-code 44 --time-zone Europe/London     a node in ./.icl (PGlite), or --database-url",
-    "  icl partners add GLOBEX --match out:trunk=^globex$       who your switch hands calls to",
-    "  icl tariffs import deck.csv --partner GLOBEX --direction out",
-    `  icl ingest Master.csv --format asterisk                  formats: ${FORMAT_IDS.join(", ")}`,
-    "  icl cdrs stats                                           what was rated, unbilled, rejected",
+    "  $ icl init --country-code 44 --time-zone Europe/London     a node in ./.icl (PGlite), or --database-url",
+    "  $ icl partners add GLOBEX --match out:trunk=^globex$       who your switch hands calls to",
+    "  $ icl tariffs import deck.csv --partner GLOBEX --direction out",
+    `  $ icl ingest Master.csv --format asterisk                  formats: ${FORMAT_IDS.join(", ")}`,
+    "  $ icl cdrs stats                                           what was rated, unbilled, rejected",
     "",
   ].join("\n");
 }

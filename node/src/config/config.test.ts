@@ -17,8 +17,25 @@ describe("config", () => {
       nationalPrefix: "0",
       internationalPrefix: "00",
     });
-    expect(resolved.config.mediation).to.deep.equal({ timeZone: "UTC", useGmtTime: false });
+    expect(resolved.config.mediation).to.deep.equal({
+      timeZone: "UTC",
+      useGmtTime: false,
+      freeswitch: { legs: "a" },
+      partners: {},
+    });
     fs.rmSync(dir, { recursive: true });
+  });
+
+  it("refuses a time zone this runtime does not know, naming the key", () => {
+    let error: unknown;
+    try {
+      parseConfig({ mediation: { timeZone: "Mars/Olympus_Mons" } }, "/data/config.json");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(InputError);
+    expect((error as InputError).field).to.equal("mediation.timeZone");
+    expect((error as InputError).shortMessage).to.contain("not an IANA time zone");
   });
 
   it("names the file and the key of an unknown or invalid setting", () => {

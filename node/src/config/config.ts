@@ -2,7 +2,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { InputError } from "../errors";
-import type { LatePolicy } from "../db/ingest-store";
 import { FORMAT_IDS } from "../mediation/formats/registry";
 import { RULE_NAMES, type PlausibilityOverride } from "../mediation/plausibility";
 import { isValidTimeZone } from "../mediation/time";
@@ -37,6 +36,43 @@ const CdrFormatId = z.string().refine((id) => FORMAT_IDS.includes(id), {
   message: `not a CDR format (${FORMAT_IDS.join(", ")})`,
 });
 
+/** A source URL: no whitespace, a scheme; its parts are checked by the source kind when it opens. */
+const SourceUrl = z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/, "a URL such as nats://127.0.0.1:4222");
+
+/**
+ * A source `icl run` reads continuously (node/src/ingest/live.ts): a NATS JetStream subject, or a
+ * PostgreSQL table a switch writes.
+ */
+const LiveSource = z.discriminatedUnion("kind", [
+  z
+    .object({
+      kind: z.literal("nats"),
+      /** nats://HOST:PORT (user:password@ when the server asks). */
+      url: SourceUrl,
+      stream: z.string().min(1),
+      subject: z.string().min(1),
+      format: CdrFormatId,
+      /** The durable consumer; default icl-<format>. Several nodes reading one stream each need their own. */
+      durable: z.string().min(1).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("table"),
+      /** postgres://user@host:port/database of the switch's database. */
+      url: SourceUrl,
+      /** The table (optionally schema-qualified). */
+      table: z.string().min(1),
+      format: CdrFormatId,
+      /** The increasing id column new rows are read by (default id). */
+      idColumn: z.string().min(1).optional(),
+      /** How often the table is polled for new rows, milliseconds. */
+      pollMs: z.number().int().min(100).optional(),
+    })
+    .strict(),
+]);
+export type LiveSourceConfig = z.infer<typeof LiveSource>;
+
 const ConfigSchema = z
   .object({
     database: z
@@ -59,12 +95,13 @@ const ConfigSchema = z
         freeswitch: z
           .object({
             legs: z.enum(["a", "b", "ab"]).default("a"),
-            template: z.array(z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/)).min(1).optional(),
+            template: z
+              .array(z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/))
+              .min(1)
+              .optional(),
           })
           .strict()
           .default({}),
-        /** How CDRs of a committed period count: in the next open period, or in a correction round of theirs. */
-        latePolicy: z.enum(["next-period", "correction-round"]).default("next-period"),
         /** Plausibility rules for every partner. */
         plausibility: Plausibility.optional(),
         /** Per partner id: the leg it bills when the switch writes both, and its own plausibility settings. */
@@ -180,6 +217,8 @@ const ConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Sources `icl run` consumes continuously, each in the background (a stream, a table). */
+    sources: z.array(LiveSource).optional(),
   })
   .strict();
 
@@ -242,7 +281,6 @@ export function ingestSettings(config: NodeConfig): IngestSettings {
     mediation,
     plausibility: config.mediation.plausibility as PlausibilityOverride | undefined,
     partnerPlausibility,
-    latePolicy: config.mediation.latePolicy as LatePolicy,
   };
 }
 

@@ -89,9 +89,6 @@ export interface BatchCounts {
   late: number;
 }
 
-/** How late CDRs count: in the next period not yet committed, or held for a correction round of their own period. */
-export type LatePolicy = "next-period" | "correction-round";
-
 type FileRow = {
   id: number;
   kind: IngestKind;
@@ -221,7 +218,6 @@ export interface PreparedBatch {
   /** Later rows of a key already in the batch. */
   duplicates: RatedCdrRow[];
   fieldOf: FieldNamer;
-  latePolicy: LatePolicy;
 }
 
 /** The CPU part of storing a batch. */
@@ -230,7 +226,7 @@ export function prepareBatch(
   checkpointLine: number,
   cdrs: readonly RatedCdrRow[],
   rejects: readonly RejectRow[],
-  options: { position?: unknown; fieldOf?: FieldNamer; latePolicy?: LatePolicy } = {},
+  options: { position?: unknown; fieldOf?: FieldNamer } = {},
 ): PreparedBatch {
   // Within the batch the first row of a key wins; later ones are duplicates.
   const candidates: RatedCdrRow[] = [];
@@ -253,7 +249,6 @@ export function prepareBatch(
     candidatesCsv: candidates.map((row) => cdrLine(row, fileId)).join("\n"),
     duplicates,
     fieldOf: options.fieldOf ?? ((column) => column),
-    latePolicy: options.latePolicy ?? "next-period",
   };
 }
 
@@ -325,7 +320,7 @@ export async function storeBatch(db: Database, batch: PreparedBatch): Promise<Ba
         });
       }
     }
-    const late = await markLate(tx, inserted.fresh, batch.latePolicy);
+    const late = await markLate(tx, inserted.fresh);
     const span = startSpan(inserted.fresh);
 
     // A reject of a line this ingest stored before (a replay, a redelivery) is not stored or counted twice.
@@ -509,27 +504,25 @@ export function nextPeriod(period: number): number {
 }
 
 /**
- * Flags the CDRs just stored whose partner's summary of their month was already committed:
- * they are `late`, never added to that summary. Under the late policy `next-period` they count in
- * the first later period of that partner not committed yet (`bill_period`); under
- * `correction-round` they wait for a correction round of their own period. Runs under the ingest
- * lock, which period closes take too. Returns how many were flagged.
+ * Flags the CDRs just stored whose partner's summary of their month was already committed: they
+ * are `late`, never added to that summary, and counted in the first later period of that partner
+ * not committed yet (`bill_period`), the day of their leaf still the day they started. A correction
+ * round of the committed period, should there be one, is where the partner's figures are set
+ * against ours; this node does not rebuild committed summaries. Runs under the ingest lock, which
+ * period closes take too. Returns how many were flagged.
  */
-async function markLate(tx: Queryable, fresh: readonly RatedCdrRow[], policy: LatePolicy): Promise<number> {
+async function markLate(tx: Queryable, fresh: readonly RatedCdrRow[]): Promise<number> {
   if (fresh.length === 0) return 0;
   const committed = await committedPeriods(tx);
   if (committed.size === 0) return 0;
   const keys: string[] = [];
-  const periods: (number | null)[] = [];
+  const periods: number[] = [];
   for (const row of fresh) {
     const closed = committed.get(row.cdr.partner);
     const period = periodOf(row.cdr.startMs);
     if (closed === undefined || !closed.has(period)) continue;
-    let billed: number | null = null;
-    if (policy === "next-period") {
-      billed = nextPeriod(period);
-      while (closed.has(billed)) billed = nextPeriod(billed);
-    }
+    let billed = nextPeriod(period);
+    while (closed.has(billed)) billed = nextPeriod(billed);
     keys.push(sanitize(row.cdr.key));
     periods.push(billed);
   }

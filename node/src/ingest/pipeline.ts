@@ -16,7 +16,6 @@ import {
   type BatchCounts,
   type FieldNamer,
   type IngestFile,
-  type LatePolicy,
   type RatedCdrRow,
   type RejectRow,
 } from "../db/ingest-store";
@@ -50,7 +49,6 @@ export interface IngestSettings {
   plausibility?: PlausibilityOverride | undefined;
   /** Per partner, over the node-wide ones. */
   partnerPlausibility?: Readonly<Record<string, PlausibilityOverride>> | undefined;
-  latePolicy: LatePolicy;
   /** The clock plausibility compares starts with (tests pin it). */
   now?: () => number;
   batchRows?: number;
@@ -134,7 +132,6 @@ export async function runIngest(
       const prepared = prepareBatch(file.id, Math.max(safe, 0), cdrs, rejects, {
         position: batch.position,
         fieldOf: stage.fieldOf,
-        latePolicy: settings.latePolicy,
       });
       await pending;
       if (cdrs.length === 0 && rejects.length === 0 && batch.position === undefined && !batch.ack) {

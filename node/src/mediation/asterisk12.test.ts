@@ -161,7 +161,6 @@ describe("mediation/asterisk 12+ (one CDR per dial attempt)", () => {
         }
         const result = await ingestFile(db, FILE, "asterisk", {
           mediation: { timeZone: "Europe/London", useGmtTime: false, numbering: OPTS.numbering },
-          latePolicy: "next-period",
           now: () => Date.UTC(2026, 9, 31),
         });
         expect(result.file).to.deep.include({ records: 7n, rated: 2n, unbilled: 5n, rejected: 0n });

@@ -120,6 +120,48 @@ describe("rating: parallel dry run", function () {
     expect(parallel).to.deep.equal(sequential);
   });
 
+  it("hands CUCM's two header rows (names, then types) to every segment: exactly the sequential result", async () => {
+    // The sample flat file's header rows and first CDR as the template of 8 000 varied rows.
+    const [names, types, template] = fs.readFileSync(path.join(SAMPLES, "cucm-cdr.csv"), "utf8").split("\n");
+    const column = new Map(names!.split(",").map((name, i) => [name.replace(/"/g, ""), i]));
+    const T0 = Date.UTC(2026, 9, 1) / 1000;
+    const lines = [names, types];
+    for (let i = 0; i < 8000; i++) {
+      const f = template!.split(",");
+      const set = (name: string, value: string | number) => (f[column.get(name)!] = String(value));
+      const start = T0 + i * 311;
+      const answered = i % 3 !== 0;
+      set("pkid", `"9f0c${String(i % 7919 === 5 ? i - 1 : i).padStart(28, "0")}"`); // a few duplicates
+      set("globalCallID_callId", 500_000 + i);
+      set("dateTimeOrigination", i % 997 === 0 ? "soon" : start); // a few unreadable epochs
+      set("dateTimeConnect", answered ? start + 6 : 0);
+      set("dateTimeDisconnect", start + 6 + (answered ? i % 900 : 0));
+      set("duration", answered ? i % 900 : 0);
+      set("destCause_value", answered ? 0 : [17, 19, 34][i % 3]!);
+      set(
+        "finalCalledPartyNumber",
+        `"${["0049301234", "+4420794", "07700900"][i % 3]}${String(i).padStart(4, "0")}"`,
+      );
+      set("destDeviceName", i % 50 === 0 ? '"SEP00AABBCCDDEE"' : '"globex"'); // the default rule: out, trunk ^globex$
+      lines.push(f.join(","));
+      if (i % 1500 === 0)
+        lines.push(`2,1,${500_000 + i},1,"+442079460001",17586048,${start},0,0,0,0,0,0,0,"","","","",""`);
+    }
+    const file = path.join(dir, "cdr_StandAloneCluster_01_202610010000_1");
+    fs.writeFileSync(file, lines.join("\n") + "\n");
+    const { sequential, parallel } = await both(file, "cucm", 64 * 1024);
+    expect(fs.statSync(file).size / (64 * 1024), "many segments").to.be.greaterThan(50);
+    expect(parallel).to.deep.equal(sequential);
+    // Every row counted once: had a worker taken a header row for a CDR (or dropped one), these would differ.
+    expect(sequential.records).to.equal(8006);
+    // 6 CMR lines and 9 unreadable epochs; rows 5 and 7924 repeat the pkids of 4 and 7923; every 50th
+    // row ends on a phone (row 0 is already invalid).
+    const { NO_RATE = 0, ...rejected } = sequential.rejected;
+    expect(rejected).to.deep.equal({ INVALID: 6 + 9, DUPLICATE: 2, UNKNOWN_PARTNER: 159 });
+    expect(sequential.rated + sequential.unbilled + NO_RATE).to.equal(8006 - 15 - 2 - 159);
+    expect(sequential.rated).to.be.greaterThan(4000);
+  });
+
   it("either matches the sequential result or declines (null) on arbitrary line mixes, never differs", async () => {
     const templates = [
       "C{n},GLOBEX,out,2026-10-05T10:00:00Z,61,+442079460000",

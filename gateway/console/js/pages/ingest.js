@@ -6,10 +6,13 @@ import { api } from "../api.js";
 import { badge, flash, h, mount, table } from "../dom.js";
 import { attempt, hasRole } from "../main.js";
 
-const FORMATS = ["icl-csv", "asterisk", "freeswitch"];
-
 export async function ingestPage(app) {
-  const [{ files }, stats] = await Promise.all([api.get("/api/v1/files"), api.get("/api/v1/cdrs/stats")]);
+  // The formats come from the node's registry (GET /api/v1/formats), never a list of our own.
+  const [{ files }, stats, { formats }] = await Promise.all([
+    api.get("/api/v1/files"),
+    api.get("/api/v1/cdrs/stats"),
+    api.get("/api/v1/formats"),
+  ]);
   const rejects = h("div", { id: "rejects" });
   mount(
     app,
@@ -24,7 +27,7 @@ export async function ingestPage(app) {
         ["rejected", stats.rejected],
       ].map(([label, n]) => h("div.tile", h("div.n", String(n)), h("div.muted", label))),
     ),
-    hasRole("operator", "admin") ? uploadPanel() : null,
+    hasRole("operator", "admin") ? uploadPanel(formats) : null,
     h(
       "div.panel",
       h("h2", "Files"),
@@ -33,7 +36,15 @@ export async function ingestPage(app) {
           ["#", (f) => String(f.fileId), "num"],
           ["File", (f) => f.fileName],
           ["Format", (f) => f.format],
-          ["Status", (f) => badge(f.status, f.status === "done" ? "ok" : "warn")],
+          [
+            "Status",
+            (f) =>
+              badge(
+                f.status,
+                f.status === "done" || f.status === "live" ? "ok" : f.status === "incomplete" ? "bad" : "warn",
+                f.incompleteReason ?? undefined,
+              ),
+          ],
           ["Records", (f) => f.records, "num"],
           ["Rated", (f) => f.rated, "num"],
           ["Unbilled", (f) => f.unbilled, "num"],
@@ -69,7 +80,7 @@ async function showRejects(box, file) {
       table(
         [
           ["Line", (r) => r.line, "num"],
-          ["Reason", (r) => badge(r.reason, "bad")],
+          ["Reason", (r) => badge(r.rule ? `${r.reason} ${r.rule}` : r.reason, "bad")],
           ["Field", (r) => r.field ?? ""],
           ["Why", (r) => r.message],
           ["Raw", (r) => h("code", r.raw)],
@@ -80,11 +91,11 @@ async function showRejects(box, file) {
   );
 }
 
-function uploadPanel() {
+function uploadPanel(formats) {
   const format = h(
     "select",
     { id: "ingest-format" },
-    FORMATS.map((f) => h("option", { value: f }, f)),
+    formats.map((f) => h("option", { value: f.id, title: f.description }, f.label)),
   );
   const input = h("input", { type: "file", id: "ingest-file" });
   const bar = h("div");

@@ -7,20 +7,21 @@
  * (post-dial delay), `start_epoch` / `answer_epoch` / `end_epoch` (UTC, preferred over the local
  * stamps), `direction`, `sip_gateway_name` (trunk).
  *
- * `legs` (cdr_csv.conf.xml) says which legs the switch writes. With `a` or `b` every row is one
- * call. With `ab` both legs of a bridged call are rows of the same file, and a call must bill
- * once: the leg the partner bills (`billLeg`, default the A-leg) becomes the record and the other
- * is rejected as OTHER_LEG. Legs are told apart by `direction` (inbound = A, outbound = B) when
- * the template has it; otherwise they are paired through `bleg_uuid` (the A-leg names its B-leg's
- * uuid), holding a row back until its partner row arrives, at most {@link PAIR_WINDOW} rows later
- * (FreeSWITCH writes both legs as they hang up, moments apart); a row left alone is its own call.
+ * `legs` (cdr_csv.conf.xml) says which legs the switch writes: mod_cdr_csv skips a channel that has
+ * an originator (a B-leg) with `a`, and one that has an originatee (an A-leg that bridged) with `b`,
+ * so a `b` file also holds the A-legs that never bridged. With `a` or `b` every row is one call.
+ * With `ab` both legs of a bridged call are rows of the same file, and a call must bill once: the
+ * leg the partner bills (`billLeg`, default the A-leg) becomes the record and the other is rejected
+ * as OTHER_LEG. The legs are paired through `bleg_uuid`, which names the originatee: the A-leg names
+ * its B-leg, the B-leg's is empty. A row is held back until its other leg arrives, at most
+ * {@link PAIR_WINDOW} rows later (FreeSWITCH writes each leg as it hangs up, moments apart); the
+ * partner is whichever leg a match rule claims (a gateway name is on the B-leg only), and two legs
+ * claimed by different partners (a transit call) are each their partner's call. An A-leg that never
+ * bridged (`direction` inbound, no `bleg_uuid`) is its own call at once; a row left alone is its own
+ * call, except that with `direction` the leg its partner does not bill stays the other leg.
  */
 import { InputError } from "../../errors";
-import {
-  dispositionOfFreeswitchCause,
-  dispositionOfSip,
-  freeswitchCause,
-} from "../signalling";
+import { dispositionOfFreeswitchCause, dispositionOfSip, freeswitchCause } from "../signalling";
 import type { Disposition, FreeswitchOptions, MediatedCdr, MediationOptions, ParsedRow } from "../types";
 import {
   MAX_KEY_CHARS,
@@ -181,11 +182,23 @@ class FreeswitchHandler implements FormatHandler {
       out.push(this.finish(leg, leg.rule));
       return;
     }
-    if (leg.isA !== null) {
-      this.direct(leg, out);
-      return;
+    if (this.pending.has(leg.uuid)) {
+      // Held under its uuid already: a second copy of the same leg (its key is the same), never a new leg.
+      out.push({
+        kind: "reject",
+        line: leg.line,
+        raw: leg.raw,
+        reason: "DUPLICATE",
+        field: "uuid",
+        message: `uuid ${leg.uuid} repeats the leg on line ${this.pending.get(leg.uuid)!.line}`,
+        sourceKey: leg.cdr.key,
+      });
+    } else if (leg.isA === true && leg.blegUuid === "") {
+      // An A-leg that never bridged: no B-leg will name it (a B-leg's bleg_uuid is empty), so it is its own call.
+      out.push(this.finish(leg, leg.rule));
+    } else {
+      this.pair(leg, out);
     }
-    this.pair(leg, out);
     this.expire(out);
   }
 
@@ -196,20 +209,21 @@ class FreeswitchHandler implements FormatHandler {
   }
 
   flush(out: ParsedRow[]): void {
-    for (const leg of this.pending.values()) out.push(this.finish(leg, leg.rule));
+    for (const leg of this.pending.values()) out.push(this.lone(leg));
     this.pending.clear();
     this.byBleg.clear();
   }
 
-  /** `legs=ab` with a `direction` column: each row says which leg it is. */
-  private direct(leg: Leg, out: ParsedRow[]): void {
-    const rule = leg.rule;
-    const billed = rule === null ? "a" : (this.options.billLeg?.[rule.partner] ?? "a");
-    const isBilled = leg.isA ? billed === "a" || leg.blegUuid === "" : billed === "b";
-    out.push(isBilled || rule === null ? this.finish(leg, rule) : this.otherLeg(leg, rule.partner, billed));
+  /** The leg `partner` bills when the switch writes both. */
+  private billed(partner: string): "a" | "b" {
+    return this.options.billLeg?.[partner] ?? "a";
   }
 
-  /** `legs=ab` without `direction`: pairs the row with a held one through `bleg_uuid`, or holds it. */
+  /**
+   * `legs=ab`: pairs the row with a held one through `bleg_uuid`, or holds it. FreeSWITCH's
+   * `${bleg_uuid}` is the uuid of the channel's originatee (the leg it bridged to), so the A-leg
+   * names its B-leg and the B-leg's is empty: the leg that names the other is the A-leg.
+   */
   private pair(leg: Leg, out: ParsedRow[]): void {
     const named = leg.blegUuid === "" ? undefined : this.pending.get(leg.blegUuid);
     const naming = this.byBleg.get(leg.uuid);
@@ -223,20 +237,29 @@ class FreeswitchHandler implements FormatHandler {
     let a: Leg;
     let b: Leg;
     if (named !== undefined && other.blegUuid === leg.uuid) {
-      // Both name each other: the A-leg is the one created first (the earlier start), else the earlier row.
-      [a, b] = leg.cdr.setupMs < other.cdr.setupMs ? [leg, other] : [other, leg];
+      // Both name each other: the inbound one, else the one created first, else the earlier row.
+      const legFirst =
+        leg.isA !== null && leg.isA !== other.isA ? leg.isA : leg.cdr.setupMs < other.cdr.setupMs;
+      [a, b] = legFirst ? [leg, other] : [other, leg];
     } else if (named !== undefined) {
       [a, b] = [leg, other];
     } else {
       [a, b] = [other, leg];
     }
-    const rule = a.rule ?? b.rule;
-    const billed = rule === null ? "a" : (this.options.billLeg?.[rule.partner] ?? "a");
-    const [kept, dropped] = billed === "a" ? [a, b] : [b, a];
-    const rows = [
-      this.finish(kept, rule),
-      rule === null ? this.finish(dropped, null) : this.otherLeg(dropped, rule.partner, billed),
-    ];
+    const rows: ParsedRow[] = [];
+    if (a.rule !== null && b.rule !== null && a.rule.partner !== b.rule.partner) {
+      // A transit call, in from one partner and out to another: each leg is its own partner's call.
+      rows.push(this.finish(a, a.rule), this.finish(b, b.rule));
+    } else {
+      // The partner may be recognisable on one leg only (sip_gateway_name is set on the B-leg).
+      const rule = a.rule ?? b.rule;
+      const billed = rule === null ? "a" : this.billed(rule.partner);
+      const [kept, dropped] = billed === "a" ? [a, b] : [b, a];
+      rows.push(
+        this.finish(kept, rule, dropped),
+        rule === null ? this.finish(dropped, null) : this.otherLeg(dropped, rule.partner, billed),
+      );
+    }
     rows.sort((x, y) => x.line - y.line);
     out.push(...rows);
   }
@@ -251,17 +274,38 @@ class FreeswitchHandler implements FormatHandler {
     for (const leg of this.pending.values()) {
       if (this.seq - leg.seq <= PAIR_WINDOW) break;
       this.release(leg);
-      out.push(this.finish(leg, leg.rule));
+      out.push(this.lone(leg));
     }
   }
 
-  private finish(leg: Leg, rule: CompiledRule | null): ParsedRow {
+  /**
+   * A held leg whose other leg never came (a failed B-leg attempt, or the other leg rotated into
+   * another file). When `direction` says which leg it is, the leg the partner does not bill stays
+   * the other leg, so a call whose legs straddle two files is still billed once; without it, the row
+   * is a call of its own.
+   */
+  private lone(leg: Leg): ParsedRow {
+    const rule = leg.rule;
+    if (rule === null || leg.isA === null) return this.finish(leg, rule);
+    const billed = this.billed(rule.partner);
+    return (leg.isA ? billed === "a" : billed === "b")
+      ? this.finish(leg, rule)
+      : this.otherLeg(leg, rule.partner, billed);
+  }
+
+  /** The leg's CDR for `rule`'s partner; the trunk towards the partner may be named on the other leg only. */
+  private finish(leg: Leg, rule: CompiledRule | null, other?: Leg): ParsedRow {
     if (rule === null) return unknownPartnerOf(leg);
     return {
       kind: "cdr",
       line: leg.line,
       raw: leg.raw,
-      cdr: { ...leg.cdr, partner: rule.partner, direction: rule.direction },
+      cdr: {
+        ...leg.cdr,
+        partner: rule.partner,
+        direction: rule.direction,
+        trunk: leg.cdr.trunk ?? other?.cdr.trunk ?? null,
+      },
     };
   }
 
@@ -274,7 +318,8 @@ class FreeswitchHandler implements FormatHandler {
       reason: "OTHER_LEG",
       field: null,
       message:
-        `the ${which}-leg of a call whose ${billed.toUpperCase()}-leg is recorded (uuid ${leg.uuid}); ` +
+        // The uuid is this row's own: the recorded leg may be in another row, or another file.
+        `the ${which}-leg (uuid ${leg.uuid}) of a call whose ${billed.toUpperCase()}-leg is recorded; ` +
         `${partner} bills the ${billed.toUpperCase()}-leg (mediation.partners.${partner}.billLeg)`,
       sourceKey: leg.cdr.key,
     };
@@ -295,32 +340,32 @@ class FreeswitchHandler implements FormatHandler {
     const idx = this.idx;
     const get = (i: number): string => (i < 0 ? "" : clean(f[i]));
 
-    // Times: the UTC epochs when the template has them, else the local stamps.
-    const useEpoch = idx.start_epoch >= 0;
-    const stamp = (name: string, epochIndex: number, stampIndex: number): number | null | ParsedRow => {
-      const text = useEpoch ? get(epochIndex) : get(stampIndex);
-      if (text === "" || (useEpoch && text === "0")) return null;
-      const ms = useEpoch ? parseEpochSeconds(text) : this.time(text);
+    // Times: each one's UTC epoch when the template has it, else its local stamp (a template may
+    // hold start_epoch but answer_stamp). FreeSWITCH writes an epoch of 0 for a time that never came.
+    const stamp = (kind: "start" | "answer" | "end"): number | null | ParsedRow => {
+      const epochIndex = idx[`${kind}_epoch`];
+      const epoch = epochIndex >= 0;
+      const name = epoch ? `${kind}_epoch` : `${kind}_stamp`;
+      const text = get(epoch ? epochIndex : idx[`${kind}_stamp`]);
+      if (text === "" || (epoch && text === "0"))
+        return kind === "start" ? invalid(record, name, `${name} is empty`) : null;
+      const ms = epoch ? parseEpochSeconds(text) : this.time(text);
       if (ms !== ms) {
         return invalid(
           record,
           name,
-          useEpoch
+          epoch
             ? `${name} ${show(text)} is not UTC epoch seconds`
             : `${name} ${show(text)} is not a YYYY-MM-DD HH:MM:SS time`,
         );
       }
       return ms;
     };
-    const start = stamp(useEpoch ? "start_epoch" : "start_stamp", idx.start_epoch, idx.start_stamp);
-    if (start !== null && typeof start === "object") return start;
-    if (start === null) {
-      const name = useEpoch ? "start_epoch" : "start_stamp";
-      return invalid(record, name, `${name} is empty`);
-    }
-    const answer = stamp(useEpoch ? "answer_epoch" : "answer_stamp", idx.answer_epoch, idx.answer_stamp);
+    const start = stamp("start");
+    if (typeof start !== "number") return start ?? invalid(record, null, "no start time"); // never null: empty is a reject
+    const answer = stamp("answer");
     if (answer !== null && typeof answer === "object") return answer;
-    const end = stamp(useEpoch ? "end_epoch" : "end_stamp", idx.end_epoch, idx.end_stamp);
+    const end = stamp("end");
     if (end !== null && typeof end === "object") return end;
 
     const durationText = get(idx.duration);
@@ -346,7 +391,11 @@ class FreeswitchHandler implements FormatHandler {
     if (idx.sip_term_status >= 0) {
       sipCode = optionalInt(get(idx.sip_term_status), 100, 699);
       if (sipCode !== sipCode)
-        return invalid(record, "sip_term_status", `sip_term_status ${show(get(idx.sip_term_status))} is not a SIP code`);
+        return invalid(
+          record,
+          "sip_term_status",
+          `sip_term_status ${show(get(idx.sip_term_status))} is not a SIP code`,
+        );
     }
     let q850Cause: number | null = null;
     if (idx.hangup_cause_q850 >= 0) {

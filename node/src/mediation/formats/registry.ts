@@ -6,12 +6,13 @@
  */
 import { InputError } from "../../errors";
 import { asterisk } from "./asterisk";
+import { cucm } from "./cucm";
 import type { FormatDescriptor } from "./format";
 import { freeswitch } from "./freeswitch";
 import { iclCsv } from "./icl-csv";
 import { iclJson } from "./icl-json";
 
-export const FORMATS: readonly FormatDescriptor[] = [iclCsv, iclJson, asterisk, freeswitch];
+export const FORMATS: readonly FormatDescriptor[] = [iclCsv, iclJson, asterisk, freeswitch, cucm];
 
 /** The format ids, as `--format` and the config accept them. */
 export const FORMAT_IDS: readonly string[] = FORMATS.map((format) => format.id);
