@@ -24,7 +24,7 @@ import { rerate } from "../../node/src/rating/rerate";
 import { loadTariffDeck } from "../../node/src/rating/tariff-deck";
 import { buildSummary } from "../../node/src/summaries/build-summary";
 import { periodSalt } from "../../node/src/summaries/encoding";
-import { databaseTargets, tempDir } from "../helpers/databases";
+import { databaseTargets, primaryTarget, tempDir } from "../helpers/databases";
 
 /** October 2026 is the generator's month; the clock stands in mid-November. */
 const NOW = Date.parse("2026-11-15T00:00:00Z");
@@ -99,64 +99,66 @@ for (const target of databaseTargets()) {
       return db;
     }
 
-    describe("a 60 000-row file with one impossible value on row 40 000", () => {
-      let reference: Record<string, unknown>[];
-      before(async () => {
-        const db = await node();
-        const result = await ingestFile(db, clean, "icl-csv", SETTINGS);
-        expect(result.file.records).to.equal(60_000n);
-        reference = await storedCdrs(db);
-        await db.close();
-      });
-
-      const cases: {
-        name: string;
-        column: number;
-        value: string;
-        settings: IngestSettings;
-        expect: object;
-      }[] = [
-        {
-          name: "a start in year 0000, by the plausibility rules",
-          column: 4,
-          value: "0000-01-01T00:00:00Z",
-          settings: SETTINGS,
-          expect: { reason: "IMPLAUSIBLE", field: "start_time", rule: "start_too_old" },
-        },
-        {
-          name: "a start in year 0000 with the rules off, by the storable range",
-          column: 4,
-          value: "0000-01-01T00:00:00Z",
-          settings: { ...SETTINGS, plausibility: { rules: { start_too_old: "off" } } },
-          expect: { reason: "INVALID", field: "start_time", rule: null },
-        },
-        {
-          name: "a duration the database cannot hold (its integer column refuses it)",
-          column: 5,
-          value: "99999999999",
-          settings: { ...SETTINGS, plausibility: { rules: { call_too_long: "off" } } },
-          expect: { reason: "INVALID", field: "duration", rule: null },
-        },
-      ];
-      for (const c of cases) {
-        it(`stores every other row exactly as a clean run; ${c.name} is a reject naming line and field`, async () => {
-          const file = path.join(dir, `spoilt-${c.column}-${c.value.length}.csv`);
-          const key = spoil(clean, file, 40_001, c.column, c.value);
+    // Storage on both kinds is proven by the other cases; the big file runs on the primary one (CI: PostgreSQL).
+    if (target.name === primaryTarget().name)
+      describe("a 60 000-row file with one impossible value on row 40 000", () => {
+        let reference: Record<string, unknown>[];
+        before(async () => {
           const db = await node();
-          const result = await ingestFile(db, file, "icl-csv", c.settings);
-          expect(result.file.status).to.equal("done");
+          const result = await ingestFile(db, clean, "icl-csv", SETTINGS);
           expect(result.file.records).to.equal(60_000n);
-          expect(result.file.rated + result.file.unbilled + result.file.rejected).to.equal(60_000n);
-          const rejects = await listRejects(db, { fileId: result.file.id, limit: 10 });
-          expect(rejects).to.have.length(1);
-          expect(rejects[0]).to.deep.include({ line: 40_001n, ...c.expect });
-          expect(rejects[0]!.message).to.not.contain("the database refused the statement");
-          const stored = await storedCdrs(db);
-          expect(stored).to.deep.equal(reference.filter((row) => row.source_key !== `icl:${key}`));
+          reference = await storedCdrs(db);
           await db.close();
         });
-      }
-    });
+
+        const cases: {
+          name: string;
+          column: number;
+          value: string;
+          settings: IngestSettings;
+          expect: object;
+        }[] = [
+          {
+            name: "a start in year 0000, by the plausibility rules",
+            column: 4,
+            value: "0000-01-01T00:00:00Z",
+            settings: SETTINGS,
+            expect: { reason: "IMPLAUSIBLE", field: "start_time", rule: "start_too_old" },
+          },
+          {
+            name: "a start in year 0000 with the rules off, by the storable range",
+            column: 4,
+            value: "0000-01-01T00:00:00Z",
+            settings: { ...SETTINGS, plausibility: { rules: { start_too_old: "off" } } },
+            expect: { reason: "INVALID", field: "start_time", rule: null },
+          },
+          {
+            name: "a duration the database cannot hold (its integer column refuses it)",
+            column: 5,
+            value: "99999999999",
+            settings: { ...SETTINGS, plausibility: { rules: { call_too_long: "off" } } },
+            expect: { reason: "INVALID", field: "duration", rule: null },
+          },
+        ];
+        for (const c of cases) {
+          it(`stores every other row exactly as a clean run; ${c.name} is a reject naming line and field`, async () => {
+            const file = path.join(dir, `spoilt-${c.column}-${c.value.length}.csv`);
+            const key = spoil(clean, file, 40_001, c.column, c.value);
+            const db = await node();
+            const result = await ingestFile(db, file, "icl-csv", c.settings);
+            expect(result.file.status).to.equal("done");
+            expect(result.file.records).to.equal(60_000n);
+            expect(result.file.rated + result.file.unbilled + result.file.rejected).to.equal(60_000n);
+            const rejects = await listRejects(db, { fileId: result.file.id, limit: 10 });
+            expect(rejects).to.have.length(1);
+            expect(rejects[0]).to.deep.include({ line: 40_001n, ...c.expect });
+            expect(rejects[0]!.message).to.not.contain("the database refused the statement");
+            const stored = await storedCdrs(db);
+            expect(stored).to.deep.equal(reference.filter((row) => row.source_key !== `icl:${key}`));
+            await db.close();
+          });
+        }
+      });
 
     it("refuses to close a period while an ingest that may touch it is unfinished, and closes once it is resumed", async () => {
       const db = await node();

@@ -39,8 +39,10 @@ export interface RerateLine {
 export interface RerateReport {
   /** Attempts looked at. */
   examined: number;
-  /** Attempts whose rating changed. */
+  /** Attempts whose figures changed (outcome, destination, billed units or amount). */
   changed: number;
+  /** Attempts priced the same by another row or deck now: pointed at it, nothing else changed. */
+  repointed: number;
   /** Outcome moves, e.g. `NO_RATE → rated`: count. */
   moves: Record<string, number>;
   amountBefore: bigint;
@@ -79,6 +81,7 @@ export async function rerate(
   const report: RerateReport = {
     examined: 0,
     changed: 0,
+    repointed: 0,
     moves: {},
     amountBefore: 0n,
     amountAfter: 0n,
@@ -122,10 +125,17 @@ export async function rerate(
         if (counted !== null && committed.get(attempt.partner)?.has(counted)) continue;
         report.examined++;
         const next = rateAgain(attempt, raters.get(`${attempt.partner}|${attempt.direction}`));
-        if (sameRating(attempt, next)) continue;
+        if (sameFigures(attempt, next)) {
+          if (attempt.tariffLine !== next.tariffLine) {
+            report.repointed++;
+            changes.push({ before: attempt, after: next });
+          }
+          continue;
+        }
         changes.push({ before: attempt, after: next });
       }
       for (const { before, after: next } of changes) {
+        if (sameFigures(before, next)) continue;
         report.changed++;
         const move = `${OUTCOME_NAME[before.outcome]} → ${OUTCOME_NAME[next.outcome]}`;
         if (before.outcome !== next.outcome) report.moves[move] = (report.moves[move] ?? 0) + 1;
@@ -223,17 +233,19 @@ function rateAgain(attempt: StoredAttempt, deck: { deckId: number; rater: Rater 
   }
 }
 
-/** Whether a new rating equals the stored one in everything a report, a summary or a bill reads. */
-function sameRating(a: StoredAttempt, b: Rerated): boolean {
+/**
+ * Whether a new rating equals the stored one in everything a report, a summary or a bill reads. A
+ * new deck that prices the CDR the same but by another line only re-points it (the tariff line a
+ * person would look the price up in); the same line of a new deck changes nothing at all.
+ */
+function sameFigures(a: StoredAttempt, b: Rerated): boolean {
   return (
     a.outcome === b.outcome &&
     a.destination === b.destination &&
     a.prefix === b.prefix &&
     a.band === b.band &&
     a.billed === b.billed &&
-    a.amount === b.amount &&
-    // A new deck that prices the CDR the same changes nothing a bill reads: the CDR keeps its deck.
-    a.tariffLine === b.tariffLine
+    a.amount === b.amount
   );
 }
 

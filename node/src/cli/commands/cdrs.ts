@@ -213,6 +213,7 @@ export const cdrsRerateCommand: Command = {
           dryRun: args.values["dry-run"] === true,
           examined: report.examined,
           changed: report.changed,
+          repointed: report.repointed,
           moves: report.moves,
           amountBefore: formatMicros(report.amountBefore),
           amountAfter: formatMicros(report.amountAfter),
@@ -234,7 +235,8 @@ export const cdrsRerateCommand: Command = {
     io.stdout.write(
       `${args.values["dry-run"] === true ? "Would re-rate" : "Re-rated"} ${report.examined} attempts: ${report.changed} changed` +
         `${moves ? ` (${moves})` : ""}; amount ${formatMicros(report.amountBefore)} → ${formatMicros(report.amountAfter)} ` +
-        `(${signedMicros(report.amountAfter - report.amountBefore)})\n`,
+        `(${signedMicros(report.amountAfter - report.amountBefore)})` +
+        `${report.repointed > 0 ? `; ${report.repointed} priced the same by another deck line, pointed at it` : ""}\n`,
     );
     if (report.byDestination.length > 0) {
       io.stdout.write(
