@@ -26,6 +26,7 @@ import type { FormatDescriptor, StoredField } from "../mediation/formats/format"
 import { createFormatHandler } from "../mediation/mediate";
 import {
   checkPlausibility,
+  factFields,
   plausibilitySettings,
   type FieldNamer as PlausibilityFieldNamer,
   type PlausibilityOverride,
@@ -183,15 +184,7 @@ class RowStage {
     this.nodeWide = plausibilitySettings(settings.plausibility);
     const names = format.fieldOf;
     this.fieldOf = (column: StoredField) => names[column] ?? null;
-    const facts: Record<string, StoredField> = {
-      start: "setup_time",
-      answer: "answer_time",
-      end: "end_time",
-      duration: "duration",
-      a_number: "a_number",
-      b_number: "b_number",
-    };
-    this.factField = (fact) => names[facts[fact]!] ?? fact;
+    this.factField = factFields(format);
   }
 
   static async load(db: Database, format: FormatDescriptor, settings: IngestSettings): Promise<RowStage> {

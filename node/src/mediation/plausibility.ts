@@ -6,6 +6,7 @@
  * warnings, counted by `icl cdrs stats`) or `off`. Nothing implausible is billed silently: the
  * defaults reject what cannot be billed as written and warn where mediation repaired the row.
  */
+import type { FormatDescriptor, StoredField } from "./formats/format";
 import type { ParsedRow } from "./types";
 
 export type RuleAction = "reject" | "warn" | "off";
@@ -85,6 +86,19 @@ export function plausibilitySettings(
 
 /** The format's field behind a fact, for the reject's `field` (`start`, `answer_stamp`, …). */
 export type FieldNamer = (fact: "start" | "answer" | "end" | "duration" | "a_number" | "b_number") => string;
+
+/** The field of `format` behind each fact a rule checks (`start` → Asterisk's `start`, icl-csv's `start_time`). */
+export function factFields(format: FormatDescriptor): FieldNamer {
+  const facts: Record<Parameters<FieldNamer>[0], StoredField> = {
+    start: "setup_time",
+    answer: "answer_time",
+    end: "end_time",
+    duration: "duration",
+    a_number: "a_number",
+    b_number: "b_number",
+  };
+  return (fact) => format.fieldOf[facts[fact]] ?? fact;
+}
 
 const MS_PER_DAY = 86_400_000;
 const ISO = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));

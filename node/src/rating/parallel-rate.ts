@@ -14,7 +14,12 @@ import { Worker } from "node:worker_threads";
 import { KeySet } from "../mediation/key-set";
 import { formatById } from "../mediation/formats/registry";
 import type { CdrFormat, MediationOptions, RejectReason } from "../mediation/types";
-import type { DestinationTotal, RateSummary } from "./rate-stream";
+import {
+  dryRunPlausibility,
+  type DestinationTotal,
+  type DryRunPlausibility,
+  type RateSummary,
+} from "./rate-stream";
 import { OUTCOME_RATED, OUTCOME_UNBILLED, type RateWorkerInit, type SegmentResult } from "./rate-worker";
 import type { TariffRow } from "./tariff-deck";
 
@@ -68,6 +73,7 @@ export async function rateFileParallel(
   deck: { text: string; file: string; rows: readonly TariffRow[] },
   workers: number,
   segmentBytes: number = SEGMENT_BYTES,
+  plausibility: DryRunPlausibility = dryRunPlausibility(),
 ): Promise<RateSummary | null> {
   // A format that pairs records (FreeSWITCH legs=ab) cannot be cut into independent segments.
   if (formatById(format).pairs?.(options) === true) return null;
@@ -78,6 +84,7 @@ export async function rateFileParallel(
     deckText: deck.text,
     deckFile: deck.file,
     destinations: destinationNames,
+    plausibility,
   };
   const entry = require.resolve("./rate-worker");
   const loader = entry.endsWith(".ts") ? require.resolve("sucrase/register/ts") : null;

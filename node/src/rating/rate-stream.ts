@@ -1,6 +1,14 @@
 import { KeySet } from "../mediation/key-set";
 import { mediateStream } from "../mediation/mediate";
-import type { CdrFormat, MediationOptions, RejectReason } from "../mediation/types";
+import type { FormatDescriptor } from "../mediation/formats/format";
+import { formatById } from "../mediation/formats/registry";
+import {
+  DEFAULT_PLAUSIBILITY,
+  checkPlausibility,
+  factFields,
+  type PlausibilitySettings,
+} from "../mediation/plausibility";
+import type { CdrFormat, MediationOptions, ParsedRow, RejectReason } from "../mediation/types";
 import { Rater } from "./rater";
 
 export interface DestinationTotal {
@@ -22,6 +30,26 @@ export interface RateSummary {
   byDestination: DestinationTotal[];
 }
 
+/** The plausibility rules a dry run holds every row to, and the instant it compares starts with. */
+export interface DryRunPlausibility {
+  settings: PlausibilitySettings;
+  nowMs: number;
+}
+
+/** The node's default rules at this moment: what an ingest without overrides would apply. */
+export function dryRunPlausibility(): DryRunPlausibility {
+  return { settings: DEFAULT_PLAUSIBILITY, nowMs: Date.now() };
+}
+
+/** The check of one mediated row, as the ingest pipeline makes it (a reject, or the row with its warnings). */
+export function plausibilityOf(
+  format: FormatDescriptor,
+  plausibility: DryRunPlausibility,
+): (row: Extract<ParsedRow, { kind: "cdr" }>) => ParsedRow {
+  const fields = factFields(format);
+  return (row) => checkPlausibility(row, plausibility.settings, plausibility.nowMs, fields);
+}
+
 /**
  * Rates a CDR stream against one deck without a database (the dry run behind `icl rate`): every
  * record ends up rated, unbilled or rejected, and the counts add up. Duplicates are found with an
@@ -32,7 +60,9 @@ export async function rateStream(
   format: CdrFormat,
   options: MediationOptions,
   rater: Rater,
+  plausibility: DryRunPlausibility = dryRunPlausibility(),
 ): Promise<RateSummary> {
+  const plausible = plausibilityOf(formatById(format), plausibility);
   const seen = new KeySet();
   const rejected: Partial<Record<RejectReason, number>> = {};
   const destinations = new Map<string, DestinationTotal>();
@@ -45,8 +75,9 @@ export async function rateStream(
     rejected[reason] = (rejected[reason] ?? 0) + 1;
   };
   for await (const batch of mediateStream(input, format, options)) {
-    for (const row of batch) {
+    for (const read of batch) {
       records++;
+      const row = read.kind === "cdr" ? plausible(read) : read;
       if (row.kind === "reject") {
         reject(row.reason);
         continue;

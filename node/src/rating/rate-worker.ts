@@ -9,6 +9,7 @@ import { formatById } from "../mediation/formats/registry";
 import { fingerprint } from "../mediation/key-set";
 import { badRecord, createFormatHandler, recordReader } from "../mediation/mediate";
 import type { ParsedRow } from "../mediation/types";
+import { plausibilityOf, type DryRunPlausibility } from "./rate-stream";
 import type { CdrFormat, MediationOptions } from "../mediation/types";
 import { Rater } from "./rater";
 import { loadTariffDeck } from "./tariff-deck";
@@ -20,6 +21,8 @@ export interface RateWorkerInit {
   deckFile: string;
   /** Destination names, sorted; results carry indexes into this list. */
   destinations: string[];
+  /** The plausibility settings and clock of the whole run (the coordinator's). */
+  plausibility: DryRunPlausibility;
 }
 
 export interface SegmentJob {
@@ -76,6 +79,7 @@ export function rateSegment(
   const amount = new BigInt64Array(capacity);
   const rejected: Record<string, number> = {};
   const format = formatById(init.format);
+  const plausible = plausibilityOf(format, init.plausibility);
   const handler = createFormatHandler(format, init.options);
   const reader = recordReader(format.syntax);
   reader.push(job.header === null ? text : job.header + "\n" + text);
@@ -88,9 +92,10 @@ export function rateSegment(
     if (status === BAD_RECORD) rows.push(badRecord(reader));
     else handler.record(reader, rows);
     // Formats that pair records are never split into segments (parallel-rate.ts), so one record gives at most one row.
-    const row = rows[0];
-    if (row === undefined) continue;
+    const read = rows[0];
+    if (read === undefined) continue;
     records++;
+    const row = read.kind === "cdr" ? plausible(read) : read;
     if (row.kind === "reject") {
       rejected[row.reason] = (rejected[row.reason] ?? 0) + 1;
       continue;

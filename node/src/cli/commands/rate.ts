@@ -105,7 +105,8 @@ export const rateCommand: Command = {
   description:
     "Prints counts (rated, unbilled, rejected by reason), billed voice seconds and the amount per destination.\n" +
     "For switch formats, --match PARTNER:DIRECTION:FIELD=REGEX assigns rows to partners; without it every row is\n" +
-    "taken as outgoing traffic to partner '-'.",
+    "taken as outgoing traffic to partner '-'. Rows are held to the default plausibility rules (as an ingest\n" +
+    "without overrides would): an implausible one is counted as rejected IMPLAUSIBLE.",
   options: {
     tariff: { type: "string", valueName: "DECK.csv", description: "tariff deck (required)" },
     format: {
