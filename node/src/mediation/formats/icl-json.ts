@@ -4,7 +4,7 @@
  * strings or numbers; unknown keys are ignored; a missing key is an empty column.
  */
 import type { ParsedRow } from "../types";
-import { ICL_COLUMNS, ICL_REQUIRED, IclRowReader, iclColumnsOf, type IclColumns } from "./icl-csv";
+import { ICL_COLUMNS, ICL_REQUIRED, IclRowReader, iclColumnsOf, iclCsv, type IclColumns } from "./icl-csv";
 import { invalid, type FormatDescriptor, type FormatHandler, type SourceRecord } from "./format";
 
 /** The longest JSON text of one CDR read. */
@@ -109,21 +109,9 @@ export const iclJson: FormatDescriptor = {
   matchFields: ["partner"],
   catchAllField: "partner",
   sourceKey: "icl:<cdr_id> (the same key as icl-csv: a CDR sent both ways is one CDR)",
-  fieldOf: {
-    source_key: "cdr_id",
-    start_time: "start_time",
-    setup_time: "start_time",
-    answer_time: "answer_time",
-    end_time: "end_time",
-    duration: "duration",
-    volume: "volume",
-    a_number: "a_number",
-    b_number: "b_number",
-    trunk: "trunk",
-    sip_code: "sip_code",
-    q850_cause: "q850_cause",
-    pdd_ms: "pdd_ms",
-  },
+  // The same names as icl-csv: a field the database refuses is named the same in both.
+  fieldOf: iclCsv.fieldOf,
+
   create: (options) => new IclJsonHandler(options),
   looksLike(lines) {
     const first = lines.find((line) => line.trim() !== "");
