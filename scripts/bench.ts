@@ -1,13 +1,17 @@
 /**
  * `npm run bench`: speed and memory of the carrier node, measured in one run on generated files.
  *
- *   npm run bench [-- --cdrs N] [-- --skip-pglite] [-- --skip-postgres]
+ *   npm run bench [-- --cdrs N] [-- --skip-pglite] [-- --skip-postgres] [-- --skip-jetstream]
  *
  * - `icl rate` (mediation + rating, no database) next to the floor: a bare Node stream-and-split
  *   pass over the same file.
  * - `icl ingest` into PGlite and into PostgreSQL next to PostgreSQL `COPY` of the same rows into an
  *   identical table (same primary key and indexes).
  * - Peak RSS of each command at a quarter of the size and at full size: flat means bounded memory.
+ * - JetStream: the same CDRs as icl-json messages on a NATS stream, `icl ingest --from nats://…
+ *   --drain` into PostgreSQL (PGlite when PostgreSQL is not there), next to a file ingest of the
+ *   same icl-json into the same kind of database; skipped with a notice when no NATS server
+ *   answers at ICL_NATS_URL (default nats://127.0.0.1:4222).
  * - Reconciliation: hashes, bytes and round trips two nodes exchange to localise 10 differing leaves
  *   among 100 000, next to sending every leaf.
  * Prints a table, then one JSON line with every figure. PostgreSQL is DATABASE_URL, or the local
@@ -22,6 +26,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { Client } from "pg";
 import { measureMerkleDiff } from "./lib/bench-merkle-diff";
+import { connectBenchNats, publishFile, runUntilConsumed, writeIclJsonFromCsv } from "./lib/bench-jetstream";
 import { generatedDeck, writeIclCsv } from "./lib/generate-cdrs";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -105,6 +110,7 @@ export async function main(argv: string[]): Promise<number> {
       cdrs: { type: "string", default: "1000000" },
       "skip-pglite": { type: "boolean", default: false },
       "skip-postgres": { type: "boolean", default: false },
+      "skip-jetstream": { type: "boolean", default: false },
     },
   });
   const full = Number(values.cdrs);
@@ -253,10 +259,95 @@ export async function main(argv: string[]): Promise<number> {
         await client.end();
       }
     }
+
+    // 4. JetStream: the same CDRs as messages, next to a file ingest of them into the same database.
+    const natsUrl = process.env.ICL_NATS_URL || "nats://127.0.0.1:4222";
+    const nc = values["skip-jetstream"] ? null : await connectBenchNats(natsUrl);
+    const onPostgres = !values["skip-postgres"] && (await postgresAnswers(url));
+    if (values["skip-jetstream"]) console.log("\nJetStream ingest skipped (--skip-jetstream)");
+    else if (nc === null) console.log(`\nJetStream ingest skipped: no NATS server answers at ${natsUrl}`);
+    else if (!onPostgres && values["skip-pglite"])
+      console.log("\nJetStream ingest skipped: no database to ingest into");
+    else {
+      const schemas: string[] = [];
+      const nodeEnv = (dataDir: string): Record<string, string> => {
+        fs.mkdirSync(dataDir);
+        if (!onPostgres) return { ICL_DATA_DIR: dataDir, DATABASE_URL: "" };
+        const schema = `icl_bench_${crypto.randomBytes(4).toString("hex")}`;
+        schemas.push(schema);
+        fs.writeFileSync(path.join(dataDir, "config.json"), JSON.stringify({ database: { schema } }));
+        return { ICL_DATA_DIR: dataDir, DATABASE_URL: url };
+      };
+      figures.jetstream_database = onPostgres ? "postgres" : "pglite";
+      try {
+        for (const size of [quarter, full]) {
+          const json = path.join(work, `cdrs-${size}.ndjson`);
+          await writeIclJsonFromCsv(files[size]!, json);
+          const suffix = size === full ? "full" : "quarter";
+          if (size === full) {
+            const fileEnv = nodeEnv(path.join(work, `json-file-${size}`));
+            setUpNode(fileEnv.ICL_DATA_DIR!, deck, fileEnv);
+            // Neither measurement pays for the other's writes still on their way to disk.
+            spawnSync("sync");
+            const fileIngest = run(process.execPath, [ICL, "ingest", "--format", "icl-json", json], fileEnv);
+            figures.jetstream_file_ingest_seconds = fileIngest.seconds;
+          }
+          const stream = await publishFile(nc, json, size);
+          try {
+            const streamEnv = nodeEnv(path.join(work, `jetstream-${size}`));
+            setUpNode(streamEnv.ICL_DATA_DIR!, deck, streamEnv);
+            spawnSync("sync");
+            const ingest = await runUntilConsumed(
+              nc,
+              process.execPath,
+              [
+                ...[ICL, "ingest", "--from", natsUrl, "--stream", stream.name, "--subject", stream.subject],
+                ...["--format", "icl-json", "--drain", "--json"],
+              ],
+              { ...process.env, ...streamEnv, ICL_FROM_SOURCE: "0", ICL_REPORT_RSS: "1" },
+              { stream: stream.name, durable: "icl-icl-json", last: stream.last },
+            );
+            const stored = JSON.parse(ingest.stdout) as { records: string };
+            if (Number(stored.records) !== size)
+              throw new Error(`the JetStream ingest stored ${stored.records} records, expected ${size}`);
+            figures[`jetstream_rss_mb_${suffix}`] = ingest.maxRssMb;
+            if (size !== full) continue;
+            const fileSeconds = figures.jetstream_file_ingest_seconds as number;
+            Object.assign(figures, {
+              jetstream_publish_seconds: stream.publishSeconds,
+              jetstream_ingest_seconds: ingest.seconds,
+              jetstream_cdrs_per_s: perSecond(full, ingest.seconds),
+              jetstream_vs_file: fileSeconds / ingest.seconds,
+            });
+            console.log(
+              `\nJetStream ingest ${fmt(ingest.seconds, 1)} s  ${perSecond(full, ingest.seconds).toLocaleString("en")} CDR/s into ${figures.jetstream_database} ` +
+                `(published in ${fmt(stream.publishSeconds, 1)} s)  peak RSS ${fmt(figures.jetstream_rss_mb_quarter as number, 0)} → ${fmt(ingest.maxRssMb, 0)} MB`,
+            );
+            console.log(
+              `  icl-json file ${fmt(fileSeconds, 1)} s  → JetStream ingest runs at ${fmt((100 * fileSeconds) / ingest.seconds, 0)}% of a file ingest of the same CDRs (aim ≥ 70%)`,
+            );
+          } finally {
+            await stream.delete();
+            fs.rmSync(json, { force: true });
+          }
+        }
+      } finally {
+        await nc.close();
+        if (schemas.length > 0) {
+          const client = new Client({ connectionString: url });
+          await client.connect();
+          try {
+            for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+          } finally {
+            await client.end();
+          }
+        }
+      }
+    }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
-  // 4. Reconciliation: what two nodes exchange to localise a few differing leaves of their summaries.
+  // 5. Reconciliation: what two nodes exchange to localise a few differing leaves of their summaries.
   const diff = await measureMerkleDiff(100_000, 10);
   Object.assign(figures, {
     diff_leaves: diff.leaves,

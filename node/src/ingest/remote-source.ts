@@ -5,6 +5,7 @@
  */
 import { InputError } from "../errors";
 import type { FormatDescriptor } from "../mediation/formats/format";
+import { natsSourceKind } from "./nats-source";
 import type { IngestSource } from "./source";
 
 /** What names a remote source: its address and the options of its kind. */
@@ -39,7 +40,7 @@ export interface RemoteSourceKind {
 }
 
 /** Every remote source kind, each in its own module. */
-export const REMOTE_SOURCES: RemoteSourceKind[] = [];
+export const REMOTE_SOURCES: RemoteSourceKind[] = [natsSourceKind];
 
 /**
  * Opens the source `spec.url` names.

@@ -41,7 +41,11 @@ export async function ingestPage(app) {
             (f) =>
               badge(
                 f.status,
-                f.status === "done" || f.status === "live" ? "ok" : f.status === "incomplete" ? "bad" : "warn",
+                f.status === "done" || f.status === "live"
+                  ? "ok"
+                  : f.status === "incomplete"
+                    ? "bad"
+                    : "warn",
                 f.incompleteReason ?? undefined,
               ),
           ],

@@ -57,10 +57,8 @@ export const initCommand: Command = {
     const configPath = path.join(dataDir, CONFIG_FILE);
     const created = !fs.existsSync(configPath);
     // Flags given on the command line set those keys; an existing config keeps every other key.
-    const current = created
-      ? {}
-      : (loadConfig(dataDir, {}).config as Record<string, Record<string, unknown>>);
-    const section = (name: string) => ({ ...(current[name] ?? {}) });
+    const current = created ? {} : (loadConfig(dataDir, {}).config as Record<string, unknown>);
+    const section = (name: string) => ({ ...((current[name] as Record<string, unknown> | undefined) ?? {}) });
     const database = section("database");
     const mediation = section("mediation");
     const numbering = section("numbering");

@@ -3,6 +3,7 @@ import { chainRoleResolver, type AuthDeps } from "../../../../gateway/src/auth";
 import { ROUTES } from "../../../../gateway/src/api/route-table";
 import type { ChainClient } from "../../chain/client";
 import { carrierName } from "../../chain/display";
+import { runLiveSources } from "../../ingest/live";
 import type { CarrierNode } from "../../node";
 import { NodeRunner, type PassReport } from "../../reconciliation/runner";
 import { formatPeriod } from "../../reconciliation/reveal";
@@ -42,7 +43,9 @@ export const runCommand: Command = {
     "report (icl period report) with its encrypted evidence; warns (log and icl alerts) when a period's window\n" +
     "closes within watch.warnBeforeMs and settles Approved periods when watch.autoSettle. Serves the partner's\n" +
     "questions on --listen (default peer.listen, 127.0.0.1:7700). Stops on Ctrl-C or SIGTERM. --once does one\n" +
-    "pass and exits: 0 when every step succeeded, 69 when one must be retried (peer or chain unreachable).",
+    "pass and exits: 0 when every step succeeded, 69 when one must be retried (peer or chain unreachable).\n" +
+    "Without --once it also consumes every source of config.json's `sources` (NATS JetStream subjects, tables)\n" +
+    "in the background, restarting one that fails with a retryable error.",
   options: {
     ...DATA_DIR_OPTION,
     listen: { type: "string", valueName: "HOST:PORT", description: "where to serve the peer protocol" },
@@ -84,11 +87,31 @@ export const runCommand: Command = {
             io.stdout.write(args.values.json ? toJson(report) : describePass(report));
             return report.deferred.length > 0 ? 69 : 0;
           }
-          node.logger.info("node running", { peer: gateway.url, pollMs: peerConfig.pollMs });
+          const sources = node.config.config.sources ?? [];
+          node.logger.info("node running", {
+            peer: gateway.url,
+            pollMs: peerConfig.pollMs,
+            sources: sources.length,
+          });
           io.stderr.write(
-            `icl node running: gateway at ${gateway.url} (peer protocol /peer/v1/, API /api/v1, docs /docs), ledger every ${peerConfig.pollMs} ms (Ctrl-C stops)\n`,
+            `icl node running: gateway at ${gateway.url} (peer protocol /peer/v1/, API /api/v1, docs /docs), ledger every ${peerConfig.pollMs} ms` +
+              `${sources.length > 0 ? `, consuming ${sources.length} source${sources.length === 1 ? "" : "s"}` : ""} (Ctrl-C stops)\n`,
           );
-          await untilStopped((signal) => runner.run(signal, peerConfig.pollMs), io);
+          // The configured sources run beside the ledger loop and stop with it, each finishing
+          // (storing and acknowledging) the batch in hand; neither rejects.
+          await untilStopped(async (signal) => {
+            await Promise.all([
+              runner.run(signal, peerConfig.pollMs),
+              runLiveSources(
+                {
+                  ingest: (source, options) => node.ingestSource(source, options),
+                  sources,
+                  logger: node.logger,
+                },
+                signal,
+              ),
+            ]);
+          }, io);
           return 0;
         } finally {
           await gateway.close();
