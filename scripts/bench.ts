@@ -136,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
     const files: Record<number, string> = {};
     for (const size of [quarter, full]) {
       files[size] = path.join(work, `cdrs-${size}.csv`);
-      writeIclCsv(files[size]!, size, { seed: 42, imperfect: true });
+      writeIclCsv(files[size]!, size, { seed: 42, imperfect: true, attempts: true });
     }
     const bigFile = files[full]!;
     const megabytes = fs.statSync(bigFile).size / 1e6;
