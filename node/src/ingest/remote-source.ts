@@ -7,6 +7,7 @@ import { InputError } from "../errors";
 import type { FormatDescriptor } from "../mediation/formats/format";
 import { natsSourceKind } from "./nats-source";
 import type { IngestSource } from "./source";
+import { tableSourceKind } from "./table-source";
 
 /** What names a remote source: its address and the options of its kind. */
 export interface RemoteSourceSpec {
@@ -40,7 +41,7 @@ export interface RemoteSourceKind {
 }
 
 /** Every remote source kind, each in its own module. */
-export const REMOTE_SOURCES: RemoteSourceKind[] = [natsSourceKind];
+export const REMOTE_SOURCES: RemoteSourceKind[] = [natsSourceKind, tableSourceKind];
 
 /**
  * Opens the source `spec.url` names.

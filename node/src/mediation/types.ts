@@ -31,7 +31,8 @@ export type CdrFormat = string;
  * - `NO_RATE`: no tariff row of the CDR's service covers its called number at its start time.
  * - `UNKNOWN_PARTNER`: no partner (or match rule) claims the row.
  * - `IMPLAUSIBLE`: the row reads, but a plausibility rule (its name in `rule`) says it cannot be billed as it is.
- * - `OTHER_LEG`: the other leg of a call already recorded by the leg this partner bills (FreeSWITCH `legs=ab`).
+ * - `OTHER_LEG`: another record of a call recorded by a row of its own: the leg a partner does not bill
+ *   (FreeSWITCH `legs=ab`), a Kamailio BYE paired with its INVITE, a re-INVITE, an ACK or CANCEL.
  */
 export type RejectReason =
   "INVALID" | "DUPLICATE" | "NO_RATE" | "UNKNOWN_PARTNER" | "IMPLAUSIBLE" | "OTHER_LEG";

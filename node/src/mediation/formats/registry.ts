@@ -11,8 +11,18 @@ import type { FormatDescriptor } from "./format";
 import { freeswitch } from "./freeswitch";
 import { iclCsv } from "./icl-csv";
 import { iclJson } from "./icl-json";
+import { kamailioAcc } from "./kamailio-acc";
+import { kamailioCdrs } from "./kamailio-cdrs";
 
-export const FORMATS: readonly FormatDescriptor[] = [iclCsv, iclJson, asterisk, freeswitch, cucm];
+export const FORMATS: readonly FormatDescriptor[] = [
+  iclCsv,
+  iclJson,
+  asterisk,
+  freeswitch,
+  kamailioAcc,
+  kamailioCdrs,
+  cucm,
+];
 
 /** The format ids, as `--format` and the config accept them. */
 export const FORMAT_IDS: readonly string[] = FORMATS.map((format) => format.id);
