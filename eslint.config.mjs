@@ -13,6 +13,7 @@ export default tseslint.config(
       "cache/",
       "typechain-types/",
       "coverage/",
+      "coverage-build/",
       "test-artifacts/",
       "bench-out/",
       "gateway/public/vendor/",

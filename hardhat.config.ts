@@ -28,6 +28,12 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   };
 });
 
+/**
+ * `npm run coverage` (ICL_COVERAGE=1) compiles instrumented contracts, far larger than EIP-170
+ * allows, into directories of their own, so the build everything else runs on stays as it was.
+ */
+const coverage = process.env.ICL_COVERAGE === "1";
+
 const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
@@ -40,14 +46,14 @@ const config: HardhatUserConfig = {
   paths: {
     sources: "contracts",
     tests: "test/contracts",
-    cache: "cache",
-    artifacts: "artifacts",
+    cache: coverage ? "coverage-build/cache" : "cache",
+    artifacts: coverage ? "coverage-build/artifacts" : "artifacts",
   },
   networks: {
     hardhat: {},
     localhost: { url: process.env.ICL_RPC_URL ?? "http://127.0.0.1:8545" },
   },
-  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  typechain: { outDir: coverage ? "coverage-build/typechain-types" : "typechain-types", target: "ethers-v6" },
   gasReporter: { enabled: process.env.REPORT_GAS === "true", offline: true },
   mocha: { timeout: 120000 },
 };

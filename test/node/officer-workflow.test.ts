@@ -27,7 +27,7 @@ import {
   OFFICER_UPDATE_TYPES,
   ledgerDomain,
   registryDomain,
-} from "../../scripts/lib/protocol";
+} from "../../node/src/protocol";
 import { interconnectDeck } from "../../scripts/lib/generate-cdrs";
 import { openNode } from "../../node/src/node";
 import { silentLogger } from "../../node/src/logger";

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { encodeBytes32String, encryptKeystoreJson, id, type Wallet } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
-import { APPROVAL_TYPES, ledgerDomain } from "../../scripts/lib/protocol";
-import { stateIndex } from "../../node/src/chain/period-states";
+import { APPROVAL_TYPES, ledgerDomain } from "../../node/src/protocol";
+import { stateIndex } from "../../node/src/protocol";
 import {
   WINDOWS,
   commitAndReveal,

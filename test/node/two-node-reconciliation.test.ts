@@ -18,7 +18,7 @@ import {
   type ScriptedLedger,
 } from "../../node/src/chain/test-helpers";
 import { loadReport, type ReportJson } from "../../node/src/db/reports";
-import { stateIndex } from "../../node/src/chain/period-states";
+import { stateIndex } from "../../node/src/protocol";
 import { importDeck } from "../../node/src/db/tariffs";
 import { deriveEvidenceKey, getEvidence } from "../../node/src/evidence/bundle";
 import { loadTariffDeck } from "../../node/src/rating/tariff-deck";

@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { id, type Wallet } from "ethers";
-import { APPROVAL_TYPES, ledgerDomain } from "../../../scripts/lib/protocol";
+import { APPROVAL_TYPES, ledgerDomain } from "../../../node/src/protocol";
 import { createChainClient, type ChainClient } from "../../../node/src/chain/client";
 import {
   CARRIER_A,

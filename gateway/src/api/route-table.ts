@@ -21,7 +21,7 @@
  */
 import { getAddress, verifyTypedData } from "ethers";
 import { z } from "zod/v4";
-import { APPROVAL_TYPES, ledgerDomain, type ApprovalData } from "../../../scripts/lib/protocol";
+import { APPROVAL_TYPES, type ApprovalData } from "../../../node/src/protocol";
 import { listAgreements, requireAgreement } from "../../../node/src/db/agreements";
 import { listAlerts } from "../../../node/src/db/alerts";
 import { listRejects } from "../../../node/src/db/ingest-store";
@@ -330,7 +330,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
       const chain = requireChain(deps);
       const ctx = await loadPeriodContext(chain, agreement, params.period);
       const { approval, reusedDeadline } = await prepareApproval(node.db, chain, ctx, query.partial);
-      const domain = ledgerDomain(chain.chainId, chain.deployment.ledger);
+      const domain = chain.ledgerDomain;
       return jsonify({
         domain: {
           name: String(domain.name),
@@ -367,12 +367,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
       const approval = approvalData(body.approval);
       let signer: string;
       try {
-        signer = verifyTypedData(
-          ledgerDomain(chain.chainId, chain.deployment.ledger),
-          APPROVAL_TYPES,
-          approval,
-          body.signature,
-        );
+        signer = verifyTypedData(chain.ledgerDomain, APPROVAL_TYPES, approval, body.signature);
       } catch {
         throw new ApiError(
           400,

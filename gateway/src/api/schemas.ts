@@ -8,7 +8,7 @@
  * and ids by allow-list, numbers as digits, enums as enums. Anything else is a 400 naming the field.
  */
 import { z } from "zod/v4";
-import { PERIOD_STATES } from "../../../node/src/chain/period-states";
+import { PERIOD_STATES } from "../../../node/src/protocol";
 import { ALERT_LEVELS } from "../../../node/src/db/alerts";
 import { REJECT_REASONS, type RejectReason as RejectReasonType } from "../../../node/src/mediation/types";
 
@@ -315,7 +315,7 @@ export const ReportResponse = z.object({
   }),
 });
 
-/** The EIP-712 `Approval` struct (scripts/lib/protocol.ts APPROVAL_TYPES) as JSON. */
+/** The EIP-712 `Approval` struct (node/src/protocol APPROVAL_TYPES) as JSON. */
 export const ApprovalJson = z.strictObject({
   agreementId: Bytes32,
   period: z.number().int().min(100_001).max(999_912),

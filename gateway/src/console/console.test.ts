@@ -24,7 +24,7 @@ import {
   type HardhatNode,
   type ScriptedLedger,
 } from "../../../node/src/chain/test-helpers";
-import { stateIndex } from "../../../node/src/chain/period-states";
+import { stateIndex } from "../../../node/src/protocol";
 import { requireAgreement } from "../../../node/src/db/agreements";
 import { deriveEvidenceKey, getEvidence } from "../../../node/src/evidence/bundle";
 import { silentLogger } from "../../../node/src/logger";

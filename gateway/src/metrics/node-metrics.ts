@@ -7,7 +7,7 @@
  * {@link PERIOD_CACHE_MS}.
  */
 import type { ChainClient } from "../../../node/src/chain/client";
-import { PERIOD_STATES } from "../../../node/src/chain/period-states";
+import { PERIOD_STATES } from "../../../node/src/protocol";
 import { listAgreements } from "../../../node/src/db/agreements";
 import { listPendingTxs } from "../../../node/src/db/chain-store";
 import { INGEST_STATUSES, listFiles, type IngestStatus } from "../../../node/src/db/ingest-store";

@@ -4,7 +4,7 @@
  * windows, who may act, and that accepted, conceded and ruled figures are the ones the rules give.
  */
 import { getAddress } from "ethers";
-import type { PeriodStateName } from "../chain/period-states";
+import type { PeriodStateName } from "../protocol";
 import { argBig, argString, type AuditEvent } from "./events";
 import type { FindingKind, Place, Severity } from "./findings";
 import type { PeriodModel, Terms } from "./model";

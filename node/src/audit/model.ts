@@ -9,7 +9,7 @@ import { ZeroHash } from "ethers";
 import { carrierName } from "../chain/display";
 
 export { carrierName };
-import { periodEnd, PERIOD_STATES, type PeriodStateName } from "../../../scripts/lib/protocol";
+import { periodEnd, PERIOD_STATES, type PeriodStateName } from "../protocol";
 import type { Place } from "./findings";
 
 export const OUTCOMES = ["None", "Matched", "Reconciled", "Mismatched"] as const;
@@ -17,8 +17,7 @@ export type OutcomeName = (typeof OUTCOMES)[number];
 export const RESOLUTIONS = ["None", "Accepted", "Ruled", "Withdrawn"] as const;
 export type ResolutionName = (typeof RESOLUTIONS)[number];
 export const RULES = ["Terminating", "Originating", "Mean"] as const;
-/** `SettlementLedger.MAX_ROUNDS`: round 0 and at most two correction rounds. */
-export const MAX_ROUNDS = 3;
+export { MAX_ROUNDS } from "../protocol";
 
 export interface Windows {
   commit: number;

@@ -9,7 +9,7 @@
  * steps has its own module: registry-steps, reveal-steps, dispute-steps, approval-steps and
  * settlement-steps, all working on the {@link ReplayContext} the replay implements.
  */
-import type { PeriodStateName } from "../chain/period-states";
+import type { PeriodStateName } from "../protocol";
 import { applyCarrierApproved, applyOfficerApproved, checkApprovalsOwed } from "./approval-steps";
 import { applyDisputeStep } from "./dispute-steps";
 import { argBig, argString, type AuditEvent, type EventSource } from "./events";

@@ -4,7 +4,7 @@
  * the opening is recomputed from the reveal transaction's calldata, which must also agree with the
  * event and come from a node of the carrier.
  */
-import { computeCommitment } from "../../../scripts/lib/protocol";
+import { computeCommitment } from "../protocol";
 import { SettlementLedger__factory } from "../../../typechain-types";
 import { argBig, argString, type AuditEvent } from "./events";
 import { derivedState, type PeriodModel, type Terms } from "./model";

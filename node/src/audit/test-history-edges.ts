@@ -15,7 +15,7 @@
  * | GLOBEX–INITECH | 203002 | only GLOBEX commits and reveals → INITECH contests the default → INITECH withdraws (concedes GLOBEX's figures) → settled |
  */
 import { id, type JsonRpcProvider, type Wallet } from "ethers";
-import { computeCommitment } from "../../../scripts/lib/protocol";
+import { computeCommitment } from "../protocol";
 import {
   advance,
   commitAndReveal,

@@ -17,7 +17,7 @@ import {
   ledgerDomain,
   registryDomain,
   type ApprovalData,
-} from "../../../scripts/lib/protocol";
+} from "../protocol";
 import {
   advance,
   commitAndReveal,

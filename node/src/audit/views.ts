@@ -7,6 +7,7 @@
  */
 import { getAddress } from "ethers";
 import { IERC20__factory } from "../../../typechain-types";
+import { PERIOD_FLAGS } from "../protocol";
 import type { AuditChain } from "./chain";
 import type { Place } from "./findings";
 import { derivedState, OUTCOMES, RESOLUTIONS, stateName, type PeriodModel, type Terms } from "./model";
@@ -184,14 +185,15 @@ async function comparePeriod(
 }
 
 function flagsOf(p: PeriodModel): number {
-  return (
-    (p.approved[0] ? 1 : 0) |
-    (p.approved[1] ? 2 : 0) |
-    (p.partialApproved[0] ? 4 : 0) |
-    (p.partialApproved[1] ? 8 : 0) |
-    (p.partialSettled ? 16 : 0) |
-    (p.settled ? 32 : 0) |
-    (p.disputed ? 64 : 0)
+  const F = PERIOD_FLAGS;
+  return Number(
+    (p.approved[0] ? F.APPROVED_A : 0n) |
+      (p.approved[1] ? F.APPROVED_B : 0n) |
+      (p.partialApproved[0] ? F.PARTIAL_APPROVED_A : 0n) |
+      (p.partialApproved[1] ? F.PARTIAL_APPROVED_B : 0n) |
+      (p.partialSettled ? F.PARTIAL_SETTLED : 0n) |
+      (p.settled ? F.SETTLED : 0n) |
+      (p.disputed ? F.DISPUTED : 0n),
   );
 }
 

@@ -3,7 +3,7 @@
  * typechain-typed SettlementLedger, CarrierRegistry and AgreementBook, the transaction manager of the
  * node key (when there is one) and the event indexer.
  */
-import { JsonRpcProvider, Network, type Wallet } from "ethers";
+import { JsonRpcProvider, Network, type TypedDataDomain, type Wallet } from "ethers";
 import { inspect } from "node:util";
 import { BaseError } from "../errors";
 import type { Logger } from "../logger";
@@ -16,7 +16,10 @@ import {
   type CarrierRegistry,
   type SettlementLedger,
 } from "../../../typechain-types";
+import { LEDGER_EIP712_NAME, LEDGER_EIP712_VERSION, readDomain } from "../protocol";
 import type { ChainDeployment } from "./deployment";
+import { isTransientRpcError } from "./errors";
+import { guardContract } from "./guarded";
 import { EventIndexer, type EventIndexerOptions } from "./indexer";
 import { withRetry, type RetryOptions } from "./retry";
 import { TxManager, type TxManagerOptions } from "./tx-manager";
@@ -41,7 +44,12 @@ export interface ChainClient {
   readonly rpcUrl: string;
   readonly deployment: ChainDeployment;
   readonly provider: JsonRpcProvider;
-  /** Contracts connected to the signer when there is one, else read-only. */
+  /** The ledger's EIP-712 domain as the contract reports it (EIP-5267), what officers sign for. */
+  readonly ledgerDomain: TypedDataDomain;
+  /**
+   * Contracts connected to the signer when there is one, else read-only; every call's failure comes
+   * out as the node's error (./guarded.ts: RPC down → UnavailableError, a revert decoded).
+   */
   readonly ledger: SettlementLedger;
   readonly registry: CarrierRegistry;
   readonly book: AgreementBook;
@@ -64,6 +72,7 @@ export async function createChainClient(options: ChainClientOptions): Promise<Ch
   const provider = new JsonRpcProvider(options.rpcUrl, Network.from(deployment.chainId), {
     staticNetwork: true,
   });
+  let ledgerDomain: TypedDataDomain;
   try {
     const retry = { ...options.retry, logger };
     const served = await withRetry(
@@ -85,6 +94,23 @@ export async function createChainClient(options: ChainClientOptions): Promise<Ch
         code: "DEPLOYMENT_MISMATCH",
       });
     }
+    const reader = SettlementLedger__factory.connect(deployment.ledger, provider);
+    ledgerDomain = await withRetry(
+      "eip712Domain",
+      async () => {
+        try {
+          return await readDomain(reader, { name: LEDGER_EIP712_NAME, version: LEDGER_EIP712_VERSION });
+        } catch (error) {
+          if (isTransientRpcError(error)) throw error;
+          throw new BaseError(`the ledger at ${deployment.ledger} is not the protocol this node speaks`, {
+            code: "DEPLOYMENT_MISMATCH",
+            details: error instanceof Error ? error.message : String(error),
+            cause: error,
+          });
+        }
+      },
+      retry,
+    );
   } catch (error) {
     provider.destroy();
     throw error;
@@ -110,9 +136,10 @@ export async function createChainClient(options: ChainClientOptions): Promise<Ch
     rpcUrl: options.rpcUrl,
     deployment,
     provider,
-    ledger: SettlementLedger__factory.connect(deployment.ledger, runner),
-    registry: CarrierRegistry__factory.connect(deployment.registry, runner),
-    book: AgreementBook__factory.connect(deployment.book, runner),
+    ledgerDomain,
+    ledger: guardContract(SettlementLedger__factory.connect(deployment.ledger, runner), "SettlementLedger"),
+    registry: guardContract(CarrierRegistry__factory.connect(deployment.registry, runner), "CarrierRegistry"),
+    book: guardContract(AgreementBook__factory.connect(deployment.book, runner), "AgreementBook"),
     address: signer?.address ?? null,
     transactions,
     indexer,

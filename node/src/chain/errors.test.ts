@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { AbiCoder, encodeBytes32String, id } from "ethers";
-import { stateBitmap, stateIndex } from "../../../scripts/lib/protocol";
+import { stateBitmap, stateIndex } from "../protocol";
 import { UnavailableError } from "../errors";
 import { ContractRevertError, decodeRevertData, toChainError } from "./errors";
 import {

@@ -17,7 +17,7 @@
  */
 import { JsonRpcProvider, Wallet, encodeBytes32String, id } from "ethers";
 import { deployLedger, type LedgerDeployment } from "../../../scripts/lib/deployLedger";
-import { computeCommitment } from "../../../scripts/lib/protocol";
+import { computeCommitment } from "../protocol";
 import { SettlementToken__factory, type SettlementToken } from "../../../typechain-types";
 import type { IAgreementBook } from "../../../typechain-types/contracts/AgreementBook";
 import { PERIOD, hardhatWallet, openCommitWindow } from "./test-helpers";

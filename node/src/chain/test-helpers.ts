@@ -8,7 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { HDNodeWallet, JsonRpcProvider, Network, Wallet, encodeBytes32String, id, type Signer } from "ethers";
 import { deployLedger, type LedgerDeployment } from "../../../scripts/lib/deployLedger";
-import { computeCommitment, periodEnd } from "../../../scripts/lib/protocol";
+import { computeCommitment, periodEnd } from "../protocol";
 import type { IAgreementBook } from "../../../typechain-types/contracts/AgreementBook";
 
 const ROOT = path.resolve(__dirname, "../../..");

@@ -21,3 +21,10 @@ export type PeriodStateName = (typeof PERIOD_STATES)[number];
 export function stateIndex(name: PeriodStateName): bigint {
   return BigInt(PERIOD_STATES.indexOf(name));
 }
+
+/** Bitmap of states as reported by LedgerUnexpectedState's `expectedBitmap`. */
+export function stateBitmap(...names: PeriodStateName[]): string {
+  let bits = 0n;
+  for (const n of names) bits |= 1n << stateIndex(n);
+  return "0x" + bits.toString(16).padStart(64, "0");
+}

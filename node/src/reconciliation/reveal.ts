@@ -10,7 +10,7 @@ import type { Database } from "../db/database";
 import { loadSummary } from "../db/summaries";
 import { ConflictError, InputError } from "../errors";
 import { commitmentSalt } from "../summaries/encoding";
-import { PERIOD_STATES, type PeriodStateName } from "../chain/period-states";
+import { PERIOD_STATES, type PeriodStateName } from "../protocol";
 
 /** The current round of a period as the ledger holds it, seen from one party's side. */
 export interface RoundView {

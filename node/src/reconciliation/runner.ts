@@ -28,7 +28,7 @@ import { peerDomain, type PeerVerifier } from "./peer-auth";
 import { PeerClient } from "./peer-client";
 import { chainPeerVerifier } from "./peer-directory";
 import { PeerServer } from "./peer-server";
-import type { PeriodStateName } from "../chain/period-states";
+import type { PeriodStateName } from "../protocol";
 import { DeadlineWatch, type WatchOptions, type WatchReport } from "../settlement/deadline-watch";
 import { formatPeriod, periodState, revealSummary, roundView } from "./reveal";
 

@@ -10,11 +10,11 @@
  */
 import { id, verifyTypedData, type Wallet } from "ethers";
 import type { ChainClient } from "../chain/client";
-import type { PeriodStateName } from "../chain/period-states";
+import type { PeriodStateName } from "../protocol";
 import type { Database, Queryable } from "../db/database";
 import { textArray } from "../db/pg-array";
 import { ConflictError, InputError } from "../errors";
-import { APPROVAL_TYPES, ledgerDomain, type ApprovalData } from "../../../scripts/lib/protocol";
+import { APPROVAL_TYPES, type ApprovalData } from "../protocol";
 import { carrierName, formatAmount, isoTime, type PeriodContext } from "./period-context";
 import { requireState } from "./require-state";
 
@@ -155,7 +155,7 @@ export async function signApproval(
   wallet: Wallet,
   approval: ApprovalData,
 ): Promise<string> {
-  return wallet.signTypedData(ledgerDomain(chain.chainId, chain.deployment.ledger), APPROVAL_TYPES, approval);
+  return wallet.signTypedData(chain.ledgerDomain, APPROVAL_TYPES, approval);
 }
 
 /**
@@ -174,12 +174,7 @@ export async function acceptSignature(
 ): Promise<string> {
   let officer: string;
   try {
-    officer = verifyTypedData(
-      ledgerDomain(chain.chainId, chain.deployment.ledger),
-      APPROVAL_TYPES,
-      approval,
-      signature,
-    );
+    officer = verifyTypedData(chain.ledgerDomain, APPROVAL_TYPES, approval, signature);
   } catch (error) {
     throw new InputError("the approval signature is not a valid ECDSA signature", {
       field: "signature",

@@ -5,7 +5,7 @@
  */
 import { ZeroHash } from "ethers";
 import type { ChainClient } from "../chain/client";
-import type { PeriodStateName } from "../chain/period-states";
+import type { PeriodStateName } from "../protocol";
 import type { LocalAgreement } from "../db/agreements";
 import { recordAlert, type AlertLevel } from "../db/alerts";
 import { formatPeriod, periodState } from "../reconciliation/reveal";

@@ -14,9 +14,8 @@ import {
   type WatchScope,
 } from "./deadline-watch-period";
 import { settleAgreedPart, settleNow } from "./deadline-watch-settle";
+import { MAX_ROUNDS } from "../protocol";
 import { isoTime } from "./period-context";
-
-const MAX_ROUNDS = 3;
 
 /**
  * Decides, for the period's state, which window matters and what (if anything) to do.

@@ -7,7 +7,10 @@
 import { settleRequest } from "./settle-requests";
 import { ContractRevertError } from "../chain/errors";
 import { alert, token, type PeriodFacts, type WatchScope } from "./deadline-watch-period";
-import { PARTIAL_APPROVED_A, PARTIAL_APPROVED_B, PARTIAL_SETTLED, SETTLED, settleStep } from "./settleable";
+import { PERIOD_FLAGS } from "../protocol";
+import { settleStep } from "./settleable";
+
+const { PARTIAL_APPROVED_A, PARTIAL_APPROVED_B, PARTIAL_SETTLED, SETTLED } = PERIOD_FLAGS;
 
 /** Reverts of a settlement someone else sent first. */
 const SETTLED_BY_OTHERS: ReadonlySet<string> = new Set(["LedgerUnexpectedState", "LedgerPartialNotReady"]);

@@ -5,11 +5,11 @@
  */
 import { expect } from "chai";
 import { id, type JsonRpcSigner } from "ethers";
-import { APPROVAL_TYPES, ledgerDomain, periodEnd } from "../../../scripts/lib/protocol";
+import { APPROVAL_TYPES, ledgerDomain, periodEnd } from "../protocol";
 import { SettlementToken__factory } from "../../../typechain-types";
 import { databaseTargets } from "../../../test/helpers/databases";
 import { createChainClient, type ChainClient } from "../chain/client";
-import { stateIndex } from "../chain/period-states";
+import { stateIndex } from "../protocol";
 import {
   CARRIER_A,
   CARRIER_B,

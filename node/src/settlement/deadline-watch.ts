@@ -25,7 +25,7 @@
  * the alert helpers they share in deadline-watch-period.ts.
  */
 import type { ChainClient } from "../chain/client";
-import type { PeriodStateName } from "../chain/period-states";
+import type { PeriodStateName } from "../protocol";
 import { listAgreements, type LocalAgreement } from "../db/agreements";
 import { listWatchedPeriods, type AlertLevel } from "../db/alerts";
 import type { Database } from "../db/database";

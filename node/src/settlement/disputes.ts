@@ -8,7 +8,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { ChainClient } from "../chain/client";
-import type { PeriodStateName } from "../chain/period-states";
+import type { PeriodStateName } from "../protocol";
 import { deriveEvidenceKey, putEvidence } from "../evidence/bundle";
 import { parseBlockCid } from "../evidence/cid";
 import type { EvidenceStore } from "../evidence/store";

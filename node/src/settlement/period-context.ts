@@ -4,7 +4,7 @@
  * chain's clock (deadlines are judged by block time, never by the wall clock).
  */
 import type { ChainClient } from "../chain/client";
-import { PERIOD_STATES, type PeriodStateName } from "../chain/period-states";
+import { PERIOD_STATES, type PeriodStateName } from "../protocol";
 import type { LocalAgreement } from "../db/agreements";
 import { parseScaled } from "../money/decimal";
 import { carrierName, formatAmount, isoTime, tokenInfo, type TokenInfo } from "../chain/display";

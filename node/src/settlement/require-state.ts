@@ -1,5 +1,5 @@
 import { ConflictError } from "../errors";
-import type { PeriodStateName } from "../chain/period-states";
+import type { PeriodStateName } from "../protocol";
 import { formatPeriod } from "../reconciliation/reveal";
 
 /** "A, B or C". */

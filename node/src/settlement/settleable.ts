@@ -5,7 +5,7 @@
  * candidate; each is then checked against the ledger's current state and terms.
  */
 import type { ChainClient } from "../chain/client";
-import { PERIOD_STATES, type PeriodStateName } from "../chain/period-states";
+import { PERIOD_STATES, type PeriodStateName, PERIOD_FLAGS } from "../protocol";
 import { listAgreements } from "../db/agreements";
 import { listChainEvents } from "../db/chain-store";
 import type { Database } from "../db/database";
@@ -15,11 +15,7 @@ import { chainCall } from "./escrow-tokens";
 import type { SettleablePeriod } from "./netting";
 import { requireState } from "./require-state";
 
-// Flags of ISettlementLedger.PeriodRecord (SettlementLedger's private constants).
-export const PARTIAL_APPROVED_A = 4n;
-export const PARTIAL_APPROVED_B = 8n;
-export const PARTIAL_SETTLED = 16n;
-export const SETTLED = 32n;
+const { PARTIAL_APPROVED_A, PARTIAL_APPROVED_B, PARTIAL_SETTLED } = PERIOD_FLAGS;
 
 /** Names of the agreements this node knows, by lower-case id; others show as a shortened id. */
 export async function agreementNamer(db: Database): Promise<(agreementId: string) => string> {

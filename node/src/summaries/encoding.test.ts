@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import fs from "node:fs";
 import path from "node:path";
-import { computeCommitment } from "../../../scripts/lib/protocol";
+import { computeCommitment } from "../protocol";
 import {
   commitmentSalt,
   decodeLeafKey,

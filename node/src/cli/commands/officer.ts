@@ -1,5 +1,5 @@
 import { getAddress } from "ethers";
-import type { ApprovalData } from "../../../../scripts/lib/protocol";
+import type { ApprovalData } from "../../protocol";
 import { loadSummary, type StoredSummary } from "../../db/summaries";
 import { ConflictError } from "../../errors";
 import { periodState } from "../../reconciliation/reveal";

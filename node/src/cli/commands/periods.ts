@@ -1,4 +1,4 @@
-import { PERIOD_STATES, type PeriodStateName } from "../../chain/period-states";
+import { PERIOD_STATES, type PeriodStateName } from "../../protocol";
 import { listAgreements } from "../../db/agreements";
 import { formatPeriod } from "../../reconciliation/reveal";
 import { RATE_SCALE, formatMicros, formatScaled } from "../../money/decimal";

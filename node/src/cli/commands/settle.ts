@@ -1,6 +1,6 @@
 import { settleRequest } from "../../settlement/settle-requests";
 import type { ChainClient } from "../../chain/client";
-import { PERIOD_STATES } from "../../chain/period-states";
+import { PERIOD_STATES } from "../../protocol";
 import { formatPeriod } from "../../reconciliation/reveal";
 import { chainCall, listedTokens, tokenOf } from "../../settlement/escrow-tokens";
 import { loadFxTable } from "../../settlement/fx";

@@ -1,0 +1,94 @@
+/**
+ * When the RPC node goes away, the period routes answer 503 with `RPC_UNAVAILABLE`, not 500: every
+ * contract call of the chain client passes node/src/chain/guarded.ts. The chain sits behind a TCP
+ * proxy that the test closes; opened again, the same gateway answers 200.
+ */
+import { expect } from "chai";
+import { createChainClient, type ChainClient } from "../../../node/src/chain/client";
+import {
+  PERIOD,
+  TcpProxy,
+  scriptLedger,
+  startHardhatNode,
+  type HardhatNode,
+  type ScriptedLedger,
+} from "../../../node/src/chain/test-helpers";
+import { addAgreement } from "../../../node/src/db/agreements";
+import type { Database } from "../../../node/src/db/database";
+import { addPartner } from "../../../node/src/db/partners";
+import { silentLogger } from "../../../node/src/logger";
+import { primaryTarget } from "../../../test/helpers/databases";
+import type { RunningGateway } from "../gateway";
+import { headersFor, startGateway, testNode } from "./test-helpers";
+
+const target = primaryTarget();
+const PERIOD_TEXT = `${String(PERIOD).slice(0, 4)}-${String(PERIOD).slice(4)}`;
+
+describe("API with the chain's RPC node down", function () {
+  this.timeout(120_000);
+  let hardhat: HardhatNode;
+  let proxy: TcpProxy;
+  let fx: ScriptedLedger;
+  let db: Database;
+  let chain: ChainClient;
+  let gateway: RunningGateway;
+
+  before(async () => {
+    hardhat = await startHardhatNode();
+    fx = await scriptLedger(hardhat.provider);
+    proxy = await TcpProxy.start(hardhat.port);
+    db = await target.open();
+    await addPartner(db, { id: "CARRIER-B", name: "Carrier B", matchRules: [] });
+    await addAgreement(db, {
+      agreementId: fx.agreementId,
+      name: "A-B",
+      partnerId: "CARRIER-B",
+      side: "A",
+      secret: Buffer.alloc(32, 7),
+    });
+    chain = await createChainClient({
+      rpcUrl: proxy.url,
+      deployment: fx.addresses,
+      db,
+      logger: silentLogger,
+      retry: { maxElapsedMs: 1_000 },
+    });
+    gateway = await startGateway({ node: testNode(db), chain });
+  });
+  after(async () => {
+    await gateway?.close();
+    chain?.close();
+    await proxy?.close();
+    await db?.close();
+    await hardhat?.stop();
+    await target.cleanup();
+  });
+
+  const get = async (path: string) => {
+    const response = await fetch(gateway.url + path, {
+      headers: headersFor({ kind: "session", roles: ["regulator"] }),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { error?: { code: string; message: string } },
+    };
+  };
+
+  it("answers 503 RPC_UNAVAILABLE while the RPC node is unreachable, and 200 once it is back", async () => {
+    expect((await get(`/api/v1/periods/A-B/${PERIOD_TEXT}`)).status).to.equal(200);
+    await proxy.close();
+    const down = await get(`/api/v1/periods/A-B/${PERIOD_TEXT}`);
+    expect(down.status, JSON.stringify(down.body)).to.equal(503);
+    expect(down.body.error?.code).to.equal("RPC_UNAVAILABLE");
+    expect(down.body.error?.message).to.match(/the chain node is unreachable \(SettlementLedger\.\w+/);
+    await proxy.open();
+    expect((await get(`/api/v1/periods/A-B/${PERIOD_TEXT}`)).status).to.equal(200);
+  });
+
+  it("decodes a revert through the same layer", async () => {
+    let error: unknown;
+    await chain.ledger.approvalFigures(fx.agreementId, PERIOD, false).catch((e: unknown) => (error = e));
+    expect(error).to.have.property("code", "CONTRACT_REVERT");
+    expect(String((error as Error).message)).to.match(/LedgerUnexpectedState/);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * The EIP-712 typed data officers sign: the domains of SettlementLedger and CarrierRegistry and
+ * the structs `Approval` and `OfficerUpdate`, exactly as the contracts hash them.
+ */
+import type { TypedDataDomain, TypedDataField } from "ethers";
+
+/** EIP-712 domain name and version of SettlementLedger. */
+export const LEDGER_EIP712_NAME = "InterconnectLedger";
+export const LEDGER_EIP712_VERSION = "1";
+/** EIP-712 domain name and version of CarrierRegistry (officer updates). */
+export const REGISTRY_EIP712_NAME = "CarrierRegistry";
+export const REGISTRY_EIP712_VERSION = "1";
+
+/** Typed-data struct officers sign to approve a period's figures. */
+export const APPROVAL_TYPES: Record<string, TypedDataField[]> = {
+  Approval: [
+    { name: "agreementId", type: "bytes32" },
+    { name: "period", type: "uint32" },
+    { name: "carrierId", type: "bytes32" },
+    { name: "round", type: "uint8" },
+    { name: "partialSettlement", type: "bool" },
+    { name: "amountAB", type: "uint96" },
+    { name: "amountBA", type: "uint96" },
+    { name: "rootA", type: "bytes32" },
+    { name: "rootB", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
+/** Typed-data struct officers sign to change their carrier's officer set. */
+export const OFFICER_UPDATE_TYPES: Record<string, TypedDataField[]> = {
+  OfficerUpdate: [
+    { name: "carrierId", type: "bytes32" },
+    { name: "add", type: "address[]" },
+    { name: "remove", type: "address[]" },
+    { name: "threshold", type: "uint8" },
+    { name: "treasury", type: "address" },
+    { name: "nonce", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
+/** The values of an `Approval` (mirrors ISettlementLedger.Approval). */
+export interface ApprovalData {
+  agreementId: string;
+  period: number;
+  carrierId: string;
+  round: number;
+  partialSettlement: boolean;
+  amountAB: bigint;
+  amountBA: bigint;
+  rootA: string;
+  rootB: string;
+  deadline: bigint;
+}
+
+/** The values of an `OfficerUpdate` (mirrors ICarrierRegistry.OfficerUpdate). */
+export interface OfficerUpdateData {
+  carrierId: string;
+  add: string[];
+  remove: string[];
+  threshold: number;
+  treasury: string;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export function ledgerDomain(chainId: bigint, ledger: string): TypedDataDomain {
+  return { name: LEDGER_EIP712_NAME, version: LEDGER_EIP712_VERSION, chainId, verifyingContract: ledger };
+}
+
+export function registryDomain(chainId: bigint, registry: string): TypedDataDomain {
+  return {
+    name: REGISTRY_EIP712_NAME,
+    version: REGISTRY_EIP712_VERSION,
+    chainId,
+    verifyingContract: registry,
+  };
+}
+
+/** What an EIP-5267 `eip712Domain()` call returns (the fields a caller reads). */
+export interface Eip712DomainFields {
+  name: string;
+  version: string;
+  chainId: bigint;
+  verifyingContract: string;
+}
+
+/** A contract with EIP-5267's `eip712Domain()` (OpenZeppelin's EIP712). */
+export interface Eip712DomainSource {
+  eip712Domain(): Promise<Eip712DomainFields & Iterable<unknown>>;
+}
+
+/**
+ * The signing domain the contract itself reports (EIP-5267), checked against the name and version
+ * this node signs for, so a node never signs for a contract of another protocol version.
+ * @throws Error when the deployed contract reports another name or version.
+ */
+export async function readDomain(
+  contract: Eip712DomainSource,
+  expected: { name: string; version: string },
+): Promise<TypedDataDomain> {
+  const domain = await contract.eip712Domain();
+  if (domain.name !== expected.name || domain.version !== expected.version) {
+    throw new Error(
+      `the contract at ${domain.verifyingContract} signs for ${domain.name} ${domain.version}, this node for ${expected.name} ${expected.version}`,
+    );
+  }
+  return {
+    name: domain.name,
+    version: domain.version,
+    chainId: domain.chainId,
+    verifyingContract: domain.verifyingContract,
+  };
+}

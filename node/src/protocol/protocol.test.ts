@@ -1,0 +1,147 @@
+/**
+ * The protocol's TypeScript copy against a deployed ledger: the EIP-712 domains the contracts
+ * report (EIP-5267), the Approval struct's digest, the commitment, MAX_ROUNDS, the period states
+ * and the flag bits of `PeriodRecord.flags` as the ledger sets them through a period's life
+ * (approved by each side, settled; a disputed period's DISPUTED bit). The audit suites compare
+ * every flag of every period they replay with the record the ledger stores, which covers the
+ * partial-settlement bits as well.
+ */
+import { expect } from "chai";
+import { TypedDataEncoder, id, type Wallet } from "ethers";
+import { startHardhatNode, PERIOD, type HardhatNode } from "../chain/test-helpers";
+import {
+  commitAndReveal,
+  fundEscrow,
+  scriptConsortium,
+  type Consortium,
+  type ConsortiumAgreement,
+} from "../chain/test-consortium";
+import {
+  APPROVAL_TYPES,
+  LEDGER_EIP712_NAME,
+  LEDGER_EIP712_VERSION,
+  MAX_ROUNDS,
+  PERIOD_FLAGS,
+  REGISTRY_EIP712_NAME,
+  REGISTRY_EIP712_VERSION,
+  computeCommitment,
+  ledgerDomain,
+  readDomain,
+  registryDomain,
+  stateIndex,
+  type ApprovalData,
+} from "./index";
+
+describe("protocol: the TypeScript copy matches the deployed contracts", function () {
+  this.timeout(120_000);
+  let node: HardhatNode;
+  let c: Consortium;
+
+  before(async () => {
+    node = await startHardhatNode();
+    c = await scriptConsortium(node.provider);
+  });
+  after(() => node?.stop());
+
+  it("reads the signing domains from eip712Domain() and refuses a contract of another version", async () => {
+    const { ledger, registry } = c.deployment;
+    const expected = { name: LEDGER_EIP712_NAME, version: LEDGER_EIP712_VERSION };
+    expect(await readDomain(ledger, expected)).to.deep.equal(
+      ledgerDomain(c.addresses.chainId, c.addresses.ledger),
+    );
+    expect(
+      await readDomain(registry, { name: REGISTRY_EIP712_NAME, version: REGISTRY_EIP712_VERSION }),
+    ).to.deep.equal(registryDomain(c.addresses.chainId, c.addresses.registry));
+    let refused: unknown;
+    await readDomain(ledger, { name: LEDGER_EIP712_NAME, version: "2" }).catch((e: unknown) => (refused = e));
+    expect(String(refused)).to.match(/signs for InterconnectLedger 1, this node for InterconnectLedger 2/);
+  });
+
+  it("hashes an Approval and a commitment as the ledger does, with its MAX_ROUNDS", async () => {
+    const { ledger } = c.deployment;
+    const agreement = c.agreements["ACME-GLOBEX"];
+    const approval: ApprovalData = {
+      agreementId: agreement.agreementId,
+      period: PERIOD,
+      carrierId: agreement.a.id,
+      round: 1,
+      partialSettlement: true,
+      amountAB: 123_456_789n,
+      amountBA: 42n,
+      rootA: id("root A"),
+      rootB: id("root B"),
+      deadline: 2_000_000_000n,
+    };
+    const domain = ledgerDomain(c.addresses.chainId, c.addresses.ledger);
+    expect(await ledger.approvalDigest(approval)).to.equal(
+      TypedDataEncoder.hash(domain, APPROVAL_TYPES, approval),
+    );
+    const args = [agreement.agreementId, PERIOD, agreement.a.id, id("root"), 7n, 9n, id("salt")] as const;
+    expect(await ledger.computeCommitment(...args)).to.equal(computeCommitment(...args));
+    expect(Number(await ledger.MAX_ROUNDS())).to.equal(MAX_ROUNDS);
+  });
+
+  async function approve(agreement: ConsortiumAgreement, side: "a" | "b"): Promise<void> {
+    const ledger = c.deployment.ledger.connect(await c.provider.getSigner(0));
+    const [amountAB, amountBA, rootA, rootB, round] = await ledger.approvalFigures(
+      agreement.agreementId,
+      PERIOD,
+      false,
+    );
+    const carrier = agreement[side];
+    const approval: ApprovalData = {
+      agreementId: agreement.agreementId,
+      period: PERIOD,
+      carrierId: carrier.id,
+      round: Number(round),
+      partialSettlement: false,
+      amountAB,
+      amountBA,
+      rootA,
+      rootB,
+      deadline: 2_000_000_000n,
+    };
+    const domain = await readDomain(ledger, { name: LEDGER_EIP712_NAME, version: LEDGER_EIP712_VERSION });
+    const signatures = await Promise.all(
+      carrier.officers.slice(0, 2).map((o: Wallet) => o.signTypedData(domain, APPROVAL_TYPES, approval)),
+    );
+    await (await ledger.approveWithSignatures(approval, signatures)).wait();
+  }
+
+  it("sets the flag bits and states this copy names, through approval and settlement", async () => {
+    const { ledger } = c.deployment;
+    const agreement = c.agreements["ACME-GLOBEX"];
+    const flags = async () => BigInt((await ledger.periodRecord(agreement.agreementId, PERIOD)).flags);
+    const state = async () => await ledger.state(agreement.agreementId, PERIOD);
+    const root = id("the same summary");
+    await commitAndReveal(c, agreement, { ab: 1_000_000n, ba: 0n, root }, { ab: 1_000_000n, ba: 0n, root });
+    expect(await state()).to.equal(stateIndex("Matched"));
+    expect(await flags()).to.equal(0n);
+    await approve(agreement, "a");
+    expect(await flags()).to.equal(PERIOD_FLAGS.APPROVED_A);
+    await approve(agreement, "b");
+    expect(await flags()).to.equal(PERIOD_FLAGS.APPROVED_A | PERIOD_FLAGS.APPROVED_B);
+    expect(await state()).to.equal(stateIndex("Approved"));
+    await fundEscrow(c, agreement.a, "ICUSD", 1_000_000n);
+    await (await ledger.connect(await c.provider.getSigner(0)).settle(agreement.agreementId, PERIOD)).wait();
+    expect(await flags()).to.equal(PERIOD_FLAGS.APPROVED_A | PERIOD_FLAGS.APPROVED_B | PERIOD_FLAGS.SETTLED);
+    expect(await state()).to.equal(stateIndex("Settled"));
+  });
+
+  it("sets DISPUTED when a dispute opens on a Mismatched period", async () => {
+    const { ledger } = c.deployment;
+    const agreement = c.agreements["GLOBEX-INITECH"];
+    await commitAndReveal(c, agreement, { ab: 5_000_000_000n, ba: 0n }, { ab: 1_000_000n, ba: 0n });
+    expect(await ledger.state(agreement.agreementId, PERIOD)).to.equal(stateIndex("Mismatched"));
+    const officer = await c.provider.getSigner(agreement.a.officers[0].address);
+    await (
+      await ledger
+        .connect(officer)
+        .openDispute(agreement.agreementId, PERIOD, agreement.a.id, 1, "bafkreievidence")
+    ).wait();
+    expect(BigInt((await ledger.periodRecord(agreement.agreementId, PERIOD)).flags)).to.equal(
+      PERIOD_FLAGS.DISPUTED,
+    );
+    expect(await ledger.state(agreement.agreementId, PERIOD)).to.equal(stateIndex("Disputed"));
+  });
+});
