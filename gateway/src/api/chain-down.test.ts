@@ -67,6 +67,7 @@ describe("API with the chain's RPC node down", function () {
   const get = async (path: string) => {
     const response = await fetch(gateway.url + path, {
       headers: headersFor({ kind: "session", roles: ["regulator"] }),
+      signal: AbortSignal.timeout(30_000),
     });
     return {
       status: response.status,
@@ -74,13 +75,22 @@ describe("API with the chain's RPC node down", function () {
     };
   };
 
-  it("answers 503 RPC_UNAVAILABLE while the RPC node is unreachable, and 200 once it is back", async () => {
+  it("answers 503 RPC_UNAVAILABLE (in seconds, not after the retries' minutes) while the RPC node is unreachable, and 200 once it is back", async () => {
     expect((await get(`/api/v1/periods/A-B/${PERIOD_TEXT}`)).status).to.equal(200);
     await proxy.close();
     const down = await get(`/api/v1/periods/A-B/${PERIOD_TEXT}`);
     expect(down.status, JSON.stringify(down.body)).to.equal(503);
     expect(down.body.error?.code).to.equal("RPC_UNAVAILABLE");
     expect(down.body.error?.message).to.match(/the chain node is unreachable \(SettlementLedger\.\w+/);
+    for (const route of [
+      "/api/v1/periods",
+      "/api/v1/audit/verify",
+      `/api/v1/periods/A-B/${PERIOD_TEXT}/timeline`,
+    ]) {
+      const answer = await get(route);
+      expect(answer.status, `${route}: ${JSON.stringify(answer.body)}`).to.equal(503);
+      expect(answer.body.error?.code, route).to.equal("RPC_UNAVAILABLE");
+    }
     await proxy.open();
     expect((await get(`/api/v1/periods/A-B/${PERIOD_TEXT}`)).status).to.equal(200);
   });

@@ -116,10 +116,23 @@ async function blockTimes(chain: ChainClient, blocks: readonly bigint[]): Promis
   return times;
 }
 
-/** The period's indexed ledger events, the index brought up to the chain's head first. */
+/** How long a request waits for the event index to reach the chain's head before answering 503. */
+const INDEX_WAIT_MS = 10_000;
+
+/**
+ * The period's indexed ledger events, the index brought up to the chain's head first.
+ * @throws UnavailableError (503) when the RPC node does not let it catch up within {@link INDEX_WAIT_MS}:
+ * a timeline short of the head is never answered as the whole one.
+ */
 async function periodEvents(deps: ApiDeps, agreementId: string, period: number) {
   const chain = requireChain(deps);
-  await chain.indexer.sync();
+  const signal = AbortSignal.timeout(INDEX_WAIT_MS);
+  await chain.indexer.sync(signal);
+  if (signal.aborted) {
+    throw new UnavailableError("the chain node did not let the event index catch up in time", {
+      code: "RPC_UNAVAILABLE",
+    });
+  }
   const events = await listChainEvents(requireNode(deps).db, {
     chainId: chain.chainId,
     agreementId: agreementId.toLowerCase(),
