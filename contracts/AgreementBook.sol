@@ -18,6 +18,9 @@ contract AgreementBook is IAgreementBook {
     uint8 public constant INVALID_PERIOD = 6;
     uint8 public constant INVALID_PARTIES = 7;
 
+    /// @notice How long a proposal can gather approvals: a proposal nobody acted on does not wait for years.
+    uint40 public constant PROPOSAL_LIFETIME = 30 days;
+
     ICarrierRegistry private immutable _registry;
 
     mapping(bytes32 agreementId => Terms[]) private _versions;
@@ -64,12 +67,29 @@ contract AgreementBook is IAgreementBook {
 
     /// @inheritdoc IAgreementBook
     function approveProposal(bytes32 proposalId, bytes32 carrierId) external {
-        Proposal storage p = _proposals[proposalId];
+        Proposal storage p = _open(proposalId, carrierId);
+        _approve(proposalId, p, carrierId);
+    }
+
+    /// @inheritdoc IAgreementBook
+    function cancelProposal(bytes32 proposalId, bytes32 carrierId) external {
+        Proposal storage p = _open(proposalId, carrierId);
+        if (!_registry.isOfficer(carrierId, msg.sender)) revert BookNotOfficer(carrierId, msg.sender);
+        p.cancelled = true;
+        emit ProposalCancelled(proposalId, carrierId, msg.sender);
+    }
+
+    /// @dev A proposal still gathering approvals, and `carrierId` one of its parties.
+    function _open(bytes32 proposalId, bytes32 carrierId) private view returns (Proposal storage p) {
+        p = _proposals[proposalId];
         if (p.proposedAt == 0 || p.active) revert BookUnknownProposal(proposalId);
+        uint256 expiresAt = uint256(p.proposedAt) + PROPOSAL_LIFETIME;
+        if (p.cancelled || block.timestamp > expiresAt) {
+            revert BookProposalClosed(proposalId, p.cancelled ? 0 : expiresAt);
+        }
         if (carrierId != p.terms.carrierA && carrierId != p.terms.carrierB) {
             revert BookNotParty(p.agreementId, carrierId);
         }
-        _approve(proposalId, p, carrierId);
     }
 
     /// @inheritdoc IAgreementBook

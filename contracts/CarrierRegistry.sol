@@ -20,6 +20,9 @@ contract CarrierRegistry is ICarrierRegistry, AccessControlDefaultAdminRules, EI
         "OfficerUpdate(bytes32 carrierId,address[] add,address[] remove,uint8 threshold,"
         "address treasury,uint64 nonce,uint64 deadline)"
     );
+    bytes32 private constant _NODE_UPDATE_TYPEHASH = keccak256(
+        "NodeUpdate(bytes32 carrierId,address[] add,address[] remove,uint64 nonce,uint64 deadline)"
+    );
     uint256 private constant _MAX_SLOTS = 256;
 
     struct Carrier {
@@ -66,36 +69,31 @@ contract CarrierRegistry is ICarrierRegistry, AccessControlDefaultAdminRules, EI
     }
 
     /// @inheritdoc ICarrierRegistry
-    function setNode(bytes32 carrierId, address node, bool enabled) external {
-        if (!_carriers[carrierId].registered) revert RegistryUnknownCarrier(carrierId);
-        if (_slotOf[carrierId][msg.sender] == 0 && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
-            revert RegistryUnauthorized(carrierId, msg.sender);
-        }
-        _setNode(carrierId, node, enabled);
+    function updateNodes(NodeUpdate calldata update, bytes[] calldata signatures) external {
+        bytes32 carrierId = update.carrierId;
+        address[] memory signers = _consume(
+            carrierId,
+            update.nonce,
+            update.deadline,
+            _hashTypedDataV4(_nodeStructHash(update)),
+            signatures
+        );
+        for (uint256 i = 0; i < update.remove.length; ++i) _setNode(carrierId, update.remove[i], false);
+        for (uint256 i = 0; i < update.add.length; ++i) _setNode(carrierId, update.add[i], true);
+        emit NodesUpdated(carrierId, update.nonce, signers);
     }
 
     /// @inheritdoc ICarrierRegistry
     function updateOfficers(OfficerUpdate calldata update, bytes[] calldata signatures) external {
         bytes32 carrierId = update.carrierId;
+        address[] memory signers = _consume(
+            carrierId,
+            update.nonce,
+            update.deadline,
+            _hashTypedDataV4(_structHash(update)),
+            signatures
+        );
         Carrier storage c = _carriers[carrierId];
-        if (!c.registered) revert RegistryUnknownCarrier(carrierId);
-        if (update.deadline < block.timestamp) revert RegistryExpired(update.deadline);
-        if (update.nonce != c.nonce) revert RegistryBadNonce(carrierId, c.nonce, update.nonce);
-
-        bytes32 digest = _hashTypedDataV4(_structHash(update));
-        address[] memory signers = new address[](signatures.length);
-        uint256 seen;
-        for (uint256 i = 0; i < signatures.length; ++i) {
-            address signer = ECDSA.recover(digest, signatures[i]);
-            uint16 slot = _slotOf[carrierId][signer];
-            if (slot == 0) revert RegistryNotOfficer(carrierId, signer);
-            seen |= uint256(1) << (slot - 1);
-            signers[i] = signer;
-        }
-        uint256 count = Bits.popcount(seen);
-        if (count < c.threshold) revert RegistryInsufficientSignatures(carrierId, count, c.threshold);
-
-        ++c.nonce;
         for (uint256 i = 0; i < update.remove.length; ++i) _removeOfficer(carrierId, c, update.remove[i]);
         for (uint256 i = 0; i < update.add.length; ++i) _addOfficer(carrierId, c, update.add[i]);
         _setThreshold(carrierId, c, update.threshold);
@@ -104,6 +102,11 @@ contract CarrierRegistry is ICarrierRegistry, AccessControlDefaultAdminRules, EI
             emit TreasuryChanged(carrierId, update.treasury);
         }
         emit OfficersUpdated(carrierId, update.nonce, signers);
+    }
+
+    /// @inheritdoc ICarrierRegistry
+    function nodeUpdateDigest(NodeUpdate calldata update) external view returns (bytes32) {
+        return _hashTypedDataV4(_nodeStructHash(update));
     }
 
     /// @inheritdoc ICarrierRegistry
@@ -228,6 +231,47 @@ contract CarrierRegistry is ICarrierRegistry, AccessControlDefaultAdminRules, EI
             delete _nodeCarrier[node];
         }
         emit NodeSet(carrierId, node, enabled);
+    }
+
+    /// @dev Checks an update's deadline, nonce and the threshold of distinct current officers who signed
+    /// `digest`, then uses the nonce up. Returns the signers.
+    function _consume(
+        bytes32 carrierId,
+        uint64 nonce,
+        uint64 deadline,
+        bytes32 digest,
+        bytes[] calldata signatures
+    ) private returns (address[] memory signers) {
+        Carrier storage c = _carriers[carrierId];
+        if (!c.registered) revert RegistryUnknownCarrier(carrierId);
+        if (deadline < block.timestamp) revert RegistryExpired(deadline);
+        if (nonce != c.nonce) revert RegistryBadNonce(carrierId, c.nonce, nonce);
+        signers = new address[](signatures.length);
+        uint256 seen;
+        for (uint256 i = 0; i < signatures.length; ++i) {
+            address signer = ECDSA.recover(digest, signatures[i]);
+            uint16 slot = _slotOf[carrierId][signer];
+            if (slot == 0) revert RegistryNotOfficer(carrierId, signer);
+            seen |= uint256(1) << (slot - 1);
+            signers[i] = signer;
+        }
+        uint256 count = Bits.popcount(seen);
+        if (count < c.threshold) revert RegistryInsufficientSignatures(carrierId, count, c.threshold);
+        ++c.nonce;
+    }
+
+    function _nodeStructHash(NodeUpdate calldata u) private pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    _NODE_UPDATE_TYPEHASH,
+                    u.carrierId,
+                    keccak256(abi.encodePacked(u.add)),
+                    keccak256(abi.encodePacked(u.remove)),
+                    u.nonce,
+                    u.deadline
+                )
+            );
     }
 
     function _structHash(OfficerUpdate calldata u) private pure returns (bytes32) {

@@ -54,6 +54,7 @@ interface IAgreementBook {
         uint40 proposedAt;
         uint32 activatedVersion;
         bool active;
+        bool cancelled;
         uint256 approvalsA;
         uint256 approvalsB;
         Terms terms;
@@ -70,6 +71,9 @@ interface IAgreementBook {
     );
     /// @notice Officer `officer` of `carrierId` approved proposal `proposalId`.
     event ProposalApproved(bytes32 indexed proposalId, bytes32 indexed carrierId, address indexed officer);
+
+    /// @notice An officer of `carrierId` withdrew (its own) or declined (the other party's) proposal.
+    event ProposalCancelled(bytes32 indexed proposalId, bytes32 indexed carrierId, address indexed officer);
     /// @notice Proposal `proposalId` became version `version` of `agreementId`, in force from `effectiveFrom`.
     event AgreementVersionActivated(
         bytes32 indexed agreementId,
@@ -88,6 +92,9 @@ interface IAgreementBook {
     error BookInvalidEffectivePeriod(uint32 effectiveFrom, uint32 latest);
     /// @notice No proposal `proposalId`, or it is already active.
     error BookUnknownProposal(bytes32 proposalId);
+
+    /// @notice The proposal was cancelled, or its lifetime ended at `expiredAt`, before both carriers approved.
+    error BookProposalClosed(bytes32 proposalId, uint256 expiredAt);
     /// @notice Officer `officer` of `carrierId` already approved proposal `proposalId`.
     error BookAlreadyApproved(bytes32 proposalId, bytes32 carrierId, address officer);
     /// @notice `agreementId` has no version in force for `period`.
@@ -105,6 +112,9 @@ interface IAgreementBook {
     /// @notice Approves a proposal as an officer of `carrierId`; activates it when both carriers reach
     /// their thresholds.
     function approveProposal(bytes32 proposalId, bytes32 carrierId) external;
+
+    /// @notice An officer of either party ends a proposal that is not active yet: no approval counts after.
+    function cancelProposal(bytes32 proposalId, bytes32 carrierId) external;
 
     /// @notice The terms in force for `period` and their version number (0-based).
     function termsAt(bytes32 agreementId, uint32 period) external view returns (Terms memory, uint32 version);

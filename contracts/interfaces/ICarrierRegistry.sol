@@ -4,8 +4,9 @@ pragma solidity 0.8.28;
 /// @title ICarrierRegistry
 /// @notice The consortium's membership book: carriers with their node addresses, settlement officers and
 /// approval thresholds, the arbiter and regulator roles, and the list of settlement tokens.
-/// @dev The consortium admin registers carriers; afterwards a carrier's own officers change its officer set,
-/// threshold and treasury by M-of-N EIP-712 signatures ({updateOfficers}) without the admin.
+/// @dev The consortium admin registers carriers; afterwards only a carrier's own officers, M of N by EIP-712
+/// signatures, change its officer set, threshold and treasury ({updateOfficers}) and its nodes ({updateNodes}):
+/// the admin has no power over a registered carrier.
 interface ICarrierRegistry {
     /// @notice A change of a carrier's officer set, signed by at least `threshold` of its current officers.
     /// @param carrierId the carrier being changed
@@ -25,6 +26,19 @@ interface ICarrierRegistry {
         uint64 deadline;
     }
 
+    /// @notice A change of a carrier's node addresses, signed by at least `threshold` of its current officers.
+    /// @param add node addresses to enable for the carrier
+    /// @param remove node addresses to disable
+    /// @param nonce must equal {officerNonce} (shared with officer updates); prevents replay
+    /// @param deadline last second at which the signatures are valid
+    struct NodeUpdate {
+        bytes32 carrierId;
+        address[] add;
+        address[] remove;
+        uint64 nonce;
+        uint64 deadline;
+    }
+
     /// @notice A carrier was registered by the consortium admin.
     event CarrierRegistered(bytes32 indexed carrierId, address treasury);
     /// @notice `officer` became an officer of `carrierId` in bitmap slot `slot`.
@@ -37,6 +51,8 @@ interface ICarrierRegistry {
     event TreasuryChanged(bytes32 indexed carrierId, address treasury);
     /// @notice An officer update with nonce `nonce` was applied on the signatures of `signers`.
     event OfficersUpdated(bytes32 indexed carrierId, uint64 nonce, address[] signers);
+    /// @notice A node update with nonce `nonce` was applied on the signatures of `signers`.
+    event NodesUpdated(bytes32 indexed carrierId, uint64 nonce, address[] signers);
     /// @notice `node` was enabled or disabled as a node of `carrierId`.
     event NodeSet(bytes32 indexed carrierId, address indexed node, bool enabled);
     /// @notice `token` was listed or delisted as a settlement token.
@@ -56,8 +72,6 @@ interface ICarrierRegistry {
     error RegistryInvalidThreshold(bytes32 carrierId, uint256 threshold, uint256 officerCount);
     /// @notice `node` already serves carrier `carrierId` (a node serves one carrier).
     error RegistryNodeTaken(address node, bytes32 carrierId);
-    /// @notice `account` may not manage nodes of `carrierId` (neither its officer nor the admin).
-    error RegistryUnauthorized(bytes32 carrierId, address account);
     /// @notice The signed officer update expired at `deadline`.
     error RegistryExpired(uint64 deadline);
     /// @notice The officer update carries `given` but the carrier's nonce is `expected`.
@@ -76,8 +90,11 @@ interface ICarrierRegistry {
         address[] calldata nodes
     ) external;
 
-    /// @notice Enables or disables a node address of a carrier (admin or one of the carrier's officers).
-    function setNode(bytes32 carrierId, address node, bool enabled) external;
+    /// @notice Applies a node update signed by at least the current threshold of current officers.
+    function updateNodes(NodeUpdate calldata update, bytes[] calldata signatures) external;
+
+    /// @notice EIP-712 digest the officers sign for `update`.
+    function nodeUpdateDigest(NodeUpdate calldata update) external view returns (bytes32);
 
     /// @notice Applies an officer update signed by at least the current threshold of current officers.
     function updateOfficers(OfficerUpdate calldata update, bytes[] calldata signatures) external;

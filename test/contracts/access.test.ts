@@ -176,12 +176,6 @@ const TABLE: Row[] = [
     error: (fx, s) => [fx.registry, "AccessControlUnauthorizedAccount", [s.address, ethers.ZeroHash]],
   },
   {
-    fn: "CarrierRegistry.setNode",
-    refused: ["arbiter", "regulator", "outsider", "nodeA", "officerB", "officerC", "treasuryA"],
-    call: (fx, s) => fx.registry.connect(s).setNode(CARRIER_A, ethers.Wallet.createRandom().address, true),
-    error: (fx, s) => [fx.registry, "RegistryUnauthorized", [CARRIER_A, s.address]],
-  },
-  {
     fn: "AgreementBook.propose",
     refused: NOT_OFFICER_OF_A,
     call: (fx, s) => fx.book.connect(s).propose(ethers.ZeroHash, CARRIER_A, fx.terms, ""),

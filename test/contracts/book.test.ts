@@ -116,6 +116,66 @@ describe("AgreementBook", function () {
     expect(v).to.equal(1);
     void CARRIER_B;
   });
+
+  describe("L-1: proposals expire and can be cancelled", function () {
+    async function proposed() {
+      const fx = await loadFixture(ledgerFixture);
+      const terms = makeTerms({ ...fx.terms, toleranceBps: 75, effectiveFrom: 203007 });
+      const tx = await fx.book
+        .connect(fx.A.officers[0]!)
+        .propose(fx.agreementId, CARRIER_A, terms, "ipfs://v2");
+      const log = (await tx.wait())!.logs
+        .map((l) => fx.book.interface.parseLog(l))
+        .find((l) => l?.name === "AgreementProposed");
+      const proposalId = log!.args[1] as string;
+      const proposedAt = Number((await fx.book.proposalOf(proposalId)).proposedAt);
+      return { fx, proposalId, proposedAt };
+    }
+
+    it("an old proposal nobody acted on cannot be approved into force months later", async function () {
+      const { fx, proposalId, proposedAt } = await proposed();
+      const lifetime = Number(await fx.book.PROPOSAL_LIFETIME());
+      expect(lifetime).to.equal(30 * 86_400);
+      await time.increaseTo(proposedAt + lifetime + 1);
+      await expect(fx.book.connect(fx.B.officers[0]!).approveProposal(proposalId, CARRIER_B))
+        .to.be.revertedWithCustomError(fx.book, "BookProposalClosed")
+        .withArgs(proposalId, proposedAt + lifetime);
+    });
+
+    it("either party's officer cancels it, after which no approval counts", async function () {
+      const { fx, proposalId } = await proposed();
+      await expect(
+        fx.book.connect(fx.C.officers[0]!).cancelProposal(proposalId, CARRIER_C),
+      ).to.be.revertedWithCustomError(fx.book, "BookNotParty");
+      await expect(fx.book.connect(fx.A.officers[0]!).cancelProposal(proposalId, CARRIER_B))
+        .to.be.revertedWithCustomError(fx.book, "BookNotOfficer")
+        .withArgs(CARRIER_B, fx.A.officers[0]!.address);
+      await expect(fx.book.connect(fx.B.officers[0]!).cancelProposal(proposalId, CARRIER_B))
+        .to.emit(fx.book, "ProposalCancelled")
+        .withArgs(proposalId, CARRIER_B, fx.B.officers[0]!.address);
+      expect((await fx.book.proposalOf(proposalId)).cancelled).to.equal(true);
+      for (const officer of fx.B.officers.slice(0, 2)) {
+        await expect(fx.book.connect(officer).approveProposal(proposalId, CARRIER_B))
+          .to.be.revertedWithCustomError(fx.book, "BookProposalClosed")
+          .withArgs(proposalId, 0);
+      }
+      await expect(
+        fx.book.connect(fx.A.officers[0]!).cancelProposal(proposalId, CARRIER_A),
+      ).to.be.revertedWithCustomError(fx.book, "BookProposalClosed");
+      expect(await fx.book.versionCount(fx.agreementId)).to.equal(1);
+    });
+
+    it("an active version's proposal can no longer be cancelled", async function () {
+      const fx = await loadFixture(ledgerFixture);
+      const terms = makeTerms({ ...fx.terms, effectiveFrom: 203007 });
+      await activate(fx, terms, fx.agreementId);
+      const events = await fx.book.queryFilter(fx.book.filters.AgreementVersionActivated());
+      const proposalId = events.at(-1)!.args.proposalId;
+      await expect(fx.book.connect(fx.A.officers[0]!).cancelProposal(proposalId, CARRIER_A))
+        .to.be.revertedWithCustomError(fx.book, "BookUnknownProposal")
+        .withArgs(proposalId);
+    });
+  });
 });
 
 function anyId(): (x: unknown) => boolean {

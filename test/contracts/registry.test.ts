@@ -2,7 +2,13 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { CARRIER_A, CARRIER_B, UNKNOWN_CARRIER, ledgerFixture, type LedgerFixture } from "./helpers/fixture";
-import { OFFICER_UPDATE_TYPES, registryDomain, type OfficerUpdateData } from "../../scripts/lib/protocol";
+import {
+  NODE_UPDATE_TYPES,
+  OFFICER_UPDATE_TYPES,
+  registryDomain,
+  type NodeUpdateData,
+  type OfficerUpdateData,
+} from "../../node/src/protocol";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 const NEW_CARRIER = ethers.encodeBytes32String("CARRIER-NEW");
@@ -100,27 +106,81 @@ describe("CarrierRegistry", function () {
     });
   });
 
-  describe("setNode", function () {
-    it("lets the admin or an officer of the carrier manage its nodes", async function () {
+  describe("updateNodes (M-5: M-of-N, without the admin)", function () {
+    async function nodeUpdate(
+      fx: LedgerFixture,
+      over: Partial<NodeUpdateData> = {},
+    ): Promise<NodeUpdateData> {
+      return {
+        carrierId: CARRIER_A,
+        add: [],
+        remove: [],
+        nonce: await fx.registry.officerNonce(over.carrierId ?? CARRIER_A),
+        deadline: BigInt((await time.latest()) + 3600),
+        ...over,
+      };
+    }
+    async function signNodes(fx: LedgerFixture, u: NodeUpdateData, signers: HardhatEthersSigner[]) {
+      const domain = registryDomain(fx.chainId, await fx.registry.getAddress());
+      return Promise.all(signers.map((s) => s.signTypedData(domain, NODE_UPDATE_TYPES, u)));
+    }
+
+    it("the carrier's officers at their threshold add and remove nodes; the nonce is the officers' one", async function () {
       const fx = await loadFixture(ledgerFixture);
       const node = ethers.Wallet.createRandom().address;
-      await expect(fx.registry.connect(fx.A.officers[2]!).setNode(CARRIER_A, node, true))
+      const u = await nodeUpdate(fx, { add: [node], remove: [fx.A.node.address] });
+      expect(await fx.registry.nodeUpdateDigest(u)).to.equal(
+        ethers.TypedDataEncoder.hash(
+          registryDomain(fx.chainId, await fx.registry.getAddress()),
+          NODE_UPDATE_TYPES,
+          u,
+        ),
+      );
+      const sigs = await signNodes(fx, u, fx.A.officers.slice(0, 2));
+      await expect(fx.registry.updateNodes(u, sigs))
         .to.emit(fx.registry, "NodeSet")
-        .withArgs(CARRIER_A, node, true);
-      await expect(fx.registry.connect(fx.B.officers[0]!).setNode(CARRIER_B, node, true))
+        .withArgs(CARRIER_A, node, true)
+        .and.to.emit(fx.registry, "NodeSet")
+        .withArgs(CARRIER_A, fx.A.node.address, false)
+        .and.to.emit(fx.registry, "NodesUpdated");
+      expect(await fx.registry.carrierOfNode(node)).to.equal(CARRIER_A);
+      expect(await fx.registry.carrierOfNode(fx.A.node.address)).to.equal(ethers.ZeroHash);
+      await expect(fx.registry.updateNodes(u, sigs))
+        .to.be.revertedWithCustomError(fx.registry, "RegistryBadNonce")
+        .withArgs(CARRIER_A, u.nonce + 1n, u.nonce);
+    });
+
+    it("refuses one officer alone, another carrier's officers, the admin, a taken node and a zero address", async function () {
+      const fx = await loadFixture(ledgerFixture);
+      const node = ethers.Wallet.createRandom().address;
+      const u = await nodeUpdate(fx, { add: [node] });
+      await expect(fx.registry.updateNodes(u, await signNodes(fx, u, [fx.A.officers[0]!])))
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInsufficientSignatures")
+        .withArgs(CARRIER_A, 1, 2);
+      await expect(fx.registry.updateNodes(u, await signNodes(fx, u, [fx.admin, fx.A.officers[0]!])))
+        .to.be.revertedWithCustomError(fx.registry, "RegistryNotOfficer")
+        .withArgs(CARRIER_A, fx.admin.address);
+      await expect(fx.registry.updateNodes(u, await signNodes(fx, u, fx.B.officers.slice(0, 2))))
+        .to.be.revertedWithCustomError(fx.registry, "RegistryNotOfficer")
+        .withArgs(CARRIER_A, fx.B.officers[0]!.address);
+      const taken = await nodeUpdate(fx, { add: [fx.B.node.address] });
+      await expect(fx.registry.updateNodes(taken, await signNodes(fx, taken, fx.A.officers.slice(0, 2))))
         .to.be.revertedWithCustomError(fx.registry, "RegistryNodeTaken")
-        .withArgs(node, CARRIER_A);
-      await expect(fx.registry.connect(fx.B.officers[0]!).setNode(CARRIER_B, node, false))
-        .to.be.revertedWithCustomError(fx.registry, "RegistryNodeTaken")
-        .withArgs(node, CARRIER_A);
-      await fx.registry.setNode(CARRIER_A, node, false);
-      expect(await fx.registry.carrierOfNode(node)).to.equal(ethers.ZeroHash);
-      await expect(fx.registry.setNode(UNKNOWN_CARRIER, node, true))
+        .withArgs(fx.B.node.address, CARRIER_B);
+      const zero = await nodeUpdate(fx, { add: [ethers.ZeroAddress] });
+      await expect(
+        fx.registry.updateNodes(zero, await signNodes(fx, zero, fx.A.officers.slice(0, 2))),
+      ).to.be.revertedWithCustomError(fx.registry, "RegistryZeroValue");
+      const unknown = await nodeUpdate(fx, { carrierId: UNKNOWN_CARRIER, add: [node] });
+      await expect(fx.registry.updateNodes(unknown, []))
         .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownCarrier")
         .withArgs(UNKNOWN_CARRIER);
-      await expect(fx.registry.setNode(CARRIER_A, ethers.ZeroAddress, true))
-        .to.be.revertedWithCustomError(fx.registry, "RegistryZeroValue")
-        .withArgs();
+      const late = await nodeUpdate(fx, { add: [node], deadline: BigInt(await time.latest()) - 1n });
+      await expect(fx.registry.updateNodes(late, await signNodes(fx, late, fx.A.officers.slice(0, 2))))
+        .to.be.revertedWithCustomError(fx.registry, "RegistryExpired")
+        .withArgs(late.deadline);
+      // The attack of M-5: the admin (or one officer) adding a node that commits for the carrier.
+      expect(ethers.Interface.from(fx.registry.interface.fragments).getFunction("setNode")).to.equal(null);
     });
   });
 

@@ -19,7 +19,7 @@ export interface ConsortiumModel {
   /** role → holders (lower case). */
   roles: Map<string, Set<string>>;
   /** proposalId (lower case) → the proposed version, until activated. */
-  proposals: Map<string, { agreementId: string; terms: Terms }>;
+  proposals: Map<string, { agreementId: string; terms: Terms; cancelled: boolean }>;
 }
 
 /** Applies one registry event (carriers, officers, thresholds, nodes, tokens, roles). */
@@ -68,13 +68,17 @@ export function applyRegistryEvent(m: ConsortiumModel, e: AuditEvent): void {
   }
 }
 
-/** Applies one agreement-book event: a proposal's terms, and a version activated from it. */
+/** Applies one agreement-book event: a proposal's terms, its cancellation, and a version activated from it. */
 export function applyBookEvent(m: ConsortiumModel, r: Pick<ReplayContext, "add">, e: AuditEvent): void {
   if (e.name === "AgreementProposed") {
     m.proposals.set(argString(e, "proposalId").toLowerCase(), {
       agreementId: argString(e, "agreementId").toLowerCase(),
       terms: toTerms(e.args.terms as Record<string, unknown>),
+      cancelled: false,
     });
+  } else if (e.name === "ProposalCancelled") {
+    const proposal = m.proposals.get(argString(e, "proposalId").toLowerCase());
+    if (proposal !== undefined) proposal.cancelled = true;
   } else if (e.name === "AgreementVersionActivated") {
     const agreementId = argString(e, "agreementId").toLowerCase();
     const proposal = m.proposals.get(argString(e, "proposalId").toLowerCase());
@@ -88,6 +92,15 @@ export function applyBookEvent(m: ConsortiumModel, r: Pick<ReplayContext, "add">
         `version ${argBig(e, "version")} activated from a proposal the stream never showed`,
       );
       return;
+    }
+    if (proposal.cancelled) {
+      r.add(
+        "error",
+        "unknown-agreement",
+        place(e),
+        { agreementId, period: null },
+        `version ${argBig(e, "version")} activated from a proposal that was cancelled`,
+      );
     }
     versions.push(proposal.terms);
     m.versions.set(agreementId, versions);

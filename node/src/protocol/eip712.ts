@@ -40,6 +40,17 @@ export const OFFICER_UPDATE_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+/** Typed-data struct officers sign to change their carrier's node addresses (shares the officer nonce). */
+export const NODE_UPDATE_TYPES: Record<string, TypedDataField[]> = {
+  NodeUpdate: [
+    { name: "carrierId", type: "bytes32" },
+    { name: "add", type: "address[]" },
+    { name: "remove", type: "address[]" },
+    { name: "nonce", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
 /** The values of an `Approval` (mirrors ISettlementLedger.Approval). */
 export interface ApprovalData {
   agreementId: string;
@@ -51,6 +62,15 @@ export interface ApprovalData {
   amountBA: bigint;
   rootA: string;
   rootB: string;
+  deadline: bigint;
+}
+
+/** The values of a `NodeUpdate` (mirrors ICarrierRegistry.NodeUpdate). */
+export interface NodeUpdateData {
+  carrierId: string;
+  add: string[];
+  remove: string[];
+  nonce: bigint;
   deadline: bigint;
 }
 
