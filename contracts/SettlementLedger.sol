@@ -182,13 +182,22 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
     }
 
     /// @inheritdoc ISettlementLedger
-    function acceptFigures(bytes32 agreementId, uint32 period, bytes32 carrierId) external {
+    function acceptFigures(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 carrierId,
+        uint96 amountAB,
+        uint96 amountBA
+    ) external {
         Ctx memory c = _context(agreementId, period);
         uint8 side = _officerSide(c, carrierId);
         _expect(c, _bit(PeriodState.Disputed));
         DisputeRecord storage d = _disputes[agreementId][period];
         if (d.proposer == 0) revert LedgerNoProposal(agreementId, period);
         if (d.proposer == side + 1) revert LedgerWrongParty(agreementId, period, carrierId);
+        if (d.proposedAB != amountAB || d.proposedBA != amountBA) {
+            revert LedgerProposalChanged(agreementId, period, d.proposedAB, d.proposedBA);
+        }
         uint256 deadline = d.lastActionAt + uint256(c.t.windows.response);
         if (block.timestamp > deadline) revert LedgerDeadlinePassed(agreementId, period, deadline);
         _resolve(d, Resolution.Accepted, d.proposedAB, d.proposedBA);
@@ -267,9 +276,11 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
         Ctx memory c = _context(a.agreementId, a.period);
         uint8 side = _side(c, a.carrierId);
         _checkApproval(c, a);
-        _record(c, a, side, _recover(a, signaturesA));
+        // A side whose signatures reached the chain first (approveWithSignatures) is already approved:
+        // recording it again would revert, and anyone could make this call fail that way (L-3).
+        _recordUnlessApproved(c, a, side, signaturesA);
         (a.carrierId, side) = side == 0 ? (c.t.carrierB, 1) : (c.t.carrierA, 0);
-        _record(c, a, side, _recover(a, signaturesB));
+        _recordUnlessApproved(c, a, side, signaturesB);
         uint8 both = _APPROVED_A | _APPROVED_B;
         if (_periods[a.agreementId][a.period].flags & both == both) c.state = PeriodState.Approved;
         int256 net = _markSettled(c);
@@ -634,6 +645,16 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
         bytes32 expected = keccak256(abi.encode(ab, ba, rootA, rootB, round));
         bytes32 given = keccak256(abi.encode(a.amountAB, a.amountBA, a.rootA, a.rootB, a.round));
         if (expected != given) revert LedgerApprovalMismatch(a.agreementId, a.period, expected, given);
+    }
+
+    function _recordUnlessApproved(
+        Ctx memory c,
+        Approval memory a,
+        uint8 side,
+        bytes[] calldata signatures
+    ) private {
+        if (_periods[c.agreementId][c.period].flags & _approvalFlag(side, a.partialSettlement) != 0) return;
+        _record(c, a, side, _recover(a, signatures));
     }
 
     /// @dev Records the signers' approval for `side`; flags the carrier approved at its threshold.

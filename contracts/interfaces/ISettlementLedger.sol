@@ -268,6 +268,8 @@ interface ISettlementLedger {
     error LedgerWrongParty(bytes32 agreementId, uint32 period, bytes32 carrierId);
     /// @notice There is no proposal to accept.
     error LedgerNoProposal(bytes32 agreementId, uint32 period);
+    /// @notice The proposal on record is (`proposedAB`, `proposedBA`), not the figures the accepter named.
+    error LedgerProposalChanged(bytes32 agreementId, uint32 period, uint96 proposedAB, uint96 proposedBA);
     /// @notice A ruling of `amount` is outside the claims [`low`, `high`] of its direction.
     error LedgerRulingOutOfRange(
         bytes32 agreementId,
@@ -344,8 +346,16 @@ interface ISettlementLedger {
         string calldata evidenceCid
     ) external;
 
-    /// @notice Accepts the other side's proposal within the response window → Resolved.
-    function acceptFigures(bytes32 agreementId, uint32 period, bytes32 carrierId) external;
+    /// @notice Accepts the other side's proposal within the response window → Resolved. The officer names the
+    /// figures they accept: a proposal replaced meanwhile (even in the same block) makes the call revert with
+    /// {LedgerProposalChanged} instead of accepting what the accepter never saw.
+    function acceptFigures(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 carrierId,
+        uint96 amountAB,
+        uint96 amountBA
+    ) external;
 
     /// @notice Escalates to the arbiter once the response window after the last step has passed.
     function escalate(bytes32 agreementId, uint32 period, bytes32 carrierId) external;

@@ -124,7 +124,7 @@ const TABLE: Row[] = [
   {
     fn: "SettlementLedger.acceptFigures",
     refused: NOT_OFFICER_OF_A,
-    call: (fx, s) => fx.ledger.connect(s).acceptFigures(fx.agreementId, PERIOD, CARRIER_A),
+    call: (fx, s) => fx.ledger.connect(s).acceptFigures(fx.agreementId, PERIOD, CARRIER_A, 0n, 0n),
     error: notOfficer,
   },
   {

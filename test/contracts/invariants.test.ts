@@ -23,7 +23,7 @@ import {
   type LedgerFixture,
   type Party,
 } from "./helpers/fixture";
-import { PeriodLifecycle, type Figures } from "./helpers/lifecycle";
+import { PeriodLifecycle, proposedFigures, type Figures } from "./helpers/lifecycle";
 import { cachedFixture } from "./helpers/snapshot";
 
 interface World {
@@ -262,7 +262,7 @@ async function perform(w: World, a: Action): Promise<unknown> {
       if (a.step === 0) await l.openDispute(id, p, party.id, 1, "e");
       else if (a.step === 1) await l.contestDefault(id, p, party.id, ab, ba, 1, "e");
       else if (a.step === 2) await l.proposeFigures(id, p, party.id, ab, ba, "e");
-      else if (a.step === 3) await l.acceptFigures(id, p, party.id);
+      else if (a.step === 3) await l.acceptFigures(id, p, party.id, ...(await proposedFigures(l, id, p)));
       else if (a.step === 4) await l.escalate(id, p, party.id);
       else await l.withdrawDispute(id, p, party.id);
       return;

@@ -201,7 +201,9 @@ describe("SettlementLedger — deadlines", function () {
     it("accepts a proposal until the response window closes", async function () {
       const { fx, proposedAt } = await proposed();
       const accept = () =>
-        fx.ledger.connect(fx.B.officers[1]!).acceptFigures(fx.agreementId, PERIOD, CARRIER_B);
+        fx.ledger
+          .connect(fx.B.officers[1]!)
+          .acceptFigures(fx.agreementId, PERIOD, CARRIER_B, 900n * UNIT, 450n * UNIT);
       const snapshot = await ethers.provider.send("evm_snapshot", []);
       await at(proposedAt + WINDOWS.response);
       await expect(accept())

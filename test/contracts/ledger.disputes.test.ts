@@ -45,11 +45,11 @@ describe("SettlementLedger — disputes", function () {
     )
       .to.emit(ledger, "FiguresProposed")
       .withArgs(id, PERIOD, CARRIER_A, 950n * UNIT, 450n * UNIT, "ipfs://a1");
-    await expect(ledger.connect(a).acceptFigures(id, PERIOD, CARRIER_A))
+    await expect(ledger.connect(a).acceptFigures(id, PERIOD, CARRIER_A, 950n * UNIT, 450n * UNIT))
       .to.be.revertedWithCustomError(ledger, "LedgerWrongParty")
       .withArgs(id, PERIOD, CARRIER_A);
     await ledger.connect(b).proposeFigures(id, PERIOD, CARRIER_B, 900n * UNIT, 450n * UNIT, "ipfs://b1");
-    await ledger.connect(a).acceptFigures(id, PERIOD, CARRIER_A);
+    await ledger.connect(a).acceptFigures(id, PERIOD, CARRIER_A, 900n * UNIT, 450n * UNIT);
     expect(await lc.state()).to.equal(stateIndex("Resolved"));
     const d = await ledger.disputeRecord(id, PERIOD);
     expect([d.resolution, d.resolvedAB, d.resolvedBA]).to.deep.equal([1n, 900n * UNIT, 450n * UNIT]);
@@ -61,7 +61,7 @@ describe("SettlementLedger — disputes", function () {
 
   it("refuses acceptance without a proposal", async function () {
     const { fx, ledger, id } = await disputed();
-    await expect(ledger.connect(fx.B.officers[0]!).acceptFigures(id, PERIOD, CARRIER_B))
+    await expect(ledger.connect(fx.B.officers[0]!).acceptFigures(id, PERIOD, CARRIER_B, 0n, 0n))
       .to.be.revertedWithCustomError(ledger, "LedgerNoProposal")
       .withArgs(id, PERIOD);
   });

@@ -11,7 +11,7 @@ import {
   ledgerFixture,
   makeTerms,
 } from "./helpers/fixture";
-import { PeriodLifecycle, figures } from "./helpers/lifecycle";
+import { PeriodLifecycle, figures, proposedFigures } from "./helpers/lifecycle";
 import { shouldBehaveLikeSettleablePeriod } from "./behaviours/settleable";
 
 // toMismatched(): A claims (1000, 400), B claims (800, 500).
@@ -60,7 +60,14 @@ describe("SettlementLedger — every final state settles", function () {
       await fx.ledger
         .connect(fx.B.officers[0]!)
         .proposeFigures(fx.agreementId, PERIOD, CARRIER_B, 900n * UNIT, 420n * UNIT, "");
-      await fx.ledger.connect(fx.A.officers[0]!).acceptFigures(fx.agreementId, PERIOD, CARRIER_A);
+      await fx.ledger
+        .connect(fx.A.officers[0]!)
+        .acceptFigures(
+          fx.agreementId,
+          PERIOD,
+          CARRIER_A,
+          ...(await proposedFigures(fx.ledger, fx.agreementId, PERIOD)),
+        );
       return { lc, state: "Resolved", amountAB: 900n * UNIT, amountBA: 420n * UNIT };
     });
   });

@@ -138,7 +138,11 @@ export async function buildEdgeHistory(provider: JsonRpcProvider): Promise<Conso
       await officer(ACME.officers[0])
     ).proposeFigures(AI.agreementId, PERIOD, ACME.id, proposal.ab, proposal.ba, "")
   ).wait();
-  await (await (await officer(INITECH.officers[1])).acceptFigures(AI.agreementId, PERIOD, INITECH.id)).wait();
+  await (
+    await (
+      await officer(INITECH.officers[1])
+    ).acceptFigures(AI.agreementId, PERIOD, INITECH.id, proposal.ab, proposal.ba)
+  ).wait();
   await approveBoth(c, AI, PERIOD);
   await settle(AI, PERIOD);
 

@@ -241,7 +241,13 @@ export async function planDisputeStep(
       return {
         step,
         fn: "acceptFigures",
-        data: iface.encodeFunctionData("acceptFigures", [agreementId, period, ours]),
+        data: iface.encodeFunctionData("acceptFigures", [
+          agreementId,
+          period,
+          ours,
+          dispute.proposedAB,
+          dispute.proposedBA,
+        ]),
         idempotencyKey: key("dispute-accept"),
         description:
           `${header(`Accept ${them}'s proposal`)} as officer ${signer} of ${carrierName(ours)}:\n` +

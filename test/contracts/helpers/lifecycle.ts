@@ -178,3 +178,13 @@ export class PeriodLifecycle {
     await this.settle();
   }
 }
+
+/** The figures of the dispute's latest proposal, as an officer about to accept them reads them. */
+export async function proposedFigures(
+  ledger: { disputeRecord(id: string, period: number): Promise<{ proposedAB: bigint; proposedBA: bigint }> },
+  agreementId: string,
+  period: number,
+): Promise<[bigint, bigint]> {
+  const d = await ledger.disputeRecord(agreementId, period);
+  return [d.proposedAB, d.proposedBA];
+}
