@@ -13,7 +13,6 @@ export default tseslint.config(
       "cache/",
       "typechain-types/",
       "coverage/",
-      "coverage-build/",
       "test-artifacts/",
       "bench-out/",
       "gateway/public/vendor/",

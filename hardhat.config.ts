@@ -28,12 +28,8 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   };
 });
 
-/**
- * `npm run coverage` (ICL_COVERAGE=1) compiles instrumented contracts, far larger than EIP-170
- * allows, into directories of their own, so the build everything else runs on stays as it was.
- */
-const coverage = process.env.ICL_COVERAGE === "1";
-
+// `npm run coverage` compiles instrumented contracts (far over EIP-170) into artifacts/ and the typings;
+// package.json then compiles again with --force, so every other command finds the build as it was.
 const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
@@ -46,14 +42,14 @@ const config: HardhatUserConfig = {
   paths: {
     sources: "contracts",
     tests: "test/contracts",
-    cache: coverage ? "coverage-build/cache" : "cache",
-    artifacts: coverage ? "coverage-build/artifacts" : "artifacts",
+    cache: "cache",
+    artifacts: "artifacts",
   },
   networks: {
     hardhat: {},
     localhost: { url: process.env.ICL_RPC_URL ?? "http://127.0.0.1:8545" },
   },
-  typechain: { outDir: coverage ? "coverage-build/typechain-types" : "typechain-types", target: "ethers-v6" },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
   gasReporter: { enabled: process.env.REPORT_GAS === "true", offline: true },
   mocha: { timeout: 120000 },
 };
