@@ -24,6 +24,11 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
     /// @notice Rounds per period: the first one plus corrections.
     uint8 public constant MAX_ROUNDS = 3;
 
+    /// @notice Proposals per dispute, both sides together. Each one restarts the response window, so
+    /// without a cap one side could re-propose just ahead of the other's escalation forever (M-1); with it,
+    /// escalation is possible at the latest (MAX_PROPOSALS + 1) × the response window after the opening.
+    uint8 public constant MAX_PROPOSALS = 4;
+
     bytes32 private constant _APPROVAL_TYPEHASH = keccak256(
         "Approval(bytes32 agreementId,uint32 period,bytes32 carrierId,uint8 round,bool partialSettlement,"
         "uint96 amountAB,uint96 amountBA,bytes32 rootA,bytes32 rootB,uint64 deadline)"
@@ -172,6 +177,8 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
         uint8 side = _officerSide(c, carrierId);
         _expect(c, _bit(PeriodState.Disputed));
         DisputeRecord storage d = _disputes[agreementId][period];
+        if (d.proposals >= MAX_PROPOSALS) revert LedgerProposalLimit(agreementId, period, MAX_PROPOSALS);
+        ++d.proposals;
         (d.proposer, d.proposedAB, d.proposedBA, d.lastActionAt) = (
             side + 1,
             amountAB,

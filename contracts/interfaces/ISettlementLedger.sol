@@ -69,6 +69,8 @@ interface ISettlementLedger {
         uint8 opener;
         uint8 proposer;
         Resolution resolution;
+        /// @dev Proposals made so far (at most {SettlementLedger.MAX_PROPOSALS}).
+        uint8 proposals;
         uint96 proposedAB;
         uint96 proposedBA;
         uint96 resolvedAB;
@@ -264,6 +266,8 @@ interface ISettlementLedger {
     error LedgerTooEarly(bytes32 agreementId, uint32 period, uint256 notBefore);
     /// @notice All `maxRounds` rounds are used.
     error LedgerRoundLimit(bytes32 agreementId, uint32 period, uint8 maxRounds);
+    /// @notice The dispute has had its `maxProposals` proposals: accept the last one or escalate.
+    error LedgerProposalLimit(bytes32 agreementId, uint32 period, uint8 maxProposals);
     /// @notice The caller's carrier may not do this step (e.g. accept its own proposal).
     error LedgerWrongParty(bytes32 agreementId, uint32 period, bytes32 carrierId);
     /// @notice There is no proposal to accept.

@@ -1,12 +1,12 @@
 /**
  * The security review's findings, each replayed as the attack it described, against the ledger: the
- * attack must now fail to gain anything. Here: H-1 (accept by figures) and L-3 (approveAndSettle after
- * one side's signatures). M-5 (nodes by M-of-N officers) is in registry.test.ts, L-1 (proposals expire
+ * attack must now fail to gain anything. Here: H-1 (accept by figures), M-1 (a cap on proposals) and L-3
+ * (approveAndSettle after one side's signatures). M-5 (nodes by M-of-N officers) is in registry.test.ts, L-1 (proposals expire
  * and can be cancelled) in book.test.ts.
  */
 import { expect } from "chai";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { CARRIER_A, CARRIER_B, DEPOSIT, PERIOD, UNIT, ledgerFixture } from "./helpers/fixture";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { CARRIER_A, CARRIER_B, DEPOSIT, PERIOD, UNIT, WINDOWS, ledgerFixture } from "./helpers/fixture";
 import { PeriodLifecycle } from "./helpers/lifecycle";
 import { stateIndex } from "../../node/src/protocol";
 
@@ -43,6 +43,40 @@ describe("SettlementLedger — the review's findings replayed", function () {
       // Accepting what is actually proposed still works.
       await ledger.connect(a).acceptFigures(id, PERIOD, CARRIER_A, 0n, 450n * UNIT);
       expect(await lc.state()).to.equal(stateIndex("Resolved"));
+    });
+  });
+
+  describe("M-1: re-proposing cannot put off escalation forever", function () {
+    it("after MAX_PROPOSALS proposals no more come, so escalation opens within (MAX_PROPOSALS + 1) response windows", async function () {
+      const { fx, lc, ledger, id } = await disputed();
+      const [a, b] = [fx.A.officers[0]!, fx.B.officers[0]!];
+      const limit = Number(await ledger.MAX_PROPOSALS());
+      const opened = Number((await ledger.disputeRecord(id, PERIOD)).openedAt);
+      // A re-proposes just before each response window ends, as the attack did.
+      for (let i = 0; i < limit; i++) {
+        await time.increase(WINDOWS.response - 10);
+        await ledger
+          .connect(a)
+          .proposeFigures(id, PERIOD, CARRIER_A, 990n * UNIT - BigInt(i), 400n * UNIT, "ipfs://a");
+        await expect(ledger.connect(b).escalate(id, PERIOD, CARRIER_B)).to.be.revertedWithCustomError(
+          ledger,
+          "LedgerTooEarly",
+        );
+      }
+      expect((await ledger.disputeRecord(id, PERIOD)).proposals).to.equal(BigInt(limit));
+      for (const [who, carrier] of [
+        [a, CARRIER_A],
+        [b, CARRIER_B],
+      ] as const) {
+        await expect(ledger.connect(who).proposeFigures(id, PERIOD, carrier, 1n, 1n, "ipfs://again"))
+          .to.be.revertedWithCustomError(ledger, "LedgerProposalLimit")
+          .withArgs(id, PERIOD, limit);
+      }
+      const deadline = Number((await ledger.deadlines(id, PERIOD)).responseDeadline);
+      expect(deadline).to.be.at.most(opened + (limit + 1) * WINDOWS.response);
+      await time.increaseTo(deadline + 1);
+      await ledger.connect(b).escalate(id, PERIOD, CARRIER_B);
+      expect(await lc.state()).to.equal(stateIndex("Escalated"));
     });
   });
 

@@ -4,7 +4,7 @@
  * windows, who may act, and that accepted, conceded and ruled figures are the ones the rules give.
  */
 import { getAddress } from "ethers";
-import type { PeriodStateName } from "../protocol";
+import { MAX_PROPOSALS, type PeriodStateName } from "../protocol";
 import { argBig, argString, type AuditEvent } from "./events";
 import type { FindingKind, Place, Severity } from "./findings";
 import type { PeriodModel, Terms } from "./model";
@@ -64,7 +64,11 @@ export function applyDisputeStep(e: AuditEvent, ctx: DisputeStepContext): boolea
       const s = needSide();
       if (s === null) return true;
       expectState(["Disputed"]);
+      if (p.dispute.proposals >= MAX_PROPOSALS) {
+        add("error", "dispute-mismatch", at, `a proposal beyond the ${MAX_PROPOSALS} a dispute allows`);
+      }
       Object.assign(p.dispute, {
+        proposals: p.dispute.proposals + 1,
         proposer: (s + 1) as 1 | 2,
         proposedAB: argBig(e, "amountAB"),
         proposedBA: argBig(e, "amountBA"),

@@ -89,6 +89,7 @@ export interface PeriodModel {
     opener: 0 | 1 | 2;
     proposer: 0 | 1 | 2;
     resolution: ResolutionName;
+    proposals: number;
     proposedAB: bigint;
     proposedBA: bigint;
     resolvedAB: bigint;
@@ -143,6 +144,7 @@ export function emptyDispute(): PeriodModel["dispute"] {
     opener: 0,
     proposer: 0,
     resolution: "None",
+    proposals: 0,
     proposedAB: 0n,
     proposedBA: 0n,
     resolvedAB: 0n,

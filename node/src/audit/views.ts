@@ -136,6 +136,7 @@ async function comparePeriod(
     },
     { name: "dispute.opener", model: p.dispute.opener, view: Number(dispute.opener), at: null },
     { name: "dispute.proposer", model: p.dispute.proposer, view: Number(dispute.proposer), at: null },
+    { name: "dispute.proposals", model: p.dispute.proposals, view: Number(dispute.proposals), at: null },
     {
       name: "dispute.resolution",
       model: p.dispute.resolution,

@@ -7,6 +7,9 @@
 /** `SettlementLedger.MAX_ROUNDS`: round 0 and at most two correction rounds. */
 export const MAX_ROUNDS = 3;
 
+/** `SettlementLedger.MAX_PROPOSALS`: proposals per dispute, both sides together. */
+export const MAX_PROPOSALS = 4;
+
 /** Bits of `PeriodRecord.flags`. */
 export const PERIOD_FLAGS = {
   /** Carrier A's officers approved the full figures (at their threshold). */

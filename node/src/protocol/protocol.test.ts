@@ -20,6 +20,7 @@ import {
   APPROVAL_TYPES,
   LEDGER_EIP712_NAME,
   LEDGER_EIP712_VERSION,
+  MAX_PROPOSALS,
   MAX_ROUNDS,
   PERIOD_FLAGS,
   REGISTRY_EIP712_NAME,
@@ -79,6 +80,7 @@ describe("protocol: the TypeScript copy matches the deployed contracts", functio
     const args = [agreement.agreementId, PERIOD, agreement.a.id, id("root"), 7n, 9n, id("salt")] as const;
     expect(await ledger.computeCommitment(...args)).to.equal(computeCommitment(...args));
     expect(Number(await ledger.MAX_ROUNDS())).to.equal(MAX_ROUNDS);
+    expect(Number(await ledger.MAX_PROPOSALS())).to.equal(MAX_PROPOSALS);
   });
 
   async function approve(agreement: ConsortiumAgreement, side: "a" | "b"): Promise<void> {

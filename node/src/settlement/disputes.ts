@@ -8,7 +8,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { ChainClient } from "../chain/client";
-import type { PeriodStateName } from "../protocol";
+import { MAX_PROPOSALS, type PeriodStateName } from "../protocol";
 import { deriveEvidenceKey, putEvidence } from "../evidence/bundle";
 import { parseBlockCid } from "../evidence/cid";
 import type { EvidenceStore } from "../evidence/store";
@@ -208,6 +208,10 @@ export async function planDisputeStep(
         throw new ConflictError(`there is no proposal from ${them} to counter (use icl dispute propose)`);
       if (input.amountAB === undefined || input.amountBA === undefined)
         throw new InputError("a proposal needs both figures: --ab and --ba");
+      if (Number(dispute.proposals) >= MAX_PROPOSALS)
+        throw new ConflictError(
+          `this dispute has had its ${MAX_PROPOSALS} proposals: accept the latest one or escalate once the response window closes at ${isoTime(deadlines.responseDeadline)}`,
+        );
       return {
         step,
         fn: "proposeFigures",
