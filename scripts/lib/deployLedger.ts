@@ -1,11 +1,15 @@
 /**
- * Deploys CarrierRegistry, AgreementBook, SettlementLedger and (optionally) the demo SettlementToken.
+ * Deploys CarrierRegistry, AgreementBook, SettlementLedger (with the libraries it links) and
+ * (optionally) the demo SettlementToken.
  * Uses the typechain factories only, so it runs under Hardhat, in the carrier node or in a demo.
  */
 import type { Signer } from "ethers";
 import {
   AgreementBook__factory,
   CarrierRegistry__factory,
+  LedgerApprovals__factory,
+  LedgerDisputes__factory,
+  LedgerEscrow__factory,
   SettlementLedger__factory,
   SettlementToken__factory,
   type AgreementBook,
@@ -13,6 +17,7 @@ import {
   type SettlementLedger,
   type SettlementToken,
 } from "../../typechain-types";
+import type { SettlementLedgerLibraryAddresses } from "../../typechain-types/factories/contracts/SettlementLedger__factory";
 
 export interface DeployLedgerOptions {
   /** Consortium admin (default: the deployer). List the token only works when it is the deployer. */
@@ -32,6 +37,8 @@ export interface LedgerDeployment {
   registry: CarrierRegistry;
   book: AgreementBook;
   ledger: SettlementLedger;
+  /** Addresses of the libraries linked into the ledger's bytecode. */
+  libraries: SettlementLedgerLibraryAddresses;
   /** The demo token when it was deployed here. */
   demoToken: SettlementToken | null;
   tokenAddress: string;
@@ -49,6 +56,35 @@ export interface DeploymentsFile {
   deployedAt: string;
 }
 
+/**
+ * Deploys the external libraries SettlementLedger delegate-calls (LedgerApprovals, LedgerDisputes,
+ * LedgerEscrow), then the ledger linked to them. The one place that links the ledger: every deployment
+ * goes through here.
+ * @throws when a deployment transaction fails or the signer has no provider.
+ */
+export async function deploySettlementLedger(
+  signer: Signer,
+  registry: string,
+  book: string,
+): Promise<{ ledger: SettlementLedger; libraries: SettlementLedgerLibraryAddresses }> {
+  const approvals = await (await new LedgerApprovals__factory(signer).deploy()).waitForDeployment();
+  const disputes = await (await new LedgerDisputes__factory(signer).deploy()).waitForDeployment();
+  const escrow = await (await new LedgerEscrow__factory(signer).deploy()).waitForDeployment();
+  const libraries: SettlementLedgerLibraryAddresses = {
+    "contracts/modules/LedgerApprovals.sol:LedgerApprovals": await approvals.getAddress(),
+    "contracts/modules/LedgerDisputes.sol:LedgerDisputes": await disputes.getAddress(),
+    "contracts/modules/LedgerEscrow.sol:LedgerEscrow": await escrow.getAddress(),
+  };
+  const ledger = await new SettlementLedger__factory(libraries, signer).deploy(registry, book);
+  await ledger.waitForDeployment();
+  return { ledger, libraries };
+}
+
+/**
+ * Deploys the registry, the agreement book, the linked ledger ({@link deploySettlementLedger}) and, unless
+ * `opts.token` names one, the demo token, which it lists when the admin is the deployer.
+ * @throws when a deployment or listing transaction fails or the signer has no provider.
+ */
 export async function deployLedger(
   signer: Signer,
   opts: DeployLedgerOptions = {},
@@ -65,11 +101,11 @@ export async function deployLedger(
   await registry.waitForDeployment();
   const book = await new AgreementBook__factory(signer).deploy(await registry.getAddress());
   await book.waitForDeployment();
-  const ledger = await new SettlementLedger__factory(signer).deploy(
+  const { ledger, libraries } = await deploySettlementLedger(
+    signer,
     await registry.getAddress(),
     await book.getAddress(),
   );
-  await ledger.waitForDeployment();
 
   let demoToken: SettlementToken | null = null;
   let tokenAddress = opts.token;
@@ -83,5 +119,5 @@ export async function deployLedger(
     tokenAddress = await demoToken.getAddress();
   }
   if (admin === deployer) await (await registry.setToken(tokenAddress, true)).wait();
-  return { chainId, deployBlock, registry, book, ledger, demoToken, tokenAddress };
+  return { chainId, deployBlock, registry, book, ledger, libraries, demoToken, tokenAddress };
 }

@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {ISettlementLedger} from "../interfaces/ISettlementLedger.sol";
+import {IAgreementBook} from "../interfaces/IAgreementBook.sol";
+import {PeriodMath} from "./PeriodMath.sol";
+import {Tolerance} from "./Tolerance.sol";
+import {LedgerStorage} from "./LedgerStorage.sol";
+
+/// @title PeriodLib
+/// @notice The period state machine over the stored facts of one agreement-period: the state derived from
+/// its {ISettlementLedger-PeriodRecord} (and {ISettlementLedger-DisputeRecord}), the single transition
+/// check, and every transition as one function holding the states it is allowed from, the rules on the
+/// record it enforces and all the effects it has on the records.
+/// @dev Internal functions only, compiled into the ledger and into each module that uses them. Callers check who
+/// may act (node, officer, arbiter) before calling a transition, and emit the events that carry call data
+/// the records do not hold (reason codes, CIDs).
+library PeriodLib {
+    /// @notice Rounds per period: the first one plus corrections.
+    uint8 internal constant MAX_ROUNDS = 3;
+
+    /// @notice Proposals per dispute, both sides together (see SettlementLedger.MAX_PROPOSALS).
+    uint8 internal constant MAX_PROPOSALS = 4;
+
+    /// @dev Bits of {ISettlementLedger-PeriodRecord}`.flags`.
+    uint8 internal constant APPROVED_A = 1;
+    uint8 internal constant APPROVED_B = 2;
+    uint8 internal constant PARTIAL_APPROVED_A = 4;
+    uint8 internal constant PARTIAL_APPROVED_B = 8;
+    uint8 internal constant PARTIAL_SETTLED = 16;
+    uint8 internal constant SETTLED = 32;
+    uint8 internal constant DISPUTED = 64;
+
+    /// @dev Values of `statusA`/`statusB`.
+    uint8 internal constant REVEALED = 1;
+    uint8 internal constant CLAIMED = 2;
+
+    /// @dev States whose figures are final: officers may approve them for settlement.
+    uint256 internal constant FINAL_STATES =
+        (1 << uint8(ISettlementLedger.PeriodState.Matched)) |
+            (1 << uint8(ISettlementLedger.PeriodState.Reconciled)) |
+            (1 << uint8(ISettlementLedger.PeriodState.Uncontested)) |
+            (1 << uint8(ISettlementLedger.PeriodState.Resolved));
+    /// @dev States with an open dispute: officers may approve the undisputed part.
+    uint256 internal constant DISPUTE_STATES =
+        (1 << uint8(ISettlementLedger.PeriodState.Disputed)) |
+            (1 << uint8(ISettlementLedger.PeriodState.Escalated));
+
+    /// @notice Everything a step needs about its period, loaded once by {load}.
+    /// @param state the derived state at load time
+    /// @param terms the agreement version that governs the period
+    struct Context {
+        bytes32 agreementId;
+        uint32 period;
+        ISettlementLedger.PeriodState state;
+        IAgreementBook.Terms terms;
+    }
+
+    // ---------------------------------------------------------------- state
+
+    /// @notice Validates `period`, reads its terms from `book` and derives its state; returns the context
+    /// with the period's record and dispute record in the ledger's storage `s`.
+    function load(
+        LedgerStorage.Layout storage s,
+        IAgreementBook book,
+        bytes32 agreementId,
+        uint32 period
+    )
+        internal
+        view
+        returns (
+            Context memory c,
+            ISettlementLedger.PeriodRecord storage self,
+            ISettlementLedger.DisputeRecord storage dispute
+        )
+    {
+        PeriodMath.requireValid(period);
+        (c.terms, ) = book.termsAt(agreementId, period);
+        c.agreementId = agreementId;
+        c.period = period;
+        (self, dispute) = (s.periods[agreementId][period], s.disputes[agreementId][period]);
+        c.state = state(self, dispute, period, c.terms.windows);
+    }
+
+    /// @notice The derived state: Settled and Approved from the flags, otherwise {baseState}.
+    function state(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        uint32 period,
+        IAgreementBook.Windows memory windows
+    ) internal view returns (ISettlementLedger.PeriodState) {
+        uint8 flags = self.flags;
+        if (flags & SETTLED != 0) return ISettlementLedger.PeriodState.Settled;
+        if (_bothApproved(flags)) return ISettlementLedger.PeriodState.Approved;
+        return baseState(self, dispute, period, windows);
+    }
+
+    /// @notice The state from the period's facts, ignoring approval and settlement flags.
+    function baseState(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        uint32 period,
+        IAgreementBook.Windows memory windows
+    ) internal view returns (ISettlementLedger.PeriodState) {
+        if (self.flags & DISPUTED != 0) {
+            if (dispute.resolution != ISettlementLedger.Resolution.None) {
+                return ISettlementLedger.PeriodState.Resolved;
+            }
+            if (dispute.escalatedAt == 0) return ISettlementLedger.PeriodState.Disputed;
+            return
+                block.timestamp > dispute.escalatedAt + uint256(windows.arbitration)
+                    ? ISettlementLedger.PeriodState.Resolved
+                    : ISettlementLedger.PeriodState.Escalated;
+        }
+        ISettlementLedger.Outcome outcome = self.outcome;
+        if (outcome == ISettlementLedger.Outcome.Matched) return ISettlementLedger.PeriodState.Matched;
+        if (outcome == ISettlementLedger.Outcome.Reconciled) return ISettlementLedger.PeriodState.Reconciled;
+        if (outcome == ISettlementLedger.Outcome.Mismatched) return ISettlementLedger.PeriodState.Mismatched;
+        uint256 start = currentRoundStart(self, period);
+        if (block.timestamp < start) return ISettlementLedger.PeriodState.Pending;
+        uint256 deadline = start + windows.commit;
+        bool committedA = self.hashA != bytes32(0);
+        bool committedB = self.hashB != bytes32(0);
+        if (block.timestamp <= deadline && !(committedA && committedB)) {
+            return ISettlementLedger.PeriodState.Committing;
+        }
+        if (!committedA && !committedB) return ISettlementLedger.PeriodState.Void;
+        deadline += windows.reveal;
+        if (block.timestamp <= deadline) return ISettlementLedger.PeriodState.Revealing;
+        if (self.statusA == 0 && self.statusB == 0) return ISettlementLedger.PeriodState.Void;
+        return
+            block.timestamp <= deadline + windows.dispute
+                ? ISettlementLedger.PeriodState.Defaulted
+                : ISettlementLedger.PeriodState.Uncontested;
+    }
+
+    /// @notice The single transition check: reverts with {ISettlementLedger-LedgerUnexpectedState} unless
+    /// the loaded state is in `allowed` (a bitmap, bit i = PeriodState(i)).
+    function expect(Context memory c, uint256 allowed) internal pure {
+        if (bit(c.state) & allowed == 0) {
+            revert ISettlementLedger.LedgerUnexpectedState(
+                c.agreementId,
+                c.period,
+                c.state,
+                bytes32(allowed)
+            );
+        }
+    }
+
+    /// @notice The bit of `s` in a state bitmap.
+    function bit(ISettlementLedger.PeriodState s) internal pure returns (uint256) {
+        return uint256(1) << uint8(s);
+    }
+
+    /// @notice When the current round started: the period's end for round 0, the first commitment after.
+    function currentRoundStart(
+        ISettlementLedger.PeriodRecord storage self,
+        uint32 period
+    ) internal view returns (uint256) {
+        return self.round == 0 ? PeriodMath.end(period) : self.roundStart;
+    }
+
+    /// @notice Whether both carriers reached their threshold on the final figures.
+    function approvedByBoth(ISettlementLedger.PeriodRecord storage self) internal view returns (bool) {
+        return _bothApproved(self.flags);
+    }
+
+    function _bothApproved(uint8 flags) private pure returns (bool) {
+        return flags & (APPROVED_A | APPROVED_B) == APPROVED_A | APPROVED_B;
+    }
+
+    // ---------------------------------------------------------------- figures
+
+    /// @notice The final figures; only meaningful when the base state is one of {FINAL_STATES}.
+    function finalFigures(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c
+    ) internal view returns (uint96, uint96) {
+        ISettlementLedger.PeriodState s = baseState(self, dispute, c.period, c.terms.windows);
+        if (s == ISettlementLedger.PeriodState.Matched) return (self.amountABofA, self.amountBAofA);
+        if (s == ISettlementLedger.PeriodState.Reconciled) return reconciledFigures(self, c.terms.rule);
+        if (s == ISettlementLedger.PeriodState.Uncontested) {
+            return
+                self.statusA == REVEALED
+                    ? (self.amountABofA, self.amountBAofA)
+                    : (self.amountABofB, self.amountBAofB);
+        }
+        if (dispute.resolution != ISettlementLedger.Resolution.None) {
+            return (dispute.resolvedAB, dispute.resolvedBA);
+        }
+        // Lapsed arbitration: the mean of the two claims per direction, rounded down.
+        return (
+            uint96((uint256(self.amountABofA) + self.amountABofB) / 2),
+            uint96((uint256(self.amountBAofA) + self.amountBAofB) / 2)
+        );
+    }
+
+    /// @notice The figures of a period within tolerance, per the agreement's `toleranceRule`.
+    function reconciledFigures(
+        ISettlementLedger.PeriodRecord storage self,
+        IAgreementBook.ToleranceRule toleranceRule
+    ) internal view returns (uint96 ab, uint96 ba) {
+        // A→B traffic: A originates, B terminates; B→A traffic the other way round. The agreed amount
+        // lies between the two figures, so it fits in uint96.
+        ab = uint96(Tolerance.agreed(toleranceRule, self.amountABofA, self.amountABofB));
+        ba = uint96(Tolerance.agreed(toleranceRule, self.amountBAofB, self.amountBAofA));
+    }
+
+    /// @notice The undisputed part: per direction the smaller of the two claims.
+    function partialFigures(
+        ISettlementLedger.PeriodRecord storage self
+    ) internal view returns (uint96, uint96) {
+        return (
+            self.amountABofA < self.amountABofB ? self.amountABofA : self.amountABofB,
+            self.amountBAofA < self.amountBAofB ? self.amountBAofA : self.amountBAofB
+        );
+    }
+
+    /// @notice The revealed roots (zero for a party that did not reveal).
+    function revealedRoots(
+        ISettlementLedger.PeriodRecord storage self
+    ) internal view returns (bytes32 rootA, bytes32 rootB) {
+        rootA = self.statusA == REVEALED ? self.hashA : bytes32(0);
+        rootB = self.statusB == REVEALED ? self.hashB : bytes32(0);
+    }
+
+    /// @notice What moves from A to B for figures `ab` (A owes B) and `ba` (B owes A).
+    function net(uint96 ab, uint96 ba) internal pure returns (int256) {
+        return int256(uint256(ab)) - int256(uint256(ba));
+    }
+
+    /// @notice keccak256(abi.encode(agreementId, period, party, root, amountAB, amountBA, salt)).
+    function commitment(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 party,
+        bytes32 root,
+        uint256 amountAB,
+        uint256 amountBA,
+        bytes32 salt
+    ) internal pure returns (bytes32) {
+        return keccak256(abi.encode(agreementId, period, party, root, amountAB, amountBA, salt));
+    }
+
+    // ---------------------------------------------------------------- rounds: commit, reveal, evaluate
+
+    /// @notice Committing → records `side`'s commitment `hash`; from Mismatched it first starts a correction
+    /// round.
+    /// @param records the agreement's period records: a new round deletes the whole record, which a storage
+    /// pointer cannot do
+    function commit(
+        mapping(uint32 period => ISettlementLedger.PeriodRecord) storage records,
+        Context memory c,
+        uint8 side,
+        bytes32 carrierId,
+        bytes32 hash
+    ) internal {
+        expect(
+            c,
+            bit(ISettlementLedger.PeriodState.Committing) | bit(ISettlementLedger.PeriodState.Mismatched)
+        );
+        ISettlementLedger.PeriodRecord storage self = records[c.period];
+        if (c.state == ISettlementLedger.PeriodState.Mismatched) _startRound(records, c);
+        if ((side == 0 ? self.hashA : self.hashB) != bytes32(0)) {
+            revert ISettlementLedger.LedgerAlreadyCommitted(c.agreementId, c.period, carrierId);
+        }
+        if (side == 0) self.hashA = hash;
+        else self.hashB = hash;
+        emit ISettlementLedger.Committed(c.agreementId, c.period, carrierId, self.round, hash);
+    }
+
+    /// @notice Revealing → opens `side`'s commitment and stores its root and figures; the second reveal
+    /// evaluates the period (Matched, Reconciled or Mismatched).
+    function reveal(
+        ISettlementLedger.PeriodRecord storage self,
+        Context memory c,
+        uint8 side,
+        bytes32 carrierId,
+        bytes32 root,
+        uint96 amountAB,
+        uint96 amountBA,
+        bytes32 salt
+    ) internal {
+        expect(c, bit(ISettlementLedger.PeriodState.Revealing));
+        _checkOpening(
+            self,
+            c,
+            side,
+            carrierId,
+            commitment(c.agreementId, c.period, carrierId, root, amountAB, amountBA, salt)
+        );
+        _storeOpening(self, side, root, amountAB, amountBA);
+        emit ISettlementLedger.Revealed(
+            c.agreementId,
+            c.period,
+            carrierId,
+            self.round,
+            root,
+            amountAB,
+            amountBA
+        );
+        if (self.statusA == REVEALED && self.statusB == REVEALED) _evaluate(self, c);
+    }
+
+    /// @dev Reverts unless `side` committed, has not revealed yet and its opening hashes to `computed`.
+    function _checkOpening(
+        ISettlementLedger.PeriodRecord storage self,
+        Context memory c,
+        uint8 side,
+        bytes32 carrierId,
+        bytes32 computed
+    ) private view {
+        bytes32 committed = side == 0 ? self.hashA : self.hashB;
+        if (committed == bytes32(0)) {
+            revert ISettlementLedger.LedgerNotCommitted(c.agreementId, c.period, carrierId);
+        }
+        if ((side == 0 ? self.statusA : self.statusB) != 0) {
+            revert ISettlementLedger.LedgerAlreadyRevealed(c.agreementId, c.period, carrierId);
+        }
+        if (computed != committed) {
+            revert ISettlementLedger.LedgerCommitmentMismatch(c.agreementId, c.period, committed, computed);
+        }
+    }
+
+    /// @dev Replaces `side`'s commitment with its revealed root and stores its figures.
+    function _storeOpening(
+        ISettlementLedger.PeriodRecord storage self,
+        uint8 side,
+        bytes32 root,
+        uint96 amountAB,
+        uint96 amountBA
+    ) private {
+        if (side == 0) {
+            (self.hashA, self.amountABofA, self.amountBAofA, self.statusA) = (
+                root,
+                amountAB,
+                amountBA,
+                REVEALED
+            );
+        } else {
+            (self.hashB, self.amountABofB, self.amountBAofB, self.statusB) = (
+                root,
+                amountAB,
+                amountBA,
+                REVEALED
+            );
+        }
+    }
+
+    /// @dev Mismatched → the next round, within the reconcile window and the round limit: the record starts
+    /// over empty, keeping only the round number and its start.
+    function _startRound(
+        mapping(uint32 period => ISettlementLedger.PeriodRecord) storage records,
+        Context memory c
+    ) private {
+        ISettlementLedger.PeriodRecord storage self = records[c.period];
+        uint256 deadline = self.evaluatedAt + uint256(c.terms.windows.reconcile);
+        if (block.timestamp > deadline) {
+            revert ISettlementLedger.LedgerDeadlinePassed(c.agreementId, c.period, deadline);
+        }
+        uint8 round = self.round + 1;
+        if (round >= MAX_ROUNDS)
+            revert ISettlementLedger.LedgerRoundLimit(c.agreementId, c.period, MAX_ROUNDS);
+        delete records[c.period];
+        (self.round, self.roundStart) = (round, uint40(block.timestamp));
+    }
+
+    /// @dev Stores the outcome of both reveals and reports it with the final figures (zero when Mismatched).
+    function _evaluate(ISettlementLedger.PeriodRecord storage self, Context memory c) private {
+        ISettlementLedger.Outcome outcome = ISettlementLedger.Outcome.Mismatched;
+        uint96 ab;
+        uint96 ba;
+        if (
+            self.hashA == self.hashB &&
+            self.amountABofA == self.amountABofB &&
+            self.amountBAofA == self.amountBAofB
+        ) {
+            (outcome, ab, ba) = (ISettlementLedger.Outcome.Matched, self.amountABofA, self.amountBAofA);
+        } else if (
+            Tolerance.within(
+                self.amountABofA,
+                self.amountABofB,
+                c.terms.toleranceBps,
+                c.terms.toleranceAbs
+            ) &&
+            Tolerance.within(self.amountBAofA, self.amountBAofB, c.terms.toleranceBps, c.terms.toleranceAbs)
+        ) {
+            outcome = ISettlementLedger.Outcome.Reconciled;
+            (ab, ba) = reconciledFigures(self, c.terms.rule);
+        }
+        (self.outcome, self.evaluatedAt) = (outcome, uint40(block.timestamp));
+        emit ISettlementLedger.Evaluated(c.agreementId, c.period, self.round, outcome, ab, ba);
+    }
+
+    // ---------------------------------------------------------------- disputes
+
+    /// @notice Mismatched → Disputed, opened by `side`.
+    function openDispute(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c,
+        uint8 side
+    ) internal {
+        expect(c, bit(ISettlementLedger.PeriodState.Mismatched));
+        _open(self, dispute, side);
+    }
+
+    /// @notice Defaulted → Disputed: the silent `side` states its claim and opens the dispute.
+    function contestDefault(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c,
+        uint8 side,
+        bytes32 carrierId,
+        uint96 amountAB,
+        uint96 amountBA
+    ) internal {
+        expect(c, bit(ISettlementLedger.PeriodState.Defaulted));
+        if (side == 0) {
+            if (self.statusA != 0)
+                revert ISettlementLedger.LedgerWrongParty(c.agreementId, c.period, carrierId);
+            (self.amountABofA, self.amountBAofA, self.statusA) = (amountAB, amountBA, CLAIMED);
+        } else {
+            if (self.statusB != 0)
+                revert ISettlementLedger.LedgerWrongParty(c.agreementId, c.period, carrierId);
+            (self.amountABofB, self.amountBAofB, self.statusB) = (amountAB, amountBA, CLAIMED);
+        }
+        _open(self, dispute, side);
+    }
+
+    /// @notice Disputed → Disputed: `side`'s (counter-)proposal, restarting the response window; at most
+    /// {MAX_PROPOSALS} per dispute.
+    function propose(
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c,
+        uint8 side,
+        uint96 amountAB,
+        uint96 amountBA
+    ) internal {
+        expect(c, bit(ISettlementLedger.PeriodState.Disputed));
+        if (dispute.proposals >= MAX_PROPOSALS) {
+            revert ISettlementLedger.LedgerProposalLimit(c.agreementId, c.period, MAX_PROPOSALS);
+        }
+        ++dispute.proposals;
+        (dispute.proposer, dispute.proposedAB, dispute.proposedBA, dispute.lastActionAt) = (
+            side + 1,
+            amountAB,
+            amountBA,
+            uint40(block.timestamp)
+        );
+    }
+
+    /// @notice Disputed → Resolved at the other side's proposal, within the response window, if it still is
+    /// (`amountAB`, `amountBA`): the figures the accepting side names.
+    /// @return proposedAB the accepted proposal's A→B figure
+    /// @return proposedBA the accepted proposal's B→A figure
+    function acceptProposal(
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c,
+        uint8 side,
+        bytes32 carrierId,
+        uint96 amountAB,
+        uint96 amountBA
+    ) internal returns (uint96 proposedAB, uint96 proposedBA) {
+        expect(c, bit(ISettlementLedger.PeriodState.Disputed));
+        if (dispute.proposer == 0) revert ISettlementLedger.LedgerNoProposal(c.agreementId, c.period);
+        if (dispute.proposer == side + 1) {
+            revert ISettlementLedger.LedgerWrongParty(c.agreementId, c.period, carrierId);
+        }
+        (proposedAB, proposedBA) = (dispute.proposedAB, dispute.proposedBA);
+        if (proposedAB != amountAB || proposedBA != amountBA) {
+            revert ISettlementLedger.LedgerProposalChanged(c.agreementId, c.period, proposedAB, proposedBA);
+        }
+        uint256 deadline = dispute.lastActionAt + uint256(c.terms.windows.response);
+        if (block.timestamp > deadline) {
+            revert ISettlementLedger.LedgerDeadlinePassed(c.agreementId, c.period, deadline);
+        }
+        _resolve(dispute, ISettlementLedger.Resolution.Accepted, proposedAB, proposedBA);
+    }
+
+    /// @notice Disputed → Escalated, once the response window after the last step has passed.
+    /// @return arbitrationDeadline the last second the arbiter may rule
+    function escalate(
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c
+    ) internal returns (uint256 arbitrationDeadline) {
+        expect(c, bit(ISettlementLedger.PeriodState.Disputed));
+        uint256 notBefore = dispute.lastActionAt + uint256(c.terms.windows.response) + 1;
+        if (block.timestamp < notBefore)
+            revert ISettlementLedger.LedgerTooEarly(c.agreementId, c.period, notBefore);
+        dispute.escalatedAt = uint40(block.timestamp);
+        return block.timestamp + c.terms.windows.arbitration;
+    }
+
+    /// @notice Escalated → Resolved at the arbiter's figures, each direction between the two claims.
+    function arbitrate(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c,
+        uint96 amountAB,
+        uint96 amountBA
+    ) internal {
+        expect(c, bit(ISettlementLedger.PeriodState.Escalated));
+        _checkRange(c, amountAB, self.amountABofA, self.amountABofB);
+        _checkRange(c, amountBA, self.amountBAofA, self.amountBAofB);
+        _resolve(dispute, ISettlementLedger.Resolution.Ruled, amountAB, amountBA);
+    }
+
+    /// @notice Disputed → Resolved at the other party's claims: the opener `side` withdraws (concedes).
+    /// @return amountAB the conceded A→B figure
+    /// @return amountBA the conceded B→A figure
+    function withdrawDispute(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c,
+        uint8 side,
+        bytes32 carrierId
+    ) internal returns (uint96 amountAB, uint96 amountBA) {
+        expect(c, bit(ISettlementLedger.PeriodState.Disputed));
+        if (dispute.opener != side + 1)
+            revert ISettlementLedger.LedgerWrongParty(c.agreementId, c.period, carrierId);
+        (amountAB, amountBA) = side == 0
+            ? (self.amountABofB, self.amountBAofB)
+            : (self.amountABofA, self.amountBAofA);
+        _resolve(dispute, ISettlementLedger.Resolution.Withdrawn, amountAB, amountBA);
+    }
+
+    /// @dev Flags the period disputed and opens its dispute record for `side`.
+    function _open(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        uint8 side
+    ) private {
+        self.flags |= DISPUTED;
+        (dispute.openedAt, dispute.lastActionAt, dispute.opener) = (
+            uint40(block.timestamp),
+            uint40(block.timestamp),
+            side + 1
+        );
+    }
+
+    function _resolve(
+        ISettlementLedger.DisputeRecord storage dispute,
+        ISettlementLedger.Resolution resolution,
+        uint96 amountAB,
+        uint96 amountBA
+    ) private {
+        (dispute.resolution, dispute.resolvedAB, dispute.resolvedBA) = (resolution, amountAB, amountBA);
+    }
+
+    function _checkRange(Context memory c, uint256 amount, uint256 x, uint256 y) private pure {
+        (uint256 low, uint256 high) = x <= y ? (x, y) : (y, x);
+        if (amount < low || amount > high) {
+            revert ISettlementLedger.LedgerRulingOutOfRange(c.agreementId, c.period, amount, low, high);
+        }
+    }
+
+    // ---------------------------------------------------------------- approvals and settlement
+
+    /// @notice The flag `side` sets when it reaches its threshold (on the partial or the final figures).
+    function approvalFlag(uint8 side, bool partialSettlement) internal pure returns (uint8) {
+        if (partialSettlement) return side == 0 ? PARTIAL_APPROVED_A : PARTIAL_APPROVED_B;
+        return side == 0 ? APPROVED_A : APPROVED_B;
+    }
+
+    /// @notice Whether `side` already reached its threshold (on the partial or the final figures).
+    function isApproved(
+        ISettlementLedger.PeriodRecord storage self,
+        uint8 side,
+        bool partialSettlement
+    ) internal view returns (bool) {
+        return self.flags & approvalFlag(side, partialSettlement) != 0;
+    }
+
+    /// @notice Records that `side` reached its threshold; once both did on the final figures the period is
+    /// Approved (see {approvedByBoth}).
+    function markApproved(
+        ISettlementLedger.PeriodRecord storage self,
+        uint8 side,
+        bool partialSettlement
+    ) internal {
+        self.flags |= approvalFlag(side, partialSettlement);
+    }
+
+    /// @notice Approved → Settled: returns what moves from A to B, net of an earlier partial settlement.
+    function settle(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c
+    ) internal returns (int256 netAB) {
+        expect(c, bit(ISettlementLedger.PeriodState.Approved));
+        (uint96 ab, uint96 ba) = finalFigures(self, dispute, c);
+        netAB = net(ab, ba);
+        uint8 flags = self.flags;
+        if (flags & PARTIAL_SETTLED != 0) {
+            (uint96 partialAB, uint96 partialBA) = partialFigures(self);
+            netAB -= net(partialAB, partialBA);
+        }
+        self.flags = flags | SETTLED;
+        emit ISettlementLedger.Settled(c.agreementId, c.period, c.terms.token, false, ab, ba, netAB);
+    }
+
+    /// @notice Disputed or Escalated, both partial approvals given → the undisputed part settled (once).
+    /// Returns what moves from A to B.
+    function settlePartial(
+        ISettlementLedger.PeriodRecord storage self,
+        Context memory c
+    ) internal returns (int256 netAB) {
+        expect(c, DISPUTE_STATES);
+        uint8 flags = self.flags;
+        if (
+            flags & (PARTIAL_APPROVED_A | PARTIAL_APPROVED_B | PARTIAL_SETTLED) !=
+            PARTIAL_APPROVED_A | PARTIAL_APPROVED_B
+        ) {
+            revert ISettlementLedger.LedgerPartialNotReady(c.agreementId, c.period);
+        }
+        self.flags = flags | PARTIAL_SETTLED;
+        (uint96 ab, uint96 ba) = partialFigures(self);
+        netAB = net(ab, ba);
+        emit ISettlementLedger.Settled(c.agreementId, c.period, c.terms.token, true, ab, ba, netAB);
+    }
+}

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {ISettlementLedger} from "../interfaces/ISettlementLedger.sol";
+import {ICarrierRegistry} from "../interfaces/ICarrierRegistry.sol";
+import {IAgreementBook} from "../interfaces/IAgreementBook.sol";
+import {PeriodLib} from "../libraries/PeriodLib.sol";
+import {Parties} from "../libraries/Parties.sol";
+import {Bits} from "../libraries/Bits.sol";
+import {LedgerStorage} from "../libraries/LedgerStorage.sol";
+import {LedgerEscrow} from "./LedgerEscrow.sol";
+
+/// @title LedgerApprovals
+/// @notice M-of-N approval of a period's figures by each carrier's officers: what an approval must cover
+/// (the figures, roots and round the period holds), and the per-carrier tally of distinct current officers
+/// that flags the carrier approved at its threshold.
+/// @dev An external library, deployed once and linked into SettlementLedger, which delegate-calls it: the
+/// storage is the ledger's, `msg.sender` is the ledger's caller and the events are the ledger's. This keeps
+/// the approval steps out of the ledger's bytecode (EIP-170). The external functions are the bodies of the
+/// ledger functions of the same name; `s`, `registry` and `book` are the ledger's, `domainSeparator` its
+/// EIP-712 domain separator. The internal functions ({structHash}, {recover}) are shared with the ledger.
+library LedgerApprovals {
+    /// @notice EIP-712 type hash of {ISettlementLedger-Approval}.
+    bytes32 internal constant APPROVAL_TYPEHASH = keccak256(
+        "Approval(bytes32 agreementId,uint32 period,bytes32 carrierId,uint8 round,bool partialSettlement,"
+        "uint96 amountAB,uint96 amountBA,bytes32 rootA,bytes32 rootB,uint64 deadline)"
+    );
+
+    // ---------------------------------------------------------------- steps
+
+    /// @notice {ISettlementLedger-approve}: the `approval` of the calling officer.
+    function approve(
+        LedgerStorage.Layout storage s,
+        ICarrierRegistry registry,
+        IAgreementBook book,
+        ISettlementLedger.Approval calldata approval
+    ) external {
+        if (!registry.isOfficer(approval.carrierId, msg.sender)) {
+            revert ISettlementLedger.LedgerNotOfficer(approval.carrierId, msg.sender);
+        }
+        address[] memory signers = new address[](1);
+        signers[0] = msg.sender;
+        _approve(s, registry, book, approval, signers);
+    }
+
+    /// @notice {ISettlementLedger-approveWithSignatures}, after the ledger recovered the `signers` of `approval`
+    /// (see {recover}).
+    function approveWithSignatures(
+        LedgerStorage.Layout storage s,
+        ICarrierRegistry registry,
+        IAgreementBook book,
+        ISettlementLedger.Approval calldata approval,
+        address[] calldata signers
+    ) external {
+        _approve(s, registry, book, approval, signers);
+    }
+
+    /// @notice {ISettlementLedger-approveAndSettle}: both carriers' signature approvals, then the
+    /// settlement.
+    function approveAndSettle(
+        LedgerStorage.Layout storage s,
+        ICarrierRegistry registry,
+        IAgreementBook book,
+        bytes32 domainSeparator,
+        ISettlementLedger.Approval calldata approval,
+        bytes[] calldata signaturesA,
+        bytes[] calldata signaturesB
+    ) external {
+        ISettlementLedger.Approval memory a = approval;
+        (
+            PeriodLib.Context memory c,
+            ISettlementLedger.PeriodRecord storage p,
+            ISettlementLedger.DisputeRecord storage d
+        ) = PeriodLib.load(s, book, a.agreementId, a.period);
+        uint8 side = _check(p, d, c, a);
+        // A side whose signatures reached the chain first (approveWithSignatures) is already approved:
+        // recording it again would revert, and anyone could make this call fail that way (L-3).
+        _recordUnlessApproved(s, registry, domainSeparator, c, a, side, signaturesA);
+        (a.carrierId, side) = side == 0 ? (c.terms.carrierB, 1) : (c.terms.carrierA, 0);
+        _recordUnlessApproved(s, registry, domainSeparator, c, a, side, signaturesB);
+        if (PeriodLib.approvedByBoth(p)) c.state = ISettlementLedger.PeriodState.Approved;
+        LedgerEscrow.moveNet(s.escrow, c.terms, PeriodLib.settle(p, d, c));
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice {ISettlementLedger-approvalFigures}.
+    function approvalFigures(
+        LedgerStorage.Layout storage s,
+        IAgreementBook book,
+        bytes32 agreementId,
+        uint32 period,
+        bool partialSettlement
+    ) external view returns (uint96 amountAB, uint96 amountBA, bytes32 rootA, bytes32 rootB, uint8 round) {
+        (
+            PeriodLib.Context memory c,
+            ISettlementLedger.PeriodRecord storage p,
+            ISettlementLedger.DisputeRecord storage d
+        ) = PeriodLib.load(s, book, agreementId, period);
+        PeriodLib.expect(c, _allowedStates(partialSettlement));
+        return _figures(p, d, c, partialSettlement);
+    }
+
+    /// @notice {ISettlementLedger-approvalsOf}.
+    function approvalsOf(
+        LedgerStorage.Layout storage s,
+        ICarrierRegistry registry,
+        IAgreementBook book,
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 carrierId,
+        bool partialSettlement
+    ) external view returns (uint256 count, uint256 threshold, bool approved) {
+        (PeriodLib.Context memory c, ISettlementLedger.PeriodRecord storage p, ) = PeriodLib.load(
+            s,
+            book,
+            agreementId,
+            period
+        );
+        uint8 side = Parties.sideOf(c, carrierId);
+        (, uint256 activeMask, uint8 t) = registry.officerSlots(carrierId, new address[](0));
+        approved = PeriodLib.isApproved(p, side, partialSettlement);
+        uint256 bits = s.tallies[agreementId][period][_tallyIndex(side, partialSettlement)];
+        return (approved ? t : Bits.popcount(bits & activeMask), t, approved);
+    }
+
+    // ---------------------------------------------------------------- shared with the ledger
+
+    /// @notice The EIP-712 struct hash of `a`.
+    function structHash(ISettlementLedger.Approval memory a) internal pure returns (bytes32) {
+        return keccak256(abi.encode(APPROVAL_TYPEHASH, a));
+    }
+
+    /// @notice The signers of `a` under `domainSeparator`, one per signature (reverts on a malformed one).
+    function recover(
+        bytes32 domainSeparator,
+        ISettlementLedger.Approval memory a,
+        bytes[] calldata signatures
+    ) internal pure returns (address[] memory signers) {
+        bytes32 digest = MessageHashUtils.toTypedDataHash(domainSeparator, structHash(a));
+        signers = new address[](signatures.length);
+        for (uint256 i = 0; i < signatures.length; ++i) signers[i] = ECDSA.recover(digest, signatures[i]);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev Records the approval `a` of `signers` after checking it against the period.
+    function _approve(
+        LedgerStorage.Layout storage s,
+        ICarrierRegistry registry,
+        IAgreementBook book,
+        ISettlementLedger.Approval memory a,
+        address[] memory signers
+    ) private {
+        (
+            PeriodLib.Context memory c,
+            ISettlementLedger.PeriodRecord storage p,
+            ISettlementLedger.DisputeRecord storage d
+        ) = PeriodLib.load(s, book, a.agreementId, a.period);
+        uint8 side = _check(p, d, c, a);
+        _record(s, registry, c, a, side, signers);
+    }
+
+    /// @dev The side approving `a` (reverts unless a party), after checking the approval's deadline, the
+    /// period's state and that it covers exactly the period's figures.
+    function _check(
+        ISettlementLedger.PeriodRecord storage p,
+        ISettlementLedger.DisputeRecord storage d,
+        PeriodLib.Context memory c,
+        ISettlementLedger.Approval memory a
+    ) private view returns (uint8 side) {
+        side = Parties.sideOf(c, a.carrierId);
+        if (a.deadline < block.timestamp) revert ISettlementLedger.LedgerApprovalExpired(a.deadline);
+        PeriodLib.expect(c, _allowedStates(a.partialSettlement));
+        (uint96 ab, uint96 ba, bytes32 rootA, bytes32 rootB, uint8 round) = _figures(
+            p,
+            d,
+            c,
+            a.partialSettlement
+        );
+        bytes32 expected = keccak256(abi.encode(ab, ba, rootA, rootB, round));
+        bytes32 given = keccak256(abi.encode(a.amountAB, a.amountBA, a.rootA, a.rootB, a.round));
+        if (expected != given) {
+            revert ISettlementLedger.LedgerApprovalMismatch(a.agreementId, a.period, expected, given);
+        }
+    }
+
+    /// @dev Records the approval `a` of `side` by the signers of `signatures`, unless `side` already reached
+    /// its threshold (then the signatures are not even recovered).
+    function _recordUnlessApproved(
+        LedgerStorage.Layout storage s,
+        ICarrierRegistry registry,
+        bytes32 domainSeparator,
+        PeriodLib.Context memory c,
+        ISettlementLedger.Approval memory a,
+        uint8 side,
+        bytes[] calldata signatures
+    ) private {
+        if (PeriodLib.isApproved(s.periods[c.agreementId][c.period], side, a.partialSettlement)) return;
+        address[] memory signers = recover(domainSeparator, a, signatures);
+        _record(s, registry, c, a, side, signers);
+    }
+
+    /// @dev Records the signers' approval for `side` (the side of `a.carrierId`); flags the carrier approved
+    /// at its threshold.
+    function _record(
+        LedgerStorage.Layout storage s,
+        ICarrierRegistry registry,
+        PeriodLib.Context memory c,
+        ISettlementLedger.Approval memory a,
+        uint8 side,
+        address[] memory signers
+    ) private {
+        ISettlementLedger.PeriodRecord storage p = s.periods[c.agreementId][c.period];
+        if (PeriodLib.isApproved(p, side, a.partialSettlement)) {
+            revert ISettlementLedger.LedgerAlreadyApproved(
+                a.agreementId,
+                a.period,
+                a.carrierId,
+                a.partialSettlement
+            );
+        }
+        mapping(uint256 index => uint256) storage tally = s.tallies[c.agreementId][c.period];
+        if (_tally(tally, registry, a, signers, _tallyIndex(side, a.partialSettlement))) {
+            PeriodLib.markApproved(p, side, a.partialSettlement);
+            emit ISettlementLedger.CarrierApproved(
+                a.agreementId,
+                a.period,
+                a.carrierId,
+                a.partialSettlement,
+                a.amountAB,
+                a.amountBA
+            );
+        }
+    }
+
+    /// @dev Adds the signers' officer slots to the tally; true (and tally cleared) once the threshold of
+    /// current officers is met. A slot set twice counts once; removed officers no longer count.
+    function _tally(
+        mapping(uint256 index => uint256) storage tally,
+        ICarrierRegistry registry,
+        ISettlementLedger.Approval memory a,
+        address[] memory signers,
+        uint256 index
+    ) private returns (bool) {
+        (uint8[] memory slots, uint256 activeMask, uint8 threshold) = registry.officerSlots(
+            a.carrierId,
+            signers
+        );
+        uint256 stored = tally[index];
+        uint256 bits = _addSlots(a, signers, slots, stored);
+        if (Bits.popcount(bits & activeMask) >= threshold) {
+            if (stored != 0) delete tally[index];
+            return true;
+        }
+        tally[index] = bits;
+        return false;
+    }
+
+    function _addSlots(
+        ISettlementLedger.Approval memory a,
+        address[] memory signers,
+        uint8[] memory slots,
+        uint256 bits
+    ) private returns (uint256) {
+        for (uint256 i = 0; i < slots.length; ++i) {
+            uint256 bit = uint256(1) << slots[i];
+            if (bits & bit == 0) {
+                bits |= bit;
+                emit ISettlementLedger.OfficerApproved(
+                    a.agreementId,
+                    a.period,
+                    a.carrierId,
+                    signers[i],
+                    a.partialSettlement
+                );
+            }
+        }
+        return bits;
+    }
+
+    /// @dev The figures officers must approve now (final, or the undisputed part if `partialSettlement`),
+    /// with both revealed roots and the round; only meaningful in {_allowedStates}.
+    function _figures(
+        ISettlementLedger.PeriodRecord storage p,
+        ISettlementLedger.DisputeRecord storage d,
+        PeriodLib.Context memory c,
+        bool partialSettlement
+    ) private view returns (uint96 amountAB, uint96 amountBA, bytes32 rootA, bytes32 rootB, uint8 round) {
+        (amountAB, amountBA) = partialSettlement
+            ? PeriodLib.partialFigures(p)
+            : PeriodLib.finalFigures(p, d, c);
+        (rootA, rootB) = PeriodLib.revealedRoots(p);
+        round = p.round;
+    }
+
+    /// @dev The states in which an approval of the final (or, if `partialSettlement`, the partial) figures
+    /// is allowed, as a bitmap for {PeriodLib-expect}.
+    function _allowedStates(bool partialSettlement) private pure returns (uint256) {
+        return partialSettlement ? PeriodLib.DISPUTE_STATES : PeriodLib.FINAL_STATES;
+    }
+
+    /// @dev Where `side`'s tally of final (or partial) approvals is kept.
+    function _tallyIndex(uint8 side, bool partialSettlement) private pure returns (uint256) {
+        return uint256(side) * 2 + (partialSettlement ? 1 : 0);
+    }
+}
