@@ -101,8 +101,7 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
         bytes32 agreementId,
         uint32 period,
         bytes32 carrierId,
-        uint96 amountAB,
-        uint96 amountBA,
+        Claim calldata claim,
         uint16 reasonCode,
         string calldata evidenceCid
     ) external {
@@ -113,8 +112,7 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
             agreementId,
             period,
             carrierId,
-            amountAB,
-            amountBA,
+            claim,
             reasonCode,
             evidenceCid
         );
@@ -217,13 +215,7 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
 
     /// @inheritdoc ISettlementLedger
     function settle(bytes32 agreementId, uint32 period) external {
-        (PeriodLib.Context memory c, PeriodRecord storage p, DisputeRecord storage d) = PeriodLib.load(
-            _store,
-            _book,
-            agreementId,
-            period
-        );
-        LedgerEscrow.moveNet(_store.escrow, c.terms, p.settle(d, c));
+        LedgerEscrow.settle(_store, _book, agreementId, period);
     }
 
     /// @inheritdoc ISettlementLedger
@@ -284,21 +276,8 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
     }
 
     /// @inheritdoc ISettlementLedger
-    function deadlines(bytes32 agreementId, uint32 period) external view returns (Deadlines memory dl) {
-        (PeriodLib.Context memory c, PeriodRecord storage p, DisputeRecord storage d) = PeriodLib.load(
-            _store,
-            _book,
-            agreementId,
-            period
-        );
-        IAgreementBook.Windows memory w = c.terms.windows;
-        dl.roundStart = p.currentRoundStart(period);
-        dl.commitDeadline = dl.roundStart + w.commit;
-        dl.revealDeadline = dl.commitDeadline + w.reveal;
-        dl.defaultDisputeDeadline = dl.revealDeadline + w.dispute;
-        if (p.evaluatedAt != 0) dl.reconcileDeadline = p.evaluatedAt + uint256(w.reconcile);
-        if (d.openedAt != 0) dl.responseDeadline = d.lastActionAt + uint256(w.response);
-        if (d.escalatedAt != 0) dl.arbitrationDeadline = d.escalatedAt + uint256(w.arbitration);
+    function deadlines(bytes32 agreementId, uint32 period) external view returns (Deadlines memory) {
+        return LedgerDisputes.deadlines(_store, _book, agreementId, period);
     }
 
     /// @inheritdoc ISettlementLedger
@@ -343,13 +322,14 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
     function computeCommitment(
         bytes32 agreementId,
         uint32 period,
+        uint8 round,
         bytes32 party,
         bytes32 root,
         uint256 amountAB,
         uint256 amountBA,
         bytes32 salt
-    ) external pure returns (bytes32) {
-        return PeriodLib.commitment(agreementId, period, party, root, amountAB, amountBA, salt);
+    ) external view returns (bytes32) {
+        return PeriodLib.commitment(agreementId, period, round, party, root, amountAB, amountBA, salt);
     }
 
     // ---------------------------------------------------------------- internals

@@ -128,7 +128,20 @@ class Bench {
     fb: Fig,
   ): Promise<bigint[]> {
     const l = this.d.ledger;
-    const c = (p: Carrier, f: Fig) => computeCommitment(id, period, p.id, f.root, f.ab, f.ba, f.salt);
+    const ledger = await l.getAddress();
+    const c = (p: Carrier, f: Fig) =>
+      computeCommitment({
+        chainId: this.d.chainId,
+        ledger,
+        agreementId: id,
+        period,
+        round: 0,
+        party: p.id,
+        root: f.root,
+        amountAB: f.ab,
+        amountBA: f.ba,
+        salt: f.salt,
+      });
     return [
       await gas(l.connect(a.node).commit(id, period, c(a, fa))),
       await gas(l.connect(b.node).commit(id, period, c(b, fb))),

@@ -75,6 +75,9 @@ interface ISettlementLedger {
         uint96 proposedBA;
         uint96 resolvedAB;
         uint96 resolvedBA;
+        /// @dev When an accept, a ruling or a withdrawal resolved the dispute (0 while open, and for a lapsed
+        /// arbitration, which is final at the end of the arbitration window).
+        uint40 resolvedAt;
     }
 
     /// @notice What an officer approves (signed as EIP-712 typed data `Approval`).
@@ -97,6 +100,15 @@ interface ISettlementLedger {
         uint64 deadline;
     }
 
+    /// @notice A silent party's claim when contesting a default (see {contestDefault}): its figures and, when
+    /// its node committed in the round, the opening of that commitment (`root`, `salt`; zero otherwise).
+    struct Claim {
+        bytes32 root;
+        uint96 amountAB;
+        uint96 amountBA;
+        bytes32 salt;
+    }
+
     /// @notice Identifies a period for {settleBatch}.
     struct PeriodKey {
         bytes32 agreementId;
@@ -112,6 +124,10 @@ interface ISettlementLedger {
         uint256 defaultDisputeDeadline;
         uint256 responseDeadline;
         uint256 arbitrationDeadline;
+        /// @dev Binding outcomes (Uncontested, Resolved): the last second for officers to approve; after it
+        /// anyone may settle the final figures without approvals (0 for Matched and Reconciled, which need
+        /// both carriers' approvals, and while the figures are not final).
+        uint256 approvalDeadline;
     }
 
     /// @notice `carrierId`'s node committed `commitment` for round `round`.
@@ -149,11 +165,13 @@ interface ISettlementLedger {
         uint16 reasonCode,
         string evidenceCid
     );
-    /// @notice The silent party `carrierId` contested a default, stating its own figures.
+    /// @notice The silent party `carrierId` contested a default, stating its own figures; `root` is the root
+    /// its opened commitment holds (zero when it had not committed).
     event DefaultContested(
         bytes32 indexed agreementId,
         uint32 indexed period,
         bytes32 indexed carrierId,
+        bytes32 root,
         uint96 amountAB,
         uint96 amountBA,
         uint16 reasonCode,
@@ -329,13 +347,15 @@ interface ISettlementLedger {
         string calldata evidenceCid
     ) external;
 
-    /// @notice The silent party contests a default within the dispute window, stating its figures.
+    /// @notice The silent party contests a default within the dispute window, stating its figures. A party
+    /// whose node committed in the round must open that commitment: the `claim`'s root, figures and salt must
+    /// hash to it (else {LedgerCommitmentMismatch}), so it cannot walk away from its commitment after seeing
+    /// the other side's reveal (M-2). A party that did not commit gives a zero root and salt.
     function contestDefault(
         bytes32 agreementId,
         uint32 period,
         bytes32 carrierId,
-        uint96 amountAB,
-        uint96 amountBA,
+        Claim calldata claim,
         uint16 reasonCode,
         string calldata evidenceCid
     ) external;
@@ -390,7 +410,9 @@ interface ISettlementLedger {
         bytes[] calldata signaturesB
     ) external;
 
-    /// @notice Settles one Approved period (moves only the remainder after a partial settlement).
+    /// @notice Settles one Approved period, or a binding outcome (Uncontested, Resolved) whose approval
+    /// deadline has passed without both approvals (see {Deadlines}); moves only the remainder after a partial
+    /// settlement.
     function settle(bytes32 agreementId, uint32 period) external;
 
     /// @notice Settles the undisputed part of a disputed period once both carriers approved it.
@@ -450,14 +472,17 @@ interface ISettlementLedger {
     /// @notice EIP-712 digest of `approval` for this ledger.
     function approvalDigest(Approval calldata approval) external view returns (bytes32);
 
-    /// @notice keccak256(abi.encode(agreementId, period, party, root, amountAB, amountBA, salt)).
+    /// @notice keccak256(abi.encode(chainid, ledger, agreementId, period, round, party, root, amountAB,
+    /// amountBA, salt)): bound to this chain, this ledger and the round, so that no opened commitment can be
+    /// replayed on another ledger, chain or round, even with a reused salt (I-2).
     function computeCommitment(
         bytes32 agreementId,
         uint32 period,
+        uint8 round,
         bytes32 party,
         bytes32 root,
         uint256 amountAB,
         uint256 amountBA,
         bytes32 salt
-    ) external pure returns (bytes32);
+    ) external view returns (bytes32);
 }

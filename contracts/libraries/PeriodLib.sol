@@ -41,6 +41,11 @@ library PeriodLib {
             (1 << uint8(ISettlementLedger.PeriodState.Reconciled)) |
             (1 << uint8(ISettlementLedger.PeriodState.Uncontested)) |
             (1 << uint8(ISettlementLedger.PeriodState.Resolved));
+    /// @dev Final states that bind without approvals once their approval deadline has passed (M-4): a
+    /// dispute's end and an uncontested default. Matched and Reconciled need both carriers' approvals.
+    uint256 internal constant BINDING_STATES =
+        (1 << uint8(ISettlementLedger.PeriodState.Uncontested)) |
+            (1 << uint8(ISettlementLedger.PeriodState.Resolved));
     /// @dev States with an open dispute: officers may approve the undisputed part.
     uint256 internal constant DISPUTE_STATES =
         (1 << uint8(ISettlementLedger.PeriodState.Disputed)) |
@@ -160,6 +165,48 @@ library PeriodLib {
         return self.round == 0 ? PeriodMath.end(period) : self.roundStart;
     }
 
+    /// @notice The deadlines of the period's current round and dispute (0 where not applicable).
+    function deadlines(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c
+    ) internal view returns (ISettlementLedger.Deadlines memory dl) {
+        IAgreementBook.Windows memory w = c.terms.windows;
+        dl.roundStart = currentRoundStart(self, c.period);
+        dl.commitDeadline = dl.roundStart + w.commit;
+        dl.revealDeadline = dl.commitDeadline + w.reveal;
+        dl.defaultDisputeDeadline = dl.revealDeadline + w.dispute;
+        if (self.evaluatedAt != 0) dl.reconcileDeadline = self.evaluatedAt + uint256(w.reconcile);
+        if (dispute.openedAt != 0) dl.responseDeadline = dispute.lastActionAt + uint256(w.response);
+        if (dispute.escalatedAt != 0) {
+            dl.arbitrationDeadline = dispute.escalatedAt + uint256(w.arbitration);
+        }
+        dl.approvalDeadline = approvalDeadline(self, dispute, c);
+    }
+
+    /// @notice The last second officers may approve a binding outcome before anyone may settle it without
+    /// approvals: the response window after the figures became final. 0 unless the base state is one of
+    /// {BINDING_STATES}.
+    function approvalDeadline(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c
+    ) internal view returns (uint256) {
+        IAgreementBook.Windows memory w = c.terms.windows;
+        ISettlementLedger.PeriodState s = baseState(self, dispute, c.period, w);
+        uint256 finalAt;
+        if (s == ISettlementLedger.PeriodState.Uncontested) {
+            finalAt = currentRoundStart(self, c.period) + w.commit + w.reveal + w.dispute;
+        } else if (s == ISettlementLedger.PeriodState.Resolved) {
+            // Resolved by a step at resolvedAt, or by the arbiter's silence at the end of its window.
+            finalAt =
+                dispute.resolvedAt != 0 ? dispute.resolvedAt : dispute.escalatedAt + uint256(w.arbitration);
+        } else {
+            return 0;
+        }
+        return finalAt + w.response;
+    }
+
     /// @notice Whether both carriers reached their threshold on the final figures.
     function approvedByBoth(ISettlementLedger.PeriodRecord storage self) internal view returns (bool) {
         return _bothApproved(self.flags);
@@ -230,17 +277,34 @@ library PeriodLib {
         return int256(uint256(ab)) - int256(uint256(ba));
     }
 
-    /// @notice keccak256(abi.encode(agreementId, period, party, root, amountAB, amountBA, salt)).
+    /// @notice keccak256(abi.encode(chainid, ledger, agreementId, period, round, party, root, amountAB,
+    /// amountBA, salt)); the ledger is `address(this)`: the ledger itself, or the ledger delegate-calling a
+    /// module (I-2).
     function commitment(
         bytes32 agreementId,
         uint32 period,
+        uint8 round,
         bytes32 party,
         bytes32 root,
         uint256 amountAB,
         uint256 amountBA,
         bytes32 salt
-    ) internal pure returns (bytes32) {
-        return keccak256(abi.encode(agreementId, period, party, root, amountAB, amountBA, salt));
+    ) internal view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    block.chainid,
+                    address(this),
+                    agreementId,
+                    period,
+                    round,
+                    party,
+                    root,
+                    amountAB,
+                    amountBA,
+                    salt
+                )
+            );
     }
 
     // ---------------------------------------------------------------- rounds: commit, reveal, evaluate
@@ -288,9 +352,9 @@ library PeriodLib {
             c,
             side,
             carrierId,
-            commitment(c.agreementId, c.period, carrierId, root, amountAB, amountBA, salt)
+            commitment(c.agreementId, c.period, self.round, carrierId, root, amountAB, amountBA, salt)
         );
-        _storeOpening(self, side, root, amountAB, amountBA);
+        _storeClaim(self, side, root, amountAB, amountBA, REVEALED);
         emit ISettlementLedger.Revealed(
             c.agreementId,
             c.period,
@@ -323,27 +387,29 @@ library PeriodLib {
         }
     }
 
-    /// @dev Replaces `side`'s commitment with its revealed root and stores its figures.
-    function _storeOpening(
+    /// @dev Replaces `side`'s commitment with its opened root (zero for a claim without commitment) and
+    /// stores its figures with `status` (REVEALED or CLAIMED).
+    function _storeClaim(
         ISettlementLedger.PeriodRecord storage self,
         uint8 side,
         bytes32 root,
         uint96 amountAB,
-        uint96 amountBA
+        uint96 amountBA,
+        uint8 status
     ) private {
         if (side == 0) {
             (self.hashA, self.amountABofA, self.amountBAofA, self.statusA) = (
                 root,
                 amountAB,
                 amountBA,
-                REVEALED
+                status
             );
         } else {
             (self.hashB, self.amountABofB, self.amountBAofB, self.statusB) = (
                 root,
                 amountAB,
                 amountBA,
-                REVEALED
+                status
             );
         }
     }
@@ -406,27 +472,52 @@ library PeriodLib {
         _open(self, dispute, side);
     }
 
-    /// @notice Defaulted → Disputed: the silent `side` states its claim and opens the dispute.
+    /// @notice Defaulted → Disputed: the silent `side` states its claim and opens the dispute. A side that
+    /// committed in the round must open its commitment with `claim` (M-2): its claim is then the committed
+    /// figures and its record holds the committed root. A side that did not commit states any figures.
+    /// @return root the root the claim opened (zero when the side had not committed)
     function contestDefault(
         ISettlementLedger.PeriodRecord storage self,
         ISettlementLedger.DisputeRecord storage dispute,
         Context memory c,
         uint8 side,
         bytes32 carrierId,
-        uint96 amountAB,
-        uint96 amountBA
-    ) internal {
+        ISettlementLedger.Claim memory claim
+    ) internal returns (bytes32 root) {
         expect(c, bit(ISettlementLedger.PeriodState.Defaulted));
-        if (side == 0) {
-            if (self.statusA != 0)
-                revert ISettlementLedger.LedgerWrongParty(c.agreementId, c.period, carrierId);
-            (self.amountABofA, self.amountBAofA, self.statusA) = (amountAB, amountBA, CLAIMED);
-        } else {
-            if (self.statusB != 0)
-                revert ISettlementLedger.LedgerWrongParty(c.agreementId, c.period, carrierId);
-            (self.amountABofB, self.amountBAofB, self.statusB) = (amountAB, amountBA, CLAIMED);
+        if ((side == 0 ? self.statusA : self.statusB) != 0) {
+            revert ISettlementLedger.LedgerWrongParty(c.agreementId, c.period, carrierId);
         }
+        root = _openedRoot(self, c, side, carrierId, claim);
+        _storeClaim(self, side, root, claim.amountAB, claim.amountBA, CLAIMED);
         _open(self, dispute, side);
+    }
+
+    /// @dev The root `claim` opens of `side`'s commitment, zero when `side` did not commit; reverts with
+    /// {ISettlementLedger-LedgerCommitmentMismatch} when the claim does not open the commitment.
+    function _openedRoot(
+        ISettlementLedger.PeriodRecord storage self,
+        Context memory c,
+        uint8 side,
+        bytes32 carrierId,
+        ISettlementLedger.Claim memory claim
+    ) private view returns (bytes32) {
+        bytes32 committed = side == 0 ? self.hashA : self.hashB;
+        if (committed == bytes32(0)) return bytes32(0);
+        bytes32 computed = commitment(
+            c.agreementId,
+            c.period,
+            self.round,
+            carrierId,
+            claim.root,
+            claim.amountAB,
+            claim.amountBA,
+            claim.salt
+        );
+        if (computed != committed) {
+            revert ISettlementLedger.LedgerCommitmentMismatch(c.agreementId, c.period, committed, computed);
+        }
+        return claim.root;
     }
 
     /// @notice Disputed → Disputed: `side`'s (counter-)proposal, restarting the response window; at most
@@ -546,7 +637,12 @@ library PeriodLib {
         uint96 amountAB,
         uint96 amountBA
     ) private {
-        (dispute.resolution, dispute.resolvedAB, dispute.resolvedBA) = (resolution, amountAB, amountBA);
+        (dispute.resolution, dispute.resolvedAB, dispute.resolvedBA, dispute.resolvedAt) = (
+            resolution,
+            amountAB,
+            amountBA,
+            uint40(block.timestamp)
+        );
     }
 
     function _checkRange(Context memory c, uint256 amount, uint256 x, uint256 y) private pure {
@@ -583,13 +679,21 @@ library PeriodLib {
         self.flags |= approvalFlag(side, partialSettlement);
     }
 
-    /// @notice Approved → Settled: returns what moves from A to B, net of an earlier partial settlement.
+    /// @notice Approved → Settled, or a binding outcome past its {approvalDeadline} → Settled without
+    /// approvals ("silence is consent" carried through to settlement): returns what moves from A to B, net of
+    /// an earlier partial settlement.
     function settle(
         ISettlementLedger.PeriodRecord storage self,
         ISettlementLedger.DisputeRecord storage dispute,
         Context memory c
     ) internal returns (int256 netAB) {
-        expect(c, bit(ISettlementLedger.PeriodState.Approved));
+        expect(c, bit(ISettlementLedger.PeriodState.Approved) | BINDING_STATES);
+        if (c.state != ISettlementLedger.PeriodState.Approved) {
+            uint256 deadline = approvalDeadline(self, dispute, c);
+            if (block.timestamp <= deadline) {
+                revert ISettlementLedger.LedgerTooEarly(c.agreementId, c.period, deadline + 1);
+            }
+        }
         (uint96 ab, uint96 ba) = finalFigures(self, dispute, c);
         netAB = net(ab, ba);
         uint8 flags = self.flags;

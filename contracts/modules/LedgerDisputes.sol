@@ -47,8 +47,7 @@ library LedgerDisputes {
         bytes32 agreementId,
         uint32 period,
         bytes32 carrierId,
-        uint96 amountAB,
-        uint96 amountBA,
+        ISettlementLedger.Claim calldata claim,
         uint16 reasonCode,
         string calldata evidenceCid
     ) external {
@@ -58,13 +57,14 @@ library LedgerDisputes {
             ISettlementLedger.DisputeRecord storage d
         ) = PeriodLib.load(s, book, agreementId, period);
         uint8 side = Parties.officerSide(c, registry, carrierId);
-        PeriodLib.contestDefault(p, d, c, side, carrierId, amountAB, amountBA);
+        bytes32 root = PeriodLib.contestDefault(p, d, c, side, carrierId, claim);
         emit ISettlementLedger.DefaultContested(
             agreementId,
             period,
             carrierId,
-            amountAB,
-            amountBA,
+            root,
+            claim.amountAB,
+            claim.amountBA,
             reasonCode,
             evidenceCid
         );
@@ -212,5 +212,20 @@ library LedgerDisputes {
             period
         );
         LedgerEscrow.moveNet(s.escrow, c.terms, PeriodLib.settlePartial(p, c));
+    }
+
+    /// @notice {ISettlementLedger-deadlines}.
+    function deadlines(
+        LedgerStorage.Layout storage s,
+        IAgreementBook book,
+        bytes32 agreementId,
+        uint32 period
+    ) external view returns (ISettlementLedger.Deadlines memory) {
+        (
+            PeriodLib.Context memory c,
+            ISettlementLedger.PeriodRecord storage p,
+            ISettlementLedger.DisputeRecord storage d
+        ) = PeriodLib.load(s, book, agreementId, period);
+        return PeriodLib.deadlines(p, d, c);
     }
 }

@@ -48,6 +48,21 @@ library LedgerEscrow {
         for (uint256 i = 0; i < count; ++i) move(s.escrow, positions[i].carrierId, token, positions[i].delta);
     }
 
+    /// @notice {ISettlementLedger-settle}: one period, Approved or binding past its approval deadline.
+    function settle(
+        LedgerStorage.Layout storage s,
+        IAgreementBook book,
+        bytes32 agreementId,
+        uint32 period
+    ) external {
+        (
+            PeriodLib.Context memory c,
+            ISettlementLedger.PeriodRecord storage p,
+            ISettlementLedger.DisputeRecord storage d
+        ) = PeriodLib.load(s, book, agreementId, period);
+        moveNet(s.escrow, c.terms, PeriodLib.settle(p, d, c));
+    }
+
     /// @notice Credits `carrierId` with what actually arrives of `amount` of `token` from `msg.sender`.
     function deposit(
         mapping(bytes32 carrierId => mapping(address token => uint256)) storage balances,

@@ -2,6 +2,7 @@
  * Every role-gated external function, called by every role it must refuse. The table is
  * function × unauthorised role; each row asserts the exact custom error and its arguments.
  */
+import { bareClaim } from "../../node/src/protocol";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
@@ -112,7 +113,8 @@ const TABLE: Row[] = [
   {
     fn: "SettlementLedger.contestDefault",
     refused: NOT_OFFICER_OF_A,
-    call: (fx, s) => fx.ledger.connect(s).contestDefault(fx.agreementId, PERIOD, CARRIER_A, 1n, 1n, 1, ""),
+    call: (fx, s) =>
+      fx.ledger.connect(s).contestDefault(fx.agreementId, PERIOD, CARRIER_A, bareClaim(1n, 1n), 1, ""),
     error: notOfficer,
   },
   {

@@ -1,14 +1,19 @@
 /**
  * The security review's findings, each replayed as the attack it described, against the ledger: the
- * attack must now fail to gain anything. Here: H-1 (accept by figures), M-1 (a cap on proposals) and L-3
- * (approveAndSettle after one side's signatures). M-5 (nodes by M-of-N officers) is in registry.test.ts, L-1 (proposals expire
- * and can be cancelled) in book.test.ts.
+ * attack must now fail to gain anything. Here: H-1 (accept by figures), M-1 (a cap on proposals), M-2 (a
+ * committed party contests only by opening its commitment), M-4 (binding outcomes settle after a silent
+ * approval window), I-2 (the commitment binds chain, ledger and round) and L-3 (approveAndSettle after one
+ * side's signatures). M-5 (nodes by M-of-N officers) is in registry.test.ts, L-1 (proposals expire and can
+ * be cancelled) in book.test.ts.
  */
 import { expect } from "chai";
+import { ethers } from "hardhat";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { CARRIER_A, CARRIER_B, DEPOSIT, PERIOD, UNIT, WINDOWS, ledgerFixture } from "./helpers/fixture";
-import { PeriodLifecycle } from "./helpers/lifecycle";
-import { stateIndex } from "../../node/src/protocol";
+import { PeriodLifecycle, figures } from "./helpers/lifecycle";
+import { SETTLE_STATES, bareClaim, stateBitmap, stateIndex } from "../../node/src/protocol";
+import { deploySettlementLedger } from "../../scripts/lib/deployLedger";
 
 describe("SettlementLedger — the review's findings replayed", function () {
   async function disputed() {
@@ -77,6 +82,151 @@ describe("SettlementLedger — the review's findings replayed", function () {
       await time.increaseTo(deadline + 1);
       await ledger.connect(b).escalate(id, PERIOD, CARRIER_B);
       expect(await lc.state()).to.equal(stateIndex("Escalated"));
+    });
+  });
+
+  describe("M-2: the second revealer cannot walk away from its commitment", function () {
+    async function bSilentAfterA() {
+      const fx = await loadFixture(ledgerFixture);
+      const lc = new PeriodLifecycle(fx, PERIOD);
+      await lc.toCommitWindow();
+      const fb = figures(800n * UNIT, 500n * UNIT, ethers.id("root-b"));
+      await lc.commit("A", figures(1_000n * UNIT, 400n * UNIT, ethers.id("root-a")));
+      await lc.commit("B", fb);
+      await lc.reveal("A"); // B sees A's figures and does not reveal, as the attack had it
+      await time.increaseTo(lc.end + WINDOWS.commit + WINDOWS.reveal + 1);
+      expect(await lc.state()).to.equal(stateIndex("Defaulted"));
+      return { fx, lc, fb };
+    }
+
+    it("B's contest with figures other than its commitment's reverts; only the opening contests", async function () {
+      const { fx, lc, fb } = await bSilentAfterA();
+      const officer = fx.ledger.connect(fx.B.officers[0]!);
+      // The attack: claim whatever suits B now that A's figures are known.
+      const committed = (await fx.ledger.periodRecord(fx.agreementId, PERIOD)).hashB;
+      await expect(
+        officer.contestDefault(fx.agreementId, PERIOD, CARRIER_B, bareClaim(0n, 900n * UNIT), 2, ""),
+      )
+        .to.be.revertedWithCustomError(fx.ledger, "LedgerCommitmentMismatch")
+        .withArgs(fx.agreementId, PERIOD, committed, anyValue);
+      // Even the committed figures with a wrong salt do not pass.
+      const wrongSalt = { root: fb.root, amountAB: fb.amountAB, amountBA: fb.amountBA, salt: ethers.id("x") };
+      await expect(
+        officer.contestDefault(fx.agreementId, PERIOD, CARRIER_B, wrongSalt, 2, ""),
+      ).to.be.revertedWithCustomError(fx.ledger, "LedgerCommitmentMismatch");
+      expect(await lc.state()).to.equal(stateIndex("Defaulted"));
+      // Opening the commitment contests, at the committed figures, and records the committed root.
+      const opening = { root: fb.root, amountAB: fb.amountAB, amountBA: fb.amountBA, salt: fb.salt };
+      await expect(officer.contestDefault(fx.agreementId, PERIOD, CARRIER_B, opening, 2, "ipfs://b"))
+        .to.emit(fx.ledger, "DefaultContested")
+        .withArgs(fx.agreementId, PERIOD, CARRIER_B, fb.root, fb.amountAB, fb.amountBA, 2, "ipfs://b");
+      const record = await fx.ledger.periodRecord(fx.agreementId, PERIOD);
+      expect([record.hashB, record.amountABofB, record.amountBAofB]).to.deep.equal([
+        fb.root,
+        fb.amountAB,
+        fb.amountBA,
+      ]);
+      expect(await lc.state()).to.equal(stateIndex("Disputed"));
+    });
+
+    it("a carrier that never committed still contests with its figures (its node was down)", async function () {
+      const fx = await loadFixture(ledgerFixture);
+      const lc = new PeriodLifecycle(fx, PERIOD);
+      await lc.toDefaulted(); // only A committed and revealed
+      await expect(
+        fx.ledger
+          .connect(fx.B.officers[0]!)
+          .contestDefault(fx.agreementId, PERIOD, CARRIER_B, bareClaim(900n * UNIT, 450n * UNIT), 2, ""),
+      )
+        .to.emit(fx.ledger, "DefaultContested")
+        .withArgs(fx.agreementId, PERIOD, CARRIER_B, ethers.ZeroHash, 900n * UNIT, 450n * UNIT, 2, "");
+    });
+  });
+
+  describe("M-4: final outcomes bind once the approval window has passed in silence", function () {
+    it("a ruling the loser never approves settles anyway after the approval deadline, moving the ruled net", async function () {
+      const { fx, lc, ledger, id } = await disputed();
+      const escrowA = await ledger.escrowOf(CARRIER_A, fx.tokenAddress);
+      const escrowB = await ledger.escrowOf(CARRIER_B, fx.tokenAddress);
+      await time.increase(WINDOWS.response + 1);
+      await ledger.connect(fx.B.officers[0]!).escalate(id, PERIOD, CARRIER_B);
+      await ledger.connect(fx.arbiter).rule(id, PERIOD, 900n * UNIT, 450n * UNIT, "ipfs://ruling");
+      const ruledAt = await time.latest();
+      expect((await ledger.disputeRecord(id, PERIOD)).resolvedAt).to.equal(BigInt(ruledAt));
+      // B wins (A owes 450 net) and approves; A, the loser, stays silent, as the attack had it.
+      await lc.approve("B");
+      const { approvalDeadline } = await ledger.deadlines(id, PERIOD);
+      expect(approvalDeadline).to.equal(BigInt(ruledAt + WINDOWS.response));
+      await expect(lc.settle())
+        .to.be.revertedWithCustomError(ledger, "LedgerTooEarly")
+        .withArgs(id, PERIOD, approvalDeadline + 1n);
+      await time.increaseTo(approvalDeadline);
+      await expect(lc.settle())
+        .to.emit(ledger, "Settled")
+        .withArgs(id, PERIOD, fx.tokenAddress, false, 900n * UNIT, 450n * UNIT, 450n * UNIT);
+      expect(await ledger.escrowOf(CARRIER_A, fx.tokenAddress)).to.equal(escrowA - 450n * UNIT);
+      expect(await ledger.escrowOf(CARRIER_B, fx.tokenAddress)).to.equal(escrowB + 450n * UNIT);
+    });
+
+    it("an Uncontested default settles at the present party's figures without the silent side", async function () {
+      const fx = await funded();
+      const lc = new PeriodLifecycle(fx, PERIOD);
+      await lc.toDefaulted(); // only A revealed (1000, 400)
+      await time.increase(WINDOWS.dispute + 1);
+      expect(await lc.state()).to.equal(stateIndex("Uncontested"));
+      const { approvalDeadline, defaultDisputeDeadline } = await fx.ledger.deadlines(fx.agreementId, PERIOD);
+      expect(approvalDeadline).to.equal(defaultDisputeDeadline + BigInt(WINDOWS.response));
+      await expect(lc.settle()).to.be.revertedWithCustomError(fx.ledger, "LedgerTooEarly");
+      await time.increaseTo(approvalDeadline + 1n);
+      await expect(lc.settle())
+        .to.emit(fx.ledger, "Settled")
+        .withArgs(fx.agreementId, PERIOD, fx.tokenAddress, false, 1_000n * UNIT, 400n * UNIT, 600n * UNIT);
+    });
+
+    it("Matched and Reconciled periods still need both approvals, however long one waits", async function () {
+      const fx = await funded();
+      const lc = new PeriodLifecycle(fx, PERIOD);
+      await lc.toMatched();
+      await lc.approve("A");
+      expect((await fx.ledger.deadlines(fx.agreementId, PERIOD)).approvalDeadline).to.equal(0n);
+      await time.increase(365 * 86_400);
+      await expect(lc.settle())
+        .to.be.revertedWithCustomError(fx.ledger, "LedgerUnexpectedState")
+        .withArgs(fx.agreementId, PERIOD, stateIndex("Matched"), stateBitmap(...SETTLE_STATES));
+    });
+  });
+
+  describe("I-2: the commitment binds the chain, the ledger and the round", function () {
+    it("the same opening commits differently per round and per ledger", async function () {
+      const fx = await loadFixture(ledgerFixture);
+      const o = [ethers.id("root"), 1n, 2n, ethers.id("salt")] as const;
+      const at = (ledger: typeof fx.ledger, round: number) =>
+        ledger.computeCommitment(fx.agreementId, PERIOD, round, CARRIER_A, ...o);
+      const round0 = await at(fx.ledger, 0);
+      expect(await at(fx.ledger, 1)).to.not.equal(round0);
+      const { ledger: other } = await deploySettlementLedger(
+        fx.admin,
+        await fx.registry.getAddress(),
+        await fx.book.getAddress(),
+      );
+      expect(await at(other, 0)).to.not.equal(round0);
+    });
+
+    it("a round-0 commitment re-sent in a correction round cannot be opened there", async function () {
+      const fx = await loadFixture(ledgerFixture);
+      const lc = new PeriodLifecycle(fx, PERIOD);
+      await lc.toMismatched();
+      const first = lc.committed.A!; // opened in round 0: its commitment and opening are public
+      const reused = lc.commitment("A", first, 0);
+      await fx.ledger.connect(fx.A.node).commit(fx.agreementId, PERIOD, reused); // starts round 1
+      await lc.commit("B", figures(1_000n * UNIT, 400n * UNIT, ethers.id("root-a")));
+      await expect(
+        fx.ledger
+          .connect(fx.A.node)
+          .reveal(fx.agreementId, PERIOD, first.root, first.amountAB, first.amountBA, first.salt),
+      )
+        .to.be.revertedWithCustomError(fx.ledger, "LedgerCommitmentMismatch")
+        .withArgs(fx.agreementId, PERIOD, reused, lc.commitment("A", first, 1));
     });
   });
 

@@ -6,6 +6,7 @@
  *   3. nothing settles without both carriers' approvals of the same kind;
  *   4. rulings stay within the two claims per direction.
  */
+import { bareClaim } from "../../node/src/protocol";
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
@@ -260,7 +261,7 @@ async function perform(w: World, a: Action): Promise<unknown> {
       const [id, p] = [lc.agreementId, PERIOD];
       const [ab, ba] = [BigInt(a.ab) * UNIT, BigInt(a.ba) * UNIT];
       if (a.step === 0) await l.openDispute(id, p, party.id, 1, "e");
-      else if (a.step === 1) await l.contestDefault(id, p, party.id, ab, ba, 1, "e");
+      else if (a.step === 1) await l.contestDefault(id, p, party.id, bareClaim(ab, ba), 1, "e");
       else if (a.step === 2) await l.proposeFigures(id, p, party.id, ab, ba, "e");
       else if (a.step === 3) await l.acceptFigures(id, p, party.id, ...(await proposedFigures(l, id, p)));
       else if (a.step === 4) await l.escalate(id, p, party.id);
@@ -312,6 +313,11 @@ async function expectHistoryInvariants(w: World): Promise<{ settled: number; rul
     expect(seen.has(key), `settled twice: ${key}`).to.equal(false);
     seen.add(key);
     const lc = w.lcs.find((l) => l.agreementId === agreementId)!;
+    // A binding outcome (Uncontested, Resolved) settles without approvals once its approval deadline has
+    // passed (M-4); every other settlement needs both carriers' approvals.
+    const { approvalDeadline } = await fx.ledger.deadlines(agreementId, period, { blockTag: s.blockNumber });
+    const settledAt = (await s.getBlock()).timestamp;
+    if (!partial && approvalDeadline !== 0n && BigInt(settledAt) > approvalDeadline) continue;
     for (const party of lc.parties) {
       const approved = approvals.some(
         (ap) =>

@@ -17,6 +17,7 @@ import {
   OFFICER_UPDATE_TYPES,
   ledgerDomain,
   registryDomain,
+  SETTLE_STATES,
   stateBitmap,
   stateIndex,
   type OfficerUpdateData,
@@ -141,11 +142,11 @@ describe("SettlementLedger — approvals", function () {
     const { lc, ledger, id } = await matched();
     await expect(lc.settle())
       .to.be.revertedWithCustomError(ledger, "LedgerUnexpectedState")
-      .withArgs(id, PERIOD, stateIndex("Matched"), stateBitmap("Approved"));
+      .withArgs(id, PERIOD, stateIndex("Matched"), stateBitmap(...SETTLE_STATES));
     await lc.approve("B");
     await expect(lc.settle())
       .to.be.revertedWithCustomError(ledger, "LedgerUnexpectedState")
-      .withArgs(id, PERIOD, stateIndex("Matched"), stateBitmap("Approved"));
+      .withArgs(id, PERIOD, stateIndex("Matched"), stateBitmap(...SETTLE_STATES));
   });
 
   it("approves both carriers and settles in one transaction", async function () {
@@ -177,7 +178,7 @@ describe("SettlementLedger — approvals", function () {
     const sigsB = await lc.sign({ ...a, carrierId: CARRIER_B }, fx.B.officers.slice(0, 1));
     await expect(ledger.approveAndSettle(a, sigsA, sigsB))
       .to.be.revertedWithCustomError(ledger, "LedgerUnexpectedState")
-      .withArgs(id, PERIOD, stateIndex("Matched"), stateBitmap("Approved"));
+      .withArgs(id, PERIOD, stateIndex("Matched"), stateBitmap(...SETTLE_STATES));
     expect(await ledger.approvalsOf(id, PERIOD, CARRIER_A, false)).to.deep.equal([0n, 2n, false]);
   });
 

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { CARRIER_A, CARRIER_B, PERIOD, UNIT, WINDOWS, ledgerFixture } from "./helpers/fixture";
 import { PeriodLifecycle, figures } from "./helpers/lifecycle";
-import { stateBitmap, stateIndex } from "../../scripts/lib/protocol";
+import { bareClaim, stateBitmap, stateIndex } from "../../scripts/lib/protocol";
 
 const at = (t: number | bigint): Promise<void> => time.setNextBlockTimestamp(t);
 
@@ -116,12 +116,28 @@ describe("SettlementLedger — deadlines", function () {
       const contest = () =>
         fx.ledger
           .connect(fx.B.officers[0]!)
-          .contestDefault(fx.agreementId, PERIOD, CARRIER_B, 900n * UNIT, 400n * UNIT, 3, "ipfs://b");
+          .contestDefault(
+            fx.agreementId,
+            PERIOD,
+            CARRIER_B,
+            bareClaim(900n * UNIT, 400n * UNIT),
+            3,
+            "ipfs://b",
+          );
       const snapshot = await ethers.provider.send("evm_snapshot", []);
       await at(disputeDeadline);
       await expect(contest())
         .to.emit(fx.ledger, "DefaultContested")
-        .withArgs(fx.agreementId, PERIOD, CARRIER_B, 900n * UNIT, 400n * UNIT, 3, "ipfs://b");
+        .withArgs(
+          fx.agreementId,
+          PERIOD,
+          CARRIER_B,
+          ethers.ZeroHash,
+          900n * UNIT,
+          400n * UNIT,
+          3,
+          "ipfs://b",
+        );
       expect(await lc.state()).to.equal(stateIndex("Disputed"));
       await ethers.provider.send("evm_revert", [snapshot]);
       await at(disputeDeadline + 1);
@@ -141,7 +157,7 @@ describe("SettlementLedger — deadlines", function () {
       const f = figures(1n, 1n);
       await expect(lc.commit("A", f))
         .to.emit(fx.ledger, "Committed")
-        .withArgs(fx.agreementId, PERIOD, CARRIER_A, 1, lc.commitment("A", f));
+        .withArgs(fx.agreementId, PERIOD, CARRIER_A, 1, lc.commitment("A", f, 1));
       await ethers.provider.send("evm_revert", [snapshot]);
       await at(evaluatedAt + WINDOWS.reconcile + 1);
       await expect(lc.commit("A", figures(1n, 1n)))

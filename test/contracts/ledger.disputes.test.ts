@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { CARRIER_A, CARRIER_B, DEPOSIT, PERIOD, UNIT, WINDOWS, ledgerFixture } from "./helpers/fixture";
 import { PeriodLifecycle, figures } from "./helpers/lifecycle";
-import { stateBitmap, stateIndex } from "../../scripts/lib/protocol";
+import { bareClaim, stateBitmap, stateIndex } from "../../scripts/lib/protocol";
 
 // toMismatched(): A claims (1000, 400), B claims (800, 500).
 const A_AB = 1_000n * UNIT;
@@ -125,13 +125,15 @@ describe("SettlementLedger — disputes", function () {
     const lc = new PeriodLifecycle(fx, PERIOD);
     await lc.toDefaulted();
     await expect(
-      fx.ledger.connect(fx.A.officers[0]!).contestDefault(fx.agreementId, PERIOD, CARRIER_A, 1n, 1n, 1, ""),
+      fx.ledger
+        .connect(fx.A.officers[0]!)
+        .contestDefault(fx.agreementId, PERIOD, CARRIER_A, bareClaim(1n, 1n), 1, ""),
     )
       .to.be.revertedWithCustomError(fx.ledger, "LedgerWrongParty")
       .withArgs(fx.agreementId, PERIOD, CARRIER_A);
     await fx.ledger
       .connect(fx.B.officers[0]!)
-      .contestDefault(fx.agreementId, PERIOD, CARRIER_B, 1n, 1n, 1, "");
+      .contestDefault(fx.agreementId, PERIOD, CARRIER_B, bareClaim(1n, 1n), 1, "");
     await expect(fx.ledger.connect(fx.B.officers[0]!).withdrawDispute(fx.agreementId, PERIOD, CARRIER_B))
       .to.emit(fx.ledger, "DisputeWithdrawn")
       .withArgs(fx.agreementId, PERIOD, CARRIER_B, A_AB, A_BA);
@@ -146,13 +148,15 @@ describe("SettlementLedger — disputes", function () {
     await lc.reveal("B");
     await time.increaseTo(lc.end + WINDOWS.commit + WINDOWS.reveal + 1);
     await expect(
-      fx.ledger.connect(fx.B.officers[0]!).contestDefault(fx.agreementId, PERIOD, CARRIER_B, 1n, 1n, 1, ""),
+      fx.ledger
+        .connect(fx.B.officers[0]!)
+        .contestDefault(fx.agreementId, PERIOD, CARRIER_B, bareClaim(1n, 1n), 1, ""),
     )
       .to.be.revertedWithCustomError(fx.ledger, "LedgerWrongParty")
       .withArgs(fx.agreementId, PERIOD, CARRIER_B);
     await fx.ledger
       .connect(fx.A.officers[0]!)
-      .contestDefault(fx.agreementId, PERIOD, CARRIER_A, A_AB, A_BA, 2, "x");
+      .contestDefault(fx.agreementId, PERIOD, CARRIER_A, bareClaim(A_AB, A_BA), 2, "x");
     const [pab, pba, rootA, rootB] = await fx.ledger.approvalFigures(fx.agreementId, PERIOD, true);
     expect([pab, pba, rootA, rootB]).to.deep.equal([B_AB, A_BA, ethers.ZeroHash, ethers.id("rb")]);
     await time.increase(WINDOWS.response + 1);

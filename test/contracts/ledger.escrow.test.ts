@@ -15,7 +15,7 @@ import {
   type LedgerFixture,
 } from "./helpers/fixture";
 import { PeriodLifecycle } from "./helpers/lifecycle";
-import { stateBitmap, stateIndex } from "../../scripts/lib/protocol";
+import { SETTLE_STATES, stateBitmap, stateIndex } from "../../scripts/lib/protocol";
 
 async function expectConservation(fx: LedgerFixture): Promise<void> {
   let sum = 0n;
@@ -193,11 +193,11 @@ describe("SettlementLedger — escrow and settlement", function () {
       const k0 = keys[0]!;
       await expect(fx.ledger.settleBatch(fx.tokenAddress, [...keys, k0]))
         .to.be.revertedWithCustomError(fx.ledger, "LedgerUnexpectedState")
-        .withArgs(k0.agreementId, PERIOD, stateIndex("Settled"), stateBitmap("Approved"));
+        .withArgs(k0.agreementId, PERIOD, stateIndex("Settled"), stateBitmap(...SETTLE_STATES));
       await fx.ledger.settleBatch(fx.tokenAddress, keys);
       await expect(fx.ledger.settleBatch(fx.tokenAddress, [k0]))
         .to.be.revertedWithCustomError(fx.ledger, "LedgerUnexpectedState")
-        .withArgs(k0.agreementId, PERIOD, stateIndex("Settled"), stateBitmap("Approved"));
+        .withArgs(k0.agreementId, PERIOD, stateIndex("Settled"), stateBitmap(...SETTLE_STATES));
     });
 
     it("refuses periods in another token, and reverts whole when a carrier is short", async function () {
@@ -223,7 +223,7 @@ describe("SettlementLedger — escrow and settlement", function () {
       await lc.approve("A");
       await expect(fx.ledger.settleBatch(fx.tokenAddress, [{ agreementId: fx.agreementId, period: PERIOD }]))
         .to.be.revertedWithCustomError(fx.ledger, "LedgerUnexpectedState")
-        .withArgs(fx.agreementId, PERIOD, stateIndex("Matched"), stateBitmap("Approved"));
+        .withArgs(fx.agreementId, PERIOD, stateIndex("Matched"), stateBitmap(...SETTLE_STATES));
       void CARRIER_B;
     });
   });

@@ -13,7 +13,7 @@ import {
   makeTerms,
 } from "./helpers/fixture";
 import { PeriodLifecycle, figures } from "./helpers/lifecycle";
-import { computeCommitment, stateBitmap, stateIndex } from "../../scripts/lib/protocol";
+import { SETTLE_STATES, computeCommitment, stateBitmap, stateIndex } from "../../scripts/lib/protocol";
 
 describe("SettlementLedger — period lifecycle", function () {
   it("walks Pending → Committing → Revealing → Matched → Approved → Settled", async function () {
@@ -57,7 +57,7 @@ describe("SettlementLedger — period lifecycle", function () {
     expect(await fx.ledger.escrowOf(CARRIER_B, fx.tokenAddress)).to.equal(1_000_000n * UNIT + net);
     await expect(lc.settle())
       .to.be.revertedWithCustomError(fx.ledger, "LedgerUnexpectedState")
-      .withArgs(fx.agreementId, PERIOD, stateIndex("Settled"), stateBitmap("Approved"));
+      .withArgs(fx.agreementId, PERIOD, stateIndex("Settled"), stateBitmap(...SETTLE_STATES));
   });
 
   it("moves B→A when B owes more", async function () {
@@ -130,17 +130,33 @@ describe("SettlementLedger — period lifecycle", function () {
   it("computes commitments exactly like the off-chain encoding", async function () {
     const fx = await loadFixture(ledgerFixture);
     const f = figures(123n, 456n, ethers.id("r"));
-    expect(
-      await fx.ledger.computeCommitment(
-        fx.agreementId,
-        PERIOD,
-        CARRIER_B,
-        f.root,
-        f.amountAB,
-        f.amountBA,
-        f.salt,
-      ),
-    ).to.equal(computeCommitment(fx.agreementId, PERIOD, CARRIER_B, f.root, f.amountAB, f.amountBA, f.salt));
+    for (const round of [0, 2]) {
+      expect(
+        await fx.ledger.computeCommitment(
+          fx.agreementId,
+          PERIOD,
+          round,
+          CARRIER_B,
+          f.root,
+          f.amountAB,
+          f.amountBA,
+          f.salt,
+        ),
+      ).to.equal(
+        computeCommitment({
+          chainId: fx.chainId,
+          ledger: fx.ledgerAddress,
+          agreementId: fx.agreementId,
+          period: PERIOD,
+          round,
+          party: CARRIER_B,
+          root: f.root,
+          amountAB: f.amountAB,
+          amountBA: f.amountBA,
+          salt: f.salt,
+        }),
+      );
+    }
   });
 
   it("uses the agreement version in force for each period", async function () {

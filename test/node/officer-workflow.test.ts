@@ -212,15 +212,18 @@ for (const target of [primaryTarget()]) {
         },
       ];
       for (const s of sides) {
-        const commitment = computeCommitment(
-          fx.agreementId,
+        const commitment = computeCommitment({
+          chainId: fx.addresses.chainId,
+          ledger: fx.addresses.ledger,
+          agreementId: fx.agreementId,
           period,
-          s.carrier,
-          s.root,
-          s.f[0],
-          s.f[1],
-          s.salt,
-        );
+          round: 0,
+          party: s.carrier,
+          root: s.root,
+          amountAB: s.f[0],
+          amountBA: s.f[1],
+          salt: s.salt,
+        });
         await (
           await ledger
             .connect(await provider.getSigner(s.node.address))

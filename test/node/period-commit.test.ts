@@ -12,8 +12,7 @@ import {
   type HardhatNode,
   type ScriptedLedger,
 } from "../../node/src/chain/test-helpers";
-import { stateIndex } from "../../node/src/protocol";
-import { commitmentOf } from "../../node/src/reconciliation/commit";
+import { computeCommitment, stateIndex } from "../../node/src/protocol";
 import { commitmentSalt } from "../../node/src/summaries/encoding";
 import { REPO_ROOT, icl, iclProcess, acceptFutureCdrs } from "../helpers/cli";
 import { primaryTarget } from "../helpers/databases";
@@ -120,9 +119,12 @@ for (const target of [primaryTarget()]) {
       expect(out.committed).to.deep.include({ round: 0 });
 
       const salt = hexlify(commitmentSalt(Buffer.from(SECRET_HEX, "hex"), fx.agreementId, PERIOD, 0));
-      const expected = commitmentOf({
+      const expected = computeCommitment({
+        chainId: fx.addresses.chainId,
+        ledger: fx.addresses.ledger,
         agreementId: fx.agreementId,
         period: PERIOD,
+        round: 0,
         party: out.committed.carrier,
         root: out.root,
         amountAB: 39_900n,

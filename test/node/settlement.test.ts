@@ -364,10 +364,14 @@ for (const target of [primaryTarget()]) {
 
       const mismatched = run(["settle", "ACME-GLOBEX", "2030-02", "--yes"]);
       expect(mismatched.code).to.equal(1);
-      expect(mismatched.stderr).to.contain("period ACME-GLOBEX 2030-02 is Mismatched; settle needs Approved");
+      expect(mismatched.stderr).to.contain(
+        "period ACME-GLOBEX 2030-02 is Mismatched; settle needs Approved, or Uncontested or Resolved past its approval deadline",
+      );
       const settled = run(["settle", "ACME-GLOBEX", "2030-01", "--yes"]);
       expect(settled.code).to.equal(1);
-      expect(settled.stderr).to.contain("period ACME-GLOBEX 2030-01 is Settled; settle needs Approved");
+      expect(settled.stderr).to.contain(
+        "period ACME-GLOBEX 2030-01 is Settled; settle needs Approved, or Uncontested or Resolved past its approval deadline",
+      );
 
       // ACME-INITECH is not in this node's agreements: named by its id.
       const plan = json(["settle", ai.agreementId, "2030-02", "--dry-run"]);

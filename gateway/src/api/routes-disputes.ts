@@ -20,7 +20,7 @@ import { deriveEvidenceKey, putEvidence } from "../../../node/src/evidence/bundl
 import { ConflictError } from "../../../node/src/errors";
 import { toChainError } from "../../../node/src/chain/errors";
 import { callsBehindLeaf } from "../../../node/src/reconciliation/leaf-calls";
-import { periodState } from "../../../node/src/reconciliation/reveal";
+import { committedOpening, periodState } from "../../../node/src/reconciliation/reveal";
 import {
   parseReason,
   planDisputeStep,
@@ -240,6 +240,11 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
         reasonCode: body.reason === undefined ? undefined : parseReason(body.reason),
         evidenceCid: body.evidenceCid,
       };
+      if (body.step === "open" && ctx.state === "Defaulted") {
+        // Contesting a default opens our node's commitment when it committed (M-2).
+        const round = Number((await chain.ledger.periodRecord(ctx.agreementId, ctx.period)).round);
+        input.opening = (await committedOpening(node.db, agreement, ctx.period, round)) ?? undefined;
+      }
       const plan = await planDisputeStep(chain, ctx, body.step as DisputeStep, from, input);
       const to = chain.deployment.ledger;
       let gas: bigint;

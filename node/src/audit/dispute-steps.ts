@@ -97,7 +97,12 @@ export function applyDisputeStep(e: AuditEvent, ctx: DisputeStepContext): boolea
           `accepted ${argBig(e, "amountAB")}/${argBig(e, "amountBA")}, the proposal was ${d.proposedAB}/${d.proposedBA}`,
         );
       }
-      Object.assign(d, { resolution: "Accepted", resolvedAB: d.proposedAB, resolvedBA: d.proposedBA });
+      Object.assign(d, {
+        resolution: "Accepted",
+        resolvedAB: d.proposedAB,
+        resolvedBA: d.proposedBA,
+        resolvedAt: now,
+      });
       return true;
     }
     case "DisputeEscalated": {
@@ -151,7 +156,7 @@ export function applyDisputeStep(e: AuditEvent, ctx: DisputeStepContext): boolea
           );
         }
       }
-      Object.assign(p.dispute, { resolution: "Ruled", resolvedAB: ab, resolvedBA: ba });
+      Object.assign(p.dispute, { resolution: "Ruled", resolvedAB: ab, resolvedBA: ba, resolvedAt: now });
       cite(e, "rationaleCid");
       return true;
     }
@@ -175,7 +180,7 @@ export function applyDisputeStep(e: AuditEvent, ctx: DisputeStepContext): boolea
           `withdrawal conceded ${argBig(e, "amountAB")}/${argBig(e, "amountBA")}, the other claim is ${ab}/${ba}`,
         );
       }
-      Object.assign(p.dispute, { resolution: "Withdrawn", resolvedAB: ab, resolvedBA: ba });
+      Object.assign(p.dispute, { resolution: "Withdrawn", resolvedAB: ab, resolvedBA: ba, resolvedAt: now });
       return true;
     }
     default:

@@ -94,6 +94,8 @@ export interface PeriodModel {
     proposedBA: bigint;
     resolvedAB: bigint;
     resolvedBA: bigint;
+    /** When an accept, a ruling or a withdrawal resolved it (0 while open and for a lapsed arbitration). */
+    resolvedAt: number;
   };
   approved: [boolean, boolean];
   partialApproved: [boolean, boolean];
@@ -149,6 +151,7 @@ export function emptyDispute(): PeriodModel["dispute"] {
     proposedBA: 0n,
     resolvedAB: 0n,
     resolvedBA: 0n,
+    resolvedAt: 0,
   };
 }
 
@@ -255,6 +258,26 @@ export function finalFigures(
     return { amountAB: p.dispute.resolvedAB, amountBA: p.dispute.resolvedBA };
   // Lapsed arbitration: the mean of the two claims per direction, rounded down.
   return { amountAB: (a.amountAB + b.amountAB) / 2n, amountBA: (a.amountBA + b.amountBA) / 2n };
+}
+
+/**
+ * `PeriodLib.approvalDeadline`: for a binding outcome (Uncontested, Resolved), the last second to approve
+ * before anyone may settle without approvals — the response window after the figures became final; 0
+ * otherwise.
+ */
+export function approvalDeadline(p: PeriodModel, terms: Terms, now: number): number {
+  const w = terms.windows;
+  const s = baseState(p, terms, now);
+  let finalAt: number;
+  if (s === "Uncontested") {
+    const start = p.round === 0 ? periodEnd(p.period) : p.roundStart;
+    finalAt = start + w.commit + w.reveal + w.dispute;
+  } else if (s === "Resolved") {
+    finalAt = p.dispute.resolvedAt !== 0 ? p.dispute.resolvedAt : p.dispute.escalatedAt + w.arbitration;
+  } else {
+    return 0;
+  }
+  return finalAt + w.response;
 }
 
 /** `_partialFigures`: per direction the smaller claim. */

@@ -12,6 +12,8 @@ import type { CarrierModel, PeriodModel, Terms } from "./model";
 /** What the replay needs from the chain besides the events. */
 export interface ReplayChain {
   ledgerAddress: string;
+  /** The chain's id: commitments bind it (with the ledger's address and the round). */
+  chainId: bigint;
   blockTimestamp(block: number): Promise<number>;
   transaction(hash: string): Promise<TransactionResponse | null>;
 }

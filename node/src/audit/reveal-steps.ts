@@ -56,7 +56,7 @@ export async function applyReveal(
       `party ${"AB"[s]} revealed without a commitment in round ${p.round}`,
     );
   } else {
-    await verifyOpening(r, e, { carrierId, root, amountAB, amountBA, committed }, p);
+    await verifyOpening(r, e, { carrierId, round, root, amountAB, amountBA, committed }, p);
   }
   if (p.claims[s] !== null) {
     r.add("error", "unexpected-event", at, where, `party ${"AB"[s]} revealed twice in round ${p.round}`);
@@ -75,7 +75,14 @@ export async function applyReveal(
 async function verifyOpening(
   r: ReplayContext,
   e: AuditEvent,
-  opened: { carrierId: string; root: string; amountAB: bigint; amountBA: bigint; committed: string },
+  opened: {
+    carrierId: string;
+    round: number;
+    root: string;
+    amountAB: bigint;
+    amountBA: bigint;
+    committed: string;
+  },
   p: PeriodModel,
 ): Promise<void> {
   const at = place(e);
@@ -113,15 +120,18 @@ async function verifyOpening(
   if (differs.length > 0) {
     r.add("error", "reveal-event-mismatch", at, where, `the reveal transaction sent ${differs.join(", ")}`);
   }
-  const computed = computeCommitment(
+  const computed = computeCommitment({
+    chainId: r.chain.chainId,
+    ledger: r.chain.ledgerAddress,
     agreementId,
-    Number(period),
-    opened.carrierId,
+    period: Number(period),
+    round: opened.round,
+    party: opened.carrierId,
     root,
     amountAB,
     amountBA,
     salt,
-  );
+  });
   if (computed.toLowerCase() !== opened.committed) {
     r.add(
       "error",

@@ -1,6 +1,7 @@
 /**
  * Settlements and escrow replayed against the approved figures: a `Settled` event must come in the
- * right state (Approved, or Disputed/Escalated with both partial approvals), in the agreement's
+ * right state (Approved; Uncontested or Resolved past its approval deadline; or Disputed/Escalated with
+ * both partial approvals for the undisputed part), in the agreement's
  * token, and move exactly the approved net (less any partial settlement); escrow is rebuilt from
  * `Deposited`, `Withdrawn` and `EscrowMoved`; and per transaction the escrow moved must equal the
  * nets of the settlements it emitted (single settlement or a whole `settleBatch`).
@@ -9,6 +10,7 @@ import { getAddress } from "ethers";
 import { SettlementLedger__factory } from "../../../typechain-types";
 import { argBig, argBool, argString, type AuditEvent } from "./events";
 import {
+  approvalDeadline,
   derivedState,
   DISPUTE_STATES,
   finalFigures,
@@ -69,8 +71,18 @@ export function applySettled(
     p.partialSettled = true;
     p.partialNet = net;
   } else {
-    if (state !== "Approved") {
-      r.add("error", "unexpected-event", at, where, `settlement while the period was ${state}, not Approved`);
+    // Approved, or a binding outcome whose approval deadline passed without both approvals (M-4).
+    const deadline = approvalDeadline(p, terms, now);
+    if (state !== "Approved" && !(deadline !== 0 && now > deadline)) {
+      r.add(
+        "error",
+        "unexpected-event",
+        at,
+        where,
+        deadline !== 0
+          ? `settlement while the period was ${state} before its approval deadline ${deadline}, not Approved`
+          : `settlement while the period was ${state}, not Approved`,
+      );
     }
     expected = finalFigures(p, terms, now);
     expectedNet = expected.amountAB - expected.amountBA - (p.partialSettled ? p.partialNet : 0n);

@@ -15,7 +15,7 @@
  * | GLOBEX–INITECH | 203002 | only GLOBEX commits and reveals → INITECH contests the default → INITECH withdraws (concedes GLOBEX's figures) → settled |
  */
 import { id, type JsonRpcProvider, type Wallet } from "ethers";
-import { computeCommitment } from "../protocol";
+import { bareClaim, computeCommitment } from "../protocol";
 import {
   advance,
   commitAndReveal,
@@ -83,7 +83,19 @@ async function commitOne(
   const root = f.root ?? id(`edge-root-${agreement.name}-${period}-${side}`);
   const salt = id(`edge-salt-${agreement.name}-${period}-${side}`);
   const node = c.deployment.ledger.connect(await as(c, carrier.node));
-  const commitment = computeCommitment(agreement.agreementId, period, carrier.id, root, f.ab, f.ba, salt);
+  const round = Number((await c.deployment.ledger.periodRecord(agreement.agreementId, period)).round);
+  const commitment = computeCommitment({
+    chainId: c.addresses.chainId,
+    ledger: c.addresses.ledger,
+    agreementId: agreement.agreementId,
+    period,
+    round,
+    party: carrier.id,
+    root,
+    amountAB: f.ab,
+    amountBA: f.ba,
+    salt,
+  });
   await (await node.commit(agreement.agreementId, period, commitment)).wait();
   return async () => {
     await (await node.reveal(agreement.agreementId, period, root, f.ab, f.ba, salt)).wait();
@@ -131,7 +143,7 @@ export async function buildEdgeHistory(provider: JsonRpcProvider): Promise<Conso
   await (
     await (
       await officer(INITECH.officers[0])
-    ).contestDefault(AI.agreementId, PERIOD, INITECH.id, claimB.ab, claimB.ba, 2, "")
+    ).contestDefault(AI.agreementId, PERIOD, INITECH.id, bareClaim(claimB.ab, claimB.ba), 2, "")
   ).wait();
   await (
     await (
@@ -190,7 +202,7 @@ export async function buildEdgeHistory(provider: JsonRpcProvider): Promise<Conso
   await (
     await (
       await officer(INITECH.officers[0])
-    ).contestDefault(GI.agreementId, PERIOD2, INITECH.id, contested.ab, contested.ba, 2, "")
+    ).contestDefault(GI.agreementId, PERIOD2, INITECH.id, bareClaim(contested.ab, contested.ba), 2, "")
   ).wait();
   await (
     await (await officer(INITECH.officers[1])).withdrawDispute(GI.agreementId, PERIOD2, INITECH.id)

@@ -43,6 +43,7 @@ export async function verifyLedger(chain: AuditChain, options: VerifyOptions = {
   await prefetchTimes(chain, [...new Set(events.map((e) => e.blockNumber))]);
   const replay = new Replay({
     ledgerAddress: chain.addresses.ledger,
+    chainId: chain.chainId,
     blockTimestamp: (block) => chain.blockTimestamp(block),
     transaction: (hash) => chain.transaction(hash),
   });

@@ -147,6 +147,13 @@ async function comparePeriod(
     { name: "dispute.proposedBA", model: p.dispute.proposedBA, view: dispute.proposedBA, at: null },
     { name: "dispute.resolvedAB", model: p.dispute.resolvedAB, view: dispute.resolvedAB, at: null },
     { name: "dispute.resolvedBA", model: p.dispute.resolvedBA, view: dispute.resolvedBA, at: null },
+    {
+      name: "dispute.resolvedAt",
+      model: p.dispute.resolvedAt,
+      view: Number(dispute.resolvedAt),
+      at: null,
+      time: true,
+    },
   ];
   const differing = fields.filter((f) => f.model !== f.view);
   const modelState = derivedState(p, terms, now);

@@ -208,15 +208,18 @@ export async function commitAndReveal(
   const round = Number((await ledger.periodRecord(agreement.agreementId, period)).round);
   for (const s of sides) {
     const salt = id(`${s.salt}-${round}`);
-    const commitment = computeCommitment(
-      agreement.agreementId,
+    const commitment = computeCommitment({
+      chainId: c.addresses.chainId,
+      ledger: c.addresses.ledger,
+      agreementId: agreement.agreementId,
       period,
-      s.carrier.id,
-      s.root,
-      s.f.ab,
-      s.f.ba,
+      round,
+      party: s.carrier.id,
+      root: s.root,
+      amountAB: s.f.ab,
+      amountBA: s.f.ba,
       salt,
-    );
+    });
     const signer = await c.provider.getSigner(s.carrier.node.address);
     await (await ledger.connect(signer).commit(agreement.agreementId, period, commitment)).wait();
   }

@@ -250,15 +250,18 @@ export function commitCall(
   period = PERIOD,
 ): { data: string; reveal: string } {
   const root = id(`root-${carrier}`);
-  const commitment = computeCommitment(
-    ledger.agreementId,
+  const commitment = computeCommitment({
+    chainId: ledger.addresses.chainId,
+    ledger: ledger.addresses.ledger,
+    agreementId: ledger.agreementId,
     period,
-    carrier,
+    round: 0,
+    party: carrier,
     root,
-    amounts.ab,
-    amounts.ba,
+    amountAB: amounts.ab,
+    amountBA: amounts.ba,
     salt,
-  );
+  });
   const iface = ledger.deployment.ledger.interface;
   return {
     data: iface.encodeFunctionData("commit", [ledger.agreementId, period, commitment]),

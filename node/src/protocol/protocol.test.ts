@@ -77,8 +77,31 @@ describe("protocol: the TypeScript copy matches the deployed contracts", functio
     expect(await ledger.approvalDigest(approval)).to.equal(
       TypedDataEncoder.hash(domain, APPROVAL_TYPES, approval),
     );
-    const args = [agreement.agreementId, PERIOD, agreement.a.id, id("root"), 7n, 9n, id("salt")] as const;
-    expect(await ledger.computeCommitment(...args)).to.equal(computeCommitment(...args));
+    for (const round of [0, 1]) {
+      const opening = { root: id("root"), amountAB: 7n, amountBA: 9n, salt: id("salt") };
+      expect(
+        await ledger.computeCommitment(
+          agreement.agreementId,
+          PERIOD,
+          round,
+          agreement.a.id,
+          opening.root,
+          opening.amountAB,
+          opening.amountBA,
+          opening.salt,
+        ),
+      ).to.equal(
+        computeCommitment({
+          chainId: c.addresses.chainId,
+          ledger: c.addresses.ledger,
+          agreementId: agreement.agreementId,
+          period: PERIOD,
+          round,
+          party: agreement.a.id,
+          ...opening,
+        }),
+      );
+    }
     expect(Number(await ledger.MAX_ROUNDS())).to.equal(MAX_ROUNDS);
     expect(Number(await ledger.MAX_PROPOSALS())).to.equal(MAX_PROPOSALS);
   });

@@ -28,3 +28,15 @@ export function stateBitmap(...names: PeriodStateName[]): string {
   for (const n of names) bits |= 1n << stateIndex(n);
   return "0x" + bits.toString(16).padStart(64, "0");
 }
+
+/** States whose figures are final: officers may approve them for settlement (`PeriodLib.FINAL_STATES`). */
+export const FINAL_STATES: readonly PeriodStateName[] = ["Matched", "Reconciled", "Uncontested", "Resolved"];
+
+/**
+ * Final states that bind without approvals (`PeriodLib.BINDING_STATES`): once `deadlines().approvalDeadline`
+ * has passed, anyone may settle them. Matched and Reconciled always need both carriers' approvals.
+ */
+export const BINDING_STATES: readonly PeriodStateName[] = ["Uncontested", "Resolved"];
+
+/** States `settle` accepts: Approved, or a binding state past its approval deadline. */
+export const SETTLE_STATES: readonly PeriodStateName[] = ["Approved", ...BINDING_STATES];

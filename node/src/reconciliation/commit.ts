@@ -1,12 +1,13 @@
 /**
- * Commits a stored usage summary to the ledger: the commitment binds agreement, period, this
- * carrier, the summary's root and both totals under a per-round salt (docs/PROTOCOL.md, "On chain").
+ * Commits a stored usage summary to the ledger: the commitment binds the chain, the ledger, agreement,
+ * period, round, this carrier, the summary's root and both totals under a per-round salt
+ * (docs/PROTOCOL.md, "On chain").
  * The summary is marked committed *before* the transaction is sent, so a crash between the two can
  * never let a rebuilt summary (say, after a late batch) differ from what went on chain; the
  * transaction manager's idempotency key (`commit:<agreement>:<period>:<round>`) makes a re-run send
  * nothing twice.
  */
-import { AbiCoder, ZeroHash, hexlify, keccak256 } from "ethers";
+import { ZeroHash, hexlify } from "ethers";
 import type { ChainClient } from "../chain/client";
 import { loadSummary, type StoredSummary } from "../db/summaries";
 import type { Database } from "../db/database";
@@ -14,34 +15,8 @@ import { BaseError, ConflictError, InputError } from "../errors";
 import type { LocalAgreement } from "../db/agreements";
 import { buildSummary } from "../summaries/build-summary";
 import { commitmentSalt, periodSalt } from "../summaries/encoding";
-
-const coder = AbiCoder.defaultAbiCoder();
-
-/** keccak256(abi.encode(agreementId, period, party, root, amountAB, amountBA, salt)), as the ledger checks it. */
-export function commitmentOf(fields: {
-  agreementId: string;
-  period: number;
-  party: string;
-  root: string;
-  amountAB: bigint;
-  amountBA: bigint;
-  salt: string;
-}): string {
-  return keccak256(
-    coder.encode(
-      ["bytes32", "uint32", "bytes32", "bytes32", "uint256", "uint256", "bytes32"],
-      [
-        fields.agreementId,
-        fields.period,
-        fields.party,
-        fields.root,
-        fields.amountAB,
-        fields.amountBA,
-        fields.salt,
-      ],
-    ),
-  );
-}
+import { commitRound, computeCommitment } from "../protocol";
+import { periodState } from "./reveal";
 
 export interface CommitResult {
   carrierId: string;
@@ -86,12 +61,19 @@ export async function commitSummary(
       `the node key ${chain.address} is not registered as a node of any carrier on the ledger`,
     );
   }
-  const record = await chain.ledger.periodRecord(agreement.agreementId, period);
-  const round = Number(record.round);
+  const [record, state] = await Promise.all([
+    chain.ledger.periodRecord(agreement.agreementId, period),
+    periodState(chain, agreement.agreementId, period),
+  ]);
+  // A commit sent while Mismatched starts the next (correction) round: the commitment binds that round.
+  const round = commitRound(state, Number(record.round));
   const salt = hexlify(commitmentSalt(agreement.secret, agreement.agreementId, period, round));
-  const commitment = commitmentOf({
+  const commitment = computeCommitment({
+    chainId: chain.chainId,
+    ledger: chain.deployment.ledger,
     agreementId: agreement.agreementId,
     period,
+    round,
     party: carrierId,
     root: summary.root,
     amountAB: summary.amountAB,

@@ -10,7 +10,7 @@ import type { Database } from "../db/database";
 import { loadSummary } from "../db/summaries";
 import { ConflictError, InputError } from "../errors";
 import { commitmentSalt } from "../summaries/encoding";
-import { PERIOD_STATES, type PeriodStateName } from "../protocol";
+import { PERIOD_STATES, type ContestClaim, type PeriodStateName } from "../protocol";
 
 /** The current round of a period as the ledger holds it, seen from one party's side. */
 export interface RoundView {
@@ -62,6 +62,27 @@ export interface RevealResult {
   blockNumber: bigint;
   /** The state after the reveal (e.g. Matched once both sides revealed). */
   state: PeriodStateName;
+}
+
+/**
+ * The opening of this node's commitment of `period` in `round`: the committed summary's root and totals
+ * and the round's commitment salt (null when this node committed no summary).
+ * @throws BaseError when the database cannot be read.
+ */
+export async function committedOpening(
+  db: Database,
+  agreement: { agreementId: string; secret: Uint8Array },
+  period: number,
+  round: number,
+): Promise<ContestClaim | null> {
+  const summary = await loadSummary(db, agreement.agreementId, period, { leaves: false });
+  if (!summary || summary.committedAt === null) return null;
+  return {
+    root: summary.root,
+    amountAB: summary.amountAB,
+    amountBA: summary.amountBA,
+    salt: hexlify(commitmentSalt(agreement.secret, agreement.agreementId, period, round)),
+  };
 }
 
 /**

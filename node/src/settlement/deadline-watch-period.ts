@@ -29,6 +29,8 @@ export interface PeriodFacts {
     defaultDispute: number;
     response: number;
     arbitration: number;
+    /** Binding outcomes: the last second to approve before anyone may settle without approvals (0 otherwise). */
+    approval: number;
   };
   ours: { committed: boolean; revealed: boolean };
   flags: bigint;
@@ -77,6 +79,7 @@ export async function readPeriodFacts(
       defaultDispute: Number(dl.defaultDisputeDeadline),
       response: Number(dl.responseDeadline),
       arbitration: Number(dl.arbitrationDeadline),
+      approval: Number(dl.approvalDeadline),
     },
     ours: { committed: ours.hash !== ZeroHash, revealed: ours.status === REVEALED },
     flags: BigInt(record.flags),

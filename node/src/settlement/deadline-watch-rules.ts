@@ -150,7 +150,13 @@ async function final(w: WatchScope, f: PeriodFacts): Promise<void> {
       );
     }
   }
-  // No ledger deadline for approvals: warn at once, so the to-do shows up while it is fresh.
+  // A binding outcome (Uncontested, Resolved) past its approval deadline settles without approvals (M-4).
+  if (dl.approval > 0 && f.now > dl.approval) {
+    await settleNow(w, f);
+    return;
+  }
+  // Matched and Reconciled have no ledger deadline for approvals: warn at once, so the to-do shows up
+  // while it is fresh. A binding outcome's warning names its approval deadline.
   const [count, threshold, approved] = await ledger.approvalsOf(id, f.period, w.parts.carrierId, false);
   if (!approved)
     await alert(
@@ -158,9 +164,10 @@ async function final(w: WatchScope, f: PeriodFacts): Promise<void> {
       f,
       "warning",
       "approval-needed",
-      null,
+      dl.approval > 0 ? dl.approval : null,
       `the period is ${f.state}: our officers must approve the figures (${count} of ${threshold} so far; ` +
-        `icl officer approve ${ref(f)})`,
+        `icl officer approve ${ref(f)})` +
+        (dl.approval > 0 ? `; after ${isoTime(dl.approval)} anyone may settle them without approvals` : ""),
     );
 }
 

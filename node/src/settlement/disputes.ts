@@ -7,8 +7,15 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { ZeroHash } from "ethers";
 import type { ChainClient } from "../chain/client";
-import { MAX_PROPOSALS, type PeriodStateName } from "../protocol";
+import {
+  MAX_PROPOSALS,
+  bareClaim,
+  computeCommitment,
+  type ContestClaim,
+  type PeriodStateName,
+} from "../protocol";
 import { deriveEvidenceKey, putEvidence } from "../evidence/bundle";
 import { parseBlockCid } from "../evidence/cid";
 import type { EvidenceStore } from "../evidence/store";
@@ -52,6 +59,11 @@ export type DisputeStep = "open" | "propose" | "counter" | "accept" | "escalate"
 export interface StepInput {
   amountAB?: bigint;
   amountBA?: bigint;
+  /**
+   * Contesting a default after our node committed: the opening of that commitment (committedOpening()),
+   * which the ledger requires instead of free figures (M-2).
+   */
+  opening?: ContestClaim;
   reasonCode?: number;
   evidenceCid?: string;
 }
@@ -72,6 +84,63 @@ export interface StepPlan {
   /** What will be signed and sent, in words. */
   description: string;
   evidenceCid: string | null;
+}
+
+/**
+ * The claim of a default contest. A carrier whose node committed in the round must open that commitment
+ * (the ledger refuses anything else, M-2): its claim is the committed figures. One that did not commit
+ * states its figures (--ab and --ba).
+ * @throws ConflictError when our node committed but the opening is missing, does not open the commitment,
+ * or differs from the figures given; InputError when figures are missing.
+ */
+function contestClaim(
+  chain: ChainClient,
+  ctx: PeriodContext,
+  ours: string,
+  ourHash: string,
+  record: { round: bigint },
+  input: StepInput,
+): ContestClaim {
+  if (ourHash === ZeroHash) {
+    if (input.amountAB === undefined || input.amountBA === undefined)
+      throw new InputError(
+        "contesting a default states your figures: --ab and --ba (or close the period first)",
+      );
+    return bareClaim(input.amountAB, input.amountBA);
+  }
+  const round = Number(record.round);
+  const o = input.opening;
+  if (o === undefined)
+    throw new ConflictError(
+      `our node committed ${ctx.label} in round ${round}: contesting the default opens that commitment, ` +
+        "and this node holds no committed summary for it; nothing was signed",
+    );
+  const computed = computeCommitment({
+    chainId: chain.chainId,
+    ledger: chain.deployment.ledger,
+    agreementId: ctx.agreementId,
+    period: ctx.period,
+    round,
+    party: ours,
+    root: o.root,
+    amountAB: o.amountAB,
+    amountBA: o.amountBA,
+    salt: o.salt,
+  });
+  if (computed.toLowerCase() !== ourHash.toLowerCase())
+    throw new ConflictError(
+      `our stored summary of ${ctx.label} does not open the commitment our node sent (${ourHash}); ` +
+        "nothing was signed",
+    );
+  if (
+    (input.amountAB !== undefined && input.amountAB !== o.amountAB) ||
+    (input.amountBA !== undefined && input.amountBA !== o.amountBA)
+  )
+    throw new ConflictError(
+      `our node committed ${ctx.label} with other figures: a committed party contests with its committed ` +
+        "figures (leave out --ab and --ba); nothing was signed",
+    );
+  return o;
 }
 
 const side = (ctx: PeriodContext, carrier: string | null) =>
@@ -176,10 +245,7 @@ export async function planDisputeStep(
             `your figures after ${isoTime(deadlines.defaultDisputeDeadline)}`,
         );
       }
-      if (input.amountAB === undefined || input.amountBA === undefined)
-        throw new InputError(
-          "contesting a default states your figures: --ab and --ba (or close the period first)",
-        );
+      const claim = contestClaim(chain, ctx, ours, us === 1n ? record.hashA : record.hashB, record, input);
       return {
         step,
         fn: "contestDefault",
@@ -187,15 +253,15 @@ export async function planDisputeStep(
           agreementId,
           period,
           ours,
-          input.amountAB,
-          input.amountBA,
+          claim,
           input.reasonCode ?? DISPUTE_REASONS.default_contested,
           cid ?? "",
         ]),
         idempotencyKey: key("dispute-contest"),
         description:
           `${header("Contest the default")} as officer ${signer} of ${carrierName(ours)}:\n` +
-          `  your claim: ${figuresText(input.amountAB, input.amountBA)}\n` +
+          `  your claim: ${figuresText(claim.amountAB, claim.amountBA)}` +
+          (claim.root === ZeroHash ? "\n" : ` (opening our node's commitment, root ${claim.root})\n`) +
           `  the present party's figures: ${figuresText(us === 1n ? record.amountABofB : record.amountABofA, us === 1n ? record.amountBAofB : record.amountBAofA)}\n` +
           `  evidence ${cid ?? "(none)"}; window closes ${isoTime(deadlines.defaultDisputeDeadline)}`,
         evidenceCid: cid,

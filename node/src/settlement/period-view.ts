@@ -197,6 +197,7 @@ export async function loadPeriodView(
     "defaultDisputeDeadline",
     "responseDeadline",
     "arbitrationDeadline",
+    "approvalDeadline",
   ] as const;
   const round = Number(record.round);
   const stored = ctx.ourCarrier

@@ -5,7 +5,7 @@
  * candidate; each is then checked against the ledger's current state and terms.
  */
 import type { ChainClient } from "../chain/client";
-import { PERIOD_STATES, type PeriodStateName, PERIOD_FLAGS } from "../protocol";
+import { BINDING_STATES, PERIOD_STATES, type PeriodStateName, PERIOD_FLAGS } from "../protocol";
 import { listAgreements } from "../db/agreements";
 import { listChainEvents } from "../db/chain-store";
 import type { Database } from "../db/database";
@@ -13,7 +13,6 @@ import { ConflictError } from "../errors";
 import { formatPeriod } from "../reconciliation/reveal";
 import { chainCall } from "./escrow-tokens";
 import type { SettleablePeriod } from "./netting";
-import { requireState } from "./require-state";
 
 const { PARTIAL_APPROVED_A, PARTIAL_APPROVED_B, PARTIAL_SETTLED } = PERIOD_FLAGS;
 
@@ -128,14 +127,18 @@ export async function findSettleable(
 
 /** What `icl settle AGREEMENT PERIOD` would settle. */
 export interface SettleStep {
-  /** `settle` for an Approved period; `settlePartial` for the undisputed part during a dispute. */
+  /**
+   * `settle` for an Approved period or a binding outcome past its approval deadline; `settlePartial` for
+   * the undisputed part during a dispute.
+   */
   kind: "settle" | "settlePartial";
   state: PeriodStateName;
   period: SettleablePeriod;
 }
 
 /**
- * The settlement one period allows now: the final one when Approved, the partial one when both
+ * The settlement one period allows now: the final one when Approved, or when Uncontested or Resolved
+ * and its approval deadline has passed (the outcome binds without approvals); the partial one when both
  * carriers approved the undisputed part during Disputed/Escalated (and it has not moved yet).
  * @throws ConflictError naming the state otherwise ("period ACME-GLOBEX 2026-10 is Mismatched; settle
  * needs Approved"); UnavailableError when the chain node is unreachable.
@@ -154,6 +157,22 @@ export async function settleStep(
     if (figures === undefined)
       throw new ConflictError(`no final approval of ${key.name} ${formatPeriod(key.period)} is indexed`);
     return { kind: "settle", state, period: await loadPeriod(chain, { ...key, ...figures }, false) };
+  }
+  if (BINDING_STATES.includes(state)) {
+    const [{ approvalDeadline }, block] = await Promise.all([
+      chainCall("deadlines", () => chain.ledger.deadlines(key.agreementId, key.period)),
+      chainCall("getBlock", () => chain.provider.getBlock("latest")),
+    ]);
+    if (block === null || BigInt(block.timestamp) <= approvalDeadline) {
+      throw new ConflictError(
+        `period ${key.name} ${formatPeriod(key.period)} is ${state}: it settles once both carriers ` +
+          `approve, or without approvals after ${new Date(Number(approvalDeadline) * 1000).toISOString()}`,
+      );
+    }
+    const [amountAB, amountBA] = await chainCall("approvalFigures", () =>
+      chain.ledger.approvalFigures(key.agreementId, key.period, false),
+    );
+    return { kind: "settle", state, period: await loadPeriod(chain, { ...key, amountAB, amountBA }, false) };
   }
   if (state === "Disputed" || state === "Escalated") {
     const record = await chainCall("periodRecord", () =>
@@ -183,6 +202,8 @@ export async function settleStep(
       period: await loadPeriod(chain, { ...key, amountAB, amountBA }, true),
     };
   }
-  requireState(key.name, key.period, state, "settle", ["Approved"]);
-  throw new Error("unreachable");
+  throw new ConflictError(
+    `period ${key.name} ${formatPeriod(key.period)} is ${state}; settle needs Approved, or ` +
+      `${BINDING_STATES.join(" or ")} past its approval deadline`,
+  );
 }

@@ -41,7 +41,15 @@ interface Vectors {
     hash: string;
   }[];
   trees: { leaves: number[]; root: string }[];
-  commitment: { party: string; amountAB: string; amountBA: string; value: string };
+  commitment: {
+    chainId: string;
+    ledger: string;
+    round: number;
+    party: string;
+    amountAB: string;
+    amountBA: string;
+    value: string;
+  };
 }
 
 /** The JSON block after the `test-vectors` marker in docs/PROTOCOL.md: the doc is the source. */
@@ -107,15 +115,18 @@ describe("summaries: canonical encoding", () => {
     const root = vectors.trees[3]!.root;
     const commitSalt = toHex(commitmentSalt(secret, vectors.agreementId, vectors.period, 0));
     expect(
-      computeCommitment(
-        vectors.agreementId,
-        vectors.period,
-        c.party,
+      computeCommitment({
+        chainId: BigInt(c.chainId),
+        ledger: c.ledger,
+        agreementId: vectors.agreementId,
+        period: vectors.period,
+        round: c.round,
+        party: c.party,
         root,
-        BigInt(c.amountAB),
-        BigInt(c.amountBA),
-        commitSalt,
-      ),
+        amountAB: BigInt(c.amountAB),
+        amountBA: BigInt(c.amountBA),
+        salt: commitSalt,
+      }),
     ).to.equal(c.value);
   });
 

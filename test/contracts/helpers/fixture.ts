@@ -54,6 +54,8 @@ export interface LedgerFixture {
   ledger: SettlementLedger;
   token: SettlementToken;
   tokenAddress: string;
+  /** The ledger's address (commitments and EIP-712 domains bind it). */
+  ledgerAddress: string;
   chainId: bigint;
   A: Party;
   B: Party;
@@ -150,6 +152,7 @@ export async function ledgerFixture(): Promise<LedgerFixture> {
     ledger,
     token,
     tokenAddress: d.tokenAddress,
+    ledgerAddress: await ledger.getAddress(),
     chainId: d.chainId,
     A,
     B,

@@ -4,7 +4,9 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { ContractTransactionResponse } from "ethers";
 import {
   APPROVAL_TYPES,
+  commitRound,
   computeCommitment,
+  PERIOD_STATES,
   ledgerDomain,
   periodEnd,
   type ApprovalData,
@@ -67,22 +69,33 @@ export class PeriodLifecycle {
     if (now < this.end) await time.increaseTo(this.end);
   }
 
-  commitment(side: Side, f: Figures): string {
-    return computeCommitment(
-      this.agreementId,
-      this.period,
-      this.party(side).id,
-      f.root,
-      f.amountAB,
-      f.amountBA,
-      f.salt,
-    );
+  /** `side`'s commitment of `f` in `round` (default 0), as its node computes it. */
+  commitment(side: Side, f: Figures, round = 0): string {
+    return computeCommitment({
+      chainId: this.fx.chainId,
+      ledger: this.fx.ledgerAddress,
+      agreementId: this.agreementId,
+      period: this.period,
+      round,
+      party: this.party(side).id,
+      root: f.root,
+      amountAB: f.amountAB,
+      amountBA: f.amountBA,
+      salt: f.salt,
+    });
+  }
+
+  /** The round a commit sent now lands in (the next one from Mismatched). */
+  async commitRound(): Promise<number> {
+    const state = PERIOD_STATES[Number(await this.state())]!;
+    const record = await this.fx.ledger.periodRecord(this.agreementId, this.period);
+    return commitRound(state, Number(record.round));
   }
 
   async commit(side: Side, f: Figures, from?: HardhatEthersSigner): Promise<ContractTransactionResponse> {
     const tx = await this.fx.ledger
       .connect(from ?? this.party(side).node)
-      .commit(this.agreementId, this.period, this.commitment(side, f));
+      .commit(this.agreementId, this.period, this.commitment(side, f, await this.commitRound()));
     this.committed[side] = f;
     return tx;
   }

@@ -2,6 +2,7 @@ import { getAddress } from "ethers";
 import { requireAgreement } from "../../db/agreements";
 import { loadReport, type ReportJson } from "../../db/reports";
 import { loadSummary } from "../../db/summaries";
+import { committedOpening } from "../../reconciliation/reveal";
 import type { CarrierNode } from "../../node";
 import {
   DISPUTE_REASONS,
@@ -194,9 +195,18 @@ function disputeCommand(spec: StepSpec): Command {
               reason !== undefined
                 ? parseReason(reason)
                 : reasonFromReport(report?.report as ReportJson | null);
-            if (ctx.state === "Defaulted" && input.amountAB === undefined && input.amountBA === undefined) {
-              const summary = await loadSummary(node.db, ctx.agreementId, period, { leaves: false });
-              if (summary) Object.assign(input, { amountAB: summary.amountAB, amountBA: summary.amountBA });
+            if (ctx.state === "Defaulted") {
+              // A committed summary is opened (the ledger requires it, M-2); else the stored figures.
+              const round = Number((await chain.ledger.periodRecord(ctx.agreementId, period)).round);
+              input.opening = (await committedOpening(node.db, agreement, period, round)) ?? undefined;
+              if (
+                input.opening === undefined &&
+                input.amountAB === undefined &&
+                input.amountBA === undefined
+              ) {
+                const summary = await loadSummary(node.db, ctx.agreementId, period, { leaves: false });
+                if (summary) Object.assign(input, { amountAB: summary.amountAB, amountBA: summary.amountBA });
+              }
             }
             input.evidenceCid =
               (await evidenceFor(node, args, ctx, agreement.secret)) ?? report?.evidenceCid ?? undefined;

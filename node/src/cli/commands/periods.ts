@@ -20,6 +20,7 @@ const DEADLINE_LABELS: Record<string, string> = {
   defaultDisputeDeadline: "contest the default",
   responseDeadline: "answer the dispute",
   arbitrationDeadline: "arbiter's ruling",
+  approvalDeadline: "approve; after it anyone may settle without approvals",
 };
 
 /** The ledger window that matters in each state (docs/CONTRACTS.md); other states have none. */
@@ -30,15 +31,19 @@ const STATE_WINDOW: Partial<Record<string, string>> = {
   Defaulted: "defaultDisputeDeadline",
   Disputed: "responseDeadline",
   Escalated: "arbitrationDeadline",
+  Uncontested: "approvalDeadline",
+  Resolved: "approvalDeadline",
 };
 
 /** What is due next in the period's state, by chain time. */
 function nextStep(view: PeriodView): { name: string; at: bigint | null; open: boolean } | null {
   const window = STATE_WINDOW[view.ctx.state];
   const at = window === undefined ? undefined : view.deadlines[window];
+  if (window === "approvalDeadline" && at !== undefined && at < view.ctx.chainNow)
+    return { name: "settlement without approvals (anyone may settle)", at: null, open: true };
   if (window !== undefined && at !== undefined)
     return { name: DEADLINE_LABELS[window] ?? window, at, open: at >= view.ctx.chainNow };
-  if (["Matched", "Reconciled", "Uncontested", "Resolved"].includes(view.ctx.state))
+  if (["Matched", "Reconciled"].includes(view.ctx.state))
     return { name: "officers' approvals", at: null, open: true };
   if (view.ctx.state === "Approved") return { name: "settlement (anyone may settle)", at: null, open: true };
   return null;
