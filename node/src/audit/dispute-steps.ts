@@ -46,8 +46,17 @@ export function applyDisputeStep(e: AuditEvent, ctx: DisputeStepContext): boolea
         if (p.claims[s] !== null) {
           add("error", "dispute-mismatch", at, "a default contested by the party that revealed");
         }
+        // A party whose node committed contests by opening that commitment (M-2): the event carries the
+        // opened root (the ledger checked the opening); one that did not commit has none.
+        const root = argString(e, "root").toLowerCase();
+        const zero = /^0x0{64}$/.test(root);
+        if (p.commitments[s] !== null && zero) {
+          add("error", "dispute-mismatch", at, "a default contested without opening the party's commitment");
+        } else if (p.commitments[s] === null && !zero) {
+          add("error", "dispute-mismatch", at, `a default contested with root ${root} but no commitment`);
+        }
         p.claims[s] = {
-          root: "0x" + "0".repeat(64),
+          root,
           amountAB: argBig(e, "amountAB"),
           amountBA: argBig(e, "amountBA"),
           status: 2,

@@ -15,7 +15,7 @@
  * | GLOBEX–INITECH | 203002 | only GLOBEX commits and reveals → INITECH contests the default → INITECH withdraws (concedes GLOBEX's figures) → settled |
  */
 import { id, type JsonRpcProvider, type Wallet } from "ethers";
-import { bareClaim, computeCommitment } from "../protocol";
+import { PERIOD_STATES, bareClaim, commitRound, computeCommitment } from "../protocol";
 import {
   advance,
   commitAndReveal,
@@ -83,7 +83,11 @@ async function commitOne(
   const root = f.root ?? id(`edge-root-${agreement.name}-${period}-${side}`);
   const salt = id(`edge-salt-${agreement.name}-${period}-${side}`);
   const node = c.deployment.ledger.connect(await as(c, carrier.node));
-  const round = Number((await c.deployment.ledger.periodRecord(agreement.agreementId, period)).round);
+  const ledger = c.deployment.ledger;
+  const round = commitRound(
+    PERIOD_STATES[Number(await ledger.state(agreement.agreementId, period))]!,
+    Number((await ledger.periodRecord(agreement.agreementId, period)).round),
+  );
   const commitment = computeCommitment({
     chainId: c.addresses.chainId,
     ledger: c.addresses.ledger,

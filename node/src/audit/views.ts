@@ -86,13 +86,13 @@ async function comparePeriod(
   const fields: { name: string; model: unknown; view: unknown; at: Place | null; time?: boolean }[] = [
     {
       name: "hashA",
-      model: a?.status === 1 ? a.root : (p.commitments[0] ?? ZERO),
+      model: a ? a.root : (p.commitments[0] ?? ZERO),
       view: record.hashA.toLowerCase(),
       at: a?.at ?? null,
     },
     {
       name: "hashB",
-      model: b?.status === 1 ? b.root : (p.commitments[1] ?? ZERO),
+      model: b ? b.root : (p.commitments[1] ?? ZERO),
       view: record.hashB.toLowerCase(),
       at: b?.at ?? null,
     },

@@ -17,7 +17,7 @@
  */
 import { JsonRpcProvider, Wallet, encodeBytes32String, id } from "ethers";
 import { deployLedger, type LedgerDeployment } from "../../../scripts/lib/deployLedger";
-import { computeCommitment } from "../protocol";
+import { PERIOD_STATES, commitRound, computeCommitment } from "../protocol";
 import { SettlementToken__factory, type SettlementToken } from "../../../typechain-types";
 import type { IAgreementBook } from "../../../typechain-types/contracts/AgreementBook";
 import { PERIOD, hardhatWallet, openCommitWindow } from "./test-helpers";
@@ -205,7 +205,11 @@ export async function commitAndReveal(
     { carrier: agreement.a, f: figuresA, salt: id(`salt-A-${agreement.name}-${period}`) },
     { carrier: agreement.b, f: figuresB, salt: id(`salt-B-${agreement.name}-${period}`) },
   ].map((s) => ({ ...s, root: s.f.root ?? id(`root-${s.carrier.name}-${s.f.ab}-${s.f.ba}`) }));
-  const round = Number((await ledger.periodRecord(agreement.agreementId, period)).round);
+  // From Mismatched the first commit starts the next round: both commit for it.
+  const round = commitRound(
+    PERIOD_STATES[Number(await ledger.state(agreement.agreementId, period))]!,
+    Number((await ledger.periodRecord(agreement.agreementId, period)).round),
+  );
   for (const s of sides) {
     const salt = id(`${s.salt}-${round}`);
     const commitment = computeCommitment({
