@@ -52,7 +52,7 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
         if (commitment == bytes32(0)) revert LedgerZeroHash();
         (PeriodLib.Context memory c, , ) = PeriodLib.load(_store, _book, agreementId, period);
         (bytes32 carrierId, uint8 side) = Parties.nodeSide(c, _registry);
-        PeriodLib.commit(_store.periods[agreementId], c, side, carrierId, commitment);
+        PeriodLib.commit(_store.periods[agreementId][period], c, side, carrierId, commitment);
     }
 
     /// @inheritdoc ISettlementLedger

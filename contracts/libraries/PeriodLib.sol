@@ -132,7 +132,14 @@ library PeriodLib {
         if (!committedA && !committedB) return ISettlementLedger.PeriodState.Void;
         deadline += windows.reveal;
         if (block.timestamp <= deadline) return ISettlementLedger.PeriodState.Revealing;
-        if (self.statusA == 0 && self.statusB == 0) return ISettlementLedger.PeriodState.Void;
+        if (self.statusA == 0 && self.statusB == 0) {
+            // A correction round nobody revealed leaves the period as the round before left it (L-2):
+            // Mismatched at the figures still on record, not Void.
+            return
+                self.round == 0
+                    ? ISettlementLedger.PeriodState.Void
+                    : ISettlementLedger.PeriodState.Mismatched;
+        }
         return
             block.timestamp <= deadline + windows.dispute
                 ? ISettlementLedger.PeriodState.Defaulted
@@ -311,10 +318,8 @@ library PeriodLib {
 
     /// @notice Committing → records `side`'s commitment `hash`; from Mismatched it first starts a correction
     /// round.
-    /// @param records the agreement's period records: a new round deletes the whole record, which a storage
-    /// pointer cannot do
     function commit(
-        mapping(uint32 period => ISettlementLedger.PeriodRecord) storage records,
+        ISettlementLedger.PeriodRecord storage self,
         Context memory c,
         uint8 side,
         bytes32 carrierId,
@@ -324,8 +329,7 @@ library PeriodLib {
             c,
             bit(ISettlementLedger.PeriodState.Committing) | bit(ISettlementLedger.PeriodState.Mismatched)
         );
-        ISettlementLedger.PeriodRecord storage self = records[c.period];
-        if (c.state == ISettlementLedger.PeriodState.Mismatched) _startRound(records, c);
+        if (c.state == ISettlementLedger.PeriodState.Mismatched) _startRound(self, c);
         if ((side == 0 ? self.hashA : self.hashB) != bytes32(0)) {
             revert ISettlementLedger.LedgerAlreadyCommitted(c.agreementId, c.period, carrierId);
         }
@@ -414,13 +418,11 @@ library PeriodLib {
         }
     }
 
-    /// @dev Mismatched → the next round, within the reconcile window and the round limit: the record starts
-    /// over empty, keeping only the round number and its start.
-    function _startRound(
-        mapping(uint32 period => ISettlementLedger.PeriodRecord) storage records,
-        Context memory c
-    ) private {
-        ISettlementLedger.PeriodRecord storage self = records[c.period];
+    /// @dev Mismatched → the next round, within the reconcile window and the round limit: commitments,
+    /// reveals and the outcome start over; the claims of the round before stay on record until a reveal of
+    /// the new round replaces them, so a round nobody reveals falls back to Mismatched at those figures
+    /// (L-2). The reconcile window still counts from the last evaluation.
+    function _startRound(ISettlementLedger.PeriodRecord storage self, Context memory c) private {
         uint256 deadline = self.evaluatedAt + uint256(c.terms.windows.reconcile);
         if (block.timestamp > deadline) {
             revert ISettlementLedger.LedgerDeadlinePassed(c.agreementId, c.period, deadline);
@@ -428,7 +430,8 @@ library PeriodLib {
         uint8 round = self.round + 1;
         if (round >= MAX_ROUNDS)
             revert ISettlementLedger.LedgerRoundLimit(c.agreementId, c.period, MAX_ROUNDS);
-        delete records[c.period];
+        (self.hashA, self.hashB) = (bytes32(0), bytes32(0));
+        (self.statusA, self.statusB, self.outcome) = (0, 0, ISettlementLedger.Outcome.None);
         (self.round, self.roundStart) = (round, uint40(block.timestamp));
     }
 

@@ -2,7 +2,8 @@
  * The security review's findings, each replayed as the attack it described, against the ledger: the
  * attack must now fail to gain anything. Here: H-1 (accept by figures), M-1 (a cap on proposals), M-2 (a
  * committed party contests only by opening its commitment), M-4 (binding outcomes settle after a silent
- * approval window), I-2 (the commitment binds chain, ledger and round) and L-3 (approveAndSettle after one
+ * approval window), L-2 (a correction round keeps the Mismatched record), I-2 (the commitment binds chain,
+ * ledger and round) and L-3 (approveAndSettle after one
  * side's signatures). M-5 (nodes by M-of-N officers) is in registry.test.ts, L-1 (proposals expire and can
  * be cancelled) in book.test.ts.
  */
@@ -193,6 +194,47 @@ describe("SettlementLedger — the review's findings replayed", function () {
       await expect(lc.settle())
         .to.be.revertedWithCustomError(fx.ledger, "LedgerUnexpectedState")
         .withArgs(fx.agreementId, PERIOD, stateIndex("Matched"), stateBitmap(...SETTLE_STATES));
+    });
+  });
+
+  describe("L-2: a correction round keeps the Mismatched record", function () {
+    it("a correction round nobody reveals falls back to Mismatched at the earlier claims, and can be disputed", async function () {
+      const fx = await loadFixture(ledgerFixture);
+      const lc = new PeriodLifecycle(fx, PERIOD);
+      await lc.toMismatched(); // A claims (1000, 400), B claims (800, 500)
+      const before = await fx.ledger.periodRecord(fx.agreementId, PERIOD);
+      // A, who owes more by these figures, starts a correction round and walks away, as the attack had it.
+      await lc.commit("A", figures(1n, 1n, ethers.id("never revealed")));
+      expect((await fx.ledger.periodRecord(fx.agreementId, PERIOD)).round).to.equal(1n);
+      const { revealDeadline } = await fx.ledger.deadlines(fx.agreementId, PERIOD);
+      await time.increaseTo(revealDeadline + 1n);
+      expect(await lc.state()).to.equal(stateIndex("Mismatched")); // v1: Void, nothing left to settle
+      const after = await fx.ledger.periodRecord(fx.agreementId, PERIOD);
+      expect([after.amountABofA, after.amountBAofA, after.amountABofB, after.amountBAofB]).to.deep.equal([
+        before.amountABofA,
+        before.amountBAofA,
+        before.amountABofB,
+        before.amountBAofB,
+      ]);
+      await lc.openDispute("B");
+      expect(await lc.state()).to.equal(stateIndex("Disputed"));
+      await fx.ledger.connect(fx.B.officers[0]!).withdrawDispute(fx.agreementId, PERIOD, CARRIER_B);
+      expect(await fx.ledger.approvalFigures(fx.agreementId, PERIOD, false)).to.deep.include.members([
+        1_000n * UNIT,
+        400n * UNIT,
+      ]);
+    });
+
+    it("a correction round revealed by one side only is Defaulted at its new figures, as before", async function () {
+      const fx = await loadFixture(ledgerFixture);
+      const lc = new PeriodLifecycle(fx, PERIOD);
+      await lc.toMismatched();
+      await lc.commit("A", figures(900n * UNIT, 450n * UNIT, ethers.id("corrected")));
+      const { commitDeadline, revealDeadline } = await fx.ledger.deadlines(fx.agreementId, PERIOD);
+      await time.increaseTo(commitDeadline + 1n);
+      await lc.reveal("A");
+      await time.increaseTo(revealDeadline + 1n);
+      expect(await lc.state()).to.equal(stateIndex("Defaulted"));
     });
   });
 

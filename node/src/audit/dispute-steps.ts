@@ -7,7 +7,7 @@ import { getAddress } from "ethers";
 import { MAX_PROPOSALS, type PeriodStateName } from "../protocol";
 import { argBig, argString, type AuditEvent } from "./events";
 import type { FindingKind, Place, Severity } from "./findings";
-import type { PeriodModel, Terms } from "./model";
+import { claimOnRecord, type PeriodModel, type Terms } from "./model";
 import type { ReplayCounts } from "./replay-context";
 
 export interface DisputeStepContext {
@@ -149,11 +149,11 @@ export function applyDisputeStep(e: AuditEvent, ctx: DisputeStepContext): boolea
       }
       const ab = argBig(e, "amountAB");
       const ba = argBig(e, "amountBA");
-      const a = p.claims[0];
-      const b = p.claims[1];
+      const a = claimOnRecord(p, 0);
+      const b = claimOnRecord(p, 1);
       for (const [label, amount, x, y] of [
-        ["A→B", ab, a?.amountAB ?? 0n, b?.amountAB ?? 0n],
-        ["B→A", ba, a?.amountBA ?? 0n, b?.amountBA ?? 0n],
+        ["A→B", ab, a.amountAB, b.amountAB],
+        ["B→A", ba, a.amountBA, b.amountBA],
       ] as const) {
         const [low, high] = x <= y ? [x, y] : [y, x];
         if (amount < low || amount > high) {
@@ -178,9 +178,9 @@ export function applyDisputeStep(e: AuditEvent, ctx: DisputeStepContext): boolea
       if (p.dispute.opener !== s + 1) {
         add("error", "dispute-mismatch", at, "withdrawn by the party that did not open the dispute");
       }
-      const other = p.claims[1 - s];
-      const ab = other?.amountAB ?? 0n;
-      const ba = other?.amountBA ?? 0n;
+      const other = claimOnRecord(p, (1 - s) as 0 | 1);
+      const ab = other.amountAB;
+      const ba = other.amountBA;
       if (argBig(e, "amountAB") !== ab || argBig(e, "amountBA") !== ba) {
         add(
           "error",

@@ -78,6 +78,11 @@ export interface PeriodModel {
   roundStart: number;
   commitments: [string | null, string | null];
   claims: [Claim | null, Claim | null];
+  /**
+   * Claims an earlier round left on record (a correction round replaces a side's figures only when that
+   * side reveals): what a fallen-back Mismatched period, or the side that stays silent, still holds (L-2).
+   */
+  carried: [Claim | null, Claim | null];
   outcome: OutcomeName;
   evaluatedAt: number;
   evaluatedFigures: { amountAB: bigint; amountBA: bigint } | null;
@@ -121,6 +126,7 @@ export function newPeriod(agreementId: string, period: number): PeriodModel {
     roundStart: 0,
     commitments: [null, null],
     claims: [null, null],
+    carried: [null, null],
     outcome: "None",
     evaluatedAt: 0,
     evaluatedFigures: null,
@@ -155,9 +161,17 @@ export function emptyDispute(): PeriodModel["dispute"] {
   };
 }
 
-/** Clears a period for a correction round as `_startRound` does (`delete` then round and start). */
+/**
+ * Starts a correction round as `_startRound` does: commitments, reveals and the outcome start over; the
+ * claims on record are carried, and the last evaluation's time stays (it opens the reconcile window).
+ */
 export function startRound(p: PeriodModel, round: number, at: number): void {
-  const keep = { reveals: p.reveals, last: p.last };
+  const keep = {
+    reveals: p.reveals,
+    last: p.last,
+    evaluatedAt: p.evaluatedAt,
+    carried: [p.claims[0] ?? p.carried[0], p.claims[1] ?? p.carried[1]] as PeriodModel["carried"],
+  };
   Object.assign(p, newPeriod(p.agreementId, p.period), keep);
   p.round = round;
   p.roundStart = at;
@@ -203,6 +217,11 @@ function reconciled(a: Claim, b: Claim, terms: Terms): { amountAB: bigint; amoun
   };
 }
 
+/** The figures the record holds for `side`: this round's claim, else one carried from an earlier round. */
+export function claimOnRecord(p: PeriodModel, side: 0 | 1): Claim {
+  return p.claims[side] ?? p.carried[side] ?? zeroClaim();
+}
+
 function zeroClaim(): Claim {
   return { root: ZeroHash, amountAB: 0n, amountBA: 0n, status: 1, at: { block: null, tx: null } };
 }
@@ -227,7 +246,8 @@ export function baseState(p: PeriodModel, terms: Terms, now: number): PeriodStat
   if (!committedA && !committedB) return "Void";
   deadline += terms.windows.reveal;
   if (now <= deadline) return "Revealing";
-  if (p.claims[0] === null && p.claims[1] === null) return "Void";
+  // A correction round nobody revealed falls back to Mismatched at the carried claims (L-2).
+  if (p.claims[0] === null && p.claims[1] === null) return p.round === 0 ? "Void" : "Mismatched";
   return now <= deadline + terms.windows.dispute ? "Defaulted" : "Uncontested";
 }
 
@@ -244,8 +264,8 @@ export function finalFigures(
   terms: Terms,
   now: number,
 ): { amountAB: bigint; amountBA: bigint } {
-  const a = p.claims[0] ?? zeroClaim();
-  const b = p.claims[1] ?? zeroClaim();
+  const a = claimOnRecord(p, 0);
+  const b = claimOnRecord(p, 1);
   const s = baseState(p, terms, now);
   if (s === "Matched") return { amountAB: a.amountAB, amountBA: a.amountBA };
   if (s === "Reconciled") return reconciled(a, b, terms);
@@ -282,8 +302,8 @@ export function approvalDeadline(p: PeriodModel, terms: Terms, now: number): num
 
 /** `_partialFigures`: per direction the smaller claim. */
 export function partialFigures(p: PeriodModel): { amountAB: bigint; amountBA: bigint } {
-  const a = p.claims[0] ?? zeroClaim();
-  const b = p.claims[1] ?? zeroClaim();
+  const a = claimOnRecord(p, 0);
+  const b = claimOnRecord(p, 1);
   return {
     amountAB: a.amountAB < b.amountAB ? a.amountAB : b.amountAB,
     amountBA: a.amountBA < b.amountBA ? a.amountBA : b.amountBA,

@@ -10,7 +10,15 @@ import { IERC20__factory } from "../../../typechain-types";
 import { PERIOD_FLAGS } from "../protocol";
 import type { AuditChain } from "./chain";
 import type { Place } from "./findings";
-import { derivedState, OUTCOMES, RESOLUTIONS, stateName, type PeriodModel, type Terms } from "./model";
+import {
+  claimOnRecord,
+  derivedState,
+  OUTCOMES,
+  RESOLUTIONS,
+  stateName,
+  type PeriodModel,
+  type Terms,
+} from "./model";
 import type { Replay } from "./replay";
 
 const ZERO = "0x" + "0".repeat(64);
@@ -83,6 +91,7 @@ async function comparePeriod(
   ]);
   const a = p.claims[0];
   const b = p.claims[1];
+  const [heldA, heldB] = [claimOnRecord(p, 0), claimOnRecord(p, 1)];
   const fields: { name: string; model: unknown; view: unknown; at: Place | null; time?: boolean }[] = [
     {
       name: "hashA",
@@ -96,10 +105,10 @@ async function comparePeriod(
       view: record.hashB.toLowerCase(),
       at: b?.at ?? null,
     },
-    { name: "amountABofA", model: a?.amountAB ?? 0n, view: record.amountABofA, at: a?.at ?? null },
-    { name: "amountBAofA", model: a?.amountBA ?? 0n, view: record.amountBAofA, at: a?.at ?? null },
-    { name: "amountABofB", model: b?.amountAB ?? 0n, view: record.amountABofB, at: b?.at ?? null },
-    { name: "amountBAofB", model: b?.amountBA ?? 0n, view: record.amountBAofB, at: b?.at ?? null },
+    { name: "amountABofA", model: heldA.amountAB, view: record.amountABofA, at: a?.at ?? null },
+    { name: "amountBAofA", model: heldA.amountBA, view: record.amountBAofA, at: a?.at ?? null },
+    { name: "amountABofB", model: heldB.amountAB, view: record.amountABofB, at: b?.at ?? null },
+    { name: "amountBAofB", model: heldB.amountBA, view: record.amountBAofB, at: b?.at ?? null },
     { name: "statusA", model: a?.status ?? 0, view: Number(record.statusA), at: a?.at ?? null },
     { name: "statusB", model: b?.status ?? 0, view: Number(record.statusB), at: b?.at ?? null },
     { name: "round", model: p.round, view: Number(record.round), at: null },
