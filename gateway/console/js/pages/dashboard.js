@@ -19,6 +19,8 @@ const RELEVANT = {
   Defaulted: ["defaultDisputeDeadline"],
   Disputed: ["responseDeadline"],
   Escalated: ["arbitrationDeadline"],
+  Uncontested: ["approvalDeadline"],
+  Resolved: ["approvalDeadline"],
 };
 
 /** The period's deadlines that still matter in its state, soonest first, as [name, seconds]. */
@@ -36,6 +38,7 @@ export const DEADLINE_NAMES = {
   defaultDisputeDeadline: "a default can be contested until",
   responseDeadline: "answer to the last dispute step due",
   arbitrationDeadline: "arbiter's ruling due",
+  approvalDeadline: "approve by; after it anyone may settle without approvals",
 };
 
 export async function dashboardPage(app) {
