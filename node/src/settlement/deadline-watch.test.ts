@@ -338,6 +338,31 @@ for (const target of databaseTargets()) {
       expect((await pass(period)).settled).to.have.length(1);
       expect(await escrow(CARRIER_A)).to.equal(0n);
     });
+
+    // Last: it moves the chain past every earlier period's windows.
+    it("settles a binding outcome without approvals once its approval deadline has passed", async () => {
+      const period = PERIOD + 5;
+      await openCommitWindow(hardhat.provider, period);
+      const reveal = await commit(period, { ab: 90n * UNIT, ba: 0n }, { ab: 40n * UNIT, ba: 0n });
+      await reveal();
+      await (await (await officer(1)).openDispute(fx.agreementId, period, CARRIER_A, 1, "")).wait();
+      // A withdraws: Resolved at B's figures, A owes 40; nobody approves.
+      await (await (await officer(1)).withdrawDispute(fx.agreementId, period, CARRIER_A)).wait();
+      await deposit(CARRIER_A, 40n * UNIT - (await escrow(CARRIER_A)));
+      const { approvalDeadline } = await ledger().deadlines(fx.agreementId, period);
+      const waiting = await pass(period);
+      expect(waiting.settled).to.deep.equal([]);
+      expect(waiting.alerts.map((a) => [a.kind, a.deadline])).to.deep.equal([
+        ["approval-needed", Number(approvalDeadline)],
+      ]);
+      expect(waiting.alerts[0]!.message).to.match(/anyone may settle them without approvals/);
+      const before = await escrow(CARRIER_B);
+      await advanceTo(Number(approvalDeadline) + 1);
+      expect((await pass(period)).settled.map((s) => s.partial)).to.deep.equal([false]);
+      expect(await state(period)).to.equal(stateIndex("Settled"));
+      expect(await escrow(CARRIER_B)).to.equal(before + 40n * UNIT);
+      expect((await pass(period)).settled).to.deep.equal([]);
+    });
   });
 
   describe(`icl alerts on ${target.name}`, () => {
