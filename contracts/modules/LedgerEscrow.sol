@@ -224,7 +224,8 @@ library LedgerEscrow {
     }
 
     /// @notice Settles `netAB` of the period of `c` from its reservation (the partial one if
-    /// `partialSettlement`): the settlement of one period on every reserved path.
+    /// `partialSettlement`) if it holds one, else from the payer's available balance only: the one way a
+    /// single period's settlement moves escrow, whether or not its payer approved.
     function settleReserved(
         LedgerStorage.Layout storage s,
         PeriodLib.Context memory c,

@@ -1,7 +1,8 @@
 /**
  * Settlements and escrow replayed against the approved figures: a `Settled` event must come in the
  * right state (Approved, or Disputed/Escalated with both partial approvals), in the agreement's
- * token, and move exactly the approved net (less any partial settlement); escrow is rebuilt from
+ * token, and move exactly the approved net (less any partial settlement), from the payer's reservation
+ * (reservation-steps.ts); escrow is rebuilt from
  * `Deposited`, `Withdrawn` and `EscrowMoved`; and per transaction the escrow moved must equal the
  * nets of the settlements it emitted (single settlement or a whole `settleBatch`).
  */
@@ -17,6 +18,7 @@ import {
   type Terms,
 } from "./model";
 import { addTo, escrowKey, periodKey, place, type ReplayContext, type TxScope } from "./replay-context";
+import { consumeReservation } from "./reservation-steps";
 
 const LEDGER = SettlementLedger__factory.createInterface();
 
@@ -93,6 +95,7 @@ export function applySettled(
     addTo(tx.expected, escrowKey(terms.carrierB, token), net);
     tx.settledPeriods.push(p);
   }
+  consumeReservation(r, e, p, terms, partial, expectedNet);
 }
 
 /** Applies `Deposited`, `Withdrawn` or `EscrowMoved` to the carrier's escrow account. */
