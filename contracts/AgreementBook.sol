@@ -124,7 +124,7 @@ contract AgreementBook is IAgreementBook {
         address[] memory accounts = new address[](1);
         accounts[0] = msg.sender;
         if (!_registry.isOfficer(carrierId, msg.sender)) revert BookNotOfficer(carrierId, msg.sender);
-        (uint8[] memory slots, uint256 activeMask, uint8 threshold) = _registry.officerSlots(
+        (uint8[] memory slots, uint256 activeMask, uint8 threshold, ) = _registry.officerSlots(
             carrierId,
             accounts
         );
@@ -140,7 +140,7 @@ contract AgreementBook is IAgreementBook {
         if (Bits.popcount(approvals & activeMask) < threshold) return;
         bytes32 other = isA ? p.terms.carrierB : p.terms.carrierA;
         uint256 otherApprovals = isA ? p.approvalsB : p.approvalsA;
-        (, uint256 otherMask, uint8 otherThreshold) = _registry.officerSlots(other, new address[](0));
+        (, uint256 otherMask, uint8 otherThreshold, ) = _registry.officerSlots(other, new address[](0));
         if (Bits.popcount(otherApprovals & otherMask) >= otherThreshold) _activate(proposalId, p);
     }
 

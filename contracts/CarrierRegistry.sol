@@ -4,9 +4,9 @@ pragma solidity 0.8.28;
 // solhint-disable-next-line max-line-length
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ICarrierRegistry} from "./interfaces/ICarrierRegistry.sol";
 import {Bits} from "./libraries/Bits.sol";
+import {OfficerSignatures} from "./libraries/OfficerSignatures.sol";
 
 /// @title CarrierRegistry
 /// @notice Carriers, their nodes and officers, arbiter/regulator roles and listed tokens.
@@ -168,7 +168,7 @@ contract CarrierRegistry is ICarrierRegistry, AccessControlDefaultAdminRules, EI
     function officerSlots(
         bytes32 carrierId,
         address[] calldata accounts
-    ) external view returns (uint8[] memory slots, uint256 activeMask, uint8 threshold) {
+    ) external view returns (uint8[] memory slots, uint256 activeMask, uint8 threshold, uint64 nonce) {
         slots = new uint8[](accounts.length);
         for (uint256 i = 0; i < accounts.length; ++i) {
             uint16 slot = _slotOf[carrierId][accounts[i]];
@@ -176,7 +176,7 @@ contract CarrierRegistry is ICarrierRegistry, AccessControlDefaultAdminRules, EI
             slots[i] = uint8(slot - 1);
         }
         Carrier storage c = _carriers[carrierId];
-        return (slots, c.activeMask, c.threshold);
+        return (slots, c.activeMask, c.threshold, c.nonce);
     }
 
     /// @inheritdoc ICarrierRegistry
@@ -234,7 +234,7 @@ contract CarrierRegistry is ICarrierRegistry, AccessControlDefaultAdminRules, EI
     }
 
     /// @dev Checks an update's deadline, nonce and the threshold of distinct current officers who signed
-    /// `digest`, then uses the nonce up. Returns the signers.
+    /// `digest` (ECDSA or ERC-1271, see {OfficerSignatures}), then uses the nonce up. Returns the signers.
     function _consume(
         bytes32 carrierId,
         uint64 nonce,
@@ -249,7 +249,7 @@ contract CarrierRegistry is ICarrierRegistry, AccessControlDefaultAdminRules, EI
         signers = new address[](signatures.length);
         uint256 seen;
         for (uint256 i = 0; i < signatures.length; ++i) {
-            address signer = ECDSA.recover(digest, signatures[i]);
+            address signer = OfficerSignatures.signer(digest, signatures[i]);
             uint16 slot = _slotOf[carrierId][signer];
             if (slot == 0) revert RegistryNotOfficer(carrierId, signer);
             seen |= uint256(1) << (slot - 1);

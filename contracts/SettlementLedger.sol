@@ -19,8 +19,8 @@ import {LedgerEscrow} from "./modules/LedgerEscrow.sol";
 /// @dev Not upgradeable by design: a new version is a new deployment (see docs/CONTRACTS.md).
 /// The state machine is {PeriodLib}: the states derived from the stored facts, the single transition check
 /// and the effects of each transition. The ledger holds the storage, authenticates nodes and routes each
-/// step. Commit, reveal, settlement of one period, deposits and withdrawals run here; the approval steps,
-/// the dispute steps (with the partial settlement) and the batch settlement run in the linked libraries
+/// step. Commit, reveal, deposits and withdrawals run here; the approval steps, the dispute steps (with the
+/// partial settlement), settlement, reservations and the batch settlement run in the linked libraries
 /// {LedgerApprovals}, {LedgerDisputes} and {LedgerEscrow}, delegate-called on this contract's storage,
 /// which keeps the ledger well under EIP-170.
 contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
@@ -37,7 +37,7 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
     ICarrierRegistry private immutable _registry;
     IAgreementBook private immutable _book;
 
-    /// @dev Slots 2 to 5, right after EIP712's name and version fallbacks (see {LedgerStorage}).
+    /// @dev From slot 2 on, right after EIP712's name and version fallbacks (see {LedgerStorage}).
     LedgerStorage.Layout private _store;
 
     constructor(ICarrierRegistry registry, IAgreementBook book) EIP712("InterconnectLedger", "1") {
@@ -190,8 +190,14 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
 
     /// @inheritdoc ISettlementLedger
     function approveWithSignatures(Approval calldata approval, bytes[] calldata signatures) external {
-        address[] memory signers = LedgerApprovals.recover(_domainSeparatorV4(), approval, signatures);
-        LedgerApprovals.approveWithSignatures(_store, _registry, _book, approval, signers);
+        LedgerApprovals.approveWithSignatures(
+            _store,
+            _registry,
+            _book,
+            _domainSeparatorV4(),
+            approval,
+            signatures
+        );
     }
 
     /// @inheritdoc ISettlementLedger
@@ -254,7 +260,12 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
 
     /// @inheritdoc ISettlementLedger
     function withdraw(bytes32 carrierId, address token, uint256 amount) external nonReentrant {
-        LedgerEscrow.withdraw(_store.escrow, _registry, carrierId, token, amount);
+        LedgerEscrow.withdraw(_store, _registry, carrierId, token, amount);
+    }
+
+    /// @inheritdoc ISettlementLedger
+    function release(bytes32 agreementId, uint32 period) external {
+        LedgerEscrow.release(_store, _book, agreementId, period);
     }
 
     // ---------------------------------------------------------------- views
@@ -330,6 +341,16 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
         bytes32 salt
     ) external view returns (bytes32) {
         return PeriodLib.commitment(agreementId, period, round, party, root, amountAB, amountBA, salt);
+    }
+
+    /// @inheritdoc ISettlementLedger
+    function reservedOf(bytes32 carrierId, address token) external view returns (uint256) {
+        return _store.reserved[carrierId][token];
+    }
+
+    /// @inheritdoc ISettlementLedger
+    function reservationOf(bytes32 agreementId, uint32 period) external view returns (Reservation memory) {
+        return _store.reservations[agreementId][period];
     }
 
     // ---------------------------------------------------------------- internals

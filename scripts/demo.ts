@@ -64,6 +64,7 @@ import {
 } from "../node/src/settlement/disputes";
 import { findSettleable, settleStep } from "../node/src/settlement/settleable";
 import { settleBatchRequest, settleRequest } from "../node/src/settlement/settle-requests";
+import { skippedInBatch } from "../node/src/settlement/settle-plan";
 import { loadPeriodContext } from "../node/src/settlement/period-context";
 import { buildSummary } from "../node/src/summaries/build-summary";
 import { periodSalt } from "../node/src/summaries/encoding";
@@ -555,8 +556,13 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     const sent = await sending;
     if (sent.status !== "confirmed")
       throw new Error(`the netted settlement reverted: ${sent.error ?? "no reason"}`);
+    // A period settled by someone else in the meantime is left out by the ledger (SettlementSkipped).
+    const skipped = await skippedInBatch(acme.chain, sent.txHash);
     note(
-      `settled ${keys.length} periods in one netted batch (settleBatch, ${sent.txHash.slice(0, 10)}…)`,
+      `settled ${keys.length - skipped.length} periods in one netted batch (settleBatch, ${sent.txHash.slice(0, 10)}…)` +
+        (skipped.length > 0
+          ? `; skipped ${skipped.map((k) => `${k.agreementId.slice(0, 10)}… (${k.state})`).join(", ")}`
+          : ""),
       "ACME node",
       sent.gasUsed,
     );

@@ -90,13 +90,15 @@ interface ICarrierRegistry {
         address[] calldata nodes
     ) external;
 
-    /// @notice Applies a node update signed by at least the current threshold of current officers.
+    /// @notice Applies a node update signed by at least the current threshold of current officers (ECDSA, or
+    /// ERC-1271 for a contract officer, encoded as {OfficerSignatures} describes).
     function updateNodes(NodeUpdate calldata update, bytes[] calldata signatures) external;
 
     /// @notice EIP-712 digest the officers sign for `update`.
     function nodeUpdateDigest(NodeUpdate calldata update) external view returns (bytes32);
 
-    /// @notice Applies an officer update signed by at least the current threshold of current officers.
+    /// @notice Applies an officer update signed by at least the current threshold of current officers (ECDSA,
+    /// or ERC-1271 for a contract officer, encoded as {OfficerSignatures} describes).
     function updateOfficers(OfficerUpdate calldata update, bytes[] calldata signatures) external;
 
     /// @notice Lists or delists a settlement token (consortium admin only).
@@ -127,11 +129,13 @@ interface ICarrierRegistry {
     function officerNonce(bytes32 carrierId) external view returns (uint64);
 
     /// @notice Bitmap slots of `accounts` as officers of `carrierId`, the bitmap of all current officers,
-    /// and the threshold. Reverts with {RegistryNotOfficer} naming the first account that is not one.
+    /// the threshold and the officer nonce ({officerNonce}: it changes with every officer or node update, so
+    /// approvals counted under an older one are not counted against the current set). Reverts with
+    /// {RegistryNotOfficer} naming the first account that is not one.
     function officerSlots(
         bytes32 carrierId,
         address[] calldata accounts
-    ) external view returns (uint8[] memory slots, uint256 activeMask, uint8 threshold);
+    ) external view returns (uint8[] memory slots, uint256 activeMask, uint8 threshold, uint64 nonce);
 
     /// @notice Whether `token` is a listed settlement token.
     function isTokenListed(address token) external view returns (bool);

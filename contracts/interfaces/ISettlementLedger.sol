@@ -130,6 +130,20 @@ interface ISettlementLedger {
         uint256 approvalDeadline;
     }
 
+    /// @notice Escrow reserved for one agreement-period's settlement: made when the payer's officers reach
+    /// their threshold, consumed by the settlement, released otherwise only by {release} (see docs/CONTRACTS.md).
+    /// @param amount what the payer owes on the approved figures (net of an earlier partial settlement)
+    /// @param expiresAt the deadline of the approval that completed the payer's threshold; {release} is
+    /// possible from the next second on, unless both carriers approved
+    /// @param payer 1 for carrier A, 2 for carrier B (0: no reservation)
+    /// @param partialSettlement reserved for the undisputed part (true) or for the final figures (false)
+    struct Reservation {
+        uint128 amount;
+        uint64 expiresAt;
+        uint8 payer;
+        bool partialSettlement;
+    }
+
     /// @notice `carrierId`'s node committed `commitment` for round `round`.
     event Committed(
         bytes32 indexed agreementId,
@@ -251,6 +265,33 @@ interface ISettlementLedger {
     event Deposited(bytes32 indexed carrierId, address indexed token, address indexed from, uint256 amount);
     /// @notice `amount` of `token` left `carrierId`'s escrow to its treasury `to`.
     event Withdrawn(bytes32 indexed carrierId, address indexed token, address indexed to, uint256 amount);
+    /// @notice The payer `carrierId` reached its threshold: `amount` of its `token` escrow is reserved for the
+    /// period's settlement (the undisputed part if `partialSettlement`) and cannot be withdrawn; {release}
+    /// is possible after `expiresAt` unless both carriers approved.
+    event EscrowReserved(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        address token,
+        bool partialSettlement,
+        uint256 amount,
+        uint64 expiresAt
+    );
+    /// @notice The reservation of `carrierId` ended without being settled (it lapsed, or a dispute's end
+    /// left a partial one unused): `amount` is available again and `carrierId`'s approval (the partial one
+    /// if `partialSettlement`) is withdrawn with it, so the period is never Approved without its reservation.
+    event ReservationReleased(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        bytes32 indexed carrierId,
+        address token,
+        bool partialSettlement,
+        uint256 amount
+    );
+    /// @notice {settleBatch} left the period out, unchanged: it was in `state`, which {settle} would refuse
+    /// now (already settled, e.g. by someone settling it first; not approved; a binding outcome before its
+    /// approval deadline).
+    event SettlementSkipped(bytes32 indexed agreementId, uint32 indexed period, PeriodState state);
 
     /// @notice The period is in `current`; the call needs one of the states set in `expectedBitmap`
     /// (bit i = PeriodState(i)).
@@ -323,6 +364,10 @@ interface ISettlementLedger {
     error LedgerUnknownCarrier(bytes32 carrierId);
     /// @notice A zero amount was given.
     error LedgerZeroAmount();
+    /// @notice The period holds no reservation.
+    error LedgerNoReservation(bytes32 agreementId, uint32 period);
+    /// @notice Both carriers approved: the reservation is bound to the settlement and cannot be released.
+    error LedgerReservationBound(bytes32 agreementId, uint32 period);
 
     /// @notice Submits the caller node's commitment (see {computeCommitment}). In a Mismatched period
     /// within the reconcile window this starts a correction round.
@@ -396,10 +441,16 @@ interface ISettlementLedger {
     /// @notice The opener withdraws a (not escalated) dispute, conceding the other party's figures.
     function withdrawDispute(bytes32 agreementId, uint32 period, bytes32 carrierId) external;
 
-    /// @notice Approval by the calling officer of `approval.carrierId`.
+    /// @notice Approval by the calling officer of `approval.carrierId`. The approval that completes the
+    /// threshold of the carrier that pays reserves the net it owes ({EscrowReserved}) until `approval.deadline`,
+    /// or reverts with {LedgerInsufficientEscrow} when its available escrow ({escrowOf} − {reservedOf}) is
+    /// short. Approvals are counted against the officer set of the time: a tally gathered before the
+    /// carrier's officers, threshold or nodes changed ({ICarrierRegistry-officerNonce}) starts again.
     function approve(Approval calldata approval) external;
 
-    /// @notice Approval by EIP-712 signatures of officers of `approval.carrierId`, submitted by anyone.
+    /// @notice Approval by EIP-712 signatures of officers of `approval.carrierId`, submitted by anyone; as
+    /// {approve}. A 65-byte signature is an ECDSA one; a contract officer (ERC-1271, e.g. a Safe) signs with
+    /// abi.encode(address officer, bytes signature) (see {OfficerSignatures}).
     function approveWithSignatures(Approval calldata approval, bytes[] calldata signatures) external;
 
     /// @notice Both carriers' signature approvals and the settlement in one transaction.
@@ -410,15 +461,18 @@ interface ISettlementLedger {
         bytes[] calldata signaturesB
     ) external;
 
-    /// @notice Settles one Approved period, or a binding outcome (Uncontested, Resolved) whose approval
-    /// deadline has passed without both approvals (see {Deadlines}); moves only the remainder after a partial
-    /// settlement.
+    /// @notice Settles one Approved period from the payer's reservation, or a binding outcome (Uncontested,
+    /// Resolved) whose approval deadline has passed without both approvals (see {Deadlines}) from the payer's
+    /// available escrow; moves only the remainder after a partial settlement.
     function settle(bytes32 agreementId, uint32 period) external;
 
-    /// @notice Settles the undisputed part of a disputed period once both carriers approved it.
+    /// @notice Settles the undisputed part of a disputed period once both carriers approved it, from the
+    /// payer's reservation.
     function settlePartial(bytes32 agreementId, uint32 period) external;
 
-    /// @notice Settles many Approved periods in `token`, moving only each carrier's net position.
+    /// @notice Settles many periods in `token` (each Approved, or binding past its approval deadline), moving
+    /// only each carrier's net position; a period {settle} would refuse now is left out with
+    /// {SettlementSkipped}.
     function settleBatch(address token, PeriodKey[] calldata keys) external;
 
     /// @notice Deposits `amount` of `token` into `carrierId`'s escrow (anyone may fund a carrier).
@@ -435,8 +489,14 @@ interface ISettlementLedger {
         bytes32 s
     ) external;
 
-    /// @notice Withdraws free escrow of `carrierId` to its registered treasury (officer of `carrierId`).
+    /// @notice Withdraws available escrow of `carrierId` ({escrowOf} − {reservedOf}) to its registered
+    /// treasury (officer of `carrierId`).
     function withdraw(bytes32 carrierId, address token, uint256 amount) external;
+
+    /// @notice Releases the period's reservation once it expired ({Reservation}`.expiresAt` has passed) unless
+    /// both carriers approved (then the settlement is guaranteed: {LedgerReservationBound}); the payer's
+    /// approval is withdrawn with it ({ReservationReleased}). Anyone may call it.
+    function release(bytes32 agreementId, uint32 period) external;
 
     /// @notice Derived state of the period.
     function state(bytes32 agreementId, uint32 period) external view returns (PeriodState);
@@ -466,7 +526,7 @@ interface ISettlementLedger {
         bool partialSettlement
     ) external view returns (uint256 count, uint256 threshold, bool approved);
 
-    /// @notice Escrow balance of `carrierId` in `token`.
+    /// @notice Escrow balance of `carrierId` in `token`, reserved part included (see {reservedOf}).
     function escrowOf(bytes32 carrierId, address token) external view returns (uint256);
 
     /// @notice EIP-712 digest of `approval` for this ledger.
@@ -485,4 +545,11 @@ interface ISettlementLedger {
         uint256 amountBA,
         bytes32 salt
     ) external view returns (bytes32);
+
+    /// @notice Escrow of `carrierId` in `token` reserved for approved settlements; the available part is
+    /// {escrowOf} − {reservedOf}.
+    function reservedOf(bytes32 carrierId, address token) external view returns (uint256);
+
+    /// @notice The period's reservation (amount 0: none).
+    function reservationOf(bytes32 agreementId, uint32 period) external view returns (Reservation memory);
 }

@@ -682,6 +682,48 @@ library PeriodLib {
         self.flags |= approvalFlag(side, partialSettlement);
     }
 
+    /// @notice Withdraws `side`'s approval (on the partial or the final figures): its reservation was
+    /// released, and a period is never approved by its payer without one.
+    function clearApproval(
+        ISettlementLedger.PeriodRecord storage self,
+        uint8 side,
+        bool partialSettlement
+    ) internal {
+        self.flags &= ~approvalFlag(side, partialSettlement);
+    }
+
+    /// @notice The figures a settlement (of the undisputed part if `partialSettlement`) settles and what it
+    /// moves from A to B: the final settlement moves only what an earlier partial settlement did not. The
+    /// final figures are only meaningful when the base state is one of {FINAL_STATES}.
+    function toSettle(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c,
+        bool partialSettlement
+    ) internal view returns (uint96 ab, uint96 ba, int256 netAB) {
+        if (partialSettlement) {
+            (ab, ba) = partialFigures(self);
+            return (ab, ba, net(ab, ba));
+        }
+        (ab, ba) = finalFigures(self, dispute, c);
+        netAB = net(ab, ba);
+        if (self.flags & PARTIAL_SETTLED != 0) {
+            (uint96 partialAB, uint96 partialBA) = partialFigures(self);
+            netAB -= net(partialAB, partialBA);
+        }
+    }
+
+    /// @notice Whether `settle` would settle the period now: Approved, or a binding outcome past its
+    /// {approvalDeadline}.
+    function settleable(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c
+    ) internal view returns (bool) {
+        if (c.state == ISettlementLedger.PeriodState.Approved) return true;
+        return bit(c.state) & BINDING_STATES != 0 && block.timestamp > approvalDeadline(self, dispute, c);
+    }
+
     /// @notice Approved → Settled, or a binding outcome past its {approvalDeadline} → Settled without
     /// approvals ("silence is consent" carried through to settlement): returns what moves from A to B, net of
     /// an earlier partial settlement.
@@ -697,14 +739,10 @@ library PeriodLib {
                 revert ISettlementLedger.LedgerTooEarly(c.agreementId, c.period, deadline + 1);
             }
         }
-        (uint96 ab, uint96 ba) = finalFigures(self, dispute, c);
-        netAB = net(ab, ba);
-        uint8 flags = self.flags;
-        if (flags & PARTIAL_SETTLED != 0) {
-            (uint96 partialAB, uint96 partialBA) = partialFigures(self);
-            netAB -= net(partialAB, partialBA);
-        }
-        self.flags = flags | SETTLED;
+        uint96 ab;
+        uint96 ba;
+        (ab, ba, netAB) = toSettle(self, dispute, c, false);
+        self.flags |= SETTLED;
         emit ISettlementLedger.Settled(c.agreementId, c.period, c.terms.token, false, ab, ba, netAB);
     }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {ISettlementLedger} from "../interfaces/ISettlementLedger.sol";
 import {ICarrierRegistry} from "../interfaces/ICarrierRegistry.sol";
@@ -10,17 +9,19 @@ import {PeriodLib} from "../libraries/PeriodLib.sol";
 import {Parties} from "../libraries/Parties.sol";
 import {Bits} from "../libraries/Bits.sol";
 import {LedgerStorage} from "../libraries/LedgerStorage.sol";
+import {OfficerSignatures} from "../libraries/OfficerSignatures.sol";
 import {LedgerEscrow} from "./LedgerEscrow.sol";
 
 /// @title LedgerApprovals
 /// @notice M-of-N approval of a period's figures by each carrier's officers: what an approval must cover
-/// (the figures, roots and round the period holds), and the per-carrier tally of distinct current officers
-/// that flags the carrier approved at its threshold.
+/// (the figures, roots and round the period holds), the per-carrier tally of distinct officers of the
+/// current officer set that flags the carrier approved at its threshold, and the reservation of the payer's
+/// net when the payer reaches it.
 /// @dev An external library, deployed once and linked into SettlementLedger, which delegate-calls it: the
 /// storage is the ledger's, `msg.sender` is the ledger's caller and the events are the ledger's. This keeps
 /// the approval steps out of the ledger's bytecode (EIP-170). The external functions are the bodies of the
 /// ledger functions of the same name; `s`, `registry` and `book` are the ledger's, `domainSeparator` its
-/// EIP-712 domain separator. The internal functions ({structHash}, {recover}) are shared with the ledger.
+/// EIP-712 domain separator. {structHash} is shared with the ledger.
 library LedgerApprovals {
     /// @notice EIP-712 type hash of {ISettlementLedger-Approval}.
     bytes32 internal constant APPROVAL_TYPEHASH = keccak256(
@@ -45,20 +46,22 @@ library LedgerApprovals {
         _approve(s, registry, book, approval, signers);
     }
 
-    /// @notice {ISettlementLedger-approveWithSignatures}, after the ledger recovered the `signers` of `approval`
+    /// @notice {ISettlementLedger-approveWithSignatures}: the approval of the officers who signed `approval`
     /// (see {recover}).
     function approveWithSignatures(
         LedgerStorage.Layout storage s,
         ICarrierRegistry registry,
         IAgreementBook book,
+        bytes32 domainSeparator,
         ISettlementLedger.Approval calldata approval,
-        address[] calldata signers
+        bytes[] calldata signatures
     ) external {
-        _approve(s, registry, book, approval, signers);
+        _approve(s, registry, book, approval, recover(domainSeparator, approval, signatures));
     }
 
     /// @notice {ISettlementLedger-approveAndSettle}: both carriers' signature approvals, then the
-    /// settlement.
+    /// settlement. The payer's approval here reserves nothing: the settlement in the same transaction takes
+    /// the net from its available escrow (or from its reservation, when its signatures came first).
     function approveAndSettle(
         LedgerStorage.Layout storage s,
         ICarrierRegistry registry,
@@ -81,7 +84,7 @@ library LedgerApprovals {
         (a.carrierId, side) = side == 0 ? (c.terms.carrierB, 1) : (c.terms.carrierA, 0);
         _recordUnlessApproved(s, registry, domainSeparator, c, a, side, signaturesB);
         if (PeriodLib.approvedByBoth(p)) c.state = ISettlementLedger.PeriodState.Approved;
-        LedgerEscrow.moveNet(s.escrow, c.terms, PeriodLib.settle(p, d, c));
+        LedgerEscrow.settleReserved(s, c, p, false, PeriodLib.settle(p, d, c));
     }
 
     // ---------------------------------------------------------------- views
@@ -120,10 +123,15 @@ library LedgerApprovals {
             period
         );
         uint8 side = Parties.sideOf(c, carrierId);
-        (, uint256 activeMask, uint8 t) = registry.officerSlots(carrierId, new address[](0));
         approved = PeriodLib.isApproved(p, side, partialSettlement);
-        uint256 bits = s.tallies[agreementId][period][_tallyIndex(side, partialSettlement)];
-        return (approved ? t : Bits.popcount(bits & activeMask), t, approved);
+        (count, threshold) = _count(
+            s.tallies[agreementId][period],
+            registry,
+            carrierId,
+            side,
+            partialSettlement
+        );
+        if (approved) count = threshold;
     }
 
     // ---------------------------------------------------------------- shared with the ledger
@@ -133,15 +141,18 @@ library LedgerApprovals {
         return keccak256(abi.encode(APPROVAL_TYPEHASH, a));
     }
 
-    /// @notice The signers of `a` under `domainSeparator`, one per signature (reverts on a malformed one).
+    /// @notice The signers of `a` under `domainSeparator`, one per signature, ECDSA or ERC-1271 (see
+    /// {OfficerSignatures}); reverts on a malformed or invalid one.
     function recover(
         bytes32 domainSeparator,
         ISettlementLedger.Approval memory a,
         bytes[] calldata signatures
-    ) internal pure returns (address[] memory signers) {
-        bytes32 digest = MessageHashUtils.toTypedDataHash(domainSeparator, structHash(a));
-        signers = new address[](signatures.length);
-        for (uint256 i = 0; i < signatures.length; ++i) signers[i] = ECDSA.recover(digest, signatures[i]);
+    ) internal view returns (address[] memory) {
+        return
+            OfficerSignatures.signers(
+                MessageHashUtils.toTypedDataHash(domainSeparator, structHash(a)),
+                signatures
+            );
     }
 
     // ---------------------------------------------------------------- internals
@@ -160,7 +171,7 @@ library LedgerApprovals {
             ISettlementLedger.DisputeRecord storage d
         ) = PeriodLib.load(s, book, a.agreementId, a.period);
         uint8 side = _check(p, d, c, a);
-        _record(s, registry, c, a, side, signers);
+        _record(s, registry, c, a, side, signers, true);
     }
 
     /// @dev The side approving `a` (reverts unless a party), after checking the approval's deadline, the
@@ -200,18 +211,19 @@ library LedgerApprovals {
     ) private {
         if (PeriodLib.isApproved(s.periods[c.agreementId][c.period], side, a.partialSettlement)) return;
         address[] memory signers = recover(domainSeparator, a, signatures);
-        _record(s, registry, c, a, side, signers);
+        _record(s, registry, c, a, side, signers, false);
     }
 
     /// @dev Records the signers' approval for `side` (the side of `a.carrierId`); flags the carrier approved
-    /// at its threshold.
+    /// at its threshold and then, if `reserving` and the carrier is the period's payer, reserves its net.
     function _record(
         LedgerStorage.Layout storage s,
         ICarrierRegistry registry,
         PeriodLib.Context memory c,
         ISettlementLedger.Approval memory a,
         uint8 side,
-        address[] memory signers
+        address[] memory signers,
+        bool reserving
     ) private {
         ISettlementLedger.PeriodRecord storage p = s.periods[c.agreementId][c.period];
         if (PeriodLib.isApproved(p, side, a.partialSettlement)) {
@@ -223,32 +235,55 @@ library LedgerApprovals {
             );
         }
         mapping(uint256 index => uint256) storage tally = s.tallies[c.agreementId][c.period];
-        if (_tally(tally, registry, a, signers, _tallyIndex(side, a.partialSettlement))) {
-            PeriodLib.markApproved(p, side, a.partialSettlement);
-            emit ISettlementLedger.CarrierApproved(
-                a.agreementId,
-                a.period,
-                a.carrierId,
-                a.partialSettlement,
-                a.amountAB,
-                a.amountBA
-            );
-        }
+        if (!_tally(tally, registry, a, signers, side)) return;
+        PeriodLib.markApproved(p, side, a.partialSettlement);
+        emit ISettlementLedger.CarrierApproved(
+            a.agreementId,
+            a.period,
+            a.carrierId,
+            a.partialSettlement,
+            a.amountAB,
+            a.amountBA
+        );
+        if (reserving) _reserveIfPayer(s, c, p, a, side);
     }
 
-    /// @dev Adds the signers' officer slots to the tally; true (and tally cleared) once the threshold of
-    /// current officers is met. A slot set twice counts once; removed officers no longer count.
+    /// @dev Reserves what `side` owes on the figures of `a` (net of an earlier partial settlement) if it is the
+    /// side that pays, until the approval's deadline (M-3).
+    function _reserveIfPayer(
+        LedgerStorage.Layout storage s,
+        PeriodLib.Context memory c,
+        ISettlementLedger.PeriodRecord storage p,
+        ISettlementLedger.Approval memory a,
+        uint8 side
+    ) private {
+        (, , int256 netAB) = PeriodLib.toSettle(
+            p,
+            s.disputes[c.agreementId][c.period],
+            c,
+            a.partialSettlement
+        );
+        if (netAB == 0 || (netAB > 0) != (side == 0)) return;
+        uint256 owed = netAB > 0 ? uint256(netAB) : uint256(-netAB);
+        LedgerEscrow.reserve(s, c, p, side, a.partialSettlement, owed, a.deadline);
+    }
+
+    /// @dev Adds the signers' officer slots to the tally of `side` kept under the carrier's current officer
+    /// nonce; true (and tally cleared) once the current threshold of current officers is met. A slot set twice
+    /// counts once; removed officers no longer count; a tally gathered before the officer set, threshold or
+    /// nodes changed is under an older nonce and is not read (I-1).
     function _tally(
         mapping(uint256 index => uint256) storage tally,
         ICarrierRegistry registry,
         ISettlementLedger.Approval memory a,
         address[] memory signers,
-        uint256 index
+        uint8 side
     ) private returns (bool) {
-        (uint8[] memory slots, uint256 activeMask, uint8 threshold) = registry.officerSlots(
+        (uint8[] memory slots, uint256 activeMask, uint8 threshold, uint64 nonce) = registry.officerSlots(
             a.carrierId,
             signers
         );
+        uint256 index = _tallyIndex(nonce, side, a.partialSettlement);
         uint256 stored = tally[index];
         uint256 bits = _addSlots(a, signers, slots, stored);
         if (Bits.popcount(bits & activeMask) >= threshold) {
@@ -302,8 +337,20 @@ library LedgerApprovals {
         return partialSettlement ? PeriodLib.DISPUTE_STATES : PeriodLib.FINAL_STATES;
     }
 
-    /// @dev Where `side`'s tally of final (or partial) approvals is kept.
-    function _tallyIndex(uint8 side, bool partialSettlement) private pure returns (uint256) {
-        return uint256(side) * 2 + (partialSettlement ? 1 : 0);
+    /// @dev The officers of the current set in `side`'s pending tally, and the current threshold.
+    function _count(
+        mapping(uint256 index => uint256) storage tally,
+        ICarrierRegistry registry,
+        bytes32 carrierId,
+        uint8 side,
+        bool partialSettlement
+    ) private view returns (uint256 count, uint256 threshold) {
+        (, uint256 activeMask, uint8 t, uint64 nonce) = registry.officerSlots(carrierId, new address[](0));
+        return (Bits.popcount(tally[_tallyIndex(nonce, side, partialSettlement)] & activeMask), t);
+    }
+
+    /// @dev Where `side`'s tally of final (or partial) approvals under officer nonce `nonce` is kept.
+    function _tallyIndex(uint64 nonce, uint8 side, bool partialSettlement) private pure returns (uint256) {
+        return (uint256(nonce) << 2) | (uint256(side) << 1) | (partialSettlement ? 1 : 0);
     }
 }

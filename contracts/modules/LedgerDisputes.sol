@@ -198,7 +198,8 @@ library LedgerDisputes {
         emit ISettlementLedger.DisputeWithdrawn(agreementId, period, carrierId, amountAB, amountBA);
     }
 
-    /// @notice {ISettlementLedger-settlePartial}: the undisputed part, once both carriers approved it.
+    /// @notice {ISettlementLedger-settlePartial}: the undisputed part, once both carriers approved it, from the
+    /// payer's reservation.
     function settlePartial(
         LedgerStorage.Layout storage s,
         IAgreementBook book,
@@ -211,7 +212,7 @@ library LedgerDisputes {
             agreementId,
             period
         );
-        LedgerEscrow.moveNet(s.escrow, c.terms, PeriodLib.settlePartial(p, c));
+        LedgerEscrow.settleReserved(s, c, p, true, PeriodLib.settlePartial(p, c));
     }
 
     /// @notice {ISettlementLedger-deadlines}.

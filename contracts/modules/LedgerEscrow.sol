@@ -11,19 +11,24 @@ import {Netting} from "../libraries/Netting.sol";
 import {LedgerStorage} from "../libraries/LedgerStorage.sol";
 
 /// @title LedgerEscrow
-/// @notice Carriers' escrow balances per token: deposits, withdrawals to the treasury, the moves of
-/// settlement and the netted settlement of many periods. The ledger's token balance always equals the sum
-/// of the balances.
-/// @dev The balance primitives ({deposit}, {withdraw}, {move}, {moveNet}) are internal, compiled into the
-/// ledger and into the modules that settle: settlement moves escrow on every path, and SafeERC20's error
-/// belongs to the ledger's ABI. {settleBatch} is external: the library is deployed once and linked into
-/// SettlementLedger, which delegate-calls it on its own storage (EIP-170). `balances` is the ledger's map
-/// carrierId → token → amount; callers guard deposits and withdrawals against reentrancy.
+/// @notice Carriers' escrow balances per token: deposits, withdrawals to the treasury, the reservations that
+/// hold a payer's net for an approved settlement, the moves of settlement and the netted settlement of many
+/// periods. The ledger's token balance always equals the sum of the balances; each carrier's reserved part
+/// never exceeds its balance, and only the available part (balance − reserved) can be withdrawn or spent by a
+/// settlement that holds no reservation.
+/// @dev The balance primitives ({deposit}, {withdraw}, {reserve}, {settleReserved}, {moveNet}, {move}) are
+/// internal, compiled into the ledger and into the modules that settle: settlement moves escrow on every path,
+/// and SafeERC20's error belongs to the ledger's ABI. {settle}, {settleBatch} and {release} are external: the
+/// library is deployed once and linked into SettlementLedger, which delegate-calls it on its own storage
+/// (EIP-170). `s` is the ledger's storage; callers guard deposits and withdrawals against reentrancy.
 library LedgerEscrow {
     using SafeERC20 for IERC20;
 
-    /// @notice {ISettlementLedger-settleBatch}: settles every Approved period of `keys` in `token`, then moves
-    /// only each carrier's net position. `s` and `book` are the ledger's.
+    // ---------------------------------------------------------------- steps
+
+    /// @notice {ISettlementLedger-settleBatch}: settles every Approved period of `keys` in `token` from its
+    /// reservation, leaves out with {ISettlementLedger-SettlementSkipped} each one that is not Approved, then
+    /// moves only each carrier's net position. `s` and `book` are the ledger's.
     function settleBatch(
         LedgerStorage.Layout storage s,
         IAgreementBook book,
@@ -41,14 +46,29 @@ library LedgerEscrow {
             if (c.terms.token != token) {
                 revert ISettlementLedger.LedgerTokenMismatch(c.agreementId, c.period, token, c.terms.token);
             }
+            if (!PeriodLib.settleable(p, d, c)) {
+                // Settled first by someone else, listed twice, not approved (nor binding past its approval
+                // deadline): the rest of the batch stands.
+                emit ISettlementLedger.SettlementSkipped(c.agreementId, c.period, c.state);
+                continue;
+            }
             int256 netAB = PeriodLib.settle(p, d, c);
-            count = Netting.add(positions, count, c.terms.carrierA, -netAB);
-            count = Netting.add(positions, count, c.terms.carrierB, netAB);
+            uint256 reserved = consume(s, c, p, false);
+            (uint256 reservedA, uint256 reservedB) = netAB > 0
+                ? (reserved, uint256(0))
+                : (uint256(0), reserved);
+            count = Netting.add(positions, count, c.terms.carrierA, -netAB, reservedA);
+            count = Netting.add(positions, count, c.terms.carrierB, netAB, reservedB);
         }
-        for (uint256 i = 0; i < count; ++i) move(s.escrow, positions[i].carrierId, token, positions[i].delta);
+        for (uint256 i = 0; i < count; ++i) {
+            Netting.Position memory position = positions[i];
+            move(s, position.carrierId, token, position.delta, position.reserved);
+        }
     }
 
-    /// @notice {ISettlementLedger-settle}: one period, Approved or binding past its approval deadline.
+    /// @notice {ISettlementLedger-settle}: settles one Approved period from its payer's reservation, or a
+    /// binding outcome past its approval deadline (from the reservation if its payer approved, else from the
+    /// payer's available balance).
     function settle(
         LedgerStorage.Layout storage s,
         IAgreementBook book,
@@ -60,8 +80,41 @@ library LedgerEscrow {
             ISettlementLedger.PeriodRecord storage p,
             ISettlementLedger.DisputeRecord storage d
         ) = PeriodLib.load(s, book, agreementId, period);
-        moveNet(s.escrow, c.terms, PeriodLib.settle(p, d, c));
+        settleReserved(s, c, p, false, PeriodLib.settle(p, d, c));
     }
+
+    /// @notice {ISettlementLedger-release}: ends the period's reservation after it expired, unless both
+    /// carriers approved.
+    function release(
+        LedgerStorage.Layout storage s,
+        IAgreementBook book,
+        bytes32 agreementId,
+        uint32 period
+    ) external {
+        (PeriodLib.Context memory c, ISettlementLedger.PeriodRecord storage p, ) = PeriodLib.load(
+            s,
+            book,
+            agreementId,
+            period
+        );
+        ISettlementLedger.Reservation memory r = s.reservations[agreementId][period];
+        if (r.amount == 0) revert ISettlementLedger.LedgerNoReservation(agreementId, period);
+        if (block.timestamp <= r.expiresAt) {
+            revert ISettlementLedger.LedgerTooEarly(agreementId, period, uint256(r.expiresAt) + 1);
+        }
+        // Both approved: the settlement is guaranteed and must find the money. A partial reservation stays
+        // bound only while the undisputed part can still be settled (during the dispute).
+        if (
+            PeriodLib.isApproved(p, 0, r.partialSettlement) &&
+            PeriodLib.isApproved(p, 1, r.partialSettlement) &&
+            (!r.partialSettlement || PeriodLib.bit(c.state) & PeriodLib.DISPUTE_STATES != 0)
+        ) {
+            revert ISettlementLedger.LedgerReservationBound(agreementId, period);
+        }
+        _release(s, c, p, r);
+    }
+
+    // ---------------------------------------------------------------- balances
 
     /// @notice Credits `carrierId` with what actually arrives of `amount` of `token` from `msg.sender`.
     function deposit(
@@ -83,10 +136,10 @@ library LedgerEscrow {
         emit ISettlementLedger.Deposited(carrierId, token, msg.sender, received);
     }
 
-    /// @notice Sends `amount` of `carrierId`'s free `token` balance to its treasury (`msg.sender` must be
-    /// one of its officers).
+    /// @notice Sends `amount` of `carrierId`'s available `token` balance (not reserved) to its treasury
+    /// (`msg.sender` must be one of its officers).
     function withdraw(
-        mapping(bytes32 carrierId => mapping(address token => uint256)) storage balances,
+        LedgerStorage.Layout storage s,
         ICarrierRegistry registry,
         bytes32 carrierId,
         address token,
@@ -96,51 +149,162 @@ library LedgerEscrow {
             revert ISettlementLedger.LedgerNotOfficer(carrierId, msg.sender);
         }
         if (amount == 0) revert ISettlementLedger.LedgerZeroAmount();
-        uint256 available = balances[carrierId][token];
+        uint256 balance = s.escrow[carrierId][token];
+        uint256 available = balance - s.reserved[carrierId][token];
         if (available < amount) {
             revert ISettlementLedger.LedgerInsufficientEscrow(carrierId, token, amount, available);
         }
-        // unchecked: amount <= available was checked just above.
+        // unchecked: amount <= available <= balance was checked just above.
         unchecked {
-            balances[carrierId][token] = available - amount;
+            s.escrow[carrierId][token] = balance - amount;
         }
         address treasury = registry.treasuryOf(carrierId);
         emit ISettlementLedger.Withdrawn(carrierId, token, treasury, amount);
         IERC20(token).safeTransfer(treasury, amount);
     }
 
-    /// @notice Moves a settlement's `netAB` in the agreement's token from carrier A's balance to carrier B's
-    /// (negative: from B to A).
-    function moveNet(
-        mapping(bytes32 carrierId => mapping(address token => uint256)) storage balances,
-        IAgreementBook.Terms memory terms,
-        int256 netAB
+    // ---------------------------------------------------------------- reservations
+
+    /// @notice Reserves `amount` of the available escrow of `side` (the period's payer, which just reached its
+    /// threshold) for the settlement of the period (its undisputed part if `partialSettlement`) until
+    /// `expiresAt`; reverts with {ISettlementLedger-LedgerInsufficientEscrow} when the available part is short.
+    /// A partial reservation the end of the dispute left unused is released first: a period holds one.
+    function reserve(
+        LedgerStorage.Layout storage s,
+        PeriodLib.Context memory c,
+        ISettlementLedger.PeriodRecord storage p,
+        uint8 side,
+        bool partialSettlement,
+        uint256 amount,
+        uint64 expiresAt
     ) internal {
-        move(balances, terms.carrierA, terms.token, -netAB);
-        move(balances, terms.carrierB, terms.token, netAB);
+        ISettlementLedger.Reservation memory r = s.reservations[c.agreementId][c.period];
+        if (r.amount != 0) _release(s, c, p, r);
+        bytes32 carrierId = side == 0 ? c.terms.carrierA : c.terms.carrierB;
+        address token = c.terms.token;
+        uint256 reserved = s.reserved[carrierId][token];
+        uint256 available = s.escrow[carrierId][token] - reserved;
+        if (available < amount) {
+            revert ISettlementLedger.LedgerInsufficientEscrow(carrierId, token, amount, available);
+        }
+        s.reserved[carrierId][token] = reserved + amount;
+        // amount is one period's net, below 2^97.
+        s.reservations[c.agreementId][c.period] = ISettlementLedger.Reservation(
+            uint128(amount),
+            expiresAt,
+            side + 1,
+            partialSettlement
+        );
+        emit ISettlementLedger.EscrowReserved(
+            c.agreementId,
+            c.period,
+            carrierId,
+            token,
+            partialSettlement,
+            amount,
+            expiresAt
+        );
     }
 
-    /// @notice Adds `delta` (negative: takes it) to `carrierId`'s `token` balance through settlement;
-    /// reverts with {ISettlementLedger-LedgerInsufficientEscrow} when the balance is short.
+    /// @notice Ends the period's reservation for its settlement (the partial one if `partialSettlement`) and
+    /// returns the amount the settlement spends from it; the caller moves it with {moveNet} or {move}. A
+    /// partial reservation left unused by the end of the dispute is released instead (returns 0).
+    function consume(
+        LedgerStorage.Layout storage s,
+        PeriodLib.Context memory c,
+        ISettlementLedger.PeriodRecord storage p,
+        bool partialSettlement
+    ) internal returns (uint256) {
+        mapping(uint32 period => ISettlementLedger.Reservation) storage held = s.reservations[c.agreementId];
+        uint256 amount = held[c.period].amount;
+        if (amount == 0) return 0;
+        if (held[c.period].partialSettlement != partialSettlement) {
+            _release(s, c, p, held[c.period]);
+            return 0;
+        }
+        delete held[c.period];
+        return amount;
+    }
+
+    /// @notice Settles `netAB` of the period of `c` from its reservation (the partial one if
+    /// `partialSettlement`) if it holds one, else from the payer's available balance only: the one way a
+    /// single period's settlement moves escrow, whether or not its payer approved.
+    function settleReserved(
+        LedgerStorage.Layout storage s,
+        PeriodLib.Context memory c,
+        ISettlementLedger.PeriodRecord storage p,
+        bool partialSettlement,
+        int256 netAB
+    ) internal {
+        moveNet(s, c.terms, netAB, consume(s, c, p, partialSettlement));
+    }
+
+    // ---------------------------------------------------------------- moves
+
+    /// @notice Moves a settlement's `netAB` in the agreement's token from carrier A's balance to carrier B's
+    /// (negative: from B to A). `reserved` is what the settlement reserved for its payer (see {consume}): the
+    /// payer spends that plus its available balance, never another period's reservation. A settlement that
+    /// holds no reservation passes 0 and spends only the available balance.
+    function moveNet(
+        LedgerStorage.Layout storage s,
+        IAgreementBook.Terms memory terms,
+        int256 netAB,
+        uint256 reserved
+    ) internal {
+        (uint256 reservedA, uint256 reservedB) = netAB > 0 ? (reserved, uint256(0)) : (uint256(0), reserved);
+        move(s, terms.carrierA, terms.token, -netAB, reservedA);
+        move(s, terms.carrierB, terms.token, netAB, reservedB);
+    }
+
+    /// @notice Adds `delta` (negative: takes it) to `carrierId`'s `token` balance through settlement, after
+    /// ending `reserved` of its reservations for the settlements it pays; reverts with
+    /// {ISettlementLedger-LedgerInsufficientEscrow} when what it takes exceeds the available balance.
     function move(
-        mapping(bytes32 carrierId => mapping(address token => uint256)) storage balances,
+        LedgerStorage.Layout storage s,
         bytes32 carrierId,
         address token,
-        int256 delta
+        int256 delta,
+        uint256 reserved
     ) internal {
+        if (reserved != 0) s.reserved[carrierId][token] -= reserved;
         if (delta == 0) return;
-        uint256 balance = balances[carrierId][token];
+        uint256 balance = s.escrow[carrierId][token];
         if (delta < 0) {
             uint256 needed = uint256(-delta);
-            if (balance < needed)
-                revert ISettlementLedger.LedgerInsufficientEscrow(carrierId, token, needed, balance);
-            // unchecked: needed <= balance was checked just above.
+            uint256 available = balance - s.reserved[carrierId][token];
+            if (available < needed)
+                revert ISettlementLedger.LedgerInsufficientEscrow(carrierId, token, needed, available);
+            // unchecked: needed <= available <= balance was checked just above.
             unchecked {
-                balances[carrierId][token] = balance - needed;
+                s.escrow[carrierId][token] = balance - needed;
             }
         } else {
-            balances[carrierId][token] = balance + uint256(delta);
+            s.escrow[carrierId][token] = balance + uint256(delta);
         }
         emit ISettlementLedger.EscrowMoved(carrierId, token, delta);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev Ends reservation `r` of the period of `c` unsettled and withdraws its payer's approval with it.
+    function _release(
+        LedgerStorage.Layout storage s,
+        PeriodLib.Context memory c,
+        ISettlementLedger.PeriodRecord storage p,
+        ISettlementLedger.Reservation memory r
+    ) private {
+        uint8 side = r.payer - 1;
+        bytes32 carrierId = side == 0 ? c.terms.carrierA : c.terms.carrierB;
+        delete s.reservations[c.agreementId][c.period];
+        s.reserved[carrierId][c.terms.token] -= r.amount;
+        PeriodLib.clearApproval(p, side, r.partialSettlement);
+        emit ISettlementLedger.ReservationReleased(
+            c.agreementId,
+            c.period,
+            carrierId,
+            c.terms.token,
+            r.partialSettlement,
+            r.amount
+        );
     }
 }

@@ -184,6 +184,27 @@ describe("SettlementLedger — the review's findings replayed", function () {
         .withArgs(fx.agreementId, PERIOD, fx.tokenAddress, false, 1_000n * UNIT, 400n * UNIT, 600n * UNIT);
     });
 
+    it("settleBatch settles a binding outcome past its approval deadline and skips one before it", async function () {
+      const fx = await loadFixture(ledgerFixture);
+      const early = new PeriodLifecycle(fx, PERIOD);
+      const late = new PeriodLifecycle(fx, PERIOD + 1);
+      await early.toDefaulted(); // A alone revealed (1000, 400) for January...
+      await late.toDefaulted(); // ...and for February
+      await time.increase(WINDOWS.dispute + 1); // February is Uncontested, January long past its deadline
+      const [jan, feb] = [PERIOD, PERIOD + 1].map((period) => ({ agreementId: fx.agreementId, period }));
+      const febDeadline = (await fx.ledger.deadlines(fx.agreementId, PERIOD + 1)).approvalDeadline;
+      const janDeadline = (await fx.ledger.deadlines(fx.agreementId, PERIOD)).approvalDeadline;
+      expect(janDeadline).to.be.lessThan(febDeadline);
+      expect(BigInt(await time.latest())).to.be.greaterThan(janDeadline);
+      await expect(fx.ledger.settleBatch(fx.tokenAddress, [jan!, feb!]))
+        .to.emit(fx.ledger, "SettlementSkipped")
+        .withArgs(fx.agreementId, PERIOD + 1, stateIndex("Uncontested"))
+        .and.to.emit(fx.ledger, "Settled")
+        .withArgs(fx.agreementId, PERIOD, fx.tokenAddress, false, 1_000n * UNIT, 400n * UNIT, 600n * UNIT);
+      expect(await early.state()).to.equal(stateIndex("Settled"));
+      expect(await late.state()).to.equal(stateIndex("Uncontested"));
+    });
+
     it("Matched and Reconciled periods still need both approvals, however long one waits", async function () {
       const fx = await funded();
       const lc = new PeriodLifecycle(fx, PERIOD);

@@ -1,10 +1,15 @@
 /**
  * Randomised invariant tests: fast-check drives random sequences of actions by random actors with random
- * time jumps over three agreements (A–B, B–C, C–A), then checks the ledger's invariants:
+ * time jumps over three agreements (A–B, B–C, C–A) — commits, reveals, approvals, dispute steps, deposits,
+ * withdrawals (some of all that is available), settle, batch, release — then checks the ledger's invariants:
  *   1. escrow conservation — sum of escrow balances == the ledger's token balance (after every action);
- *   2. nothing settles twice (final or partial);
- *   3. nothing settles without both carriers' approvals of the same kind;
- *   4. rulings stay within the two claims per direction.
+ *   2. reservations — per carrier, reservedOf == the sum of the periods' reservations it pays and
+ *      reservedOf ≤ escrowOf; a withdrawal of one unit more than escrowOf − reservedOf is refused (a reserved
+ *      amount is never withdrawable); every Approved period settles (a static call of settle succeeds)
+ *      (after every action);
+ *   3. nothing settles twice (final or partial), and each transaction's escrow moves sum to zero;
+ *   4. nothing settles without both carriers' approvals of the same kind;
+ *   5. rulings stay within the two claims per direction.
  */
 import { bareClaim } from "../../node/src/protocol";
 import { expect } from "chai";
@@ -77,7 +82,8 @@ type Action =
   | { kind: "rule"; ag: number; ab: number; ba: number }
   | { kind: "settle"; ag: number; partial: boolean }
   | { kind: "batch"; ags: number[] }
-  | { kind: "escrow"; carrier: number; deposit: boolean; amount: number }
+  | { kind: "escrow"; carrier: number; op: "deposit" | "withdraw" | "drain"; amount: number; officer: number }
+  | { kind: "release"; ag: number }
   | { kind: "progress"; ag: number; choice: number; fig: number; ab: number; ba: number };
 
 const ag = fc.integer({ min: 0, max: 2 });
@@ -147,14 +153,16 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     }),
   ),
   w(
-    1,
+    3,
     fc.record({
       kind: fc.constant("escrow" as const),
       carrier: fc.integer({ min: 0, max: 2 }),
-      deposit: fc.boolean(),
+      op: fc.constantFrom<"deposit" | "withdraw" | "drain">("deposit", "withdraw", "drain"),
       amount: fc.integer({ min: 1, max: 2_000_000 }),
+      officer: fc.integer({ min: 0, max: 2 }),
     }),
   ),
+  w(2, fc.record({ kind: fc.constant("release" as const), ag })),
 );
 
 /** A plausible next step for the agreement's period, by a randomly chosen actor. */
@@ -212,6 +220,11 @@ async function progress(w: World, a: Extract<Action, { kind: "progress" }>): Pro
     case 9:
     case 10:
     case 11: // final figures
+      if (c >= 44) {
+        // the other side stays silent past the approval's deadline: anyone releases the payer's reservation
+        await time.increase(3_601);
+        return perform(w, { kind: "release", ag: a.ag });
+      }
       return perform(w, {
         kind: "approve",
         ag: a.ag,
@@ -223,7 +236,7 @@ async function progress(w: World, a: Extract<Action, { kind: "progress" }>): Pro
     case 12: // Approved
       return c < 25
         ? perform(w, { kind: "settle", ag: a.ag, partial: false })
-        : perform(w, { kind: "batch", ags: [a.ag, (a.ag + 1) % 3] });
+        : perform(w, { kind: "batch", ags: [a.ag, (a.ag + 1) % 3, a.ag] });
     default:
       return time.increase(86_400);
   }
@@ -286,11 +299,23 @@ async function perform(w: World, a: Action): Promise<unknown> {
     case "escrow": {
       const party: Party = [fx.A, fx.B, fx.C][a.carrier]!;
       const amount = BigInt(a.amount) * UNIT;
-      const who: HardhatEthersSigner = a.deposit ? party.treasury : party.officers[1]!;
-      if (a.deposit) await fx.ledger.connect(who).deposit(party.id, fx.tokenAddress, amount);
-      else await fx.ledger.connect(who).withdraw(party.id, fx.tokenAddress, amount);
+      const officer: HardhatEthersSigner = party.officers[a.officer]!;
+      if (a.op === "deposit") {
+        await fx.ledger.connect(party.treasury).deposit(party.id, fx.tokenAddress, amount);
+      } else if (a.op === "withdraw") {
+        await fx.ledger.connect(officer).withdraw(party.id, fx.tokenAddress, amount);
+      } else {
+        // One officer takes everything it can, leaving the carrier short for its next approval.
+        const available =
+          (await fx.ledger.escrowOf(party.id, fx.tokenAddress)) -
+          (await fx.ledger.reservedOf(party.id, fx.tokenAddress));
+        await fx.ledger.connect(officer).withdraw(party.id, fx.tokenAddress, available);
+      }
       return;
     }
+    case "release":
+      await fx.ledger.connect(fx.outsider).release(w.lcs[a.ag]!.agreementId, PERIOD);
+      return;
   }
 }
 
@@ -300,12 +325,53 @@ async function expectConservation(fx: LedgerFixture): Promise<void> {
   expect(await fx.token.balanceOf(await fx.ledger.getAddress())).to.equal(sum, "escrow conservation");
 }
 
-async function expectHistoryInvariants(w: World): Promise<{ settled: number; ruled: number }> {
+/** Reservations: accounted per carrier, never above escrow, never withdrawable; Approved periods settle. */
+async function expectReservations(w: World): Promise<void> {
+  const { fx } = w;
+  const held = new Map<string, bigint>();
+  await Promise.all(
+    w.lcs.map(async (lc) => {
+      const [r, state] = await Promise.all([fx.ledger.reservationOf(lc.agreementId, PERIOD), lc.state()]);
+      if (r.amount !== 0n) {
+        const payer = lc.parties[Number(r.payer) - 1]!.id;
+        held.set(payer, (held.get(payer) ?? 0n) + r.amount);
+      }
+      // an Approved period always finds its money: settle would go through now
+      if (state === 12n) await fx.ledger.connect(fx.outsider).settle.staticCall(lc.agreementId, PERIOD);
+    }),
+  );
+  await Promise.all(
+    [fx.A, fx.B, fx.C].map(async (party) => {
+      const [escrow, reserved] = await Promise.all([
+        fx.ledger.escrowOf(party.id, fx.tokenAddress),
+        fx.ledger.reservedOf(party.id, fx.tokenAddress),
+      ]);
+      expect(reserved).to.equal(held.get(party.id) ?? 0n, `reserved of ${party.id} = its reservations`);
+      expect(reserved <= escrow, `reserved ≤ escrow for ${party.id}`).to.equal(true);
+      if (reserved === 0n) return;
+      let refused = false;
+      await fx.ledger
+        .connect(party.officers[0]!)
+        .withdraw.staticCall(party.id, fx.tokenAddress, escrow - reserved + 1n)
+        .catch(() => (refused = true));
+      expect(refused, `a reserved amount of ${party.id} is not withdrawable`).to.equal(true);
+    }),
+  );
+}
+
+async function expectHistoryInvariants(
+  w: World,
+): Promise<{ settled: number; ruled: number; released: number }> {
   const { fx } = w;
   const from = w.startBlock + 1;
   const approvals = await fx.ledger.queryFilter(fx.ledger.filters.CarrierApproved(), from);
   const settlements = await fx.ledger.queryFilter(fx.ledger.filters.Settled(), from);
   const rulings = await fx.ledger.queryFilter(fx.ledger.filters.DisputeRuled(), from);
+  const released = await fx.ledger.queryFilter(fx.ledger.filters.ReservationReleased(), from);
+  const moves = await fx.ledger.queryFilter(fx.ledger.filters.EscrowMoved(), from);
+  const perTx = new Map<string, bigint>();
+  for (const m of moves) perTx.set(m.transactionHash, (perTx.get(m.transactionHash) ?? 0n) + m.args[2]);
+  for (const [hash, sum] of perTx) expect(sum, `escrow moves of ${hash} sum to zero`).to.equal(0n);
   const seen = new Set<string>();
   for (const s of settlements) {
     const [agreementId, period, , partial] = s.args;
@@ -335,15 +401,16 @@ async function expectHistoryInvariants(w: World): Promise<{ settled: number; rul
     expect(within(r.args[3], rec.amountABofA, rec.amountABofB), "ruling A→B within claims").to.equal(true);
     expect(within(r.args[4], rec.amountBAofA, rec.amountBAofB), "ruling B→A within claims").to.equal(true);
   }
-  return { settled: settlements.length, ruled: rulings.length };
+  return { settled: settlements.length, ruled: rulings.length, released: released.length };
 }
 
 describe("Invariants (fast-check random action sequences)", function () {
   this.timeout(180_000);
 
-  it("keeps escrow conserved, settles once, only with both approvals, rulings within claims", async function () {
+  it("keeps escrow conserved and reserved, settles once, only with both approvals, rulings within claims", async function () {
     let totalSettled = 0;
     let totalRuled = 0;
+    let totalReleased = 0;
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 40, maxLength: 90 }), async (actions) => {
@@ -359,16 +426,21 @@ describe("Invariants (fast-check random action sequences)", function () {
             // refused actions are part of the game; the invariants must hold regardless
           }
           await expectConservation(w.fx);
+          await expectReservations(w);
         }
-        const { settled, ruled } = await expectHistoryInvariants(w);
+        const { settled, ruled, released } = await expectHistoryInvariants(w);
         totalSettled += settled;
         totalRuled += ruled;
+        totalReleased += released;
       }),
       { numRuns: 30, seed: Number(process.env.FC_SEED ?? 20301), endOnFailure: true },
     );
     expect(runs).to.equal(30);
-    console.log(`      (${runs} runs, ${totalSettled} settlements and ${totalRuled} rulings exercised)`);
+    console.log(
+      `      (${runs} runs, ${totalSettled} settlements, ${totalRuled} rulings and ${totalReleased} releases exercised)`,
+    );
     expect(totalSettled).to.be.greaterThan(0);
+    expect(totalReleased).to.be.greaterThan(0);
   });
 
   it("drives directed sequences through settlement and rulings (guided random figures)", async function () {
@@ -398,8 +470,10 @@ describe("Invariants (fast-check random action sequences)", function () {
             }
           }
           await lc.approveBoth();
+          await expectReservations(w);
           await lc.settle();
           await expectConservation(w.fx);
+          await expectReservations(w);
           await expectHistoryInvariants(w);
           expect(await lc.state()).to.equal(13n);
         },

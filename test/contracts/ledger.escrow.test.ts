@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import {
   CARRIER_A,
   CARRIER_B,
@@ -15,7 +16,7 @@ import {
   type LedgerFixture,
 } from "./helpers/fixture";
 import { PeriodLifecycle } from "./helpers/lifecycle";
-import { SETTLE_STATES, stateBitmap, stateIndex } from "../../scripts/lib/protocol";
+import { stateIndex } from "../../scripts/lib/protocol";
 
 async function expectConservation(fx: LedgerFixture): Promise<void> {
   let sum = 0n;
@@ -125,19 +126,44 @@ describe("SettlementLedger — escrow and settlement", function () {
   });
 
   describe("settle", function () {
-    it("reverts naming the short carrier and changes nothing", async function () {
+    it("refuses the approval of a payer short of the net, naming it; funded, it approves and settles", async function () {
       const fx = await loadFixture(ledgerFixture);
       const lc = new PeriodLifecycle(fx, PERIOD);
       await lc.toMatched(DEPOSIT + 10n, 0n);
-      await lc.approveBoth();
-      await expect(lc.settle())
+      await lc.approve("B");
+      await expect(lc.approve("A"))
         .to.be.revertedWithCustomError(fx.ledger, "LedgerInsufficientEscrow")
         .withArgs(CARRIER_A, fx.tokenAddress, DEPOSIT + 10n, DEPOSIT);
-      expect(await lc.state()).to.equal(stateIndex("Approved"));
+      expect(await lc.state()).to.equal(stateIndex("Matched"));
       await fx.ledger.connect(fx.A.treasury).deposit(CARRIER_A, fx.tokenAddress, 10n);
+      await expect(lc.approve("A"))
+        .to.emit(fx.ledger, "EscrowReserved")
+        .withArgs(fx.agreementId, PERIOD, CARRIER_A, fx.tokenAddress, false, DEPOSIT + 10n, anyValue);
+      expect(await fx.ledger.reservedOf(CARRIER_A, fx.tokenAddress)).to.equal(DEPOSIT + 10n);
       await lc.settle();
       expect(await fx.ledger.escrowOf(CARRIER_A, fx.tokenAddress)).to.equal(0n);
+      expect(await fx.ledger.reservedOf(CARRIER_A, fx.tokenAddress)).to.equal(0n);
+      expect((await fx.ledger.reservationOf(fx.agreementId, PERIOD)).amount).to.equal(0n);
       await expectConservation(fx);
+    });
+
+    it("reserves nothing for the payee, and nothing for a zero net", async function () {
+      const fx = await loadFixture(ledgerFixture);
+      const lc = new PeriodLifecycle(fx, PERIOD);
+      await lc.toMatched(400n * UNIT, 400n * UNIT);
+      await expect(lc.approve("A")).to.not.emit(fx.ledger, "EscrowReserved");
+      await expect(lc.approve("B")).to.not.emit(fx.ledger, "EscrowReserved");
+      await expect(lc.settle()).to.emit(fx.ledger, "Settled");
+      const feb = new PeriodLifecycle(fx, PERIOD + 1);
+      await feb.toMatched(100n * UNIT, 300n * UNIT); // B owes A 200
+      await expect(feb.approve("A")).to.not.emit(fx.ledger, "EscrowReserved");
+      await expect(feb.approve("B"))
+        .to.emit(fx.ledger, "EscrowReserved")
+        .withArgs(fx.agreementId, PERIOD + 1, CARRIER_B, fx.tokenAddress, false, 200n * UNIT, anyValue);
+      const r = await fx.ledger.reservationOf(fx.agreementId, PERIOD + 1);
+      expect([r.amount, r.payer, r.partialSettlement]).to.deep.equal([200n * UNIT, 2n, false]);
+      // lifecycle approvals are valid for an hour: the reservation expires with them
+      expect(r.expiresAt).to.be.closeTo(BigInt(await time.latest()) + 3600n, 5n);
     });
   });
 
@@ -188,19 +214,22 @@ describe("SettlementLedger — escrow and settlement", function () {
       await expectConservation(fx);
     });
 
-    it("refuses a period twice in one batch, and a settled one later", async function () {
+    it("settles a period listed twice once, and skips a settled one later, with an event", async function () {
       const { fx, keys } = await triangle();
       const k0 = keys[0]!;
       await expect(fx.ledger.settleBatch(fx.tokenAddress, [...keys, k0]))
-        .to.be.revertedWithCustomError(fx.ledger, "LedgerUnexpectedState")
-        .withArgs(k0.agreementId, PERIOD, stateIndex("Settled"), stateBitmap(...SETTLE_STATES));
-      await fx.ledger.settleBatch(fx.tokenAddress, keys);
-      await expect(fx.ledger.settleBatch(fx.tokenAddress, [k0]))
-        .to.be.revertedWithCustomError(fx.ledger, "LedgerUnexpectedState")
-        .withArgs(k0.agreementId, PERIOD, stateIndex("Settled"), stateBitmap(...SETTLE_STATES));
+        .to.emit(fx.ledger, "SettlementSkipped")
+        .withArgs(k0.agreementId, PERIOD, stateIndex("Settled"));
+      expect(await fx.ledger.escrowOf(CARRIER_A, fx.tokenAddress)).to.equal(DEPOSIT - 70n * UNIT);
+      const again = fx.ledger.settleBatch(fx.tokenAddress, [k0]);
+      await expect(again)
+        .to.emit(fx.ledger, "SettlementSkipped")
+        .withArgs(k0.agreementId, PERIOD, stateIndex("Settled"));
+      await expect(again).to.not.emit(fx.ledger, "EscrowMoved");
+      await expectConservation(fx);
     });
 
-    it("refuses periods in another token, and reverts whole when a carrier is short", async function () {
+    it("refuses periods in another token; a carrier cannot withdraw what its approvals reserved", async function () {
       const { fx, keys } = await triangle();
       const other = await (
         await ethers.getContractFactory("SettlementToken")
@@ -208,22 +237,34 @@ describe("SettlementLedger — escrow and settlement", function () {
       await expect(fx.ledger.settleBatch(await other.getAddress(), keys))
         .to.be.revertedWithCustomError(fx.ledger, "LedgerTokenMismatch")
         .withArgs(keys[0]!.agreementId, PERIOD, await other.getAddress(), fx.tokenAddress);
-      await fx.ledger.connect(fx.A.officers[0]!).withdraw(CARRIER_A, fx.tokenAddress, DEPOSIT - 69n * UNIT);
-      await expect(fx.ledger.settleBatch(fx.tokenAddress, keys))
+      // A pays B 100 in A–B: reserved at A's approval, so A's officers can take only the rest.
+      expect(await fx.ledger.reservedOf(CARRIER_A, fx.tokenAddress)).to.equal(100n * UNIT);
+      await expect(
+        fx.ledger.connect(fx.A.officers[0]!).withdraw(CARRIER_A, fx.tokenAddress, DEPOSIT - 69n * UNIT),
+      )
         .to.be.revertedWithCustomError(fx.ledger, "LedgerInsufficientEscrow")
-        .withArgs(CARRIER_A, fx.tokenAddress, 70n * UNIT, 69n * UNIT);
+        .withArgs(CARRIER_A, fx.tokenAddress, DEPOSIT - 69n * UNIT, DEPOSIT - 100n * UNIT);
+      await fx.ledger.connect(fx.A.officers[0]!).withdraw(CARRIER_A, fx.tokenAddress, DEPOSIT - 100n * UNIT);
+      await fx.ledger.settleBatch(fx.tokenAddress, keys);
       for (const k of keys)
-        expect(await fx.ledger.state(k.agreementId, PERIOD)).to.equal(stateIndex("Approved"));
+        expect(await fx.ledger.state(k.agreementId, PERIOD)).to.equal(stateIndex("Settled"));
+      expect(await fx.ledger.escrowOf(CARRIER_A, fx.tokenAddress)).to.equal(30n * UNIT);
+      for (const id of [CARRIER_A, CARRIER_B, CARRIER_C])
+        expect(await fx.ledger.reservedOf(id, fx.tokenAddress)).to.equal(0n);
+      await expectConservation(fx);
     });
 
-    it("refuses a period that is not approved", async function () {
+    it("skips a period that is not approved, with an event, and settles nothing of it", async function () {
       const fx = await loadFixture(ledgerFixture);
       const lc = new PeriodLifecycle(fx, PERIOD);
       await lc.toMatched();
       await lc.approve("A");
-      await expect(fx.ledger.settleBatch(fx.tokenAddress, [{ agreementId: fx.agreementId, period: PERIOD }]))
-        .to.be.revertedWithCustomError(fx.ledger, "LedgerUnexpectedState")
-        .withArgs(fx.agreementId, PERIOD, stateIndex("Matched"), stateBitmap(...SETTLE_STATES));
+      const tx = fx.ledger.settleBatch(fx.tokenAddress, [{ agreementId: fx.agreementId, period: PERIOD }]);
+      await expect(tx)
+        .to.emit(fx.ledger, "SettlementSkipped")
+        .withArgs(fx.agreementId, PERIOD, stateIndex("Matched"));
+      await expect(tx).to.not.emit(fx.ledger, "Settled");
+      expect(await fx.ledger.reservedOf(CARRIER_A, fx.tokenAddress)).to.equal(600n * UNIT);
       void CARRIER_B;
     });
   });

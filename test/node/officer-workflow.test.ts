@@ -422,5 +422,48 @@ for (const target of [primaryTarget()]) {
         .approvalsOf(fx.agreementId, 203003, CARRIER_A, false);
       expect(progress.approved).to.equal(true);
     });
+
+    it("refuses, before sending, a payer's approval its available escrow cannot cover; after a deposit it goes through", async () => {
+      // A owes B 20 000, more than A's available escrow: A's approval would reserve it and revert.
+      await revealDirect(203004, [ICUSD(20_000), 0n], [ICUSD(20_000), 0n]);
+      const ledger = fx.deployment.ledger.connect(provider);
+      const available = async () =>
+        (await escrow(CARRIER_A)) - (await ledger.reservedOf(CARRIER_A, fx.deployment.tokenAddress));
+      const before = await available();
+      expect(before < ICUSD(20_000)).to.equal(true);
+      // Carrier A's officers are now accounts 2 and 18 (the previous test replaced 1 by 18).
+      const first = JSON.parse(
+        (await a.as(w(2)))(["officer", "approve", "A-B", "2030-04", "--yes", "--json"]).stdout,
+      );
+      expect(first.status).to.equal("waiting");
+      const nonce = await provider.getTransactionCount(fx.nodeA.address);
+      const refused = (await a.as(w(18)))(["officer", "approve", "A-B", "2030-04", "--yes"], 65);
+      expect(refused.stderr).to.contain(
+        "CARRIER-A cannot approve A-B 2030-04 yet: as payer its approval reserves 20000.000000 ICUSD and its " +
+          `available escrow is ${(Number(before) / 1e6).toFixed(6)} ICUSD`,
+      );
+      expect(refused.stderr).to.contain(
+        `carrier CARRIER-A (${CARRIER_A.toLowerCase()}), token ICUSD (${fx.deployment.tokenAddress}), ` +
+          `needed ${ICUSD(20_000)}, available ${before}`,
+      );
+      expect(refused.stderr).to.contain("Nothing was sent.");
+      expect(await provider.getTransactionCount(fx.nodeA.address), "no transaction sent").to.equal(nonce);
+      expect((await ledger.approvalsOf(fx.agreementId, 203004, CARRIER_A, false)).approved).to.equal(false);
+
+      // A's treasury tops the escrow up; the signatures gathered are still there and the approval goes through.
+      const token = fx.deployment.demoToken!.connect(await provider.getSigner(0));
+      await (await token.mint(w(2).address, ICUSD(20_000))).wait();
+      (await a.as(w(2)))(["escrow", "deposit", "--token", "ICUSD", "--amount", "20000", "--yes"]);
+      // (A's approval of 2030-03 still holds its own reservation: B never approved that period.)
+      const reservedBefore = await ledger.reservedOf(CARRIER_A, fx.deployment.tokenAddress);
+      const submitted = JSON.parse(
+        (await a.as(w(18)))(["officer", "approve", "A-B", "2030-04", "--yes", "--json"]).stdout,
+      );
+      expect(submitted.status).to.equal("submitted");
+      expect(await ledger.reservedOf(CARRIER_A, fx.deployment.tokenAddress)).to.equal(
+        reservedBefore + ICUSD(20_000),
+      );
+      expect((await ledger.reservationOf(fx.agreementId, 203004)).payer).to.equal(1n);
+    });
   });
 }

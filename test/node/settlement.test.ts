@@ -18,6 +18,7 @@ import {
   startHardhatNode,
   type HardhatNode,
 } from "../../node/src/chain/test-helpers";
+import { skippedInBatch } from "../../node/src/settlement/settle-plan";
 import { icl, acceptFutureCdrs } from "../helpers/cli";
 import { primaryTarget } from "../helpers/databases";
 
@@ -129,8 +130,12 @@ for (const target of [primaryTarget()]) {
       await commitAndReveal(c, ai, { ab: 10n * M, ba: 50n * M }, { ab: 10n * M, ba: 50n * M });
       // And in ICEUR: INITECH owes GLOBEX 25.
       await commitAndReveal(c, eur, { ab: 25n * M, ba: 0n }, { ab: 25n * M, ba: 0n });
+      // Each payer's approval reserves what it owes, so the payers fund their escrow first.
+      await fundEscrow(c, c.carriers.ACME, "ICUSD", 150n * M);
+      await fundEscrow(c, c.carriers.GLOBEX, "ICUSD", 70n * M);
+      await fundEscrow(c, c.carriers.INITECH, "ICUSD", 40n * M);
+      await fundEscrow(c, c.carriers.INITECH, "ICEUR", 25n * M);
       for (const agreement of [ag, gi, ai, eur]) await approveBoth(c, agreement);
-      await fundEscrow(c, c.carriers.ACME, "ICUSD", 50n * M);
 
       // ACME's node: deployment, node key, chain settings, an FX table, and the agreement with GLOBEX.
       const cli = target.cliEnv();
@@ -226,46 +231,33 @@ for (const target of [primaryTarget()]) {
       expect(usd.nettedTransfers).to.have.length(2);
       const position = (plan: { positions: { carrier: string }[] }, carrier: string) =>
         plan.positions.find((p) => p.carrier === carrier);
+      // ACME's approval of ACME-GLOBEX reserved the 100 it owes there; its net over the batch is 60.
       expect(position(usd, "ACME")).to.deep.include({
         net: "-60.000000",
-        escrow: "50.000000",
+        escrow: "150.000000",
+        reserved: "100.000000",
+        escrowAfter: "90.000000",
         netReference: "-55.200000",
       });
-      expect(position(usd, "GLOBEX")).to.deep.include({ net: "30.000000" });
-      expect(position(usd, "INITECH")).to.deep.include({ net: "30.000000" });
-      expect(usd.topUps).to.deep.equal([
-        {
-          carrier: "ACME",
-          carrierId: c.carriers.ACME.id.toLowerCase(),
-          needed: "60.000000",
-          available: "50.000000",
-          shortfall: "10.000000",
-        },
-      ]);
+      expect(position(usd, "GLOBEX")).to.deep.include({ net: "30.000000", reserved: "70.000000" });
+      expect(position(usd, "INITECH")).to.deep.include({ net: "30.000000", reserved: "40.000000" });
+      // Every Approved period holds its payer's reservation: nothing to top up.
+      expect(usd.topUps).to.deep.equal([]);
       // ICEUR is not offset against ICUSD: INITECH owes GLOBEX 25 there whatever happens in ICUSD.
-      expect(position(euro, "INITECH")).to.deep.include({ net: "-25.000000" });
+      expect(position(euro, "INITECH")).to.deep.include({ net: "-25.000000", reserved: "25.000000" });
       expect(position(euro, "GLOBEX")).to.deep.include({ net: "25.000000" });
-      expect(euro.topUps.map((t: { carrier: string }) => t.carrier)).to.deep.equal(["INITECH"]);
+      expect(euro.topUps).to.deep.equal([]);
 
       const text = run(["settle", "--netting", "--token", "ICUSD", "--dry-run"]);
       expect(text.code, text.stderr).to.equal(0);
       expect(text.stdout).to.contain("Gross obligations: 210.000000 ICUSD (193.200000 EUR)");
       expect(text.stdout).to.contain("Transfers: bilateral 3, netted 2; transfers saved: 1");
-      expect(text.stdout).to.contain("ACME: deposit 10.000000 ICUSD (needs 60.000000, has 50.000000)");
+      expect(text.stdout).to.contain(
+        "Escrow: every payer's reservations and available escrow cover its net debit.",
+      );
+      expect(text.stdout).to.match(/ACME +-60\.000000 +150\.000000 +100\.000000 +90\.000000/);
       expect(text.stdout).to.not.contain("ICEUR");
       expect(await nodeNonce()).to.equal(nonce);
-    });
-
-    it("refuses to send while a payer's escrow is short, showing the top-up; nothing is sent", async () => {
-      const nonce = await nodeNonce();
-      const result = run(["settle", "--netting", "--token", "ICUSD", "--yes"]);
-      expect(result.code).to.equal(1);
-      expect(result.stdout).to.contain("ACME: deposit 10.000000 ICUSD");
-      expect(result.stderr).to.contain(
-        "escrow top-up needed before settling: ACME 10.000000 ICUSD; nothing was sent",
-      );
-      expect(await nodeNonce()).to.equal(nonce);
-      expect(await state(c.agreements["ACME-GLOBEX"])).to.equal(stateIndex("Approved"));
     });
 
     it("escrow balance, deposit (permit) and withdraw round trip from an officer's own key", async () => {
@@ -278,16 +270,20 @@ for (const target of [primaryTarget()]) {
         {
           token: "ICUSD",
           tokenAddress: await c.tokens.ICUSD.getAddress(),
-          escrow: "50.000000",
+          escrow: "150.000000",
+          reserved: "100.000000",
+          available: "50.000000",
           pendingPeriods: 2,
           pendingNet: "-60.000000",
-          afterSettlement: "-10.000000",
-          topUp: "10.000000",
+          afterSettlement: "90.000000",
+          topUp: "0.000000",
         },
         {
           token: "ICEUR",
           tokenAddress: await c.tokens.ICEUR.getAddress(),
           escrow: "0.000000",
+          reserved: "0.000000",
+          available: "0.000000",
           pendingPeriods: 0,
           pendingNet: "0.000000",
           afterSettlement: "0.000000",
@@ -300,17 +296,27 @@ for (const target of [primaryTarget()]) {
         carrier: "ACME",
         amount: "12.500000",
         method: "depositWithPermit",
-        escrow: "62.500000",
+        escrow: "162.500000",
       });
       expect(deposit.transactions).to.have.length(1);
-      expect(await escrow("ACME")).to.equal(62_500_000n);
+      expect(await escrow("ACME")).to.equal(162_500_000n);
       expect(await c.tokens.ICUSD.balanceOf(officer)).to.equal(7_500_000n);
 
       const treasury = c.carriers.ACME.treasury.address;
       const treasuryBefore = await c.tokens.ICUSD.balanceOf(treasury);
       const withdraw = json(["escrow", "withdraw", "--token", "ICUSD", "--amount", "2.5", "--yes"]);
-      expect(withdraw).to.deep.include({ treasury, amount: "2.500000", escrow: "60.000000" });
+      expect(withdraw).to.deep.include({ treasury, amount: "2.500000", escrow: "160.000000" });
       expect(await c.tokens.ICUSD.balanceOf(treasury)).to.equal(treasuryBefore + 2_500_000n);
+
+      // What ACME's approval reserved for ACME-GLOBEX stays: only the available 60 can leave.
+      const officerNonce = await c.provider.getTransactionCount(officer);
+      const tooMuch = run(["escrow", "withdraw", "--token", "ICUSD", "--amount", "60.000001", "--yes"]);
+      expect(tooMuch.code).to.equal(1);
+      expect(tooMuch.stderr).to.contain(
+        "ACME has 60.000000 ICUSD available in escrow, less than the 60.000001 ICUSD to withdraw",
+      );
+      expect(tooMuch.stderr).to.contain("of which 100.000000 ICUSD is reserved for approved settlements");
+      expect(await c.provider.getTransactionCount(officer)).to.equal(officerNonce);
 
       const tooPrecise = run(["escrow", "deposit", "--token", "ICUSD", "--amount", "1.0000001", "--yes"]);
       expect(tooPrecise.code).to.equal(65);
@@ -329,19 +335,43 @@ for (const target of [primaryTarget()]) {
       const after = await Promise.all(carriers.map((name) => escrow(name)));
       expect(after.map((value, i) => value - before[i]!)).to.deep.equal([-60n * M, 30n * M, 30n * M]);
       expect(out.plans[0].escrowAfter).to.deep.equal({
-        ACME: "0.000000",
-        GLOBEX: "30.000000",
-        INITECH: "30.000000",
+        ACME: "100.000000",
+        GLOBEX: "100.000000",
+        INITECH: "70.000000",
       });
+      expect(out.plans[0].skipped).to.deep.equal([]);
       for (const name of ["ACME-GLOBEX", "GLOBEX-INITECH", "ACME-INITECH"] as const) {
         expect(await state(c.agreements[name])).to.equal(stateIndex("Settled"));
+      }
+      // The batch spent the reservations it settled.
+      for (const name of carriers) {
+        expect(
+          await c.deployment.ledger
+            .connect(c.provider)
+            .reservedOf(c.carriers[name].id, await c.tokens.ICUSD.getAddress()),
+        ).to.equal(0n);
       }
       expect(await state(eur)).to.equal(stateIndex("Approved"));
       expect(json(["settle", "--netting", "--token", "ICUSD"]).plans).to.deep.equal([]);
     });
 
-    it("nets the second token in its own batch once its payer is funded", async () => {
-      await fundEscrow(c, c.carriers.INITECH, "ICEUR", 25n * M);
+    it("reads the periods a batch skipped: settled before it ran, they are left out and named", async () => {
+      const keys = (["ACME-GLOBEX", "GLOBEX-INITECH", "ACME-INITECH"] as const).map((name) => ({
+        agreementId: c.agreements[name].agreementId,
+        period: PERIOD,
+      }));
+      const ledger = c.deployment.ledger.connect(await c.provider.getSigner(0));
+      const sent = await (await ledger.settleBatch(await c.tokens.ICUSD.getAddress(), keys)).wait();
+      const skipped = await skippedInBatch(
+        { provider: c.provider, ledger: c.deployment.ledger, deployment: { ledger: c.addresses.ledger } },
+        sent!.hash,
+      );
+      expect(skipped).to.deep.equal(
+        keys.map((k) => ({ agreementId: k.agreementId.toLowerCase(), period: PERIOD, state: "Settled" })),
+      );
+    });
+
+    it("nets the second token in its own batch, from its payer's reservation", async () => {
       const usdBefore = await Promise.all((["ACME", "GLOBEX", "INITECH"] as const).map((n) => escrow(n)));
       const out = json(["settle", "--netting", "--token", "ICEUR", "--yes"]);
       expect(out.plans.map((p: { token: string }) => p.token)).to.deep.equal(["ICEUR"]);
@@ -359,8 +389,8 @@ for (const target of [primaryTarget()]) {
       const { "ACME-GLOBEX": ag, "ACME-INITECH": ai } = c.agreements;
       await commitAndReveal(c, ag, { ab: 100n * M, ba: 0n }, { ab: 300n * M, ba: 0n }, FEB);
       await commitAndReveal(c, ai, { ab: 5n * M, ba: 0n }, { ab: 5n * M, ba: 0n }, FEB);
-      await approveBoth(c, ai, FEB);
       await fundEscrow(c, c.carriers.ACME, "ICUSD", 5n * M);
+      await approveBoth(c, ai, FEB);
 
       const mismatched = run(["settle", "ACME-GLOBEX", "2030-02", "--yes"]);
       expect(mismatched.code).to.equal(1);
@@ -401,9 +431,9 @@ for (const target of [primaryTarget()]) {
         "period ACME-GLOBEX 2030-02 is Disputed; settle needs Approved, or both carriers' approval of the " +
           "undisputed part (A not yet, B not yet)",
       );
-      // Claims A→B: ACME 100, GLOBEX 300; the undisputed part is 100.
-      await approveBoth(c, ag, FEB, true);
+      // Claims A→B: ACME 100, GLOBEX 300; the undisputed part is 100, reserved at ACME's approval.
       await fundEscrow(c, c.carriers.ACME, "ICUSD", 100n * M);
+      await approveBoth(c, ag, FEB, true);
       const before = [await escrow("ACME"), await escrow("GLOBEX")];
       const out = json(["settle", "ACME-GLOBEX", "2030-02", "--yes"]);
       expect(out).to.deep.include({ kind: "settlePartial", sent: true, state: "Disputed" });

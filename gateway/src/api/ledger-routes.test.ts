@@ -77,11 +77,11 @@ describe(`API disputes, settlement and audit on a ledger (${target.name})`, func
     });
     const node = testNode(db);
 
-    // ACME–GLOBEX: approved by both, waiting to settle; ACME pays GLOBEX 60 net.
+    // ACME–GLOBEX: approved by both, waiting to settle; ACME pays GLOBEX 60 net, reserved at its approval.
     await commitAndReveal(c, AG, { ab: 100n * M, ba: 40n * M }, { ab: 100n * M, ba: 40n * M });
-    await approveBoth(c, AG, PERIOD);
     await fundEscrow(c, ACME, "ICUSD", 1000n * M);
     await fundEscrow(c, GLOBEX, "ICUSD", 20n * M);
+    await approveBoth(c, AG, PERIOD);
 
     // ACME–INITECH: mismatched; ACME disputes with its sealed report, INITECH proposes figures.
     await commitAndReveal(c, AI, { ab: 300n * M, ba: 10n * M }, { ab: 250n * M, ba: 10n * M });
@@ -275,6 +275,7 @@ describe(`API disputes, settlement and audit on a ledger (${target.name})`, func
         carrierId: c.carriers.ACME.id,
         net: "-60.000000",
         escrow: "1000.000000",
+        reserved: "60.000000",
         escrowAfter: "940.000000",
         netReference: null,
       },
@@ -291,6 +292,8 @@ describe(`API disputes, settlement and audit on a ledger (${target.name})`, func
     expect((escrow.body.balances as Record<string, unknown>[])[0]).to.include({
       token: "ICUSD",
       escrow: "1000.000000",
+      reserved: "60.000000",
+      available: "940.000000",
       pendingPeriods: 1,
       pendingNet: "-60.000000",
       afterSettlement: "940.000000",

@@ -358,6 +358,7 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
         ...planView(p, tokenOf(tokens, p.token), balances, fx),
         transaction: null,
         escrowAfter: null,
+        skipped: [],
       }));
       return jsonify({ dryRun: true as const, sent: false as const, plans });
     },

@@ -101,6 +101,7 @@ export const PlanJson = z.object({
       carrierId: Bytes32,
       net: Decimal,
       escrow: Decimal,
+      reserved: Decimal.meta({ description: "reserved by the carrier's approvals as payer" }),
       escrowAfter: Decimal,
       netReference: Decimal.nullable(),
     }),
@@ -121,6 +122,8 @@ export const PlanJson = z.object({
   warnings: z.array(z.string()),
   transaction: z.null(),
   escrowAfter: z.null(),
+  /** Periods a sent batch left out (SettlementSkipped); a plan that was not sent skipped none. */
+  skipped: z.array(z.never()),
 });
 
 export const PlanResponse = z.object({
@@ -137,6 +140,11 @@ export const EscrowResponse = z.object({
       token: z.string(),
       tokenAddress: Address,
       escrow: Decimal,
+      reserved: Decimal.meta({
+        description:
+          "reserved by the carrier's approvals as payer until those periods settle or are released",
+      }),
+      available: Decimal.meta({ description: "escrow − reserved: what officers may withdraw" }),
       pendingPeriods: z.number().int(),
       pendingNet: Decimal.meta({ description: "net over Approved periods not yet settled; negative pays" }),
       afterSettlement: Decimal,

@@ -1,9 +1,10 @@
 /**
  * Approvals replayed against the registry as it stood at each block: every `OfficerApproved` signer
- * must be a current officer of the carrier (counted once per slot), every `CarrierApproved` must
- * rest on at least the carrier's threshold of distinct current officers and carry the figures the
- * period held (final or undisputed part), and officers reaching a threshold must be followed by the
- * carrier's approval in the same transaction.
+ * must be a current officer of the carrier (counted once per slot, in a tally kept under the carrier's
+ * officer nonce, which officer and node updates advance), every `CarrierApproved` must rest on at least
+ * the carrier's threshold of distinct current officers and carry the figures the period held (final or
+ * undisputed part), and officers reaching a threshold must be followed by the carrier's approval in the
+ * same transaction. A payer's approval owes a reservation (reservation-steps.ts).
  */
 import { getAddress } from "ethers";
 import { argBig, argBool, argString, type AuditEvent } from "./events";
@@ -18,6 +19,7 @@ import {
   type Terms,
 } from "./model";
 import { periodKey, place, sideOf, type ReplayContext, type TxScope } from "./replay-context";
+import { expectReservation } from "./reservation-steps";
 
 /** Applies an `OfficerApproved` event: the signer's slot joins the carrier's tally for the period. */
 export function applyOfficerApproved(
@@ -50,7 +52,7 @@ export function applyOfficerApproved(
     );
     return;
   }
-  const key = tallyKey(s, partial);
+  const key = tallyKey(s, partial, r.carriers.get(carrierId)?.nonce ?? 0);
   const tally = p.tallies.get(key) ?? new Set<number>();
   if (tally.has(slot)) {
     r.add("error", "unexpected-event", at, where, `${getAddress(signer)} counted twice`);
@@ -79,7 +81,7 @@ export function applyCarrierApproved(
     return;
   }
   checkApprovalState(r, e, p, terms, now, s, partial);
-  const key = tallyKey(s, partial);
+  const key = tallyKey(s, partial, r.carriers.get(carrierId)?.nonce ?? 0);
   const count = activeCount(r, carrierId, p.tallies.get(key));
   const threshold = r.carriers.get(carrierId)?.threshold ?? 0;
   if (count < threshold) {
@@ -91,7 +93,11 @@ export function applyCarrierApproved(
       `${r.carrierLabel(carrierId)} approved with ${count} distinct current officer(s); its threshold was ${threshold}`,
     );
   }
-  if (!partial && !p.approved[0] && !p.approved[1]) countTimeDriven(r, p, terms, now);
+  if (!partial && !p.approved[0] && !p.approved[1] && !p.timeDrivenCounted) {
+    // Once per period: after a released reservation the first approval comes again.
+    p.timeDrivenCounted = true;
+    countTimeDriven(r, p, terms, now);
+  }
   // Outside a final state the period holds no final figures (`_finalFigures` would give the mean of
   // the claims); the state finding above says what is wrong, a figure comparison would only mislead.
   const hasFigures = partial || FINAL_STATES.includes(baseState(p, terms, now));
@@ -110,6 +116,7 @@ export function applyCarrierApproved(
   }
   (partial ? p.partialApproved : p.approved)[s] = true;
   p.tallies.delete(key);
+  expectReservation(r, e, p, terms, now, s, partial);
 }
 
 /**
@@ -119,12 +126,18 @@ export function applyCarrierApproved(
 export function checkApprovalsOwed(r: ReplayContext, tx: TxScope): void {
   const at = { block: tx.block, tx: tx.hash };
   for (const tallyId of tx.tallies) {
-    const [agreementId, period, side, kind] = tallyId.split(":") as [string, string, string, string];
+    const [agreementId, period, side, kind, nonce] = tallyId.split(":") as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const p = r.periods.get(periodKey(agreementId, Number(period)));
     const terms = r.termsFor(agreementId, Number(period));
     if (p === undefined || terms === undefined) continue;
     const carrierId = (Number(side) === 0 ? terms.carrierA : terms.carrierB).toLowerCase();
-    const tally = p.tallies.get(`${side}:${kind}`);
+    const tally = p.tallies.get(`${side}:${kind}:${nonce}`);
     const threshold = r.carriers.get(carrierId)?.threshold ?? 0;
     if (tally !== undefined && threshold > 0 && activeCount(r, carrierId, tally) >= threshold) {
       r.add(
@@ -187,6 +200,6 @@ function activeCount(r: ReplayContext, carrierId: string, tally: Set<number> | u
   return [...(tally ?? [])].filter((slot) => active.has(slot)).length;
 }
 
-function tallyKey(side: number, partial: boolean): string {
-  return `${side}:${partial ? "partial" : "final"}`;
+function tallyKey(side: number, partial: boolean, nonce: number): string {
+  return `${side}:${partial ? "partial" : "final"}:${nonce}`;
 }

@@ -25,6 +25,11 @@ export const FINDING_KINDS = {
   "netting-mismatch": "the escrow movements of a transaction differ from the nets of its settlements",
   "escrow-mismatch": "the escrow rebuilt from events differs from the contract's escrowOf",
   "escrow-balance-mismatch": "the escrow of a token does not add up to the ledger's token balance",
+  "reservation-mismatch":
+    "a reservation or its release differs from what the payer owed or from the release rules (expiry, both approved)",
+  "reservation-missing": "a payer's approval, or a settlement, without the reservation the ledger makes",
+  "reserved-exceeds-escrow": "a carrier's reserved escrow exceeds its escrow",
+  "reserved-mismatch": "the reservations rebuilt from events differ from reservedOf/reservationOf",
   "state-mismatch": "the state rebuilt from events differs from the contract's state view",
   "record-mismatch": "a fact rebuilt from events differs from periodRecord/disputeRecord",
   "unknown-agreement": "an event for an agreement the book never activated",

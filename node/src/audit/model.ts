@@ -1,7 +1,7 @@
 /**
  * The ledger rebuilt from events: the registry's officers and thresholds as they change, the
  * agreement versions, and per period the facts the contract stores (commitments, claims, round,
- * evaluation, dispute, approval and settlement flags). `derivedState` mirrors the contract's
+ * evaluation, dispute, approval and settlement flags, the payer's reservation). `derivedState` mirrors the contract's
  * `_context`/`_baseState` and the figure functions mirror `_finalFigures`, `_partialFigures` and
  * `Tolerance`, so the model can say what the contract must have done at any block time.
  */
@@ -49,6 +49,17 @@ export interface CarrierModel {
   officers: Map<string, number>;
   threshold: number;
   nodes: Set<string>;
+  /** The officer nonce (`officerNonce`): every officer or node update advances it; pending tallies are kept under it. */
+  nonce: number;
+}
+
+/** The escrow a period's payer holds reserved for its settlement (`reservationOf`). */
+export interface ReservationModel {
+  amount: bigint;
+  /** 0 carrier A, 1 carrier B. */
+  side: 0 | 1;
+  partial: boolean;
+  expiresAt: bigint;
 }
 
 export interface Claim {
@@ -108,7 +119,14 @@ export interface PeriodModel {
   settled: boolean;
   /** What the partial settlement moved A→B. */
   partialNet: bigint;
-  /** Officer slots counted so far per side and kind (cleared when the carrier approves). */
+  /** The payer's reservation, from `EscrowReserved` until it is settled or released. */
+  reservation: ReservationModel | null;
+  /** Whether the replay already counted how this period's final figures were reached without an event. */
+  timeDrivenCounted: boolean;
+  /**
+   * Officer slots counted so far per side, kind and officer nonce (cleared when the carrier approves; a
+   * tally under an older nonce is never read again).
+   */
   tallies: Map<string, Set<number>>;
   /** Every reveal of every round, for summary checks. */
   reveals: RevealRecord[];
@@ -137,6 +155,8 @@ export function newPeriod(agreementId: string, period: number): PeriodModel {
     partialSettled: false,
     settled: false,
     partialNet: 0n,
+    reservation: null,
+    timeDrivenCounted: false,
     tallies: new Map(),
     reveals: [],
     last: { block: null, tx: null },
@@ -298,6 +318,15 @@ export function approvalDeadline(p: PeriodModel, terms: Terms, now: number): num
     return 0;
   }
   return finalAt + w.response;
+}
+
+/**
+ * What a settlement of `p` (its undisputed part if `partial`) moves from A to B: the figures' net, for the
+ * final one less what the partial settlement moved (`PeriodLib.toSettle`).
+ */
+export function netToSettle(p: PeriodModel, terms: Terms, now: number, partial: boolean): bigint {
+  const f = partial ? partialFigures(p) : finalFigures(p, terms, now);
+  return f.amountAB - f.amountBA - (!partial && p.partialSettled ? p.partialNet : 0n);
 }
 
 /** `_partialFigures`: per direction the smaller claim. */

@@ -28,7 +28,7 @@ export function applyRegistryEvent(m: ConsortiumModel, e: AuditEvent): void {
   const carrier = () => {
     let c = m.carriers.get(carrierId);
     if (c === undefined) {
-      c = { id: carrierId, name: carrierId, officers: new Map(), threshold: 0, nodes: new Set() };
+      c = { id: carrierId, name: carrierId, officers: new Map(), threshold: 0, nodes: new Set(), nonce: 0 };
       m.carriers.set(carrierId, c);
     }
     return c;
@@ -49,6 +49,11 @@ export function applyRegistryEvent(m: ConsortiumModel, e: AuditEvent): void {
     case "NodeSet":
       if (argBool(e, "enabled")) carrier().nodes.add(argString(e, "node").toLowerCase());
       else carrier().nodes.delete(argString(e, "node").toLowerCase());
+      break;
+    case "OfficersUpdated":
+    case "NodesUpdated":
+      // One nonce for both (`officerNonce`); the ledger keeps pending approvals under it.
+      carrier().nonce = Number(argBig(e, "nonce")) + 1;
       break;
     case "TokenListed":
       m.tokens.add(getAddress(argString(e, "token")));

@@ -7,7 +7,7 @@
 import { getAddress, type TransactionResponse } from "ethers";
 import type { AuditEvent } from "./events";
 import type { FindingKind, Place, Severity } from "./findings";
-import type { CarrierModel, PeriodModel, Terms } from "./model";
+import type { CarrierModel, PeriodModel, ReservationModel, Terms } from "./model";
 
 /** What the replay needs from the chain besides the events. */
 export interface ReplayChain {
@@ -19,6 +19,14 @@ export interface ReplayChain {
 }
 
 export interface EscrowAccount {
+  carrierId: string;
+  token: string;
+  amount: bigint;
+  last: Place;
+}
+
+/** What a carrier holds reserved in one token, from the reservation events. */
+export interface ReservedAccount {
   carrierId: string;
   token: string;
   amount: bigint;
@@ -67,6 +75,11 @@ export interface ReplayCounts {
   officerApprovals: number;
   carrierApprovals: number;
   settlements: number;
+  /** Payers' reservations (`EscrowReserved`) and their releases (`ReservationReleased`). */
+  reservations: number;
+  releases: number;
+  /** Periods a `settleBatch` left out (`SettlementSkipped`). */
+  skippedSettlements: number;
   transactions: number;
 }
 
@@ -87,6 +100,9 @@ export function emptyCounts(): ReplayCounts {
     officerApprovals: 0,
     carrierApprovals: 0,
     settlements: 0,
+    reservations: 0,
+    releases: 0,
+    skippedSettlements: 0,
     transactions: 0,
   };
 }
@@ -100,12 +116,34 @@ export interface TxScope {
   /** carrier|token → Σ EscrowMoved. */
   moved: Map<string, bigint>;
   settledPeriods: PeriodModel[];
-  /** `agreementId:period:side:kind` of every officer tally this transaction added to. */
+  /** `agreementId:period:side:kind:nonce` of every officer tally this transaction added to. */
   tallies: Set<string>;
+  /**
+   * Payer approvals of this transaction that owe a reservation, by `agreementId:period:kind`, until an
+   * `EscrowReserved` (or the period's settlement in the same transaction) pays the debt.
+   */
+  owedReservations: Map<string, { p: PeriodModel; side: 0 | 1; owed: bigint; at: Place }>;
+  /**
+   * Releases of this transaction not explained by a settlement: a new reservation of the same period
+   * replacing it explains it, else it was a `release` call and must meet its rules (checked at the end).
+   */
+  releases: { p: PeriodModel; r: ReservationModel; now: number; bound: boolean; at: Place }[];
+  /** `agreementId:period:side:kind` of every carrier approval in this transaction. */
+  approvals: Set<string>;
 }
 
 export function newTxScope(hash: string, block: number): TxScope {
-  return { hash, block, expected: new Map(), moved: new Map(), settledPeriods: [], tallies: new Set() };
+  return {
+    hash,
+    block,
+    expected: new Map(),
+    moved: new Map(),
+    settledPeriods: [],
+    tallies: new Set(),
+    owedReservations: new Map(),
+    releases: [],
+    approvals: new Set(),
+  };
 }
 
 export interface Where {
@@ -119,6 +157,8 @@ export interface ReplayContext {
   readonly carriers: Map<string, CarrierModel>;
   readonly periods: Map<string, PeriodModel>;
   readonly escrow: Map<string, EscrowAccount>;
+  /** carrier|token → what the carrier holds reserved. */
+  readonly reserved: Map<string, ReservedAccount>;
   readonly extras: Map<string, PeriodExtras>;
   readonly counts: ReplayCounts;
   /** The transaction whose events are being replayed (null between transactions). */

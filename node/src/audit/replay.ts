@@ -3,11 +3,12 @@
  * the contract enforces: reveals against commitments (from the reveal transaction's calldata), the
  * evaluation against the agreement's tolerance rule, dispute steps and rulings against the claims,
  * approvals against the officers and thresholds in force at that block, settlements against the
- * approved nets, and every transaction's escrow movements against the nets it settled.
+ * approved nets, payers' reservations and their releases, and every transaction's escrow movements
+ * against the nets it settled.
  *
  * This file drives the replay (transactions, periods, commitments and evaluations); each family of
- * steps has its own module: registry-steps, reveal-steps, dispute-steps, approval-steps and
- * settlement-steps, all working on the {@link ReplayContext} the replay implements.
+ * steps has its own module: registry-steps, reveal-steps, dispute-steps, approval-steps,
+ * reservation-steps and settlement-steps, all working on the {@link ReplayContext} the replay implements.
  */
 import type { PeriodStateName } from "../protocol";
 import { applyCarrierApproved, applyOfficerApproved, checkApprovalsOwed } from "./approval-steps";
@@ -38,12 +39,19 @@ import {
   sideOf,
   type EscrowAccount,
   type EvidenceRef,
+  type ReservedAccount,
   type PeriodExtras,
   type ReplayChain,
   type ReplayContext,
   type TxScope,
   type Where,
 } from "./replay-context";
+import {
+  applyEscrowReserved,
+  applyReservationReleased,
+  applySettlementSkipped,
+  checkReservationsOwed,
+} from "./reservation-steps";
 import { applyReveal } from "./reveal-steps";
 import { applyEscrow, applySettled, checkEscrowMoved } from "./settlement-steps";
 
@@ -52,6 +60,7 @@ export class Replay implements ReplayContext {
   readonly versions = new Map<string, Terms[]>();
   readonly periods = new Map<string, PeriodModel>();
   readonly escrow = new Map<string, EscrowAccount>();
+  readonly reserved = new Map<string, ReservedAccount>();
   readonly tokens = new Set<string>();
   readonly evidence: EvidenceRef[] = [];
   readonly findings: Finding[] = [];
@@ -271,6 +280,12 @@ export class Replay implements ReplayContext {
         return applyCarrierApproved(this, e, p, terms, now);
       case "Settled":
         return applySettled(this, e, p, terms, now);
+      case "EscrowReserved":
+        return applyEscrowReserved(this, e, p, terms, now);
+      case "ReservationReleased":
+        return applyReservationReleased(this, e, p, terms, now);
+      case "SettlementSkipped":
+        return applySettlementSkipped(this, e, p, terms, now);
       default:
         return;
     }
@@ -343,6 +358,7 @@ export class Replay implements ReplayContext {
       }
     }
     checkApprovalsOwed(this, tx);
+    checkReservationsOwed(this, tx);
     await checkEscrowMoved(this, tx);
   }
 

@@ -1,8 +1,9 @@
 /**
  * Settlements and escrow replayed against the approved figures: a `Settled` event must come in the
  * right state (Approved; Uncontested or Resolved past its approval deadline; or Disputed/Escalated with
- * both partial approvals for the undisputed part), in the agreement's
- * token, and move exactly the approved net (less any partial settlement); escrow is rebuilt from
+ * both partial approvals for the undisputed part), in the agreement's token, and move exactly the approved
+ * net (less any partial settlement), from the payer's reservation where it holds one
+ * (reservation-steps.ts); escrow is rebuilt from
  * `Deposited`, `Withdrawn` and `EscrowMoved`; and per transaction the escrow moved must equal the
  * nets of the settlements it emitted (single settlement or a whole `settleBatch`).
  */
@@ -19,6 +20,7 @@ import {
   type Terms,
 } from "./model";
 import { addTo, escrowKey, periodKey, place, type ReplayContext, type TxScope } from "./replay-context";
+import { consumeReservation } from "./reservation-steps";
 
 const LEDGER = SettlementLedger__factory.createInterface();
 
@@ -105,6 +107,7 @@ export function applySettled(
     addTo(tx.expected, escrowKey(terms.carrierB, token), net);
     tx.settledPeriods.push(p);
   }
+  consumeReservation(r, e, p, terms, partial, expectedNet);
 }
 
 /** Applies `Deposited`, `Withdrawn` or `EscrowMoved` to the carrier's escrow account. */

@@ -8,7 +8,7 @@
  * | agreement | period | path |
  * | --- | --- | --- |
  * | ACME–GLOBEX | 203001 | mismatched in round 0 → both re-commit within the reconcile window → matched in round 1 → settled |
- * | GLOBEX–INITECH | 203001 | both commit, only GLOBEX reveals → Defaulted → dispute window passes → Uncontested at GLOBEX's figures → settled |
+ * | GLOBEX–INITECH | 203001 | both commit, only GLOBEX reveals → Defaulted → dispute window passes → Uncontested at GLOBEX's figures → GLOBEX approves for a day and reserves its net, INITECH is silent, anyone releases the lapsed reservation (GLOBEX's approval goes with it) → both approve → settled |
  * | ACME–INITECH | 203001 | only ACME commits and reveals → Defaulted → INITECH contests with its claim → ACME proposes → INITECH accepts → settled |
  * | ACME–GLOBEX | 203002 | mismatched → ACME opens a dispute → GLOBEX proposes → ACME withdraws (concedes GLOBEX's claim) → settled |
  * | ACME–INITECH | 203002 | mismatched → INITECH opens a dispute → partial settlement → escalated → arbiter silent → Resolved at the mean of the claims, rounded down → settled |
@@ -27,7 +27,7 @@ import {
   type Figures,
 } from "../chain/test-consortium";
 import { PERIOD, openCommitWindow } from "../chain/test-helpers";
-import { approveBoth, PERIOD2 } from "./test-history";
+import { approveA, approveBoth, PERIOD2 } from "./test-history";
 
 /** The claims of each edge path, so tests can state what the ledger must have derived from them. */
 export const EDGE = {
@@ -162,8 +162,13 @@ export async function buildEdgeHistory(provider: JsonRpcProvider): Promise<Conso
   await approveBoth(c, AI, PERIOD);
   await settle(AI, PERIOD);
 
-  // GLOBEX–INITECH: INITECH never contests; after the dispute window it is Uncontested.
+  // GLOBEX–INITECH: INITECH never contests; after the dispute window it is Uncontested. GLOBEX pays:
+  // its approval for a day reserves the net; INITECH stays silent, so anyone releases it after the day.
   await advance(provider, 7 * DAY + 60);
+  const now = (await provider.getBlock("latest"))!.timestamp;
+  await approveA(c, GI, PERIOD, false, BigInt(now + DAY));
+  await advance(provider, DAY + 60);
+  await (await (await officer(c.outsiders[0])).release(GI.agreementId, PERIOD)).wait();
   await approveBoth(c, GI, PERIOD);
   await settle(GI, PERIOD);
 

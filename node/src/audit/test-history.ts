@@ -8,7 +8,9 @@
  * | GLOBEX–INITECH | 203001 | reconciled within tolerance (terminating figures), settled in the batch |
  * | ACME–INITECH | 203001 | mismatched → dispute → proposal → counter → partial settlement → escalate → ruling → settled |
  * | — | — | ACME removes its third officer (M-of-N signatures) |
- * | ACME–GLOBEX, ACME–INITECH | 203002 | matched, approved after the removal, settled in one settleBatch with GLOBEX–INITECH 203001 |
+ * | ACME–GLOBEX, ACME–INITECH | 203002 | matched, approved after the removal, settled in one settleBatch with GLOBEX–INITECH 203001 (the batch also names ACME–GLOBEX 203001, settled before: skipped) |
+ *
+ * Every payer approves with its escrow funded, so each payer's approval reserves its net (six reservations).
  */
 import { ZeroAddress, id, type JsonRpcProvider, type Wallet } from "ethers";
 import {
@@ -82,13 +84,14 @@ async function signer(c: Consortium, wallet: Wallet) {
   return c.provider.getSigner(wallet.address);
 }
 
-/** Figures officers must sign now, as an Approval of `carrier`. */
+/** Figures officers must sign now, as an Approval of `carrier`, valid until `deadline`. */
 async function approvalFor(
   c: Consortium,
   agreement: ConsortiumAgreement,
   period: number,
   carrier: ConsortiumCarrier,
   partial: boolean,
+  deadline = FAR,
 ): Promise<ApprovalData> {
   const [amountAB, amountBA, rootA, rootB, round] = await c.deployment.ledger.approvalFigures(
     agreement.agreementId,
@@ -105,8 +108,28 @@ async function approvalFor(
     amountBA,
     rootA,
     rootB,
-    deadline: FAR,
+    deadline,
   };
+}
+
+/**
+ * Carrier A of `agreement` approves with two EIP-712 signatures submitted by anyone, valid until
+ * `deadline` (its reservation, when it pays, expires with it).
+ */
+export async function approveA(
+  c: Consortium,
+  agreement: ConsortiumAgreement,
+  period: number,
+  partial = false,
+  deadline = FAR,
+): Promise<void> {
+  const ledger = c.deployment.ledger;
+  const domain = ledgerDomain(c.addresses.chainId, c.addresses.ledger);
+  const a = await approvalFor(c, agreement, period, agreement.a, partial, deadline);
+  const sigs = await Promise.all(
+    [0, 1].map((k) => agreement.a.officers[k]!.signTypedData(domain, APPROVAL_TYPES, a)),
+  );
+  await (await ledger.connect(await signer(c, c.outsiders[0])).approveWithSignatures(a, sigs)).wait();
 }
 
 /** Both carriers approve: A with two EIP-712 signatures submitted by anyone, B by two direct calls. */
@@ -117,12 +140,7 @@ export async function approveBoth(
   partial = false,
 ): Promise<void> {
   const ledger = c.deployment.ledger;
-  const domain = ledgerDomain(c.addresses.chainId, c.addresses.ledger);
-  const a = await approvalFor(c, agreement, period, agreement.a, partial);
-  const sigs = await Promise.all(
-    [0, 1].map((k) => agreement.a.officers[k]!.signTypedData(domain, APPROVAL_TYPES, a)),
-  );
-  await (await ledger.connect(await signer(c, c.outsiders[0])).approveWithSignatures(a, sigs)).wait();
+  await approveA(c, agreement, period, partial);
   const b = await approvalFor(c, agreement, period, agreement.b, partial);
   for (const k of [0, 1])
     await (await ledger.connect(await signer(c, agreement.b.officers[k]!)).approve(b)).wait();
@@ -237,6 +255,7 @@ export async function buildHonestHistory(provider: JsonRpcProvider): Promise<Hon
   await (
     await ledger.connect(await signer(c, c.outsiders[1])).settleBatch(await c.tokens.ICUSD.getAddress(), [
       { agreementId: GI.agreementId, period: PERIOD },
+      { agreementId: AG.agreementId, period: PERIOD },
       { agreementId: AG.agreementId, period: PERIOD2 },
       { agreementId: AI.agreementId, period: PERIOD2 },
     ])

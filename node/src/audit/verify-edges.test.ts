@@ -78,7 +78,10 @@ describe("audit: edge paths (correction rounds, defaults, acceptance, withdrawal
       lapsedArbitrations: 1,
       // Six final settlements and the partial one of ACME–INITECH 203002.
       settlements: 7,
-      carrierApprovals: 14,
+      // GLOBEX approved GLOBEX–INITECH 203001 twice: its first approval lapsed and was released.
+      carrierApprovals: 15,
+      reservations: 8,
+      releases: 1,
     });
     for (const name of ["ACME-GLOBEX", "GLOBEX-INITECH", "ACME-INITECH"] as const) {
       for (const period of [PERIOD, PERIOD2]) {
@@ -169,7 +172,8 @@ describe("audit: edge paths (correction rounds, defaults, acceptance, withdrawal
 
   it("uncontested default: catches an approval logged before the dispute window closed", async () => {
     const GI = agreement("GLOBEX-INITECH");
-    const i = only((e) => of(e, "CarrierApproved", PERIOD, GI) && by(e, "GLOBEX"));
+    // GLOBEX's first approval (the one whose reservation lapsed and was released).
+    const i = events.findIndex((e) => of(e, "CarrierApproved", PERIOD, GI) && by(e, "GLOBEX"));
     // Moved to the block where INITECH accepted ACME's proposal on the other agreement: GLOBEX–INITECH
     // was still Defaulted then (INITECH could have contested).
     const early = only((e) => of(e, "FiguresAccepted", PERIOD, agreement("ACME-INITECH")));
@@ -181,6 +185,32 @@ describe("audit: edge paths (correction rounds, defaults, acceptance, withdrawal
     );
     // A Defaulted period holds no final figures, so none are quoted against the approval.
     expect(result.findings.filter((f) => f.kind === "approval-figures-mismatch")).to.deep.equal([]);
+  });
+
+  it("release: catches a release logged before the reservation expired", async () => {
+    const GI = agreement("GLOBEX-INITECH");
+    const i = only((e) => of(e, "ReservationReleased", PERIOD, GI));
+    // The stream claims it came in the transaction of the approval that made the reservation.
+    const made = events.findIndex((e) => of(e, "EscrowReserved", PERIOD, GI));
+    const doctored = [...events];
+    doctored[i] = { ...events[i]!, blockNumber: events[made]!.blockNumber, txHash: events[made]!.txHash };
+    const result = await run(doctored);
+    expect(result.ok).to.equal(false);
+    expect(
+      finding(result.findings, "reservation-mismatch", "before the reservation expired at"),
+    ).to.deep.include(at(made, GI, PERIOD));
+  });
+
+  it("release: catches a release of another amount than the reservation held", async () => {
+    const GI = agreement("GLOBEX-INITECH");
+    const i = only((e) => of(e, "ReservationReleased", PERIOD, GI));
+    expect(events[i]!.args.amount).to.equal(EDGE.uncontested.a.ab - EDGE.uncontested.a.ba);
+    const doctored = [...events];
+    doctored[i] = withArgs(events[i]!, { amount: 1n });
+    const result = await run(doctored);
+    expect(
+      finding(result.findings, "reservation-mismatch", "the period held A's final one of 45000000"),
+    ).to.deep.include(at(i, GI, PERIOD));
   });
 
   it("contested default: catches a default contested by the party that revealed", async () => {

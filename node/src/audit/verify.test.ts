@@ -64,6 +64,63 @@ describe("audit: replaying a doctored event stream", function () {
     // 5 final settlements and one partial one; both approvals per carrier and period.
     expect(result.checked.settlements).to.equal(6);
     expect(result.checked.carrierApprovals).to.equal(12);
+    // Each of the six settlements (five final, one partial) spent its payer's reservation; the batch
+    // skipped ACME–GLOBEX 203001, settled before.
+    expect(result.checked).to.deep.include({ reservations: 6, releases: 0, skippedSettlements: 1 });
+  });
+
+  it("catches a reservation of another amount than the payer owes", async () => {
+    const AG = agreement("ACME-GLOBEX");
+    const i = only((e) => of(e, "EscrowReserved", PERIOD, AG));
+    expect(events[i]!.args.amount).to.equal(60_000_000n);
+    const doctored = [...events];
+    doctored[i] = withArgs(events[i]!, { amount: 50_000_000n });
+    const result = await run(doctored);
+    expect(result.ok).to.equal(false);
+    const found = result.findings.find((f) => f.kind === "reservation-mismatch");
+    expect(found).to.deep.include({
+      block: events[i]!.blockNumber,
+      tx: events[i]!.txHash,
+      agreementId: AG,
+      period: PERIOD,
+    });
+    expect(found?.message).to.contain(
+      "reserved 50000000 (final); the approved figures make party A owe 60000000",
+    );
+  });
+
+  it("catches a payer's approval that reserved nothing (EscrowReserved dropped), and the settlement it then paid", async () => {
+    const AI = agreement("ACME-INITECH");
+    const i = only((e) => of(e, "EscrowReserved", PERIOD2, AI));
+    const approval = events.findIndex(
+      (e) =>
+        of(e, "CarrierApproved", PERIOD2, AI) && String(e.args.carrierId).toLowerCase() === carrier("ACME"),
+    );
+    const result = await run(events.filter((_, k) => k !== i));
+    expect(result.ok).to.equal(false);
+    const missing = result.findings.filter((f) => f.kind === "reservation-missing");
+    expect(missing[0]).to.deep.include({
+      block: events[approval]!.blockNumber,
+      tx: events[approval]!.txHash,
+      agreementId: AI,
+      period: PERIOD2,
+    });
+    expect(missing[0]!.message).to.contain("party A approved as payer of 15000000 but reserved nothing");
+    expect(missing[1]!.message).to.contain("held no reservation for it");
+    // Nothing is reserved at the end on either side, so the views add no reservation finding.
+    expect(result.findings.filter((f) => f.kind.startsWith("reserved-"))).to.deep.equal([]);
+  });
+
+  it("catches a batch that claims to have skipped a period it had to settle", async () => {
+    const AG = agreement("ACME-GLOBEX");
+    const i = only((e) => of(e, "SettlementSkipped", PERIOD, AG));
+    expect(events[i]!.args.state).to.equal(13n); // Settled
+    const doctored = [...events];
+    doctored[i] = withArgs(events[i]!, { state: 12n });
+    const result = await run(doctored);
+    const found = result.findings.find((f) => f.kind === "unexpected-event");
+    expect(found).to.deep.include({ block: events[i]!.blockNumber, tx: events[i]!.txHash, period: PERIOD });
+    expect(found?.message).to.contain("settleBatch skipped the period as Approved; it was Settled");
   });
 
   it("names the block, transaction and period of a Revealed event whose amount was altered", async () => {

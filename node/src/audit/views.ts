@@ -1,7 +1,8 @@
 /**
  * The replay's end state against the contract's own views at the last audited block: every period's
- * derived state (`state`), its stored facts (`periodRecord`, `disputeRecord`), every escrow account
- * (`escrowOf`) and, per token, Σ escrow against the ledger's token balance. A difference means the
+ * derived state (`state`), its stored facts (`periodRecord`, `disputeRecord`) and its reservation
+ * (`reservationOf`), every escrow account (`escrowOf`) and its reserved part (`reservedOf`, never more
+ * than the escrow) and, per token, Σ escrow against the ledger's token balance. A difference means the
  * event stream does not tell the whole story; the finding names the block and transaction where the
  * missing or altered fact happened when the views' timestamps or the calldata can tell.
  */
@@ -37,6 +38,7 @@ export async function compareWithViews(
     await comparePeriod(replay, chain, p, terms, now, locate);
   }
   let accounts = 0;
+  await compareReserved(replay, chain);
   for (const account of replay.escrow.values()) {
     accounts++;
     const view = await chain.ledger.escrowOf(account.carrierId, account.token, { blockTag });
@@ -74,6 +76,43 @@ export async function compareWithViews(
   return { periods: replay.periods.size, escrowAccounts: accounts, tokens: tokens.size };
 }
 
+/**
+ * Each carrier's reserved escrow against `reservedOf`, and against its escrow (`escrowOf`): the ledger
+ * never reserves more than a carrier holds.
+ */
+async function compareReserved(replay: Replay, chain: AuditChain): Promise<void> {
+  const blockTag = chain.toBlock;
+  const keys = new Map<string, { carrierId: string; token: string; last: Place }>();
+  for (const a of [...replay.escrow.values(), ...replay.reserved.values()])
+    keys.set(`${a.carrierId}|${a.token}`, { carrierId: a.carrierId, token: a.token, last: a.last });
+  for (const { carrierId, token, last } of keys.values()) {
+    const model = replay.reserved.get(`${carrierId}|${token}`);
+    const [reserved, escrow] = await Promise.all([
+      chain.ledger.reservedOf(carrierId, token, { blockTag }),
+      chain.ledger.escrowOf(carrierId, token, { blockTag }),
+    ]);
+    const where = { agreementId: null, period: null };
+    if (reserved !== (model?.amount ?? 0n)) {
+      replay.add(
+        "error",
+        "reserved-mismatch",
+        model?.last ?? last,
+        where,
+        `reserved of ${replay.carrierLabel(carrierId)} in ${token}: events give ${model?.amount ?? 0n}, reservedOf ${reserved}`,
+      );
+    }
+    if (reserved > escrow) {
+      replay.add(
+        "error",
+        "reserved-exceeds-escrow",
+        model?.last ?? last,
+        where,
+        `${replay.carrierLabel(carrierId)} has ${reserved} reserved in ${token} but only ${escrow} in escrow`,
+      );
+    }
+  }
+}
+
 async function comparePeriod(
   replay: Replay,
   chain: AuditChain,
@@ -84,11 +123,30 @@ async function comparePeriod(
 ): Promise<void> {
   const blockTag = chain.toBlock;
   const where = { agreementId: p.agreementId, period: p.period };
-  const [stateView, record, dispute] = await Promise.all([
+  const [stateView, record, dispute, reservation] = await Promise.all([
     chain.ledger.state(p.agreementId, p.period, { blockTag }),
     chain.ledger.periodRecord(p.agreementId, p.period, { blockTag }),
     chain.ledger.disputeRecord(p.agreementId, p.period, { blockTag }),
+    chain.ledger.reservationOf(p.agreementId, p.period, { blockTag }),
   ]);
+  const held = p.reservation;
+  const rebuilt =
+    held === null
+      ? "none"
+      : `${held.amount} of ${"AB"[held.side]} (${held.partial ? "partial" : "final"}) until ${held.expiresAt}`;
+  const viewed =
+    reservation.amount === 0n
+      ? "none"
+      : `${reservation.amount} of ${"?AB"[Number(reservation.payer)]} (${reservation.partialSettlement ? "partial" : "final"}) until ${reservation.expiresAt}`;
+  if (rebuilt !== viewed) {
+    replay.add(
+      "error",
+      "reserved-mismatch",
+      p.last,
+      where,
+      `reservation: the events give ${rebuilt}, reservationOf ${viewed}`,
+    );
+  }
   const a = p.claims[0];
   const b = p.claims[1];
   const [heldA, heldB] = [claimOnRecord(p, 0), claimOnRecord(p, 1)];

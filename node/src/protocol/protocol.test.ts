@@ -1,15 +1,20 @@
 /**
  * The protocol's TypeScript copy against a deployed ledger: the EIP-712 domains the contracts
- * report (EIP-5267), the Approval struct's digest, the commitment, MAX_ROUNDS, the period states
- * and the flag bits of `PeriodRecord.flags` as the ledger sets them through a period's life
- * (approved by each side, settled; a disputed period's DISPUTED bit). The audit suites compare
+ * report (EIP-5267), the Approval struct's digest, the commitment, MAX_ROUNDS, the period states,
+ * the flag bits of `PeriodRecord.flags` as the ledger sets them through a period's life
+ * (approved by each side, settled; a released reservation clears its payer's bit; a disputed
+ * period's DISPUTED bit), and the officers' signature encoding as the registry and the ledger read
+ * it (a contract officer's ERC-1271 signature). The audit suites compare
  * every flag of every period they replay with the record the ledger stores, which covers the
  * partial-settlement bits as well.
  */
 import { expect } from "chai";
-import { TypedDataEncoder, id, type Wallet } from "ethers";
+import { TypedDataEncoder, ZeroAddress, id, type Wallet } from "ethers";
+import { ERC1271WalletMock__factory } from "../../../typechain-types";
+import { toChainError, type ContractRevertError } from "../chain/errors";
 import { startHardhatNode, PERIOD, type HardhatNode } from "../chain/test-helpers";
 import {
+  advance,
   commitAndReveal,
   fundEscrow,
   scriptConsortium,
@@ -22,10 +27,13 @@ import {
   LEDGER_EIP712_VERSION,
   MAX_PROPOSALS,
   MAX_ROUNDS,
+  OFFICER_UPDATE_TYPES,
   PERIOD_FLAGS,
   REGISTRY_EIP712_NAME,
   REGISTRY_EIP712_VERSION,
   computeCommitment,
+  contractSignature,
+  contractSigner,
   ledgerDomain,
   readDomain,
   registryDomain,
@@ -106,7 +114,11 @@ describe("protocol: the TypeScript copy matches the deployed contracts", functio
     expect(Number(await ledger.MAX_PROPOSALS())).to.equal(MAX_PROPOSALS);
   });
 
-  async function approve(agreement: ConsortiumAgreement, side: "a" | "b"): Promise<void> {
+  async function approve(
+    agreement: ConsortiumAgreement,
+    side: "a" | "b",
+    deadline = 2_000_000_000n,
+  ): Promise<void> {
     const ledger = c.deployment.ledger.connect(await c.provider.getSigner(0));
     const [amountAB, amountBA, rootA, rootB, round] = await ledger.approvalFigures(
       agreement.agreementId,
@@ -124,7 +136,7 @@ describe("protocol: the TypeScript copy matches the deployed contracts", functio
       amountBA,
       rootA,
       rootB,
-      deadline: 2_000_000_000n,
+      deadline,
     };
     const domain = await readDomain(ledger, { name: LEDGER_EIP712_NAME, version: LEDGER_EIP712_VERSION });
     const signatures = await Promise.all(
@@ -142,15 +154,94 @@ describe("protocol: the TypeScript copy matches the deployed contracts", functio
     await commitAndReveal(c, agreement, { ab: 1_000_000n, ba: 0n, root }, { ab: 1_000_000n, ba: 0n, root });
     expect(await state()).to.equal(stateIndex("Matched"));
     expect(await flags()).to.equal(0n);
-    await approve(agreement, "a");
+    // A pays: its approval reserves the net, so its escrow must hold it first.
+    await fundEscrow(c, agreement.a, "ICUSD", 1_000_000n);
+    const now = (await c.provider.getBlock("latest"))!.timestamp;
+    await approve(agreement, "a", BigInt(now + 60));
     expect(await flags()).to.equal(PERIOD_FLAGS.APPROVED_A);
+    // The approval lapses with B silent: released, A's bit goes with the reservation.
+    await advance(c.provider, 120);
+    await (await ledger.connect(await c.provider.getSigner(0)).release(agreement.agreementId, PERIOD)).wait();
+    expect(await flags()).to.equal(0n);
+    await approve(agreement, "a");
     await approve(agreement, "b");
     expect(await flags()).to.equal(PERIOD_FLAGS.APPROVED_A | PERIOD_FLAGS.APPROVED_B);
     expect(await state()).to.equal(stateIndex("Approved"));
-    await fundEscrow(c, agreement.a, "ICUSD", 1_000_000n);
     await (await ledger.connect(await c.provider.getSigner(0)).settle(agreement.agreementId, PERIOD)).wait();
     expect(await flags()).to.equal(PERIOD_FLAGS.APPROVED_A | PERIOD_FLAGS.APPROVED_B | PERIOD_FLAGS.SETTLED);
     expect(await state()).to.equal(stateIndex("Settled"));
+  });
+
+  it("encodes a contract officer's signature as the registry and the ledger read it (ERC-1271)", async () => {
+    const { registry, ledger } = c.deployment;
+    const admin = await c.provider.getSigner(0);
+    const owner = c.outsiders[0];
+    const wallet = await new ERC1271WalletMock__factory(admin).deploy(owner.address, false);
+    await wallet.waitForDeployment();
+    const walletAddress = await wallet.getAddress();
+    const carrier = c.carriers.INITECH;
+    const now = (await c.provider.getBlock("latest"))!.timestamp;
+    const update = {
+      carrierId: carrier.id,
+      add: [walletAddress],
+      remove: [],
+      threshold: 2,
+      treasury: ZeroAddress,
+      nonce: await registry.officerNonce(carrier.id),
+      deadline: BigInt(now + 3600),
+    };
+    const domain = registryDomain(c.addresses.chainId, c.addresses.registry);
+    const sigs = await Promise.all(
+      carrier.officers.slice(0, 2).map((o) => o.signTypedData(domain, OFFICER_UPDATE_TYPES, update)),
+    );
+    await (await registry.connect(admin).updateOfficers(update, sigs)).wait();
+    const approval: ApprovalData = {
+      agreementId: c.agreements["ACME-INITECH"].agreementId,
+      period: PERIOD,
+      carrierId: carrier.id,
+      round: 0,
+      partialSettlement: false,
+      amountAB: 1n,
+      amountBA: 2n,
+      rootA: id("a"),
+      rootB: id("b"),
+      deadline: 2_000_000_000n,
+    };
+    const inner = await owner.signTypedData(
+      ledgerDomain(c.addresses.chainId, c.addresses.ledger),
+      APPROVAL_TYPES,
+      approval,
+    );
+    const encoded = contractSignature(walletAddress, inner);
+    expect(contractSigner(encoded)).to.equal(walletAddress);
+    expect(contractSigner(inner)).to.equal(null);
+    // The ledger's digest is what the wallet validates.
+    expect(await wallet.isValidSignature(await ledger.approvalDigest(approval), inner)).to.equal(
+      "0x1626ba7e",
+    );
+    // The period is still Committing: the ledger counts the signer, then refuses on the state; a
+    // signature the wallet does not vouch for is refused before that, naming the wallet.
+    const refusal = async (signature: string) =>
+      ledger
+        .connect(admin)
+        .approveWithSignatures.staticCall(approval, [signature])
+        .then(
+          () => null,
+          (e: unknown) => toChainError(e, "approveWithSignatures") as ContractRevertError,
+        );
+    expect((await refusal(encoded))?.errorName).to.equal("LedgerUnexpectedState");
+    const forged = contractSignature(
+      walletAddress,
+      await c.outsiders[1].signTypedData(
+        ledgerDomain(c.addresses.chainId, c.addresses.ledger),
+        APPROVAL_TYPES,
+        approval,
+      ),
+    );
+    const refused = await refusal(forged);
+    expect(refused?.errorName).to.equal("OfficerSignatureInvalid");
+    expect(refused?.args.officer).to.equal(walletAddress);
+    expect(await registry.isOfficer(carrier.id, walletAddress)).to.equal(true);
   });
 
   it("sets DISPUTED when a dispute opens on a Mismatched period", async () => {

@@ -52,9 +52,10 @@ export interface PassReport {
   periods: { agreement: string; period: number; state: PeriodStateName }[];
   revealed: { agreement: string; period: number; txHash: string }[];
   compared: ComparisonResult[];
-  /** The deadline watch: alerts recorded for the first time this pass, settlements it sent. */
+  /** The deadline watch: alerts recorded for the first time this pass, settlements and releases it sent. */
   alerts: WatchReport["alerts"];
   settled: WatchReport["settled"];
+  released: WatchReport["released"];
   /** Steps that failed this pass and will be tried again. */
   deferred: { agreement: string; period: number; step: string; error: string }[];
 }
@@ -116,6 +117,7 @@ export class NodeRunner {
       compared: [],
       alerts: [],
       settled: [],
+      released: [],
       deferred: [],
     };
     try {
@@ -173,6 +175,7 @@ export class NodeRunner {
       const watched = await this.watch.check();
       report.alerts.push(...watched.alerts);
       report.settled.push(...watched.settled);
+      report.released.push(...watched.released);
       report.deferred.push(...watched.deferred);
     } catch (error) {
       report.deferred.push({ agreement: "*", period: 0, step: "watch deadlines", error: describe(error) });

@@ -3,7 +3,9 @@
  * ledger holds for a period (`approvalFigures`), the round and a deadline. The node checks every
  * signature before it keeps it (right figures, a current officer of this carrier, not expired),
  * gathers its carrier's signatures and, once a threshold of current officers signed the same
- * approval, submits them in one `approveWithSignatures` transaction.
+ * approval, submits them in one `approveWithSignatures` transaction. When this carrier pays, that
+ * transaction reserves what it owes from its escrow and reverts when the available escrow is short, so
+ * the node refuses to send it then (the signatures are kept for when the escrow is funded).
  *
  * All officers of a carrier must sign the same struct, deadline included: the first signature fixes
  * the deadline, later ones reuse it while it has at least `MIN_REMAINING_SECONDS` left.
@@ -16,6 +18,7 @@ import { textArray } from "../db/pg-array";
 import { ConflictError, InputError } from "../errors";
 import { APPROVAL_TYPES, type ApprovalData } from "../protocol";
 import { carrierName, formatAmount, isoTime, type PeriodContext } from "./period-context";
+import { requireFundedApproval } from "./reservations";
 import { requireState } from "./require-state";
 
 export const FINAL_STATES: readonly PeriodStateName[] = ["Matched", "Reconciled", "Uncontested", "Resolved"];
@@ -248,7 +251,10 @@ export interface ApprovalProgress {
 /**
  * Submits this carrier's gathered signatures on `approval` once a threshold of current officers signed
  * it, through the chain client's transaction manager (exactly once per approval).
- * @throws ConflictError when the transaction reverted.
+ * @throws InputError when this carrier pays and its available escrow (escrowOf − reservedOf) does not
+ * cover what the approval would reserve (naming the carrier, token, needed and available amounts;
+ * nothing is sent, the signatures stay), or the client has no key; ConflictError when the transaction
+ * reverted.
  */
 export async function submitIfReady(
   db: Database,
@@ -288,6 +294,7 @@ export async function submitIfReady(
   if (progress.approved) return { ...base, status: "approved" };
   if (signers.length < Number(threshold)) return { ...base, status: "waiting" };
   if (!chain.transactions) throw new InputError("the chain client has no key to submit the approval with");
+  await requireFundedApproval(chain, ctx, approval);
   const kind = approval.partialSettlement ? "partial" : "final";
   const result = await chain.transactions.send({
     kind: "approve",

@@ -8,14 +8,16 @@ import {
   alert,
   figures,
   ref,
+  token,
   when,
   within,
   type PeriodFacts,
   type WatchScope,
 } from "./deadline-watch-period";
-import { settleAgreedPart, settleNow } from "./deadline-watch-settle";
+import { releaseLapsed, settleAgreedPart, settleNow } from "./deadline-watch-settle";
 import { MAX_ROUNDS } from "../protocol";
 import { isoTime } from "./period-context";
+import { escrowAccount, partialNet, payerOf } from "./reservations";
 
 /**
  * Decides, for the period's state, which window matters and what (if anything) to do.
@@ -85,6 +87,7 @@ export async function judge(w: WatchScope, f: PeriodFacts): Promise<void> {
       return;
     case "Disputed":
       await disputed(w, f);
+      await releaseLapsed(w, f);
       await settleAgreedPart(w, f);
       return;
     case "Escalated": {
@@ -96,10 +99,13 @@ export async function judge(w: WatchScope, f: PeriodFacts): Promise<void> {
           `the arbiter's window closes ${when(dl.arbitration, f.now)}; without a ruling the period is ` +
             `Resolved at the mean of the two claims: ${await figures(w, f, ab, ba)}`,
         );
+      await releaseLapsed(w, f);
       await settleAgreedPart(w, f);
       return;
     }
     case "Approved":
+      // A partial reservation the dispute's end left unused is released after its deadline too.
+      await releaseLapsed(w, f);
       await settleNow(w, f);
       return;
     case "Void":
@@ -113,6 +119,7 @@ export async function judge(w: WatchScope, f: PeriodFacts): Promise<void> {
     case "Reconciled":
     case "Uncontested":
     case "Resolved":
+      await releaseLapsed(w, f);
       await final(w, f);
       return;
     default:
@@ -166,9 +173,30 @@ async function final(w: WatchScope, f: PeriodFacts): Promise<void> {
       "approval-needed",
       dl.approval > 0 ? dl.approval : null,
       `the period is ${f.state}: our officers must approve the figures (${count} of ${threshold} so far; ` +
-        `icl officer approve ${ref(f)})` +
+        `icl officer approve ${ref(f)})${await fundingNote(w, f)}` +
         (dl.approval > 0 ? `; after ${isoTime(dl.approval)} anyone may settle them without approvals` : ""),
     );
+}
+
+/** When we pay and our available escrow is short of what our approval would reserve: what to deposit. */
+async function fundingNote(w: WatchScope, f: PeriodFacts): Promise<string> {
+  const { chain, carrierId } = w.parts;
+  const [ab, ba] = await chain.ledger.approvalFigures(f.agreement.agreementId, f.period, false);
+  const settled = partialNet({
+    flags: f.flags,
+    amountABofA: f.claims.abA,
+    amountABofB: f.claims.abB,
+    amountBAofA: f.claims.baA,
+    amountBAofB: f.claims.baB,
+  });
+  const { payer, owed } = payerOf(f.terms, ab, ba, settled);
+  if (payer !== carrierId.toLowerCase()) return "";
+  const { available } = await escrowAccount(chain, payer, f.terms.token);
+  if (available >= owed) return "";
+  return (
+    `; as payer our approval reserves ${await token(w, f, owed)} and our available escrow is ` +
+    `${await token(w, f, available)}: deposit ${await token(w, f, owed - available)} first (icl escrow deposit)`
+  );
 }
 
 /** Disputed: the response window while it runs, then that either side may escalate. */

@@ -88,6 +88,7 @@ for (const target of databaseTargets()) {
     const ofPeriod = (report: PassReport, period: number) => ({
       alerts: report.alerts.filter((a) => a.period === period),
       settled: report.settled.filter((s) => s.period === period),
+      released: report.released.filter((r) => r.period === period),
       deferred: report.deferred.filter((d) => d.period === period),
     });
 
@@ -119,8 +120,16 @@ for (const target of databaseTargets()) {
       };
     }
 
-    /** Both carriers' officers sign the figures the ledger asks for; anyone submits them. */
-    async function approve(period: number, partial = false): Promise<void> {
+    /**
+     * Both carriers' officers (or only `carriers`) sign the figures the ledger asks for, valid for
+     * `validFor` seconds; anyone submits them. The payer's approval reserves its net: fund it first.
+     */
+    async function approve(
+      period: number,
+      partial = false,
+      carriers: readonly string[] = [CARRIER_A, CARRIER_B],
+      validFor = 30 * DAY,
+    ): Promise<void> {
       const [amountAB, amountBA, rootA, rootB, round] = await ledger().approvalFigures(
         fx.agreementId,
         period,
@@ -131,6 +140,7 @@ for (const target of databaseTargets()) {
         [CARRIER_A, [1, 2]],
         [CARRIER_B, [5, 8]],
       ] as const) {
+        if (!carriers.includes(carrierId)) continue;
         const approval = {
           agreementId: fx.agreementId,
           period,
@@ -141,7 +151,7 @@ for (const target of databaseTargets()) {
           amountBA,
           rootA,
           rootB,
-          deadline: BigInt(latest!.timestamp + 30 * DAY),
+          deadline: BigInt(latest!.timestamp + validFor),
         };
         const signatures = await Promise.all(
           officers.map((i) =>
@@ -214,9 +224,10 @@ for (const target of databaseTargets()) {
         ).proposeFigures(fx.agreementId, period, CARRIER_B, 70n * UNIT, 10n * UNIT, "ipfs://counter")
       ).wait();
 
-      // The undisputed part (60 A→B, 10 B→A: A pays 50) once both carriers approved it.
-      await approve(period, true);
+      // The undisputed part (60 A→B, 10 B→A: A pays 50) once both carriers approved it; A's approval
+      // reserves the 50, so A funds its escrow first.
       await deposit(CARRIER_A, 50n * UNIT);
+      await approve(period, true);
       const partial = await pass(period);
       expect(partial.settled.map((s) => s.partial)).to.deep.equal([true]);
       expect(partial.alerts.map((a) => a.kind)).to.include("partial-settled");
@@ -254,9 +265,9 @@ for (const target of databaseTargets()) {
         /Resolved at the mean of the claims, A→B 80\.000000 ICUSD, B→A 10\.000000/,
       );
 
-      // Final: A owes 70 net, 50 of which moved already.
-      await approve(period);
+      // Final: A owes 70 net, 50 of which moved already; its approval reserves the remaining 20.
       await deposit(CARRIER_A, 20n * UNIT);
+      await approve(period);
       expect((await pass(period)).settled.map((s) => s.partial)).to.deep.equal([false]);
       expect(await escrow(CARRIER_B)).to.equal(70n * UNIT);
       expect(await state(period)).to.equal(stateIndex("Settled"));
@@ -269,9 +280,14 @@ for (const target of databaseTargets()) {
       await (
         await commit(period, { ab: 30n * UNIT, ba: 5n * UNIT }, { ab: 30n * UNIT, ba: 5n * UNIT })
       )();
-      expect((await pass(period)).alerts.map((a) => a.kind)).to.deep.equal(["approval-needed"]);
-      await approve(period);
+      const needed = (await pass(period)).alerts;
+      expect(needed.map((a) => a.kind)).to.deep.equal(["approval-needed"]);
+      // We pay 25 and hold nothing: the alert says what to deposit before the approval can go through.
+      expect(needed[0]!.message).to.match(
+        /as payer our approval reserves 25\.000000 ICUSD and our available escrow is 0\.000000 ICUSD: deposit 25\.000000 ICUSD first/,
+      );
       await deposit(CARRIER_A, 25n * UNIT);
+      await approve(period);
       const [a, b] = [await escrow(CARRIER_A), await escrow(CARRIER_B)];
       const first = await pass(period);
       expect(first.settled).to.have.length(1);
@@ -284,7 +300,7 @@ for (const target of databaseTargets()) {
       expect(await escrow(CARRIER_B)).to.equal(b + 25n * UNIT);
 
       const second = await pass(period);
-      expect(second).to.deep.equal({ alerts: [], settled: [], deferred: [] });
+      expect(second).to.deep.equal({ alerts: [], settled: [], released: [], deferred: [] });
       const row = await chain.transactions!.lookup(`settle:${fx.agreementId}:${period}`);
       expect(row?.status).to.equal("confirmed");
       const { rows } = await db.query<{ n: number }>(
@@ -316,32 +332,75 @@ for (const target of databaseTargets()) {
       expect(await chain.transactions!.lookup(`settle:${fx.agreementId}:${period}`)).to.equal(null);
     });
 
-    it("does not send a settlement the payer's escrow cannot cover: an error alert names the top-up", async () => {
+    it("releases our reservation once its approval lapsed with the partner silent, and says so once", async () => {
       const period = PERIOD + 4;
       await openCommitWindow(hardhat.provider, period);
       await (
         await commit(period, { ab: 40n * UNIT, ba: 0n }, { ab: 40n * UNIT, ba: 0n })
       )();
-      await approve(period);
-      await deposit(CARRIER_A, 15n * UNIT - (await escrow(CARRIER_A)));
-      const short = await pass(period);
-      expect(short.settled).to.deep.equal([]);
-      expect(short.alerts.map((a) => [a.level, a.kind])).to.deep.equal([["error", "escrow-short"]]);
-      expect(short.alerts[0]!.message).to.match(
-        /our escrow holds 15\.000000 ICUSD, the net is 40\.000000 ICUSD; deposit 25\.000000 ICUSD more \(top-up 25000000 units\)/,
-      );
-      expect(await chain.transactions!.lookup(`settle:${fx.agreementId}:${period}`)).to.equal(null);
-      expect((await pass(period)).alerts, "said once").to.deep.equal([]);
-      expect(logs.filter((l) => l.level === "error" && /top-up 25000000/.test(l.message))).to.have.length(1);
+      await deposit(CARRIER_A, 40n * UNIT - (await escrow(CARRIER_A)));
+      // Our officers approve for a day; the partner never does.
+      await approve(period, false, [CARRIER_A], DAY);
+      const reserved = () => ledger().reservedOf(CARRIER_A, fx.deployment.tokenAddress);
+      expect(await reserved()).to.equal(40n * UNIT);
+      const early = await pass(period);
+      expect(early.alerts.map((a) => a.kind)).to.deep.equal([]);
+      expect((await runner.pass()).released, "not before the approval's deadline").to.deep.equal([]);
+      expect(await reserved()).to.equal(40n * UNIT);
 
-      await deposit(CARRIER_A, 25n * UNIT);
+      const expiresAt = Number((await ledger().reservationOf(fx.agreementId, period)).expiresAt);
+      await advanceTo(expiresAt + 1);
+      const report = await runner.pass();
+      expect(report.deferred).to.deep.equal([]);
+      expect(report.released.map((r) => [r.period, r.partial])).to.deep.equal([[period, false]]);
+      const alerts = report.alerts.filter((a) => a.period === period);
+      expect(alerts.map((a) => [a.level, a.kind])).to.deep.equal([
+        ["action", "reservation-released"],
+        ["warning", "approval-needed"],
+      ]);
+      expect(alerts[0]!.message).to.match(
+        /our reservation of 40\.000000 ICUSD lapsed .* released in 0x[0-9a-f]{64}; the escrow is available again/,
+      );
+      expect(await reserved()).to.equal(0n);
+      const [, , approved] = await ledger().approvalsOf(fx.agreementId, period, CARRIER_A, false);
+      expect(approved, "our approval went with the reservation").to.equal(false);
+      expect(await state(period)).to.equal(stateIndex("Reconciled"));
+      expect((await runner.pass()).released, "released once").to.deep.equal([]);
+
+      // Approved again by both, it settles from the new reservation.
+      await approve(period);
       expect((await pass(period)).settled).to.have.length(1);
       expect(await escrow(CARRIER_A)).to.equal(0n);
     });
 
+    it("with watch.autoSettle off, alerts that a lapsed reservation of ours can be released", async () => {
+      const period = PERIOD + 5;
+      await openCommitWindow(hardhat.provider, period);
+      await (
+        await commit(period, { ab: 9n * UNIT, ba: 0n }, { ab: 9n * UNIT, ba: 0n })
+      )();
+      await deposit(CARRIER_A, 9n * UNIT);
+      await approve(period, false, [CARRIER_A], HOUR);
+      await advanceTo(Number((await ledger().reservationOf(fx.agreementId, period)).expiresAt) + 1);
+      const manual = await NodeRunner.start({
+        db,
+        chain,
+        signer: fx.nodeA,
+        evidence: null,
+        logger,
+        watch: { autoSettle: false },
+      });
+      const report = await manual.pass();
+      expect(report.released).to.deep.equal([]);
+      const lapsed = report.alerts.filter((a) => a.period === period && a.kind === "reservation-lapsed");
+      expect(lapsed.map((a) => a.level)).to.deep.equal(["warning"]);
+      expect(lapsed[0]!.message).to.match(/watch\.autoSettle is off: anyone may call release\(/);
+      expect((await ledger().reservationOf(fx.agreementId, period)).amount).to.equal(9n * UNIT);
+    });
+
     // Last: it moves the chain past every earlier period's windows.
     it("settles a binding outcome without approvals once its approval deadline has passed", async () => {
-      const period = PERIOD + 5;
+      const period = PERIOD + 6;
       await openCommitWindow(hardhat.provider, period);
       const reveal = await commit(period, { ab: 90n * UNIT, ba: 0n }, { ab: 40n * UNIT, ba: 0n });
       await reveal();

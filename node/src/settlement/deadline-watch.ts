@@ -7,7 +7,8 @@
  *   closing means (only a dispute is left, escalation is open…);
  * - takes the default actions anyone may take with the node key: `settle` an Approved period and
  *   `settlePartial` once both carriers approved the undisputed part (when `autoSettle`), after checking
- *   that the paying carrier's escrow covers the net;
+ *   that the paying carrier's reservation and available escrow cover the net; `release` this carrier's
+ *   reservation once the approval that made it lapsed without the partner's approval;
  * - records the transitions that need no transaction when it sees them (Defaulted → Uncontested,
  *   lapsed arbitration → Resolved at the mean of the claims).
  *
@@ -18,7 +19,8 @@
  * Kinds: `commit-window`, `reveal-window`, `reconcile-window`, `reconcile-closed`, `contest-window`,
  * `default-pending`, `uncontested`, `response-window`, `escalation-open`, `arbitration-window`,
  * `arbitration-lapsed`, `approval-needed`, `settle-needed`, `partial-settle-needed`, `settled`,
- * `partial-settled`, `escrow-short`, `partial-escrow-short`, `settle-failed`, `void`.
+ * `partial-settled`, `escrow-short`, `partial-escrow-short`, `settle-failed`, `reservation-lapsed`,
+ * `reservation-released`, `release-failed`, `void`.
  *
  * This file reads each period and keeps the pass going; the per-state rules and their messages are in
  * deadline-watch-rules.ts, the auto-settlement in deadline-watch-settle.ts, and the period's facts and
@@ -72,6 +74,8 @@ export interface WatchReport {
   alerts: WatchAlert[];
   /** Settlements the node sent in this check. */
   settled: { agreement: string; period: number; partial: boolean; txHash: string }[];
+  /** Lapsed reservations of this carrier the node released in this check. */
+  released: { agreement: string; period: number; partial: boolean; txHash: string }[];
   /** Periods the watch could not look at this time; tried again next check. */
   deferred: { agreement: string; period: number; step: string; error: string }[];
 }
@@ -93,7 +97,7 @@ export class DeadlineWatch {
    */
   async check(): Promise<WatchReport> {
     const { db, chain } = this.parts;
-    const report: WatchReport = { alerts: [], settled: [], deferred: [] };
+    const report: WatchReport = { alerts: [], settled: [], released: [], deferred: [] };
     const scope: WatchScope = { parts: this.parts, options: this.options, report };
     // Raw JSON-RPC: ethers may answer "latest" from a cached block number.
     const latest = (await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as {

@@ -1,8 +1,9 @@
 /**
  * Escrow as the node sees it: which carrier "this carrier" is (read from the node keystore's address,
- * which JSON keystores keep unencrypted, so read-only commands need no password), balances, and the
- * deposit (ERC-2612 permit when the token has it, otherwise approve + deposit) and officer withdrawal,
- * sent from the person's own key through the transaction manager.
+ * which JSON keystores keep unencrypted, so read-only commands need no password), balances (the escrow,
+ * the part reserved for approved settlements, the available rest), and the deposit (ERC-2612 permit when
+ * the token has it, otherwise approve + deposit) and officer withdrawal of the available part, sent from
+ * the person's own key through the transaction manager.
  */
 import fs from "node:fs";
 import { randomUUID } from "node:crypto";
@@ -15,6 +16,7 @@ import { formatScaled, parseScaled } from "../money/decimal";
 import type { Database } from "../db/database";
 import { carrierName, chainCall, type ListedToken } from "./escrow-tokens";
 import { planNetting } from "./netting";
+import { escrowAccount } from "./reservations";
 import { findSettleable } from "./settleable";
 
 /**
@@ -213,8 +215,9 @@ export async function depositToEscrow(
 }
 
 /**
- * Withdraws `amount` of free escrow of `carrierId` to its registered treasury; `signer` must be one
- * of its officers. @throws ConflictError when the signer is not an officer or the escrow holds less.
+ * Withdraws `amount` of the available escrow of `carrierId` (escrowOf − reservedOf: what its approvals
+ * reserved for settlements stays) to its registered treasury; `signer` must be one of its officers.
+ * @throws ConflictError when the signer is not an officer or less than `amount` is available.
  */
 export async function withdrawFromEscrow(
   chain: ChainClient,
@@ -230,11 +233,14 @@ export async function withdrawFromEscrow(
       `${signer.address} is not an officer of ${carrierName(carrierId)}; only officers withdraw`,
     );
   }
-  const available = await chainCall("escrowOf", () => chain.ledger.escrowOf(carrierId, token.address));
-  if (available < amount) {
+  const account = await escrowAccount(chain, carrierId, token.address);
+  if (account.available < amount) {
+    const show = (value: bigint) => `${formatScaled(value, token.decimals)} ${token.symbol}`;
     throw new ConflictError(
-      `${carrierName(carrierId)} has ${formatScaled(available, token.decimals)} ${token.symbol} in escrow, ` +
-        `less than the ${formatScaled(amount, token.decimals)} to withdraw`,
+      `${carrierName(carrierId)} has ${show(account.available)} available in escrow, less than the ` +
+        `${show(amount)} to withdraw`,
+      `escrow ${show(account.escrow)}, of which ${show(account.reserved)} is reserved for approved ` +
+        "settlements until they settle or their approvals lapse (icl escrow balance)",
     );
   }
   const treasury = await chainCall("treasuryOf", () => chain.registry.treasuryOf(carrierId));
@@ -252,7 +258,12 @@ export async function withdrawFromEscrow(
 export interface EscrowPosition {
   token: string;
   tokenAddress: string;
+  /** The whole balance, reserved part included. */
   escrow: string;
+  /** Reserved by this carrier's approvals as payer, until the periods settle or the reservations are released. */
+  reserved: string;
+  /** What officers may withdraw and what a settlement without a reservation may spend. */
+  available: string;
   pendingPeriods: number;
   pendingNet: string;
   afterSettlement: string;
@@ -260,8 +271,10 @@ export interface EscrowPosition {
 }
 
 /**
- * `carrierId`'s escrow per token and its net position over every Approved period not yet settled
- * (`icl escrow balance`, `GET /api/v1/escrow`); amounts in the token's decimals.
+ * `carrierId`'s escrow per token (with its reserved and available parts) and its net position over every
+ * Approved period not yet settled (`icl escrow balance`, `GET /api/v1/escrow`); amounts in the token's
+ * decimals. The top-up is what the escrow lacks after those settlements (zero while every Approved period
+ * holds its reservation, as the ledger ensures).
  * @throws UnavailableError when the chain node is unreachable.
  */
 export async function escrowPositions(
@@ -273,7 +286,7 @@ export async function escrowPositions(
   const plans = planNetting(await findSettleable(chain, db), () => 0n);
   const positions: EscrowPosition[] = [];
   for (const token of tokens) {
-    const escrow = await chainCall("escrowOf", () => chain.ledger.escrowOf(carrierId, token.address));
+    const { escrow, reserved, available } = await escrowAccount(chain, carrierId, token.address);
     const plan = plans.find((x) => x.token === token.address.toLowerCase());
     const pending = plan?.positions.find((pos) => pos.carrier === carrierId)?.net ?? 0n;
     const count =
@@ -284,6 +297,8 @@ export async function escrowPositions(
       token: token.symbol,
       tokenAddress: token.address,
       escrow: amount(escrow),
+      reserved: amount(reserved),
+      available: amount(available),
       pendingPeriods: count,
       pendingNet: amount(pending),
       afterSettlement: amount(after),

@@ -9,14 +9,16 @@ import { formatPeriod } from "../reconciliation/reveal";
 import { carrierName, type ListedToken } from "./escrow-tokens";
 import { toReference, type FxTable } from "./fx";
 import type { TokenPlan } from "./netting";
+import type { EscrowAccount } from "./reservations";
 
 /**
- * The JSON shape of a plan. `balances` holds escrow by `token:carrier` (lower case); `fx` may be null.
+ * The JSON shape of a plan. `balances` holds each carrier's escrow, reserved and available balance by
+ * `token:carrier` (lower case); `fx` may be null.
  */
 export function planView(
   p: TokenPlan,
   token: ListedToken,
-  balances: Map<string, bigint>,
+  balances: Map<string, EscrowAccount>,
   fx: FxTable | null,
 ) {
   const amount = (value: bigint) => formatScaled(value, token.decimals);
@@ -66,7 +68,9 @@ export function planView(
     add(o.payee, 1n);
     refGross = refGross === null || ref === null ? null : refGross + ref.amount;
   }
-  const escrow = (carrier: string) => balances.get(`${p.token}:${carrier}`) ?? 0n;
+  const account = (carrier: string): EscrowAccount =>
+    balances.get(`${p.token}:${carrier}`) ?? { escrow: 0n, reserved: 0n, available: 0n };
+  const escrow = (carrier: string) => account(carrier).escrow;
   return {
     token: token.symbol,
     tokenAddress: token.address,
@@ -82,6 +86,7 @@ export function planView(
         carrierId: pos.carrier,
         net: amount(pos.net),
         escrow: amount(escrow(pos.carrier)),
+        reserved: amount(account(pos.carrier).reserved),
         escrowAfter: amount(escrow(pos.carrier) + pos.net),
         netReference: ref === undefined || ref === null ? null : formatMicros(ref),
       };
@@ -130,11 +135,12 @@ export function renderPlan(view: PlanView, title: string): string {
     "",
     "Net positions (negative pays, positive receives):",
     table(
-      ["carrier", `net ${view.token}`, "escrow", "escrow after", ...(ref ? [`net ${ref}`] : [])],
+      ["carrier", `net ${view.token}`, "escrow", "reserved", "escrow after", ...(ref ? [`net ${ref}`] : [])],
       view.positions.map((row) => [
         row.carrier,
         row.net,
         row.escrow,
+        row.reserved,
         row.escrowAfter,
         ...(ref ? [refCell(row.netReference)] : []),
       ]),
@@ -147,11 +153,12 @@ export function renderPlan(view: PlanView, title: string): string {
     lines.push(
       "Escrow top-ups needed before this can settle:",
       ...view.topUps.map(
-        (t) => `  ${t.carrier}: deposit ${t.shortfall} ${view.token} (needs ${t.needed}, has ${t.available})`,
+        (t) =>
+          `  ${t.carrier}: deposit ${t.shortfall} ${view.token} (needs ${t.needed}, can spend ${t.available})`,
       ),
     );
   } else {
-    lines.push("Escrow: every payer's escrow covers its net debit.");
+    lines.push("Escrow: every payer's reservations and available escrow cover its net debit.");
   }
   for (const warning of view.warnings) lines.push(`Warning: ${warning} (reference column shows n/a)`);
   return lines.join("\n") + "\n";

@@ -23,6 +23,7 @@ function period(
     amountAB,
     amountBA,
     alreadySettledNet: 0n,
+    reserved: 0n,
     ...extra,
   };
 }
@@ -126,6 +127,22 @@ describe("settlement: netting plan", () => {
     );
     // Only A pays (net −60); B and C receive, whatever their balance.
     expect(plan!.topUps).to.deep.equal([{ carrier: A, needed: 60n, available: 45n, shortfall: 15n }]);
+  });
+
+  it("counts the reservations of the periods a payer pays on top of its available escrow", () => {
+    // A reserved 100 for AB (it owes 120 − 20), C reserved 40 for AC (it owes A 50 − 10).
+    const periods = [
+      period("AB", A, B, 120n, 20n, { reserved: 100n }),
+      period("AC", A, C, 10n, 50n, { reserved: 40n }),
+    ];
+    const [covered] = planNetting(periods, () => 0n);
+    expect(covered!.topUps).to.deep.equal([]);
+    // Without A's reservation (a settlement that holds none), A's net 60 must come from available escrow.
+    const [short] = planNetting(
+      [period("AB", A, B, 120n, 20n), period("AC", A, C, 10n, 50n, { reserved: 40n })],
+      (c) => (c === A ? 45n : 0n),
+    );
+    expect(short!.topUps).to.deep.equal([{ carrier: A, needed: 60n, available: 45n, shortfall: 15n }]);
   });
 
   it("never needs more netted transfers than bilateral ones across separate groups of carriers", () => {

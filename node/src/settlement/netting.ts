@@ -3,9 +3,11 @@
  * the gross obligations (one payer → payee amount per period), each carrier's net position, the
  * transfers bilateral settlement would make against the ones the net positions imply, and the escrow
  * top-ups needed before anything can be sent. Mirrors `SettlementLedger.settleBatch`, which moves
- * exactly each carrier's net position (one debit or credit per carrier), so a plan computed here is
- * what the ledger will do — or, with a top-up listed, why it would revert with
- * `LedgerInsufficientEscrow`. All amounts are token units (`bigint`), never floats.
+ * exactly each carrier's net position (one debit or credit per carrier) and lets a payer spend its
+ * available escrow plus the reservations of the periods it pays in the batch, so a plan computed here
+ * is what the ledger will do — or, with a top-up listed, why it would revert with
+ * `LedgerInsufficientEscrow`. (An Approved period's payer always holds its reservation, so top-ups
+ * only show for a settlement that holds none.) All amounts are token units (`bigint`), never floats.
  */
 
 /** One period ready to settle (Approved, or with both partial approvals during a dispute). */
@@ -24,6 +26,8 @@ export interface SettleablePeriod {
   amountBA: bigint;
   /** A→B net a partial settlement already moved (0 without one); the final settlement moves the rest. */
   alreadySettledNet: bigint;
+  /** What the payer reserved for this settlement (`reservationOf`), spent before its available escrow. */
+  reserved: bigint;
 }
 
 /** What one period moves: `amount` (≥ 0) from `payer` to `payee`. */
@@ -48,7 +52,7 @@ export interface Position {
   net: bigint;
 }
 
-/** A payer whose escrow does not cover its net debit. */
+/** A payer whose available escrow and reservations do not cover its net debit. */
 export interface TopUp {
   carrier: string;
   needed: bigint;
@@ -77,7 +81,7 @@ export interface TokenPlan {
   topUps: TopUp[];
 }
 
-/** Escrow balance of `carrier` in `token` (token units). */
+/** Available escrow of `carrier` in `token` (token units): `escrowOf − reservedOf`. */
 export type EscrowLookup = (carrier: string, token: string) => bigint;
 
 const norm = (value: string) => value.toLowerCase();
@@ -124,7 +128,8 @@ export function settleTransfers(positions: readonly Position[]): Transfer[] {
 /**
  * Plans the netting of `periods`, one plan per token (tokens are never mixed), tokens in order of
  * first appearance. Carrier ids and token addresses are compared case-insensitively and returned in
- * lower case. `escrowOf` gives each payer's balance for the top-ups.
+ * lower case. `escrowOf` gives each payer's available balance for the top-ups; the reservations of the
+ * periods it pays come on top.
  * @throws RangeError when the positions of a token do not sum to zero (cannot happen for valid input).
  */
 export function planNetting(periods: readonly SettleablePeriod[], escrowOf: EscrowLookup): TokenPlan[] {
@@ -175,11 +180,14 @@ function planToken(token: string, periods: SettleablePeriod[], escrowOf: EscrowL
   // Matched within each connected group of trading carriers: within a group of n carriers bilateral
   // settlement needs at least n − 1 transfers and the greedy at most n − 1, so netting never adds any.
   const nettedTransfers = components(positions, bilateralTransfers).flatMap(settleTransfers);
+  const reservedBy = new Map<string, bigint>();
+  for (const [i, o] of obligations.entries())
+    reservedBy.set(o.payer, (reservedBy.get(o.payer) ?? 0n) + periods[i]!.reserved);
   const topUps: TopUp[] = [];
   for (const p of positions) {
     if (p.net >= 0n) continue;
     const needed = -p.net;
-    const available = escrowOf(p.carrier, token);
+    const available = escrowOf(p.carrier, token) + (reservedBy.get(p.carrier) ?? 0n);
     if (available < needed)
       topUps.push({ carrier: p.carrier, needed, available, shortfall: needed - available });
   }

@@ -13,6 +13,7 @@ import { ConflictError } from "../errors";
 import { formatPeriod } from "../reconciliation/reveal";
 import { chainCall } from "./escrow-tokens";
 import type { SettleablePeriod } from "./netting";
+import { partialNet, payerOf, readReservation } from "./reservations";
 
 const { PARTIAL_APPROVED_A, PARTIAL_APPROVED_B, PARTIAL_SETTLED } = PERIOD_FLAGS;
 
@@ -31,19 +32,6 @@ async function periodStateName(
   return PERIOD_STATES[Number(index)] ?? "Pending";
 }
 
-/** The A→B net a partial settlement moved (the undisputed part: per direction the smaller claim). */
-function partialNet(record: {
-  flags: bigint;
-  amountABofA: bigint;
-  amountABofB: bigint;
-  amountBAofA: bigint;
-  amountBAofB: bigint;
-}): bigint {
-  if ((record.flags & PARTIAL_SETTLED) === 0n) return 0n;
-  const min = (x: bigint, y: bigint) => (x < y ? x : y);
-  return min(record.amountABofA, record.amountABofB) - min(record.amountBAofA, record.amountBAofB);
-}
-
 async function loadPeriod(
   chain: ChainClient,
   key: { agreementId: string; period: number; name: string; amountAB: bigint; amountBA: bigint },
@@ -53,6 +41,22 @@ async function loadPeriod(
   const record = await chainCall("periodRecord", () =>
     chain.ledger.periodRecord(key.agreementId, key.period),
   );
+  const alreadySettledNet = partial
+    ? 0n
+    : partialNet({
+        flags: BigInt(record.flags),
+        amountABofA: record.amountABofA,
+        amountABofB: record.amountABofB,
+        amountBAofA: record.amountBAofA,
+        amountBAofB: record.amountBAofB,
+      });
+  // What the payer reserved for this settlement: the settlement spends it before any available escrow.
+  const reservation = await readReservation(chain, terms, key.agreementId, key.period);
+  const { payer } = payerOf(terms, key.amountAB, key.amountBA, alreadySettledNet);
+  const reserved =
+    reservation.partialSettlement === partial && payer !== null && reservation.payer === payer
+      ? reservation.amount
+      : 0n;
   return {
     agreementId: key.agreementId.toLowerCase(),
     name: key.name,
@@ -62,15 +66,8 @@ async function loadPeriod(
     token: terms.token.toLowerCase(),
     amountAB: key.amountAB,
     amountBA: key.amountBA,
-    alreadySettledNet: partial
-      ? 0n
-      : partialNet({
-          flags: BigInt(record.flags),
-          amountABofA: record.amountABofA,
-          amountABofB: record.amountABofB,
-          amountBAofA: record.amountBAofA,
-          amountBAofB: record.amountBAofB,
-        }),
+    alreadySettledNet,
+    reserved,
   };
 }
 

@@ -22,6 +22,8 @@ export async function settlementPage(app) {
         [
           ["Token", (b) => b.token],
           ["In escrow", (b) => b.escrow, "num"],
+          ["Reserved by our approvals", (b) => b.reserved, "num"],
+          ["Available", (b) => b.available, "num"],
           ["Approved periods waiting", (b) => String(b.pendingPeriods), "num"],
           ["Their net for us", (b) => b.pendingNet, "num"],
           ["After settlement", (b) => b.afterSettlement, "num"],
@@ -62,6 +64,7 @@ function planPanel(plan) {
         ["Carrier", (p) => p.carrier],
         ["Net", (p) => h(p.net.startsWith("-") ? "span.neg" : "span.pos", p.net), "num"],
         ["Escrow", (p) => p.escrow, "num"],
+        ["Reserved", (p) => p.reserved, "num"],
         ["Escrow after", (p) => p.escrowAfter, "num"],
       ],
       plan.positions,

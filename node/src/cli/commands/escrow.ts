@@ -67,8 +67,10 @@ export const escrowBalanceCommand: Command = {
     "Show a carrier's escrow per listed token and its net position in Approved periods not yet settled.",
   description:
     "Read-only (no key password): the carrier is --carrier or this node's carrier, found from the node keystore's\n" +
-    "address. For each listed token (or --token): the escrow balance, the carrier's net position over every\n" +
-    "Approved period waiting to settle (negative pays), the balance after they settle and the top-up needed.",
+    "address. For each listed token (or --token): the escrow balance, the part reserved by the carrier's\n" +
+    "approvals as payer (held until those periods settle or the reservations are released after their\n" +
+    "approvals' deadlines), the available rest (what officers can withdraw), the carrier's net position over\n" +
+    "every Approved period waiting to settle (negative pays), the balance after they settle and any top-up.",
   options: {
     ...DATA_DIR_OPTION,
     token: { type: "string", valueName: "SYMBOL|ADDRESS", description: "only this token" },
@@ -97,10 +99,21 @@ export const escrowBalanceCommand: Command = {
     io.stdout.write(
       `Escrow of ${result.carrier} (${result.carrierId}):\n\n` +
         table(
-          ["token", "escrow", "approved periods", "pending net", "after settlement", "top-up needed"],
+          [
+            "token",
+            "escrow",
+            "reserved",
+            "available",
+            "approved periods",
+            "pending net",
+            "after settlement",
+            "top-up needed",
+          ],
           result.balances.map((b) => [
             b.token,
             b.escrow,
+            b.reserved,
+            b.available,
             b.pendingPeriods,
             b.pendingNet,
             b.afterSettlement,
@@ -180,11 +193,12 @@ export const escrowDepositCommand: Command = {
 
 export const escrowWithdrawCommand: Command = {
   words: ["escrow", "withdraw"],
-  summary: "Withdraw free escrow of your carrier to its registered treasury (officer).",
+  summary: "Withdraw available escrow of your carrier to its registered treasury (officer).",
   description:
     "Signed with your officer key (--key FILE or $ICL_OFFICER_KEY). The tokens go to the treasury the registry\n" +
-    "holds for the carrier, never to the signer. Escrow is not reserved for pending periods: withdrawing may\n" +
-    "leave Approved periods short (icl escrow balance shows the pending net position).",
+    "holds for the carrier, never to the signer. Only the available part can be withdrawn: what the carrier's\n" +
+    "approvals reserved as payer stays until those periods settle or the reservations are released\n" +
+    "(icl escrow balance shows escrow, reserved and available).",
   options: {
     ...DATA_DIR_OPTION,
     token: { type: "string", valueName: "SYMBOL|ADDRESS", description: "the listed token (required)" },

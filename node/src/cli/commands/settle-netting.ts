@@ -1,6 +1,7 @@
 /**
  * The netting path of `icl settle` (settle.ts): every Approved period on the ledger, per token, in one
- * settleBatch each, with the plan and any escrow top-ups shown first.
+ * settleBatch each, with the plan and any escrow top-ups shown first, and after it the periods the
+ * batch skipped (settled by someone else in the meantime, or no longer Approved).
  */
 import { settleBatchRequest } from "../../settlement/settle-requests";
 import { listedTokens, resolveToken, tokenOf } from "../../settlement/escrow-tokens";
@@ -11,13 +12,16 @@ import {
   escrowBalances,
   planAgainst,
   requireSent,
+  skippedInBatch,
   topUpRefusal,
+  type SkippedPeriod,
 } from "../../settlement/settle-plan";
 import { findSettleable } from "../../settlement/settleable";
 import { confirmStep, nodeDeployment, openChainAs, openNodeChain } from "../chain-context";
 import { stringOption, type CliIo, type Command } from "../command";
 import { toJson } from "../format";
 import { withNode } from "../node-context";
+import { formatPeriod } from "../../reconciliation/reveal";
 
 /**
  * `icl settle --netting`: plans the netting of every Approved period per token (or only `--token`) and,
@@ -57,7 +61,12 @@ export async function settleNetting(args: Parameters<Command["run"]>[0], io: Cli
     const result = {
       dryRun,
       sent: false as boolean,
-      plans: views.map((v) => ({ ...v, transaction: null as unknown, escrowAfter: null as unknown })),
+      plans: views.map((v) => ({
+        ...v,
+        transaction: null as unknown,
+        escrowAfter: null as unknown,
+        skipped: [] as (SkippedPeriod & { agreement: string })[],
+      })),
     };
     if (!json) for (const v of views) io.stdout.write(renderPlan(v, "Netting plan") + "\n");
     if (dryRun || views.length === 0) return result;
@@ -82,6 +91,13 @@ export async function settleNetting(args: Parameters<Command["run"]>[0], io: Cli
         requireSent(sent, "settleBatch");
         const entry = result.plans[i]!;
         entry.transaction = { txHash: sent.txHash, blockNumber: sent.blockNumber, gasUsed: sent.gasUsed };
+        // A period settled by someone else since the plan (or no longer Approved) was left out by the
+        // ledger, not the batch: report it.
+        const names = new Map(entry.periods.map((x) => [x.agreementId.toLowerCase(), x.agreement]));
+        entry.skipped = (await skippedInBatch(sending, sent.txHash)).map((k) => ({
+          ...k,
+          agreement: names.get(k.agreementId) ?? k.agreementId,
+        }));
         entry.escrowAfter = await escrowAfter(sending, views[i]!);
         result.sent = true;
       }
@@ -95,8 +111,13 @@ export async function settleNetting(args: Parameters<Command["run"]>[0], io: Cli
     for (const p of output.plans) {
       const tx = p.transaction as { txHash: string; blockNumber: bigint };
       io.stdout.write(
-        `Settled ${p.periods.length} ${p.token} periods in transaction ${tx.txHash}, block ${tx.blockNumber}\n`,
+        `Settled ${p.periods.length - p.skipped.length} ${p.token} periods in transaction ${tx.txHash}, ` +
+          `block ${tx.blockNumber}\n`,
       );
+      for (const k of p.skipped)
+        io.stdout.write(
+          `  skipped ${k.agreement} ${formatPeriod(k.period)}: it was ${k.state} when the batch ran, not Approved\n`,
+        );
     }
   } else if (output.plans.length > 0) io.stdout.write("Dry run: nothing was sent.\n");
   return 0;

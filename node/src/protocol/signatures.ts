@@ -1,0 +1,29 @@
+/**
+ * How officers' signatures are encoded for the contracts (OfficerSignatures.sol): an externally owned
+ * account's ECDSA signature is the usual 65 bytes; a contract officer (a Safe or another ERC-1271
+ * wallet) is named in the signature, `abi.encode(address officer, bytes signature)`, and the contract
+ * asks the wallet (`isValidSignature(digest, signature)`) whether it signed. Both go in the same
+ * `bytes[]` of `approveWithSignatures`, `approveAndSettle`, `updateOfficers` and `updateNodes`.
+ */
+import { AbiCoder, dataLength, getAddress } from "ethers";
+
+/** Length of an ECDSA signature (r ‖ s ‖ v); the contracts treat anything of 96 bytes or more as a contract officer's. */
+export const ECDSA_SIGNATURE_BYTES = 65;
+/** Shortest contract-officer encoding: the address, the offset and the length of empty bytes. */
+export const CONTRACT_SIGNATURE_MIN_BYTES = 96;
+
+/**
+ * The signature a contract officer submits: `officer` (the wallet's address) with what the wallet's
+ * `isValidSignature` accepts (for a Safe: its owners' signatures as the Safe encodes them).
+ * @throws TypeError when `officer` is not an address or `signature` not hex.
+ */
+export function contractSignature(officer: string, signature: string): string {
+  return AbiCoder.defaultAbiCoder().encode(["address", "bytes"], [getAddress(officer), signature]);
+}
+
+/** The officer a signature names when it is a contract officer's, else null (an ECDSA signature). */
+export function contractSigner(signature: string): string | null {
+  if (dataLength(signature) < CONTRACT_SIGNATURE_MIN_BYTES) return null;
+  const [officer] = AbiCoder.defaultAbiCoder().decode(["address", "bytes"], signature);
+  return getAddress(officer as string);
+}
