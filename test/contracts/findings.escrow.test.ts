@@ -208,6 +208,22 @@ describe("SettlementLedger — the review's escrow and approval findings replaye
       await expect(lc.approve("A")).to.be.revertedWithCustomError(fx.ledger, "LedgerInsufficientEscrow");
     });
 
+    it("releases a lapsed reservation of carrier B alike, where B is the payer", async function () {
+      const fx = await loadFixture(ledgerFixture);
+      const lc = new PeriodLifecycle(fx, PERIOD);
+      await lc.toMatched(100n * UNIT, 700n * UNIT); // B owes A 600
+      await lc.approve("B");
+      expect(await fx.ledger.reservedOf(CARRIER_B, fx.tokenAddress)).to.equal(600n * UNIT);
+      await time.increase(2 * 3600);
+      await expect(fx.ledger.release(fx.agreementId, PERIOD))
+        .to.emit(fx.ledger, "ReservationReleased")
+        .withArgs(fx.agreementId, PERIOD, CARRIER_B, fx.tokenAddress, false, 600n * UNIT);
+      expect(await fx.ledger.reservedOf(CARRIER_B, fx.tokenAddress)).to.equal(0n);
+      expect((await fx.ledger.approvalsOf(fx.agreementId, PERIOD, CARRIER_B, false)).approved).to.equal(
+        false,
+      );
+    });
+
     it("once both carriers approved, the reservation cannot be released, even after its deadline", async function () {
       const fx = await loadFixture(ledgerFixture);
       const lc = new PeriodLifecycle(fx, PERIOD);

@@ -13,6 +13,7 @@ import {
   CARRIER_B,
   PERIOD,
   commitCall,
+  fundCarrier,
   hardhatWallet,
   scriptLedger,
   startHardhatNode,
@@ -62,7 +63,9 @@ describe(`API periods and approvals on a ledger (${target.name})`, function () {
       transactions: { pollIntervalMs: 50 },
     });
     officers = [hardhatWallet(1, hardhat.provider), hardhatWallet(2, hardhat.provider)];
-    // Both carriers commit and reveal the same figures: Matched.
+    // Both carriers commit and reveal the same figures: Matched. A pays the net 0.6 and its approval
+    // reserves it, so A's escrow holds it first.
+    await fundCarrier(hardhat.provider, fx, CARRIER_A, 1_000_000n);
     const figures = { ab: 1_000_000n, ba: 400_000n };
     const calls = [
       { node: fx.nodeA.address, call: commitCall(fx, CARRIER_A, figures, id("salt-A")) },

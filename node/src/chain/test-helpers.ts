@@ -229,6 +229,25 @@ export async function scriptLedger(
   };
 }
 
+/**
+ * Mints `amount` of the demo token to the admin and deposits it into `carrierId`'s escrow: a carrier
+ * that pays must hold the net before its officers approve (the approval reserves it).
+ */
+export async function fundCarrier(
+  provider: JsonRpcProvider,
+  fx: Pick<ScriptedLedger, "deployment" | "addresses">,
+  carrierId: string,
+  amount: bigint,
+): Promise<void> {
+  const admin = await provider.getSigner(0);
+  const token = fx.deployment.demoToken!.connect(admin);
+  await (await token.mint(admin.address, amount)).wait();
+  await (await token.approve(fx.addresses.ledger, amount)).wait();
+  await (
+    await fx.deployment.ledger.connect(admin).deposit(carrierId, fx.deployment.tokenAddress, amount)
+  ).wait();
+}
+
 /** Mines a block a minute after `period` ended: its commit window is open. */
 export async function openCommitWindow(provider: JsonRpcProvider, period: number): Promise<void> {
   await setNextTimestamp(provider, periodEnd(period) + 60);
