@@ -10,9 +10,11 @@ import {IAgreementBook} from "./interfaces/IAgreementBook.sol";
 import {PeriodLib} from "./libraries/PeriodLib.sol";
 import {Parties} from "./libraries/Parties.sol";
 import {LedgerStorage} from "./libraries/LedgerStorage.sol";
+import {LedgerDomain} from "./libraries/LedgerDomain.sol";
 import {LedgerApprovals} from "./modules/LedgerApprovals.sol";
 import {LedgerDisputes} from "./modules/LedgerDisputes.sol";
 import {LedgerEscrow} from "./modules/LedgerEscrow.sol";
+import {LedgerFastPath} from "./modules/LedgerFastPath.sol";
 
 /// @title SettlementLedger
 /// @notice Periods, disputes, approvals, escrow and settlement of interconnect agreements.
@@ -40,7 +42,10 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
     /// @dev Slots 2 to 5, right after EIP712's name and version fallbacks (see {LedgerStorage}).
     LedgerStorage.Layout private _store;
 
-    constructor(ICarrierRegistry registry, IAgreementBook book) EIP712("InterconnectLedger", "1") {
+    constructor(
+        ICarrierRegistry registry,
+        IAgreementBook book
+    ) EIP712(LedgerDomain.NAME, LedgerDomain.VERSION) {
         _registry = registry;
         _book = book;
     }
@@ -234,6 +239,15 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
     /// @inheritdoc ISettlementLedger
     function settleBatch(address token, PeriodKey[] calldata keys) external {
         LedgerEscrow.settleBatch(_store, _book, token, keys);
+    }
+
+    /// @inheritdoc ISettlementLedger
+    function settleFastPath(
+        Settlement calldata settlement,
+        bytes[] calldata signaturesA,
+        bytes[] calldata signaturesB
+    ) external {
+        LedgerFastPath.settleFastPath(_store, _registry, _book, settlement, signaturesA, signaturesB);
     }
 
     // ---------------------------------------------------------------- escrow
