@@ -1,9 +1,11 @@
 /**
  * The settlement protocol as the contracts define it, in one TypeScript copy: period states, the
- * EIP-712 types and domains, the commitment, the limits and flag bits. The node, the gateway, the
- * scripts and the tests import it from here; protocol.test.ts checks it against a deployed ledger.
+ * EIP-712 types and domains, the commitment, the limits and flag bits, the fast path's rules. The
+ * node, the gateway, the scripts and the tests import it from here; protocol.test.ts checks it
+ * against a deployed ledger.
  */
 export * from "./commitment";
 export * from "./eip712";
+export * from "./fast-path";
 export * from "./limits";
 export * from "./states";
