@@ -65,6 +65,8 @@ export interface ReplayCounts {
   officerApprovals: number;
   carrierApprovals: number;
   settlements: number;
+  /** Periods settled by the co-signed fast path (`FastPathSettled`). */
+  fastPathSettlements: number;
   transactions: number;
 }
 
@@ -85,6 +87,7 @@ export function emptyCounts(): ReplayCounts {
     officerApprovals: 0,
     carrierApprovals: 0,
     settlements: 0,
+    fastPathSettlements: 0,
     transactions: 0,
   };
 }
