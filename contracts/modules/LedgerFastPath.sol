@@ -8,7 +8,6 @@ import {ICarrierRegistry} from "../interfaces/ICarrierRegistry.sol";
 import {IAgreementBook} from "../interfaces/IAgreementBook.sol";
 import {PeriodLib} from "../libraries/PeriodLib.sol";
 import {LedgerStorage} from "../libraries/LedgerStorage.sol";
-import {Bits} from "../libraries/Bits.sol";
 import {LedgerDomain} from "../libraries/LedgerDomain.sol";
 import {LedgerEscrow} from "./LedgerEscrow.sol";
 
@@ -143,20 +142,18 @@ library LedgerFastPath {
         bytes32 carrierId,
         address[] memory signers
     ) private view returns (uint256 officers) {
+        for (uint256 i = 1; i < signers.length; ++i) {
+            for (uint256 j = 0; j < i; ++j) {
+                if (signers[j] == signers[i])
+                    revert ISettlementLedger.LedgerDuplicateSigner(carrierId, signers[i]);
+            }
+        }
         uint256 threshold;
         (officers, threshold) = registry.officerBitmap(carrierId, signers);
-        uint256 count = Bits.popcount(officers);
-        if (count != signers.length)
-            revert ISettlementLedger.LedgerDuplicateSigner(carrierId, _repeated(signers));
-        if (count < threshold) revert ISettlementLedger.LedgerBelowThreshold(carrierId, count, threshold);
-    }
-
-    /// @dev The first signer of `signers` that appears twice (there is one).
-    function _repeated(address[] memory signers) private pure returns (address) {
-        for (uint256 i = 1; i < signers.length; ++i) {
-            for (uint256 j = 0; j < i; ++j) if (signers[j] == signers[i]) return signers[i];
+        // Distinct current officers hold distinct slots: as many officers as signers.
+        if (signers.length < threshold) {
+            revert ISettlementLedger.LedgerBelowThreshold(carrierId, signers.length, threshold);
         }
-        return address(0);
     }
 
     /// @dev Reverts when one address signed for both carriers (an officer of both): a signature counts for one.

@@ -4,7 +4,7 @@
  * asserted with its custom error and arguments.
  */
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
@@ -173,6 +173,8 @@ describe("SettlementLedger — co-signed fast path", function () {
     });
 
     it("settles with 2-of-3 officers on both sides within 150 000 gas", async function () {
+      // solidity-coverage's instrumented contracts spend more gas than the real ones.
+      if ((hre as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) this.skip();
       const { fp } = await ended();
       const receipt = await (await fp.settle(await fp.data(AB, BA))).wait();
       expect(receipt!.gasUsed).to.be.lessThanOrEqual(150_000n);
