@@ -6,7 +6,7 @@
  * The audit verifies the fast-path settlement, and notices a doctored one.
  */
 import { expect } from "chai";
-import { ZeroHash, type Wallet } from "ethers";
+import { ZeroHash, id, type Wallet } from "ethers";
 import {
   CARRIER_A,
   CARRIER_B,
@@ -200,6 +200,20 @@ describe("fast path: two nodes choose the path by themselves", function () {
     expect(reports.flatMap((r) => r.revealed)).to.have.length(2);
     expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Mismatched"));
     expect((await loadFastPathAttempt(a.db, fx.agreementId, period)).declined).to.not.equal(null);
+
+    // B starts a correction round: a node (here freshly started) leaves it to commit–reveal, the fast
+    // path being round 0's only.
+    const nodeB = await hardhat.provider.getSigner(fx.nodeB.address);
+    await (await ledger().connect(nodeB).commit(fx.agreementId, period, id("B corrects"))).wait();
+    expect(Number((await ledger().periodRecord(fx.agreementId, period)).round)).to.equal(1);
+    const fresh = new FastPath({
+      db: a.db,
+      chain: a.chain,
+      logger: silentLogger,
+      carrierId: CARRIER_A.toLowerCase(),
+      options: { enabled: true, fallbackMs: DAY * 1000 },
+    });
+    expect(await fresh.step(await requireAgreement(a.db, "A-B"), period, null)).to.equal(null);
   });
 
   it("the partner committed (it prefers commit–reveal): this node commits too, and the period Matches", async () => {

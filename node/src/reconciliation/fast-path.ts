@@ -137,6 +137,8 @@ export class FastPath {
       this.committed.add(key);
       return null;
     }
+    // A correction round follows an outcome: commit–reveal's, as before (the fast path is round 0's).
+    if (Number(f.record.round) !== 0) return null;
     if (f.state === "Settled") {
       return settledByFastPath(f.record) ? report("settled", "settled by the co-signed fast path") : null;
     }
