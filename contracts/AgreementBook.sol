@@ -102,6 +102,19 @@ contract AgreementBook is IAgreementBook {
     }
 
     /// @inheritdoc IAgreementBook
+    function settlementTermsAt(
+        bytes32 agreementId,
+        uint32 period
+    ) external view returns (SettlementTerms memory t) {
+        Terms[] storage versions = _versions[agreementId];
+        for (uint256 i = versions.length; i > 0; --i) {
+            Terms storage v = versions[i - 1];
+            if (v.effectiveFrom <= period) return SettlementTerms(v.carrierA, v.carrierB, v.token, v.windows);
+        }
+        revert BookNoVersion(agreementId, period);
+    }
+
+    /// @inheritdoc IAgreementBook
     function versionOf(
         bytes32 agreementId,
         uint32 version

@@ -189,6 +189,19 @@ contract CarrierRegistry is ICarrierRegistry, AccessControlDefaultAdminRules, EI
         return hasRole(ARBITER_ROLE, account) || hasRole(REGULATOR_ROLE, account);
     }
 
+    /// @inheritdoc ICarrierRegistry
+    function officerBitmap(
+        bytes32 carrierId,
+        address[] calldata accounts
+    ) external view returns (uint256 bitmap, uint8 threshold) {
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            uint16 slot = _slotOf[carrierId][accounts[i]];
+            if (slot == 0) revert RegistryNotOfficer(carrierId, accounts[i]);
+            bitmap |= uint256(1) << (slot - 1);
+        }
+        threshold = _carriers[carrierId].threshold;
+    }
+
     function _addOfficer(bytes32 carrierId, Carrier storage c, address officer) private {
         if (officer == address(0)) revert RegistryZeroValue();
         if (_slotOf[carrierId][officer] != 0) revert RegistryOfficerExists(carrierId, officer);

@@ -10,9 +10,11 @@ import {IAgreementBook} from "./interfaces/IAgreementBook.sol";
 import {PeriodLib} from "./libraries/PeriodLib.sol";
 import {Parties} from "./libraries/Parties.sol";
 import {LedgerStorage} from "./libraries/LedgerStorage.sol";
+import {LedgerDomain} from "./libraries/LedgerDomain.sol";
 import {LedgerApprovals} from "./modules/LedgerApprovals.sol";
 import {LedgerDisputes} from "./modules/LedgerDisputes.sol";
 import {LedgerEscrow} from "./modules/LedgerEscrow.sol";
+import {LedgerFastPath} from "./modules/LedgerFastPath.sol";
 
 /// @title SettlementLedger
 /// @notice Periods, disputes, approvals, escrow and settlement of interconnect agreements.
@@ -40,7 +42,10 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
     /// @dev From slot 2 on, right after EIP712's name and version fallbacks (see {LedgerStorage}).
     LedgerStorage.Layout private _store;
 
-    constructor(ICarrierRegistry registry, IAgreementBook book) EIP712("InterconnectLedger", "1") {
+    constructor(
+        ICarrierRegistry registry,
+        IAgreementBook book
+    ) EIP712(LedgerDomain.NAME, LedgerDomain.VERSION) {
         _registry = registry;
         _book = book;
     }
@@ -234,11 +239,20 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
         LedgerEscrow.settleBatch(_store, _book, token, keys);
     }
 
+    /// @inheritdoc ISettlementLedger
+    function settleFastPath(
+        Settlement calldata settlement,
+        bytes[] calldata signaturesA,
+        bytes[] calldata signaturesB
+    ) external {
+        LedgerFastPath.settleFastPath(_store, _registry, _book, settlement, signaturesA, signaturesB);
+    }
+
     // ---------------------------------------------------------------- escrow
 
     /// @inheritdoc ISettlementLedger
     function deposit(bytes32 carrierId, address token, uint256 amount) external nonReentrant {
-        LedgerEscrow.deposit(_store.escrow, _registry, carrierId, token, amount);
+        LedgerEscrow.deposit(_store.balances, _registry, carrierId, token, amount);
     }
 
     /// @inheritdoc ISettlementLedger
@@ -255,7 +269,7 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
         // transferFrom decide (OpenZeppelin's recommended pattern).
         // solhint-disable-next-line no-empty-blocks
         try IERC20Permit(token).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
-        LedgerEscrow.deposit(_store.escrow, _registry, carrierId, token, amount);
+        LedgerEscrow.deposit(_store.balances, _registry, carrierId, token, amount);
     }
 
     /// @inheritdoc ISettlementLedger
@@ -321,7 +335,7 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
 
     /// @inheritdoc ISettlementLedger
     function escrowOf(bytes32 carrierId, address token) external view returns (uint256) {
-        return _store.escrow[carrierId][token];
+        return _store.balances[carrierId][token].escrow;
     }
 
     /// @inheritdoc ISettlementLedger
@@ -345,7 +359,7 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
 
     /// @inheritdoc ISettlementLedger
     function reservedOf(bytes32 carrierId, address token) external view returns (uint256) {
-        return _store.reserved[carrierId][token];
+        return _store.balances[carrierId][token].reserved;
     }
 
     /// @inheritdoc ISettlementLedger

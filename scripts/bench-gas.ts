@@ -1,6 +1,7 @@
 /**
  * Gas benchmark of the settlement ledger. Prints a human-readable breakdown and, as its LAST line, one
- * JSON object: happy_path_gas, dispute_path_gas, netting_gas_per_period and supporting figures.
+ * JSON object: fast_path_gas, happy_path_gas, dispute_path_gas, netting_gas_per_period and supporting
+ * figures.
  * Usage: npm run bench:gas
  */
 import hre from "hardhat";
@@ -8,10 +9,12 @@ import { Wallet, type ContractTransactionResponse, type HDNodeWallet, type Signe
 import { deployLedger, type LedgerDeployment } from "./lib/deployLedger";
 import {
   APPROVAL_TYPES,
+  SETTLEMENT_TYPES,
   computeCommitment,
   ledgerDomain,
   periodEnd,
   type ApprovalData,
+  type SettlementData,
 } from "./lib/protocol";
 import type { IAgreementBook } from "../typechain-types/contracts/AgreementBook";
 
@@ -174,6 +177,28 @@ class Bench {
     );
     return { data, sigs };
   }
+
+  /** The fast path's `Settlement` and 2-of-3 signatures of each carrier's officers over it. */
+  async settlement(
+    id: string,
+    period: number,
+    a: Carrier,
+    b: Carrier,
+    f: Omit<Fig, "salt">,
+  ): Promise<{ data: SettlementData; sigsA: string[]; sigsB: string[] }> {
+    const data: SettlementData = {
+      agreementId: id,
+      period,
+      root: f.root,
+      amountAB: f.ab,
+      amountBA: f.ba,
+      deadline: 2n ** 60n,
+    };
+    const domain = ledgerDomain(this.d.chainId, await this.d.ledger.getAddress());
+    const sign = (c: Carrier) =>
+      Promise.all(c.officers.slice(0, 2).map((o) => o.signTypedData(domain, SETTLEMENT_TYPES, data)));
+    return { data, sigsA: await sign(a), sigsB: await sign(b) };
+  }
 }
 
 interface Fig {
@@ -272,6 +297,40 @@ async function main(): Promise<void> {
     Object.fromEntries(Object.entries(dsteps).map(([k, v]) => [k, Number(v)])),
   );
 
+  // ---- co-signed fast path: both nodes built the same summary; one transaction with both carriers' 2-of-3
+  // signatures records the figures and settles (before any commitment, and after both committed)
+  const fast: Record<string, bigint> = {};
+  for (const [name, period, committed] of [
+    ["fresh", 203006, false],
+    ["after_commits", 203007, true],
+  ] as const) {
+    await setTime(periodEnd(period));
+    const f = { root: merkleRoot(10, `${period}`), ab: 1_234_567_890n, ba: 987_654_321n };
+    if (committed) {
+      const ledger = await l.getAddress();
+      const c = (p: Carrier, salt: string) =>
+        computeCommitment({
+          chainId: d.chainId,
+          ledger,
+          agreementId: id,
+          period,
+          round: 0,
+          party: p.id,
+          root: f.root,
+          amountAB: f.ab,
+          amountBA: f.ba,
+          salt: ethers.id(salt),
+        });
+      await (await l.connect(A.node).commit(id, period, c(A, "a"))).wait();
+      await (await l.connect(B.node).commit(id, period, c(B, "b"))).wait();
+    }
+    const st = await bench.settlement(id, period, A, B, f);
+    fast[name] = await gas(l.settleFastPath(st.data, st.sigsA, st.sigsB));
+  }
+  console.log(
+    `fast path (2 × 2-of-3 signatures, settled): ${fast.fresh} gas; after both committed: ${fast.after_commits}`,
+  );
+
   // ---- multilateral netting: 10 carriers in a ring (10 agreements) × 20 periods = 200 approved periods
   const ring: { id: string; a: Carrier; b: Carrier }[] = [];
   for (let i = 0; i < 10; i++) {
@@ -309,6 +368,8 @@ async function main(): Promise<void> {
     return (artifact.deployedBytecode.length - 2) / 2;
   };
   const out = {
+    fast_path_gas: Number(fast.fresh),
+    fast_path_gas_after_commits: Number(fast.after_commits),
     happy_path_gas: Number(happy.combined_10_cdrs!.total),
     happy_path_gas_separate_txs: Number(happy.separate_10_cdrs!.total),
     happy_path_gas_100k_cdrs: Number(happy.combined_100k_cdrs!.total),
@@ -325,6 +386,7 @@ async function main(): Promise<void> {
       SettlementLedger: await size("SettlementLedger"),
       CarrierRegistry: await size("CarrierRegistry"),
       AgreementBook: await size("AgreementBook"),
+      LedgerFastPath: await size("LedgerFastPath"),
     },
   };
   console.log(JSON.stringify(out));

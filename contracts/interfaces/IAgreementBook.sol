@@ -130,4 +130,20 @@ interface IAgreementBook {
 
     /// @notice A proposal and its approvals.
     function proposalOf(bytes32 proposalId) external view returns (Proposal memory);
+
+    /// @notice What a settlement step needs of the terms in force for a period: the parties, the token and the
+    /// windows (see {settlementTermsAt}).
+    struct SettlementTerms {
+        bytes32 carrierA;
+        bytes32 carrierB;
+        address token;
+        Windows windows;
+    }
+
+    /// @notice The parties, token and windows of the terms in force for `period`: {termsAt} without the
+    /// tolerance, rule, arbiter and terms hash, so it reads four of a version's six storage slots.
+    function settlementTermsAt(
+        bytes32 agreementId,
+        uint32 period
+    ) external view returns (SettlementTerms memory);
 }

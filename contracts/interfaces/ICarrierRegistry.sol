@@ -142,4 +142,13 @@ interface ICarrierRegistry {
 
     /// @notice Whether `account` may be named arbiter of an agreement (holds ARBITER_ROLE or REGULATOR_ROLE).
     function canArbitrate(address account) external view returns (bool);
+
+    /// @notice The officer slots of `accounts` as a bitmap (bit i = slot i; an account given twice sets its bit
+    /// once) and the threshold of `carrierId` now; reverts with {RegistryNotOfficer} naming the first account that
+    /// is not a current officer. {officerSlots} in one word and without the active mask, for a step that counts
+    /// officers' signatures (the ledger's fast path).
+    function officerBitmap(
+        bytes32 carrierId,
+        address[] calldata accounts
+    ) external view returns (uint256 bitmap, uint8 threshold);
 }

@@ -552,4 +552,58 @@ interface ISettlementLedger {
 
     /// @notice The period's reservation (amount 0: none).
     function reservationOf(bytes32 agreementId, uint32 period) external view returns (Reservation memory);
+
+    // ---------------------------------------------------------------- co-signed fast path
+
+    /// @notice The figures both carriers' officers sign for the fast path (EIP-712 typed data `Settlement`,
+    /// the ledger's domain): one struct for both carriers, so both sides sign the same digest.
+    /// @param root the Merkle root of the usage summary both nodes built (equal on both sides)
+    /// @param amountAB what A owes B for the period
+    /// @param amountBA what B owes A for the period
+    /// @param deadline last second the signatures may be submitted
+    struct Settlement {
+        bytes32 agreementId;
+        uint32 period;
+        bytes32 root;
+        uint96 amountAB;
+        uint96 amountBA;
+        uint64 deadline;
+    }
+
+    /// @notice The period settled by the fast path at figures both carriers' officers signed: `root` and the
+    /// figures are what they signed, and `amountAB − amountBA` moved from A's escrow to B's (negative: from B to A;
+    /// the `EscrowMoved` events carry it). `officersA` and `officersB` are the officer slots whose signatures
+    /// counted (bit i = slot i of the carrier, as in the registry's `OfficerAdded`), each a current officer then.
+    event FastPathSettled(
+        bytes32 indexed agreementId,
+        uint32 indexed period,
+        address indexed token,
+        bytes32 root,
+        uint96 amountAB,
+        uint96 amountBA,
+        uint256 officersA,
+        uint256 officersB
+    );
+
+    /// @notice The fast-path signatures expired at `deadline`.
+    error LedgerSettlementExpired(uint64 deadline);
+    /// @notice `signer` signed twice, or for both carriers: a signature counts once, for one carrier.
+    error LedgerDuplicateSigner(bytes32 carrierId, address signer);
+    /// @notice Only `count` current officers of `carrierId` signed; its threshold is `threshold`.
+    error LedgerBelowThreshold(bytes32 carrierId, uint256 count, uint256 threshold);
+    /// @notice The period is in correction round `round`: the fast path is open only before round 0's outcome.
+    error LedgerNotFirstRound(bytes32 agreementId, uint32 period, uint8 round);
+
+    /// @notice The co-signed fast path: settles the period at the figures both carriers' officers signed in one
+    /// `Settlement` (each carrier at its threshold now, every signer a distinct current officer, no address for
+    /// both carriers), moving the net from escrow in one transaction that anyone may send. Allowed once the period
+    /// has ended, in round 0 while it is Committing or Revealing and nobody has revealed (commitments made
+    /// meanwhile are superseded); the period then reads Matched → Settled and {FastPathSettled} reports the root,
+    /// the figures and the officers who signed. The digest signed is `LedgerFastPath.settlementDigest` (a view on
+    /// the linked library, for this ledger's address).
+    function settleFastPath(
+        Settlement calldata settlement,
+        bytes[] calldata signaturesA,
+        bytes[] calldata signaturesB
+    ) external;
 }

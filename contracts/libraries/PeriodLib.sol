@@ -765,4 +765,62 @@ library PeriodLib {
         netAB = net(ab, ba);
         emit ISettlementLedger.Settled(c.agreementId, c.period, c.terms.token, true, ab, ba, netAB);
     }
+
+    // ---------------------------------------------------------------- the co-signed fast path
+
+    /// @notice Committing or Revealing of round 0 with no reveal yet → Settled at `amountAB`, `amountBA`, the
+    /// figures both carriers' officers signed (the caller checked the signatures and reports them, with the root,
+    /// in `FastPathSettled`). One slot of the record changes: the outcome Matched, `evaluatedAt` now, both approval
+    /// flags and SETTLED, so the period reads Matched, then Settled, and nothing commits, reveals, approves or
+    /// settles it again. Nothing else is written (the fast path's gas): `statusA`/`statusB` stay 0, which tells a
+    /// fast-path period from a revealed Matched one, its claims stay zero (no figure of a Settled period is read
+    /// again on chain), and commitments made meanwhile stay as they were. Returns what moves from A to B.
+    /// @dev Only round 0: a correction round follows an outcome (Mismatched), which the fast path never replaces.
+    /// After a reveal the commit–reveal round runs to its end: its opening is public and the second party
+    /// must either match it or be measured against it.
+    function settleFastPath(
+        ISettlementLedger.PeriodRecord storage self,
+        Context memory c,
+        uint96 amountAB,
+        uint96 amountBA
+    ) internal returns (int256 netAB) {
+        expect(
+            c,
+            bit(ISettlementLedger.PeriodState.Committing) | bit(ISettlementLedger.PeriodState.Revealing)
+        );
+        uint8 round = self.round;
+        if (round != 0) revert ISettlementLedger.LedgerNotFirstRound(c.agreementId, c.period, round);
+        if (self.statusA != 0)
+            revert ISettlementLedger.LedgerAlreadyRevealed(c.agreementId, c.period, c.terms.carrierA);
+        if (self.statusB != 0)
+            revert ISettlementLedger.LedgerAlreadyRevealed(c.agreementId, c.period, c.terms.carrierB);
+        (self.evaluatedAt, self.outcome, self.flags) = (
+            uint40(block.timestamp),
+            ISettlementLedger.Outcome.Matched,
+            APPROVED_A | APPROVED_B | SETTLED
+        );
+        return net(amountAB, amountBA);
+    }
+
+    /// @notice {load} for a step that needs no more of the terms than the parties, the token and the windows (the
+    /// fast path): reads them with the book's compact {IAgreementBook-settlementTermsAt}, two storage slots fewer
+    /// than {IAgreementBook-termsAt}; the other fields of `c.terms` stay zero.
+    function loadSettlementTerms(
+        LedgerStorage.Layout storage s,
+        IAgreementBook book,
+        bytes32 agreementId,
+        uint32 period
+    ) internal view returns (Context memory c, ISettlementLedger.PeriodRecord storage self) {
+        PeriodMath.requireValid(period);
+        IAgreementBook.SettlementTerms memory t = book.settlementTermsAt(agreementId, period);
+        (c.terms.carrierA, c.terms.carrierB, c.terms.token, c.terms.windows) = (
+            t.carrierA,
+            t.carrierB,
+            t.token,
+            t.windows
+        );
+        (c.agreementId, c.period) = (agreementId, period);
+        self = s.periods[agreementId][period];
+        c.state = state(self, s.disputes[agreementId][period], period, t.windows);
+    }
 }

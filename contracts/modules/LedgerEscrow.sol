@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ISettlementLedger} from "../interfaces/ISettlementLedger.sol";
 import {ICarrierRegistry} from "../interfaces/ICarrierRegistry.sol";
 import {IAgreementBook} from "../interfaces/IAgreementBook.sol";
@@ -118,7 +119,7 @@ library LedgerEscrow {
 
     /// @notice Credits `carrierId` with what actually arrives of `amount` of `token` from `msg.sender`.
     function deposit(
-        mapping(bytes32 carrierId => mapping(address token => uint256)) storage balances,
+        mapping(bytes32 carrierId => mapping(address token => LedgerStorage.Balance)) storage balances,
         ICarrierRegistry registry,
         bytes32 carrierId,
         address token,
@@ -132,7 +133,8 @@ library LedgerEscrow {
         erc20.safeTransferFrom(msg.sender, address(this), amount);
         // Credit what actually arrived, so escrow always sums to the ledger's balance.
         uint256 received = erc20.balanceOf(address(this)) - before;
-        balances[carrierId][token] += received;
+        LedgerStorage.Balance storage b = balances[carrierId][token];
+        b.escrow = SafeCast.toUint128(b.escrow + received);
         emit ISettlementLedger.Deposited(carrierId, token, msg.sender, received);
     }
 
@@ -149,15 +151,14 @@ library LedgerEscrow {
             revert ISettlementLedger.LedgerNotOfficer(carrierId, msg.sender);
         }
         if (amount == 0) revert ISettlementLedger.LedgerZeroAmount();
-        uint256 balance = s.escrow[carrierId][token];
-        uint256 available = balance - s.reserved[carrierId][token];
+        LedgerStorage.Balance storage b = s.balances[carrierId][token];
+        uint256 balance = b.escrow;
+        uint256 available = balance - b.reserved;
         if (available < amount) {
             revert ISettlementLedger.LedgerInsufficientEscrow(carrierId, token, amount, available);
         }
-        // unchecked: amount <= available <= balance was checked just above.
-        unchecked {
-            s.escrow[carrierId][token] = balance - amount;
-        }
+        // amount <= available <= balance was checked just above, so it fits.
+        b.escrow = uint128(balance - amount);
         address treasury = registry.treasuryOf(carrierId);
         emit ISettlementLedger.Withdrawn(carrierId, token, treasury, amount);
         IERC20(token).safeTransfer(treasury, amount);
@@ -182,12 +183,14 @@ library LedgerEscrow {
         if (r.amount != 0) _release(s, c, p, r);
         bytes32 carrierId = side == 0 ? c.terms.carrierA : c.terms.carrierB;
         address token = c.terms.token;
-        uint256 reserved = s.reserved[carrierId][token];
-        uint256 available = s.escrow[carrierId][token] - reserved;
+        LedgerStorage.Balance storage b = s.balances[carrierId][token];
+        uint256 reserved = b.reserved;
+        uint256 available = b.escrow - reserved;
         if (available < amount) {
             revert ISettlementLedger.LedgerInsufficientEscrow(carrierId, token, amount, available);
         }
-        s.reserved[carrierId][token] = reserved + amount;
+        // reserved + amount <= escrow: it fits.
+        b.reserved = uint128(reserved + amount);
         // amount is one period's net, below 2^97.
         s.reservations[c.agreementId][c.period] = ISettlementLedger.Reservation(
             uint128(amount),
@@ -266,22 +269,22 @@ library LedgerEscrow {
         int256 delta,
         uint256 reserved
     ) internal {
-        if (reserved != 0) s.reserved[carrierId][token] -= reserved;
-        if (delta == 0) return;
-        uint256 balance = s.escrow[carrierId][token];
+        if (delta == 0 && reserved == 0) return;
+        LedgerStorage.Balance storage b = s.balances[carrierId][token];
+        (uint256 balance, uint256 held) = (b.escrow, b.reserved);
+        held -= reserved;
         if (delta < 0) {
             uint256 needed = uint256(-delta);
-            uint256 available = balance - s.reserved[carrierId][token];
+            uint256 available = balance - held;
             if (available < needed)
                 revert ISettlementLedger.LedgerInsufficientEscrow(carrierId, token, needed, available);
-            // unchecked: needed <= available <= balance was checked just above.
-            unchecked {
-                s.escrow[carrierId][token] = balance - needed;
-            }
+            balance -= needed;
         } else {
-            s.escrow[carrierId][token] = balance + uint256(delta);
+            balance += uint256(delta);
         }
-        emit ISettlementLedger.EscrowMoved(carrierId, token, delta);
+        // held <= balance, both within the deposits' uint128 range (a credit is at most what others hold).
+        (b.escrow, b.reserved) = (SafeCast.toUint128(balance), uint128(held));
+        if (delta != 0) emit ISettlementLedger.EscrowMoved(carrierId, token, delta);
     }
 
     // ---------------------------------------------------------------- internals
@@ -296,7 +299,7 @@ library LedgerEscrow {
         uint8 side = r.payer - 1;
         bytes32 carrierId = side == 0 ? c.terms.carrierA : c.terms.carrierB;
         delete s.reservations[c.agreementId][c.period];
-        s.reserved[carrierId][c.terms.token] -= r.amount;
+        s.balances[carrierId][c.terms.token].reserved -= r.amount;
         PeriodLib.clearApproval(p, side, r.partialSettlement);
         emit ISettlementLedger.ReservationReleased(
             c.agreementId,

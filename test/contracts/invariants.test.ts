@@ -9,7 +9,9 @@
  *      (after every action);
  *   3. nothing settles twice (final or partial), and each transaction's escrow moves sum to zero;
  *   4. nothing settles without both carriers' approvals of the same kind;
- *   5. rulings stay within the two claims per direction.
+ *   5. rulings stay within the two claims per direction;
+ *   6. a co-signed fast path settles only at both carriers' thresholds and never after a reveal.
+ * Fast-path settlements (random signer subsets, tampered figures) are mixed into the sequences.
  */
 import { bareClaim } from "../../node/src/protocol";
 import { expect } from "chai";
@@ -30,6 +32,7 @@ import {
   type Party,
 } from "./helpers/fixture";
 import { PeriodLifecycle, proposedFigures, type Figures } from "./helpers/lifecycle";
+import { FastPath } from "./helpers/fastpath";
 import { cachedFixture } from "./helpers/snapshot";
 
 interface World {
@@ -84,6 +87,7 @@ type Action =
   | { kind: "batch"; ags: number[] }
   | { kind: "escrow"; carrier: number; op: "deposit" | "withdraw" | "drain"; amount: number; officer: number }
   | { kind: "release"; ag: number }
+  | { kind: "fastpath"; ag: number; fig: number; tamper: boolean; signersA: number[]; signersB: number[] }
   | { kind: "progress"; ag: number; choice: number; fig: number; ab: number; ba: number };
 
 const ag = fc.integer({ min: 0, max: 2 });
@@ -153,6 +157,17 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     }),
   ),
   w(
+    2,
+    fc.record({
+      kind: fc.constant("fastpath" as const),
+      ag,
+      fig: fc.integer({ min: 0, max: FIGURES.length - 1 }),
+      tamper: fc.boolean(),
+      signersA: fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 3 }),
+      signersB: fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 3 }),
+    }),
+  ),
+  w(
     3,
     fc.record({
       kind: fc.constant("escrow" as const),
@@ -177,10 +192,13 @@ async function progress(w: World, a: Extract<Action, { kind: "progress" }>): Pro
   const revealed = (x: "A" | "B") => (x === "A" ? rec.statusA : rec.statusB) !== 0n;
   const commit = (x: "A" | "B") =>
     perform(w, { kind: "commit", ag: a.ag, side: x, fig: a.fig, salt: a.choice });
+  const fastPath = () =>
+    perform(w, { kind: "fastpath", ag: a.ag, fig: a.fig, tamper: false, signersA: [0, 1], signersB: [2, 0] });
   switch (st) {
     case 1: // Committing
-      return commit(committed(s) ? other : s);
+      return c < 2 ? fastPath() : commit(committed(s) ? other : s);
     case 2: // Revealing
+      if (c < 1) return fastPath();
       if (!revealed(s) && lc.committed[s] !== undefined)
         return perform(w, { kind: "reveal", ag: a.ag, side: s });
       if (!revealed(other) && lc.committed[other] !== undefined) {
@@ -296,6 +314,24 @@ async function perform(w: World, a: Action): Promise<unknown> {
         a.ags.map((i) => ({ agreementId: w.lcs[i]!.agreementId, period: PERIOD })),
       );
       return;
+    case "fastpath": {
+      const lc = w.lcs[a.ag]!;
+      const fp = new FastPath(lc);
+      const [ab, ba, root] = FIGURES[a.fig]!;
+      const data = await fp.data(ab, ba, root);
+      const [pa, pb] = lc.parties;
+      const sigsA = await fp.sign(
+        data,
+        a.signersA.map((i) => pa.officers[i]!),
+      );
+      const sigsB = await fp.sign(
+        data,
+        a.signersB.map((i) => pb.officers[i]!),
+      );
+      if (a.tamper) data.amountBA += 1n;
+      await fx.ledger.settleFastPath(data, sigsA, sigsB);
+      return;
+    }
     case "escrow": {
       const party: Party = [fx.A, fx.B, fx.C][a.carrier]!;
       const amount = BigInt(a.amount) * UNIT;
@@ -361,7 +397,7 @@ async function expectReservations(w: World): Promise<void> {
 
 async function expectHistoryInvariants(
   w: World,
-): Promise<{ settled: number; ruled: number; released: number }> {
+): Promise<{ settled: number; ruled: number; released: number; fastPaths: number }> {
   const { fx } = w;
   const from = w.startBlock + 1;
   const approvals = await fx.ledger.queryFilter(fx.ledger.filters.CarrierApproved(), from);
@@ -372,7 +408,25 @@ async function expectHistoryInvariants(
   const perTx = new Map<string, bigint>();
   for (const m of moves) perTx.set(m.transactionHash, (perTx.get(m.transactionHash) ?? 0n) + m.args[2]);
   for (const [hash, sum] of perTx) expect(sum, `escrow moves of ${hash} sum to zero`).to.equal(0n);
+  const fastPaths = await fx.ledger.queryFilter(fx.ledger.filters.FastPathSettled(), from);
+  const reveals = await fx.ledger.queryFilter(fx.ledger.filters.Revealed(), from);
   const seen = new Set<string>();
+  const popcount = (x: bigint) => x.toString(2).replaceAll("0", "").length;
+  for (const f of fastPaths) {
+    const [agreementId, period] = f.args;
+    const key = `${agreementId}/${period}/false`;
+    expect(seen.has(key), `fast path settled twice: ${key}`).to.equal(false);
+    seen.add(key);
+    expect(popcount(f.args.officersA), "A's officers at threshold").to.be.greaterThanOrEqual(2);
+    expect(popcount(f.args.officersB), "B's officers at threshold").to.be.greaterThanOrEqual(2);
+    const revealedBefore = reveals.some(
+      (r) => r.args[0] === agreementId && r.args[1] === period && r.blockNumber <= f.blockNumber,
+    );
+    expect(revealedBefore, `fast path after a reveal: ${key}`).to.equal(false);
+    const rec = await fx.ledger.periodRecord(agreementId, period);
+    expect(await fx.ledger.state(agreementId, period)).to.equal(13n);
+    expect([rec.statusA, rec.statusB]).to.deep.equal([0n, 0n]);
+  }
   for (const s of settlements) {
     const [agreementId, period, , partial] = s.args;
     const key = `${agreementId}/${period}/${partial}`;
@@ -401,16 +455,22 @@ async function expectHistoryInvariants(
     expect(within(r.args[3], rec.amountABofA, rec.amountABofB), "ruling A→B within claims").to.equal(true);
     expect(within(r.args[4], rec.amountBAofA, rec.amountBAofB), "ruling B→A within claims").to.equal(true);
   }
-  return { settled: settlements.length, ruled: rulings.length, released: released.length };
+  return {
+    settled: settlements.length,
+    ruled: rulings.length,
+    released: released.length,
+    fastPaths: fastPaths.length,
+  };
 }
 
 describe("Invariants (fast-check random action sequences)", function () {
   this.timeout(180_000);
 
-  it("keeps escrow conserved and reserved, settles once, only with both approvals, rulings within claims", async function () {
+  it("keeps escrow conserved and reserved, settles once, only with both approvals (or both thresholds' fast-path signatures), rulings within claims", async function () {
     let totalSettled = 0;
     let totalRuled = 0;
     let totalReleased = 0;
+    let totalFastPaths = 0;
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 40, maxLength: 90 }), async (actions) => {
@@ -428,19 +488,21 @@ describe("Invariants (fast-check random action sequences)", function () {
           await expectConservation(w.fx);
           await expectReservations(w);
         }
-        const { settled, ruled, released } = await expectHistoryInvariants(w);
+        const { settled, ruled, released, fastPaths } = await expectHistoryInvariants(w);
         totalSettled += settled;
         totalRuled += ruled;
         totalReleased += released;
+        totalFastPaths += fastPaths;
       }),
       { numRuns: 30, seed: Number(process.env.FC_SEED ?? 20301), endOnFailure: true },
     );
     expect(runs).to.equal(30);
     console.log(
-      `      (${runs} runs, ${totalSettled} settlements, ${totalRuled} rulings and ${totalReleased} releases exercised)`,
+      `      (${runs} runs, ${totalSettled} settlements, ${totalFastPaths} fast-path settlements, ${totalRuled} rulings and ${totalReleased} releases exercised)`,
     );
     expect(totalSettled).to.be.greaterThan(0);
     expect(totalReleased).to.be.greaterThan(0);
+    expect(totalFastPaths).to.be.greaterThan(0);
   });
 
   it("drives directed sequences through settlement and rulings (guided random figures)", async function () {

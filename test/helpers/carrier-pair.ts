@@ -22,6 +22,7 @@ import { silentLogger } from "../../node/src/logger";
 import { loadTariffDeck } from "../../node/src/rating/tariff-deck";
 import { commitSummary } from "../../node/src/reconciliation/commit";
 import { NodeRunner, type PassReport } from "../../node/src/reconciliation/runner";
+import type { FastPathOptions } from "../../node/src/reconciliation/fast-path";
 import { buildSummary } from "../../node/src/summaries/build-summary";
 import { periodSalt } from "../../node/src/summaries/encoding";
 import { interconnectDeck } from "../../scripts/lib/generate-cdrs";
@@ -50,6 +51,8 @@ export interface PairSetup {
   secret: Buffer;
   /** Extra gateway parts per node (an API with auth, say); the peer server is always served. */
   gateway?: (node: Omit<PairNode, "gateway">) => Partial<GatewayParts>;
+  /** Each node's fast-path settings (default: on, as a node's config has it). */
+  fastPath?: (side: "A" | "B") => Partial<FastPathOptions>;
 }
 
 async function startNode(
@@ -82,7 +85,14 @@ async function startNode(
     logger: silentLogger,
   });
   const evidence = createLocalEvidenceStore(dir, silentLogger);
-  const runner = await NodeRunner.start({ db, chain, signer: wallet, evidence, logger: silentLogger });
+  const runner = await NodeRunner.start({
+    db,
+    chain,
+    signer: wallet,
+    evidence,
+    logger: silentLogger,
+    fastPath: setup.fastPath?.(side),
+  });
   const parts = { side, partner, db, chain, runner, evidence, dir };
   const gateway = await listen(
     createGateway({ logger: silentLogger, peer: runner.peerServer, ...setup.gateway?.(parts) }),
@@ -111,13 +121,17 @@ export async function stopPair(...nodes: (PairNode | undefined)[]): Promise<void
   }
 }
 
-/** Each side ingests its view of `calls` (every CDR accounted for, none rejected), closes the period and commits. */
+/**
+ * Each side ingests its view of `calls` (every CDR accounted for, none rejected), closes the period and
+ * commits; with `commit: false` it freezes the summary without committing, as `icl period close` does
+ * when the running node is to try the fast path first.
+ */
 export async function closePairPeriod(
   setup: Pick<PairSetup, "hardhat" | "fx" | "secret">,
   nodes: readonly PairNode[],
   period: number,
   calls: readonly Call[],
-  imperfections: { lostOnB?: Set<number>; skewOnBMs?: number } = {},
+  imperfections: { lostOnB?: Set<number>; skewOnBMs?: number; commit?: boolean } = {},
 ): Promise<void> {
   await openCommitWindow(setup.hardhat.provider, period);
   for (const node of nodes) {
@@ -151,12 +165,14 @@ export async function closePairPeriod(
       expect.fail(`${counts.rejected} generated CDRs rejected, e.g. ${JSON.stringify(rows[0])}`);
     }
     const agreement = await requireAgreement(node.db, "A-B");
+    const commit = imperfections.commit ?? true;
     await buildSummary(
       node.db,
       { agreementId: setup.fx.agreementId, period, partnerId: node.partner, side: node.side },
       periodSalt(setup.secret, setup.fx.agreementId, period),
+      { freeze: !commit },
     );
-    await commitSummary(node.db, node.chain, agreement, period);
+    if (commit) await commitSummary(node.db, node.chain, agreement, period);
   }
 }
 

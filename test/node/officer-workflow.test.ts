@@ -1,8 +1,9 @@
 /**
  * Settlement officers at work through the CLI on a Hardhat JSON-RPC chain with two carrier nodes
  * (separate databases): the full cycle from CDR files to settled money; a dispute through proposal,
- * counter-proposal, escalation and ruling with the undisputed part settled first; and the approvals
- * the node must refuse (figures other than the period's, an officer who was removed).
+ * counter-proposal, escalation and ruling with the undisputed part settled first; the approvals
+ * the node must refuse (figures other than the period's, an officer who was removed); and the
+ * co-signed fast path, chosen by the nodes themselves once both have a peer URL.
  *
  * Some 60 CLI runs: it runs on one database (PostgreSQL when DATABASE_URL is set, else PGlite); the SQL it
  * adds (officer_approvals) is plain and the CLI's storage is proven on both by the other suites.
@@ -37,6 +38,9 @@ import { loadPeriodContext } from "../../node/src/settlement/period-context";
 import { requireAgreement } from "../../node/src/db/agreements";
 import { primaryTarget, tempDir } from "../helpers/databases";
 import { setUpCliNode, type CliChainNode } from "../helpers/chain-node";
+import { icl, iclProcess } from "../helpers/cli";
+import { freePort } from "../../node/src/chain/test-helpers";
+import { settledByFastPath } from "../../node/src/protocol";
 import { generateCalls, writeSideCdrs } from "../../scripts/lib/traffic";
 
 const SECRET_HEX = "c3".repeat(32);
@@ -464,6 +468,79 @@ for (const target of [primaryTarget()]) {
         reservedBefore + ICUSD(20_000),
       );
       expect((await ledger.reservationOf(fx.agreementId, 203004)).payer).to.equal(1n);
+    });
+
+    it("the co-signed fast path from CLI commands: close freezes, officers sign the Settlement, icl run settles it in one transaction", async () => {
+      const period = 203005;
+      await openCommitWindow(provider, period);
+      const [portA, portB] = [await freePort(), await freePort()];
+      a.run(["agreements", "set-peer", "A-B", "--url", `http://127.0.0.1:${portB}`]);
+      b.run(["agreements", "set-peer", "A-B", "--url", `http://127.0.0.1:${portA}`]);
+      const calls = generateCalls(period, 150, 21);
+      writeSideCdrs(path.join(work, "a-may.csv"), calls, { side: "A", partner: "CARRIER-B", batch: "may" });
+      writeSideCdrs(path.join(work, "b-may.csv"), calls, { side: "B", partner: "CARRIER-A", batch: "may" });
+      a.run(["ingest", "--format", "icl-csv", path.join(work, "a-may.csv")]);
+      b.run(["ingest", "--format", "icl-csv", path.join(work, "b-may.csv")]);
+      const closeA = JSON.parse(
+        a.run(["period", "close", "--agreement", "A-B", "--period", "2030-05", "--json"]).stdout,
+      );
+      expect(closeA).to.deep.include({ committed: null, awaitingFastPath: true });
+      expect(b.run(["period", "close", "--agreement", "A-B", "--period", "2030-05"]).stdout).to.contain(
+        "frozen, not committed: the running node tries the fast path",
+      );
+
+      const unconfirmed = (await a.as(w(2)))(["officer", "approve", "A-B", "2030-05"], 64);
+      expect(unconfirmed.stderr).to.contain("the co-signed settlement of A-B 2030-05");
+      expect(unconfirmed.stderr).to.contain(`A (CARRIER-A) owes B (CARRIER-B)  ${closeA.amountAB} ICUSD`);
+      const signed = JSON.parse(
+        (await a.as(w(2)))(["officer", "approve", "A-B", "2030-05", "--yes", "--json"]).stdout,
+      );
+      expect(signed).to.deep.include({ path: "fast", threshold: 2 });
+      expect(signed.settlement.root).to.equal(closeA.root);
+      expect((await a.as(w(18)))(["officer", "approve", "A-B", "2030-05", "--yes"]).stdout).to.contain(
+        "Signed the co-signed settlement",
+      );
+      for (const officer of [5, 8])
+        (await b.as(w(officer)))(["officer", "approve", "A-B", "2030-05", "--yes"]);
+
+      // B runs as a service; A passes by hand and, holding both carriers' signatures, submits.
+      const configB = path.join(b.dir, "config.json");
+      fs.writeFileSync(
+        configB,
+        JSON.stringify({ ...JSON.parse(fs.readFileSync(configB, "utf8")), peer: { pollMs: 200 } }),
+      );
+      const nodeB = iclProcess(["run", "--listen", `127.0.0.1:${portB}`], b.env);
+      let logB = "";
+      nodeB.stderr.on("data", (chunk: Buffer) => (logB += chunk.toString()));
+      const [beforeA, beforeB] = [await escrow(CARRIER_A), await escrow(CARRIER_B)];
+      try {
+        for (let i = 0; i < 100 && !logB.includes("icl node running"); i++)
+          await new Promise((r) => setTimeout(r, 300));
+        let out = "";
+        for (let i = 0; i < 10 && !out.includes("submitted"); i++) {
+          const pass = icl(["run", "--once", "--listen", `127.0.0.1:${portA}`], a.env);
+          expect([0, 69], pass.stderr).to.include(pass.code);
+          out += pass.stdout;
+        }
+        expect(out).to.match(
+          /fast path A-B 2030-05: submitted, settled by the co-signed fast path \(transaction 0x/,
+        );
+      } finally {
+        nodeB.kill("SIGTERM");
+        await new Promise((resolve) => nodeB.once("exit", resolve));
+      }
+      expect(await state(period)).to.equal(13); // Settled
+      const record = await fx.deployment.ledger.connect(provider).periodRecord(fx.agreementId, period);
+      expect(settledByFastPath(record)).to.equal(true);
+      const net = ICUSD(Number(closeA.amountAB)) - ICUSD(Number(closeA.amountBA));
+      expect(await escrow(CARRIER_A)).to.equal(beforeA - net);
+      expect(await escrow(CARRIER_B)).to.equal(beforeB + net);
+      const shown = JSON.parse(b.run(["period", "show", "A-B", "2030-05", "--json"]).stdout);
+      expect(shown.state).to.equal("Settled");
+      expect(shown.final).to.deep.equal({
+        amountAB: ICUSD(Number(closeA.amountAB)).toString(),
+        amountBA: ICUSD(Number(closeA.amountBA)).toString(),
+      });
     });
   });
 }

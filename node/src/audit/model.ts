@@ -134,6 +134,8 @@ export interface PeriodModel {
   last: Place;
   /** Transaction that both revealed and still owes an Evaluated event. */
   pendingEvaluation: Place | null;
+  /** What a co-signed fast-path settlement recorded (`FastPathSettled`), or null. */
+  fastPath: { root: string; amountAB: bigint; amountBA: bigint; at: Place } | null;
 }
 
 export function newPeriod(agreementId: string, period: number): PeriodModel {
@@ -161,6 +163,7 @@ export function newPeriod(agreementId: string, period: number): PeriodModel {
     reveals: [],
     last: { block: null, tx: null },
     pendingEvaluation: null,
+    fastPath: null,
   };
 }
 

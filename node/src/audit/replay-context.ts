@@ -80,6 +80,8 @@ export interface ReplayCounts {
   releases: number;
   /** Periods a `settleBatch` left out (`SettlementSkipped`). */
   skippedSettlements: number;
+  /** Periods settled by the co-signed fast path (`FastPathSettled`). */
+  fastPathSettlements: number;
   transactions: number;
 }
 
@@ -103,6 +105,7 @@ export function emptyCounts(): ReplayCounts {
     reservations: 0,
     releases: 0,
     skippedSettlements: 0,
+    fastPathSettlements: 0,
     transactions: 0,
   };
 }

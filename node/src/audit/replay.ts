@@ -3,16 +3,19 @@
  * the contract enforces: reveals against commitments (from the reveal transaction's calldata), the
  * evaluation against the agreement's tolerance rule, dispute steps and rulings against the claims,
  * approvals against the officers and thresholds in force at that block, settlements against the
- * approved nets, payers' reservations and their releases, and every transaction's escrow movements
- * against the nets it settled.
+ * approved nets, payers' reservations and their releases, co-signed fast-path settlements against the
+ * state, officers and thresholds at their block, and every transaction's escrow movements against the
+ * nets it settled.
  *
  * This file drives the replay (transactions, periods, commitments and evaluations); each family of
  * steps has its own module: registry-steps, reveal-steps, dispute-steps, approval-steps,
- * reservation-steps and settlement-steps, all working on the {@link ReplayContext} the replay implements.
+ * reservation-steps, settlement-steps and fast-path-steps, all working on the {@link ReplayContext} the
+ * replay implements.
  */
 import type { PeriodStateName } from "../protocol";
 import { applyCarrierApproved, applyOfficerApproved, checkApprovalsOwed } from "./approval-steps";
 import { applyDisputeStep } from "./dispute-steps";
+import { applyFastPathSettled } from "./fast-path-steps";
 import { argBig, argString, type AuditEvent, type EventSource } from "./events";
 import type { Finding, FindingKind, Place, Severity } from "./findings";
 import {
@@ -286,6 +289,8 @@ export class Replay implements ReplayContext {
         return applyReservationReleased(this, e, p, terms, now);
       case "SettlementSkipped":
         return applySettlementSkipped(this, e, p, terms, now);
+      case "FastPathSettled":
+        return applyFastPathSettled(this, e, p, terms, now);
       default:
         return;
     }

@@ -5,6 +5,7 @@
  */
 import { getAddress } from "ethers";
 import { formatScaled } from "../money/decimal";
+import { officerSlotsOf } from "../protocol";
 import type { AuditChain } from "./chain";
 import {
   argBig,
@@ -137,8 +138,8 @@ export async function buildReport(chain: AuditChain, source?: EventSource): Prom
       p = { agreementId, period, net: 0n, events: [] };
       periods.set(key, p);
     }
-    if (e.name === "Settled" && terms) {
-      const net = argBig(e, "netAB");
+    if ((e.name === "Settled" || e.name === "FastPathSettled") && terms) {
+      const net = e.name === "Settled" ? argBig(e, "netAB") : argBig(e, "amountAB") - argBig(e, "amountBA");
       p.net += net;
       const [payer, payee] = net >= 0n ? [terms.carrierA, terms.carrierB] : [terms.carrierB, terms.carrierA];
       const abs = net >= 0n ? net : -net;
@@ -242,6 +243,8 @@ function detailOf(e: AuditEvent, symbol: string): string {
       return argBool(e, "partialSettlement") ? "undisputed part" : "final figures";
     case "Settled":
       return `${argBool(e, "partialSettlement") ? "partial" : "final"} settlement in ${symbol}`;
+    case "FastPathSettled":
+      return `co-signed fast path in ${symbol}, root ${argString(e, "root")}, officer slots A ${officerSlotsOf(argBig(e, "officersA")).join(",")}, B ${officerSlotsOf(argBig(e, "officersB")).join(",")}`;
     default:
       return "";
   }

@@ -169,7 +169,10 @@ export async function checkEscrowMoved(r: ReplayContext, tx: TxScope): Promise<v
   }
 }
 
-/** The periods a settling transaction names in its calldata (settle, settlePartial, settleBatch, approveAndSettle). */
+/**
+ * The periods a settling transaction names in its calldata (settle, settlePartial, settleBatch,
+ * approveAndSettle, settleFastPath).
+ */
 async function periodsOfCall(
   r: ReplayContext,
   hash: string,
@@ -183,9 +186,9 @@ async function periodsOfCall(
     period: Number(period),
   });
   if (call.name === "settle" || call.name === "settlePartial") return [one(call.args[0], call.args[1])];
-  if (call.name === "approveAndSettle") {
-    const approval = call.args[0] as { agreementId: string; period: bigint };
-    return [one(approval.agreementId, approval.period)];
+  if (call.name === "approveAndSettle" || call.name === "settleFastPath") {
+    const named = call.args[0] as { agreementId: string; period: bigint };
+    return [one(named.agreementId, named.period)];
   }
   if (call.name === "settleBatch") {
     return (call.args[1] as { agreementId: string; period: bigint }[]).map((k) =>

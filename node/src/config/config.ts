@@ -154,6 +154,19 @@ const ConfigSchema = z
       })
       .strict()
       .default({}),
+    settlement: z
+      .object({
+        /**
+         * Whether the node takes the co-signed fast path: when the partner's node built the same summary
+         * (root and totals), both carriers' officers sign one Settlement and one transaction settles it.
+         * Off, or when the fast path fails, it commits and settles through commit–reveal.
+         */
+        fastPath: z.boolean().default(true),
+        /** How long before the commit window closes the node stops waiting for the fast path and commits, ms. */
+        fastPathFallbackMs: z.number().int().min(0).default(86_400_000),
+      })
+      .strict()
+      .default({}),
     watch: z
       .object({
         /** How long before a window closes `icl run` starts warning officers, milliseconds (default a day). */

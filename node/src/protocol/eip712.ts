@@ -1,8 +1,9 @@
 /**
  * The EIP-712 typed data officers sign: the domains of SettlementLedger and CarrierRegistry and
- * the structs `Approval` and `OfficerUpdate`, exactly as the contracts hash them.
+ * the structs `Approval`, `Settlement` (the co-signed fast path), `OfficerUpdate` and `NodeUpdate`,
+ * exactly as the contracts hash them.
  */
-import type { TypedDataDomain, TypedDataField } from "ethers";
+import { TypedDataEncoder, type TypedDataDomain, type TypedDataField } from "ethers";
 
 /** EIP-712 domain name and version of SettlementLedger. */
 export const LEDGER_EIP712_NAME = "InterconnectLedger";
@@ -23,6 +24,21 @@ export const APPROVAL_TYPES: Record<string, TypedDataField[]> = {
     { name: "amountBA", type: "uint96" },
     { name: "rootA", type: "bytes32" },
     { name: "rootB", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
+/**
+ * Typed-data struct both carriers' officers sign for the co-signed fast path: the same struct (and
+ * digest) on both sides, so the nodes exchange signatures over one message.
+ */
+export const SETTLEMENT_TYPES: Record<string, TypedDataField[]> = {
+  Settlement: [
+    { name: "agreementId", type: "bytes32" },
+    { name: "period", type: "uint32" },
+    { name: "root", type: "bytes32" },
+    { name: "amountAB", type: "uint96" },
+    { name: "amountBA", type: "uint96" },
     { name: "deadline", type: "uint64" },
   ],
 };
@@ -63,6 +79,24 @@ export interface ApprovalData {
   rootA: string;
   rootB: string;
   deadline: bigint;
+}
+
+/** The values of a `Settlement` (mirrors ISettlementLedger.Settlement). */
+export interface SettlementData {
+  agreementId: string;
+  period: number;
+  root: string;
+  amountAB: bigint;
+  amountBA: bigint;
+  deadline: bigint;
+}
+
+/**
+ * The EIP-712 digest of a fast-path `Settlement` under `domain` (the ledger's), as
+ * `SettlementLedger.settlementDigest` computes it: what every officer of both carriers signs.
+ */
+export function settlementDigest(domain: TypedDataDomain, settlement: SettlementData): string {
+  return TypedDataEncoder.hash(domain, SETTLEMENT_TYPES, settlement);
 }
 
 /** The values of a `NodeUpdate` (mirrors ICarrierRegistry.NodeUpdate). */

@@ -3,8 +3,9 @@
  * report (EIP-5267), the Approval struct's digest, the commitment, MAX_ROUNDS, the period states,
  * the flag bits of `PeriodRecord.flags` as the ledger sets them through a period's life
  * (approved by each side, settled; a released reservation clears its payer's bit; a disputed
- * period's DISPUTED bit), and the officers' signature encoding as the registry and the ledger read
- * it (a contract officer's ERC-1271 signature). The audit suites compare
+ * period's DISPUTED bit), the officers' signature encoding as the registry and the ledger read
+ * it (a contract officer's ERC-1271 signature), and the fast path's `Settlement` digest, opening rule
+ * and settled record against a fast-path settlement. The audit suites compare
  * every flag of every period they replay with the record the ledger stores, which covers the
  * partial-settlement bits as well.
  */
@@ -21,8 +22,11 @@ import {
   type Consortium,
   type ConsortiumAgreement,
 } from "../chain/test-consortium";
+import { LedgerFastPath__factory } from "../../../typechain-types";
 import {
   APPROVAL_TYPES,
+  FAST_PATH_FLAGS,
+  SETTLEMENT_TYPES,
   LEDGER_EIP712_NAME,
   LEDGER_EIP712_VERSION,
   MAX_PROPOSALS,
@@ -34,11 +38,16 @@ import {
   computeCommitment,
   contractSignature,
   contractSigner,
+  fastPathOpen,
   ledgerDomain,
+  officerSlotsOf,
   readDomain,
   registryDomain,
+  settledByFastPath,
+  settlementDigest,
   stateIndex,
   type ApprovalData,
+  type SettlementData,
 } from "./index";
 
 describe("protocol: the TypeScript copy matches the deployed contracts", function () {
@@ -259,5 +268,60 @@ describe("protocol: the TypeScript copy matches the deployed contracts", functio
       PERIOD_FLAGS.DISPUTED,
     );
     expect(await ledger.state(agreement.agreementId, PERIOD)).to.equal(stateIndex("Disputed"));
+  });
+
+  it("hashes a fast-path Settlement as LedgerFastPath does; its rule and record read as the ledger sets them", async () => {
+    const { ledger, libraries } = c.deployment;
+    const agreement = c.agreements["ACME-INITECH"];
+    const sender = ledger.connect(await c.provider.getSigner(0));
+    const library = LedgerFastPath__factory.connect(
+      libraries["contracts/modules/LedgerFastPath.sol:LedgerFastPath"],
+      c.provider,
+    );
+    const domain = await readDomain(ledger, { name: LEDGER_EIP712_NAME, version: LEDGER_EIP712_VERSION });
+    const settlement: SettlementData = {
+      agreementId: agreement.agreementId,
+      period: PERIOD,
+      root: id("both nodes' summary"),
+      amountAB: 3_000_000n,
+      amountBA: 1_250_000n,
+      deadline: 2_000_000_000n,
+    };
+    const fields = [
+      settlement.agreementId,
+      settlement.period,
+      settlement.root,
+      settlement.amountAB,
+      settlement.amountBA,
+      settlement.deadline,
+    ] as const;
+    expect(await library.settlementDigest(c.addresses.ledger, ...fields)).to.equal(
+      settlementDigest(domain, settlement),
+    );
+
+    const record = () => ledger.periodRecord(agreement.agreementId, PERIOD);
+    const state = () => ledger.state(agreement.agreementId, PERIOD);
+    expect(fastPathOpen(await state(), await record())).to.equal(true);
+    await fundEscrow(c, agreement.a, "ICUSD", 1_750_000n);
+    const sign = (officers: Wallet[]) =>
+      Promise.all(officers.slice(0, 2).map((o) => o.signTypedData(domain, SETTLEMENT_TYPES, settlement)));
+    const receipt = await (
+      await sender.settleFastPath(
+        settlement,
+        await sign(agreement.a.officers),
+        await sign(agreement.b.officers),
+      )
+    ).wait();
+    const event = receipt!.logs
+      .map((l) => ledger.interface.parseLog(l))
+      .find((l) => l?.name === "FastPathSettled");
+    expect(officerSlotsOf(event!.args.officersA as bigint)).to.deep.equal([0, 1]);
+    expect(officerSlotsOf(event!.args.officersB as bigint)).to.deep.equal([0, 1]);
+    expect(await state()).to.equal(stateIndex("Settled"));
+    expect(BigInt((await record()).flags)).to.equal(FAST_PATH_FLAGS);
+    expect(settledByFastPath(await record())).to.equal(true);
+    expect(fastPathOpen(await state(), await record())).to.equal(false);
+    const matched = await ledger.periodRecord(c.agreements["ACME-GLOBEX"].agreementId, PERIOD);
+    expect(settledByFastPath(matched)).to.equal(false);
   });
 });

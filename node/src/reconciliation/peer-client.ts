@@ -21,9 +21,29 @@ import {
   encodeSignatureHeader,
   leavesResponse,
   peerPath,
+  settlementResponse,
   treeResponse,
   type PeerResource,
+  type SettlementRequest,
+  type SettlementResponse,
 } from "./peer-wire";
+
+/** The peer answered with an error: its HTTP status and its own code (e.g. `NOT_REVEALED`). */
+export class PeerRefusedError extends BaseError {
+  override name = "PeerRefusedError";
+  constructor(
+    resource: PeerResource,
+    readonly status: number,
+    readonly peerCode: string,
+    message: string,
+  ) {
+    super(`the peer node refused ${resource} with HTTP ${status}`, {
+      code: "PEER_ERROR",
+      details: `${peerCode}: ${message}`,
+      retryable: status >= 500,
+    });
+  }
+}
 
 export interface PeerClientOptions {
   /** The counterparty node's base URL, e.g. `http://127.0.0.1:7700`. */
@@ -54,8 +74,9 @@ export class PeerClient {
   /**
    * POSTs `body` to a resource and returns the verified, validated answer.
    * @throws UnavailableError when the peer cannot be reached or times out; PeerAuthError when the
-   * answer is not signed by the counterparty for this request; BaseError `PEER_ERROR` when the peer
-   * refuses (its code and message in the details) or answers malformed JSON.
+   * answer is not signed by the counterparty for this request; PeerRefusedError (code `PEER_ERROR`)
+   * when the peer refuses (its code and message in the details); BaseError `PEER_ERROR` when it
+   * answers malformed JSON.
    */
   async post<T>(
     agreementId: string,
@@ -106,11 +127,12 @@ export class PeerClient {
     }
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new BaseError(`the peer node refused ${resource} with HTTP ${response.status}`, {
-        code: "PEER_ERROR",
-        details: `${error?.code ?? "?"}: ${error?.message ?? "no message"}`,
-        retryable: response.status >= 500,
-      });
+      throw new PeerRefusedError(
+        resource,
+        response.status,
+        error?.code ?? "?",
+        error?.message ?? "no message",
+      );
     }
     if (!signature) {
       throw new BaseError(`the peer's answer to ${resource} is not signed`, { code: "PEER_REFUSED" });
@@ -179,6 +201,19 @@ export class PeerClient {
       leaves: answer.leaves.map((leaf) => ({ key: fromHex(leaf.key), value: fromHex(leaf.value) })),
       truncated: answer.truncated,
     };
+  }
+
+  /**
+   * The fast path's exchange: sends this node's officers' `Settlement` signatures and returns the
+   * partner's (see peer-wire.ts `settlementRequest`).
+   * @throws PeerRefusedError with the partner's reason (`FIGURES_DIFFER`, `FAST_PATH_OFF`, …).
+   */
+  async settlement(
+    agreementId: string,
+    period: number,
+    body: SettlementRequest,
+  ): Promise<SettlementResponse> {
+    return this.post(agreementId, period, "settlement", body, settlementResponse);
   }
 
   /** The calls behind each leaf (canonical key bytes), by the leaf key's hex. */

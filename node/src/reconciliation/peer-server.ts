@@ -11,6 +11,10 @@
  * - both parties have revealed the current round on the ledger, and the summary served is the one
  *   this node revealed. Before that a counterparty could copy our figures instead of measuring its
  *   own; after it, the root binds every answer (the client checks each against it).
+ *
+ * The fast path's `settlement` resource is the exception, answered before anything is committed: it
+ * carries officers' signatures, never figures, and is answered by the runner's fast path
+ * (fast-path.ts), which checks them against this node's own summary.
  */
 import { hexlify, type Signer, type TypedDataDomain } from "ethers";
 import type { ChainClient } from "../chain/client";
@@ -29,17 +33,28 @@ import { PeerAuthError, bodyHash, signPeerMessage, type PeerVerifier } from "./p
 import { roundView } from "./reveal";
 import {
   PEER_LIMITS,
+  SETTLEMENT_REFUSALS,
   callsRequest,
   decodeSignatureHeader,
   encodeSignatureHeader,
   leavesRequest,
   parsePeerPath,
+  settlementRequest,
   treeRequest,
   type CallsResponse,
   type LeavesResponse,
   type PeerErrorBody,
+  type SettlementRequest,
+  type SettlementResponse,
   type TreeResponse,
 } from "./peer-wire";
+
+/** Answers the partner's fast-path `settlement` request for an agreement-period (the runner's fast path). */
+export type SettlementAnswerer = (
+  agreementId: string,
+  period: number,
+  request: SettlementRequest,
+) => Promise<SettlementResponse>;
 
 export interface PeerHttpRequest {
   method: string;
@@ -66,6 +81,8 @@ export interface PeerServerOptions {
   verifier: PeerVerifier;
   domain: TypedDataDomain;
   logger: Logger;
+  /** Answers `settlement` requests; without it they are refused with `FAST_PATH_OFF`. */
+  settlement?: SettlementAnswerer;
 }
 
 /** Which side of the agreement this node is, and what the ledger holds for the round. */
@@ -117,11 +134,15 @@ export class PeerServer {
     let payload: unknown;
     try {
       const body = parseJson(request.body);
-      const revealed = await this.revealed(target.agreementId, target.period);
-      const tree = await this.tree(revealed, target.period);
-      if (target.resource === "tree") payload = this.answerTree(tree, treeRequest.parse(body));
-      else if (target.resource === "leaves") payload = this.answerLeaves(tree, leavesRequest.parse(body));
-      else payload = await this.answerCalls(revealed, target.period, callsRequest.parse(body).keys);
+      if (target.resource === "settlement") {
+        payload = await this.answerSettlement(
+          target.agreementId,
+          target.period,
+          settlementRequest.parse(body),
+        );
+      } else {
+        payload = await this.answerSummary(target, body);
+      }
     } catch (error) {
       [status, payload] = errorPayload(error);
       if (status >= 500) this.options.logger.error("peer request failed", { error: String(error) });
@@ -136,6 +157,31 @@ export class PeerServer {
       inReplyTo: message.nonce,
     });
     return { status, body: text, signature: encodeSignatureHeader(signed) };
+  }
+
+  private async answerSettlement(
+    agreementId: string,
+    period: number,
+    body: SettlementRequest,
+  ): Promise<SettlementResponse> {
+    if (this.options.settlement === undefined) {
+      throw new BaseError("this node takes no fast path; it settles through commit–reveal", {
+        code: "FAST_PATH_OFF",
+      });
+    }
+    return this.options.settlement(agreementId, period, body);
+  }
+
+  /** The tree, leaves and calls resources: answered only once both parties revealed. */
+  private async answerSummary(
+    target: { agreementId: string; period: number; resource: string },
+    body: unknown,
+  ): Promise<unknown> {
+    const revealed = await this.revealed(target.agreementId, target.period);
+    const tree = await this.tree(revealed, target.period);
+    if (target.resource === "tree") return this.answerTree(tree, treeRequest.parse(body));
+    if (target.resource === "leaves") return this.answerLeaves(tree, leavesRequest.parse(body));
+    return this.answerCalls(revealed, target.period, callsRequest.parse(body).keys);
   }
 
   private async revealed(agreementId: string, period: number): Promise<Revealed> {
@@ -233,6 +279,7 @@ function errorPayload(error: unknown): [number, PeerErrorBody] {
       INVALID_INPUT: 400,
       NOT_FOUND: 404,
       NOT_REVEALED: 409,
+      ...Object.fromEntries(SETTLEMENT_REFUSALS.map((code) => [code, 409])),
     };
     const code = error.code;
     const mapped = status[code] ?? (error.retryable ? 503 : 500);

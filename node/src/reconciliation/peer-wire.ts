@@ -23,10 +23,12 @@ export const PEER_LIMITS = {
   callLeaves: 256,
   /** Request body bytes. */
   requestBytes: 1024 * 1024,
+  /** Officers' signatures in one `settlement` request or answer. */
+  signatures: 64,
 } as const;
 
-export type PeerResource = "tree" | "leaves" | "calls";
-const RESOURCES: readonly PeerResource[] = ["tree", "leaves", "calls"];
+export type PeerResource = "tree" | "leaves" | "calls" | "settlement";
+const RESOURCES: readonly PeerResource[] = ["tree", "leaves", "calls", "settlement"];
 
 /** The path of a resource of an agreement-period. */
 export function peerPath(agreementId: string, period: number, resource: PeerResource): string {
@@ -83,12 +85,46 @@ export const callsResponse = z
   .object({ leaves: z.array(z.object({ key: hex, calls: z.array(wireCall) }).strict()) })
   .strict();
 
+const signature = z.string().regex(/^0x[0-9a-f]{130}$/, "0x followed by 130 lower-case hex digits");
+
+/**
+ * The fast path (`settlement`): the sender's officers' EIP-712 `Settlement` signatures over its own
+ * summary's root and totals with `deadline`; never the figures themselves. The receiver checks them
+ * against its own summary and answers with its officers' signatures: `signed` once they reach its
+ * carrier's threshold, `waiting` before.
+ */
+export const settlementRequest = z
+  .object({ deadline: uint, signatures: z.array(signature).max(PEER_LIMITS.signatures) })
+  .strict();
+export const settlementResponse = z
+  .object({
+    status: z.enum(["signed", "waiting"]),
+    signatures: z.array(signature).max(PEER_LIMITS.signatures),
+  })
+  .strict();
+
+/**
+ * Why a node refuses a `settlement` request (HTTP 409): the signatures do not verify against its
+ * summary (the figures differ), it takes no fast path (`settlement.fastPath` false), the fast path is
+ * over for the period (it committed, or the ledger no longer allows it), or it has not closed the
+ * period yet (ask again later).
+ */
+export const SETTLEMENT_REFUSALS = [
+  "FIGURES_DIFFER",
+  "FAST_PATH_OFF",
+  "FAST_PATH_CLOSED",
+  "NOT_CLOSED",
+] as const;
+export type SettlementRefusal = (typeof SETTLEMENT_REFUSALS)[number];
+
 export type TreeRequest = z.infer<typeof treeRequest>;
 export type TreeResponse = z.infer<typeof treeResponse>;
 export type LeavesRequest = z.infer<typeof leavesRequest>;
 export type LeavesResponse = z.infer<typeof leavesResponse>;
 export type CallsRequest = z.infer<typeof callsRequest>;
 export type CallsResponse = z.infer<typeof callsResponse>;
+export type SettlementRequest = z.infer<typeof settlementRequest>;
+export type SettlementResponse = z.infer<typeof settlementResponse>;
 
 /** The JSON error body of every refused or failed request. */
 export interface PeerErrorBody {

@@ -4,6 +4,9 @@
  *
  * - on start, settles every transaction a previous run left pending (never sending twice);
  * - indexes the ledger's events into the database (the console and audits read them);
+ * - for a period closed but not yet committed, chooses the path (fast-path.ts): the co-signed fast
+ *   path when the partner's node holds the same summary and both carriers' officers signed it, else
+ *   it commits and goes on by commit–reveal;
  * - reveals once the ledger allows it (both committed, or the commit window closed);
  * - once both parties revealed and the roots differ (Reconciled within tolerance or Mismatched),
  *   compares with the counterparty's node and stores the discrepancy report with its evidence;
@@ -30,6 +33,7 @@ import { chainPeerVerifier } from "./peer-directory";
 import { PeerServer } from "./peer-server";
 import type { PeriodStateName } from "../protocol";
 import { DeadlineWatch, type WatchOptions, type WatchReport } from "../settlement/deadline-watch";
+import { DEFAULT_FAST_PATH, FastPath, type FastPathOptions, type FastPathReport } from "./fast-path";
 import { formatPeriod, periodState, revealSummary, roundView } from "./reveal";
 
 export interface RunnerParts {
@@ -45,12 +49,16 @@ export interface RunnerParts {
   peerTimeoutMs?: number;
   /** The deadline watch's `watch.*` settings (defaults: warn a day ahead, settle on its own). */
   watch?: Partial<WatchOptions>;
+  /** The fast path's `settlement.*` settings (default: on, commit a day before the window closes). */
+  fastPath?: Partial<FastPathOptions>;
 }
 
 export interface PassReport {
   /** Every committed period looked at, with the state it is in now. */
   periods: { agreement: string; period: number; state: PeriodStateName }[];
   revealed: { agreement: string; period: number; txHash: string }[];
+  /** The fast path's steps for periods closed but not committed by this node. */
+  fastPath: FastPathReport[];
   compared: ComparisonResult[];
   /** The deadline watch: alerts recorded for the first time this pass, settlements and releases it sent. */
   alerts: WatchReport["alerts"];
@@ -69,6 +77,7 @@ export class NodeRunner {
   private readonly clients = new Map<string, PeerClient>();
   private readonly lastStates = new Map<string, PeriodStateName>();
   private readonly watch: DeadlineWatch;
+  private readonly fastPath: FastPath;
 
   private constructor(
     private readonly parts: RunnerParts,
@@ -76,6 +85,13 @@ export class NodeRunner {
   ) {
     const { chain } = parts;
     this.verifier = chainPeerVerifier(chain, carrierId, { maxSkewMs: parts.maxSkewMs });
+    this.fastPath = new FastPath({
+      db: parts.db,
+      chain,
+      logger: parts.logger,
+      carrierId,
+      options: { ...DEFAULT_FAST_PATH, ...parts.fastPath },
+    });
     this.peerServer = new PeerServer({
       db: parts.db,
       chain,
@@ -83,6 +99,7 @@ export class NodeRunner {
       verifier: this.verifier,
       domain: this.domain(),
       logger: parts.logger,
+      settlement: this.fastPath.answer,
     });
     this.watch = new DeadlineWatch({ ...parts, carrierId, options: parts.watch });
   }
@@ -114,6 +131,7 @@ export class NodeRunner {
     const report: PassReport = {
       periods: [],
       revealed: [],
+      fastPath: [],
       compared: [],
       alerts: [],
       settled: [],
@@ -136,6 +154,15 @@ export class NodeRunner {
       try {
         const agreement = await requireAgreement(db, summary.agreementId);
         where.agreement = agreement.name;
+        step = "take the fast path";
+        const fast = await this.fastPath.step(agreement, summary.period, this.peerFor(agreement));
+        if (fast !== null) {
+          report.fastPath.push(fast);
+          this.noteState(agreement, summary.period, fast.state);
+          report.periods.push({ ...where, state: fast.state });
+          continue;
+        }
+        step = "read the period";
         let state = await periodState(chain, agreement.agreementId, summary.period);
         const view = () => roundView(chain, agreement.agreementId, summary.period, agreement.side);
         let round = await view();

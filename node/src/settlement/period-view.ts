@@ -175,7 +175,13 @@ export async function loadPeriodView(
       chain.deployment.deployBlock,
     );
     const last = approved.filter((e) => !e.args.partialSettlement).at(-1);
-    return last ? { amountAB: last.args.amountAB, amountBA: last.args.amountBA } : null;
+    if (last) return { amountAB: last.args.amountAB, amountBA: last.args.amountBA };
+    // Settled by the co-signed fast path: the figures both carriers' officers signed.
+    const [fast] = await chain.ledger.queryFilter(
+      chain.ledger.filters.FastPathSettled(agreementId, period),
+      chain.deployment.deployBlock,
+    );
+    return fast ? { amountAB: fast.args.amountAB, amountBA: fast.args.amountBA } : null;
   };
   const approvedEvents = (
     await chain.ledger.queryFilter(

@@ -163,7 +163,7 @@ export const auditVerifyCommand: Command = {
         `${c.periods} periods\n` +
         `  checked ${c.reveals} reveals (${c.revealsVerified} opened from calldata), ${c.evaluations} evaluations, ` +
         `${c.disputeSteps} dispute steps, ${c.rulings} rulings, ${c.officerApprovals} officer and ${c.carrierApprovals} carrier ` +
-        `approvals, ${c.settlements} settlements, ${c.escrowAccounts} escrow accounts in ${c.tokens} tokens, ` +
+        `approvals, ${c.settlements} settlements, ${c.fastPathSettlements} fast-path settlements, ${c.escrowAccounts} escrow accounts in ${c.tokens} tokens, ` +
         `${c.summaries} summaries, ${c.evidence} evidence CIDs\n\n`,
     );
     for (const [label, list] of [

@@ -20,6 +20,8 @@ import {
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type Command } from "../command";
 import { SIGNER_OPTIONS, confirmStep, loadSignerKey, openChainAs } from "../chain-context";
 import { toJson } from "../format";
+import { awaitsFastPath } from "../../settlement/cosign";
+import { cosignSettlement } from "./officer-cosign";
 import { withNode } from "../node-context";
 import { AGREEMENT_PERIOD_ARGS, AGREEMENT_PERIOD_POSITIONALS, resolveAgreementPeriod } from "../period-args";
 
@@ -67,7 +69,10 @@ export const officerApproveCommand: Command = {
     "(EIP-712) with your key. The node checks the signature and keeps it; when a threshold of current\n" +
     "officers of this carrier signed the same approval, it submits them in one transaction. Officers of the\n" +
     "carrier sign the same deadline: the first signature fixes it (--valid-days), later ones reuse it.\n" +
-    "Allowed in Matched, Reconciled, Uncontested or Resolved (final), Disputed or Escalated (--partial).",
+    "Allowed in Matched, Reconciled, Uncontested or Resolved (final), Disputed or Escalated (--partial).\n" +
+    "A period the node leaves to the co-signed fast path (closed, not committed, settlement.fastPath) is\n" +
+    "approved by signing its Settlement instead: this node's summary's root and totals, until the commit\n" +
+    "window closes; icl run settles it once the partner's officers signed the same figures.",
   options: {
     ...DATA_DIR_OPTION,
     ...SIGNER_OPTIONS,
@@ -98,6 +103,15 @@ export const officerApproveCommand: Command = {
             `${wallet.address} is not a current officer of ${carrierName(carrier)}; nothing was signed`,
           );
         }
+        if (
+          !partial &&
+          (await awaitsFastPath(node.db, chain, agreement, period, node.config.config.settlement.fastPath))
+        ) {
+          return {
+            kind: "fast" as const,
+            print: await cosignSettlement(node, chain, ctx, agreement, wallet, args, io),
+          };
+        }
         const { approval } = await prepareApproval(node.db, chain, ctx, partial, validSeconds);
         const digest = await chain.ledger.approvalDigest(approval);
         const local = await loadSummary(node.db, ctx.agreementId, period, { leaves: false });
@@ -107,6 +121,7 @@ export const officerApproveCommand: Command = {
         const progress = await submitIfReady(node.db, chain, ctx, approval);
         const theirs = await chain.ledger.approvalsOf(ctx.agreementId, period, ctx.theirCarrier!, partial);
         return {
+          kind: "approval" as const,
           ctx,
           approval,
           digest,
@@ -124,6 +139,10 @@ export const officerApproveCommand: Command = {
         chain.close();
       }
     });
+    if (result.kind === "fast") {
+      result.print();
+      return 0;
+    }
     const { ctx, approval, progress, theirs, state } = result;
     if (args.values.json) {
       io.stdout.write(

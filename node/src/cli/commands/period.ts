@@ -7,7 +7,15 @@ import { buildSummary } from "../../summaries/build-summary";
 import { periodSalt } from "../../summaries/encoding";
 import { NotFoundError } from "../../errors";
 import { formatPeriod, revealSummary } from "../../reconciliation/reveal";
-import { DATA_DIR_OPTION, JSON_OPTION, UsageError, requiredOption, type Command } from "../command";
+import {
+  DATA_DIR_OPTION,
+  JSON_OPTION,
+  UsageError,
+  requiredOption,
+  type CliIo,
+  type Command,
+} from "../command";
+import type { CarrierNode } from "../../node";
 import { table, toJson } from "../format";
 import { withNode } from "../node-context";
 import { openNodeChain } from "../chain-context";
@@ -29,7 +37,10 @@ export const periodCloseCommand: Command = {
     "agreement-relative leaves (docs/PROTOCOL.md), salts them with the agreement secret and stores the summary.\n" +
     "When the node has chain settings (config.json `chain`), it then commits the summary to the ledger with the\n" +
     "node key (password from ICL_KEY_PASSWORD or a prompt). Until committed, running it again rebuilds the summary\n" +
-    "(e.g. after a late batch); once committed the summary is final and a re-run sends nothing twice.",
+    "(e.g. after a late batch); once committed the summary is final and a re-run sends nothing twice.\n" +
+    "With the fast path on (settlement.fastPath, the default) and a peer URL for the agreement, the summary is\n" +
+    "frozen but not committed: the running node (icl run) first tries the co-signed fast path with the partner's\n" +
+    "node and commits only when it is out. --commit commits now (commit–reveal for this period).",
   options: {
     ...DATA_DIR_OPTION,
     agreement: { type: "string", valueName: "NAME|ID", description: "the agreement (required)" },
@@ -37,6 +48,10 @@ export const periodCloseCommand: Command = {
     "no-commit": {
       type: "boolean",
       description: "build and store only, even when the node has chain settings",
+    },
+    commit: {
+      type: "boolean",
+      description: "commit now even when the fast path could settle the period (commit–reveal)",
     },
     ...JSON_OPTION,
   },
@@ -62,7 +77,17 @@ export const periodCloseCommand: Command = {
               { freeze: node.config.config.chain !== undefined && args.values["no-commit"] !== true },
             );
       let commit: CommitResult | null = null;
-      if (node.config.config.chain && args.values["no-commit"] !== true) {
+      // The fast path needs the partner's node; without a peer URL there is nobody to co-sign with.
+      const fastPath =
+        node.config.config.chain !== undefined &&
+        args.values["no-commit"] !== true &&
+        args.values.commit !== true &&
+        node.config.config.settlement.fastPath &&
+        agreement.peerUrl !== null &&
+        (stored === null ||
+          stored.committedAt === null ||
+          !(await committedOnChain(node, agreement, period, io)));
+      if (node.config.config.chain && args.values["no-commit"] !== true && !fastPath) {
         const { chain } = await openNodeChain(node, io);
         try {
           commit = await commitSummary(node.db, chain, agreement, period);
@@ -70,9 +95,9 @@ export const periodCloseCommand: Command = {
           chain.close();
         }
       }
-      return { agreement, built, commit };
+      return { agreement, built, commit, fastPath };
     });
-    const { agreement, built, commit } = summary;
+    const { agreement, built, commit, fastPath } = summary;
     const result = {
       agreement: agreement.name,
       agreementId: agreement.agreementId,
@@ -93,6 +118,7 @@ export const periodCloseCommand: Command = {
             blockNumber: commit.blockNumber,
           }
         : null,
+      awaitingFastPath: fastPath,
     };
     if (args.values.json) io.stdout.write(toJson(result));
     else {
@@ -103,7 +129,9 @@ export const periodCloseCommand: Command = {
           `  root ${built.root}\n` +
           (commit
             ? `  committed (round ${commit.round}) in transaction ${commit.txHash}, block ${commit.blockNumber}\n`
-            : "  not committed: this node has no chain settings (or --no-commit was given)\n"),
+            : fastPath
+              ? "  frozen, not committed: the running node tries the fast path with the partner first (icl run)\n"
+              : "  not committed: this node has no chain settings (or --no-commit was given)\n"),
       );
     }
     return 0;
@@ -242,3 +270,20 @@ export const periodReportCommand: Command = {
     return 0;
   },
 };
+
+/** Whether this node's commitment of the period is on chain already (a fast path is then out). */
+async function committedOnChain(
+  node: CarrierNode,
+  agreement: { agreementId: string; side: "A" | "B" },
+  period: number,
+  io: CliIo,
+): Promise<boolean> {
+  const { chain } = await openNodeChain(node, io);
+  try {
+    const record = await chain.ledger.periodRecord(agreement.agreementId, period);
+    const ours = agreement.side === "A" ? record.hashA : record.hashB;
+    return !/^0x0{64}$/i.test(ours);
+  } finally {
+    chain.close();
+  }
+}

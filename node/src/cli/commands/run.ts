@@ -35,10 +35,14 @@ function gatewayAuth(node: CarrierNode, chain: ChainClient, carrierId: string): 
 export const runCommand: Command = {
   words: ["run"],
   summary:
-    "Run the node: serve the peer protocol, follow the ledger, reveal when allowed, compare with the partner when roots differ.",
+    "Run the node: serve the peer protocol, follow the ledger, take the fast path or commit, reveal when allowed, compare with the partner when roots differ.",
   description:
     "On start it settles transactions a previous run left pending. Then, every peer.pollMs: indexes the ledger's\n" +
-    "events, reveals every committed period the ledger lets it reveal, and once both parties revealed and the\n" +
+    "events; for a period closed but not committed (settlement.fastPath), exchanges officers' Settlement\n" +
+    "signatures with the partner's node and settles it in one transaction when both carriers' officers signed the\n" +
+    "same figures, else commits it (partner's figures differ, fast path off on either side, or\n" +
+    "settlement.fastPathFallbackMs before the commit window closes); reveals every committed period the ledger\n" +
+    "lets it reveal, and once both parties revealed and the\n" +
     "roots differ, asks the partner's node (icl agreements set-peer) where and why and stores the discrepancy\n" +
     "report (icl period report) with its encrypted evidence; warns (log and icl alerts) when a period's window\n" +
     "closes within watch.warnBeforeMs and settles Approved periods when watch.autoSettle. Serves the partner's\n" +
@@ -68,6 +72,10 @@ export const runCommand: Command = {
           maxSkewMs: peerConfig.maxSkewMs,
           peerTimeoutMs: peerConfig.timeoutMs,
           watch: node.config.config.watch,
+          fastPath: {
+            enabled: node.config.config.settlement.fastPath,
+            fallbackMs: node.config.config.settlement.fastPathFallbackMs,
+          },
         });
         const gateway = await listen(
           createGateway({
@@ -152,6 +160,11 @@ function describePass(report: PassReport): string {
   const lines: string[] = [];
   for (const item of report.periods)
     lines.push(`${item.agreement} ${formatPeriod(item.period)}: ${item.state}`);
+  for (const item of report.fastPath)
+    lines.push(
+      `fast path ${item.agreement} ${formatPeriod(item.period)}: ${item.step}, ${item.detail}` +
+        (item.txHash === null ? "" : ` (transaction ${item.txHash})`),
+    );
   for (const item of report.revealed)
     lines.push(`revealed ${item.agreement} ${formatPeriod(item.period)} in ${item.txHash}`);
   for (const item of report.compared) {
