@@ -6,6 +6,7 @@
  * The audit verifies the fast-path settlement, and notices a doctored one.
  */
 import { expect } from "chai";
+import { writeFile } from "node:fs/promises";
 import { ZeroHash, id, type Wallet } from "ethers";
 import {
   CARRIER_A,
@@ -25,6 +26,9 @@ import {
   type AuditEvent,
 } from "../../node/src/audit/events";
 import { verifyLedger } from "../../node/src/audit/verify";
+import { readSummaryFile, summaryFileJson } from "../../node/src/audit/summary-file";
+import { loadSummary } from "../../node/src/db/summaries";
+import { periodSalt } from "../../node/src/summaries/encoding";
 import { requireAgreement } from "../../node/src/db/agreements";
 import { loadFastPathAttempt } from "../../node/src/db/fast-path";
 import { settledByFastPath, stateIndex } from "../../node/src/protocol";
@@ -174,6 +178,42 @@ describe("fast path: two nodes choose the path by themselves", function () {
       // The other periods of this suite went through commit–reveal (mocha runs this block last).
       expect(result.checked).to.deep.include({ fastPathSettlements: 1, settlements: 0 });
       expect(result.ok).to.equal(true);
+    });
+
+    it("checks a carrier's exported summary against the root and figures the fast path settled at", async () => {
+      const agreement = await requireAgreement(a.db, "A-B");
+      const stored = (await loadSummary(a.db, fx.agreementId, PERIOD))!;
+      const file = (root: string) =>
+        summaryFileJson({
+          agreementId: fx.agreementId,
+          period: PERIOD,
+          side: "A",
+          treeSalt: periodSalt(agreement.secret, fx.agreementId, PERIOD),
+          root,
+          amountAB: stored.amountAB,
+          amountBA: stored.amountBA,
+          leaves: stored.leaves,
+        });
+      const read = async (json: unknown) => {
+        const path = `${a.dir}/summary-${Math.random().toString(16).slice(2)}.json`;
+        await writeFile(path, JSON.stringify(json));
+        return readSummaryFile(path);
+      };
+      const honest = await read(file(stored.root));
+      const ok = await verifyLedger(chain, {
+        source: arrayEventSource(events),
+        summaries: [{ file: "a.json", summary: honest }],
+      });
+      expect(ok.findings).to.deep.equal([]);
+      const doctored = await read({ ...(file(stored.root) as object), leaves: [] });
+      const bad = await verifyLedger(chain, {
+        source: arrayEventSource(events),
+        summaries: [{ file: "a.json", summary: doctored }],
+      });
+      expect(bad.findings.map((f) => f.kind)).to.include.members([
+        "summary-root-mismatch",
+        "summary-totals-mismatch",
+      ]);
     });
 
     it("notices officers below the threshold, a slot no officer held, and figures the escrow did not move", async () => {

@@ -114,7 +114,9 @@ export function summaryRoot(summary: SummaryFile): string {
 /**
  * Checks a summary file against the reveals the replay saw: the rebuilt root must equal the root
  * the party revealed (in the file's round, or in every round it revealed if none is named), and the
- * leaves must add up to the revealed totals. Findings name the reveal's block and transaction.
+ * leaves must add up to the revealed totals. A period settled by the co-signed fast path has no
+ * reveal: its `FastPathSettled` root and figures, which both carriers signed, stand for round 0's.
+ * Findings name the reveal's (or the settlement's) block and transaction.
  */
 export function checkSummary(replay: Replay, file: string, summary: SummaryFile): void {
   const agreementId = summary.agreementId.toLowerCase();
@@ -125,9 +127,21 @@ export function checkSummary(replay: Replay, file: string, summary: SummaryFile)
     (summary.side === "A" ? terms?.carrierA : terms?.carrierB) ??
     ""
   ).toLowerCase();
-  const reveals = (replay.periods.get(`${agreementId}:${summary.period}`)?.reveals ?? []).filter(
+  const period = replay.periods.get(`${agreementId}:${summary.period}`);
+  const reveals = (period?.reveals ?? []).filter(
     (r) => r.carrierId === carrierId && (summary.round === undefined || r.round === summary.round),
   );
+  const fast = period?.fastPath ?? null;
+  if (reveals.length === 0 && fast !== null && (summary.round ?? 0) === 0 && carrierId !== "") {
+    reveals.push({
+      carrierId,
+      round: 0,
+      root: fast.root,
+      amountAB: fast.amountAB,
+      amountBA: fast.amountBA,
+      at: fast.at,
+    });
+  }
   if (reveals.length === 0) {
     replay.add(
       "error",

@@ -11,6 +11,7 @@ import { carrierName, formatAmount, isoTime, tokenInfo, type TokenInfo } from ".
 
 export { carrierName, formatAmount, isoTime, tokenInfo, type TokenInfo };
 import { InputError } from "../errors";
+import { toChainError } from "../chain/errors";
 import { formatPeriod } from "../reconciliation/reveal";
 
 export type ToleranceRuleName = "Terminating" | "Originating" | "Mean";
@@ -80,9 +81,14 @@ export async function agreementTerms(
   };
 }
 
-/** The latest block's timestamp (the ledger's clock), seconds. */
+/**
+ * The latest block's timestamp (the ledger's clock), seconds.
+ * @throws UnavailableError (`RPC_UNAVAILABLE`) when the RPC node cannot be reached, as every chain read.
+ */
 export async function chainTime(chain: ChainClient): Promise<bigint> {
-  const block = await chain.provider.getBlock("latest");
+  const block = await chain.provider.getBlock("latest").catch((error: unknown) => {
+    throw toChainError(error, "eth_getBlockByNumber");
+  });
   return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
 }
 
@@ -93,11 +99,13 @@ export async function loadPeriodContext(
   period: number,
 ): Promise<PeriodContext> {
   const agreementId = agreement.agreementId.toLowerCase();
-  const [terms, stateIndex, chainNow] = await Promise.all([
-    agreementTerms(chain, agreementId, period),
+  // Read together; when the RPC node is down, the ledger's own call is the one reported, whichever
+  // request happened to fail first.
+  const [stateIndex, terms, chainNow] = await allInOrder([
     chain.ledger.state(agreementId, period),
+    agreementTerms(chain, agreementId, period),
     chainTime(chain),
-  ]);
+  ] as const);
   const side = "side" in agreement ? agreement.side : null;
   const name = "name" in agreement ? agreement.name : agreementId;
   const ours = side === null ? null : side === "A" ? terms.carrierA : terms.carrierB;
@@ -115,4 +123,17 @@ export async function loadPeriodContext(
     state: PERIOD_STATES[Number(stateIndex)] ?? "Pending",
     chainNow,
   };
+}
+
+/** Like Promise.all, but a failure is the first failing promise in `promises`' order, not in time. */
+async function allInOrder<T extends readonly unknown[]>(promises: {
+  [K in keyof T]: Promise<T[K]>;
+}): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const values: unknown[] = [];
+  for (const result of settled) {
+    if (result.status === "rejected") throw result.reason;
+    values.push(result.value);
+  }
+  return values as unknown as T;
 }
