@@ -11,13 +11,14 @@
  * imperfections the scenario needs:
  *
  * - ACME–GLOBEX: the same calls on both sides, though ACME's last two days arrive in a late batch that
- *   re-sends 1% of the earlier calls (rejected as duplicates) → Matched;
+ *   re-sends 1% of the earlier calls (rejected as duplicates) → equal summaries: no commitment, both
+ *   carriers' officers co-sign its Settlement and the nodes settle it by the co-signed fast path (Matched);
  * - ACME–INITECH: INITECH's switch lost 0.5% of the calls → Reconciled within the 1% tolerance;
  * - GLOBEX–INITECH: INITECH's switch lost 4% → Mismatched; GLOBEX disputes with its sealed discrepancy
  *   report, INITECH proposes its own figures, GLOBEX escalates, both settle the undisputed part first,
  *   the arbiter rules GLOBEX's figures.
  *
- * Officers approve by EIP-712 signature (2 of 3 per carrier), ACME's node settles all three in one
+ * Officers approve by EIP-712 signature (2 of 3 per carrier), ACME's node settles the other two in one
  * netted batch, and the audit replays the ledger. Prints a timeline and the balances; `--report FILE`
  * writes them as JSON; `--serve` leaves everything running. The deck has a mid-month rate change; INITECH
  * loaded another French rate for GLOBEX (a rate difference inside the dispute) and its clock runs 10 minutes slow
@@ -50,6 +51,8 @@ import { loadReport } from "../node/src/db/reports";
 import { ingestFile } from "../node/src/ingest/ingest-file";
 import { commitSummary } from "../node/src/reconciliation/commit";
 import { periodState } from "../node/src/reconciliation/reveal";
+import { acceptSettlementSignature, ourSettlement, signSettlement } from "../node/src/settlement/cosign";
+import type { ChainClient } from "../node/src/chain/client";
 import {
   acceptSignature,
   prepareApproval,
@@ -399,8 +402,14 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
       );
     }
 
+    // Escrow first: the co-signed fast path settles the moment both carriers' signatures meet.
+    for (const carrier of Object.values(c.carriers)) await fundEscrow(c, carrier, "ICUSD", 1_000_000n * M);
+    note("each carrier's treasury deposited 1,000,000 ICUSD into escrow", "treasuries");
+    const before = await balances(c);
+
     const closedAt = Date.now();
     for (const agreement of Object.values(c.agreements)) {
+      const fast = SCENARIO[agreement.name].expect === "Matched";
       for (const carrier of [agreement.a, agreement.b]) {
         const n = nodeOf(nodes, carrier);
         const local = await requireAgreement(n.db, agreement.name);
@@ -408,7 +417,23 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
           n.db,
           { agreementId: local.agreementId, period: PERIOD, partnerId: local.partnerId, side: local.side },
           periodSalt(local.secret, local.agreementId, PERIOD),
+          { freeze: true },
         );
+        if (fast) {
+          // Both nodes built the same summary: no commitment; two officers sign the co-signed Settlement of
+          // their own node's summary, and the running nodes exchange the signatures and settle.
+          const settlement = await ourSettlement(n.db, n.chain, local, PERIOD);
+          const chainNow = BigInt((await n.chain.provider.getBlock("latest"))!.timestamp);
+          for (const officer of carrier.officers.slice(0, 2)) {
+            const signature = await signSettlement(n.chain, officer, settlement);
+            await acceptSettlementSignature(n.db, n.chain, settlement, carrier.id, signature, chainNow);
+          }
+          note(
+            `closed ${agreement.name} ${MONTH} without committing; two officers signed its co-signed Settlement (fast path)`,
+            carrier.name,
+          );
+          continue;
+        }
         const committed = await commitSummary(n.db, n.chain, local, PERIOD);
         const receipt = await n.chain.provider.getTransactionReceipt(committed.txHash);
         note(
@@ -422,6 +447,15 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     const passes = async (only?: readonly DemoNode[]) => {
       for (const n of only ?? [...nodes]) {
         const pass = await n.runner.pass();
+        for (const f of pass.fastPath) {
+          if (f.step !== "submitted") continue;
+          const receipt = f.txHash === null ? null : await n.chain.provider.getTransactionReceipt(f.txHash);
+          note(
+            `settled ${f.agreement} ${MONTH} by the co-signed fast path (one settleFastPath with both carriers' signatures)`,
+            n.carrier.name,
+            receipt?.gasUsed ?? null,
+          );
+        }
         for (const r of pass.revealed) note(`revealed ${r.agreement} ${MONTH}`, n.carrier.name);
         for (const x of pass.compared) {
           const name =
@@ -447,8 +481,11 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     const reconciled = async () => {
       for (const agreement of Object.values(c.agreements)) {
         const state = await periodState(nodes[0]!.chain, agreement.agreementId, PERIOD);
+        if (SCENARIO[agreement.name].expect === "Matched") {
+          if (state !== "Settled") return false; // the fast path
+          continue;
+        }
         if (!["Matched", "Reconciled", "Mismatched"].includes(state)) return false;
-        if (state === "Matched") continue;
         for (const carrier of [agreement.a, agreement.b]) {
           const n = nodeOf(nodes, carrier);
           if ((await loadReport(n.db, agreement.agreementId, PERIOD)) === null) return false;
@@ -474,7 +511,11 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     }
     for (const agreement of Object.values(c.agreements)) {
       const state = await periodState(nodes[0]!.chain, agreement.agreementId, PERIOD);
-      note(`${agreement.name} ${MONTH} is ${state} (expected ${SCENARIO[agreement.name].expect})`, "ledger");
+      const fast = await fastPathFigures(nodes[0]!.chain, agreement.agreementId, PERIOD);
+      note(
+        `${agreement.name} ${MONTH} is ${fast !== null ? "Matched and settled by the fast path" : state} (expected ${SCENARIO[agreement.name].expect})`,
+        "ledger",
+      );
     }
 
     // The dispute on GLOBEX–INITECH.
@@ -512,10 +553,6 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     note(`the chain's clock moved ${WINDOWS.response / 86_400} days: the response window closed`, "time");
     await step(globex, c.carriers.GLOBEX.officers[1], "escalate", {}, "GLOBEX officer 2");
 
-    for (const carrier of Object.values(c.carriers)) await fundEscrow(c, carrier, "ICUSD", 1_000_000n * M);
-    note("each carrier's treasury deposited 1,000,000 ICUSD into escrow", "treasuries");
-    const before = await balances(c);
-
     // Both carriers approve the undisputed part; it settles first.
     await approveAll(nodes, disputed, true, note);
     await sendSettle(nodeOf(nodes, c.carriers.ACME), disputed, note);
@@ -527,13 +564,20 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
       "arbiter",
     );
 
-    // Final approvals of all three, then one netted batch.
-    for (const agreement of Object.values(c.agreements)) await approveAll(nodes, agreement, false, note);
+    // Final approvals of the two that went through commit–reveal, then one netted batch.
+    for (const agreement of Object.values(c.agreements)) {
+      if ((await fastPathFigures(nodes[0]!.chain, agreement.agreementId, PERIOD)) !== null) continue;
+      await approveAll(nodes, agreement, false, note);
+    }
     const acme = nodeOf(nodes, c.carriers.ACME);
     const periods = await findSettleable(acme.chain, acme.db);
     // The final figures each period settles at (after the tolerance rule, the ruling, the approvals).
     const finals = new Map<string, { amountAB: bigint; amountBA: bigint }>();
     for (const p of periods) finals.set(p.agreementId, { amountAB: p.amountAB, amountBA: p.amountBA });
+    for (const agreement of Object.values(c.agreements)) {
+      const fast = await fastPathFigures(acme.chain, agreement.agreementId, PERIOD);
+      if (fast !== null) finals.set(agreement.agreementId.toLowerCase(), fast);
+    }
     const keys = periods.map((p) => ({ agreementId: p.agreementId, period: p.period }));
     const request = settleBatchRequest(acme.chain, await c.tokens.ICUSD.getAddress(), keys);
     let sending: Promise<TxResult>;
@@ -673,6 +717,17 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
 }
 
 const fmt = (units: bigint) => formatAmount(units, { symbol: "", decimals: 6, address: "" }).trim();
+
+/** The figures a period was settled at by the co-signed fast path (its FastPathSettled event), or null. */
+async function fastPathFigures(
+  chain: ChainClient,
+  agreementId: string,
+  period: number,
+): Promise<{ amountAB: bigint; amountBA: bigint } | null> {
+  const ledger = chain.ledger;
+  const [event] = await ledger.queryFilter(ledger.filters.FastPathSettled(agreementId, period));
+  return event === undefined ? null : { amountAB: event.args.amountAB, amountBA: event.args.amountBA };
+}
 
 async function balances(c: Consortium): Promise<Map<string, bigint>> {
   const token = await c.tokens.ICUSD.getAddress();
