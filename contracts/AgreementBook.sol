@@ -26,6 +26,9 @@ contract AgreementBook is IAgreementBook {
     mapping(bytes32 agreementId => Terms[]) private _versions;
     mapping(bytes32 agreementId => string[]) private _cids;
     mapping(bytes32 proposalId => Proposal) private _proposals;
+    /// @dev The officer nonce each side's approvals of a proposal were gathered under (index 0: carrier A):
+    /// approvals from before an officer, threshold or node update no longer count (I-1).
+    mapping(bytes32 proposalId => uint64[2]) private _approvalNonces;
     uint256 private _nonce;
 
     constructor(ICarrierRegistry registry) {
@@ -137,13 +140,17 @@ contract AgreementBook is IAgreementBook {
         address[] memory accounts = new address[](1);
         accounts[0] = msg.sender;
         if (!_registry.isOfficer(carrierId, msg.sender)) revert BookNotOfficer(carrierId, msg.sender);
-        (uint8[] memory slots, uint256 activeMask, uint8 threshold, ) = _registry.officerSlots(
+        (uint8[] memory slots, uint256 activeMask, uint8 threshold, uint64 nonce) = _registry.officerSlots(
             carrierId,
             accounts
         );
         uint256 bit = uint256(1) << slots[0];
         bool isA = carrierId == p.terms.carrierA;
-        uint256 approvals = isA ? p.approvalsA : p.approvalsB;
+        uint64[2] storage nonces = _approvalNonces[proposalId];
+        uint256 side = isA ? 0 : 1;
+        // Approvals gathered under an older officer set start again (I-1).
+        uint256 approvals = nonces[side] == nonce ? (isA ? p.approvalsA : p.approvalsB) : 0;
+        nonces[side] = nonce;
         if (approvals & bit != 0) revert BookAlreadyApproved(proposalId, carrierId, msg.sender);
         approvals |= bit;
         if (isA) p.approvalsA = approvals;
@@ -151,10 +158,18 @@ contract AgreementBook is IAgreementBook {
         emit ProposalApproved(proposalId, carrierId, msg.sender);
 
         if (Bits.popcount(approvals & activeMask) < threshold) return;
-        bytes32 other = isA ? p.terms.carrierB : p.terms.carrierA;
-        uint256 otherApprovals = isA ? p.approvalsB : p.approvalsA;
-        (, uint256 otherMask, uint8 otherThreshold, ) = _registry.officerSlots(other, new address[](0));
-        if (Bits.popcount(otherApprovals & otherMask) >= otherThreshold) _activate(proposalId, p);
+        if (_approvedBy(proposalId, p, !isA)) _activate(proposalId, p);
+    }
+
+    /// @dev Whether carrier A (`sideA`) or B reached its current threshold on `p` with approvals gathered
+    /// under its current officer set.
+    function _approvedBy(bytes32 proposalId, Proposal storage p, bool sideA) private view returns (bool) {
+        (, uint256 mask, uint8 threshold, uint64 nonce) = _registry.officerSlots(
+            sideA ? p.terms.carrierA : p.terms.carrierB,
+            new address[](0)
+        );
+        if (_approvalNonces[proposalId][sideA ? 0 : 1] != nonce) return false; // gathered before an update
+        return Bits.popcount((sideA ? p.approvalsA : p.approvalsB) & mask) >= threshold;
     }
 
     function _activate(bytes32 proposalId, Proposal storage p) private {

@@ -397,6 +397,31 @@ describe("SettlementLedger — the review's escrow and approval findings replaye
   });
 
   describe("I-1: approvals gathered under an older officer set do not count against a newer threshold", function () {
+    it("the agreement book too: a proposal's pending approval from before B's officer update no longer counts", async function () {
+      const fx = await loadFixture(ledgerFixture);
+      const terms = { ...fx.terms, toleranceBps: 40, effectiveFrom: PERIOD + 100 };
+      const tx = await fx.book
+        .connect(fx.B.officers[0]!)
+        .propose(fx.agreementId, CARRIER_B, terms, "ipfs://v2");
+      const log = (await tx.wait())!.logs
+        .map((l) => fx.book.interface.parseLog(l))
+        .find((l) => l?.name === "AgreementProposed");
+      const proposalId = log!.args[1] as string;
+      // B's officers lower the threshold to 1: the attack made B's lone pending approval B's approval.
+      const update = await officerUpdate(fx, CARRIER_B, { threshold: 1 });
+      await fx.registry.updateOfficers(update, await signUpdate(fx, update, fx.B.officers.slice(1, 3)));
+      await fx.book.connect(fx.A.officers[0]!).approveProposal(proposalId, CARRIER_A);
+      await expect(fx.book.connect(fx.A.officers[1]!).approveProposal(proposalId, CARRIER_A)).to.not.emit(
+        fx.book,
+        "AgreementVersionActivated",
+      );
+      expect(await fx.book.versionCount(fx.agreementId)).to.equal(1);
+      // One approval under B's new set (threshold 1) activates it; the same officer may approve again.
+      await expect(fx.book.connect(fx.B.officers[0]!).approveProposal(proposalId, CARRIER_B))
+        .to.emit(fx.book, "AgreementVersionActivated")
+        .withArgs(fx.agreementId, 1, proposalId, PERIOD + 100);
+    });
+
     it("lowering the threshold starts B's tally again: the old pending approval counts 0, one fresh one approves", async function () {
       const fx = await loadFixture(ledgerFixture);
       const lc = new PeriodLifecycle(fx, PERIOD);
