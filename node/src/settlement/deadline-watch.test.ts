@@ -407,7 +407,6 @@ for (const target of databaseTargets()) {
       await (await (await officer(1)).openDispute(fx.agreementId, period, CARRIER_A, 1, "")).wait();
       // A withdraws: Resolved at B's figures, A owes 40; nobody approves.
       await (await (await officer(1)).withdrawDispute(fx.agreementId, period, CARRIER_A)).wait();
-      await deposit(CARRIER_A, 40n * UNIT - (await escrow(CARRIER_A)));
       const { approvalDeadline } = await ledger().deadlines(fx.agreementId, period);
       const waiting = await pass(period);
       expect(waiting.settled).to.deep.equal([]);
@@ -415,8 +414,23 @@ for (const target of databaseTargets()) {
         ["approval-needed", Number(approvalDeadline)],
       ]);
       expect(waiting.alerts[0]!.message).to.match(/anyone may settle them without approvals/);
-      const before = await escrow(CARRIER_B);
+      // After a pass (the watch releases lapsed reservations of ours), A's available escrow (escrow −
+      // reserved) is made one unit short of the 40 it owes.
+      const available = async () =>
+        (await escrow(CARRIER_A)) - (await ledger().reservedOf(CARRIER_A, fx.deployment.tokenAddress));
+      const gap = 40n * UNIT - 1n - (await available());
+      if (gap > 0n) await deposit(CARRIER_A, gap);
+      if (gap < 0n)
+        await (await (await officer(1)).withdraw(CARRIER_A, fx.deployment.tokenAddress, -gap)).wait();
+      expect(await available()).to.equal(40n * UNIT - 1n);
       await advanceTo(Number(approvalDeadline) + 1);
+      // Binding now, but the payer's available escrow is short: nothing is sent, the alert names the top-up.
+      const refused = await pass(period);
+      expect(refused.settled).to.deep.equal([]);
+      expect(refused.alerts.map((a) => [a.level, a.kind])).to.deep.equal([["error", "escrow-short"]]);
+      expect(refused.alerts[0]!.message).to.match(/deposit 0\.000001 ICUSD more/);
+      await deposit(CARRIER_A, 1n);
+      const before = await escrow(CARRIER_B);
       expect((await pass(period)).settled.map((s) => s.partial)).to.deep.equal([false]);
       expect(await state(period)).to.equal(stateIndex("Settled"));
       expect(await escrow(CARRIER_B)).to.equal(before + 40n * UNIT);
