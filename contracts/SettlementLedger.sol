@@ -69,7 +69,6 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
         uint96 amountBA,
         bytes32 salt
     ) external {
-        if (root == bytes32(0)) revert LedgerZeroHash();
         (PeriodLib.Context memory c, PeriodRecord storage p, ) = PeriodLib.load(
             _store,
             _book,
@@ -77,6 +76,43 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
             period
         );
         _reveal(c, p, root, amountAB, amountBA, salt);
+    }
+
+    /// @inheritdoc ISettlementLedger
+    function revealBoth(
+        bytes32 agreementId,
+        uint32 period,
+        Opening calldata openingA,
+        Opening calldata openingB
+    ) external {
+        (PeriodLib.Context memory c, PeriodRecord storage p, DisputeRecord storage d) = PeriodLib.load(
+            _store,
+            _book,
+            agreementId,
+            period
+        );
+        p.revealOpenings(d, c, openingA, openingB);
+    }
+
+    /// @inheritdoc ISettlementLedger
+    function revealAndSettle(
+        Approval calldata approval,
+        Opening calldata openingA,
+        Opening calldata openingB,
+        bytes[] calldata signaturesA,
+        bytes[] calldata signaturesB
+    ) external {
+        LedgerApprovals.revealAndSettle(
+            _store,
+            _registry,
+            _book,
+            _domainSeparatorV4(),
+            approval,
+            openingA,
+            openingB,
+            signaturesA,
+            signaturesB
+        );
     }
 
     // ---------------------------------------------------------------- disputes

@@ -109,6 +109,15 @@ interface ISettlementLedger {
         bytes32 salt;
     }
 
+    /// @notice The opening of a node's commitment (see {computeCommitment}): what {reveal} takes, for
+    /// {revealBoth} and {revealAndSettle}, which anyone may submit since an opening proves itself.
+    struct Opening {
+        bytes32 root;
+        uint96 amountAB;
+        uint96 amountBA;
+        bytes32 salt;
+    }
+
     /// @notice Identifies a period for {settleBatch}.
     struct PeriodKey {
         bytes32 agreementId;
@@ -381,6 +390,29 @@ interface ISettlementLedger {
         uint96 amountAB,
         uint96 amountBA,
         bytes32 salt
+    ) external;
+
+    /// @notice Opens both carriers' commitments in one transaction, submitted by anyone (a node that received
+    /// its partner's opening over the peer protocol once both commitments were on the ledger): each opening
+    /// must hash to its carrier's commitment; a side already revealed is skipped, so an earlier {reveal}
+    /// of one side does not make this call fail. Evaluates the period as the second {reveal} does.
+    function revealBoth(
+        bytes32 agreementId,
+        uint32 period,
+        Opening calldata openingA,
+        Opening calldata openingB
+    ) external;
+
+    /// @notice {revealBoth}, then {approveAndSettle} with the same arguments: the commit–reveal path's whole
+    /// ending in one transaction, when both carriers' officers signed the figures the two openings give
+    /// (which both nodes know, and can check against the commitments, before they are on the ledger).
+    /// @dev `approval` is carrier A's (see {approveAndSettle}); its agreement and period are the openings'.
+    function revealAndSettle(
+        Approval calldata approval,
+        Opening calldata openingA,
+        Opening calldata openingB,
+        bytes[] calldata signaturesA,
+        bytes[] calldata signaturesB
     ) external;
 
     /// @notice Opens a dispute on a Mismatched period (officer of `carrierId`).

@@ -351,6 +351,7 @@ library PeriodLib {
         bytes32 salt
     ) internal {
         expect(c, bit(ISettlementLedger.PeriodState.Revealing));
+        if (root == bytes32(0)) revert ISettlementLedger.LedgerZeroHash();
         _checkOpening(
             self,
             c,
@@ -369,6 +370,20 @@ library PeriodLib {
             amountBA
         );
         if (self.statusA == REVEALED && self.statusB == REVEALED) _evaluate(self, c);
+    }
+
+    /// @notice Revealing → opens each carrier's commitment not opened yet ({reveal}), then derives the state
+    /// again (`c.state`): Matched, Reconciled or Mismatched once both are open.
+    function revealOpenings(
+        ISettlementLedger.PeriodRecord storage self,
+        ISettlementLedger.DisputeRecord storage dispute,
+        Context memory c,
+        ISettlementLedger.Opening calldata a,
+        ISettlementLedger.Opening calldata b
+    ) internal {
+        if (self.statusA == 0) reveal(self, c, 0, c.terms.carrierA, a.root, a.amountAB, a.amountBA, a.salt);
+        if (self.statusB == 0) reveal(self, c, 1, c.terms.carrierB, b.root, b.amountAB, b.amountBA, b.salt);
+        c.state = state(self, dispute, c.period, c.terms.windows);
     }
 
     /// @dev Reverts unless `side` committed, has not revealed yet and its opening hashes to `computed`.

@@ -59,9 +59,7 @@ library LedgerApprovals {
         _approve(s, registry, book, approval, recover(domainSeparator, approval, signatures));
     }
 
-    /// @notice {ISettlementLedger-approveAndSettle}: both carriers' signature approvals, then the
-    /// settlement. The payer's approval here reserves nothing: the settlement in the same transaction takes
-    /// the net from its available escrow (or from its reservation, when its signatures came first).
+    /// @notice {ISettlementLedger-approveAndSettle} (see {_approveBothAndSettle}).
     function approveAndSettle(
         LedgerStorage.Layout storage s,
         ICarrierRegistry registry,
@@ -72,19 +70,30 @@ library LedgerApprovals {
         bytes[] calldata signaturesB
     ) external {
         ISettlementLedger.Approval memory a = approval;
+        (PeriodLib.Context memory c, , ) = PeriodLib.load(s, book, a.agreementId, a.period);
+        _approveBothAndSettle(s, registry, domainSeparator, c, a, signaturesA, signaturesB);
+    }
+
+    /// @notice {ISettlementLedger-revealAndSettle}: both openings, then {approveAndSettle}.
+    function revealAndSettle(
+        LedgerStorage.Layout storage s,
+        ICarrierRegistry registry,
+        IAgreementBook book,
+        bytes32 domainSeparator,
+        ISettlementLedger.Approval calldata approval,
+        ISettlementLedger.Opening calldata openingA,
+        ISettlementLedger.Opening calldata openingB,
+        bytes[] calldata signaturesA,
+        bytes[] calldata signaturesB
+    ) external {
+        ISettlementLedger.Approval memory a = approval;
         (
             PeriodLib.Context memory c,
             ISettlementLedger.PeriodRecord storage p,
             ISettlementLedger.DisputeRecord storage d
         ) = PeriodLib.load(s, book, a.agreementId, a.period);
-        uint8 side = _check(p, d, c, a);
-        // A side whose signatures reached the chain first (approveWithSignatures) is already approved:
-        // recording it again would revert, and anyone could make this call fail that way (L-3).
-        _recordUnlessApproved(s, registry, domainSeparator, c, a, side, signaturesA);
-        (a.carrierId, side) = side == 0 ? (c.terms.carrierB, 1) : (c.terms.carrierA, 0);
-        _recordUnlessApproved(s, registry, domainSeparator, c, a, side, signaturesB);
-        if (PeriodLib.approvedByBoth(p)) c.state = ISettlementLedger.PeriodState.Approved;
-        LedgerEscrow.settleReserved(s, c, p, false, PeriodLib.settle(p, d, c));
+        PeriodLib.revealOpenings(p, d, c, openingA, openingB);
+        _approveBothAndSettle(s, registry, domainSeparator, c, a, signaturesA, signaturesB);
     }
 
     // ---------------------------------------------------------------- views
@@ -156,6 +165,41 @@ library LedgerApprovals {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev Both carriers' signature approvals of `a` (carrier A's; B's is the same with B's id), then the
+    /// settlement. The payer's approval here reserves nothing: the settlement takes the net from its available
+    /// escrow (or from its reservation, when its signatures came first).
+    function _approveBothAndSettle(
+        LedgerStorage.Layout storage s,
+        ICarrierRegistry registry,
+        bytes32 domainSeparator,
+        PeriodLib.Context memory c,
+        ISettlementLedger.Approval memory a,
+        bytes[] calldata signaturesA,
+        bytes[] calldata signaturesB
+    ) private {
+        uint8 side = _check(s.periods[c.agreementId][c.period], s.disputes[c.agreementId][c.period], c, a);
+        // A side whose signatures reached the chain first (approveWithSignatures) is already approved:
+        // recording it again would revert, and anyone could make this call fail that way (L-3).
+        _recordUnlessApproved(s, registry, domainSeparator, c, a, side, signaturesA);
+        (a.carrierId, side) = side == 0 ? (c.terms.carrierB, 1) : (c.terms.carrierA, 0);
+        _recordUnlessApproved(s, registry, domainSeparator, c, a, side, signaturesB);
+        _settleApproved(s, c);
+    }
+
+    /// @dev Settles the period of `c` now that both carriers approved it (or, for a binding outcome past its
+    /// approval deadline, without).
+    function _settleApproved(LedgerStorage.Layout storage s, PeriodLib.Context memory c) private {
+        ISettlementLedger.PeriodRecord storage p = s.periods[c.agreementId][c.period];
+        if (PeriodLib.approvedByBoth(p)) c.state = ISettlementLedger.PeriodState.Approved;
+        LedgerEscrow.settleReserved(
+            s,
+            c,
+            p,
+            false,
+            PeriodLib.settle(p, s.disputes[c.agreementId][c.period], c)
+        );
+    }
 
     /// @dev Records the approval `a` of `signers` after checking it against the period.
     function _approve(
