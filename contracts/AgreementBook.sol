@@ -105,6 +105,30 @@ contract AgreementBook is IAgreementBook {
     }
 
     /// @inheritdoc IAgreementBook
+    function ledgerTermsAt(bytes32 agreementId, uint32 period) external view returns (Terms memory) {
+        Terms[] storage versions = _versions[agreementId];
+        for (uint256 i = versions.length; i > 0; --i) {
+            Terms storage v = versions[i - 1];
+            if (v.effectiveFrom <= period) {
+                return
+                    Terms(
+                        v.carrierA,
+                        v.carrierB,
+                        v.token,
+                        v.toleranceBps,
+                        v.rule,
+                        v.effectiveFrom,
+                        v.arbiter,
+                        v.toleranceAbs,
+                        v.windows,
+                        bytes32(0)
+                    );
+            }
+        }
+        revert BookNoVersion(agreementId, period);
+    }
+
+    /// @inheritdoc IAgreementBook
     function settlementTermsAt(
         bytes32 agreementId,
         uint32 period

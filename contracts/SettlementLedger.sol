@@ -12,6 +12,7 @@ import {Parties} from "./libraries/Parties.sol";
 import {LedgerStorage} from "./libraries/LedgerStorage.sol";
 import {LedgerDomain} from "./libraries/LedgerDomain.sol";
 import {LedgerApprovals} from "./modules/LedgerApprovals.sol";
+import {LedgerCommitments} from "./modules/LedgerCommitments.sol";
 import {LedgerDisputes} from "./modules/LedgerDisputes.sol";
 import {LedgerEscrow} from "./modules/LedgerEscrow.sol";
 import {LedgerFastPath} from "./modules/LedgerFastPath.sol";
@@ -54,10 +55,31 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
 
     /// @inheritdoc ISettlementLedger
     function commit(bytes32 agreementId, uint32 period, bytes32 commitment) external {
-        if (commitment == bytes32(0)) revert LedgerZeroHash();
         (PeriodLib.Context memory c, , ) = PeriodLib.load(_store, _book, agreementId, period);
         (bytes32 carrierId, uint8 side) = Parties.nodeSide(c, _registry);
         PeriodLib.commit(_store.periods[agreementId][period], c, side, carrierId, commitment);
+    }
+
+    /// @inheritdoc ISettlementLedger
+    function commitBoth(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 commitmentA,
+        bytes calldata nodeSignatureA,
+        bytes32 commitmentB,
+        bytes calldata nodeSignatureB
+    ) external {
+        LedgerCommitments.commitBoth(
+            _store,
+            _registry,
+            _book,
+            _domainSeparatorV4(),
+            agreementId,
+            period,
+            [commitmentA, commitmentB],
+            nodeSignatureA,
+            nodeSignatureB
+        );
     }
 
     /// @inheritdoc ISettlementLedger
@@ -85,13 +107,7 @@ contract SettlementLedger is ISettlementLedger, EIP712, ReentrancyGuard {
         Opening calldata openingA,
         Opening calldata openingB
     ) external {
-        (PeriodLib.Context memory c, PeriodRecord storage p, DisputeRecord storage d) = PeriodLib.load(
-            _store,
-            _book,
-            agreementId,
-            period
-        );
-        p.revealOpenings(d, c, openingA, openingB);
+        LedgerCommitments.revealBoth(_store, _book, agreementId, period, openingA, openingB);
     }
 
     /// @inheritdoc ISettlementLedger

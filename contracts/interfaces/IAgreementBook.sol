@@ -119,6 +119,10 @@ interface IAgreementBook {
     /// @notice The terms in force for `period` and their version number (0-based).
     function termsAt(bytes32 agreementId, uint32 period) external view returns (Terms memory, uint32 version);
 
+    /// @notice What the ledger reads of the terms in force for `period` in every step: {termsAt} with a zero
+    /// `termsHash` (the ledger never reads it), one storage slot fewer.
+    function ledgerTermsAt(bytes32 agreementId, uint32 period) external view returns (Terms memory);
+
     /// @notice Version `version` of `agreementId` and its terms CID.
     function versionOf(
         bytes32 agreementId,

@@ -241,7 +241,8 @@ interface ISettlementLedger {
         uint96 amountAB,
         uint96 amountBA
     );
-    /// @notice Officer `signer` of `carrierId` approved the figures.
+    /// @notice Officer `signer` of `carrierId` approved the figures, leaving the carrier below its threshold
+    /// (the approval that reaches it is a {CarrierApproved}).
     event OfficerApproved(
         bytes32 indexed agreementId,
         uint32 indexed period,
@@ -249,14 +250,16 @@ interface ISettlementLedger {
         address signer,
         bool partialSettlement
     );
-    /// @notice `carrierId` reached its threshold on these figures.
+    /// @notice `carrierId` reached its threshold on these figures; `officers` are the officers whose approval
+    /// in this transaction reached it (those counted before have their {OfficerApproved}).
     event CarrierApproved(
         bytes32 indexed agreementId,
         uint32 indexed period,
         bytes32 indexed carrierId,
         bool partialSettlement,
         uint96 amountAB,
-        uint96 amountBA
+        uint96 amountBA,
+        address[] officers
     );
     /// @notice The period settled; `netAB` (A→B, negative: B→A) moved between the carriers' escrow.
     event Settled(
@@ -312,6 +315,8 @@ interface ISettlementLedger {
     );
     /// @notice `account` is not a node of either party of `agreementId`.
     error LedgerNotPartyNode(bytes32 agreementId, address account);
+    /// @notice A signed commitment for `carrierId` recovers to `signer`, which is not a node of that carrier.
+    error LedgerNotCarrierNode(bytes32 carrierId, address signer);
     /// @notice `carrierId` is not a party of `agreementId`.
     error LedgerNotParty(bytes32 agreementId, bytes32 carrierId);
     /// @notice `account` is not an officer of `carrierId`.
@@ -392,6 +397,22 @@ interface ISettlementLedger {
         bytes32 salt
     ) external;
 
+    /// @notice Both carriers' commitments in one transaction, submitted by anyone: each is signed by a node of
+    /// its carrier as EIP-712 `Commitment(agreementId, period, round, carrierId, commitment)` (the nodes
+    /// exchange them over the peer protocol; a commitment shows nothing of its figures). `round` is the round
+    /// the commitments land in (the next one from Mismatched: a correction round starts). An empty signature
+    /// stands for the caller's: a node submitting commits its own carrier's as {commit} would. A side already
+    /// committed in that round is skipped, its signature not read, so a commit sent first does not make this
+    /// call fail.
+    function commitBoth(
+        bytes32 agreementId,
+        uint32 period,
+        bytes32 commitmentA,
+        bytes calldata nodeSignatureA,
+        bytes32 commitmentB,
+        bytes calldata nodeSignatureB
+    ) external;
+
     /// @notice Opens both carriers' commitments in one transaction, submitted by anyone (a node that received
     /// its partner's opening over the peer protocol once both commitments were on the ledger): each opening
     /// must hash to its carrier's commitment; a side already revealed is skipped, so an earlier {reveal}
@@ -404,8 +425,10 @@ interface ISettlementLedger {
     ) external;
 
     /// @notice {revealBoth}, then {approveAndSettle} with the same arguments: the commit–reveal path's whole
-    /// ending in one transaction, when both carriers' officers signed the figures the two openings give
-    /// (which both nodes know, and can check against the commitments, before they are on the ledger).
+    /// ending in one transaction, when both carriers' officers signed the final figures the two openings give
+    /// (both nodes know them, checked against the commitments, before they are on the ledger: the
+    /// {Approval} {approvalFigures} gives after the reveal). Reverts whole when they do not
+    /// ({LedgerApprovalMismatch}), and with {LedgerUnexpectedState} when the openings do not reconcile.
     /// @dev `approval` is carrier A's (see {approveAndSettle}); its agreement and period are the openings'.
     function revealAndSettle(
         Approval calldata approval,

@@ -30,6 +30,9 @@ library PeriodLib {
     uint8 internal constant PARTIAL_SETTLED = 16;
     uint8 internal constant SETTLED = 32;
     uint8 internal constant DISPUTED = 64;
+    /// @dev Some carrier's officers left an approval tally below its threshold in storage (see
+    /// LedgerApprovals): until then an approval reaching the threshold in one call reads no tally.
+    uint8 internal constant TALLIED = 128;
 
     /// @dev Values of `statusA`/`statusB`.
     uint8 internal constant REVEALED = 1;
@@ -46,6 +49,10 @@ library PeriodLib {
     uint256 internal constant BINDING_STATES =
         (1 << uint8(ISettlementLedger.PeriodState.Uncontested)) |
             (1 << uint8(ISettlementLedger.PeriodState.Resolved));
+    /// @dev States in which a node may commit: Committing, and Mismatched (a correction round).
+    uint256 internal constant COMMIT_STATES =
+        (1 << uint8(ISettlementLedger.PeriodState.Committing)) |
+            (1 << uint8(ISettlementLedger.PeriodState.Mismatched));
     /// @dev States with an open dispute: officers may approve the undisputed part.
     uint256 internal constant DISPUTE_STATES =
         (1 << uint8(ISettlementLedger.PeriodState.Disputed)) |
@@ -53,7 +60,8 @@ library PeriodLib {
 
     /// @notice Everything a step needs about its period, loaded once by {load}.
     /// @param state the derived state at load time
-    /// @param terms the agreement version that governs the period
+    /// @param terms the agreement version that governs the period (its `termsHash` left zero: see
+    /// {IAgreementBook-ledgerTermsAt})
     struct Context {
         bytes32 agreementId;
         uint32 period;
@@ -80,7 +88,7 @@ library PeriodLib {
         )
     {
         PeriodMath.requireValid(period);
-        (c.terms, ) = book.termsAt(agreementId, period);
+        c.terms = book.ledgerTermsAt(agreementId, period);
         c.agreementId = agreementId;
         c.period = period;
         (self, dispute) = (s.periods[agreementId][period], s.disputes[agreementId][period]);
@@ -325,17 +333,39 @@ library PeriodLib {
         bytes32 carrierId,
         bytes32 hash
     ) internal {
-        expect(
-            c,
-            bit(ISettlementLedger.PeriodState.Committing) | bit(ISettlementLedger.PeriodState.Mismatched)
-        );
-        if (c.state == ISettlementLedger.PeriodState.Mismatched) _startRound(self, c);
+        expect(c, COMMIT_STATES);
+        if (hash == bytes32(0)) revert ISettlementLedger.LedgerZeroHash();
+        if (c.state == ISettlementLedger.PeriodState.Mismatched) {
+            _startRound(self, c);
+            c.state = ISettlementLedger.PeriodState.Committing;
+        }
         if ((side == 0 ? self.hashA : self.hashB) != bytes32(0)) {
             revert ISettlementLedger.LedgerAlreadyCommitted(c.agreementId, c.period, carrierId);
         }
         if (side == 0) self.hashA = hash;
         else self.hashB = hash;
         emit ISettlementLedger.Committed(c.agreementId, c.period, carrierId, self.round, hash);
+    }
+
+    /// @notice The round a commitment sent now lands in: the next one from Mismatched (a correction round),
+    /// else the current one. Reverts unless a commitment is allowed now.
+    function commitRound(
+        ISettlementLedger.PeriodRecord storage self,
+        Context memory c
+    ) internal view returns (uint8) {
+        expect(c, COMMIT_STATES);
+        return c.state == ISettlementLedger.PeriodState.Mismatched ? self.round + 1 : self.round;
+    }
+
+    /// @notice Whether `side` committed in the period's current round (a Mismatched period's hashes are the
+    /// last round's roots: nobody committed in the next one yet).
+    function committedNow(
+        ISettlementLedger.PeriodRecord storage self,
+        Context memory c,
+        uint8 side
+    ) internal view returns (bool) {
+        if (c.state == ISettlementLedger.PeriodState.Mismatched) return false;
+        return (side == 0 ? self.hashA : self.hashB) != bytes32(0);
     }
 
     /// @notice Revealing → opens `side`'s commitment and stores its root and figures; the second reveal
@@ -697,6 +727,22 @@ library PeriodLib {
         self.flags |= approvalFlag(side, partialSettlement);
     }
 
+    /// @notice Whether either carrier approved the period (full or partial figures): a period can hold a
+    /// reservation only then, since a reservation is made with its payer's approval and a release clears both.
+    function anyApproval(ISettlementLedger.PeriodRecord storage self) internal view returns (bool) {
+        return self.flags & (APPROVED_A | APPROVED_B | PARTIAL_APPROVED_A | PARTIAL_APPROVED_B) != 0;
+    }
+
+    /// @notice Whether any approval tally below its threshold was stored for the period ({TALLIED}).
+    function hasTally(ISettlementLedger.PeriodRecord storage self) internal view returns (bool) {
+        return self.flags & TALLIED != 0;
+    }
+
+    /// @notice Records that an approval tally below its threshold is stored for the period.
+    function markTallied(ISettlementLedger.PeriodRecord storage self) internal {
+        self.flags |= TALLIED;
+    }
+
     /// @notice Withdraws `side`'s approval (on the partial or the final figures): its reservation was
     /// released, and a period is never approved by its payer without one.
     function clearApproval(
@@ -817,8 +863,8 @@ library PeriodLib {
         return net(amountAB, amountBA);
     }
 
-    /// @notice {load} for a step that needs no more of the terms than the parties, the token and the windows (the
-    /// fast path): reads them with the book's compact {IAgreementBook-settlementTermsAt}, two storage slots fewer
+    /// @notice {load} for a step that needs no more of the terms than the parties, the token and the windows
+    /// ({ISettlementLedger-commitBoth} and the fast path): reads them with the book's compact {IAgreementBook-settlementTermsAt}, two storage slots fewer
     /// than {IAgreementBook-termsAt}; the other fields of `c.terms` stay zero.
     function loadSettlementTerms(
         LedgerStorage.Layout storage s,

@@ -178,27 +178,29 @@ library LedgerApprovals {
         bytes[] calldata signaturesA,
         bytes[] calldata signaturesB
     ) private {
+        // Approved by neither carrier before this call, the period holds no reservation to spend.
+        bool reserved = PeriodLib.anyApproval(s.periods[c.agreementId][c.period]);
         uint8 side = _check(s.periods[c.agreementId][c.period], s.disputes[c.agreementId][c.period], c, a);
         // A side whose signatures reached the chain first (approveWithSignatures) is already approved:
         // recording it again would revert, and anyone could make this call fail that way (L-3).
         _recordUnlessApproved(s, registry, domainSeparator, c, a, side, signaturesA);
         (a.carrierId, side) = side == 0 ? (c.terms.carrierB, 1) : (c.terms.carrierA, 0);
         _recordUnlessApproved(s, registry, domainSeparator, c, a, side, signaturesB);
-        _settleApproved(s, c);
+        _settleApproved(s, c, reserved);
     }
 
     /// @dev Settles the period of `c` now that both carriers approved it (or, for a binding outcome past its
-    /// approval deadline, without).
-    function _settleApproved(LedgerStorage.Layout storage s, PeriodLib.Context memory c) private {
+    /// approval deadline, without), from its reservation if it may hold one (`reserved`).
+    function _settleApproved(
+        LedgerStorage.Layout storage s,
+        PeriodLib.Context memory c,
+        bool reserved
+    ) private {
         ISettlementLedger.PeriodRecord storage p = s.periods[c.agreementId][c.period];
         if (PeriodLib.approvedByBoth(p)) c.state = ISettlementLedger.PeriodState.Approved;
-        LedgerEscrow.settleReserved(
-            s,
-            c,
-            p,
-            false,
-            PeriodLib.settle(p, s.disputes[c.agreementId][c.period], c)
-        );
+        int256 netAB = PeriodLib.settle(p, s.disputes[c.agreementId][c.period], c);
+        if (reserved) LedgerEscrow.settleReserved(s, c, p, false, netAB);
+        else LedgerEscrow.moveNet(s, c.terms, netAB, 0);
     }
 
     /// @dev Records the approval `a` of `signers` after checking it against the period.
@@ -235,10 +237,15 @@ library LedgerApprovals {
             c,
             a.partialSettlement
         );
-        bytes32 expected = keccak256(abi.encode(ab, ba, rootA, rootB, round));
-        bytes32 given = keccak256(abi.encode(a.amountAB, a.amountBA, a.rootA, a.rootB, a.round));
-        if (expected != given) {
-            revert ISettlementLedger.LedgerApprovalMismatch(a.agreementId, a.period, expected, given);
+        if (
+            ab != a.amountAB || ba != a.amountBA || rootA != a.rootA || rootB != a.rootB || round != a.round
+        ) {
+            revert ISettlementLedger.LedgerApprovalMismatch(
+                a.agreementId,
+                a.period,
+                keccak256(abi.encode(ab, ba, rootA, rootB, round)),
+                keccak256(abi.encode(a.amountAB, a.amountBA, a.rootA, a.rootB, a.round))
+            );
         }
     }
 
@@ -279,7 +286,18 @@ library LedgerApprovals {
             );
         }
         mapping(uint256 index => uint256) storage tally = s.tallies[c.agreementId][c.period];
-        if (!_tally(tally, registry, a, signers, side)) return;
+        (bool reached, address[] memory counted) = _tally(
+            tally,
+            registry,
+            a,
+            signers,
+            side,
+            PeriodLib.hasTally(p)
+        );
+        if (!reached) {
+            PeriodLib.markTallied(p);
+            return;
+        }
         PeriodLib.markApproved(p, side, a.partialSettlement);
         emit ISettlementLedger.CarrierApproved(
             a.agreementId,
@@ -287,7 +305,8 @@ library LedgerApprovals {
             a.carrierId,
             a.partialSettlement,
             a.amountAB,
-            a.amountBA
+            a.amountBA,
+            counted
         );
         if (reserving) _reserveIfPayer(s, c, p, a, side);
     }
@@ -313,51 +332,68 @@ library LedgerApprovals {
     }
 
     /// @dev Adds the signers' officer slots to the tally of `side` kept under the carrier's current officer
-    /// nonce; true (and tally cleared) once the current threshold of current officers is met. A slot set twice
-    /// counts once; removed officers no longer count; a tally gathered before the officer set, threshold or
-    /// nodes changed is under an older nonce and is not read (I-1).
+    /// nonce (read only if `tallied`: some tally of the period was stored, see {PeriodLib-TALLIED}). Returns whether the current threshold of current officers is now met (the tally then cleared) and
+    /// the signers this call added: they go into {ISettlementLedger-CarrierApproved} when it is met, and each
+    /// into an {ISettlementLedger-OfficerApproved} when it is not, so every officer counted appears in exactly
+    /// one event. A slot set twice counts once; removed officers no longer count; a tally gathered before the
+    /// officer set, threshold or nodes changed is under an older nonce and is not read (I-1).
     function _tally(
         mapping(uint256 index => uint256) storage tally,
         ICarrierRegistry registry,
         ISettlementLedger.Approval memory a,
         address[] memory signers,
-        uint8 side
-    ) private returns (bool) {
+        uint8 side,
+        bool tallied
+    ) private returns (bool reached, address[] memory added) {
         (uint8[] memory slots, uint256 activeMask, uint8 threshold, uint64 nonce) = registry.officerSlots(
             a.carrierId,
             signers
         );
         uint256 index = _tallyIndex(nonce, side, a.partialSettlement);
-        uint256 stored = tally[index];
-        uint256 bits = _addSlots(a, signers, slots, stored);
-        if (Bits.popcount(bits & activeMask) >= threshold) {
+        uint256 stored = tallied ? tally[index] : 0;
+        uint256 bits;
+        (bits, added) = _addSlots(signers, slots, stored);
+        reached = Bits.popcount(bits & activeMask) >= threshold;
+        if (reached) {
             if (stored != 0) delete tally[index];
-            return true;
+            return (reached, added);
         }
         tally[index] = bits;
-        return false;
+        _emitOfficerApprovals(a, added);
     }
 
+    /// @dev One {ISettlementLedger-OfficerApproved} per officer in `officers`.
+    function _emitOfficerApprovals(ISettlementLedger.Approval memory a, address[] memory officers) private {
+        for (uint256 i = 0; i < officers.length; ++i) {
+            emit ISettlementLedger.OfficerApproved(
+                a.agreementId,
+                a.period,
+                a.carrierId,
+                officers[i],
+                a.partialSettlement
+            );
+        }
+    }
+
+    /// @dev `bits` with the signers' slots set, and the signers whose slot was not set yet, in order.
     function _addSlots(
-        ISettlementLedger.Approval memory a,
         address[] memory signers,
         uint8[] memory slots,
         uint256 bits
-    ) private returns (uint256) {
+    ) private pure returns (uint256, address[] memory added) {
+        added = new address[](slots.length);
+        uint256 n;
         for (uint256 i = 0; i < slots.length; ++i) {
             uint256 bit = uint256(1) << slots[i];
             if (bits & bit == 0) {
                 bits |= bit;
-                emit ISettlementLedger.OfficerApproved(
-                    a.agreementId,
-                    a.period,
-                    a.carrierId,
-                    signers[i],
-                    a.partialSettlement
-                );
+                added[n++] = signers[i];
             }
         }
-        return bits;
+        assembly ("memory-safe") {
+            mstore(added, n)
+        }
+        return (bits, added);
     }
 
     /// @dev The figures officers must approve now (final, or the undisputed part if `partialSettlement`),

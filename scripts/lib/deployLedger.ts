@@ -10,6 +10,7 @@ import {
   LedgerApprovals__factory,
   LedgerDisputes__factory,
   LedgerEscrow__factory,
+  LedgerCommitments__factory,
   LedgerFastPath__factory,
   SettlementLedger__factory,
   SettlementToken__factory,
@@ -58,8 +59,8 @@ export interface DeploymentsFile {
 }
 
 /**
- * Deploys the external libraries SettlementLedger delegate-calls (LedgerApprovals, LedgerDisputes,
- * LedgerEscrow, LedgerFastPath), then the ledger linked to them. The one place that links the ledger: every deployment
+ * Deploys the external libraries SettlementLedger delegate-calls (LedgerApprovals, LedgerCommitments,
+ * LedgerDisputes, LedgerEscrow, LedgerFastPath), then the ledger linked to them. The one place that links the ledger: every deployment
  * goes through here.
  * @throws when a deployment transaction fails or the signer has no provider.
  */
@@ -69,11 +70,13 @@ export async function deploySettlementLedger(
   book: string,
 ): Promise<{ ledger: SettlementLedger; libraries: SettlementLedgerLibraryAddresses }> {
   const approvals = await (await new LedgerApprovals__factory(signer).deploy()).waitForDeployment();
+  const commitments = await (await new LedgerCommitments__factory(signer).deploy()).waitForDeployment();
   const disputes = await (await new LedgerDisputes__factory(signer).deploy()).waitForDeployment();
   const escrow = await (await new LedgerEscrow__factory(signer).deploy()).waitForDeployment();
   const fastPath = await (await new LedgerFastPath__factory(signer).deploy()).waitForDeployment();
   const libraries: SettlementLedgerLibraryAddresses = {
     "contracts/modules/LedgerApprovals.sol:LedgerApprovals": await approvals.getAddress(),
+    "contracts/modules/LedgerCommitments.sol:LedgerCommitments": await commitments.getAddress(),
     "contracts/modules/LedgerDisputes.sol:LedgerDisputes": await disputes.getAddress(),
     "contracts/modules/LedgerEscrow.sol:LedgerEscrow": await escrow.getAddress(),
     "contracts/modules/LedgerFastPath.sol:LedgerFastPath": await fastPath.getAddress(),

@@ -447,7 +447,9 @@ describe("SettlementLedger — the review's escrow and approval findings replaye
       expect(await lc.state()).to.equal(stateIndex("Matched"));
       await expect(fx.ledger.connect(fx.B.officers[1]!).approve(data))
         .to.emit(fx.ledger, "CarrierApproved")
-        .withArgs(fx.agreementId, PERIOD, CARRIER_B, false, data.amountAB, data.amountBA);
+        .withArgs(fx.agreementId, PERIOD, CARRIER_B, false, data.amountAB, data.amountBA, [
+          fx.B.officers[1]!.address,
+        ]);
       expect(await fx.ledger.approvalsOf(fx.agreementId, PERIOD, CARRIER_B, false)).to.deep.equal([
         1n,
         1n,
@@ -525,11 +527,14 @@ describe("SettlementLedger — the review's escrow and approval findings replaye
       expect(contractSigner(fromWallet)).to.equal(w.walletAddress);
       const [eoa] = await lc.sign(data, [fx.B.officers[2]!]);
       expect(contractSigner(eoa!)).to.equal(null);
+      // Both signatures reach the threshold in one call: the CarrierApproved names both officers.
       await expect(fx.ledger.approveWithSignatures(data, [fromWallet, eoa!]))
-        .to.emit(fx.ledger, "OfficerApproved")
-        .withArgs(fx.agreementId, PERIOD, CARRIER_B, w.walletAddress, false)
-        .and.to.emit(fx.ledger, "CarrierApproved")
-        .withArgs(fx.agreementId, PERIOD, CARRIER_B, false, data.amountAB, data.amountBA);
+        .to.emit(fx.ledger, "CarrierApproved")
+        .withArgs(fx.agreementId, PERIOD, CARRIER_B, false, data.amountAB, data.amountBA, [
+          w.walletAddress,
+          fx.B.officers[2]!.address,
+        ])
+        .and.not.to.emit(fx.ledger, "OfficerApproved");
 
       const feb = new PeriodLifecycle(fx, PERIOD + 1);
       await feb.toMatched(100n * UNIT, 700n * UNIT);

@@ -13,7 +13,7 @@
  *   6. a co-signed fast path settles only at both carriers' thresholds and never after a reveal.
  * Fast-path settlements (random signer subsets, tampered figures) are mixed into the sequences.
  */
-import { bareClaim } from "../../node/src/protocol";
+import { bareClaim, COMMITMENT_TYPES, evaluateClaims, ledgerDomain } from "../../node/src/protocol";
 import { expect } from "chai";
 import fc from "fast-check";
 import hre, { ethers } from "hardhat";
@@ -88,6 +88,8 @@ type Action =
   | { kind: "escrow"; carrier: number; op: "deposit" | "withdraw" | "drain"; amount: number; officer: number }
   | { kind: "release"; ag: number }
   | { kind: "fastpath"; ag: number; fig: number; tamper: boolean; signersA: number[]; signersB: number[] }
+  | { kind: "commitboth"; ag: number; figA: number; figB: number; salt: number; wrongNode: boolean }
+  | { kind: "openboth"; ag: number; settle: boolean; tamper: boolean }
   | { kind: "progress"; ag: number; choice: number; fig: number; ab: number; ba: number };
 
 const ag = fc.integer({ min: 0, max: 2 });
@@ -178,6 +180,18 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     }),
   ),
   w(2, fc.record({ kind: fc.constant("release" as const), ag })),
+  w(
+    3,
+    fc.record({
+      kind: fc.constant("commitboth" as const),
+      ag,
+      figA: fc.integer({ min: 0, max: FIGURES.length - 1 }),
+      figB: fc.integer({ min: 0, max: FIGURES.length - 1 }),
+      salt: fc.nat(),
+      wrongNode: fc.boolean(),
+    }),
+  ),
+  w(3, fc.record({ kind: fc.constant("openboth" as const), ag, settle: fc.boolean(), tamper: fc.boolean() })),
 );
 
 /** A plausible next step for the agreement's period, by a randomly chosen actor. */
@@ -196,9 +210,21 @@ async function progress(w: World, a: Extract<Action, { kind: "progress" }>): Pro
     perform(w, { kind: "fastpath", ag: a.ag, fig: a.fig, tamper: false, signersA: [0, 1], signersB: [2, 0] });
   switch (st) {
     case 1: // Committing
-      return c < 2 ? fastPath() : commit(committed(s) ? other : s);
+      if (c < 2) return fastPath();
+      if (c < 10)
+        return perform(w, {
+          kind: "commitboth",
+          ag: a.ag,
+          figA: a.fig,
+          figB: a.fig,
+          salt: a.choice,
+          wrongNode: false,
+        });
+      return commit(committed(s) ? other : s);
     case 2: // Revealing
       if (c < 1) return fastPath();
+      if (c < 12 && lc.committed.A !== undefined && lc.committed.B !== undefined)
+        return perform(w, { kind: "openboth", ag: a.ag, settle: c < 8, tamper: false });
       if (!revealed(s) && lc.committed[s] !== undefined)
         return perform(w, { kind: "reveal", ag: a.ag, side: s });
       if (!revealed(other) && lc.committed[other] !== undefined) {
@@ -332,6 +358,66 @@ async function perform(w: World, a: Action): Promise<unknown> {
       await fx.ledger.settleFastPath(data, sigsA, sigsB);
       return;
     }
+    case "commitboth": {
+      // A's node submits; B's commitment is signed by B's node (or, tampered, by A's node)
+      const lc = w.lcs[a.ag]!;
+      const round = await lc.commitRound();
+      const fig = (i: number, side: "A" | "B"): Figures => {
+        const [ab, ba, root] = FIGURES[i]!;
+        return { root, amountAB: ab, amountBA: ba, salt: ethers.id(`cb${a.salt}${side}`) };
+      };
+      const [fa, fb] = [fig(a.figA, "A"), fig(a.figB, "B")];
+      const [pa, pb] = lc.parties;
+      const cb = lc.commitment("B", fb, round);
+      const data = { agreementId: lc.agreementId, period: PERIOD, round, carrierId: pb.id, commitment: cb };
+      const domain = ledgerDomain(fx.chainId, fx.ledgerAddress);
+      const signer = a.wrongNode ? pa.node : pb.node;
+      const sigB = await signer.signTypedData(domain, COMMITMENT_TYPES, data);
+      await fx.ledger
+        .connect(pa.node)
+        .commitBoth(lc.agreementId, PERIOD, lc.commitment("A", fa, round), "0x", cb, sigB);
+      lc.committed.A ??= fa;
+      lc.committed.B ??= fb;
+      return;
+    }
+    case "openboth": {
+      // both openings (as the nodes exchange them), and with settle both carriers' approvals of the figures
+      // they give, worked out off the ledger as the nodes do (the audit model's evaluation)
+      const lc = w.lcs[a.ag]!;
+      const [fa, fb] = [lc.committed.A, lc.committed.B];
+      if (fa === undefined || fb === undefined) return;
+      const open = (f: Figures) => ({
+        root: f.root,
+        amountAB: f.amountAB,
+        amountBA: f.amountBA,
+        salt: f.salt,
+      });
+      if (!a.settle)
+        return fx.ledger.connect(fx.outsider).revealBoth(lc.agreementId, PERIOD, open(fa), open(fb));
+      const terms = { toleranceBps: 100n, toleranceAbs: 5n * UNIT, rule: 0 };
+      const e = evaluateClaims(fa, fb, terms);
+      const record = await fx.ledger.periodRecord(lc.agreementId, PERIOD);
+      const approval = async (side: "A" | "B") => ({
+        agreementId: lc.agreementId,
+        period: PERIOD,
+        carrierId: lc.party(side).id,
+        round: Number(record.round),
+        partialSettlement: false,
+        amountAB: e.amountAB + (a.tamper ? 1n : 0n),
+        amountBA: e.amountBA,
+        rootA: fa.root,
+        rootB: fb.root,
+        deadline: BigInt((await time.latest()) + 3600),
+      });
+      const [apA, apB] = [await approval("A"), await approval("B")];
+      return fx.ledger.revealAndSettle(
+        apA,
+        open(fa),
+        open(fb),
+        await lc.sign(apA, lc.parties[0].officers.slice(0, 2)),
+        await lc.sign(apB, lc.parties[1].officers.slice(1, 3)),
+      );
+    }
     case "escrow": {
       const party: Party = [fx.A, fx.B, fx.C][a.carrier]!;
       const amount = BigInt(a.amount) * UNIT;
@@ -395,9 +481,14 @@ async function expectReservations(w: World): Promise<void> {
   );
 }
 
-async function expectHistoryInvariants(
-  w: World,
-): Promise<{ settled: number; ruled: number; released: number; fastPaths: number }> {
+async function expectHistoryInvariants(w: World): Promise<{
+  settled: number;
+  ruled: number;
+  released: number;
+  fastPaths: number;
+  revealedAndSettled: number;
+  committedBoth: number;
+}> {
   const { fx } = w;
   const from = w.startBlock + 1;
   const approvals = await fx.ledger.queryFilter(fx.ledger.filters.CarrierApproved(), from);
@@ -455,11 +546,17 @@ async function expectHistoryInvariants(
     expect(within(r.args[3], rec.amountABofA, rec.amountABofB), "ruling A→B within claims").to.equal(true);
     expect(within(r.args[4], rec.amountBAofA, rec.amountBAofB), "ruling B→A within claims").to.equal(true);
   }
+  const commits = await fx.ledger.queryFilter(fx.ledger.filters.Committed(), from);
+  const perCommitTx = new Map<string, number>();
+  for (const c of commits) perCommitTx.set(c.transactionHash, (perCommitTx.get(c.transactionHash) ?? 0) + 1);
+  const revealTxs = new Set(reveals.map((r) => r.transactionHash));
   return {
     settled: settlements.length,
     ruled: rulings.length,
     released: released.length,
     fastPaths: fastPaths.length,
+    revealedAndSettled: settlements.filter((x) => revealTxs.has(x.transactionHash)).length,
+    committedBoth: [...perCommitTx.values()].filter((n) => n === 2).length,
   };
 }
 
@@ -478,6 +575,8 @@ describe("Invariants (fast-check random action sequences)", function () {
     let totalRuled = 0;
     let totalReleased = 0;
     let totalFastPaths = 0;
+    let totalOneTx = 0;
+    let totalCommitBoth = 0;
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 40, maxLength: 90 }), async (actions) => {
@@ -495,7 +594,10 @@ describe("Invariants (fast-check random action sequences)", function () {
           await expectConservation(w.fx);
           await expectReservations(w);
         }
-        const { settled, ruled, released, fastPaths } = await expectHistoryInvariants(w);
+        const { settled, ruled, released, fastPaths, revealedAndSettled, committedBoth } =
+          await expectHistoryInvariants(w);
+        totalOneTx += revealedAndSettled;
+        totalCommitBoth += committedBoth;
         totalSettled += settled;
         totalRuled += ruled;
         totalReleased += released;
@@ -505,8 +607,11 @@ describe("Invariants (fast-check random action sequences)", function () {
     );
     expect(runs).to.equal(COVERAGE ? 8 : 30);
     console.log(
-      `      (${runs} runs, ${totalSettled} settlements, ${totalFastPaths} fast-path settlements, ${totalRuled} rulings and ${totalReleased} releases exercised)`,
+      `      (${runs} runs, ${totalSettled} settlements, ${totalFastPaths} fast-path settlements, ${totalOneTx} ` +
+        `revealAndSettle, ${totalCommitBoth} commitBoth, ${totalRuled} rulings and ${totalReleased} releases exercised)`,
     );
+    expect(totalOneTx).to.be.greaterThan(0);
+    expect(totalCommitBoth).to.be.greaterThan(0);
     expect(totalSettled).to.be.greaterThan(0);
     expect(totalReleased).to.be.greaterThan(0);
     expect(totalFastPaths).to.be.greaterThan(0);

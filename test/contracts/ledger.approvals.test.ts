@@ -70,11 +70,16 @@ describe("SettlementLedger — approvals", function () {
     const { fx, lc, ledger, id } = await matched();
     const data = await lc.approvalData("B");
     const [s0, s1] = await lc.sign(data, fx.B.officers.slice(0, 2));
-    await expect(ledger.approveWithSignatures(data, [s0!, s0!])).to.not.emit(ledger, "CarrierApproved");
+    await expect(ledger.approveWithSignatures(data, [s0!, s0!]))
+      .to.emit(ledger, "OfficerApproved")
+      .withArgs(id, PERIOD, CARRIER_B, fx.B.officers[0]!.address, false)
+      .and.not.to.emit(ledger, "CarrierApproved");
     expect(await ledger.approvalsOf(id, PERIOD, CARRIER_B, false)).to.deep.equal([1n, 2n, false]);
+    // officer 0 counted already (its OfficerApproved above): the approval names only officer 1
     await expect(ledger.approveWithSignatures(data, [s0!, s1!]))
       .to.emit(ledger, "CarrierApproved")
-      .withArgs(id, PERIOD, CARRIER_B, false, data.amountAB, data.amountBA);
+      .withArgs(id, PERIOD, CARRIER_B, false, data.amountAB, data.amountBA, [fx.B.officers[1]!.address])
+      .and.not.to.emit(ledger, "OfficerApproved");
   });
 
   it("refuses approvals of figures other than the period's", async function () {

@@ -42,7 +42,10 @@ describe("SettlementLedger — period lifecycle", function () {
 
     await expect(lc.approve("A"))
       .to.emit(fx.ledger, "CarrierApproved")
-      .withArgs(fx.agreementId, PERIOD, CARRIER_A, false, 1_000n * UNIT, 400n * UNIT);
+      .withArgs(fx.agreementId, PERIOD, CARRIER_A, false, 1_000n * UNIT, 400n * UNIT, [
+        fx.A.officers[0]!.address,
+        fx.A.officers[1]!.address,
+      ]);
     expect(await lc.state()).to.equal(stateIndex("Matched"));
     await lc.approve("B");
     expect(await lc.state()).to.equal(stateIndex("Approved"));

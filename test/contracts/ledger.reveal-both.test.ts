@@ -3,13 +3,163 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { CARRIER_A, CARRIER_B, PERIOD, UNIT, ledgerFixture, type Side } from "./helpers/fixture";
 import { PeriodLifecycle, figures, type Figures } from "./helpers/lifecycle";
-import { stateBitmap, stateIndex, FINAL_STATES, type ApprovalData } from "../../scripts/lib/protocol";
+import {
+  COMMITMENT_TYPES,
+  FINAL_STATES,
+  ledgerDomain,
+  stateBitmap,
+  stateIndex,
+  type ApprovalData,
+} from "../../scripts/lib/protocol";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 /**
- * revealBoth and revealAndSettle: once both commitments are on the ledger, the nodes exchange their
- * openings over the peer protocol; anyone may then open both in one transaction, and, when both carriers'
- * officers signed the figures the openings give, settle in the same one.
+ * commitBoth, revealBoth and revealAndSettle: the nodes exchange node-signed commitments over the peer
+ * protocol and either submits both in one transaction; once both are on the ledger they exchange their
+ * openings, anyone may open both in one transaction and, when both carriers' officers signed the figures
+ * the openings give, settle in the same one.
  */
+describe("SettlementLedger — both commitments in one transaction", function () {
+  async function committing() {
+    const fx = await loadFixture(ledgerFixture);
+    const lc = new PeriodLifecycle(fx, PERIOD);
+    await lc.toCommitWindow();
+    return { fx, lc, ledger: fx.ledger, id: fx.agreementId };
+  }
+
+  /** `node`'s EIP-712 signature of `side`'s `commitment` for `round`. */
+  async function signCommitment(
+    lc: PeriodLifecycle,
+    node: HardhatEthersSigner,
+    side: Side,
+    commitment: string,
+    round = 0,
+  ): Promise<string> {
+    const domain = ledgerDomain(lc.fx.chainId, lc.fx.ledgerAddress);
+    const data = {
+      agreementId: lc.agreementId,
+      period: lc.period,
+      round,
+      carrierId: lc.party(side).id,
+      commitment,
+    };
+    return node.signTypedData(domain, COMMITMENT_TYPES, data);
+  }
+
+  it("records both commitments sent by one node: its own by the sender, the partner's by its node's signature", async function () {
+    const { fx, lc, ledger, id } = await committing();
+    const [a, b] = [figures(5n, 6n), figures(5n, 6n)];
+    const [ca, cb] = [lc.commitment("A", a), lc.commitment("B", b)];
+    await expect(
+      ledger
+        .connect(fx.A.node)
+        .commitBoth(id, PERIOD, ca, "0x", cb, await signCommitment(lc, fx.B.node, "B", cb)),
+    )
+      .to.emit(ledger, "Committed")
+      .withArgs(id, PERIOD, CARRIER_A, 0, ca)
+      .and.to.emit(ledger, "Committed")
+      .withArgs(id, PERIOD, CARRIER_B, 0, cb);
+    expect(await ledger.state(id, PERIOD)).to.equal(stateIndex("Revealing"));
+    // the openings then open them as usual
+    lc.committed.A = a;
+    lc.committed.B = b;
+    await lc.reveal("A");
+    await lc.reveal("B");
+    expect(await ledger.state(id, PERIOD)).to.equal(stateIndex("Matched"));
+  });
+
+  it("lets anyone submit two node-signed commitments, and refuses one signed by another carrier's node", async function () {
+    const { fx, lc, ledger, id } = await committing();
+    const [ca, cb] = [lc.commitment("A", figures(1n, 1n)), lc.commitment("B", figures(1n, 1n))];
+    const sigA = await signCommitment(lc, fx.A.node, "A", ca);
+    // A's node signing for B: M-5, a carrier's commitment comes only from its own nodes
+    const forged = await signCommitment(lc, fx.A.node, "B", cb);
+    await expect(ledger.connect(fx.outsider).commitBoth(id, PERIOD, ca, sigA, cb, forged))
+      .to.be.revertedWithCustomError(ledger, "LedgerNotCarrierNode")
+      .withArgs(CARRIER_B, fx.A.node.address);
+    // an empty signature stands for the sender, who must then be that carrier's node
+    await expect(ledger.connect(fx.outsider).commitBoth(id, PERIOD, ca, "0x", cb, forged))
+      .to.be.revertedWithCustomError(ledger, "LedgerNotCarrierNode")
+      .withArgs(CARRIER_A, fx.outsider.address);
+    // a signature binds the commitment: B's over another hash recovers to someone else
+    const other = await signCommitment(lc, fx.B.node, "B", lc.commitment("B", figures(2n, 2n)));
+    await expect(ledger.commitBoth(id, PERIOD, ca, sigA, cb, other)).to.be.revertedWithCustomError(
+      ledger,
+      "LedgerNotCarrierNode",
+    );
+    await ledger
+      .connect(fx.outsider)
+      .commitBoth(id, PERIOD, ca, sigA, cb, await signCommitment(lc, fx.B.node, "B", cb));
+    expect(await ledger.state(id, PERIOD)).to.equal(stateIndex("Revealing"));
+  });
+
+  it("skips a carrier whose node committed first, reading nothing of its slot", async function () {
+    const { fx, lc, ledger, id } = await committing();
+    await lc.commit("A", figures(1n, 1n));
+    const cb = lc.commitment("B", figures(1n, 1n));
+    await expect(
+      ledger.commitBoth(id, PERIOD, ethers.ZeroHash, "0x", cb, await signCommitment(lc, fx.B.node, "B", cb)),
+    )
+      .to.emit(ledger, "Committed")
+      .withArgs(id, PERIOD, CARRIER_B, 0, cb);
+    expect((await ledger.periodRecord(id, PERIOD)).hashA).to.equal(lc.commitment("A", lc.committed.A!));
+    await expect(ledger.commitBoth(id, PERIOD, ethers.ZeroHash, "0x", cb, "0x"))
+      .to.be.revertedWithCustomError(ledger, "LedgerUnexpectedState")
+      .withArgs(id, PERIOD, stateIndex("Revealing"), stateBitmap("Committing", "Mismatched"));
+  });
+
+  it("binds the round: a round-0 signature cannot commit for the partner in a correction round", async function () {
+    const { fx, lc, ledger, id } = await committing();
+    const a = figures(1_000n * UNIT, 400n * UNIT, ethers.id("root-a"));
+    const b = figures(800n * UNIT, 500n * UNIT, ethers.id("root-b"));
+    const [ca, cb] = [lc.commitment("A", a), lc.commitment("B", b)];
+    const round0 = await signCommitment(lc, fx.B.node, "B", cb);
+    await ledger.connect(fx.A.node).commitBoth(id, PERIOD, ca, "0x", cb, round0);
+    lc.committed.A = a;
+    lc.committed.B = b;
+    await lc.reveal("A");
+    await lc.reveal("B");
+    expect(await ledger.state(id, PERIOD)).to.equal(stateIndex("Mismatched"));
+    // A's node replays B's round-0 signed commitment to lock B into round 1
+    await expect(
+      ledger.connect(fx.A.node).commitBoth(id, PERIOD, lc.commitment("A", a, 1), "0x", cb, round0),
+    ).to.be.revertedWithCustomError(ledger, "LedgerNotCarrierNode");
+    const cb1 = lc.commitment("B", b, 1);
+    await expect(
+      ledger
+        .connect(fx.A.node)
+        .commitBoth(
+          id,
+          PERIOD,
+          lc.commitment("A", a, 1),
+          "0x",
+          cb1,
+          await signCommitment(lc, fx.B.node, "B", cb1, 1),
+        ),
+    )
+      .to.emit(ledger, "Committed")
+      .withArgs(id, PERIOD, CARRIER_B, 1, cb1);
+  });
+
+  it("refuses a zero commitment", async function () {
+    const { fx, lc, ledger, id } = await committing();
+    await expect(
+      ledger
+        .connect(fx.A.node)
+        .commitBoth(
+          id,
+          PERIOD,
+          ethers.ZeroHash,
+          "0x",
+          ethers.ZeroHash,
+          await signCommitment(lc, fx.B.node, "B", ethers.ZeroHash),
+        ),
+    )
+      .to.be.revertedWithCustomError(ledger, "LedgerZeroHash")
+      .withArgs();
+  });
+});
+
 describe("SettlementLedger — both openings in one transaction", function () {
   const opening = (f: Figures) => ({
     root: f.root,

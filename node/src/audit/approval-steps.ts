@@ -1,13 +1,14 @@
 /**
  * Approvals replayed against the registry as it stood at each block: every `OfficerApproved` signer
- * must be a current officer of the carrier (counted once per slot, in a tally kept under the carrier's
- * officer nonce, which officer and node updates advance), every `CarrierApproved` must rest on at least
- * the carrier's threshold of distinct current officers and carry the figures the period held (final or
- * undisputed part), and officers reaching a threshold must be followed by the carrier's approval in the
- * same transaction. A payer's approval owes a reservation (reservation-steps.ts).
+ * and every officer a `CarrierApproved` names must be a current officer of the carrier (counted once per
+ * slot, in a tally kept under the carrier's officer nonce, which officer and node updates advance), every
+ * `CarrierApproved` must rest on at least the carrier's threshold of distinct current officers (those of
+ * earlier `OfficerApproved` events and its own) and carry the figures the period held (final or undisputed
+ * part), and officers reaching a threshold must be followed by the carrier's approval in the same
+ * transaction. A payer's approval owes a reservation (reservation-steps.ts).
  */
 import { getAddress } from "ethers";
-import { argBig, argBool, argString, type AuditEvent } from "./events";
+import { argBig, argBool, argString, argStrings, type AuditEvent } from "./events";
 import {
   baseState,
   derivedState,
@@ -40,26 +41,37 @@ export function applyOfficerApproved(
     return;
   }
   checkApprovalState(r, e, p, terms, now, s, partial);
-  const signer = argString(e, "signer");
-  const slot = r.carriers.get(carrierId)?.officers.get(signer.toLowerCase());
-  if (slot === undefined) {
-    r.add(
-      "error",
-      "approval-not-officer",
-      at,
-      where,
-      `${getAddress(signer)} approved for ${r.carrierLabel(carrierId)} but was not its officer at block ${e.blockNumber}`,
-    );
-    return;
-  }
+  p.tallied = true;
   const key = tallyKey(s, partial, r.carriers.get(carrierId)?.nonce ?? 0);
   const tally = p.tallies.get(key) ?? new Set<number>();
+  const slot = officerSlot(r, e, p, carrierId, argString(e, "signer"));
+  if (slot === null) return;
   if (tally.has(slot)) {
-    r.add("error", "unexpected-event", at, where, `${getAddress(signer)} counted twice`);
+    r.add("error", "unexpected-event", at, where, `${getAddress(argString(e, "signer"))} counted twice`);
   }
   tally.add(slot);
   p.tallies.set(key, tally);
   r.currentTx?.tallies.add(`${p.agreementId}:${p.period}:${key}`);
+}
+
+/** The officer slot of `officer` in `carrierId` at the event's block, or null (and a finding) when it is none. */
+function officerSlot(
+  r: ReplayContext,
+  e: AuditEvent,
+  p: PeriodModel,
+  carrierId: string,
+  officer: string,
+): number | null {
+  const slot = r.carriers.get(carrierId)?.officers.get(officer.toLowerCase());
+  if (slot !== undefined) return slot;
+  r.add(
+    "error",
+    "approval-not-officer",
+    place(e),
+    { agreementId: p.agreementId, period: p.period },
+    `${getAddress(officer)} approved for ${r.carrierLabel(carrierId)} but was not its officer at block ${e.blockNumber}`,
+  );
+  return null;
 }
 
 /** Applies a `CarrierApproved` event: threshold met and the figures the period held. */
@@ -82,7 +94,14 @@ export function applyCarrierApproved(
   }
   checkApprovalState(r, e, p, terms, now, s, partial);
   const key = tallyKey(s, partial, r.carriers.get(carrierId)?.nonce ?? 0);
-  const count = activeCount(r, carrierId, p.tallies.get(key));
+  // the officers whose approval in this transaction reached the threshold join those counted before
+  const tally = new Set(p.tallies.get(key) ?? []);
+  for (const officer of argStrings(e, "officers")) {
+    r.counts.officerApprovals++;
+    const slot = officerSlot(r, e, p, carrierId, officer);
+    if (slot !== null) tally.add(slot);
+  }
+  const count = activeCount(r, carrierId, tally);
   const threshold = r.carriers.get(carrierId)?.threshold ?? 0;
   if (count < threshold) {
     r.add(

@@ -3,7 +3,7 @@
  * order. The verifier reads them through {@link EventSource} only, so a test can hand it a doctored
  * stream and check that the replay notices.
  */
-import type { Interface, JsonRpcProvider, Log } from "ethers";
+import type { Interface, JsonRpcProvider, Log, LogDescription } from "ethers";
 import {
   AgreementBook__factory,
   CarrierRegistry__factory,
@@ -101,7 +101,7 @@ export function rpcEventSource(
           yield {
             contract,
             name: parsed.name,
-            args: parsed.args.toObject(true) as Record<string, unknown>,
+            args: plainArgs(parsed),
             blockNumber: log.blockNumber,
             txHash: log.transactionHash,
             logIndex: log.index,
@@ -110,6 +110,24 @@ export function rpcEventSource(
       }
     },
   };
+}
+
+/**
+ * A log's arguments by name, nested tuples as objects. `Result.toObject(true)` turns an array into an
+ * object keyed "_" (its elements are unnamed), keeping only the last: arrays are copied as arrays instead.
+ */
+function plainArgs(parsed: LogDescription): Record<string, unknown> {
+  const args = parsed.args.toObject(true) as Record<string, unknown>;
+  parsed.fragment.inputs.forEach((input, index) => {
+    if (input.isArray()) args[input.name] = Array.from(parsed.args[index] as Iterable<unknown>);
+  });
+  return args;
+}
+
+/** An array-of-strings argument (address[]; empty when absent). */
+export function argStrings(event: AuditEvent, name: string): string[] {
+  const value = event.args[name];
+  return Array.isArray(value) ? value.map((v) => String(v)) : [];
 }
 
 /** A string argument (bytes32, address, CID). */

@@ -9,14 +9,22 @@ import { ZeroHash } from "ethers";
 import { carrierName } from "../chain/display";
 
 export { carrierName };
-import { periodEnd, PERIOD_STATES, type PeriodStateName } from "../protocol";
+import {
+  evaluateClaims,
+  reconciledFigures,
+  OUTCOMES,
+  periodEnd,
+  PERIOD_STATES,
+  TOLERANCE_RULES,
+  type OutcomeName,
+  type PeriodStateName,
+} from "../protocol";
 import type { Place } from "./findings";
 
-export const OUTCOMES = ["None", "Matched", "Reconciled", "Mismatched"] as const;
-export type OutcomeName = (typeof OUTCOMES)[number];
+export { OUTCOMES, type OutcomeName };
 export const RESOLUTIONS = ["None", "Accepted", "Ruled", "Withdrawn"] as const;
 export type ResolutionName = (typeof RESOLUTIONS)[number];
-export const RULES = ["Terminating", "Originating", "Mean"] as const;
+export const RULES = TOLERANCE_RULES;
 export { MAX_ROUNDS } from "../protocol";
 
 export interface Windows {
@@ -128,6 +136,8 @@ export interface PeriodModel {
    * tally under an older nonce is never read again).
    */
   tallies: Map<string, Set<number>>;
+  /** An approval tally below its threshold was stored (`TALLIED`: an `OfficerApproved` was emitted). */
+  tallied: boolean;
   /** Every reveal of every round, for summary checks. */
   reveals: RevealRecord[];
   /** The place of the latest event of this period, and of the facts that have no better place. */
@@ -160,6 +170,7 @@ export function newPeriod(agreementId: string, period: number): PeriodModel {
     reservation: null,
     timeDrivenCounted: false,
     tallies: new Map(),
+    tallied: false,
     reveals: [],
     last: { block: null, tx: null },
     pendingEvaluation: null,
@@ -200,44 +211,13 @@ export function startRound(p: PeriodModel, round: number, at: number): void {
   p.roundStart = at;
 }
 
-/** `Tolerance.within`: |a − b| ≤ max(bps × max(a, b) / 10 000, absolute). */
-export function withinTolerance(a: bigint, b: bigint, bps: bigint, absolute: bigint): boolean {
-  const [high, low] = a >= b ? [a, b] : [b, a];
-  const relative = (high * bps) / 10_000n;
-  return high - low <= (relative > absolute ? relative : absolute);
-}
-
-/** `Tolerance.agreed`: the figure a direction settles at within tolerance. */
-export function agreedAmount(rule: number, originating: bigint, terminating: bigint): bigint {
-  if (rule === 0) return terminating;
-  if (rule === 1) return originating;
-  return (originating + terminating) / 2n;
-}
-
-/** `_evaluate`: the outcome and final figures of two reveals under `terms`. */
+/** `_evaluate`: the outcome and final figures of two reveals under `terms` (protocol/evaluation.ts). */
 export function evaluate(
   a: Claim,
   b: Claim,
   terms: Terms,
 ): { outcome: OutcomeName; amountAB: bigint; amountBA: bigint } {
-  if (a.root === b.root && a.amountAB === b.amountAB && a.amountBA === b.amountBA) {
-    return { outcome: "Matched", amountAB: a.amountAB, amountBA: a.amountBA };
-  }
-  if (
-    withinTolerance(a.amountAB, b.amountAB, terms.toleranceBps, terms.toleranceAbs) &&
-    withinTolerance(a.amountBA, b.amountBA, terms.toleranceBps, terms.toleranceAbs)
-  ) {
-    return { outcome: "Reconciled", ...reconciled(a, b, terms) };
-  }
-  return { outcome: "Mismatched", amountAB: 0n, amountBA: 0n };
-}
-
-/** `_reconciled`: A originates A→B traffic (B terminates it), and the other way round. */
-function reconciled(a: Claim, b: Claim, terms: Terms): { amountAB: bigint; amountBA: bigint } {
-  return {
-    amountAB: agreedAmount(terms.rule, a.amountAB, b.amountAB),
-    amountBA: agreedAmount(terms.rule, b.amountBA, a.amountBA),
-  };
+  return evaluateClaims(a, b, terms);
 }
 
 /** The figures the record holds for `side`: this round's claim, else one carried from an earlier round. */
@@ -291,7 +271,7 @@ export function finalFigures(
   const b = claimOnRecord(p, 1);
   const s = baseState(p, terms, now);
   if (s === "Matched") return { amountAB: a.amountAB, amountBA: a.amountBA };
-  if (s === "Reconciled") return reconciled(a, b, terms);
+  if (s === "Reconciled") return reconciledFigures(a, b, terms);
   if (s === "Uncontested") {
     return p.claims[0]?.status === 1
       ? { amountAB: a.amountAB, amountBA: a.amountBA }

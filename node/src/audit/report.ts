@@ -11,6 +11,7 @@ import {
   argBig,
   argBool,
   argString,
+  argStrings,
   collectEvents,
   rpcEventSource,
   type AuditEvent,
@@ -239,8 +240,11 @@ function detailOf(e: AuditEvent, symbol: string): string {
       return argString(e, "rationaleCid") ? `rationale ${argString(e, "rationaleCid")}` : "";
     case "OfficerApproved":
       return `officer ${getAddress(argString(e, "signer"))}${argBool(e, "partialSettlement") ? " (partial)" : ""}`;
-    case "CarrierApproved":
-      return argBool(e, "partialSettlement") ? "undisputed part" : "final figures";
+    case "CarrierApproved": {
+      const officers = argStrings(e, "officers").map((o) => getAddress(o));
+      const what = argBool(e, "partialSettlement") ? "undisputed part" : "final figures";
+      return officers.length > 0 ? `${what}, officers ${officers.join(", ")}` : what;
+    }
     case "Settled":
       return `${argBool(e, "partialSettlement") ? "partial" : "final"} settlement in ${symbol}`;
     case "FastPathSettled":

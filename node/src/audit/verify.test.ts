@@ -244,12 +244,15 @@ describe("audit: replaying a doctored event stream", function () {
   it("refuses an approval by an officer removed before it", async () => {
     const AG = agreement("ACME-GLOBEX");
     const removed = history.c.carriers.ACME.officers[2].address;
+    // 2-of-3 signatures submitted together: the CarrierApproved names both officers
     const i = events.findIndex(
       (e) =>
-        of(e, "OfficerApproved", PERIOD2, AG) && String(e.args.carrierId).toLowerCase() === carrier("ACME"),
+        of(e, "CarrierApproved", PERIOD2, AG) && String(e.args.carrierId).toLowerCase() === carrier("ACME"),
     );
+    const officers = events[i]!.args.officers as string[];
+    expect(officers).to.have.length(2);
     const doctored = [...events];
-    doctored[i] = withArgs(events[i]!, { signer: removed });
+    doctored[i] = withArgs(events[i]!, { officers: [removed, officers[1]] });
     const result = await run(doctored);
     const finding = result.findings.find((f) => f.kind === "approval-not-officer");
     expect(finding).to.deep.include({

@@ -268,7 +268,8 @@ function flagsOf(p: PeriodModel): number {
       (p.partialApproved[1] ? F.PARTIAL_APPROVED_B : 0n) |
       (p.partialSettled ? F.PARTIAL_SETTLED : 0n) |
       (p.settled ? F.SETTLED : 0n) |
-      (p.disputed ? F.DISPUTED : 0n),
+      (p.disputed ? F.DISPUTED : 0n) |
+      (p.tallied ? F.TALLIED : 0n),
   );
 }
 

@@ -1,7 +1,7 @@
 /**
- * The EIP-712 typed data officers sign: the domains of SettlementLedger and CarrierRegistry and
- * the structs `Approval`, `Settlement` (the co-signed fast path), `OfficerUpdate` and `NodeUpdate`,
- * exactly as the contracts hash them.
+ * The EIP-712 typed data officers and nodes sign: the domains of SettlementLedger and CarrierRegistry
+ * and the structs `Approval`, `Settlement` (the co-signed fast path), `Commitment` (a node's, for
+ * `commitBoth`), `OfficerUpdate` and `NodeUpdate`, exactly as the contracts hash them.
  */
 import { TypedDataEncoder, type TypedDataDomain, type TypedDataField } from "ethers";
 
@@ -42,6 +42,29 @@ export const SETTLEMENT_TYPES: Record<string, TypedDataField[]> = {
     { name: "deadline", type: "uint64" },
   ],
 };
+
+/**
+ * Typed-data struct a node signs over its commitment (LedgerCommitments.sol), so that either node can
+ * submit both carriers' commitments in one `commitBoth`; `round` is the round it lands in.
+ */
+export const COMMITMENT_TYPES: Record<string, TypedDataField[]> = {
+  Commitment: [
+    { name: "agreementId", type: "bytes32" },
+    { name: "period", type: "uint32" },
+    { name: "round", type: "uint8" },
+    { name: "carrierId", type: "bytes32" },
+    { name: "commitment", type: "bytes32" },
+  ],
+};
+
+/** What a node signs for `commitBoth` ({@link COMMITMENT_TYPES}). */
+export interface CommitmentData {
+  agreementId: string;
+  period: number;
+  round: number;
+  carrierId: string;
+  commitment: string;
+}
 
 /** Typed-data struct officers sign to change their carrier's officer set. */
 export const OFFICER_UPDATE_TYPES: Record<string, TypedDataField[]> = {

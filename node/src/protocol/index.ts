@@ -6,6 +6,7 @@
  */
 export * from "./commitment";
 export * from "./eip712";
+export * from "./evaluation";
 export * from "./fast-path";
 export * from "./limits";
 export * from "./signatures";

@@ -24,6 +24,8 @@ export const PERIOD_FLAGS = {
   SETTLED: 32n,
   /** A dispute was opened (it stays set when the dispute ends). */
   DISPUTED: 64n,
+  /** Some carrier's officers left an approval tally below its threshold (an `OfficerApproved`). */
+  TALLIED: 128n,
 } as const;
 
 /** First second (unix, UTC) after period YYYYMM: when its commit window opens. */

@@ -10,6 +10,7 @@ import { loadReport } from "../db/reports";
 import { loadSummary } from "../db/summaries";
 import { listStoredApprovals, FINAL_STATES, PARTIAL_STATES } from "./approvals";
 import { carrierName, loadPeriodContext, type PeriodContext } from "./period-context";
+import { toleranceCheck } from "../protocol";
 
 const REVEALED = 1n;
 const CLAIMED = 2n;
@@ -77,7 +78,7 @@ export interface PeriodView {
   } | null;
 }
 
-/** |a − b| ≤ max(bps × max(a, b) / 10 000, absolute), as contracts/libraries/Tolerance.sol. */
+/** One direction's tolerance test, as contracts/libraries/Tolerance.sol (protocol/evaluation.ts). */
 export function toleranceTest(
   direction: "AB" | "BA",
   ofA: bigint,
@@ -85,10 +86,7 @@ export function toleranceTest(
   bps: number,
   absolute: bigint,
 ): DirectionTest {
-  const [high, low] = ofA >= ofB ? [ofA, ofB] : [ofB, ofA];
-  const relative = (high * BigInt(bps)) / 10_000n;
-  const allowed = relative > absolute ? relative : absolute;
-  return { direction, ofA, ofB, difference: high - low, allowed, within: high - low <= allowed };
+  return { direction, ofA, ofB, ...toleranceCheck(ofA, ofB, bps, absolute) };
 }
 
 async function approvalsOf(
@@ -183,16 +181,36 @@ export async function loadPeriodView(
     );
     return fast ? { amountAB: fast.args.amountAB, amountBA: fast.args.amountBA } : null;
   };
-  const approvedEvents = (
-    await chain.ledger.queryFilter(
+  // Officers counted below the threshold each have an OfficerApproved; those whose approval reached it are
+  // named in the carrier's CarrierApproved.
+  const [officerEvents, carrierEvents] = await Promise.all([
+    chain.ledger.queryFilter(
       chain.ledger.filters.OfficerApproved(agreementId, period),
       chain.deployment.deployBlock,
-    )
-  ).map((e) => ({
-    carrier: String(e.args.carrierId).toLowerCase(),
-    signer: String(e.args.signer),
-    partial: Boolean(e.args.partialSettlement),
-  }));
+    ),
+    chain.ledger.queryFilter(
+      chain.ledger.filters.CarrierApproved(agreementId, period),
+      chain.deployment.deployBlock,
+    ),
+  ]);
+  const at = (e: { blockNumber: number; index: number }) => e.blockNumber * 1_000_000 + e.index;
+  const approvedEvents = [
+    ...officerEvents.map((e) => ({ at: at(e), carrierId: e.args.carrierId, signers: [e.args.signer], e })),
+    ...carrierEvents.map((e) => ({
+      at: at(e),
+      carrierId: e.args.carrierId,
+      signers: [...e.args.officers],
+      e,
+    })),
+  ]
+    .sort((x, y) => x.at - y.at)
+    .flatMap(({ carrierId, signers, e }) =>
+      signers.map((signer) => ({
+        carrier: String(carrierId).toLowerCase(),
+        signer: String(signer),
+        partial: Boolean(e.args.partialSettlement),
+      })),
+    );
   const opened = disputeRecord.openedAt > 0n;
   const party = (index: bigint) => (index === 1n ? A.name : index === 2n ? B.name : null);
   const deadlineNames = [
