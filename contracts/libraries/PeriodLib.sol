@@ -864,8 +864,9 @@ library PeriodLib {
     }
 
     /// @notice {load} for a step that needs no more of the terms than the parties, the token and the windows
-    /// ({ISettlementLedger-commitBoth} and the fast path): reads them with the book's compact {IAgreementBook-settlementTermsAt}, two storage slots fewer
-    /// than {IAgreementBook-termsAt}; the other fields of `c.terms` stay zero.
+    /// ({ISettlementLedger-commitBoth} and the fast path): reads them with the book's compact
+    /// {IAgreementBook-settlementTermsAt}, two storage slots fewer than {IAgreementBook-termsAt}; the other
+    /// fields of `c.terms` stay zero.
     function loadSettlementTerms(
         LedgerStorage.Layout storage s,
         IAgreementBook book,

@@ -332,8 +332,9 @@ library LedgerApprovals {
     }
 
     /// @dev Adds the signers' officer slots to the tally of `side` kept under the carrier's current officer
-    /// nonce (read only if `tallied`: some tally of the period was stored, see {PeriodLib-TALLIED}). Returns whether the current threshold of current officers is now met (the tally then cleared) and
-    /// the signers this call added: they go into {ISettlementLedger-CarrierApproved} when it is met, and each
+    /// nonce (read only if `tallied`: some tally of the period was stored, see {PeriodLib-TALLIED}). Returns
+    /// whether the current threshold of current officers is now met (the tally then cleared) and the signers
+    /// this call added: they go into {ISettlementLedger-CarrierApproved} when it is met, and each
     /// into an {ISettlementLedger-OfficerApproved} when it is not, so every officer counted appears in exactly
     /// one event. A slot set twice counts once; removed officers no longer count; a tally gathered before the
     /// officer set, threshold or nodes changed is under an older nonce and is not read (I-1).
@@ -387,9 +388,12 @@ library LedgerApprovals {
             uint256 bit = uint256(1) << slots[i];
             if (bits & bit == 0) {
                 bits |= bit;
-                added[n++] = signers[i];
+                added[n] = signers[i];
+                ++n;
             }
         }
+        // Shortens `added` to the signers it holds (a memory array's length is its first word).
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             mstore(added, n)
         }

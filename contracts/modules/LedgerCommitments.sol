@@ -10,8 +10,9 @@ import {PeriodLib} from "../libraries/PeriodLib.sol";
 import {LedgerStorage} from "../libraries/LedgerStorage.sol";
 
 /// @title LedgerCommitments
-/// @notice Both carriers' commitments, and both openings, in one transaction each. The commitments: each signed by a node of its carrier as EIP-712
-/// `Commitment`, which the nodes exchange over the peer protocol before either is on the ledger. A commitment
+/// @notice Both carriers' commitments, and both openings, in one transaction each. The commitments: each
+/// signed by a node of its carrier as EIP-712 `Commitment`, which the nodes exchange over the peer protocol
+/// before either is on the ledger. A commitment
 /// is a salted hash, so handing it to the partner shows nothing of the figures; what makes commit–reveal fair
 /// (no party chooses its figures after seeing the other's) holds as long as the openings are exchanged only
 /// once both commitments are on the ledger.
