@@ -30,7 +30,7 @@ import {
   saveSettlementSignature,
 } from "../db/fast-path";
 import { loadSummary } from "../db/summaries";
-import { BaseError } from "../errors";
+import { BaseError, ConflictError, InputError } from "../errors";
 import type { Logger } from "../logger";
 import {
   fastPathOpen,
@@ -223,8 +223,17 @@ export class FastPath {
     };
     if (BigInt(request.deadline) !== settlement.deadline) throw await differ("another deadline");
     for (const signature of request.signatures) {
-      const officer = settlementSigner(chain, settlement, signature);
-      if (officer === null || !(await chain.registry.isOfficer(theirCarrier, officer))) {
+      let officer: string;
+      try {
+        officer = await settlementSigner(chain, settlement, signature);
+      } catch (error) {
+        // A contract officer that does not validate our Settlement signed other figures (or none).
+        if (error instanceof ConflictError)
+          throw await differ("a contract officer of the partner does not validate it");
+        if (error instanceof InputError) throw await differ("a signature is malformed");
+        throw error;
+      }
+      if (!(await chain.registry.isOfficer(theirCarrier, officer))) {
         throw await differ("a signature recovers to no officer of the partner");
       }
       await saveSettlementSignature(db, { carrierId: theirCarrier, officer, settlement, signature });
