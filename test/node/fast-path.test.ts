@@ -33,6 +33,8 @@ import { requireAgreement } from "../../node/src/db/agreements";
 import { loadFastPathAttempt } from "../../node/src/db/fast-path";
 import { settledByFastPath, stateIndex } from "../../node/src/protocol";
 import { FastPath } from "../../node/src/reconciliation/fast-path";
+import { formatPeriod } from "../../node/src/reconciliation/reveal";
+import { DeadlineWatch } from "../../node/src/settlement/deadline-watch";
 import type { PassReport } from "../../node/src/reconciliation/runner";
 import {
   acceptSettlementSignature,
@@ -428,6 +430,40 @@ describe("fast path: two nodes choose the path by themselves", function () {
       .flatMap((r) => r.fastPath)
       .filter((s) => s.period === period && s.step === "committed");
     expect(ofB.map((s) => s.detail)).to.have.length(1);
+    expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Matched"));
+  });
+
+  it("the deadline watch does not call a period late while the fast path may settle it, and does once the node is due to commit it", async () => {
+    const period = PERIOD + 8;
+    await close(period, generateCalls(period, CALLS, 20));
+    // Warn two days ahead; the node commits a fast-path period one day ahead.
+    const watch = new DeadlineWatch({
+      db: a.db,
+      chain: a.chain,
+      logger: silentLogger,
+      carrierId: CARRIER_A.toLowerCase(),
+      options: { warnBeforeMs: 2 * DAY * 1000, autoSettle: false },
+      fastPath: { enabled: true, fallbackMs: DAY * 1000 },
+    });
+    const alerts = async () => (await watch.check()).alerts.filter((x) => x.period === period);
+    const deadline = await commitDeadline(period);
+    await at(deadline - DAY - DAY / 2);
+    expect(await alerts()).to.deep.equal([]);
+    await at(deadline - DAY);
+    const late = await alerts();
+    expect(late.map((x) => [x.kind, x.deadline])).to.deep.equal([["commit-window", deadline]]);
+    expect(late[0]!.message).to.contain(
+      "the fast path has not settled the period and this node, due to commit since",
+    );
+    expect(late[0]!.message).to.contain(
+      `icl period close --agreement A-B --period ${formatPeriod(period)} --commit`,
+    );
+    // The running nodes commit it now (the fallback is due), and the watch has nothing more to say.
+    const reports = await passes(3);
+    expect(
+      reports.flatMap((r) => r.fastPath).filter((s) => s.period === period && s.step === "committed"),
+    ).to.have.length(2);
+    expect((await alerts()).filter((x) => x.kind === "commit-window")).to.deep.equal([]);
     expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Matched"));
   });
 

@@ -61,6 +61,17 @@ export interface FastPathOptions {
 
 export const DEFAULT_FAST_PATH: FastPathOptions = { enabled: true, fallbackMs: 86_400_000 };
 
+/**
+ * When the node stops waiting for the fast path and commits: `fallbackMs` before the commit window
+ * closes (`commitDeadline`, unix seconds), rounded to the earlier second.
+ */
+export function fastPathFallbackAt(
+  commitDeadline: bigint,
+  options: Pick<FastPathOptions, "fallbackMs">,
+): bigint {
+  return commitDeadline - BigInt(Math.ceil(options.fallbackMs / 1000));
+}
+
 /** What the fast path did for one period in one pass. */
 export interface FastPathReport {
   agreement: string;
@@ -160,8 +171,7 @@ export class FastPath {
     }
     const ours = await gatheredSignatures(this.parts.db, this.parts.chain, settlement, this.parts.carrierId);
     const theirs = await gatheredSignatures(this.parts.db, this.parts.chain, settlement, theirCarrier);
-    const fallbackAt = settlement.deadline - BigInt(Math.ceil(this.parts.options.fallbackMs / 1000));
-    const due = f.now >= fallbackAt;
+    const due = f.now >= fastPathFallbackAt(settlement.deadline, this.parts.options);
     const progress =
       `officers' signatures: this carrier ${ours.officers.length}/${ours.threshold}, ` +
       `the partner ${theirs.officers.length}/${theirs.threshold}`;
