@@ -33,6 +33,8 @@ import { requireAgreement } from "../../node/src/db/agreements";
 import { loadFastPathAttempt } from "../../node/src/db/fast-path";
 import { settledByFastPath, stateIndex } from "../../node/src/protocol";
 import { FastPath } from "../../node/src/reconciliation/fast-path";
+import { formatPeriod } from "../../node/src/reconciliation/reveal";
+import { DeadlineWatch } from "../../node/src/settlement/deadline-watch";
 import type { PassReport } from "../../node/src/reconciliation/runner";
 import {
   acceptSettlementSignature,
@@ -175,8 +177,9 @@ describe("fast path: two nodes choose the path by themselves", function () {
     it("verifies the fast-path settlement: state, officers at the time, the net moved, the record", async () => {
       const result = await run(events);
       expect(result.findings, JSON.stringify(result.findings, null, 1)).to.deep.equal([]);
-      // The other periods of this suite went through commit–reveal (mocha runs this block last).
-      expect(result.checked).to.deep.include({ fastPathSettlements: 1, settlements: 0 });
+      // Two periods of this suite settled by the fast path (A's node submitted one, B's the other), the
+      // others went through commit–reveal (mocha runs this block last).
+      expect(result.checked).to.deep.include({ fastPathSettlements: 2, settlements: 0 });
       expect(result.ok).to.equal(true);
     });
 
@@ -308,5 +311,174 @@ describe("fast path: two nodes choose the path by themselves", function () {
       /partner's node committed/,
     );
     expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Matched"));
+  });
+
+  /** Mines a block at `seconds` (unix time): the chain's clock, which the nodes go by. */
+  async function at(seconds: number): Promise<void> {
+    await hardhat.provider.send("evm_setNextBlockTimestamp", [seconds]);
+    await hardhat.provider.send("evm_mine", []);
+  }
+  const commitDeadline = async (period: number) =>
+    Number((await ledger().deadlines(fx.agreementId, period)).commitDeadline);
+  /** A FastPath of carrier A's node with other settings than its runner's (a node configured otherwise). */
+  const fastPathOfA = (fallbackMs: number) =>
+    new FastPath({
+      db: a.db,
+      chain: a.chain,
+      logger: silentLogger,
+      carrierId: CARRIER_A.toLowerCase(),
+      options: { enabled: true, fallbackMs },
+    });
+
+  it("party A's node does not submit: B's node, holding both carriers' signatures, settles it once the fallback is due", async () => {
+    const period = PERIOD + 5;
+    await close(period, generateCalls(period, CALLS, 17));
+    await cosign(a, period);
+    await cosign(b, period);
+    // Only B's node runs (A's answers the peer protocol but never passes): B leaves the submission to A's.
+    for (let i = 0; i < 2; i++) {
+      const { fastPath, deferred } = await b.runner.pass();
+      expect(deferred).to.deep.equal([]);
+      expect(fastPath.map((f) => f.step)).to.deep.equal(["waiting"]);
+      expect(fastPath[0]!.detail).to.equal(
+        "officers' signatures: this carrier 2/2, the partner 2/2; party A's node submits",
+      );
+    }
+    expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Committing"));
+    await at((await commitDeadline(period)) - DAY);
+    const due = await b.runner.pass();
+    expect(
+      due.fastPath.map((f) => f.step),
+      JSON.stringify(due.fastPath),
+    ).to.deep.equal(["submitted"]);
+    const tx = await hardhat.provider.getTransaction(due.fastPath[0]!.txHash!);
+    expect(tx!.from).to.equal(fx.nodeB.address);
+    expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Settled"));
+    const record = await ledger().periodRecord(fx.agreementId, period);
+    expect(settledByFastPath(record)).to.equal(true);
+    expect([record.hashA, record.hashB]).to.deep.equal([ZeroHash, ZeroHash]);
+    // A's node, back, finds it settled and sends nothing.
+    const nonce = await hardhat.provider.getTransactionCount(fx.nodeA.address);
+    const back = await a.runner.pass();
+    expect(back.fastPath.map((f) => [f.period, f.step])).to.deep.include([period, "settled"]);
+    expect(await hardhat.provider.getTransactionCount(fx.nodeA.address)).to.equal(nonce);
+  });
+
+  it("the fast-path transaction would revert (the payer's escrow is short): the node gives it up and commits, the partner follows", async () => {
+    const period = PERIOD + 6;
+    await close(period, generateCalls(period, CALLS, 18));
+    const settlement = await ourSettlement(a.db, a.chain, await requireAgreement(a.db, "A-B"), period);
+    const aPays = settlement.amountAB > settlement.amountBA;
+    const [payer, officer, treasury] = aPays
+      ? [CARRIER_A, officers.A[0]!, 4]
+      : [CARRIER_B, officers.B[0]!, 7];
+    const net = aPays ? settlement.amountAB - settlement.amountBA : settlement.amountBA - settlement.amountAB;
+    const token = fx.deployment.tokenAddress;
+    const available = (await ledger().escrowOf(payer, token)) - (await ledger().reservedOf(payer, token));
+    // The payer's officer withdraws all but one unit less than the net to the carrier's treasury.
+    const withdrawn = available - (net - 1n);
+    const asOfficer = ledger().connect(await hardhat.provider.getSigner(officer.address));
+    await (await asOfficer.withdraw(payer, token, withdrawn)).wait();
+    try {
+      await cosign(a, period);
+      await cosign(b, period);
+      const reports = await passes(3);
+      const steps = reports.flatMap((r) => r.fastPath).filter((s) => s.period === period);
+      expect(steps.filter((s) => s.step === "submitted")).to.deep.equal([]);
+      const committed = steps.filter((s) => s.step === "committed");
+      expect(committed, JSON.stringify(steps)).to.have.length(2);
+      expect(committed[0]!.detail).to.match(
+        /^the fast-path transaction would revert: the contract reverted with LedgerInsufficientEscrow\(/,
+      );
+      expect(committed[1]!.detail).to.equal("the partner's node committed: commit–reveal");
+      expect((await loadFastPathAttempt(a.db, fx.agreementId, period)).declined).to.match(/would revert/);
+      expect(reports.flatMap((r) => r.revealed).filter((r) => r.period === period)).to.have.length(2);
+      expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Matched"));
+      expect(
+        await ledger().queryFilter(ledger().filters.FastPathSettled(fx.agreementId, period)),
+      ).to.deep.equal([]);
+    } finally {
+      // The treasury pays the escrow back in, for the periods after this one.
+      const from = await hardhat.provider.getSigner(treasury);
+      await (await fx.deployment.demoToken!.connect(from).approve(fx.addresses.ledger, withdrawn)).wait();
+      await (await fx.deployment.ledger.connect(from).deposit(payer, token, withdrawn)).wait();
+    }
+  });
+
+  it("the node's own fallback time (settlement.fastPathFallbackMs): without the partner's signatures it commits that long before the window closes", async () => {
+    const period = PERIOD + 7;
+    await close(period, generateCalls(period, CALLS, 19));
+    await cosign(a, period); // B's officers never sign
+    const node = fastPathOfA(2 * DAY * 1000);
+    const agreement = await requireAgreement(a.db, "A-B");
+    const deadline = await commitDeadline(period);
+    await at(deadline - 2 * DAY - 3600);
+    expect(await node.step(agreement, period, null)).to.deep.include({
+      step: "waiting",
+      detail: "officers' signatures: this carrier 2/2, the partner 0/2; no peer URL for the agreement",
+    });
+    await at(deadline - 2 * DAY);
+    // ethers answers a repeated "latest block" from a 250 ms cache: let the new block be seen.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const step = await node.step(agreement, period, null);
+    expect(step).to.deep.include({ step: "committed", state: "Committing" });
+    expect(step!.detail).to.match(/^no co-signed settlement 172800 s before the commit window closes/);
+    expect((await ledger().periodRecord(fx.agreementId, period)).hashA).to.not.equal(ZeroHash);
+    // B's node, asking A's, hears the fast path is over there, and commits too.
+    const reports = await passes(3);
+    const ofB = reports
+      .flatMap((r) => r.fastPath)
+      .filter((s) => s.period === period && s.step === "committed");
+    expect(ofB.map((s) => s.detail)).to.have.length(1);
+    expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Matched"));
+  });
+
+  it("the deadline watch does not call a period late while the fast path may settle it, and does once the node is due to commit it", async () => {
+    const period = PERIOD + 8;
+    await close(period, generateCalls(period, CALLS, 20));
+    // Warn two days ahead; the node commits a fast-path period one day ahead.
+    const watch = new DeadlineWatch({
+      db: a.db,
+      chain: a.chain,
+      logger: silentLogger,
+      carrierId: CARRIER_A.toLowerCase(),
+      options: { warnBeforeMs: 2 * DAY * 1000, autoSettle: false },
+      fastPath: { enabled: true, fallbackMs: DAY * 1000 },
+    });
+    const alerts = async () => (await watch.check()).alerts.filter((x) => x.period === period);
+    const deadline = await commitDeadline(period);
+    await at(deadline - DAY - DAY / 2);
+    expect(await alerts()).to.deep.equal([]);
+    await at(deadline - DAY);
+    const late = await alerts();
+    expect(late.map((x) => [x.kind, x.deadline])).to.deep.equal([["commit-window", deadline]]);
+    expect(late[0]!.message).to.contain(
+      "the fast path has not settled the period and this node, due to commit since",
+    );
+    expect(late[0]!.message).to.contain(
+      `icl period close --agreement A-B --period ${formatPeriod(period)} --commit`,
+    );
+    // The running nodes commit it now (the fallback is due), and the watch has nothing more to say.
+    const reports = await passes(3);
+    expect(
+      reports.flatMap((r) => r.fastPath).filter((s) => s.period === period && s.step === "committed"),
+    ).to.have.length(2);
+    expect((await alerts()).filter((x) => x.kind === "commit-window")).to.deep.equal([]);
+    expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Matched"));
+  });
+
+  it("the node was not running until the commit window closed after the partner committed: the fast path is missed, nothing is sent", async () => {
+    const period = PERIOD + 9;
+    await close(period, generateCalls(period, CALLS, 21));
+    const { commitSummary } = await import("../../node/src/reconciliation/commit");
+    await commitSummary(b.db, b.chain, await requireAgreement(b.db, "A-B"), period);
+    await at((await commitDeadline(period)) + 1);
+    expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Revealing"));
+    const nonce = await hardhat.provider.getTransactionCount(fx.nodeA.address);
+    const step = await fastPathOfA(DAY * 1000).step(await requireAgreement(a.db, "A-B"), period, null);
+    expect(step).to.deep.include({ step: "missed", state: "Revealing" });
+    expect(step!.detail).to.match(/the commit window closed before this node committed$/);
+    expect(await hardhat.provider.getTransactionCount(fx.nodeA.address)).to.equal(nonce);
+    expect((await ledger().periodRecord(fx.agreementId, period)).hashA).to.equal(ZeroHash);
   });
 });

@@ -11,6 +11,7 @@ import { sql as leafCalls } from "./migrations/0008_leaf_calls";
 import { sql as attempts } from "./migrations/0009_attempts";
 import { sql as tariffIntervals } from "./migrations/0010_tariff_intervals";
 import { sql as fastPath } from "./migrations/0011_fast_path";
+import { sql as contractOfficers } from "./migrations/0012_contract_officers";
 
 /** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 9, name: "attempts and sources", sql: attempts },
   { version: 10, name: "tariff intervals", sql: tariffIntervals },
   { version: 11, name: "fast path", sql: fastPath },
+  { version: 12, name: "contract officers", sql: contractOfficers },
 ];
 
 /**

@@ -104,6 +104,14 @@ export interface ApprovalData {
   deadline: bigint;
 }
 
+/**
+ * The EIP-712 digest of an `Approval` under `domain` (the ledger's), as `SettlementLedger.approvalDigest`
+ * computes it: what each officer of the approving carrier signs.
+ */
+export function approvalDigest(domain: TypedDataDomain, approval: ApprovalData): string {
+  return TypedDataEncoder.hash(domain, APPROVAL_TYPES, approval);
+}
+
 /** The values of a `Settlement` (mirrors ISettlementLedger.Settlement). */
 export interface SettlementData {
   agreementId: string;

@@ -30,7 +30,7 @@ import {
   saveSettlementSignature,
 } from "../db/fast-path";
 import { loadSummary } from "../db/summaries";
-import { BaseError } from "../errors";
+import { BaseError, ConflictError, InputError } from "../errors";
 import type { Logger } from "../logger";
 import {
   fastPathOpen,
@@ -60,6 +60,17 @@ export interface FastPathOptions {
 }
 
 export const DEFAULT_FAST_PATH: FastPathOptions = { enabled: true, fallbackMs: 86_400_000 };
+
+/**
+ * When the node stops waiting for the fast path and commits: `fallbackMs` before the commit window
+ * closes (`commitDeadline`, unix seconds), rounded to the earlier second.
+ */
+export function fastPathFallbackAt(
+  commitDeadline: bigint,
+  options: Pick<FastPathOptions, "fallbackMs">,
+): bigint {
+  return commitDeadline - BigInt(Math.ceil(options.fallbackMs / 1000));
+}
 
 /** What the fast path did for one period in one pass. */
 export interface FastPathReport {
@@ -160,8 +171,7 @@ export class FastPath {
     }
     const ours = await gatheredSignatures(this.parts.db, this.parts.chain, settlement, this.parts.carrierId);
     const theirs = await gatheredSignatures(this.parts.db, this.parts.chain, settlement, theirCarrier);
-    const fallbackAt = settlement.deadline - BigInt(Math.ceil(this.parts.options.fallbackMs / 1000));
-    const due = f.now >= fallbackAt;
+    const due = f.now >= fastPathFallbackAt(settlement.deadline, this.parts.options);
     const progress =
       `officers' signatures: this carrier ${ours.officers.length}/${ours.threshold}, ` +
       `the partner ${theirs.officers.length}/${theirs.threshold}`;
@@ -223,8 +233,17 @@ export class FastPath {
     };
     if (BigInt(request.deadline) !== settlement.deadline) throw await differ("another deadline");
     for (const signature of request.signatures) {
-      const officer = settlementSigner(chain, settlement, signature);
-      if (officer === null || !(await chain.registry.isOfficer(theirCarrier, officer))) {
+      let officer: string;
+      try {
+        officer = await settlementSigner(chain, settlement, signature);
+      } catch (error) {
+        // A contract officer that does not validate our Settlement signed other figures (or none).
+        if (error instanceof ConflictError)
+          throw await differ("a contract officer of the partner does not validate it");
+        if (error instanceof InputError) throw await differ("a signature is malformed");
+        throw error;
+      }
+      if (!(await chain.registry.isOfficer(theirCarrier, officer))) {
         throw await differ("a signature recovers to no officer of the partner");
       }
       await saveSettlementSignature(db, { carrierId: theirCarrier, officer, settlement, signature });

@@ -8,6 +8,7 @@
  * base64url JSON. Bytes travel as `0x` hex, integers as decimal strings.
  */
 import { z } from "zod";
+import { OFFICER_SIGNATURE_HEX } from "../protocol";
 import type { SignedPeerMessage } from "./peer-auth";
 
 export const PEER_SIGNATURE_HEADER = "icl-peer-signature";
@@ -25,6 +26,8 @@ export const PEER_LIMITS = {
   requestBytes: 1024 * 1024,
   /** Officers' signatures in one `settlement` request or answer. */
   signatures: 64,
+  /** Bytes of one officer signature (a contract officer's, a Safe's owners' signatures, is longer than 65). */
+  signatureBytes: 8192,
 } as const;
 
 export type PeerResource = "tree" | "leaves" | "calls" | "settlement";
@@ -85,7 +88,10 @@ export const callsResponse = z
   .object({ leaves: z.array(z.object({ key: hex, calls: z.array(wireCall) }).strict()) })
   .strict();
 
-const signature = z.string().regex(/^0x[0-9a-f]{130}$/, "0x followed by 130 lower-case hex digits");
+const signature = z
+  .string()
+  .max(2 + 2 * PEER_LIMITS.signatureBytes)
+  .regex(OFFICER_SIGNATURE_HEX, "an ECDSA or contract officer's signature as 0x and lower-case hex");
 
 /**
  * The fast path (`settlement`): the sender's officers' EIP-712 `Settlement` signatures over its own

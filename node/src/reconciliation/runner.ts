@@ -101,7 +101,7 @@ export class NodeRunner {
       logger: parts.logger,
       settlement: this.fastPath.answer,
     });
-    this.watch = new DeadlineWatch({ ...parts, carrierId, options: parts.watch });
+    this.watch = new DeadlineWatch({ ...parts, carrierId, options: parts.watch, fastPath: parts.fastPath });
   }
 
   /**

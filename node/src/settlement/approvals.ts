@@ -10,13 +10,14 @@
  * All officers of a carrier must sign the same struct, deadline included: the first signature fixes
  * the deadline, later ones reuse it while it has at least `MIN_REMAINING_SECONDS` left.
  */
-import { id, verifyTypedData, type Wallet } from "ethers";
+import { id, type Wallet } from "ethers";
 import type { ChainClient } from "../chain/client";
+import { officerSigner } from "../chain/officer-signer";
 import type { PeriodStateName } from "../protocol";
 import type { Database, Queryable } from "../db/database";
 import { textArray } from "../db/pg-array";
 import { ConflictError, InputError } from "../errors";
-import { APPROVAL_TYPES, type ApprovalData } from "../protocol";
+import { APPROVAL_TYPES, approvalDigest, type ApprovalData } from "../protocol";
 import { carrierName, formatAmount, isoTime, type PeriodContext } from "./period-context";
 import { requireFundedApproval } from "./reservations";
 import { requireState } from "./require-state";
@@ -162,11 +163,13 @@ export async function signApproval(
 }
 
 /**
- * Checks an officer's signature and keeps it: it must recover to a current officer of this node's
- * carrier and cover exactly the figures, roots and round the period holds now, before its deadline.
- * The same check serves signatures made elsewhere (a hardware wallet, the web console).
+ * Checks an officer's signature and keeps it: it must be a current officer's of this node's carrier (an
+ * ECDSA key, or a contract officer whose wallet validates it by ERC-1271, chain/officer-signer.ts) and
+ * cover exactly the figures, roots and round the period holds now, before its deadline. The same check
+ * serves signatures made elsewhere (a hardware wallet, the web console, a Safe).
  * @returns the officer's address.
- * @throws ConflictError naming what differs; InputError for a malformed signature.
+ * @throws ConflictError naming what differs, or the contract officer that does not validate the signature;
+ * InputError for a malformed signature; UnavailableError when the chain cannot be read.
  */
 export async function acceptSignature(
   db: Database,
@@ -175,15 +178,7 @@ export async function acceptSignature(
   approval: ApprovalData,
   signature: string,
 ): Promise<string> {
-  let officer: string;
-  try {
-    officer = verifyTypedData(chain.ledgerDomain, APPROVAL_TYPES, approval, signature);
-  } catch (error) {
-    throw new InputError("the approval signature is not a valid ECDSA signature", {
-      field: "signature",
-      cause: error,
-    });
-  }
+  const officer = await officerSigner(chain, approvalDigest(chain.ledgerDomain, approval), signature);
   if (ctx.ourCarrier === null || approval.carrierId.toLowerCase() !== ctx.ourCarrier) {
     throw new ConflictError(
       `the approval is for carrier ${carrierName(approval.carrierId)}; this node collects ${ctx.ourCarrier ? carrierName(ctx.ourCarrier) : "no carrier"}'s approvals`,

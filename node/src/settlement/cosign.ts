@@ -7,13 +7,14 @@
  * over other figures recovers to someone else and is refused, so no figure ever has to be compared
  * in the clear.
  */
-import { verifyTypedData, type Wallet } from "ethers";
+import type { Wallet } from "ethers";
 import type { ChainClient } from "../chain/client";
+import { officerSigner } from "../chain/officer-signer";
 import type { Database, Queryable } from "../db/database";
 import { listSettlementSignatures, loadFastPathAttempt, saveSettlementSignature } from "../db/fast-path";
 import { loadSummary } from "../db/summaries";
 import { ConflictError, InputError } from "../errors";
-import { SETTLEMENT_TYPES, fastPathOpen, type SettlementData } from "../protocol";
+import { SETTLEMENT_TYPES, fastPathOpen, settlementDigest, type SettlementData } from "../protocol";
 import { carrierName, isoTime } from "./period-context";
 
 /**
@@ -53,25 +54,31 @@ export async function signSettlement(
   return wallet.signTypedData(chain.ledgerDomain, SETTLEMENT_TYPES, settlement);
 }
 
-/** Who signed `settlement` with `signature` (the ledger's domain), or null for a malformed signature. */
-export function settlementSigner(
+/**
+ * Who signed `settlement` with `signature` (the ledger's domain): the ECDSA key, or the contract officer
+ * whose wallet validates it (chain/officer-signer.ts).
+ * @returns the officer's address (lower case).
+ * @throws InputError for a malformed signature; ConflictError naming the contract officer that does not
+ * validate it; UnavailableError when the chain cannot be read.
+ */
+export async function settlementSigner(
   chain: ChainClient,
   settlement: SettlementData,
   signature: string,
-): string | null {
-  try {
-    return verifyTypedData(chain.ledgerDomain, SETTLEMENT_TYPES, settlement, signature).toLowerCase();
-  } catch {
-    return null;
-  }
+): Promise<string> {
+  return (
+    await officerSigner(chain, settlementDigest(chain.ledgerDomain, settlement), signature)
+  ).toLowerCase();
 }
 
 /**
- * Checks a signature over this node's own `settlement` and keeps it: it must recover to a current
- * officer of `carrierId` (this carrier's or the partner's) before the deadline.
+ * Checks a signature over this node's own `settlement` and keeps it: it must be a current officer's of
+ * `carrierId` (this carrier's or the partner's; an ECDSA key or an ERC-1271 contract officer) before the
+ * deadline.
  * @returns the officer's address (lower case).
  * @throws InputError for a malformed signature; ConflictError when it is not a current officer's over
- * exactly these figures, or expired.
+ * exactly these figures (a contract officer that does not validate it is named), or expired;
+ * UnavailableError when the chain cannot be read.
  */
 export async function acceptSettlementSignature(
   db: Database,
@@ -81,10 +88,7 @@ export async function acceptSettlementSignature(
   signature: string,
   chainNow: bigint,
 ): Promise<string> {
-  const officer = settlementSigner(chain, settlement, signature);
-  if (officer === null) {
-    throw new InputError("the settlement signature is not a valid ECDSA signature", { field: "signature" });
-  }
+  const officer = await settlementSigner(chain, settlement, signature);
   if (!(await chain.registry.isOfficer(carrierId, officer))) {
     throw new ConflictError(
       `refused: the signature is not a current officer of ${carrierName(carrierId)}'s over this node's figures`,

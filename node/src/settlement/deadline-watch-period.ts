@@ -7,6 +7,7 @@ import { ZeroHash } from "ethers";
 import type { ChainClient } from "../chain/client";
 import type { PeriodStateName } from "../protocol";
 import type { LocalAgreement } from "../db/agreements";
+import type { FastPathOptions } from "../reconciliation/fast-path";
 import { recordAlert, type AlertLevel } from "../db/alerts";
 import { formatPeriod, periodState } from "../reconciliation/reveal";
 import type { WatchOptions, WatchParts, WatchReport } from "./deadline-watch";
@@ -42,6 +43,8 @@ export interface PeriodFacts {
 export interface WatchScope {
   parts: WatchParts;
   options: WatchOptions;
+  /** The node's fast-path settings, resolved. */
+  fastPath: FastPathOptions;
   report: WatchReport;
 }
 

@@ -3,6 +3,7 @@
  * when to warn about it and what the alert tells officers to do; the final states' records of how they
  * were reached, and the approvals still needed. Settling is left to deadline-watch-settle.ts.
  */
+import { fastPathFallbackAt } from "../reconciliation/fast-path";
 import { formatPeriod } from "../reconciliation/reveal";
 import {
   alert,
@@ -16,6 +17,7 @@ import {
 } from "./deadline-watch-period";
 import { releaseLapsed, settleAgreedPart, settleNow } from "./deadline-watch-settle";
 import { MAX_ROUNDS } from "../protocol";
+import { awaitsFastPath } from "./cosign";
 import { isoTime } from "./period-context";
 import { escrowAccount, partialNet, payerOf } from "./reservations";
 
@@ -30,14 +32,7 @@ export async function judge(w: WatchScope, f: PeriodFacts): Promise<void> {
     alert(w, f, "warning", kind, deadline, text);
   switch (f.state) {
     case "Committing":
-      if (!f.ours.committed && soon(dl.commit))
-        await warn(
-          "commit-window",
-          dl.commit,
-          `the commit window closes ${when(dl.commit, f.now)} and this node has not committed: officers, ` +
-            `run icl period close --agreement ${f.agreement.name} --period ${formatPeriod(f.period)} ` +
-            "(without a commitment the partner's figures stand, or the period is Void)",
-        );
+      if (!f.ours.committed) await notCommitted(w, f);
       return;
     case "Revealing":
       if (f.ours.committed && !f.ours.revealed && soon(dl.reveal))
@@ -125,6 +120,45 @@ export async function judge(w: WatchScope, f: PeriodFacts): Promise<void> {
     default:
       return;
   }
+}
+
+/**
+ * Committing without our commitment: warn `warnBeforeMs` ahead that the commit window closes. A period
+ * this node leaves to the fast path (closed, not committed, cosign.ts `awaitsFastPath`) is not late while
+ * the fast path may still settle it: the running node commits it on its own once the fallback is due
+ * (`settlement.fastPathFallbackMs` before the window closes), so the warning comes only if it has not
+ * by then.
+ */
+async function notCommitted(w: WatchScope, f: PeriodFacts): Promise<void> {
+  const dl = f.deadlines;
+  const { db, chain } = w.parts;
+  const closeNow = `icl period close --agreement ${f.agreement.name} --period ${formatPeriod(f.period)}`;
+  const standing = "(without a commitment the partner's figures stand, or the period is Void)";
+  if (await awaitsFastPath(db, chain, f.agreement, f.period, w.fastPath.enabled)) {
+    const fallbackAt = Number(fastPathFallbackAt(BigInt(dl.commit), w.fastPath));
+    if (f.now < fallbackAt) return;
+    await alert(
+      w,
+      f,
+      "warning",
+      "commit-window",
+      dl.commit,
+      `the commit window closes ${when(dl.commit, f.now)}; the fast path has not settled the period and ` +
+        `this node, due to commit since ${isoTime(fallbackAt)}, has not: check that icl run is running, or ` +
+        `officers, run ${closeNow} --commit ${standing}`,
+    );
+    return;
+  }
+  if (f.now <= dl.commit && within(w.options, f.now, dl.commit))
+    await alert(
+      w,
+      f,
+      "warning",
+      "commit-window",
+      dl.commit,
+      `the commit window closes ${when(dl.commit, f.now)} and this node has not committed: officers, ` +
+        `run ${closeNow} ${standing}`,
+    );
 }
 
 /** A final state: record how it was reached when no transaction did it, and ask for approvals. */

@@ -4,7 +4,8 @@
  *
  * - warns officers (log line and stored alert) when the window that matters in that state closes
  *   within `warnBeforeMs` of the chain's latest block time, and once it has closed, says what the
- *   closing means (only a dispute is left, escalation is open…);
+ *   closing means (only a dispute is left, escalation is open…); a period this node leaves to the
+ *   co-signed fast path is not late until the node is due to commit it itself (`settlement.fastPathFallbackMs`);
  * - takes the default actions anyone may take with the node key: `settle` an Approved period and
  *   `settlePartial` once both carriers approved the undisputed part (when `autoSettle`), after checking
  *   that the paying carrier's reservation and available escrow cover the net; `release` this carrier's
@@ -33,6 +34,7 @@ import { listWatchedPeriods, type AlertLevel } from "../db/alerts";
 import type { Database } from "../db/database";
 import { BaseError } from "../errors";
 import type { Logger } from "../logger";
+import { DEFAULT_FAST_PATH, type FastPathOptions } from "../reconciliation/fast-path";
 import { readPeriodFacts, type PeriodFacts, type WatchScope } from "./deadline-watch-period";
 import { judge } from "./deadline-watch-rules";
 
@@ -55,6 +57,11 @@ export interface WatchParts {
   /** This node's carrier id on the ledger. */
   carrierId: string;
   options?: Partial<WatchOptions>;
+  /**
+   * The node's fast-path settings (`settlement.*`, defaults as the runner's): a period left to the fast
+   * path gets no commit warning until the node is due to commit it itself.
+   */
+  fastPath?: Partial<FastPathOptions>;
 }
 
 export interface WatchAlert {
@@ -85,10 +92,12 @@ const FINAL_STATES: ReadonlySet<PeriodStateName> = new Set(["Settled", "Void"]);
 /** Watches this node's periods; `check()` once per runner pass. */
 export class DeadlineWatch {
   private readonly options: WatchOptions;
+  private readonly fastPath: FastPathOptions;
   private readonly done = new Set<string>();
 
   constructor(private readonly parts: WatchParts) {
     this.options = { ...DEFAULT_WATCH_OPTIONS, ...parts.options };
+    this.fastPath = { ...DEFAULT_FAST_PATH, ...parts.fastPath };
   }
 
   /**
@@ -98,7 +107,7 @@ export class DeadlineWatch {
   async check(): Promise<WatchReport> {
     const { db, chain } = this.parts;
     const report: WatchReport = { alerts: [], settled: [], released: [], deferred: [] };
-    const scope: WatchScope = { parts: this.parts, options: this.options, report };
+    const scope: WatchScope = { parts: this.parts, options: this.options, fastPath: this.fastPath, report };
     // Raw JSON-RPC: ethers may answer "latest" from a cached block number.
     const latest = (await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as {
       timestamp?: string;
