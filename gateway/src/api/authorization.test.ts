@@ -28,6 +28,9 @@ const EXPECTED: Record<string, Expected> = {
   "GET /api/v1/alerts": ["officer", "admin"],
   "GET /api/v1/periods/:agreement/:period/approval": ["officer"],
   "POST /api/v1/periods/:agreement/:period/approvals": ["officer"],
+  // ─── the co-signed fast path (routes-fast-path.ts)
+  "GET /api/v1/periods/:agreement/:period/fast-path/settlement": ["officer"],
+  "POST /api/v1/periods/:agreement/:period/fast-path/signatures": ["officer"],
   "GET /readyz": "public",
   "GET /metrics": ["operator", "admin"],
   "GET /openapi.json": "public",

@@ -29,8 +29,10 @@ import { listPartners } from "../../../node/src/db/partners";
 import { loadReport } from "../../../node/src/db/reports";
 import { cdrStats } from "../../../node/src/db/stats";
 import { listDecks } from "../../../node/src/db/tariffs";
-import { InputError, NotFoundError } from "../../../node/src/errors";
+import { ConflictError, InputError, NotFoundError } from "../../../node/src/errors";
 import { acceptSignature, prepareApproval, submitIfReady } from "../../../node/src/settlement/approvals";
+import { awaitsFastPath } from "../../../node/src/settlement/cosign";
+import { fastPathSigningIfOpen } from "../../../node/src/settlement/cosign-status";
 import { loadPeriodContext } from "../../../node/src/settlement/period-context";
 import { knownPeriods, loadPeriodView, type PeriodView } from "../../../node/src/settlement/period-view";
 import type { Role } from "../auth/types";
@@ -43,6 +45,8 @@ import { loadFxTable } from "../../../node/src/settlement/fx";
 import { LEDGER_ROUTES } from "./routes-ledger";
 import { UPLOAD_ROUTES } from "./routes-uploads";
 import { ACTIVITY_ROUTES } from "./routes-activity";
+import { FAST_PATH_ROUTES } from "./routes-fast-path";
+import { ledgerTypedData } from "./typed-data";
 import { DISPUTE_ROUTES } from "./routes-disputes";
 import { defineRoute, StatusReply, type ApiRoute } from "./route";
 import {
@@ -91,13 +95,6 @@ function approvalData(json: z.output<typeof ApprovalBody>["approval"]): Approval
     deadline: BigInt(json.deadline),
   };
 }
-
-const EIP712_DOMAIN_TYPE = [
-  { name: "name", type: "string" },
-  { name: "version", type: "string" },
-  { name: "chainId", type: "uint256" },
-  { name: "verifyingContract", type: "address" },
-];
 
 const CORE_ROUTES: readonly ApiRoute[] = [
   // ─── operations ────────────────────────────────────────────────────────────
@@ -227,6 +224,10 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     path: "/api/v1/periods/:agreement/:period",
     summary:
       "One period: figures, tolerance test, dispute, deadlines, approvals (as `icl period show --json`)",
+    description:
+      "`fastPath` is set while this node leaves the period to the co-signed fast path (closed, not committed, " +
+      "`settlement.fastPath` on, the ledger still allowing it): the Settlement its officers sign and how many " +
+      "of each carrier's officers signed it so far.",
     tag: "periods",
     allow: PERIODS,
     scope: "periods:read",
@@ -241,7 +242,17 @@ const CORE_ROUTES: readonly ApiRoute[] = [
       if (!seesAllPeriods(principal) && !disputed(view)) {
         throw new NotFoundError(`no disputed period ${view.ctx.label}`);
       }
-      return jsonify({ ...periodViewJson(view), reference: periodReference(view, loadFxTable(node.config)) });
+      const fastPath = await fastPathSigningIfOpen(
+        node.db,
+        requireChain(deps),
+        view.ctx,
+        node.config.config.settlement.fastPath,
+      );
+      return jsonify({
+        ...periodViewJson(view),
+        reference: periodReference(view, loadFxTable(node.config)),
+        fastPath,
+      });
     },
   }),
   defineRoute({
@@ -311,7 +322,9 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     summary: "The EIP-712 typed data an officer signs to approve the period (eth_signTypedData_v4)",
     description:
       "The ledger's figures and roots, the round and the deadline the other officers of this carrier signed " +
-      "(when enough time is left), else a week of chain time from now. `partial=true`: the undisputed part.",
+      "(when enough time is left), else a week of chain time from now. `partial=true`: the undisputed part. " +
+      "409 for a period this node leaves to the co-signed fast path: its officers sign the period's " +
+      "`Settlement` instead (GET …/fast-path/settlement).",
     tag: "approvals",
     allow: SIGNING,
     scope: "approvals:write",
@@ -329,19 +342,26 @@ const CORE_ROUTES: readonly ApiRoute[] = [
       const agreement = await requireAgreement(node.db, params.agreement);
       const chain = requireChain(deps);
       const ctx = await loadPeriodContext(chain, agreement, params.period);
-      const { approval, reusedDeadline } = await prepareApproval(node.db, chain, ctx, query.partial);
-      const domain = chain.ledgerDomain;
+      let prepared;
+      try {
+        prepared = await prepareApproval(node.db, chain, ctx, query.partial);
+      } catch (error) {
+        // A period on the fast path is approved by signing its Settlement: say where, not just "no".
+        const fastPath = node.config.config.settlement.fastPath;
+        if (
+          error instanceof ConflictError &&
+          (await awaitsFastPath(node.db, chain, agreement, ctx.period, fastPath))
+        ) {
+          throw new ConflictError(
+            `${ctx.label} waits on the co-signed fast path: its officers sign its Settlement ` +
+              "(GET …/fast-path/settlement) instead of an approval",
+          );
+        }
+        throw error;
+      }
       return jsonify({
-        domain: {
-          name: String(domain.name),
-          version: String(domain.version),
-          chainId: chain.chainId,
-          verifyingContract: String(domain.verifyingContract),
-        },
-        types: { EIP712Domain: EIP712_DOMAIN_TYPE, ...APPROVAL_TYPES },
-        primaryType: "Approval" as const,
-        message: approval,
-        reusedDeadline,
+        ...ledgerTypedData(chain, APPROVAL_TYPES, "Approval" as const, prepared.approval),
+        reusedDeadline: prepared.reusedDeadline,
       });
     },
   }),
@@ -475,9 +495,10 @@ const CORE_ROUTES: readonly ApiRoute[] = [
   }),
 ];
 
-/** Every API route: this file's, then disputes/settlement/audit and uploads, each in its own file. */
+/** Every API route: this file's, then the fast path's, disputes/settlement/audit and uploads, each in its own file. */
 export const ROUTES: readonly ApiRoute[] = [
   ...CORE_ROUTES,
+  ...FAST_PATH_ROUTES,
   ...LEDGER_ROUTES,
   ...DISPUTE_ROUTES,
   ...UPLOAD_ROUTES,

@@ -251,7 +251,36 @@ export const PeriodViewJson = z.object({
     .nullable(),
 });
 
+/** The EIP-712 `Settlement` struct of the co-signed fast path (node/src/protocol SETTLEMENT_TYPES) as JSON. */
+export const SettlementJson = z.strictObject({
+  agreementId: Bytes32,
+  period: z.number().int().min(100_001).max(999_912),
+  root: Bytes32.meta({ description: "the root of this node's frozen summary" }),
+  amountAB: Integer,
+  amountBA: Integer,
+  deadline: Integer.meta({ description: "unix seconds (chain time): round 0's commit deadline" }),
+});
+
+const CarrierSignatures = z.object({
+  carrier: Bytes32,
+  name: z.string(),
+  signers: z.array(z.string()).meta({ description: "current officers whose signature this node holds" }),
+  threshold: z.number().int(),
+});
+
+/** How far both carriers' officers are with a fast-path period's `Settlement`, as this node holds it. */
+export const FastPathProgress = z.object({ ours: CarrierSignatures, theirs: CarrierSignatures });
+
 export const PeriodShowResponse = PeriodViewJson.extend({
+  /** A period this node leaves to the co-signed fast path: what its officers sign, and who did. */
+  fastPath: z
+    .object({ settlement: SettlementJson, progress: FastPathProgress })
+    .nullable()
+    .meta({
+      description:
+        "set while this node leaves the period to the co-signed fast path: its officers sign the `Settlement` " +
+        "(GET …/fast-path/settlement) instead of an approval",
+    }),
   /** With an FX table: the final (else this node's) figures in the reference currency. */
   reference: z
     .object({
@@ -329,7 +358,8 @@ export const ApprovalJson = z.strictObject({
   deadline: Integer.meta({ description: "unix seconds (chain time)" }),
 });
 
-export const TypedDataResponse = z.object({
+/** The ledger's EIP-712 domain and the types of a struct, as eth_signTypedData_v4 takes them. */
+const TypedDataBase = z.object({
   domain: z.object({
     name: z.string(),
     version: z.string(),
@@ -337,6 +367,9 @@ export const TypedDataResponse = z.object({
     verifyingContract: Address,
   }),
   types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+});
+
+export const TypedDataResponse = TypedDataBase.extend({
   primaryType: z.literal("Approval"),
   message: ApprovalJson,
   reusedDeadline: z.boolean().meta({ description: "another officer already signed with this deadline" }),
@@ -358,6 +391,25 @@ export const ApprovalResponse = z.object({
   threshold: z.number().int(),
   txHash: z.string().nullable(),
   blockNumber: Integer.nullable(),
+});
+
+export const SettlementTypedDataResponse = TypedDataBase.extend({
+  primaryType: z.literal("Settlement"),
+  message: SettlementJson,
+  progress: FastPathProgress,
+});
+
+export const SettlementSignatureBody = z.strictObject({
+  settlement: SettlementJson,
+  signature: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte ECDSA signature as 0x-hex")
+    .meta({ description: "EIP-712 signature over `settlement` with the ledger's domain" }),
+});
+
+export const SettlementSignatureResponse = z.object({
+  officer: Address,
+  progress: FastPathProgress,
 });
 
 export const ReadyResponse = z.object({

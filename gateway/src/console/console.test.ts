@@ -6,7 +6,10 @@
  *   drills down from direction to destination to day to the CDRs B lacks, seals them as evidence and
  *   opens a dispute citing it, after reading what will be signed; the ledger holds the dispute and the
  *   evidence opens with the agreement's key to exactly those CDRs;
- * - a regulator signs in, sees no ingest or CDR pages, and runs verify: pass.
+ * - a regulator signs in, sees no ingest or CDR pages, and runs verify: pass;
+ * - both nodes close the next period with the same CDRs and leave it to the co-signed fast path: an
+ *   officer of A reads the Settlement (root, both totals, deadline) and signs it; the node keeps the
+ *   signature, which verifies over A's own summary, and the page shows 1 of 2 officers signed.
  *
  * Screenshots go to test-artifacts/console/. Without Chromium the suite skips with a loud notice.
  */
@@ -26,6 +29,9 @@ import {
 } from "../../../node/src/chain/test-helpers";
 import { stateIndex } from "../../../node/src/protocol";
 import { requireAgreement } from "../../../node/src/db/agreements";
+import { listSettlementSignatures } from "../../../node/src/db/fast-path";
+import { loadSummary } from "../../../node/src/db/summaries";
+import { gatheredSignatures, ourSettlement } from "../../../node/src/settlement/cosign";
 import { deriveEvidenceKey, getEvidence } from "../../../node/src/evidence/bundle";
 import { silentLogger } from "../../../node/src/logger";
 import { createNode } from "../../../node/src/node";
@@ -36,6 +42,7 @@ import {
   startPair,
   stopPair,
   type PairNode,
+  type PairSetup,
 } from "../../../test/helpers/carrier-pair";
 import { primaryTarget } from "../../../test/helpers/databases";
 import { cdrId, chooseLost, generateCalls } from "../../../scripts/lib/traffic";
@@ -53,6 +60,7 @@ describe(`web console in headless Chromium (${target.name})`, function () {
   let a: PairNode;
   let b: PairNode;
   let lostIds: string[];
+  let setup: PairSetup;
   const contexts: BrowserContext[] = [];
   const w = (i: number) => hardhatWallet(i, hardhat.provider);
 
@@ -65,7 +73,7 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     const registry = fx.deployment.registry.connect(await hardhat.provider.getSigner(0));
     await (await registry.grantRole(await registry.REGULATOR_ROLE(), w(10).address)).wait();
 
-    const setup = {
+    setup = {
       target,
       hardhat,
       fx,
@@ -248,6 +256,62 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     await page.waitForSelector("#timeline-table");
     expect(await page.locator("#report").count()).to.equal(0);
     expect(await page.locator("#actions").count()).to.equal(0);
+    expect(problems, problems.join("\n")).to.deep.equal([]);
+  });
+
+  it("an officer co-signs the Settlement of a period both nodes leave to the fast path", async () => {
+    const next = PERIOD + 1;
+    const nextMonth = `${String(next).slice(0, 4)}-${String(next).slice(4)}`;
+    // Both switches saw the same calls: both nodes freeze equal summaries and commit nothing.
+    await closePairPeriod(setup, [a, b], next, generateCalls(next, 300, 13), { commit: false });
+    const agreement = await requireAgreement(a.db, "A-B");
+    const summary = (await loadSummary(a.db, agreement.agreementId, next, { leaves: false }))!;
+    expect(summary.committedAt, "frozen").to.not.equal(null);
+    const decimals = Number(await fx.deployment.demoToken!.connect(hardhat.provider).decimals());
+    const grouped = (units: bigint) =>
+      `${(units / 10n ** BigInt(decimals)).toLocaleString("en-US")}.` +
+      (units % 10n ** BigInt(decimals)).toString().padStart(decimals, "0");
+
+    const officer = w(2);
+    const { page, problems } = await signIn(officer.privateKey);
+    await page.goto(`${a.gateway.url}/console/#/period/A-B/${nextMonth}`);
+    await page.waitForSelector("h1 .badge:text('Committing')");
+    expect(await page.textContent("#cosign-table")).to.contain("0 of 2");
+
+    await page.click("#action-cosign");
+    const words = (await page.textContent("#what-will-be-signed"))!;
+    expect(words).to.contain(summary.root);
+    expect(words).to.contain(`owes B ${grouped(summary.amountAB)} `);
+    expect(words).to.contain(`owes A ${grouped(summary.amountBA)} `);
+    const typed = JSON.parse((await page.textContent("#signed-payload"))!);
+    const deadlines = await fx.deployment.ledger.connect(hardhat.provider).deadlines(fx.agreementId, next);
+    expect(typed.primaryType).to.equal("Settlement");
+    expect(typed.message).to.deep.equal({
+      agreementId: agreement.agreementId,
+      period: next,
+      root: summary.root,
+      amountAB: summary.amountAB.toString(),
+      amountBA: summary.amountBA.toString(),
+      deadline: deadlines.commitDeadline.toString(),
+    });
+    expect(words).to.contain(
+      new Date(Number(deadlines.commitDeadline) * 1000).toISOString().slice(0, 16).replace("T", " "),
+    );
+    await page.locator("details:has(#signed-payload) > summary").click();
+    await screenshot(page, "07-fast-path-settlement");
+
+    await page.click("#sign-and-send");
+    await page.waitForSelector("#flash :text('CARRIER-A: 1 of 2 officers signed')");
+    await page.waitForSelector("#cosign-table :text('1 of 2')");
+    expect(await page.locator("#action-cosign").count(), "signed: nothing left to sign").to.equal(0);
+    await screenshot(page, "08-fast-path-signed");
+
+    // The node keeps the officer's signature, and it counts over A's own Settlement of the period.
+    const kept = await listSettlementSignatures(a.db, agreement.agreementId, next, CARRIER_A);
+    expect(kept.map((k) => k.officer)).to.deep.equal([officer.address.toLowerCase()]);
+    const settlement = await ourSettlement(a.db, a.chain, agreement, next);
+    const gathered = await gatheredSignatures(a.db, a.chain, settlement, CARRIER_A);
+    expect(gathered.officers).to.deep.equal([officer.address.toLowerCase()]);
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });
 });

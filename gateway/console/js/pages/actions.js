@@ -1,12 +1,13 @@
 /**
- * What the signed-in person may do about the period now, by role and ledger state: approve (officers),
- * open a dispute, propose or counter figures, accept, escalate, withdraw (officers of a party), rule
- * (the arbiter). Every action first asks the node to plan it — checked as the ledger would check it —
- * and shows exactly what will be signed: the EIP-712 approval, or the transaction with its call in
+ * What the signed-in person may do about the period now, by role and ledger state: approve (officers;
+ * for a period the node leaves to the co-signed fast path, co-sign its Settlement), open a dispute,
+ * propose or counter figures, accept, escalate, withdraw (officers of a party), rule (the arbiter).
+ * Every action first asks the node to plan it — checked as the ledger would check it — and shows
+ * exactly what will be signed: the EIP-712 approval or settlement, or the transaction with its call in
  * words. Only then does the person's own key sign.
  */
 import { api, periodPath } from "../api.js";
-import { flash, h, money, mount, parseMoney } from "../dom.js";
+import { flash, h, money, mount, parseMoney, when } from "../dom.js";
 import { attempt, hasRole, session } from "../main.js";
 import { connectKey, signer } from "../wallet.js";
 
@@ -24,6 +25,8 @@ export async function actionsPanel(context) {
 
   if (hasRole("officer") && ours !== null) {
     const approvalOf = (part) => view.approvals[part].find((a) => a.name === ours);
+    if (view.fastPath && !view.fastPath.progress.ours.signers.includes(session.current.address.toLowerCase()))
+      add("Co-sign the settlement", "action-cosign", cosign);
     if (FINAL.includes(view.state) && !approvalOf("final")?.approved)
       add("Approve the final figures", "action-approve", (s, c) => approve(s, c, false));
     if (PARTIAL.includes(view.state) && view.partial && !approvalOf("partial")?.approved)
@@ -137,6 +140,42 @@ async function approve(stage, context, partial) {
         ? `Approved: the node submitted ${result.signers.length} signatures to the ledger.`
         : `Your signature is kept: ${result.signers.length} of ${result.threshold} signed.`,
     );
+    await context.reload();
+  });
+}
+
+/** "CARRIER-A: 1 of 2 officers signed; CARRIER-B: 0 of 2": both carriers' signatures the node holds. */
+function cosignProgress(progress) {
+  return [progress.ours, progress.theirs]
+    .map((c) => `${c.name}: ${c.signers.length} of ${c.threshold} officers signed`)
+    .join("; ");
+}
+
+/**
+ * A period on the co-signed fast path: the officer signs the node's Settlement — its own summary's root
+ * and totals, valid until the commit window closes — which settles the period in one transaction once
+ * the partner's officers signed the same figures (the running node exchanges and submits).
+ */
+async function cosign(stage, context) {
+  const { view, agreement, period, amount } = context;
+  const { progress, ...typed } = await api.get(periodPath(agreement, period, "/fast-path/settlement"));
+  const m = typed.message;
+  const words = [
+    `Co-sign the settlement of ${view.agreement} ${period} by the fast path, as your node's summary has it: `,
+    `A (${view.sides.A.name}) owes B ${amount(m.amountAB)}; B (${view.sides.B.name}) owes A ${amount(m.amountBA)}; `,
+    "summary root ",
+    h("code", m.root),
+    `. Valid until ${when(m.deadline)}, when the commit window closes. It settles only if ` +
+      `${progress.theirs.name}'s officers sign exactly the same figures; otherwise the node commits and the ` +
+      `period goes on by commit–reveal. So far: ${cosignProgress(progress)}.`,
+  ];
+  confirm(stage, "You co-sign the settlement, as an officer of your carrier", words, typed, async (who) => {
+    const signature = await who.signTypedData(typed);
+    const result = await api.post(periodPath(agreement, period, "/fast-path/signatures"), {
+      settlement: m,
+      signature,
+    });
+    flash(`Your signature is kept: ${cosignProgress(result.progress)}.`);
     await context.reload();
   });
 }

@@ -1,8 +1,8 @@
 /**
  * One agreement-period: both parties' figures side by side with the tolerance test, the final and
- * undisputed figures, the dispute, deadlines and approvals; the actions the person may take now; the
- * discrepancy report with its drill-down from direction to destination to day to the CDRs in question;
- * and the period's events on the ledger.
+ * undisputed figures, the dispute, deadlines and approvals (on the co-signed fast path: who signed its
+ * Settlement); the actions the person may take now; the discrepancy report with its drill-down from
+ * direction to destination to day to the CDRs in question; and the period's events on the ledger.
  */
 import { ApiError, api, periodPath } from "../api.js";
 import { badge, download, h, money, mount, month, relative, table, when } from "../dom.js";
@@ -141,6 +141,7 @@ function statusPanel(view, amount) {
       approvals,
       { empty: "Nothing to approve yet." },
     ),
+    view.fastPath ? fastPathPart(view.fastPath) : null,
     view.pendingSignatures.length > 0
       ? h(
           "p.muted",
@@ -148,6 +149,27 @@ function statusPanel(view, amount) {
         )
       : null,
   );
+}
+
+/** A period this node leaves to the co-signed fast path: what both carriers' officers sign, and who did. */
+function fastPathPart({ settlement, progress }) {
+  return [
+    h("h3", "Co-signed settlement (fast path)"),
+    h(
+      "p.muted",
+      `Not committed: the node settles the period in one transaction once both carriers' officers signed ` +
+        `the same figures, before ${when(settlement.deadline)}; else it commits and goes on by commit–reveal.`,
+    ),
+    table(
+      [
+        ["Carrier", (c) => c.name],
+        ["Signed", (c) => `${c.signers.length} of ${c.threshold}`, "num"],
+        ["Officers", (c) => c.signers.map((o) => h("div.mono", o))],
+      ],
+      [progress.ours, progress.theirs],
+      { attrs: { id: "cosign-table" } },
+    ),
+  ];
 }
 
 async function timelinePanel({ view, agreement, period, amount }) {
