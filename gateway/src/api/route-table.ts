@@ -19,9 +19,9 @@
  * - admin (runs the node): everything a viewer can see, plus /metrics, but never signs as an officer:
  *   approval is a financial act bound to an officer's key, not an administrator's.
  */
-import { getAddress, verifyTypedData } from "ethers";
+import { getAddress } from "ethers";
 import { z } from "zod/v4";
-import { APPROVAL_TYPES, type ApprovalData } from "../../../node/src/protocol";
+import { APPROVAL_TYPES, approvalDigest, type ApprovalData } from "../../../node/src/protocol";
 import { listAgreements, requireAgreement } from "../../../node/src/db/agreements";
 import { listAlerts } from "../../../node/src/db/alerts";
 import { listRejects } from "../../../node/src/db/ingest-store";
@@ -43,6 +43,7 @@ import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-acce
 import { jsonify, periodReference, periodViewJson } from "./json";
 import { loadFxTable } from "../../../node/src/settlement/fx";
 import { LEDGER_ROUTES } from "./routes-ledger";
+import { signerOf } from "./typed-data";
 import { UPLOAD_ROUTES } from "./routes-uploads";
 import { ACTIVITY_ROUTES } from "./routes-activity";
 import { FAST_PATH_ROUTES } from "./routes-fast-path";
@@ -385,17 +386,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
       const agreement = await requireAgreement(node.db, params.agreement);
       const chain = requireChain(deps);
       const approval = approvalData(body.approval);
-      let signer: string;
-      try {
-        signer = verifyTypedData(chain.ledgerDomain, APPROVAL_TYPES, approval, body.signature);
-      } catch {
-        throw new ApiError(
-          400,
-          "INVALID_INPUT",
-          "the signature is not a valid ECDSA signature",
-          "body.signature",
-        );
-      }
+      const signer = await signerOf(chain, approvalDigest(chain.ledgerDomain, approval), body.signature);
       // A signed-in officer hands in their own signature; someone else's stays theirs to hand in.
       if (principal === null || getAddress(signer) !== getAddress(principal.address)) {
         throw new ApiError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");

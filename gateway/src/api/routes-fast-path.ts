@@ -9,10 +9,10 @@
  * Who: officers of this carrier only, like the approval routes (route-table.ts): signing is an
  * officer's personal act with their own key, and the node keeps only a current officer's signature.
  */
-import { getAddress, verifyTypedData } from "ethers";
+import { getAddress } from "ethers";
 import type { z } from "zod/v4";
 import { requireAgreement } from "../../../node/src/db/agreements";
-import { SETTLEMENT_TYPES, type SettlementData } from "../../../node/src/protocol";
+import { SETTLEMENT_TYPES, settlementDigest, type SettlementData } from "../../../node/src/protocol";
 import { acceptSettlementSignature } from "../../../node/src/settlement/cosign";
 import { requireFastPathSigning, signingProgress } from "../../../node/src/settlement/cosign-status";
 import { loadPeriodContext } from "../../../node/src/settlement/period-context";
@@ -27,7 +27,7 @@ import {
   SettlementSignatureResponse,
   SettlementTypedDataResponse,
 } from "./schemas";
-import { ledgerTypedData } from "./typed-data";
+import { ledgerTypedData, signerOf } from "./typed-data";
 
 /** Signing is an officer's personal act with their own key. */
 const SIGNING: readonly Role[] = ["officer"];
@@ -103,17 +103,7 @@ export const FAST_PATH_ROUTES: readonly ApiRoute[] = [
       const agreement = await requireAgreement(node.db, params.agreement);
       const chain = requireChain(deps);
       const signed = settlementData(body.settlement);
-      let signer: string;
-      try {
-        signer = verifyTypedData(chain.ledgerDomain, SETTLEMENT_TYPES, signed, body.signature);
-      } catch {
-        throw new ApiError(
-          400,
-          "INVALID_INPUT",
-          "the signature is not a valid ECDSA signature",
-          "body.signature",
-        );
-      }
+      const signer = await signerOf(chain, settlementDigest(chain.ledgerDomain, signed), body.signature);
       // A signed-in officer hands in their own signature; someone else's stays theirs to hand in.
       if (principal === null || getAddress(signer) !== getAddress(principal.address)) {
         throw new ApiError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");

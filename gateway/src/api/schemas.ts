@@ -8,7 +8,7 @@
  * and ids by allow-list, numbers as digits, enums as enums. Anything else is a 400 naming the field.
  */
 import { z } from "zod/v4";
-import { PERIOD_STATES } from "../../../node/src/protocol";
+import { OFFICER_SIGNATURE_HEX, PERIOD_STATES } from "../../../node/src/protocol";
 import { ALERT_LEVELS } from "../../../node/src/db/alerts";
 import { REJECT_REASONS, type RejectReason as RejectReasonType } from "../../../node/src/mediation/types";
 
@@ -375,12 +375,19 @@ export const TypedDataResponse = TypedDataBase.extend({
   reusedDeadline: z.boolean().meta({ description: "another officer already signed with this deadline" }),
 });
 
+/** An officer's signature: 65-byte ECDSA, or a contract officer's abi.encode(address, bytes) (ERC-1271). */
+const OfficerSignature = z
+  .string()
+  .regex(
+    new RegExp(OFFICER_SIGNATURE_HEX.source, "i"),
+    "must be a 65-byte ECDSA signature or a contract officer's abi.encode(address, bytes), as 0x-hex",
+  );
+
 export const ApprovalBody = z.strictObject({
   approval: ApprovalJson,
-  signature: z
-    .string()
-    .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte ECDSA signature as 0x-hex")
-    .meta({ description: "EIP-712 signature over `approval` with the ledger's domain" }),
+  signature: OfficerSignature.meta({
+    description: "EIP-712 signature over `approval` with the ledger's domain",
+  }),
 });
 
 export const ApprovalResponse = z.object({
@@ -401,10 +408,9 @@ export const SettlementTypedDataResponse = TypedDataBase.extend({
 
 export const SettlementSignatureBody = z.strictObject({
   settlement: SettlementJson,
-  signature: z
-    .string()
-    .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte ECDSA signature as 0x-hex")
-    .meta({ description: "EIP-712 signature over `settlement` with the ledger's domain" }),
+  signature: OfficerSignature.meta({
+    description: "EIP-712 signature over `settlement` with the ledger's domain",
+  }),
 });
 
 export const SettlementSignatureResponse = z.object({

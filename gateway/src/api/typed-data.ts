@@ -5,6 +5,9 @@
  */
 import type { TypedDataField } from "ethers";
 import type { ChainClient } from "../../../node/src/chain/client";
+import { officerSigner } from "../../../node/src/chain/officer-signer";
+import { InputError } from "../../../node/src/errors";
+import { ApiError } from "./errors";
 
 const EIP712_DOMAIN_TYPE = [
   { name: "name", type: "string" },
@@ -32,4 +35,19 @@ export function ledgerTypedData<T extends string, M>(
     primaryType,
     message,
   };
+}
+
+/**
+ * The officer who signed `digest` with `signature` (an ECDSA key, or a contract officer once its wallet
+ * validated it: node/src/chain/officer-signer.ts); 400 for a malformed signature, 409 for a wallet that
+ * does not validate it.
+ */
+export async function signerOf(chain: ChainClient, digest: string, signature: string): Promise<string> {
+  try {
+    return await officerSigner(chain, digest, signature);
+  } catch (error) {
+    if (error instanceof InputError)
+      throw new ApiError(400, "INVALID_INPUT", error.message, "body.signature");
+    throw error;
+  }
 }

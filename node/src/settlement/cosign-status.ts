@@ -1,16 +1,14 @@
 /**
  * Where a period stands for its officers on the co-signed fast path (cosign.ts): whether this node
  * leaves it to the fast path now (`awaitsFastPath` decides), the `Settlement` its officers sign then,
- * how many of each carrier's officers signed it so far, and in words why a period is not the fast
- * path's. What the API and the console show an officer before and after signing.
+ * how many of each carrier's officers signed it so far. What the API and the console show an officer
+ * before and after signing.
  */
 import type { ChainClient } from "../chain/client";
 import type { Database } from "../db/database";
-import { loadFastPathAttempt } from "../db/fast-path";
-import { loadSummary } from "../db/summaries";
 import { ConflictError, InputError } from "../errors";
 import type { SettlementData } from "../protocol";
-import { awaitsFastPath, gatheredSignatures, ourSettlement } from "./cosign";
+import { awaitsFastPath, fastPathStatus, gatheredSignatures, ourSettlement } from "./cosign";
 import { carrierName, type PeriodContext } from "./period-context";
 
 /** The current officers of one carrier who signed the period's `Settlement`, and its threshold. */
@@ -84,7 +82,7 @@ export async function signingProgress(
  * The period's {@link FastPathSigning}: what an officer of this carrier signs to approve a period the
  * node leaves to the fast path.
  * @throws InputError when this node is not party; ConflictError naming why when the period is not on
- * the fast path (see {@link whyNotFastPath}).
+ * the fast path (cosign.ts `fastPathStatus`).
  */
 export async function requireFastPathSigning(
   db: Database,
@@ -93,34 +91,20 @@ export async function requireFastPathSigning(
   enabled: boolean,
 ): Promise<FastPathSigning> {
   if (ctx.side === null) throw new InputError(`this node is not party to ${ctx.name}`);
-  const signing = await fastPathSigningIfOpen(db, chain, ctx, enabled);
-  if (signing !== null) return signing;
-  throw new ConflictError(
-    `${ctx.label} is not waiting on the co-signed fast path: ${await whyNotFastPath(db, chain, ctx, enabled)}`,
+  const status = await fastPathStatus(
+    db,
+    chain,
+    { agreementId: ctx.agreementId, side: ctx.side },
+    ctx.period,
+    enabled,
   );
-}
-
-/**
- * Why this node does not leave the period to the fast path, in words: the conditions of
- * `awaitsFastPath` (which decides) in its order, named for a person. Asked only after it said no.
- */
-export async function whyNotFastPath(
-  db: Database,
-  chain: ChainClient,
-  ctx: PeriodContext,
-  enabled: boolean,
-): Promise<string> {
-  if (!enabled) return "this node takes no fast path (settlement.fastPath is off)";
-  const summary = await loadSummary(db, ctx.agreementId, ctx.period, { leaves: false });
-  if (summary === null || summary.committedAt === null) {
-    return "this node has not closed it (icl period close builds and freezes its summary)";
-  }
-  const attempt = await loadFastPathAttempt(db, ctx.agreementId, ctx.period);
-  if (attempt.declined !== null) return `this node gave the fast path up (${attempt.declined})`;
-  const record = await chain.ledger.periodRecord(ctx.agreementId, ctx.period);
-  const ours = ctx.side === "A" ? record.hashA : record.hashB;
-  if (!/^0x0{64}$/i.test(ours)) {
-    return "this node committed its summary on the ledger: the period goes on by commit–reveal";
-  }
-  return `the ledger takes no fast path for it now (the period is ${ctx.state}, round ${record.round})`;
+  if (!status.awaits)
+    throw new ConflictError(`${ctx.label} is not waiting on the co-signed fast path: ${status.reason}`);
+  const settlement = await ourSettlement(
+    db,
+    chain,
+    { agreementId: ctx.agreementId, name: ctx.name },
+    ctx.period,
+  );
+  return { settlement, progress: await signingProgress(db, chain, ctx, settlement) };
 }

@@ -14,7 +14,13 @@ import type { Database, Queryable } from "../db/database";
 import { listSettlementSignatures, loadFastPathAttempt, saveSettlementSignature } from "../db/fast-path";
 import { loadSummary } from "../db/summaries";
 import { ConflictError, InputError } from "../errors";
-import { SETTLEMENT_TYPES, fastPathOpen, settlementDigest, type SettlementData } from "../protocol";
+import {
+  PERIOD_STATES,
+  SETTLEMENT_TYPES,
+  fastPathOpen,
+  settlementDigest,
+  type SettlementData,
+} from "../protocol";
 import { carrierName, isoTime } from "./period-context";
 
 /**
@@ -127,10 +133,42 @@ export async function gatheredSignatures(
 }
 
 /**
- * Whether this node leaves the period to the fast path now: its summary is closed (frozen) but not
- * committed on chain, the ledger still allows the fast path (fast-path.ts `fastPathOpen`) and the
- * attempt was not given up. An officer's approval of such a period is a `Settlement` signature.
+ * Whether this node leaves the period to the fast path now, and if not why, in words for a person: its
+ * summary is closed (frozen) but not committed on chain, the ledger still allows the fast path
+ * (fast-path.ts `fastPathOpen`) and the attempt was not given up. An officer's approval of such a period
+ * is a `Settlement` signature.
  */
+export async function fastPathStatus(
+  db: Queryable,
+  chain: ChainClient,
+  agreement: { agreementId: string; side: "A" | "B" },
+  period: number,
+  enabled: boolean,
+): Promise<{ awaits: true } | { awaits: false; reason: string }> {
+  const no = (reason: string) => ({ awaits: false as const, reason });
+  if (!enabled) return no("this node takes no fast path (settlement.fastPath is off)");
+  const summary = await loadSummary(db, agreement.agreementId, period, { leaves: false });
+  if (summary === null || summary.committedAt === null) {
+    return no("this node has not closed it (icl period close builds and freezes its summary)");
+  }
+  const { declined } = await loadFastPathAttempt(db, agreement.agreementId, period);
+  if (declined !== null) return no(`this node gave the fast path up (${declined})`);
+  const [state, record] = await Promise.all([
+    chain.ledger.state(agreement.agreementId, period),
+    chain.ledger.periodRecord(agreement.agreementId, period),
+  ]);
+  const ours = agreement.side === "A" ? record.hashA : record.hashB;
+  if (!/^0x0{64}$/i.test(ours)) {
+    return no("this node committed its summary on the ledger: the period goes on by commit–reveal");
+  }
+  if (!fastPathOpen(state, record)) {
+    const name = PERIOD_STATES[Number(state)] ?? String(state);
+    return no(`the ledger takes no fast path for it now (the period is ${name}, round ${record.round})`);
+  }
+  return { awaits: true };
+}
+
+/** {@link fastPathStatus} without the reason. */
 export async function awaitsFastPath(
   db: Queryable,
   chain: ChainClient,
@@ -138,14 +176,5 @@ export async function awaitsFastPath(
   period: number,
   enabled: boolean,
 ): Promise<boolean> {
-  if (!enabled) return false;
-  const summary = await loadSummary(db, agreement.agreementId, period, { leaves: false });
-  if (summary === null || summary.committedAt === null) return false;
-  if ((await loadFastPathAttempt(db, agreement.agreementId, period)).declined !== null) return false;
-  const [state, record] = await Promise.all([
-    chain.ledger.state(agreement.agreementId, period),
-    chain.ledger.periodRecord(agreement.agreementId, period),
-  ]);
-  const ours = agreement.side === "A" ? record.hashA : record.hashB;
-  return /^0x0{64}$/i.test(ours) && fastPathOpen(state, record);
+  return (await fastPathStatus(db, chain, agreement, period, enabled)).awaits;
 }
