@@ -19,7 +19,7 @@ import {
   type PeriodModel,
   type Terms,
 } from "./model";
-import { periodKey, place, sideOf, type ReplayContext, type TxScope } from "./replay-context";
+import { periodKey, place, type ReplayContext, type TxScope, partyStep } from "./replay-context";
 import { expectReservation } from "./reservation-steps";
 
 /** Applies an `OfficerApproved` event: the signer's slot joins the carrier's tally for the period. */
@@ -31,15 +31,10 @@ export function applyOfficerApproved(
   now: number,
 ): void {
   r.counts.officerApprovals++;
-  const at = place(e);
-  const where = { agreementId: p.agreementId, period: p.period };
-  const carrierId = argString(e, "carrierId").toLowerCase();
-  const s = sideOf(terms, carrierId);
+  const step = partyStep(r, e, p, terms, "unexpected-event", "approval for");
+  if (step === null) return;
+  const { at, where, carrierId, side: s } = step;
   const partial = argBool(e, "partialSettlement");
-  if (s === null) {
-    r.add("error", "unexpected-event", at, where, `approval for ${carrierId}, not a party of the agreement`);
-    return;
-  }
   checkApprovalState(r, e, p, terms, now, s, partial);
   p.tallied = true;
   const key = tallyKey(s, partial, r.carriers.get(carrierId)?.nonce ?? 0);
@@ -83,15 +78,10 @@ export function applyCarrierApproved(
   now: number,
 ): void {
   r.counts.carrierApprovals++;
-  const at = place(e);
-  const where = { agreementId: p.agreementId, period: p.period };
-  const carrierId = argString(e, "carrierId").toLowerCase();
-  const s = sideOf(terms, carrierId);
+  const step = partyStep(r, e, p, terms, "unexpected-event", "approval for");
+  if (step === null) return;
+  const { at, where, carrierId, side: s } = step;
   const partial = argBool(e, "partialSettlement");
-  if (s === null) {
-    r.add("error", "unexpected-event", at, where, `approval for ${carrierId}, not a party of the agreement`);
-    return;
-  }
   checkApprovalState(r, e, p, terms, now, s, partial);
   const key = tallyKey(s, partial, r.carriers.get(carrierId)?.nonce ?? 0);
   // the officers whose approval in this transaction reached the threshold join those counted before

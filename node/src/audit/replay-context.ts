@@ -175,6 +175,37 @@ export function place(e: AuditEvent): Place {
   return { block: e.blockNumber, tx: e.txHash };
 }
 
+/** Where a step about one carrier of a period is reported, the carrier (lower case) and its side. */
+export interface PartyStep {
+  at: Place;
+  where: Where;
+  carrierId: string;
+  side: 0 | 1;
+}
+
+/**
+ * The {@link PartyStep} of event `e` about its `carrierId`, or null after a finding of `kind` when that
+ * carrier is no party of the agreement (`what` names the step: "reveal by", "approval for", …).
+ */
+export function partyStep(
+  r: ReplayContext,
+  e: AuditEvent,
+  p: PeriodModel,
+  terms: Terms,
+  kind: FindingKind,
+  what: string,
+): PartyStep | null {
+  const at = place(e);
+  const where = { agreementId: p.agreementId, period: p.period };
+  const carrierId = String(e.args.carrierId ?? "").toLowerCase();
+  const side = sideOf(terms, carrierId);
+  if (side === null) {
+    r.add("error", kind, at, where, `${what} ${carrierId}, not a party of the agreement`);
+    return null;
+  }
+  return { at, where, carrierId, side };
+}
+
 export function periodKey(agreementId: string, period: number): string {
   return `${agreementId}:${period}`;
 }

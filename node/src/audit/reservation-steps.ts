@@ -10,7 +10,15 @@
 import { getAddress } from "ethers";
 import { argBig, argBool, argString, type AuditEvent } from "./events";
 import { derivedState, DISPUTE_STATES, netToSettle, stateName, type PeriodModel, type Terms } from "./model";
-import { escrowKey, periodKey, place, sideOf, type ReplayContext, type TxScope } from "./replay-context";
+import {
+  escrowKey,
+  periodKey,
+  place,
+  sideOf,
+  type ReplayContext,
+  type TxScope,
+  partyStep,
+} from "./replay-context";
 
 const kindOf = (partial: boolean) => (partial ? "partial" : "final");
 const owedKey = (p: PeriodModel, partial: boolean) =>
@@ -48,23 +56,12 @@ export function applyEscrowReserved(
   now: number,
 ): void {
   r.counts.reservations++;
-  const at = place(e);
-  const where = { agreementId: p.agreementId, period: p.period };
-  const carrierId = argString(e, "carrierId").toLowerCase();
+  const step = partyStep(r, e, p, terms, "reservation-mismatch", "a reservation by");
+  if (step === null) return;
+  const { at, where, carrierId, side } = step;
   const partial = argBool(e, "partialSettlement");
   const amount = argBig(e, "amount");
   const token = argString(e, "token");
-  const side = sideOf(terms, carrierId);
-  if (side === null) {
-    r.add(
-      "error",
-      "reservation-mismatch",
-      at,
-      where,
-      `a reservation by ${carrierId}, not a party of the agreement`,
-    );
-    return;
-  }
   const net = netToSettle(p, terms, now, partial);
   const payer = net > 0n ? 0 : 1;
   const owed = net > 0n ? net : -net;

@@ -8,7 +8,7 @@ import { computeCommitment } from "../protocol";
 import { SettlementLedger__factory } from "../../../typechain-types";
 import { argBig, argString, type AuditEvent } from "./events";
 import { derivedState, type PeriodModel, type Terms } from "./model";
-import { place, sideOf, type ReplayContext } from "./replay-context";
+import { place, type ReplayContext, partyStep } from "./replay-context";
 
 const LEDGER = SettlementLedger__factory.createInterface();
 
@@ -21,14 +21,9 @@ export async function applyReveal(
   now: number,
 ): Promise<void> {
   r.counts.reveals++;
-  const at = place(e);
-  const where = { agreementId: p.agreementId, period: p.period };
-  const carrierId = argString(e, "carrierId");
-  const s = sideOf(terms, carrierId);
-  if (s === null) {
-    r.add("error", "unexpected-event", at, where, `reveal by ${carrierId}, not a party of the agreement`);
-    return;
-  }
+  const step = partyStep(r, e, p, terms, "unexpected-event", "reveal by");
+  if (step === null) return;
+  const { at, where, carrierId, side: s } = step;
   const state = derivedState(p, terms, now);
   if (state !== "Revealing") {
     r.add("error", "unexpected-event", at, where, `reveal while the period was ${state}`);
