@@ -11,7 +11,8 @@ import {LedgerStorage} from "./LedgerStorage.sol";
 /// @notice The period state machine over the stored facts of one agreement-period: the state derived from
 /// its {ISettlementLedger-PeriodRecord} (and {ISettlementLedger-DisputeRecord}), the single transition
 /// check, and every transition as one function holding the states it is allowed from, the rules on the
-/// record it enforces and all the effects it has on the records.
+/// record it enforces and all the effects it has on the records; the dispute transitions are in the sibling
+/// {PeriodDisputes}.
 /// @dev Internal functions only, compiled into the ledger and into each module that uses them. Callers check who
 /// may act (node, officer, arbiter) before calling a transition, and emit the events that carry call data
 /// the records do not hold (reason codes, CIDs).
@@ -389,7 +390,7 @@ library PeriodLib {
             carrierId,
             commitment(c.agreementId, c.period, self.round, carrierId, root, amountAB, amountBA, salt)
         );
-        _storeClaim(self, side, root, amountAB, amountBA, REVEALED);
+        storeClaim(self, side, root, amountAB, amountBA, REVEALED);
         emit ISettlementLedger.Revealed(
             c.agreementId,
             c.period,
@@ -436,16 +437,16 @@ library PeriodLib {
         }
     }
 
-    /// @dev Replaces `side`'s commitment with its opened root (zero for a claim without commitment) and
+    /// @notice Replaces `side`'s commitment with its opened root (zero for a claim without commitment) and
     /// stores its figures with `status` (REVEALED or CLAIMED).
-    function _storeClaim(
+    function storeClaim(
         ISettlementLedger.PeriodRecord storage self,
         uint8 side,
         bytes32 root,
         uint96 amountAB,
         uint96 amountBA,
         uint8 status
-    ) private {
+    ) internal {
         if (side == 0) {
             (self.hashA, self.amountABofA, self.amountBAofA, self.statusA) = (
                 root,
@@ -505,199 +506,6 @@ library PeriodLib {
         }
         (self.outcome, self.evaluatedAt) = (outcome, uint40(block.timestamp));
         emit ISettlementLedger.Evaluated(c.agreementId, c.period, self.round, outcome, ab, ba);
-    }
-
-    // ---------------------------------------------------------------- disputes
-
-    /// @notice Mismatched → Disputed, opened by `side`.
-    function openDispute(
-        ISettlementLedger.PeriodRecord storage self,
-        ISettlementLedger.DisputeRecord storage dispute,
-        Context memory c,
-        uint8 side
-    ) internal {
-        expect(c, bit(ISettlementLedger.PeriodState.Mismatched));
-        _open(self, dispute, side);
-    }
-
-    /// @notice Defaulted → Disputed: the silent `side` states its claim and opens the dispute. A side that
-    /// committed in the round must open its commitment with `claim` (M-2): its claim is then the committed
-    /// figures and its record holds the committed root. A side that did not commit states any figures.
-    /// @return root the root the claim opened (zero when the side had not committed)
-    function contestDefault(
-        ISettlementLedger.PeriodRecord storage self,
-        ISettlementLedger.DisputeRecord storage dispute,
-        Context memory c,
-        uint8 side,
-        bytes32 carrierId,
-        ISettlementLedger.Claim memory claim
-    ) internal returns (bytes32 root) {
-        expect(c, bit(ISettlementLedger.PeriodState.Defaulted));
-        if ((side == 0 ? self.statusA : self.statusB) != 0) {
-            revert ISettlementLedger.LedgerWrongParty(c.agreementId, c.period, carrierId);
-        }
-        root = _openedRoot(self, c, side, carrierId, claim);
-        _storeClaim(self, side, root, claim.amountAB, claim.amountBA, CLAIMED);
-        _open(self, dispute, side);
-    }
-
-    /// @dev The root `claim` opens of `side`'s commitment, zero when `side` did not commit; reverts with
-    /// {ISettlementLedger-LedgerCommitmentMismatch} when the claim does not open the commitment.
-    function _openedRoot(
-        ISettlementLedger.PeriodRecord storage self,
-        Context memory c,
-        uint8 side,
-        bytes32 carrierId,
-        ISettlementLedger.Claim memory claim
-    ) private view returns (bytes32) {
-        bytes32 committed = side == 0 ? self.hashA : self.hashB;
-        if (committed == bytes32(0)) return bytes32(0);
-        bytes32 computed = commitment(
-            c.agreementId,
-            c.period,
-            self.round,
-            carrierId,
-            claim.root,
-            claim.amountAB,
-            claim.amountBA,
-            claim.salt
-        );
-        if (computed != committed) {
-            revert ISettlementLedger.LedgerCommitmentMismatch(c.agreementId, c.period, committed, computed);
-        }
-        return claim.root;
-    }
-
-    /// @notice Disputed → Disputed: `side`'s (counter-)proposal, restarting the response window; at most
-    /// {MAX_PROPOSALS} per dispute.
-    function propose(
-        ISettlementLedger.DisputeRecord storage dispute,
-        Context memory c,
-        uint8 side,
-        uint96 amountAB,
-        uint96 amountBA
-    ) internal {
-        expect(c, bit(ISettlementLedger.PeriodState.Disputed));
-        if (dispute.proposals >= MAX_PROPOSALS) {
-            revert ISettlementLedger.LedgerProposalLimit(c.agreementId, c.period, MAX_PROPOSALS);
-        }
-        ++dispute.proposals;
-        (dispute.proposer, dispute.proposedAB, dispute.proposedBA, dispute.lastActionAt) = (
-            side + 1,
-            amountAB,
-            amountBA,
-            uint40(block.timestamp)
-        );
-    }
-
-    /// @notice Disputed → Resolved at the other side's proposal, within the response window, if it still is
-    /// (`amountAB`, `amountBA`): the figures the accepting side names.
-    /// @return proposedAB the accepted proposal's A→B figure
-    /// @return proposedBA the accepted proposal's B→A figure
-    function acceptProposal(
-        ISettlementLedger.DisputeRecord storage dispute,
-        Context memory c,
-        uint8 side,
-        bytes32 carrierId,
-        uint96 amountAB,
-        uint96 amountBA
-    ) internal returns (uint96 proposedAB, uint96 proposedBA) {
-        expect(c, bit(ISettlementLedger.PeriodState.Disputed));
-        if (dispute.proposer == 0) revert ISettlementLedger.LedgerNoProposal(c.agreementId, c.period);
-        if (dispute.proposer == side + 1) {
-            revert ISettlementLedger.LedgerWrongParty(c.agreementId, c.period, carrierId);
-        }
-        (proposedAB, proposedBA) = (dispute.proposedAB, dispute.proposedBA);
-        if (proposedAB != amountAB || proposedBA != amountBA) {
-            revert ISettlementLedger.LedgerProposalChanged(c.agreementId, c.period, proposedAB, proposedBA);
-        }
-        uint256 deadline = dispute.lastActionAt + uint256(c.terms.windows.response);
-        if (block.timestamp > deadline) {
-            revert ISettlementLedger.LedgerDeadlinePassed(c.agreementId, c.period, deadline);
-        }
-        _resolve(dispute, ISettlementLedger.Resolution.Accepted, proposedAB, proposedBA);
-    }
-
-    /// @notice Disputed → Escalated, once the response window after the last step has passed.
-    /// @return arbitrationDeadline the last second the arbiter may rule
-    function escalate(
-        ISettlementLedger.DisputeRecord storage dispute,
-        Context memory c
-    ) internal returns (uint256 arbitrationDeadline) {
-        expect(c, bit(ISettlementLedger.PeriodState.Disputed));
-        uint256 notBefore = dispute.lastActionAt + uint256(c.terms.windows.response) + 1;
-        if (block.timestamp < notBefore)
-            revert ISettlementLedger.LedgerTooEarly(c.agreementId, c.period, notBefore);
-        dispute.escalatedAt = uint40(block.timestamp);
-        return block.timestamp + c.terms.windows.arbitration;
-    }
-
-    /// @notice Escalated → Resolved at the arbiter's figures, each direction between the two claims.
-    function arbitrate(
-        ISettlementLedger.PeriodRecord storage self,
-        ISettlementLedger.DisputeRecord storage dispute,
-        Context memory c,
-        uint96 amountAB,
-        uint96 amountBA
-    ) internal {
-        expect(c, bit(ISettlementLedger.PeriodState.Escalated));
-        _checkRange(c, amountAB, self.amountABofA, self.amountABofB);
-        _checkRange(c, amountBA, self.amountBAofA, self.amountBAofB);
-        _resolve(dispute, ISettlementLedger.Resolution.Ruled, amountAB, amountBA);
-    }
-
-    /// @notice Disputed → Resolved at the other party's claims: the opener `side` withdraws (concedes).
-    /// @return amountAB the conceded A→B figure
-    /// @return amountBA the conceded B→A figure
-    function withdrawDispute(
-        ISettlementLedger.PeriodRecord storage self,
-        ISettlementLedger.DisputeRecord storage dispute,
-        Context memory c,
-        uint8 side,
-        bytes32 carrierId
-    ) internal returns (uint96 amountAB, uint96 amountBA) {
-        expect(c, bit(ISettlementLedger.PeriodState.Disputed));
-        if (dispute.opener != side + 1)
-            revert ISettlementLedger.LedgerWrongParty(c.agreementId, c.period, carrierId);
-        (amountAB, amountBA) = side == 0
-            ? (self.amountABofB, self.amountBAofB)
-            : (self.amountABofA, self.amountBAofA);
-        _resolve(dispute, ISettlementLedger.Resolution.Withdrawn, amountAB, amountBA);
-    }
-
-    /// @dev Flags the period disputed and opens its dispute record for `side`.
-    function _open(
-        ISettlementLedger.PeriodRecord storage self,
-        ISettlementLedger.DisputeRecord storage dispute,
-        uint8 side
-    ) private {
-        self.flags |= DISPUTED;
-        (dispute.openedAt, dispute.lastActionAt, dispute.opener) = (
-            uint40(block.timestamp),
-            uint40(block.timestamp),
-            side + 1
-        );
-    }
-
-    function _resolve(
-        ISettlementLedger.DisputeRecord storage dispute,
-        ISettlementLedger.Resolution resolution,
-        uint96 amountAB,
-        uint96 amountBA
-    ) private {
-        (dispute.resolution, dispute.resolvedAB, dispute.resolvedBA, dispute.resolvedAt) = (
-            resolution,
-            amountAB,
-            amountBA,
-            uint40(block.timestamp)
-        );
-    }
-
-    function _checkRange(Context memory c, uint256 amount, uint256 x, uint256 y) private pure {
-        (uint256 low, uint256 high) = x <= y ? (x, y) : (y, x);
-        if (amount < low || amount > high) {
-            revert ISettlementLedger.LedgerRulingOutOfRange(c.agreementId, c.period, amount, low, high);
-        }
     }
 
     // ---------------------------------------------------------------- approvals and settlement

@@ -5,6 +5,7 @@ import {ISettlementLedger} from "../interfaces/ISettlementLedger.sol";
 import {ICarrierRegistry} from "../interfaces/ICarrierRegistry.sol";
 import {IAgreementBook} from "../interfaces/IAgreementBook.sol";
 import {PeriodLib} from "../libraries/PeriodLib.sol";
+import {PeriodDisputes} from "../libraries/PeriodDisputes.sol";
 import {Parties} from "../libraries/Parties.sol";
 import {LedgerStorage} from "../libraries/LedgerStorage.sol";
 import {LedgerEscrow} from "./LedgerEscrow.sol";
@@ -35,7 +36,7 @@ library LedgerDisputes {
             ISettlementLedger.DisputeRecord storage d
         ) = PeriodLib.load(s, book, agreementId, period);
         uint8 side = Parties.officerSide(c, registry, carrierId);
-        PeriodLib.openDispute(p, d, c, side);
+        PeriodDisputes.openDispute(p, d, c, side);
         emit ISettlementLedger.DisputeOpened(agreementId, period, carrierId, reasonCode, evidenceCid);
     }
 
@@ -57,7 +58,7 @@ library LedgerDisputes {
             ISettlementLedger.DisputeRecord storage d
         ) = PeriodLib.load(s, book, agreementId, period);
         uint8 side = Parties.officerSide(c, registry, carrierId);
-        bytes32 root = PeriodLib.contestDefault(p, d, c, side, carrierId, claim);
+        bytes32 root = PeriodDisputes.contestDefault(p, d, c, side, carrierId, claim);
         emit ISettlementLedger.DefaultContested(
             agreementId,
             period,
@@ -89,7 +90,7 @@ library LedgerDisputes {
             period
         );
         uint8 side = Parties.officerSide(c, registry, carrierId);
-        PeriodLib.propose(d, c, side, amountAB, amountBA);
+        PeriodDisputes.propose(d, c, side, amountAB, amountBA);
         emit ISettlementLedger.FiguresProposed(
             agreementId,
             period,
@@ -118,7 +119,7 @@ library LedgerDisputes {
             period
         );
         uint8 side = Parties.officerSide(c, registry, carrierId);
-        (uint96 proposedAB, uint96 proposedBA) = PeriodLib.acceptProposal(
+        (uint96 proposedAB, uint96 proposedBA) = PeriodDisputes.acceptProposal(
             d,
             c,
             side,
@@ -145,7 +146,7 @@ library LedgerDisputes {
             period
         );
         Parties.officerSide(c, registry, carrierId);
-        uint256 arbitrationDeadline = PeriodLib.escalate(d, c);
+        uint256 arbitrationDeadline = PeriodDisputes.escalate(d, c);
         emit ISettlementLedger.DisputeEscalated(agreementId, period, carrierId, arbitrationDeadline);
     }
 
@@ -168,7 +169,7 @@ library LedgerDisputes {
         if (msg.sender != c.terms.arbiter || !registry.canArbitrate(msg.sender)) {
             revert ISettlementLedger.LedgerNotArbiter(agreementId, msg.sender);
         }
-        PeriodLib.arbitrate(p, d, c, amountAB, amountBA);
+        PeriodDisputes.arbitrate(p, d, c, amountAB, amountBA);
         emit ISettlementLedger.DisputeRuled(
             agreementId,
             period,
@@ -194,7 +195,7 @@ library LedgerDisputes {
             ISettlementLedger.DisputeRecord storage d
         ) = PeriodLib.load(s, book, agreementId, period);
         uint8 side = Parties.officerSide(c, registry, carrierId);
-        (uint96 amountAB, uint96 amountBA) = PeriodLib.withdrawDispute(p, d, c, side, carrierId);
+        (uint96 amountAB, uint96 amountBA) = PeriodDisputes.withdrawDispute(p, d, c, side, carrierId);
         emit ISettlementLedger.DisputeWithdrawn(agreementId, period, carrierId, amountAB, amountBA);
     }
 
