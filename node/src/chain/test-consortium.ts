@@ -16,7 +16,7 @@
  * Two listed tokens: ICUSD (the demo token) and ICEUR; agreements settle in ICUSD unless `tokens` says otherwise.
  */
 import { JsonRpcProvider, Wallet, encodeBytes32String, id } from "ethers";
-import { deployLedger, type LedgerDeployment } from "../../../scripts/lib/deployLedger";
+import { deployLedger, type LedgerDeployment } from "./deploy-ledger";
 import { PERIOD_STATES, commitRound, computeCommitment } from "../protocol";
 import { SettlementToken__factory, type SettlementToken } from "../../../typechain-types";
 import type { IAgreementBook } from "../../../typechain-types/contracts/AgreementBook";

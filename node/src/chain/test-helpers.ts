@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { HDNodeWallet, JsonRpcProvider, Network, Wallet, encodeBytes32String, id, type Signer } from "ethers";
-import { deployLedger, type LedgerDeployment } from "../../../scripts/lib/deployLedger";
+import { deployLedger, type LedgerDeployment } from "./deploy-ledger";
 import { computeCommitment, periodEnd } from "../protocol";
 import type { IAgreementBook } from "../../../typechain-types/contracts/AgreementBook";
 
