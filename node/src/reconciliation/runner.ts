@@ -6,7 +6,8 @@
  * - indexes the ledger's events into the database (the console and audits read them);
  * - for a period closed but not yet committed, chooses the path (fast-path.ts): the co-signed fast
  *   path when the partner's node holds the same summary and both carriers' officers signed it, else
- *   it commits and goes on by commit–reveal;
+ *   it commits and goes on by commit–reveal — both commitments in one `commitBoth` when the partner's
+ *   node signed its commitment for this node (commit-exchange.ts), else its own;
  * - reveals once the ledger allows it (both committed, or the commit window closed);
  * - once both parties revealed and the roots differ (Reconciled within tolerance or Mismatched),
  *   compares with the counterparty's node and stores the discrepancy report with its evidence;
@@ -26,6 +27,7 @@ import { listCommittedSummaries } from "../db/summaries";
 import type { EvidenceStore } from "../evidence/store";
 import { BaseError, InputError } from "../errors";
 import type { Logger } from "../logger";
+import { CommitmentExchange } from "./commit-exchange";
 import { compareWithPeer, type ComparisonResult } from "./compare";
 import { peerDomain, type PeerVerifier } from "./peer-auth";
 import { PeerClient } from "./peer-client";
@@ -85,12 +87,20 @@ export class NodeRunner {
   ) {
     const { chain } = parts;
     this.verifier = chainPeerVerifier(chain, carrierId, { maxSkewMs: parts.maxSkewMs });
+    const commitments = new CommitmentExchange({
+      db: parts.db,
+      chain,
+      signer: parts.signer,
+      logger: parts.logger,
+      carrierId,
+    });
     this.fastPath = new FastPath({
       db: parts.db,
       chain,
       logger: parts.logger,
       carrierId,
       options: { ...DEFAULT_FAST_PATH, ...parts.fastPath },
+      commit: (agreement, period, peer) => commitments.commit(agreement, period, peer),
     });
     this.peerServer = new PeerServer({
       db: parts.db,
@@ -100,6 +110,7 @@ export class NodeRunner {
       domain: this.domain(),
       logger: parts.logger,
       settlement: this.fastPath.answer,
+      commitment: commitments.answer,
     });
     this.watch = new DeadlineWatch({ ...parts, carrierId, options: parts.watch, fastPath: parts.fastPath });
   }
