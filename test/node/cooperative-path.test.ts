@@ -1,9 +1,10 @@
 /**
  * The cooperative commit–reveal path between two nodes over real HTTP on Hardhat, with the fast path
  * off: one node sends both commitments in one `commitBoth` (the partner's signed by its node, exchanged
- * over the peer resource `commitment`), and the period ends in the state and figures the ledger gives
- * any commit–reveal. A partner that answers nothing, or a forged signature, leaves a node committing
- * alone as before.
+ * over the peer resource `commitment`) and both openings in one `revealBoth` (exchanged over `opening`
+ * once both commitments are on the ledger, never before), and the period ends in the state and figures
+ * the ledger gives any commit–reveal. A partner that answers nothing, or a forged signature or opening,
+ * leaves a node committing and revealing alone as before.
  */
 import { expect } from "chai";
 import { Wallet } from "ethers";
@@ -19,10 +20,12 @@ import {
 } from "../../node/src/chain/test-helpers";
 import { openAuditChain } from "../../node/src/audit/chain";
 import { verifyLedger } from "../../node/src/audit/verify";
-import { setAgreementPeer } from "../../node/src/db/agreements";
-import { loadPartnerCommitment } from "../../node/src/db/partner-exchange";
+import { requireAgreement, setAgreementPeer } from "../../node/src/db/agreements";
+import { loadPartnerCommitment, loadPartnerOpening } from "../../node/src/db/partner-exchange";
 import { loadSummary } from "../../node/src/db/summaries";
-import { COMMITMENT_TYPES, evaluateClaims, stateIndex } from "../../node/src/protocol";
+import { COMMITMENT_TYPES, evaluateClaims, stateIndex, type ContestClaim } from "../../node/src/protocol";
+import { commitSummary } from "../../node/src/reconciliation/commit";
+import { committedOpening } from "../../node/src/reconciliation/reveal";
 import { peerDomain } from "../../node/src/reconciliation/peer-auth";
 import type { PeerServerOptions } from "../../node/src/reconciliation/peer-server";
 import { PeerClient, PeerRefusedError } from "../../node/src/reconciliation/peer-client";
@@ -34,7 +37,7 @@ import { closePairPeriod, settlePair, startPair, stopPair, type PairNode } from 
 const SECRET = Buffer.from("3e".repeat(32), "hex");
 const CALLS = 400;
 
-describe("cooperative commit–reveal: both commitments in one transaction", function () {
+describe("cooperative commit–reveal: both commitments, and both openings, in one transaction each", function () {
   this.timeout(300_000);
   const target = primaryTarget();
   let hardhat: HardhatNode;
@@ -111,7 +114,12 @@ describe("cooperative commit–reveal: both commitments in one transaction", fun
     const passes = await settlePair(a, b);
     const commits = await txsWith(period, "Committed");
     expect([...commits.values()], "Committed events per transaction").to.deep.equal([2]);
+    const reveals = await txsWith(period, "Revealed");
+    expect([...reveals.values()], "Revealed events per transaction").to.deep.equal([2]);
     expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Matched"));
+    expect([...passes.a, ...passes.b].flatMap((p) => p.revealed.map((r) => r.txHash))).to.deep.equal([
+      ...reveals.keys(),
+    ]);
     const steps = [...passes.a, ...passes.b].flatMap((p) => p.fastPath).filter((s) => s.step === "committed");
     expect(steps.map((s) => s.txHash)).to.deep.equal([[...commits.keys()][0]]);
     const { ledger: evaluated, expected } = await outcome(period);
@@ -124,6 +132,15 @@ describe("cooperative commit–reveal: both commitments in one transaction", fun
     expect(await loadPartnerCommitment(b.db, fx.agreementId, period, 0)).to.include({
       carrierId: CARRIER_A.toLowerCase(),
     });
+    // Each node kept the other's opening, checked against its commitment, before the ledger evaluated.
+    const openedA = (await loadPartnerOpening(a.db, fx.agreementId, period, 0))!;
+    const summaryB = (await loadSummary(b.db, fx.agreementId, period))!;
+    expect([openedA.root, openedA.amountAB, openedA.amountBA]).to.deep.equal([
+      summaryB.root,
+      summaryB.amountAB,
+      summaryB.amountBA,
+    ]);
+    expect(await loadPartnerOpening(b.db, fx.agreementId, period, 0)).to.not.equal(null);
     const gas = await gasOf(commits.keys());
     expect(Number(gas), "one commitBoth costs less than two commits").to.be.lessThan(2 * 84_000);
     console.log(
@@ -137,24 +154,28 @@ describe("cooperative commit–reveal: both commitments in one transaction", fun
     await close(period, calls, chooseLost(calls, 0.003, 21));
     await settlePair(a, b);
     expect([...(await txsWith(period, "Committed")).values()]).to.deep.equal([2]);
+    expect([...(await txsWith(period, "Revealed")).values()]).to.deep.equal([2]);
     expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Reconciled"));
     const { ledger: evaluated, expected } = await outcome(period);
     expect(expected.outcome).to.equal("Reconciled");
     expect([evaluated.amountAB, evaluated.amountBA]).to.deep.equal([expected.amountAB, expected.amountBA]);
   });
 
-  it("a partner that answers nothing: the node commits alone at once, and the partner then commits alone too", async () => {
+  it("a partner that answers nothing: the node commits and reveals alone at once, and the partner follows alone", async () => {
     const period = PERIOD + 2;
     await close(period, generateCalls(period, CALLS, 3));
     await setAgreementPeer(a.db, "A-B", "http://127.0.0.1:9");
     try {
       const first = await a.runner.pass();
       expect(first.fastPath.map((s) => s.step)).to.deep.equal(["committed"]);
+      expect((await b.runner.pass()).fastPath.map((s) => s.step)).to.deep.equal(["committed"]);
+      expect((await a.runner.pass()).revealed).to.have.length(1);
     } finally {
       await setAgreementPeer(a.db, "A-B", b.gateway.url);
     }
     await settlePair(a, b);
     expect([...(await txsWith(period, "Committed")).values()]).to.deep.equal([1, 1]);
+    expect([...(await txsWith(period, "Revealed")).values()]).to.deep.equal([1, 1]);
     expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Matched"));
   });
 
@@ -246,6 +267,66 @@ describe("cooperative commit–reveal: both commitments in one transaction", fun
     });
   });
 
+  describe("the opening resource", function () {
+    const period = PERIOD + 4;
+    let client: PeerClient;
+    let openingA: ContestClaim;
+    before(async () => {
+      await close(period, generateCalls(period, CALLS, 5));
+      client = new PeerClient({
+        baseUrl: b.gateway.url,
+        signer: fx.nodeA,
+        domain: peerDomain(31337n, fx.addresses.ledger),
+        verifier: chainPeerVerifier(a.chain, CARRIER_A),
+      });
+      openingA = (await committedOpening(a.db, await requireAgreement(a.db, "A-B"), period, 0))!;
+    });
+    const wire = (o: ContestClaim) => ({
+      round: 0,
+      root: o.root,
+      amountAB: o.amountAB.toString(),
+      amountBA: o.amountBA.toString(),
+      salt: o.salt,
+    });
+    const refusedWith = async (code: string, o: ContestClaim) => {
+      const error = await client.opening(fx.agreementId, period, wire(o)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(PeerRefusedError);
+      expect((error as PeerRefusedError).peerCode).to.equal(code);
+      expect(await loadPartnerOpening(b.db, fx.agreementId, period, 0)).to.equal(null);
+    };
+
+    it("is never answered before both commitments are on the ledger: none, then only A's", async () => {
+      await refusedWith("NOT_COMMITTED", openingA);
+      await commitSummary(a.db, a.chain, await requireAgreement(a.db, "A-B"), period);
+      await refusedWith("NOT_COMMITTED", openingA);
+    });
+
+    it("refuses an opening that does not hash to the sender's commitment, and keeps nothing", async () => {
+      await commitSummary(b.db, b.chain, await requireAgreement(b.db, "A-B"), period);
+      await refusedWith("OPENING_REFUSED", { ...openingA, amountAB: openingA.amountAB + 1n });
+      await refusedWith("OPENING_REFUSED", { ...openingA, salt: `0x${"11".repeat(32)}` });
+    });
+
+    it("a forged answer is not used: the node reveals alone, and so does the partner", async () => {
+      const server = b.runner.peerServer as unknown as { options: PeerServerOptions };
+      const honest = server.options.opening;
+      const openingB = (await committedOpening(b.db, await requireAgreement(b.db, "A-B"), period, 0))!;
+      server.options.opening = () => Promise.resolve(wire({ ...openingB, amountBA: openingB.amountBA + 1n }));
+      try {
+        expect((await a.runner.pass()).revealed).to.have.length(1);
+      } finally {
+        server.options.opening = honest;
+      }
+      expect(await loadPartnerOpening(a.db, fx.agreementId, period, 0)).to.equal(null);
+      await settlePair(a, b);
+      expect([...(await txsWith(period, "Revealed")).values()]).to.deep.equal([1, 1]);
+      expect(await ledger().state(fx.agreementId, period)).to.equal(stateIndex("Matched"));
+    });
+  });
+
   describe("the audit", function () {
     it("icl audit verify passes on the history", async () => {
       const chain = await openAuditChain({ rpcUrl: hardhat.url, ledger: fx.addresses.ledger });
@@ -253,6 +334,9 @@ describe("cooperative commit–reveal: both commitments in one transaction", fun
         const result = await verifyLedger(chain, {});
         expect(result.findings, JSON.stringify(result.findings, null, 1)).to.deep.equal([]);
         expect(result.ok).to.equal(true);
+        // Every opening, revealBoth's included, recomputed from the calldata against its commitment.
+        const checked = result.checked;
+        expect(checked.revealsVerified).to.equal(checked.reveals).and.to.be.greaterThan(0);
       } finally {
         chain.close();
       }

@@ -13,6 +13,7 @@ import { sql as tariffIntervals } from "./migrations/0010_tariff_intervals";
 import { sql as fastPath } from "./migrations/0011_fast_path";
 import { sql as contractOfficers } from "./migrations/0012_contract_officers";
 import { sql as partnerCommitments } from "./migrations/0013_partner_commitments";
+import { sql as partnerOpenings } from "./migrations/0014_partner_openings";
 
 /** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 11, name: "fast path", sql: fastPath },
   { version: 12, name: "contract officers", sql: contractOfficers },
   { version: 13, name: "partner commitments", sql: partnerCommitments },
+  { version: 14, name: "partner openings", sql: partnerOpenings },
 ];
 
 /**

@@ -21,11 +21,13 @@ import {
   decodeSignatureHeader,
   encodeSignatureHeader,
   leavesResponse,
+  openingMessage,
   peerPath,
   settlementResponse,
   treeResponse,
   type CommitmentRequest,
   type CommitmentResponse,
+  type OpeningMessage,
   type PeerResource,
   type SettlementRequest,
   type SettlementResponse,
@@ -230,6 +232,15 @@ export class PeerClient {
     body: CommitmentRequest,
   ): Promise<CommitmentResponse> {
     return this.post(agreementId, period, "commitment", body, commitmentResponse);
+  }
+
+  /**
+   * The cooperative reveal's exchange: sends this node's opening and returns the partner's (see
+   * peer-wire.ts `openingMessage`); the caller checks it against the partner's commitment.
+   * @throws PeerRefusedError with the partner's reason (`NOT_COMMITTED`, `OPENING_REFUSED`).
+   */
+  async opening(agreementId: string, period: number, body: OpeningMessage): Promise<OpeningMessage> {
+    return this.post(agreementId, period, "opening", body, openingMessage);
   }
 
   /** The calls behind each leaf (canonical key bytes), by the leaf key's hex. */

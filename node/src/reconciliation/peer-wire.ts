@@ -30,8 +30,8 @@ export const PEER_LIMITS = {
   signatureBytes: 8192,
 } as const;
 
-export type PeerResource = "tree" | "leaves" | "calls" | "settlement" | "commitment";
-const RESOURCES: readonly PeerResource[] = ["tree", "leaves", "calls", "settlement", "commitment"];
+export type PeerResource = "tree" | "leaves" | "calls" | "settlement" | "commitment" | "opening";
+const RESOURCES: readonly PeerResource[] = ["tree", "leaves", "calls", "settlement", "commitment", "opening"];
 
 /** The path of a resource of an agreement-period. */
 export function peerPath(agreementId: string, period: number, resource: PeerResource): string {
@@ -134,6 +134,23 @@ export const commitmentResponse = z.discriminatedUnion("status", [
 export const COMMITMENT_REFUSALS = ["COMMITMENT_REFUSED"] as const;
 
 /**
+ * The cooperative reveal (`opening`): the sender's opening of its commitment of `round` (root, totals,
+ * salt). Sent, and answered with the receiver's own opening, only while both commitments of the round
+ * are on the ledger and neither is opened: before, an opening would let the other side commit to
+ * figures copied from it. Each side checks the other's against its commitment on the ledger.
+ */
+export const openingMessage = z
+  .object({ round, root: hash, amountAB: uint, amountBA: uint, salt: hash })
+  .strict();
+
+/**
+ * Why a node refuses an `opening` request (HTTP 409): both commitments of the round are not on the
+ * ledger unopened (`NOT_COMMITTED`: too early, or already revealed), or the opening does not hash to the
+ * sender's commitment (`OPENING_REFUSED`).
+ */
+export const OPENING_REFUSALS = ["NOT_COMMITTED", "OPENING_REFUSED"] as const;
+
+/**
  * Why a node refuses a `settlement` request (HTTP 409): the signatures do not verify against its
  * summary (the figures differ), it takes no fast path (`settlement.fastPath` false), the fast path is
  * over for the period (it committed, or the ledger no longer allows it), or it has not closed the
@@ -157,6 +174,7 @@ export type SettlementRequest = z.infer<typeof settlementRequest>;
 export type SettlementResponse = z.infer<typeof settlementResponse>;
 export type CommitmentRequest = z.infer<typeof commitmentRequest>;
 export type CommitmentResponse = z.infer<typeof commitmentResponse>;
+export type OpeningMessage = z.infer<typeof openingMessage>;
 
 /** The JSON error body of every refused or failed request. */
 export interface PeerErrorBody {
