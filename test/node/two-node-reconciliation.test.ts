@@ -96,12 +96,20 @@ for (const target of databaseTargets()) {
         .sort();
     }
 
-    it("identical CDRs: both nodes reveal on their own and the ledger finds them Matched with equal roots", async () => {
+    it("identical CDRs: one node reveals both (revealBoth) and the ledger finds them Matched with equal roots", async () => {
       const period = PERIOD;
       await closePeriod(period, generateCalls(period, CALLS, 1));
       const passes = await settle();
+      // A's node, once both commitments were on the ledger, exchanged openings with B's and revealed both.
       expect(passes.a.flatMap((p) => p.revealed)).to.have.length(1);
-      expect(passes.b.flatMap((p) => p.revealed)).to.have.length(1);
+      expect(passes.b.flatMap((p) => p.revealed)).to.have.length(0);
+      const reveals = await fx.deployment.ledger
+        .connect(hardhat.provider)
+        .queryFilter(fx.deployment.ledger.filters.Revealed(fx.agreementId, period));
+      expect(reveals.map((e) => e.transactionHash)).to.deep.equal([
+        passes.a.flatMap((p) => p.revealed)[0]!.txHash,
+        passes.a.flatMap((p) => p.revealed)[0]!.txHash,
+      ]);
       expect(await state(period)).to.equal(MATCHED);
       const record = await fx.deployment.ledger
         .connect(hardhat.provider)

@@ -1,8 +1,9 @@
 /**
  * Reveals replayed against the contract's rules: the period must be Revealing, in the round the
  * party committed to, and the opening must hash to that commitment. The salt is not in the event, so
- * the opening is recomputed from the reveal transaction's calldata, which must also agree with the
- * event and come from a node of the carrier.
+ * the opening is recomputed from the reveal transaction's calldata (`reveal`, or the carrier's opening in
+ * `revealBoth` / `revealAndSettle`), which must also agree with the event; a `reveal` must come from a
+ * node of the carrier.
  */
 import { computeCommitment } from "../protocol";
 import { SettlementLedger__factory } from "../../../typechain-types";
@@ -51,7 +52,7 @@ export async function applyReveal(
       `party ${"AB"[s]} revealed without a commitment in round ${p.round}`,
     );
   } else {
-    await verifyOpening(r, e, { carrierId, round, root, amountAB, amountBA, committed }, p);
+    await verifyOpening(r, e, { carrierId, side: s, round, root, amountAB, amountBA, committed }, p);
   }
   if (p.claims[s] !== null) {
     r.add("error", "unexpected-event", at, where, `party ${"AB"[s]} revealed twice in round ${p.round}`);
@@ -72,6 +73,8 @@ async function verifyOpening(
   e: AuditEvent,
   opened: {
     carrierId: string;
+    /** 0 for carrier A, 1 for B: which opening of a `revealBoth` or `revealAndSettle` is this one. */
+    side: 0 | 1;
     round: number;
     root: string;
     amountAB: bigint;
@@ -87,25 +90,19 @@ async function verifyOpening(
     tx !== null && tx.to !== null && tx.to.toLowerCase() === r.chain.ledgerAddress.toLowerCase()
       ? LEDGER.parseTransaction({ data: tx.data })
       : null;
-  if (tx === null || call === null || call.name !== "reveal") {
+  const args = call === null ? null : openingArgs(call.name, call.args as unknown as unknown[], opened.side);
+  if (tx === null || call === null || args === null) {
     r.add(
       "warning",
       "reveal-unverifiable",
       at,
       where,
-      "the reveal was not a direct call to the ledger's reveal(): its salt cannot be read, so the opening " +
-        "was checked by the contract only",
+      "the reveal was not a direct call to the ledger's reveal(), revealBoth() or revealAndSettle(): its " +
+        "salt cannot be read, so the opening was checked by the contract only",
     );
     return;
   }
-  const [agreementId, period, root, amountAB, amountBA, salt] = call.args as unknown as [
-    string,
-    bigint,
-    string,
-    bigint,
-    bigint,
-    string,
-  ];
+  const { agreementId, period, root, amountAB, amountBA, salt } = args;
   const differs: string[] = [];
   if (agreementId.toLowerCase() !== p.agreementId) differs.push(`agreement ${agreementId}`);
   if (Number(period) !== p.period) differs.push(`period ${period}`);
@@ -139,7 +136,8 @@ async function verifyOpening(
     r.counts.revealsVerified++;
   }
   const carrier = r.carriers.get(opened.carrierId.toLowerCase());
-  if (carrier !== undefined && !carrier.nodes.has(tx.from.toLowerCase())) {
+  // revealBoth and revealAndSettle are anyone's to send (each opening proves itself); reveal is a node's.
+  if (call.name === "reveal" && carrier !== undefined && !carrier.nodes.has(tx.from.toLowerCase())) {
     r.add(
       "error",
       "reveal-not-node",
@@ -148,4 +146,43 @@ async function verifyOpening(
       `sent by ${tx.from}, not a node of the carrier at that block`,
     );
   }
+}
+
+/** The opening of `side` a call to reveal, revealBoth or revealAndSettle sent; null for any other call. */
+function openingArgs(
+  name: string,
+  args: unknown[],
+  side: 0 | 1,
+): {
+  agreementId: string;
+  period: bigint;
+  root: string;
+  amountAB: bigint;
+  amountBA: bigint;
+  salt: string;
+} | null {
+  type Opening = { root: string; amountAB: bigint; amountBA: bigint; salt: string };
+  const of = (agreementId: unknown, period: unknown, opening: Opening) => ({
+    agreementId: String(agreementId),
+    period: BigInt(period as bigint),
+    root: opening.root,
+    amountAB: BigInt(opening.amountAB),
+    amountBA: BigInt(opening.amountBA),
+    salt: opening.salt,
+  });
+  if (name === "reveal") {
+    const [agreementId, period, root, amountAB, amountBA, salt] = args;
+    return of(agreementId, period, {
+      root: String(root),
+      amountAB: amountAB as bigint,
+      amountBA: amountBA as bigint,
+      salt: String(salt),
+    });
+  }
+  if (name === "revealBoth") return of(args[0], args[1], args[2 + side] as Opening);
+  if (name === "revealAndSettle") {
+    const approval = args[0] as { agreementId: string; period: bigint };
+    return of(approval.agreementId, approval.period, args[1 + side] as Opening);
+  }
+  return null;
 }

@@ -12,6 +12,8 @@ import { sql as attempts } from "./migrations/0009_attempts";
 import { sql as tariffIntervals } from "./migrations/0010_tariff_intervals";
 import { sql as fastPath } from "./migrations/0011_fast_path";
 import { sql as contractOfficers } from "./migrations/0012_contract_officers";
+import { sql as partnerCommitments } from "./migrations/0013_partner_commitments";
+import { sql as partnerOpenings } from "./migrations/0014_partner_openings";
 
 /** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -27,6 +29,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 10, name: "tariff intervals", sql: tariffIntervals },
   { version: 11, name: "fast path", sql: fastPath },
   { version: 12, name: "contract officers", sql: contractOfficers },
+  { version: 13, name: "partner commitments", sql: partnerCommitments },
+  { version: 14, name: "partner openings", sql: partnerOpenings },
 ];
 
 /**

@@ -45,7 +45,8 @@ import {
   ourSettlement,
   settlementSigner,
 } from "../settlement/cosign";
-import { commitSummary } from "./commit";
+import { commitSummary, type CommitResult } from "./commit";
+import { partnerCarrier } from "./commit-exchange";
 import { PeerRefusedError, type PeerClient } from "./peer-client";
 import type { SettlementAnswerer } from "./peer-server";
 import type { SettlementRefusal } from "./peer-wire";
@@ -102,6 +103,15 @@ export interface FastPathParts {
   /** This node's carrier. */
   carrierId: string;
   options: FastPathOptions;
+  /**
+   * How the node commits when it falls back (default: commit.ts `commitSummary`, alone); the runner
+   * passes commit-exchange.ts's, which offers the commitment to the partner first.
+   */
+  commit?: (
+    agreement: LocalAgreement & { secret: Uint8Array },
+    period: number,
+    peer: PeerClient | null,
+  ) => Promise<CommitResult>;
 }
 
 /** A closed period of this node as the fast path sees it on the ledger. */
@@ -115,6 +125,8 @@ interface Facts {
   weCommitted: boolean;
   theyCommitted: boolean;
   now: bigint;
+  /** The partner's node (null when unknown, or when answering it). */
+  peer: PeerClient | null;
 }
 
 export class FastPath {
@@ -135,7 +147,7 @@ export class FastPath {
   ): Promise<FastPathReport | null> {
     const key = `${agreement.agreementId}:${period}`;
     if (this.committed.has(key)) return null;
-    const f = await this.facts(agreement, period);
+    const f = await this.facts(agreement, period, peer);
     const report = (step: FastPathReport["step"], detail: string, txHash: string | null = null) => ({
       agreement: agreement.name,
       period,
@@ -255,7 +267,11 @@ export class FastPath {
     };
   };
 
-  private async facts(agreement: LocalAgreement & { secret: Uint8Array }, period: number): Promise<Facts> {
+  private async facts(
+    agreement: LocalAgreement & { secret: Uint8Array },
+    period: number,
+    peer: PeerClient | null = null,
+  ): Promise<Facts> {
     const { chain } = this.parts;
     const [state, record, block] = await Promise.all([
       periodState(chain, agreement.agreementId, period),
@@ -275,13 +291,12 @@ export class FastPath {
       weCommitted: !zero.test(ours),
       theyCommitted: !zero.test(theirs),
       now: BigInt(block?.timestamp ?? 0),
+      peer,
     };
   }
 
   private async theirCarrier(agreementId: string, period: number): Promise<string> {
-    const terms = await this.parts.chain.book.settlementTermsAt(agreementId, period);
-    const ours = this.parts.carrierId.toLowerCase();
-    return (terms.carrierA.toLowerCase() === ours ? terms.carrierB : terms.carrierA).toLowerCase();
+    return partnerCarrier(this.parts.chain, agreementId, period, this.parts.carrierId);
   }
 
   /**
@@ -388,7 +403,9 @@ export class FastPath {
       period: f.period,
       reason,
     });
-    const committed = await commitSummary(this.parts.db, this.parts.chain, f.agreement, f.period);
+    const committed = this.parts.commit
+      ? await this.parts.commit(f.agreement, f.period, f.peer)
+      : await commitSummary(this.parts.db, this.parts.chain, f.agreement, f.period);
     const state = await periodState(this.parts.chain, f.agreement.agreementId, f.period);
     return { ...report("committed", reason, committed.txHash), state };
   }

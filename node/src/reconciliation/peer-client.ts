@@ -17,12 +17,17 @@ import {
   PEER_LIMITS,
   PEER_SIGNATURE_HEADER,
   callsResponse,
+  commitmentResponse,
   decodeSignatureHeader,
   encodeSignatureHeader,
   leavesResponse,
+  openingMessage,
   peerPath,
   settlementResponse,
   treeResponse,
+  type CommitmentRequest,
+  type CommitmentResponse,
+  type OpeningMessage,
   type PeerResource,
   type SettlementRequest,
   type SettlementResponse,
@@ -214,6 +219,28 @@ export class PeerClient {
     body: SettlementRequest,
   ): Promise<SettlementResponse> {
     return this.post(agreementId, period, "settlement", body, settlementResponse);
+  }
+
+  /**
+   * The cooperative commit's exchange: sends this node's signed commitment and returns the partner's
+   * when it has one (see peer-wire.ts `commitmentRequest`); the caller checks its signature.
+   * @throws PeerRefusedError with the partner's reason (`COMMITMENT_REFUSED`).
+   */
+  async commitment(
+    agreementId: string,
+    period: number,
+    body: CommitmentRequest,
+  ): Promise<CommitmentResponse> {
+    return this.post(agreementId, period, "commitment", body, commitmentResponse);
+  }
+
+  /**
+   * The cooperative reveal's exchange: sends this node's opening and returns the partner's (see
+   * peer-wire.ts `openingMessage`); the caller checks it against the partner's commitment.
+   * @throws PeerRefusedError with the partner's reason (`NOT_COMMITTED`, `OPENING_REFUSED`).
+   */
+  async opening(agreementId: string, period: number, body: OpeningMessage): Promise<OpeningMessage> {
+    return this.post(agreementId, period, "opening", body, openingMessage);
   }
 
   /** The calls behind each leaf (canonical key bytes), by the leaf key's hex. */

@@ -14,7 +14,10 @@
  *
  * The fast path's `settlement` resource is the exception, answered before anything is committed: it
  * carries officers' signatures, never figures, and is answered by the runner's fast path
- * (fast-path.ts), which checks them against this node's own summary.
+ * (fast-path.ts), which checks them against this node's own summary. So is `commitment`: a node's
+ * signed commitment, which hides the figures, answered by commit-exchange.ts. And `opening`, answered
+ * (opening-exchange.ts) only while both commitments of the round are on the ledger and unopened: from
+ * then on neither side can change what it committed, so an opening can no longer be copied.
  */
 import { hexlify, type Signer, type TypedDataDomain } from "ethers";
 import type { ChainClient } from "../chain/client";
@@ -32,9 +35,13 @@ import { callsBehindLeaf } from "./leaf-calls";
 import { PeerAuthError, bodyHash, signPeerMessage, type PeerVerifier } from "./peer-auth";
 import { roundView } from "./reveal";
 import {
+  COMMITMENT_REFUSALS,
+  OPENING_REFUSALS,
   PEER_LIMITS,
   SETTLEMENT_REFUSALS,
   callsRequest,
+  commitmentRequest,
+  openingMessage,
   decodeSignatureHeader,
   encodeSignatureHeader,
   leavesRequest,
@@ -42,7 +49,10 @@ import {
   settlementRequest,
   treeRequest,
   type CallsResponse,
+  type CommitmentRequest,
+  type CommitmentResponse,
   type LeavesResponse,
+  type OpeningMessage,
   type PeerErrorBody,
   type SettlementRequest,
   type SettlementResponse,
@@ -55,6 +65,20 @@ export type SettlementAnswerer = (
   period: number,
   request: SettlementRequest,
 ) => Promise<SettlementResponse>;
+
+/** Answers the partner's `commitment` request for an agreement-period (commit-exchange.ts). */
+export type CommitmentAnswerer = (
+  agreementId: string,
+  period: number,
+  request: CommitmentRequest,
+) => Promise<CommitmentResponse>;
+
+/** Answers the partner's `opening` request for an agreement-period (opening-exchange.ts). */
+export type OpeningAnswerer = (
+  agreementId: string,
+  period: number,
+  request: OpeningMessage,
+) => Promise<OpeningMessage>;
 
 export interface PeerHttpRequest {
   method: string;
@@ -83,6 +107,10 @@ export interface PeerServerOptions {
   logger: Logger;
   /** Answers `settlement` requests; without it they are refused with `FAST_PATH_OFF`. */
   settlement?: SettlementAnswerer;
+  /** Answers `commitment` requests; without it they are answered `waiting` (this node commits alone). */
+  commitment?: CommitmentAnswerer;
+  /** Answers `opening` requests; without it they are refused with `NOT_COMMITTED`. */
+  opening?: OpeningAnswerer;
 }
 
 /** Which side of the agreement this node is, and what the ledger holds for the round. */
@@ -140,6 +168,18 @@ export class PeerServer {
           target.period,
           settlementRequest.parse(body),
         );
+      } else if (target.resource === "commitment") {
+        const parsed = commitmentRequest.parse(body);
+        payload =
+          this.options.commitment === undefined
+            ? ({ status: "waiting" } satisfies CommitmentResponse)
+            : await this.options.commitment(target.agreementId, target.period, parsed);
+      } else if (target.resource === "opening") {
+        const parsed = openingMessage.parse(body);
+        if (this.options.opening === undefined) {
+          throw new BaseError("this node exchanges no openings; it reveals alone", { code: "NOT_COMMITTED" });
+        }
+        payload = await this.options.opening(target.agreementId, target.period, parsed);
       } else {
         payload = await this.answerSummary(target, body);
       }
@@ -279,7 +319,9 @@ function errorPayload(error: unknown): [number, PeerErrorBody] {
       INVALID_INPUT: 400,
       NOT_FOUND: 404,
       NOT_REVEALED: 409,
-      ...Object.fromEntries(SETTLEMENT_REFUSALS.map((code) => [code, 409])),
+      ...Object.fromEntries(
+        [...SETTLEMENT_REFUSALS, ...COMMITMENT_REFUSALS, ...OPENING_REFUSALS].map((code) => [code, 409]),
+      ),
     };
     const code = error.code;
     const mapped = status[code] ?? (error.retryable ? 503 : 500);

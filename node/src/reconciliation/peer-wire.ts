@@ -30,8 +30,8 @@ export const PEER_LIMITS = {
   signatureBytes: 8192,
 } as const;
 
-export type PeerResource = "tree" | "leaves" | "calls" | "settlement";
-const RESOURCES: readonly PeerResource[] = ["tree", "leaves", "calls", "settlement"];
+export type PeerResource = "tree" | "leaves" | "calls" | "settlement" | "commitment" | "opening";
+const RESOURCES: readonly PeerResource[] = ["tree", "leaves", "calls", "settlement", "commitment", "opening"];
 
 /** The path of a resource of an agreement-period. */
 export function peerPath(agreementId: string, period: number, resource: PeerResource): string {
@@ -109,6 +109,47 @@ export const settlementResponse = z
   })
   .strict();
 
+const nodeSignature = z
+  .string()
+  .regex(/^0x[0-9a-f]{130}$/, "a 65-byte ECDSA signature as 0x and lower-case hex");
+const round = z.number().int().min(0).max(255);
+
+/**
+ * The cooperative commit (`commitment`): the sender's commitment of `round` (the round a commit sent
+ * now lands in) and its node's EIP-712 `Commitment` signature over it. The receiver keeps it once the
+ * signature recovers to a current node of the sender's carrier, and answers with its own signed
+ * commitment of that round (`signed`) when it has closed the period and the round is open for it, else
+ * `waiting`. A commitment hides the figures (salted), so it may travel before anything is on the ledger.
+ */
+export const commitmentRequest = z.object({ round, commitment: hash, signature: nodeSignature }).strict();
+export const commitmentResponse = z.discriminatedUnion("status", [
+  z.object({ status: z.literal("signed"), round, commitment: hash, signature: nodeSignature }).strict(),
+  z.object({ status: z.literal("waiting") }).strict(),
+]);
+
+/**
+ * Why a node refuses a `commitment` request (HTTP 409): the signature does not recover to a current node
+ * of the sender's carrier over that commitment and round.
+ */
+export const COMMITMENT_REFUSALS = ["COMMITMENT_REFUSED"] as const;
+
+/**
+ * The cooperative reveal (`opening`): the sender's opening of its commitment of `round` (root, totals,
+ * salt). Sent, and answered with the receiver's own opening, only while both commitments of the round
+ * are on the ledger and neither is opened: before, an opening would let the other side commit to
+ * figures copied from it. Each side checks the other's against its commitment on the ledger.
+ */
+export const openingMessage = z
+  .object({ round, root: hash, amountAB: uint, amountBA: uint, salt: hash })
+  .strict();
+
+/**
+ * Why a node refuses an `opening` request (HTTP 409): both commitments of the round are not on the
+ * ledger unopened (`NOT_COMMITTED`: too early, or already revealed), or the opening does not hash to the
+ * sender's commitment (`OPENING_REFUSED`).
+ */
+export const OPENING_REFUSALS = ["NOT_COMMITTED", "OPENING_REFUSED"] as const;
+
 /**
  * Why a node refuses a `settlement` request (HTTP 409): the signatures do not verify against its
  * summary (the figures differ), it takes no fast path (`settlement.fastPath` false), the fast path is
@@ -131,6 +172,9 @@ export type CallsRequest = z.infer<typeof callsRequest>;
 export type CallsResponse = z.infer<typeof callsResponse>;
 export type SettlementRequest = z.infer<typeof settlementRequest>;
 export type SettlementResponse = z.infer<typeof settlementResponse>;
+export type CommitmentRequest = z.infer<typeof commitmentRequest>;
+export type CommitmentResponse = z.infer<typeof commitmentResponse>;
+export type OpeningMessage = z.infer<typeof openingMessage>;
 
 /** The JSON error body of every refused or failed request. */
 export interface PeerErrorBody {

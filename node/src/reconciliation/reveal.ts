@@ -2,11 +2,14 @@
  * Reveals a committed summary: root, both totals and the round's commitment salt, which the ledger
  * hashes and compares with the commitment. The second reveal of a period makes the ledger evaluate
  * it (Matched, Reconciled or Mismatched). Sent once per round through the transaction manager's
- * idempotency key `reveal:<agreement>:<period>:<round>`.
+ * idempotency key `reveal:<agreement>:<period>:<round>`, or both carriers' openings in one `revealBoth`
+ * when this node holds the partner's (opening-exchange.ts).
  */
 import { hexlify } from "ethers";
 import type { ChainClient } from "../chain/client";
+import { ContractRevertError } from "../chain/errors";
 import type { Database } from "../db/database";
+import type { PartnerOpening } from "../db/partner-exchange";
 import { loadSummary } from "../db/summaries";
 import { ConflictError, InputError } from "../errors";
 import { commitmentSalt } from "../summaries/encoding";
@@ -17,6 +20,8 @@ export interface RoundView {
   round: number;
   /** Whether this party has revealed the round. */
   weRevealed: boolean;
+  /** Whether the other party has. */
+  theyRevealed: boolean;
   /** Whether both parties have revealed it: only then are the roots below roots (before, commitments). */
   bothRevealed: boolean;
   /** The revealed roots, lower-case hex. */
@@ -40,6 +45,7 @@ export async function roundView(
   return {
     round: Number(record.round),
     weRevealed: ours.status === REVEALED,
+    theyRevealed: theirs.status === REVEALED,
     bothRevealed: a.status === REVEALED && b.status === REVEALED,
     ourRoot: ours.hash,
     theirRoot: theirs.hash,
@@ -62,6 +68,8 @@ export interface RevealResult {
   blockNumber: bigint;
   /** The state after the reveal (e.g. Matched once both sides revealed). */
   state: PeriodStateName;
+  /** Whether the transaction revealed the partner's commitment too (`revealBoth`). */
+  both: boolean;
 }
 
 /**
@@ -86,14 +94,20 @@ export async function committedOpening(
 }
 
 /**
+ * Reveals this node's commitment of the current round; with `partner` (the partner's opening of the
+ * same round, checked against its commitment: opening-exchange.ts), both in one `revealBoth` (key
+ * `reveal-both:<agreement>:<period>:<round>`) while the partner's side is not revealed. When that would
+ * revert because the partner's node has just done the same, this node's side is revealed and that is
+ * the reveal done.
  * @throws InputError when nothing was committed from this node; ConflictError when the period is not
  * in its reveal window (naming the state it is in) or the transaction reverted.
  */
 export async function revealSummary(
   db: Database,
   chain: ChainClient,
-  agreement: { agreementId: string; name: string; secret: Uint8Array },
+  agreement: { agreementId: string; name: string; secret: Uint8Array; side: "A" | "B" },
   period: number,
+  options: { partner?: PartnerOpening | null } = {},
 ): Promise<RevealResult> {
   if (!chain.transactions) throw new InputError("the chain client has no node key to sign with");
   const summary = await loadSummary(db, agreement.agreementId, period, { leaves: false });
@@ -111,9 +125,59 @@ export async function revealSummary(
   }
   const round = Number((await chain.ledger.periodRecord(agreement.agreementId, period)).round);
   const salt = hexlify(commitmentSalt(agreement.secret, agreement.agreementId, period, round));
+  const ours = { root: summary.root, amountAB: summary.amountAB, amountBA: summary.amountBA, salt };
+  const done = async (txHash: string, blockNumber: bigint, both: boolean): Promise<RevealResult> => ({
+    round,
+    txHash,
+    blockNumber,
+    state: await periodState(chain, agreement.agreementId, period),
+    both,
+  });
+  const partner = options.partner;
+  const bothKey = `reveal-both:${agreement.agreementId}:${period}:${round}`;
+  const revealKey = `reveal:${agreement.agreementId}:${period}:${round}`;
+  const sentBoth = await chain.transactions.lookup(bothKey);
+  if (sentBoth?.status === "confirmed" && sentBoth.txHash !== null && sentBoth.blockNumber !== null) {
+    return done(sentBoth.txHash, sentBoth.blockNumber, true);
+  }
+  const view = await roundView(chain, agreement.agreementId, period, agreement.side);
+  if (partner && partner.round === round && !view.weRevealed && !view.theyRevealed) {
+    const [a, b] = agreement.side === "A" ? [ours, partner] : [partner, ours];
+    const opening = (o: ContestClaim) => ({
+      root: o.root,
+      amountAB: o.amountAB,
+      amountBA: o.amountBA,
+      salt: o.salt,
+    });
+    try {
+      const result = await chain.transactions.send({
+        kind: "reveal-both",
+        idempotencyKey: bothKey,
+        to: chain.deployment.ledger,
+        data: chain.ledger.interface.encodeFunctionData("revealBoth", [
+          agreement.agreementId,
+          period,
+          opening(a),
+          opening(b),
+        ]),
+      });
+      if (result.status === "confirmed") return done(result.txHash, result.blockNumber, true);
+    } catch (error) {
+      if (!(error instanceof ContractRevertError)) throw error;
+    }
+    // The partner's node revealed both first: what the ledger holds decides.
+    const now = await roundView(chain, agreement.agreementId, period, agreement.side);
+    if (now.weRevealed) {
+      const landed = await revealedBy(chain, agreement, period, round, summary.root);
+      if (landed !== null) return done(landed.txHash, landed.blockNumber, true);
+    }
+  } else if (view.weRevealed && (await chain.transactions.lookup(revealKey))?.status !== "confirmed") {
+    const landed = await revealedBy(chain, agreement, period, round, summary.root);
+    if (landed !== null) return done(landed.txHash, landed.blockNumber, true);
+  }
   const result = await chain.transactions.send({
     kind: "reveal",
-    idempotencyKey: `reveal:${agreement.agreementId}:${period}:${round}`,
+    idempotencyKey: revealKey,
     to: chain.deployment.ledger,
     data: chain.ledger.interface.encodeFunctionData("reveal", [
       agreement.agreementId,
@@ -127,12 +191,22 @@ export async function revealSummary(
   if (result.status !== "confirmed") {
     throw new ConflictError(`the reveal transaction ${result.txHash} reverted`, result.error ?? undefined);
   }
-  return {
-    round,
-    txHash: result.txHash,
-    blockNumber: result.blockNumber,
-    state: await periodState(chain, agreement.agreementId, period),
-  };
+  return done(result.txHash, result.blockNumber, false);
+}
+
+/** The transaction that revealed this node's `root` in `round` (the partner's revealBoth). */
+async function revealedBy(
+  chain: ChainClient,
+  agreement: { agreementId: string },
+  period: number,
+  round: number,
+  root: string,
+): Promise<{ txHash: string; blockNumber: bigint } | null> {
+  const events = await chain.ledger.queryFilter(chain.ledger.filters.Revealed(agreement.agreementId, period));
+  const event = events.find(
+    (e) => Number(e.args.round) === round && e.args.root.toLowerCase() === root.toLowerCase(),
+  );
+  return event ? { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) } : null;
 }
 
 /** 202610 → "2026-10". */

@@ -6,8 +6,11 @@
  * - indexes the ledger's events into the database (the console and audits read them);
  * - for a period closed but not yet committed, chooses the path (fast-path.ts): the co-signed fast
  *   path when the partner's node holds the same summary and both carriers' officers signed it, else
- *   it commits and goes on by commit–reveal;
- * - reveals once the ledger allows it (both committed, or the commit window closed);
+ *   it commits and goes on by commit–reveal — both commitments in one `commitBoth` when the partner's
+ *   node signed its commitment for this node (commit-exchange.ts), else its own;
+ * - reveals once the ledger allows it (both committed, or the commit window closed) — both carriers'
+ *   openings in one `revealBoth` once both commitments are on the ledger and the partner's node sent
+ *   its opening (opening-exchange.ts), else its own;
  * - once both parties revealed and the roots differ (Reconciled within tolerance or Mismatched),
  *   compares with the counterparty's node and stores the discrepancy report with its evidence;
  * - logs every change of a period's state;
@@ -26,7 +29,9 @@ import { listCommittedSummaries } from "../db/summaries";
 import type { EvidenceStore } from "../evidence/store";
 import { BaseError, InputError } from "../errors";
 import type { Logger } from "../logger";
+import { CommitmentExchange } from "./commit-exchange";
 import { compareWithPeer, type ComparisonResult } from "./compare";
+import { OpeningExchange } from "./opening-exchange";
 import { peerDomain, type PeerVerifier } from "./peer-auth";
 import { PeerClient } from "./peer-client";
 import { chainPeerVerifier } from "./peer-directory";
@@ -34,7 +39,7 @@ import { PeerServer } from "./peer-server";
 import type { PeriodStateName } from "../protocol";
 import { DeadlineWatch, type WatchOptions, type WatchReport } from "../settlement/deadline-watch";
 import { DEFAULT_FAST_PATH, FastPath, type FastPathOptions, type FastPathReport } from "./fast-path";
-import { formatPeriod, periodState, revealSummary, roundView } from "./reveal";
+import { formatPeriod, periodState, roundView } from "./reveal";
 
 export interface RunnerParts {
   db: Database;
@@ -78,6 +83,7 @@ export class NodeRunner {
   private readonly lastStates = new Map<string, PeriodStateName>();
   private readonly watch: DeadlineWatch;
   private readonly fastPath: FastPath;
+  private readonly openings: OpeningExchange;
 
   private constructor(
     private readonly parts: RunnerParts,
@@ -85,13 +91,22 @@ export class NodeRunner {
   ) {
     const { chain } = parts;
     this.verifier = chainPeerVerifier(chain, carrierId, { maxSkewMs: parts.maxSkewMs });
+    const commitments = new CommitmentExchange({
+      db: parts.db,
+      chain,
+      signer: parts.signer,
+      logger: parts.logger,
+      carrierId,
+    });
     this.fastPath = new FastPath({
       db: parts.db,
       chain,
       logger: parts.logger,
       carrierId,
       options: { ...DEFAULT_FAST_PATH, ...parts.fastPath },
+      commit: (agreement, period, peer) => commitments.commit(agreement, period, peer),
     });
+    this.openings = new OpeningExchange({ db: parts.db, chain, logger: parts.logger, carrierId });
     this.peerServer = new PeerServer({
       db: parts.db,
       chain,
@@ -100,6 +115,8 @@ export class NodeRunner {
       domain: this.domain(),
       logger: parts.logger,
       settlement: this.fastPath.answer,
+      commitment: commitments.answer,
+      opening: this.openings.answer,
     });
     this.watch = new DeadlineWatch({ ...parts, carrierId, options: parts.watch, fastPath: parts.fastPath });
   }
@@ -168,7 +185,7 @@ export class NodeRunner {
         let round = await view();
         if (state === "Revealing" && !round.weRevealed) {
           step = "reveal";
-          const revealed = await revealSummary(db, chain, agreement, summary.period);
+          const revealed = await this.openings.reveal(agreement, summary.period, this.peerFor(agreement));
           report.revealed.push({ ...where, txHash: revealed.txHash });
           state = revealed.state;
           round = await view();
