@@ -20,6 +20,7 @@ import { BaseError } from "../errors";
 import type { Logger } from "../logger";
 import { COMMITMENT_TYPES, type CommitmentData } from "../protocol";
 import { closedSummaryOrNull, commitSummary, ownCommitment, type CommitResult } from "./commit";
+import { partnerCarrier } from "../settlement/period-context";
 import type { PeerClient } from "./peer-client";
 import type { CommitmentAnswerer } from "./peer-server";
 
@@ -31,21 +32,6 @@ export interface CommitmentExchangeParts {
   logger: Logger;
   /** This node's carrier. */
   carrierId: string;
-}
-
-/**
- * The other party of the agreement's terms for `period`, lower case.
- * @throws BaseError when the chain cannot be read.
- */
-export async function partnerCarrier(
-  chain: ChainClient,
-  agreementId: string,
-  period: number,
-  ourCarrier: string,
-): Promise<string> {
-  const terms = await chain.book.settlementTermsAt(agreementId, period);
-  const ours = ourCarrier.toLowerCase();
-  return (terms.carrierA.toLowerCase() === ours ? terms.carrierB : terms.carrierA).toLowerCase();
 }
 
 export class CommitmentExchange {

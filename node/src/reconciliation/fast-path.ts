@@ -46,7 +46,7 @@ import {
   settlementSigner,
 } from "../settlement/cosign";
 import { commitSummary, type CommitResult } from "./commit";
-import { partnerCarrier } from "./commit-exchange";
+import { partnerCarrier } from "../settlement/period-context";
 import { PeerRefusedError, type PeerClient } from "./peer-client";
 import type { SettlementAnswerer } from "./peer-server";
 import type { SettlementRefusal } from "./peer-wire";

@@ -18,7 +18,7 @@ import { loadPartnerOpening, savePartnerOpening, type PartnerOpening } from "../
 import { BaseError } from "../errors";
 import type { Logger } from "../logger";
 import { computeCommitment, type ContestClaim } from "../protocol";
-import { partnerCarrier } from "./commit-exchange";
+import { partnerCarrier } from "../settlement/period-context";
 import type { PeerClient } from "./peer-client";
 import type { OpeningAnswerer } from "./peer-server";
 import type { OpeningMessage } from "./peer-wire";

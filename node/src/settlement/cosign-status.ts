@@ -1,6 +1,6 @@
 /**
  * Where a period stands for its officers on the co-signed fast path (cosign.ts): whether this node
- * leaves it to the fast path now (`awaitsFastPath` decides), the `Settlement` its officers sign then,
+ * leaves it to the fast path now (cosign.ts `fastPathStatus` decides), the `Settlement` its officers sign then,
  * how many of each carrier's officers signed it so far. What the API and the console show an officer
  * before and after signing.
  */
@@ -8,7 +8,7 @@ import type { ChainClient } from "../chain/client";
 import type { Database } from "../db/database";
 import { ConflictError, InputError } from "../errors";
 import type { SettlementData } from "../protocol";
-import { awaitsFastPath, fastPathStatus, gatheredSignatures, ourSettlement } from "./cosign";
+import { fastPathStatus, gatheredSignatures, ourSettlement } from "./cosign";
 import { carrierName, type PeriodContext } from "./period-context";
 
 /** The current officers of one carrier who signed the period's `Settlement`, and its threshold. */
@@ -44,10 +44,18 @@ export async function fastPathSigningIfOpen(
   enabled: boolean,
 ): Promise<FastPathSigning | null> {
   if (ctx.side === null) return null;
-  if (
-    !(await awaitsFastPath(db, chain, { agreementId: ctx.agreementId, side: ctx.side }, ctx.period, enabled))
-  )
-    return null;
+  const status = await fastPathStatus(
+    db,
+    chain,
+    { agreementId: ctx.agreementId, side: ctx.side },
+    ctx.period,
+    enabled,
+  );
+  return status.awaits ? signingOf(db, chain, ctx) : null;
+}
+
+/** The `Settlement` this node's officers sign for the period, and both carriers' progress on it. */
+async function signingOf(db: Database, chain: ChainClient, ctx: PeriodContext): Promise<FastPathSigning> {
   const settlement = await ourSettlement(
     db,
     chain,
@@ -100,11 +108,5 @@ export async function requireFastPathSigning(
   );
   if (!status.awaits)
     throw new ConflictError(`${ctx.label} is not waiting on the co-signed fast path: ${status.reason}`);
-  const settlement = await ourSettlement(
-    db,
-    chain,
-    { agreementId: ctx.agreementId, name: ctx.name },
-    ctx.period,
-  );
-  return { settlement, progress: await signingProgress(db, chain, ctx, settlement) };
+  return signingOf(db, chain, ctx);
 }

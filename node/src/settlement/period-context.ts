@@ -92,6 +92,21 @@ export async function chainTime(chain: ChainClient): Promise<bigint> {
   return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
 }
 
+/**
+ * The other party of the agreement's terms for `period`, lower case.
+ * @throws BaseError when the chain cannot be read.
+ */
+export async function partnerCarrier(
+  chain: ChainClient,
+  agreementId: string,
+  period: number,
+  ourCarrier: string,
+): Promise<string> {
+  const terms = await chain.book.settlementTermsAt(agreementId, period);
+  const ours = ourCarrier.toLowerCase();
+  return (terms.carrierA.toLowerCase() === ours ? terms.carrierB : terms.carrierA).toLowerCase();
+}
+
 /** Reads everything an officer step needs about `period` of `agreement` (local, or an id for outsiders). */
 export async function loadPeriodContext(
   chain: ChainClient,
