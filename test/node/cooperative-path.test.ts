@@ -53,7 +53,7 @@ describe("cooperative commit–reveal: both commitments, and both openings, in o
       hardhat,
       fx,
       secret: SECRET,
-      fastPath: () => ({ enabled: false }),
+      fastPath: () => ({ enabled: false, approveBeforeReveal: false }),
     }));
   });
   after(async () => {

@@ -32,7 +32,7 @@ import { periodSalt } from "../../node/src/summaries/encoding";
 import { requireAgreement } from "../../node/src/db/agreements";
 import { loadFastPathAttempt } from "../../node/src/db/fast-path";
 import { settledByFastPath, stateIndex } from "../../node/src/protocol";
-import { FastPath } from "../../node/src/reconciliation/fast-path";
+import { DEFAULT_FAST_PATH, FastPath } from "../../node/src/reconciliation/fast-path";
 import { formatPeriod } from "../../node/src/reconciliation/reveal";
 import { DeadlineWatch } from "../../node/src/settlement/deadline-watch";
 import type { PassReport } from "../../node/src/reconciliation/runner";
@@ -265,7 +265,7 @@ describe("fast path: two nodes choose the path by themselves", function () {
       chain: a.chain,
       logger: silentLogger,
       carrierId: CARRIER_A.toLowerCase(),
-      options: { enabled: true, fallbackMs: DAY * 1000 },
+      options: { ...DEFAULT_FAST_PATH, enabled: true, fallbackMs: DAY * 1000 },
     });
     expect(await fresh.step(await requireAgreement(a.db, "A-B"), period, null)).to.equal(null);
   });
@@ -309,7 +309,7 @@ describe("fast path: two nodes choose the path by themselves", function () {
       chain: b.chain,
       logger: silentLogger,
       carrierId: CARRIER_B.toLowerCase(),
-      options: { enabled: false, fallbackMs: DAY * 1000 },
+      options: { ...DEFAULT_FAST_PATH, enabled: false, fallbackMs: DAY * 1000 },
     });
     let refused: unknown;
     await off
@@ -339,7 +339,7 @@ describe("fast path: two nodes choose the path by themselves", function () {
       chain: a.chain,
       logger: silentLogger,
       carrierId: CARRIER_A.toLowerCase(),
-      options: { enabled: true, fallbackMs },
+      options: { ...DEFAULT_FAST_PATH, enabled: true, fallbackMs },
     });
 
   it("party A's node does not submit: B's node, holding both carriers' signatures, settles it once the fallback is due", async () => {

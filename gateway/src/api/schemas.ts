@@ -392,7 +392,11 @@ export const ApprovalBody = z.strictObject({
 
 export const ApprovalResponse = z.object({
   officer: Address,
-  status: z.enum(["waiting", "submitted", "approved"]),
+  status: z.enum(["waiting", "submitted", "approved", "held"]).meta({
+    description:
+      "held: the period is Revealing and the node keeps the signatures for one revealAndSettle once the " +
+      "partner's officers have signed too (or for after the reveal)",
+  }),
   signers: z.array(z.string()),
   dropped: z.array(z.string()),
   threshold: z.number().int(),

@@ -171,7 +171,7 @@ export async function checkEscrowMoved(r: ReplayContext, tx: TxScope): Promise<v
 
 /**
  * The periods a settling transaction names in its calldata (settle, settlePartial, settleBatch,
- * approveAndSettle, settleFastPath).
+ * approveAndSettle, revealAndSettle, settleFastPath).
  */
 async function periodsOfCall(
   r: ReplayContext,
@@ -186,7 +186,7 @@ async function periodsOfCall(
     period: Number(period),
   });
   if (call.name === "settle" || call.name === "settlePartial") return [one(call.args[0], call.args[1])];
-  if (call.name === "approveAndSettle" || call.name === "settleFastPath") {
+  if (call.name === "approveAndSettle" || call.name === "revealAndSettle" || call.name === "settleFastPath") {
     const named = call.args[0] as { agreementId: string; period: bigint };
     return [one(named.agreementId, named.period)];
   }

@@ -164,6 +164,14 @@ const ConfigSchema = z
         fastPath: z.boolean().default(true),
         /** How long before the commit window closes the node stops waiting for the fast path and commits, ms. */
         fastPathFallbackMs: z.number().int().min(0).default(86_400_000),
+        /**
+         * Whether the node, when both openings of a committed period reconcile (Matched or Reconciled),
+         * holds the reveal until both carriers' officers have approved and then reveals, approves and
+         * settles in one revealAndSettle. Off, it reveals at once and officers approve after the reveal.
+         */
+        approveBeforeReveal: z.boolean().default(true),
+        /** How long before the reveal deadline the node stops holding the reveal for approvals and reveals, ms. */
+        revealFallbackMs: z.number().int().min(0).default(86_400_000),
       })
       .strict()
       .default({}),

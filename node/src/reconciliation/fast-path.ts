@@ -58,9 +58,21 @@ export interface FastPathOptions {
   enabled: boolean;
   /** How long before the commit window closes the node stops waiting and commits (`settlement.fastPathFallbackMs`). */
   fallbackMs: number;
+  /**
+   * Whether the node holds a reconciling period unrevealed for both carriers' approvals and ends
+   * commit–reveal with one revealAndSettle (`settlement.approveBeforeReveal`, approval-exchange.ts).
+   */
+  approveBeforeReveal: boolean;
+  /** How long before the reveal deadline the node stops holding and reveals (`settlement.revealFallbackMs`). */
+  revealFallbackMs: number;
 }
 
-export const DEFAULT_FAST_PATH: FastPathOptions = { enabled: true, fallbackMs: 86_400_000 };
+export const DEFAULT_FAST_PATH: FastPathOptions = {
+  enabled: true,
+  fallbackMs: 86_400_000,
+  approveBeforeReveal: true,
+  revealFallbackMs: 86_400_000,
+};
 
 /**
  * When the node stops waiting for the fast path and commits: `fallbackMs` before the commit window

@@ -33,7 +33,7 @@ export interface OpeningExchangeParts {
 }
 
 /** The round whose two commitments are on the ledger, both unopened, with them; null when not so. */
-interface Committed {
+export interface Committed {
   round: number;
   ours: string;
   theirs: string;
@@ -71,43 +71,86 @@ const wireOf = (round: number, o: ContestClaim): OpeningMessage => ({
   salt: o.salt.toLowerCase(),
 });
 
+/** The commitment `party`'s opening of `round` makes on this ledger (protocol `computeCommitment`), lower case. */
+function commitmentOf(
+  chain: ChainClient,
+  agreementId: string,
+  period: number,
+  round: number,
+  party: string,
+  opening: ContestClaim,
+): string {
+  return computeCommitment({
+    chainId: chain.chainId,
+    ledger: chain.deployment.ledger,
+    agreementId,
+    period,
+    round,
+    party,
+    ...opening,
+  }).toLowerCase();
+}
+
+/**
+ * This node's opening of its commitment of the round on the ledger (`committed`, {@link bothCommitted}):
+ * its committed summary's root and totals with the round's salt, or null when they do not open it.
+ * @throws BaseError when the database cannot be read.
+ */
+export async function ownOpening(
+  db: Database,
+  chain: ChainClient,
+  agreement: { agreementId: string; secret: Uint8Array },
+  period: number,
+  committed: Committed,
+  carrierId: string,
+): Promise<ContestClaim | null> {
+  const own = await committedOpening(db, agreement, period, committed.round);
+  if (own === null) return null;
+  const opens = commitmentOf(chain, agreement.agreementId, period, committed.round, carrierId, own);
+  return opens === committed.ours ? own : null;
+}
+
 export class OpeningExchange {
   constructor(private readonly parts: OpeningExchangeParts) {}
 
   /**
-   * Reveals the period this node committed: while both commitments are on the ledger unopened, sends its
-   * opening to the partner's node and keeps the partner's that opens the partner's commitment; then
-   * reveals both in one `revealBoth` when it holds the partner's opening of the round, else its own. An
-   * unreachable or refusing partner, or an opening that does not verify, leaves the node revealing alone.
-   * @throws as reveal.ts `revealSummary`.
+   * While both commitments are on the ledger unopened, sends this node's opening to the partner's node
+   * and keeps the partner's that opens the partner's commitment (once per round). An unreachable or
+   * refusing partner, or an opening that does not verify, leaves the node revealing alone.
+   * @throws BaseError when the chain or the database cannot be read.
    */
-  async reveal(
+  async exchange(
     agreement: LocalAgreement & { secret: Uint8Array },
     period: number,
     peer: PeerClient | null,
-  ): Promise<RevealResult> {
+  ): Promise<void> {
     const { db, chain, logger } = this.parts;
     const committed = await bothCommitted(chain, agreement.agreementId, period, agreement.side);
-    if (committed !== null && peer !== null) {
-      const own = await this.ownOpening(agreement, period, committed);
-      const where = { agreement: agreement.name, period, round: committed.round };
-      if (
-        own !== null &&
-        (await loadPartnerOpening(db, agreement.agreementId, period, committed.round)) === null
-      ) {
-        try {
-          const answer = await peer.opening(agreement.agreementId, period, wireOf(committed.round, own));
-          await this.accept(agreement.agreementId, period, committed, answer);
-        } catch (error) {
-          const why = error instanceof BaseError ? (error.details ?? error.shortMessage) : String(error);
-          if (error instanceof BaseError && error.code === "OPENING_REFUSED") {
-            logger.warn("refused the partner's opening; not using it", { ...where, error: why });
-          } else {
-            logger.info("no opening from the partner's node; revealing alone", { ...where, error: why });
-          }
-        }
+    if (committed === null || peer === null) return;
+    if ((await loadPartnerOpening(db, agreement.agreementId, period, committed.round)) !== null) return;
+    const own = await ownOpening(db, chain, agreement, period, committed, this.parts.carrierId);
+    if (own === null) return;
+    const where = { agreement: agreement.name, period, round: committed.round };
+    try {
+      const answer = await peer.opening(agreement.agreementId, period, wireOf(committed.round, own));
+      await this.accept(agreement.agreementId, period, committed, answer);
+    } catch (error) {
+      const why = error instanceof BaseError ? (error.details ?? error.shortMessage) : String(error);
+      if (error instanceof BaseError && error.code === "OPENING_REFUSED") {
+        logger.warn("refused the partner's opening; not using it", { ...where, error: why });
+      } else {
+        logger.info("no opening from the partner's node; revealing alone", { ...where, error: why });
       }
     }
+  }
+
+  /**
+   * Reveals the period this node committed: both openings in one `revealBoth` when it holds the
+   * partner's opening of the round ({@link exchange}), else its own.
+   * @throws as reveal.ts `revealSummary`.
+   */
+  async reveal(agreement: LocalAgreement & { secret: Uint8Array }, period: number): Promise<RevealResult> {
+    const { db, chain } = this.parts;
     const round = Number((await chain.ledger.periodRecord(agreement.agreementId, period)).round);
     const partner = await loadPartnerOpening(db, agreement.agreementId, period, round);
     return revealSummary(db, chain, agreement, period, { partner });
@@ -128,7 +171,14 @@ export class OpeningExchange {
       );
     }
     await this.accept(agreement.agreementId, period, committed, request);
-    const own = await this.ownOpening(agreement, period, committed);
+    const own = await ownOpening(
+      this.parts.db,
+      this.parts.chain,
+      agreement,
+      period,
+      committed,
+      this.parts.carrierId,
+    );
     if (own === null) {
       throw new BaseError(`this node holds no summary that opens its commitment of ${period}`, {
         code: "NOT_FOUND",
@@ -136,43 +186,6 @@ export class OpeningExchange {
     }
     return wireOf(committed.round, own);
   };
-
-  /** This node's opening of its commitment on the ledger, or null when its summary does not open it. */
-  private async ownOpening(
-    agreement: LocalAgreement & { secret: Uint8Array },
-    period: number,
-    committed: Committed,
-  ): Promise<ContestClaim | null> {
-    const own = await committedOpening(this.parts.db, agreement, period, committed.round);
-    if (own === null) return null;
-    const opens = this.commitmentOf(
-      agreement.agreementId,
-      period,
-      committed.round,
-      this.parts.carrierId,
-      own,
-    );
-    return opens === committed.ours ? own : null;
-  }
-
-  private commitmentOf(
-    agreementId: string,
-    period: number,
-    round: number,
-    party: string,
-    opening: ContestClaim,
-  ): string {
-    const { chain } = this.parts;
-    return computeCommitment({
-      chainId: chain.chainId,
-      ledger: chain.deployment.ledger,
-      agreementId,
-      period,
-      round,
-      party,
-      ...opening,
-    }).toLowerCase();
-  }
 
   /**
    * Keeps the partner's opening once it hashes to the partner's commitment of the round on the ledger.
@@ -193,7 +206,7 @@ export class OpeningExchange {
     };
     if (
       wire.round !== committed.round ||
-      this.commitmentOf(agreementId, period, wire.round, carrierId, opening) !== committed.theirs
+      commitmentOf(this.parts.chain, agreementId, period, wire.round, carrierId, opening) !== committed.theirs
     ) {
       throw new BaseError(
         `the partner's opening of round ${wire.round} does not hash to its commitment on the ledger`,

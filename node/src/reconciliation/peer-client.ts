@@ -22,12 +22,15 @@ import {
   encodeSignatureHeader,
   leavesResponse,
   openingMessage,
+  approvalResponse,
   peerPath,
   settlementResponse,
   treeResponse,
   type CommitmentRequest,
   type CommitmentResponse,
   type OpeningMessage,
+  type ApprovalRequest,
+  type ApprovalResponse,
   type PeerResource,
   type SettlementRequest,
   type SettlementResponse,
@@ -241,6 +244,15 @@ export class PeerClient {
    */
   async opening(agreementId: string, period: number, body: OpeningMessage): Promise<OpeningMessage> {
     return this.post(agreementId, period, "opening", body, openingMessage);
+  }
+
+  /**
+   * Approving before the reveal: sends this node's officers' `Approval` signatures on the figures both
+   * openings give and returns the partner's (see peer-wire.ts `approvalRequest`); the caller checks them.
+   * @throws PeerRefusedError with the partner's reason (`NOT_HELD`, `FIGURES_DIFFER`).
+   */
+  async approval(agreementId: string, period: number, body: ApprovalRequest): Promise<ApprovalResponse> {
+    return this.post(agreementId, period, "approval", body, approvalResponse);
   }
 
   /** The calls behind each leaf (canonical key bytes), by the leaf key's hex. */

@@ -17,7 +17,9 @@
  * (fast-path.ts), which checks them against this node's own summary. So is `commitment`: a node's
  * signed commitment, which hides the figures, answered by commit-exchange.ts. And `opening`, answered
  * (opening-exchange.ts) only while both commitments of the round are on the ledger and unopened: from
- * then on neither side can change what it committed, so an opening can no longer be copied.
+ * then on neither side can change what it committed, so an opening can no longer be copied. Then
+ * `approval`: officers' signatures on the figures both openings give, answered by approval-exchange.ts
+ * while this node holds the reveal for them.
  */
 import { hexlify, type Signer, type TypedDataDomain } from "ethers";
 import type { ChainClient } from "../chain/client";
@@ -37,11 +39,13 @@ import { roundView } from "./reveal";
 import {
   COMMITMENT_REFUSALS,
   OPENING_REFUSALS,
+  APPROVAL_REFUSALS,
   PEER_LIMITS,
   SETTLEMENT_REFUSALS,
   callsRequest,
   commitmentRequest,
   openingMessage,
+  approvalRequest,
   decodeSignatureHeader,
   encodeSignatureHeader,
   leavesRequest,
@@ -53,6 +57,8 @@ import {
   type CommitmentResponse,
   type LeavesResponse,
   type OpeningMessage,
+  type ApprovalRequest,
+  type ApprovalResponse,
   type PeerErrorBody,
   type SettlementRequest,
   type SettlementResponse,
@@ -79,6 +85,13 @@ export type OpeningAnswerer = (
   period: number,
   request: OpeningMessage,
 ) => Promise<OpeningMessage>;
+
+/** Answers the partner's `approval` request for an agreement-period (approval-exchange.ts). */
+export type ApprovalAnswerer = (
+  agreementId: string,
+  period: number,
+  request: ApprovalRequest,
+) => Promise<ApprovalResponse>;
 
 export interface PeerHttpRequest {
   method: string;
@@ -111,6 +124,8 @@ export interface PeerServerOptions {
   commitment?: CommitmentAnswerer;
   /** Answers `opening` requests; without it they are refused with `NOT_COMMITTED`. */
   opening?: OpeningAnswerer;
+  /** Answers `approval` requests; without it they are refused with `NOT_HELD` (officers approve after the reveal). */
+  approval?: ApprovalAnswerer;
 }
 
 /** Which side of the agreement this node is, and what the ledger holds for the round. */
@@ -180,6 +195,12 @@ export class PeerServer {
           throw new BaseError("this node exchanges no openings; it reveals alone", { code: "NOT_COMMITTED" });
         }
         payload = await this.options.opening(target.agreementId, target.period, parsed);
+      } else if (target.resource === "approval") {
+        const parsed = approvalRequest.parse(body);
+        if (this.options.approval === undefined) {
+          throw new BaseError("this node's officers approve after the reveal", { code: "NOT_HELD" });
+        }
+        payload = await this.options.approval(target.agreementId, target.period, parsed);
       } else {
         payload = await this.answerSummary(target, body);
       }
@@ -320,7 +341,9 @@ function errorPayload(error: unknown): [number, PeerErrorBody] {
       NOT_FOUND: 404,
       NOT_REVEALED: 409,
       ...Object.fromEntries(
-        [...SETTLEMENT_REFUSALS, ...COMMITMENT_REFUSALS, ...OPENING_REFUSALS].map((code) => [code, 409]),
+        [...SETTLEMENT_REFUSALS, ...COMMITMENT_REFUSALS, ...OPENING_REFUSALS, ...APPROVAL_REFUSALS].map(
+          (code) => [code, 409],
+        ),
       ),
     };
     const code = error.code;

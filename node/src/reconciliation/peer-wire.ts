@@ -30,8 +30,16 @@ export const PEER_LIMITS = {
   signatureBytes: 8192,
 } as const;
 
-export type PeerResource = "tree" | "leaves" | "calls" | "settlement" | "commitment" | "opening";
-const RESOURCES: readonly PeerResource[] = ["tree", "leaves", "calls", "settlement", "commitment", "opening"];
+export type PeerResource = "tree" | "leaves" | "calls" | "settlement" | "commitment" | "opening" | "approval";
+const RESOURCES: readonly PeerResource[] = [
+  "tree",
+  "leaves",
+  "calls",
+  "settlement",
+  "commitment",
+  "opening",
+  "approval",
+];
 
 /** The path of a resource of an agreement-period. */
 export function peerPath(agreementId: string, period: number, resource: PeerResource): string {
@@ -151,6 +159,25 @@ export const openingMessage = z
 export const OPENING_REFUSALS = ["NOT_COMMITTED", "OPENING_REFUSED"] as const;
 
 /**
+ * Approving before the reveal (`approval`): the sender's officers' EIP-712 `Approval` signatures on the
+ * figures the ledger will evaluate from both openings of `round` (which both nodes hold: `opening`),
+ * with the one `deadline` both carriers sign (settlement/pre-reveal.ts); never the figures themselves.
+ * The receiver checks them against the figures it computes from the same openings and answers with its
+ * officers' signatures: `signed` once they reach its carrier's threshold, `waiting` before.
+ */
+export const approvalRequest = z
+  .object({ round, deadline: uint, signatures: z.array(signature).max(PEER_LIMITS.signatures) })
+  .strict();
+export const approvalResponse = settlementResponse;
+
+/**
+ * Why a node refuses an `approval` request (HTTP 409): it does not hold the round before its reveal with
+ * both openings checked, or approves only after the reveal (`NOT_HELD`), or a signature does not verify
+ * over the figures it computes from the openings (`FIGURES_DIFFER`).
+ */
+export const APPROVAL_REFUSALS = ["NOT_HELD", "FIGURES_DIFFER"] as const;
+
+/**
  * Why a node refuses a `settlement` request (HTTP 409): the signatures do not verify against its
  * summary (the figures differ), it takes no fast path (`settlement.fastPath` false), the fast path is
  * over for the period (it committed, or the ledger no longer allows it), or it has not closed the
@@ -175,6 +202,8 @@ export type SettlementResponse = z.infer<typeof settlementResponse>;
 export type CommitmentRequest = z.infer<typeof commitmentRequest>;
 export type CommitmentResponse = z.infer<typeof commitmentResponse>;
 export type OpeningMessage = z.infer<typeof openingMessage>;
+export type ApprovalRequest = z.infer<typeof approvalRequest>;
+export type ApprovalResponse = z.infer<typeof approvalResponse>;
 
 /** The JSON error body of every refused or failed request. */
 export interface PeerErrorBody {

@@ -10,7 +10,9 @@
  *   node signed its commitment for this node (commit-exchange.ts), else its own;
  * - reveals once the ledger allows it (both committed, or the commit window closed) — both carriers'
  *   openings in one `revealBoth` once both commitments are on the ledger and the partner's node sent
- *   its opening (opening-exchange.ts), else its own;
+ *   its opening (opening-exchange.ts), else its own; when both openings reconcile, it first holds the
+ *   reveal for both carriers' officers' approvals and then reveals, approves and settles in one
+ *   `revealAndSettle` (approval-exchange.ts, `settlement.approveBeforeReveal`);
  * - once both parties revealed and the roots differ (Reconciled within tolerance or Mismatched),
  *   compares with the counterparty's node and stores the discrepancy report with its evidence;
  * - logs every change of a period's state;
@@ -29,6 +31,7 @@ import { listCommittedSummaries } from "../db/summaries";
 import type { EvidenceStore } from "../evidence/store";
 import { BaseError, InputError } from "../errors";
 import type { Logger } from "../logger";
+import { ApprovalExchange, type PreRevealReport } from "./approval-exchange";
 import { CommitmentExchange } from "./commit-exchange";
 import { compareWithPeer, type ComparisonResult } from "./compare";
 import { OpeningExchange } from "./opening-exchange";
@@ -62,6 +65,8 @@ export interface PassReport {
   /** Every committed period looked at, with the state it is in now. */
   periods: { agreement: string; period: number; state: PeriodStateName }[];
   revealed: { agreement: string; period: number; txHash: string }[];
+  /** Approving before the reveal (approval-exchange.ts): periods held for officers, or revealed and settled. */
+  preReveal: PreRevealReport[];
   /** The fast path's steps for periods closed but not committed by this node. */
   fastPath: FastPathReport[];
   compared: ComparisonResult[];
@@ -84,6 +89,7 @@ export class NodeRunner {
   private readonly watch: DeadlineWatch;
   private readonly fastPath: FastPath;
   private readonly openings: OpeningExchange;
+  private readonly approvals: ApprovalExchange;
 
   private constructor(
     private readonly parts: RunnerParts,
@@ -107,6 +113,13 @@ export class NodeRunner {
       commit: (agreement, period, peer) => commitments.commit(agreement, period, peer),
     });
     this.openings = new OpeningExchange({ db: parts.db, chain, logger: parts.logger, carrierId });
+    this.approvals = new ApprovalExchange({
+      db: parts.db,
+      chain,
+      logger: parts.logger,
+      carrierId,
+      options: { ...DEFAULT_FAST_PATH, ...parts.fastPath },
+    });
     this.peerServer = new PeerServer({
       db: parts.db,
       chain,
@@ -117,6 +130,7 @@ export class NodeRunner {
       settlement: this.fastPath.answer,
       commitment: commitments.answer,
       opening: this.openings.answer,
+      approval: this.approvals.answer,
     });
     this.watch = new DeadlineWatch({ ...parts, carrierId, options: parts.watch, fastPath: parts.fastPath });
   }
@@ -148,6 +162,7 @@ export class NodeRunner {
     const report: PassReport = {
       periods: [],
       revealed: [],
+      preReveal: [],
       fastPath: [],
       compared: [],
       alerts: [],
@@ -184,11 +199,33 @@ export class NodeRunner {
         const view = () => roundView(chain, agreement.agreementId, summary.period, agreement.side);
         let round = await view();
         if (state === "Revealing" && !round.weRevealed) {
-          step = "reveal";
-          const revealed = await this.openings.reveal(agreement, summary.period, this.peerFor(agreement));
-          report.revealed.push({ ...where, txHash: revealed.txHash });
-          state = revealed.state;
+          const peer = this.peerFor(agreement);
+          step = "exchange openings";
+          await this.openings.exchange(agreement, summary.period, peer);
+          step = "approve before the reveal";
+          const pre = await this.approvals.step(agreement, summary.period, peer);
+          if (pre !== null) report.preReveal.push(pre);
+          if (pre?.step === "held") {
+            this.noteState(agreement, summary.period, pre.state);
+            report.periods.push({ ...where, state: pre.state });
+            continue;
+          }
+          if (pre === null) {
+            step = "reveal";
+            const revealed = await this.openings.reveal(agreement, summary.period);
+            report.revealed.push({ ...where, txHash: revealed.txHash });
+            state = revealed.state;
+          } else {
+            state = pre.state;
+          }
           round = await view();
+        } else {
+          step = "send the approvals signed before the reveal";
+          const held = await this.approvals.submitHeld(agreement, summary.period, state);
+          if (held !== null) {
+            report.preReveal.push(held);
+            state = held.state;
+          }
         }
         this.noteState(agreement, summary.period, state);
         report.periods.push({ ...where, state });

@@ -20,6 +20,7 @@ import { ConflictError, InputError } from "../errors";
 import { APPROVAL_TYPES, approvalDigest, type ApprovalData } from "../protocol";
 import { carrierName, formatAmount, isoTime, type PeriodContext } from "./period-context";
 import { requireFundedApproval } from "./reservations";
+import { preReveal } from "./pre-reveal";
 import { requireState } from "./require-state";
 
 export const FINAL_STATES: readonly PeriodStateName[] = ["Matched", "Reconciled", "Uncontested", "Resolved"];
@@ -37,12 +38,34 @@ export interface Figures {
   round: number;
 }
 
-/** The figures officers must approve now, as the ledger says (final, or the undisputed part). */
+/**
+ * The figures officers must approve now: as the ledger says (final, or the undisputed part); or, with
+ * `db`, while the period is Revealing and this node holds both openings that reconcile, the figures the
+ * ledger will evaluate from them, with the one deadline both carriers sign (pre-reveal.ts).
+ * @throws ConflictError when the state allows no approval of this kind, naming why.
+ */
 export async function figuresToApprove(
   chain: ChainClient,
   ctx: PeriodContext,
   partial: boolean,
-): Promise<Figures> {
+  db?: Database,
+): Promise<Figures & { deadline?: bigint }> {
+  if (!partial && ctx.state === "Revealing" && db !== undefined) {
+    const pre = await preReveal(db, chain, ctx);
+    if (pre === null) {
+      throw new ConflictError(
+        `${ctx.label} is Revealing and this node does not hold both openings yet: officers approve ` +
+          "once the partner's node has sent its opening, or after the reveal",
+      );
+    }
+    if (pre.outcome === "Mismatched") {
+      throw new ConflictError(
+        `${ctx.label} will be Mismatched when revealed (the openings differ beyond tolerance): nothing to approve; ` +
+          "the node reveals it and it goes through the dispute workflow",
+      );
+    }
+    return { ...pre.figures, deadline: pre.deadline };
+  }
   requireState(ctx.name, ctx.period, ctx.state, partial ? "a partial approval" : "approve", [
     ...(partial ? PARTIAL_STATES : FINAL_STATES),
   ]);
@@ -74,19 +97,23 @@ export interface StoredApproval {
   submittedTx: string | null;
 }
 
-/** Signatures this node holds for the period's round (one per officer, the latest). */
+/**
+ * Signatures this node holds for the period's round (one per officer, the latest): its own carrier's,
+ * or with `carrierId` the partner's officers' its node sent before the reveal (approval-exchange.ts).
+ */
 export async function listStoredApprovals(
   db: Queryable,
   ctx: Pick<PeriodContext, "agreementId" | "period" | "ourCarrier">,
   round: number,
   partial: boolean,
+  carrierId: string | null = ctx.ourCarrier,
 ): Promise<StoredApproval[]> {
   const { rows } = await db.query<Row>(
     `SELECT officer, amount_ab, amount_ba, root_a, root_b, deadline, signature, submitted_tx
        FROM officer_approvals
-      WHERE agreement_id = $1 AND period = $2 AND round = $3 AND partial = $4
+      WHERE agreement_id = $1 AND period = $2 AND round = $3 AND partial = $4 AND carrier_id = $5
       ORDER BY signed_at, officer`,
-    [ctx.agreementId, ctx.period, round, partial],
+    [ctx.agreementId, ctx.period, round, partial, (carrierId ?? "").toLowerCase()],
   );
   return rows.map((row) => ({
     officer: row.officer,
@@ -95,7 +122,7 @@ export async function listStoredApprovals(
     approval: {
       agreementId: ctx.agreementId,
       period: ctx.period,
-      carrierId: ctx.ourCarrier ?? "",
+      carrierId: (carrierId ?? "").toLowerCase(),
       round,
       partialSettlement: partial,
       amountAB: BigInt(row.amount_ab),
@@ -127,7 +154,7 @@ export async function prepareApproval(
   validSeconds = DEFAULT_VALID_SECONDS,
 ): Promise<{ approval: ApprovalData; figures: Figures; reusedDeadline: boolean }> {
   if (ctx.ourCarrier === null) throw new InputError(`this node is not party to ${ctx.name}`);
-  const figures = await figuresToApprove(chain, ctx, partial);
+  const figures = await figuresToApprove(chain, ctx, partial, db);
   const stored = await listStoredApprovals(db, ctx, figures.round, partial);
   const usable = stored
     .map((s) => s.approval)
@@ -137,7 +164,7 @@ export async function prepareApproval(
   const reuse = [...counts.entries()].sort((x, y) => y[1] - x[1] || Number(y[0] - x[0]))[0]?.[0];
   return {
     figures,
-    reusedDeadline: reuse !== undefined,
+    reusedDeadline: figures.deadline === undefined && reuse !== undefined,
     approval: {
       agreementId: ctx.agreementId,
       period: ctx.period,
@@ -148,7 +175,7 @@ export async function prepareApproval(
       amountBA: figures.amountBA,
       rootA: figures.rootA,
       rootB: figures.rootB,
-      deadline: reuse ?? ctx.chainNow + BigInt(validSeconds),
+      deadline: figures.deadline ?? reuse ?? ctx.chainNow + BigInt(validSeconds),
     },
   };
 }
@@ -187,7 +214,7 @@ export async function acceptSignature(
   if (approval.agreementId.toLowerCase() !== ctx.agreementId || approval.period !== ctx.period) {
     throw new ConflictError(`the approval is for another agreement-period than ${ctx.label}`);
   }
-  const figures = await figuresToApprove(chain, ctx, approval.partialSettlement);
+  const figures = await figuresToApprove(chain, ctx, approval.partialSettlement, db);
   if (!sameFigures(approval, figures)) {
     throw new ConflictError(
       `refused: the signature of ${officer} covers other figures than ${ctx.label} holds`,
@@ -195,6 +222,12 @@ export async function acceptSignature(
         `round ${approval.round}, roots ${approval.rootA} / ${approval.rootB}\n` +
         `period: A→B ${formatAmount(figures.amountAB, ctx.token)}, B→A ${formatAmount(figures.amountBA, ctx.token)}, ` +
         `round ${figures.round}, roots ${figures.rootA} / ${figures.rootB}`,
+    );
+  }
+  if (figures.deadline !== undefined && approval.deadline !== figures.deadline) {
+    throw new ConflictError(
+      `refused: before the reveal both carriers sign one deadline, ${isoTime(figures.deadline)}; ` +
+        `the signature of ${officer} is for ${isoTime(approval.deadline)}`,
     );
   }
   if (!(await chain.registry.isOfficer(ctx.ourCarrier, officer))) {
@@ -205,6 +238,20 @@ export async function acceptSignature(
   if (approval.deadline < ctx.chainNow) {
     throw new ConflictError(`refused: the approval expired at ${isoTime(approval.deadline)}`);
   }
+  await keepSignature(db, approval, officer, signature);
+  return officer;
+}
+
+/**
+ * Keeps an officer's checked signature on `approval` (replacing that officer's earlier one for the round).
+ * @throws BaseError when the database cannot be written.
+ */
+export async function keepSignature(
+  db: Queryable,
+  approval: ApprovalData,
+  officer: string,
+  signature: string,
+): Promise<void> {
   await db.query(
     `INSERT INTO officer_approvals (agreement_id, period, round, partial, carrier_id, officer, amount_ab,
        amount_ba, root_a, root_b, deadline, signature)
@@ -214,11 +261,11 @@ export async function acceptSignature(
        root_b = EXCLUDED.root_b, deadline = EXCLUDED.deadline, signature = EXCLUDED.signature,
        signed_at = now(), submitted_tx = NULL`,
     [
-      ctx.agreementId,
-      ctx.period,
+      approval.agreementId.toLowerCase(),
+      approval.period,
       approval.round,
       approval.partialSettlement,
-      ctx.ourCarrier,
+      approval.carrierId.toLowerCase(),
       officer,
       approval.amountAB.toString(),
       approval.amountBA.toString(),
@@ -228,12 +275,62 @@ export async function acceptSignature(
       signature.toLowerCase(),
     ],
   );
-  return officer;
+}
+
+/** The signatures this node holds on exactly `approval` (figures, round, deadline) from current officers of its carrier. */
+export async function gatheredApprovals(
+  db: Queryable,
+  chain: ChainClient,
+  ctx: Pick<PeriodContext, "agreementId" | "period" | "ourCarrier">,
+  approval: ApprovalData,
+): Promise<{ signers: StoredApproval[]; dropped: string[]; threshold: number }> {
+  const carrier = approval.carrierId;
+  const threshold = Number(await chain.registry.thresholdOf(carrier));
+  const stored = (
+    await listStoredApprovals(db, ctx, approval.round, approval.partialSettlement, carrier)
+  ).filter(
+    (s) =>
+      s.approval.deadline === approval.deadline &&
+      sameFigures(s.approval, {
+        amountAB: approval.amountAB,
+        amountBA: approval.amountBA,
+        rootA: approval.rootA.toLowerCase(),
+        rootB: approval.rootB.toLowerCase(),
+        round: approval.round,
+      }),
+  );
+  const signers: StoredApproval[] = [];
+  const dropped: string[] = [];
+  for (const s of stored) {
+    if (await chain.registry.isOfficer(carrier, s.officer)) signers.push(s);
+    else dropped.push(s.officer);
+  }
+  return { signers, dropped, threshold };
+}
+
+/** Records that `officers`' signatures of the round went on chain in `txHash` (either carrier's). */
+export async function markSubmitted(
+  db: Queryable,
+  ctx: Pick<PeriodContext, "agreementId" | "period">,
+  round: number,
+  partial: boolean,
+  officers: string[],
+  txHash: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE officer_approvals SET submitted_tx = $1
+      WHERE agreement_id = $2 AND period = $3 AND round = $4 AND partial = $5 AND officer = ANY($6::text[])`,
+    [txHash, ctx.agreementId, ctx.period, round, partial, textArray(officers)],
+  );
 }
 
 export interface ApprovalProgress {
-  /** `submitted`: this call sent the signatures; `approved`: the carrier had already reached its threshold. */
-  status: "waiting" | "submitted" | "approved";
+  /**
+   * `submitted`: this call sent the signatures; `approved`: the carrier had already reached its threshold;
+   * `held`: the period is Revealing and the node holds the signatures for one `revealAndSettle` once the
+   * partner's officers have signed too (approval-exchange.ts), or for after the reveal.
+   */
+  status: "waiting" | "submitted" | "approved" | "held";
   /** Current officers whose signatures on exactly this approval the node holds. */
   signers: string[];
   /** Signatures dropped because their officer is no longer one. */
@@ -258,36 +355,23 @@ export async function submitIfReady(
   approval: ApprovalData,
 ): Promise<ApprovalProgress> {
   const carrier = approval.carrierId;
-  const [progress, threshold] = await Promise.all([
-    chain.ledger.approvalsOf(ctx.agreementId, ctx.period, carrier, approval.partialSettlement),
-    chain.registry.thresholdOf(carrier),
-  ]);
-  const stored = (await listStoredApprovals(db, ctx, approval.round, approval.partialSettlement)).filter(
-    (s) =>
-      s.approval.deadline === approval.deadline &&
-      sameFigures(s.approval, {
-        amountAB: approval.amountAB,
-        amountBA: approval.amountBA,
-        rootA: approval.rootA.toLowerCase(),
-        rootB: approval.rootB.toLowerCase(),
-        round: approval.round,
-      }),
-  );
-  const signers: StoredApproval[] = [];
-  const dropped: string[] = [];
-  for (const s of stored) {
-    if (await chain.registry.isOfficer(carrier, s.officer)) signers.push(s);
-    else dropped.push(s.officer);
-  }
+  const { signers, dropped, threshold } = await gatheredApprovals(db, chain, ctx, approval);
   const base = {
     signers: signers.map((s) => s.officer),
     dropped,
-    threshold: Number(threshold),
+    threshold,
     txHash: null,
     blockNumber: null,
   };
+  if (ctx.state === "Revealing") return { ...base, status: signers.length < threshold ? "waiting" : "held" };
+  const progress = await chain.ledger.approvalsOf(
+    ctx.agreementId,
+    ctx.period,
+    carrier,
+    approval.partialSettlement,
+  );
   if (progress.approved) return { ...base, status: "approved" };
-  if (signers.length < Number(threshold)) return { ...base, status: "waiting" };
+  if (signers.length < threshold) return { ...base, status: "waiting" };
   if (!chain.transactions) throw new InputError("the chain client has no key to submit the approval with");
   await requireFundedApproval(chain, ctx, approval);
   const kind = approval.partialSettlement ? "partial" : "final";
@@ -304,17 +388,6 @@ export async function submitIfReady(
   if (result.status !== "confirmed") {
     throw new ConflictError(`the approval transaction ${result.txHash} reverted`, result.error ?? undefined);
   }
-  await db.query(
-    `UPDATE officer_approvals SET submitted_tx = $1
-      WHERE agreement_id = $2 AND period = $3 AND round = $4 AND partial = $5 AND officer = ANY($6::text[])`,
-    [
-      result.txHash,
-      ctx.agreementId,
-      ctx.period,
-      approval.round,
-      approval.partialSettlement,
-      textArray(base.signers),
-    ],
-  );
+  await markSubmitted(db, ctx, approval.round, approval.partialSettlement, base.signers, result.txHash);
   return { ...base, status: "submitted", txHash: result.txHash, blockNumber: result.blockNumber };
 }

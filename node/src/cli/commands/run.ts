@@ -75,6 +75,8 @@ export const runCommand: Command = {
           fastPath: {
             enabled: node.config.config.settlement.fastPath,
             fallbackMs: node.config.config.settlement.fastPathFallbackMs,
+            approveBeforeReveal: node.config.config.settlement.approveBeforeReveal,
+            revealFallbackMs: node.config.config.settlement.revealFallbackMs,
           },
         });
         const gateway = await listen(
@@ -163,6 +165,11 @@ function describePass(report: PassReport): string {
   for (const item of report.fastPath)
     lines.push(
       `fast path ${item.agreement} ${formatPeriod(item.period)}: ${item.step}, ${item.detail}` +
+        (item.txHash === null ? "" : ` (transaction ${item.txHash})`),
+    );
+  for (const item of report.preReveal)
+    lines.push(
+      `before the reveal ${item.agreement} ${formatPeriod(item.period)}: ${item.step}, ${item.detail}` +
         (item.txHash === null ? "" : ` (transaction ${item.txHash})`),
     );
   for (const item of report.revealed)
