@@ -444,6 +444,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
       }
     }
     const seen = new Set<string>();
+    const heldFor = new Set<string>();
     const passes = async (only?: readonly DemoNode[]) => {
       for (const n of only ?? [...nodes]) {
         const pass = await n.runner.pass();
@@ -457,6 +458,26 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
           );
         }
         for (const r of pass.revealed) note(`revealed ${r.agreement} ${MONTH}`, n.carrier.name);
+        for (const h of pass.preReveal) {
+          if (h.step === "settled") {
+            const receipt = h.txHash === null ? null : await n.chain.provider.getTransactionReceipt(h.txHash);
+            note(
+              `revealed both openings of ${h.agreement} ${MONTH}, recorded both carriers' approvals and settled it in one revealAndSettle`,
+              n.carrier.name,
+              receipt?.gasUsed ?? null,
+            );
+            continue;
+          }
+          const agreement = Object.values(c.agreements).find((a) => a.name === h.agreement);
+          if (h.step !== "held" || agreement === undefined || heldFor.has(agreement.name)) continue;
+          // The node holds the reveal: both openings reconcile. The officers approve what they give.
+          heldFor.add(agreement.name);
+          note(
+            `holds ${agreement.name} ${MONTH} unrevealed: both openings reconcile, so officers approve before the reveal`,
+            n.carrier.name,
+          );
+          await approveAll(nodes, agreement, false, note);
+        }
         for (const x of pass.compared) {
           const name =
             Object.values(c.agreements).find((a) => a.agreementId === x.agreementId)?.name ?? x.agreementId;
@@ -485,7 +506,8 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
           if (state !== "Settled") return false; // the fast path
           continue;
         }
-        if (!["Matched", "Reconciled", "Mismatched"].includes(state)) return false;
+        // Reconciling openings settle in one revealAndSettle once the officers approved before the reveal.
+        if (!["Matched", "Reconciled", "Mismatched", "Settled"].includes(state)) return false;
         for (const carrier of [agreement.a, agreement.b]) {
           const n = nodeOf(nodes, carrier);
           if ((await loadReport(n.db, agreement.agreementId, PERIOD)) === null) return false;
@@ -566,7 +588,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
 
     // Final approvals of the two that went through commit–reveal, then one netted batch.
     for (const agreement of Object.values(c.agreements)) {
-      if ((await fastPathFigures(nodes[0]!.chain, agreement.agreementId, PERIOD)) !== null) continue;
+      if ((await periodState(nodes[0]!.chain, agreement.agreementId, PERIOD)) === "Settled") continue;
       await approveAll(nodes, agreement, false, note);
     }
     const acme = nodeOf(nodes, c.carriers.ACME);
@@ -577,6 +599,16 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     for (const agreement of Object.values(c.agreements)) {
       const fast = await fastPathFigures(acme.chain, agreement.agreementId, PERIOD);
       if (fast !== null) finals.set(agreement.agreementId.toLowerCase(), fast);
+      // Settled by revealAndSettle at the figures the ledger evaluated from both openings.
+      const evaluated = (
+        await acme.chain.ledger.queryFilter(acme.chain.ledger.filters.Evaluated(agreement.agreementId, PERIOD))
+      ).at(-1);
+      if (fast === null && !finals.has(agreement.agreementId.toLowerCase()) && evaluated !== undefined) {
+        finals.set(agreement.agreementId.toLowerCase(), {
+          amountAB: evaluated.args.amountAB,
+          amountBA: evaluated.args.amountBA,
+        });
+      }
     }
     const keys = periods.map((p) => ({ agreementId: p.agreementId, period: p.period }));
     const request = settleBatchRequest(acme.chain, await c.tokens.ICUSD.getAddress(), keys);
