@@ -50,6 +50,7 @@ import { openPostgres } from "../node/src/db/pg";
 import { loadReport } from "../node/src/db/reports";
 import { ingestFile } from "../node/src/ingest/ingest-file";
 import { commitSummary } from "../node/src/reconciliation/commit";
+import { OUTCOMES } from "../node/src/protocol";
 import { periodState } from "../node/src/reconciliation/reveal";
 import { acceptSettlementSignature, ourSettlement, signSettlement } from "../node/src/settlement/cosign";
 import type { ChainClient } from "../node/src/chain/client";
@@ -532,12 +533,20 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
       await passes();
     }
     for (const agreement of Object.values(c.agreements)) {
-      const state = await periodState(nodes[0]!.chain, agreement.agreementId, PERIOD);
-      const fast = await fastPathFigures(nodes[0]!.chain, agreement.agreementId, PERIOD);
-      note(
-        `${agreement.name} ${MONTH} is ${fast !== null ? "Matched and settled by the fast path" : state} (expected ${SCENARIO[agreement.name].expect})`,
-        "ledger",
-      );
+      const chain = nodes[0]!.chain;
+      const state = await periodState(chain, agreement.agreementId, PERIOD);
+      const fast = await fastPathFigures(chain, agreement.agreementId, PERIOD);
+      const evaluated = (
+        await chain.ledger.queryFilter(chain.ledger.filters.Evaluated(agreement.agreementId, PERIOD))
+      ).at(-1);
+      const outcome = evaluated === undefined ? state : OUTCOMES[Number(evaluated.args.outcome)];
+      const is =
+        fast !== null
+          ? "Matched and settled by the fast path"
+          : state === "Settled"
+            ? `${outcome} and settled in one revealAndSettle`
+            : state;
+      note(`${agreement.name} ${MONTH} is ${is} (expected ${SCENARIO[agreement.name].expect})`, "ledger");
     }
 
     // The dispute on GLOBEX–INITECH.
@@ -601,7 +610,9 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
       if (fast !== null) finals.set(agreement.agreementId.toLowerCase(), fast);
       // Settled by revealAndSettle at the figures the ledger evaluated from both openings.
       const evaluated = (
-        await acme.chain.ledger.queryFilter(acme.chain.ledger.filters.Evaluated(agreement.agreementId, PERIOD))
+        await acme.chain.ledger.queryFilter(
+          acme.chain.ledger.filters.Evaluated(agreement.agreementId, PERIOD),
+        )
       ).at(-1);
       if (fast === null && !finals.has(agreement.agreementId.toLowerCase()) && evaluated !== undefined) {
         finals.set(agreement.agreementId.toLowerCase(), {
@@ -635,7 +646,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     // A period settled by someone else in the meantime is left out by the ledger (SettlementSkipped).
     const skipped = await skippedInBatch(acme.chain, sent.txHash);
     note(
-      `settled ${keys.length - skipped.length} periods in one netted batch (settleBatch, ${sent.txHash.slice(0, 10)}…)` +
+      `settled ${keys.length - skipped.length} ${keys.length - skipped.length === 1 ? "period" : "periods"} in one netted batch (settleBatch, ${sent.txHash.slice(0, 10)}…)` +
         (skipped.length > 0
           ? `; skipped ${skipped.map((k) => `${k.agreementId.slice(0, 10)}… (${k.state})`).join(", ")}`
           : ""),
