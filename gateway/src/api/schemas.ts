@@ -192,6 +192,13 @@ const CarrierApprovals = z.object({
 });
 
 /** `icl period show --json`: the PeriodView with bigints as decimal strings. */
+const PreRevealSigners = z.object({
+  carrier: Bytes32,
+  name: z.string(),
+  signers: z.array(z.string()),
+  threshold: z.number().int(),
+});
+
 export const PeriodViewJson = z.object({
   agreement: z.string(),
   agreementId: Bytes32,
@@ -240,6 +247,21 @@ export const PeriodViewJson = z.object({
     .nullable(),
   deadlines: z.record(z.string(), Integer),
   approvals: z.object({ final: z.array(CarrierApprovals), partial: z.array(CarrierApprovals) }),
+  preReveal: z
+    .object({
+      outcome: z.enum(["Matched", "Reconciled"]),
+      amountAB: Integer,
+      amountBA: Integer,
+      deadline: Integer.meta({ description: "the one deadline both carriers' officers sign, seconds" }),
+      ours: PreRevealSigners,
+      theirs: PreRevealSigners,
+    })
+    .nullable()
+    .meta({
+      description:
+        "set while the node holds the period unrevealed because both openings reconcile: the figures both " +
+        "carriers' officers approve before the reveal (POST …/approvals), and how far each carrier is",
+    }),
   pendingSignatures: z.array(z.object({ officer: z.string(), partial: z.boolean(), deadline: Integer })),
   report: z
     .object({

@@ -24,6 +24,7 @@ import {
   scriptLedger,
   startHardhatNode,
   CARRIER_A,
+  CARRIER_B,
   type HardhatNode,
   type ScriptedLedger,
 } from "../../../node/src/chain/test-helpers";
@@ -35,6 +36,10 @@ import { gatheredSignatures, ourSettlement } from "../../../node/src/settlement/
 import { deriveEvidenceKey, getEvidence } from "../../../node/src/evidence/bundle";
 import { silentLogger } from "../../../node/src/logger";
 import { createNode } from "../../../node/src/node";
+import { peerDomain } from "../../../node/src/reconciliation/peer-auth";
+import { PeerClient } from "../../../node/src/reconciliation/peer-client";
+import { chainPeerVerifier } from "../../../node/src/reconciliation/peer-directory";
+import { committedOpening } from "../../../node/src/reconciliation/reveal";
 import { launchChromium, screenshot, watchPage } from "../../../test/helpers/browser";
 import {
   closePairPeriod,
@@ -312,6 +317,57 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     const settlement = await ourSettlement(a.db, a.chain, agreement, next);
     const gathered = await gatheredSignatures(a.db, a.chain, settlement, CARRIER_A);
     expect(gathered.officers).to.deep.equal([officer.address.toLowerCase()]);
+    expect(problems, problems.join("\n")).to.deep.equal([]);
+  });
+  it("an officer approves a period before its reveal, at the figures both openings give", async () => {
+    const held = PERIOD + 2;
+    const heldMonth = `${String(held).slice(0, 4)}-${String(held).slice(4)}`;
+    // Both nodes commit; B's node sends A's its opening (as its running node does): A's now knows the
+    // figures the ledger will evaluate, and the period can be approved before anything is revealed.
+    await closePairPeriod(setup, [a, b], held, generateCalls(held, 300, 17));
+    const opening = (await committedOpening(b.db, await requireAgreement(b.db, "A-B"), held, 0))!;
+    const fromB = new PeerClient({
+      baseUrl: a.gateway.url,
+      signer: fx.nodeB,
+      domain: peerDomain(31337n, fx.addresses.ledger),
+      verifier: chainPeerVerifier(b.chain, CARRIER_B),
+    });
+    await fromB.opening(fx.agreementId, held, {
+      round: 0,
+      root: opening.root,
+      amountAB: opening.amountAB.toString(),
+      amountBA: opening.amountBA.toString(),
+      salt: opening.salt,
+    });
+
+    const officer = w(1);
+    const { page, problems } = await signIn(officer.privateKey);
+    await page.goto(`${a.gateway.url}/console/#/period/A-B/${heldMonth}`);
+    await page.waitForSelector("h1 .badge:text('Revealing')");
+    expect(await page.textContent("#pre-reveal-table")).to.contain("0 of 2 officers");
+    await page.click("#action-approve-early");
+    expect(await page.textContent("#what-will-be-signed")).to.contain("not revealed yet");
+    const typed = JSON.parse((await page.textContent("#signed-payload"))!);
+    const deadlines = await fx.deployment.ledger.connect(hardhat.provider).deadlines(fx.agreementId, held);
+    expect(typed.primaryType).to.equal("Approval");
+    expect(typed.message).to.deep.include({
+      amountAB: opening.amountAB.toString(),
+      amountBA: opening.amountBA.toString(),
+      deadline: (deadlines.revealDeadline + 7n * 86_400n).toString(),
+    });
+    await screenshot(page, "09-approve-before-reveal");
+    await page.click("#sign-and-send");
+    await page.waitForSelector("#flash :text('Approved before the reveal: 1 of 2 signed')");
+    await page.waitForSelector("#pre-reveal-table :text('1 of 2 officers')");
+    expect(await page.locator("#action-approve-early").count(), "signed: nothing left to sign").to.equal(0);
+    const { rows } = await a.db.query<{ officer: string }>(
+      "SELECT officer FROM officer_approvals WHERE period = $1 AND NOT partial",
+      [held],
+    );
+    expect(rows.map((r) => r.officer.toLowerCase())).to.deep.equal([officer.address.toLowerCase()]);
+    expect(await fx.deployment.ledger.connect(hardhat.provider).state(fx.agreementId, held)).to.equal(
+      stateIndex("Revealing"),
+    );
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });
 });

@@ -3,6 +3,7 @@
  * database: both parties' figures per direction, the tolerance test as the agreement defines it, the
  * final and undisputed figures, the dispute, the deadlines and who has approved.
  */
+import { preRevealSigning, type PreRevealSigning } from "./pre-reveal-status";
 import type { ChainClient } from "../chain/client";
 import type { Database } from "../db/database";
 import type { LocalAgreement } from "../db/agreements";
@@ -68,6 +69,11 @@ export interface PeriodView {
   /** Non-zero deadlines of the current round and dispute, seconds. */
   deadlines: Record<string, bigint>;
   approvals: { final: CarrierApprovals[]; partial: CarrierApprovals[] };
+  /**
+   * While the node holds the period unrevealed for approvals (both openings reconcile): the figures both
+   * carriers approve before the reveal and how far each carrier's officers are (pre-reveal.ts).
+   */
+  preReveal: PreRevealSigning | null;
   /** Signatures this node gathered that are not on the ledger yet. */
   pendingSignatures: { officer: string; partial: boolean; deadline: bigint }[];
   report: {
@@ -269,6 +275,7 @@ export async function loadPeriodView(
       final: await approvalsOf(chain, ctx, false, approvedEvents),
       partial: await approvalsOf(chain, ctx, true, approvedEvents),
     },
+    preReveal: await preRevealSigning(db, chain, ctx),
     pendingSignatures: stored
       .filter((s) => s.submittedTx === null)
       .map((s) => ({

@@ -29,6 +29,8 @@ export async function actionsPanel(context) {
       add("Co-sign the settlement", "action-cosign", cosign);
     if (FINAL.includes(view.state) && !approvalOf("final")?.approved)
       add("Approve the final figures", "action-approve", (s, c) => approve(s, c, false));
+    if (view.preReveal && !view.preReveal.ours.signers.includes(session.current.address.toLowerCase()))
+      add("Approve before the reveal", "action-approve-early", (s, c) => approve(s, c, false));
     if (PARTIAL.includes(view.state) && view.partial && !approvalOf("partial")?.approved)
       add("Approve the undisputed part", "action-approve-partial", (s, c) => approve(s, c, true));
     if (view.state === "Mismatched") add("Open a dispute", "action-open", openForm);
@@ -131,14 +133,21 @@ async function approve(stage, context, partial) {
   const words =
     `Approve ${partial ? "the undisputed part of " : ""}${view.agreement} ${period}, round ${m.round}: ` +
     `A (${view.sides.A.name}) owes B ${amount(m.amountAB)}; B (${view.sides.B.name}) owes A ${amount(m.amountBA)}. ` +
-    `Valid until ${new Date(Number(m.deadline) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC.`;
+    `Valid until ${new Date(Number(m.deadline) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC.` +
+    (view.preReveal
+      ? ` The period is not revealed yet: these are the figures both openings give (${view.preReveal.outcome}); ` +
+        `it settles in one transaction once ${view.preReveal.theirs.name}'s officers approve them too.`
+      : "");
   confirm(stage, "You approve, as an officer of your carrier", words, typed, async (who) => {
     const signature = await who.signTypedData(typed);
     const result = await api.post(periodPath(agreement, period, "/approvals"), { approval: m, signature });
     flash(
       result.status === "submitted"
         ? `Approved: the node submitted ${result.signers.length} signatures to the ledger.`
-        : `Your signature is kept: ${result.signers.length} of ${result.threshold} signed.`,
+        : view.preReveal
+          ? `Approved before the reveal: ${result.signers.length} of ${result.threshold} signed; the node reveals and ` +
+            `settles once both carriers' officers approved (${view.preReveal.theirs.name}'s too).`
+          : `Your signature is kept: ${result.signers.length} of ${result.threshold} signed.`,
     );
     await context.reload();
   });

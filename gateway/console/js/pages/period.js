@@ -142,6 +142,7 @@ function statusPanel(view, amount) {
       { empty: "Nothing to approve yet." },
     ),
     view.fastPath ? fastPathPart(view.fastPath) : null,
+    view.preReveal ? preRevealPart(view.preReveal, amount) : null,
     view.pendingSignatures.length > 0
       ? h(
           "p.muted",
@@ -168,6 +169,30 @@ function fastPathPart({ settlement, progress }) {
       ],
       [progress.ours, progress.theirs],
       { attrs: { id: "cosign-table" } },
+    ),
+  ];
+}
+
+/** A period held unrevealed while both carriers' officers approve the figures both openings give. */
+function preRevealPart(pre, amount) {
+  return [
+    h("h3", "Approval before the reveal"),
+    h(
+      "p.muted",
+      `Both nodes hold both openings and they reconcile (${pre.outcome}): A owes B ${amount(pre.amountAB)}, ` +
+        `B owes A ${amount(pre.amountBA)}. The node keeps the period unrevealed while both carriers' officers ` +
+        `approve these figures (valid until ${when(pre.deadline)}), then reveals, records both approvals and ` +
+        "settles in one transaction; shortly before the reveal deadline it reveals anyway, and the approvals " +
+        "signed so far still count.",
+    ),
+    table(
+      [
+        ["Carrier", (c) => c.name],
+        ["Signed", (c) => `${c.signers.length} of ${c.threshold} officers`, "num"],
+        ["Officers", (c) => c.signers.map((o) => h("div.mono", o))],
+      ],
+      [pre.ours, pre.theirs],
+      { attrs: { id: "pre-reveal-table" } },
     ),
   ];
 }
