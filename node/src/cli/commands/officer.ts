@@ -177,6 +177,11 @@ export const officerApproveCommand: Command = {
         `  ${ours}'s approval submitted in transaction ${progress.txHash} (block ${progress.blockNumber})`,
       );
     else if (progress.status === "approved") lines.push(`  ${ours} had already approved on the ledger`);
+    else if (progress.status === "held")
+      lines.push(
+        `  ${ours}'s officers approved before the reveal: icl run reveals, records both carriers' approvals ` +
+          `and settles in one revealAndSettle once ${carrierName(ctx.theirCarrier!)}'s officers approve too`,
+      );
     else
       lines.push(`  waiting for ${progress.threshold - progress.signers.length} more officer(s) of ${ours}`);
     lines.push(
