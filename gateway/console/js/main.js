@@ -101,6 +101,18 @@ function drawHeader(route) {
   );
 }
 
+/**
+ * Puts the keyboard and screen reader on the page's heading (else on <main>): after navigation, and
+ * from the skip link. The heading takes focus without joining the tab order.
+ */
+export function focusPage() {
+  const app = document.getElementById("app");
+  const heading = app.querySelector("h1") ?? app;
+  if (heading !== app) heading.setAttribute("tabindex", "-1");
+  heading.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
 export async function render() {
   clearFlash();
   const app = document.getElementById("app");
@@ -128,7 +140,12 @@ export async function render() {
     }
     mount(app, h("h1", "Something went wrong"), h("p", error.message));
   }
+  if (navigated) focusPage();
+  navigated = true;
 }
+
+/** The first draw after loading leaves focus where the browser puts it; every navigation after moves it. */
+let navigated = false;
 
 /** Runs `action`, showing its error in the flash area; returns its result or undefined. */
 export async function attempt(action) {
@@ -145,6 +162,11 @@ export async function attempt(action) {
 
 window.addEventListener("hashchange", render);
 window.addEventListener("DOMContentLoaded", async () => {
+  // The skip link must not change the hash (that is the router's): it moves focus to the page instead.
+  document.getElementById("skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    focusPage();
+  });
   await loadSession();
   await render();
 });

@@ -11,6 +11,10 @@
  *   officer of A reads the Settlement (root, both totals, deadline) and signs it; the node keeps the
  *   signature, which verifies over A's own summary, and the page shows 1 of 2 officers signed.
  *
+ * - every page, as an officer and a regulator sees it, at 390 and 1280 px: nothing wider than the
+ *   window, the header short with Sign out in view, a skip link that puts focus on the page, focus on
+ *   the new page's heading after navigating, and text at WCAG AA contrast.
+ *
  * Screenshots go to test-artifacts/console/. Without Chromium the suite skips with a loud notice.
  */
 import { expect } from "chai";
@@ -35,7 +39,14 @@ import { gatheredSignatures, ourSettlement } from "../../../node/src/settlement/
 import { deriveEvidenceKey, getEvidence } from "../../../node/src/evidence/bundle";
 import { silentLogger } from "../../../node/src/logger";
 import { createNode } from "../../../node/src/node";
-import { launchChromium, screenshot, watchPage } from "../../../test/helpers/browser";
+import {
+  launchChromium,
+  lowContrast,
+  overflowOf,
+  screenshot,
+  SCREENSHOTS,
+  watchPage,
+} from "../../../test/helpers/browser";
 import {
   closePairPeriod,
   settlePair,
@@ -127,8 +138,8 @@ describe(`web console in headless Chromium (${target.name})`, function () {
   });
 
   /** A fresh browser profile signed in with `key` through the console's sign-in page. */
-  async function signIn(key: string): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser!.newContext({ viewport: { width: 1360, height: 900 } });
+  async function signIn(key: string, width = 1360): Promise<{ page: Page; problems: string[] }> {
+    const context = await browser!.newContext({ viewport: { width, height: 900 } });
     contexts.push(context);
     const page = await context.newPage();
     // Before sign-in the console asks whether a session exists: 401 is the answer it expects.
@@ -197,7 +208,12 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     await page.click("#sign-and-send");
     await page.waitForSelector("h1 .badge:text('Disputed')");
     expect(await page.textContent("#flash")).to.contain("openDispute");
-    await page.waitForSelector("#timeline-table :text('DisputeOpened')");
+    await page.waitForSelector("#timeline-table :text('Dispute opened')");
+    // Words and names, not the ledger's identifiers: the carrier by name, the reason in words.
+    const timeline = (await page.textContent("#timeline-table"))!;
+    expect(timeline).to.contain("CARRIER-A");
+    expect(timeline).to.contain("reason: missing CDRs");
+    expect(timeline).to.not.match(/0x[0-9a-fA-F]{40}/);
     await screenshot(page, "05-dispute-opened");
 
     // The undisputed part may settle first: the officer approves it with an EIP-712 signature, which the
@@ -207,7 +223,7 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     const typed = JSON.parse((await page.textContent("#signed-payload"))!);
     expect(typed.primaryType).to.equal("Approval");
     await page.click("#sign-and-send");
-    await page.waitForSelector("#flash :text('1 of 2 signed')");
+    await page.waitForSelector("#flash :text('1 of 2 officers signed, 2 needed')");
     const [kept] = (
       await a.db.query<{ officer: string }>("SELECT officer FROM officer_approvals WHERE partial")
     ).rows;
@@ -245,7 +261,7 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     expect(nav).to.not.include("Ingest");
     expect(nav).to.not.include("Settlement");
     await page.click("#nav a:text('Audit')");
-    await page.waitForSelector("#audit-timeline :text('DisputeOpened')");
+    await page.waitForSelector("#audit-timeline :text('Dispute opened')");
     await page.click("#verify");
     await page.waitForSelector("#verify-outcome .badge");
     expect(await page.textContent("#verify-outcome")).to.contain("pass");
@@ -313,5 +329,83 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     const gathered = await gatheredSignatures(a.db, a.chain, settlement, CARRIER_A);
     expect(gathered.officers).to.deep.equal([officer.address.toLowerCase()]);
     expect(problems, problems.join("\n")).to.deep.equal([]);
+  });
+
+  it("every page fits 390 and 1280 px wide, with a skip link, focus on the new page's heading and AA contrast", async () => {
+    const nextMonth = `${String(PERIOD + 1).slice(0, 4)}-${String(PERIOD + 1).slice(4)}`;
+    /** [name, hash, a selector that is there once the page is drawn]. */
+    const officerPages: [string, string, string][] = [
+      ["dashboard", "#/", "#state-tiles"],
+      ["periods", "#/periods", "#periods-table"],
+      ["period-disputed", `#/period/A-B/${MONTH}`, "#report"],
+      ["period-fast-path", `#/period/A-B/${nextMonth}`, "#cosign-table"],
+      ["disputes", "#/disputes", "#disputes-table"],
+      ["settlement", "#/settlement", "#escrow-table"],
+      ["ingest", "#/ingest", "#files-table"],
+      ["agreements", "#/agreements", "#decks-table"],
+      ["audit", "#/audit", "#verify"],
+    ];
+    const regulatorPages: [string, string, string][] = [
+      ["audit", "#/audit", "#audit-timeline"],
+      ["period", `#/period/A-B/${MONTH}`, "#timeline-table"],
+    ];
+    const CONTRAST = ".badge, button, a, th, td, summary, .muted, p, h1, h2, h3, .who span";
+    const failures: string[] = [];
+    const check = async (page: Page, name: string, width: number) => {
+      const fit = await overflowOf(page);
+      if (fit.scrollWidth > fit.viewport) {
+        failures.push(`${name} at ${width} px: ${fit.scrollWidth} px wide; ${fit.culprits.join(", ")}`);
+      }
+      for (const problem of await lowContrast(page, CONTRAST))
+        failures.push(`${name} at ${width} px: ${problem}`);
+      await screenshot(page, `layout-${width}-${name}`);
+    };
+
+    for (const width of [390, 1280]) {
+      const context = await browser!.newContext({ viewport: { width, height: 900 } });
+      contexts.push(context);
+      const anonymous = await context.newPage();
+      await anonymous.goto(a.gateway.url);
+      await anonymous.waitForSelector("h1:text('Sign in')");
+      await check(anonymous, "sign-in", width);
+      // The first Tab reaches the skip link, shown in the window; it puts focus on the page's heading
+      // without touching the route.
+      await anonymous.keyboard.press("Tab");
+      expect(
+        await anonymous.evaluate(() => (document.activeElement ? document.activeElement.id : null)),
+      ).to.equal("skip-link");
+      const skip = (await anonymous.locator("#skip-link").boundingBox())!;
+      expect(skip.y, "the focused skip link is in view").to.be.at.least(0);
+      expect(skip.x + skip.width).to.be.at.most(width);
+      await anonymous.keyboard.press("Enter");
+      expect(
+        await anonymous.evaluate(() => (document.activeElement ? document.activeElement.textContent : null)),
+      ).to.equal("Sign in");
+      expect(anonymous.url()).to.match(/#\/sign-in$/);
+
+      for (const [who, key, pages] of [
+        ["officer", w(1).privateKey, officerPages],
+        ["regulator", w(10).privateKey, regulatorPages],
+      ] as const) {
+        const { page, problems } = await signIn(key, width);
+        for (const [name, hash, ready] of pages) {
+          await page.evaluate((target) => (location.hash = target), hash);
+          await page.waitForSelector(ready);
+          // Navigation puts focus on the new page's heading (screen readers read it; Tab goes on from it).
+          await page.waitForFunction(
+            () => document.activeElement !== null && document.activeElement.tagName === "H1",
+          );
+          await check(page, `${who}-${name}`, width);
+        }
+        // The header stays short and Sign out in view, whatever the width.
+        const header = (await page.locator("header.top").boundingBox())!;
+        expect(header.height, `header height at ${width} px`).to.be.at.most(width < 640 ? 150 : 60);
+        const signOut = (await page.locator("#who button:text('Sign out')").boundingBox())!;
+        expect(signOut.x + signOut.width, `Sign out in view at ${width} px`).to.be.at.most(width);
+        expect(problems, problems.join("\n")).to.deep.equal([]);
+      }
+    }
+    process.stdout.write(`      screenshots: ${SCREENSHOTS}\n`);
+    expect(failures, failures.join("\n")).to.deep.equal([]);
   });
 });
