@@ -157,3 +157,17 @@ export async function focusedElement(page: Page): Promise<string> {
     `document.activeElement ? document.activeElement.tagName + " " + document.activeElement.id : ""`,
   );
 }
+
+/**
+ * Whether the page script `expression` turns true within `timeoutMs`, asked every 100 ms. Not
+ * `page.waitForFunction`: with a string it compiles the script inside the page, which the console's CSP
+ * (no 'unsafe-eval') refuses.
+ */
+export async function becomesTrue(page: Page, expression: string, timeoutMs = 3_000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await page.evaluate(`Boolean(${expression})`)) return true;
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
