@@ -123,6 +123,18 @@ function timelinePanel(report) {
     }
   }
   rows.sort((x, y) => x.event.block - y.event.block || x.event.logIndex - y.event.logIndex);
+  // Why each settlement moved what it did: after the undisputed part, a final settlement moves only the
+  // remainder; several periods settled in one transaction were netted against each other.
+  const settledIn = new Map();
+  const partlyPaid = new Set();
+  for (const r of rows) {
+    if (r.event.event !== "Settled") continue;
+    settledIn.set(r.event.tx, (settledIn.get(r.event.tx) ?? 0) + 1);
+    const key = `${r.agreement.agreementId}:${r.period.period}`;
+    if (/partial/.test(r.event.detail)) partlyPaid.add(key);
+    else if (partlyPaid.has(key)) r.remainder = true;
+  }
+  for (const r of rows) if (r.event.event === "Settled") r.batch = settledIn.get(r.event.tx);
   return h(
     "div.panel",
     h("h2", "Timeline"),
@@ -145,7 +157,7 @@ function timelinePanel(report) {
 }
 
 /** An audit event's detail in words: its figures with the currency, names for addresses, short hashes. */
-function auditDetail({ agreement, event }, names) {
+function auditDetail({ agreement, event, remainder, batch }, names) {
   const symbol = agreement.token.symbol;
   const figures =
     event.amountAB !== null && !/Mismatched/.test(event.detail)
@@ -153,18 +165,31 @@ function auditDetail({ agreement, event }, names) {
       : null;
   const net =
     event.netAB !== null && event.netAB !== undefined
-      ? `net moved ${event.netAB.startsWith("-") ? `${agreement.carrierB} → ${agreement.carrierA}` : `${agreement.carrierA} → ${agreement.carrierB}`} ${decimal(event.netAB.replace(/^-/, ""), symbol)}`
+      ? `${remainder ? "the remainder after the undisputed part: " : ""}moved ${event.netAB.startsWith("-") ? `${agreement.carrierB} → ${agreement.carrierA}` : `${agreement.carrierA} → ${agreement.carrierB}`} ${decimal(event.netAB.replace(/^-/, ""), symbol)}`
       : null;
+  const netted = batch > 1 ? `netted with ${batch - 1} other period(s) in one batch` : null;
+  const slots = (list) =>
+    list
+      .split(",")
+      .map((slot) => Number(slot) + 1)
+      .join(" and ");
   // Long hashes (commitments, roots, CIDs) shortened; addresses by name.
   const detail = String(event.detail ?? "")
     .replace(/\b(0x[0-9a-fA-F]{64})\b/g, (hash) => `${hash.slice(0, 10)}…`)
     .replace(/\b(baf[a-z2-7]{20,})\b/g, (cid) => `${cid.slice(0, 14)}…`)
     .replace(/^round (\d+)/, (_, n) => round(n))
     .replace(/: Mismatched$/, ": Mismatched (no figures agreed)")
-    .replace(/reason ([a-z_]+) \(\d+\)/, (_, reason) => `reason: ${reasonWords(reason)}`);
+    .replace(/reason ([a-z_]+) \(\d+\)/, (_, reason) => `reason: ${reasonWords(reason)}`)
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, (iso) => isoWhen(iso))
+    .replace(
+      /officer slots A ([\d,]+), B ([\d,]+)/,
+      (_, a, b) =>
+        `signed by ${agreement.carrierA} officers ${slots(a)}, ${agreement.carrierB} officers ${slots(b)}`,
+    );
   return [
     h("div", withNames(detail, names)),
     figures ? h("div", figures) : null,
     net ? h("div", h("strong", net)) : null,
+    netted ? h("div.muted", netted) : null,
   ];
 }
