@@ -13,7 +13,8 @@
  *
  * - every page, as an officer and a regulator sees it, at 390 and 1280 px: nothing wider than the
  *   window, the header short with Sign out in view, a skip link that puts focus on the page, focus on
- *   the new page's heading after navigating, and text at WCAG AA contrast.
+ *   the new page's heading after navigating, text at WCAG AA contrast, and an action opened, reviewed
+ *   and cancelled with the keyboard alone.
  *
  * Screenshots go to test-artifacts/console/. Without Chromium the suite skips with a loud notice.
  */
@@ -333,7 +334,7 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });
 
-  it("every page fits 390 and 1280 px wide, with a skip link, focus on the new page's heading and AA contrast", async () => {
+  it("every page fits 390 and 1280 px wide, with a skip link, focus on the new page's heading, AA contrast and actions by keyboard", async () => {
     const nextMonth = `${String(PERIOD + 1).slice(0, 4)}-${String(PERIOD + 1).slice(4)}`;
     /** [name, hash, a selector that is there once the page is drawn]. */
     const officerPages: [string, string, string][] = [
@@ -404,6 +405,44 @@ describe(`web console in headless Chromium (${target.name})`, function () {
             );
           }
           await check(page, `${who}-${name}`, width);
+        }
+        if (who === "officer") {
+          // Keyboard only: Tab to an action and open it with Enter; what will be signed comes into view
+          // with the focus on it, Tab reaches "Sign and send", and Cancel leads back to the actions.
+          await page.evaluate(`location.hash = ${JSON.stringify(`#/period/A-B/${MONTH}`)}`);
+          await page.waitForSelector("#action-withdraw");
+          await becomesTrue(page, `document.activeElement.tagName === "H1"`);
+          const tabTo = async (target: string, most: number) => {
+            for (let i = 0; i < most; i++) {
+              await page.keyboard.press("Tab");
+              if ((await focusedElement(page)) === target) return true;
+            }
+            return false;
+          };
+          if (!(await tabTo("BUTTON action-withdraw", 60))) {
+            failures.push(`at ${width} px Tab never reaches "Withdraw the dispute"`);
+          } else {
+            await page.keyboard.press("Enter");
+            await page.waitForSelector("#what-will-be-signed");
+            const inStage = `document.activeElement.closest("#signing-stage") !== null`;
+            const box = (await page.locator("#signing-stage .signing").boundingBox())!;
+            if (!(await becomesTrue(page, inStage)) || box.y < 0 || box.y > 900 - 40) {
+              failures.push(
+                `at ${width} px what will be signed is not in view with the focus (top ${box.y})`,
+              );
+            }
+            if (!(await tabTo("BUTTON sign-and-send", 5))) {
+              failures.push(`at ${width} px Tab does not reach "Sign and send"`);
+            }
+            if (!(await tabTo("BUTTON cancel-signing", 3))) {
+              failures.push(`at ${width} px Tab does not reach "Cancel"`);
+            } else {
+              await page.keyboard.press("Enter");
+              if ((await page.locator("#what-will-be-signed").count()) !== 0) {
+                failures.push(`at ${width} px Enter on Cancel leaves what will be signed`);
+              }
+            }
+          }
         }
         // The header stays short and Sign out in view, whatever the width.
         const header = (await page.locator("header.top").boundingBox())!;

@@ -125,7 +125,18 @@ function confirm(stage, title, words, payload, sign) {
           },
           "Sign and send",
         ),
-        h("button", { onclick: () => mount(stage) }, "Cancel"),
+        h(
+          "button",
+          {
+            id: "cancel-signing",
+            // Back to the actions, so a keyboard user goes on from where they were.
+            onclick: () => {
+              mount(stage);
+              document.querySelector("#actions .actions button")?.focus();
+            },
+          },
+          "Cancel",
+        ),
       ),
     ),
   );
