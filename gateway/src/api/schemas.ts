@@ -196,6 +196,7 @@ const SettlementMove = z.object({
   amountBA: Integer,
   netAB: z.string().regex(/^-?\d+$/),
   batch: z.number().int(),
+  fastPath: z.boolean(),
   tx: z.string(),
 });
 

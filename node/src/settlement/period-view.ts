@@ -55,6 +55,8 @@ export interface SettlementMove {
   netAB: bigint;
   /** Periods settled in the same transaction (more than 1: a netted batch). */
   batch: number;
+  /** Settled by the co-signed fast path (one transaction, nothing revealed). */
+  fastPath: boolean;
   tx: string;
 }
 
@@ -123,6 +125,7 @@ async function settlementsOf(chain: ChainClient, ctx: PeriodContext): Promise<Pe
       amountBA: e.args.amountBA,
       netAB: e.args.netAB,
       batch: sameBlock.filter((x) => x.transactionHash === e.transactionHash).length,
+      fastPath: false,
       tx: e.transactionHash,
     };
   };
@@ -137,6 +140,7 @@ async function settlementsOf(chain: ChainClient, ctx: PeriodContext): Promise<Pe
           amountBA: fastPath.args.amountBA,
           netAB: fastPath.args.amountAB - fastPath.args.amountBA,
           batch: 1,
+          fastPath: true,
           tx: fastPath.transactionHash,
         }
       : null;

@@ -64,27 +64,36 @@ function figuresPanel(view, amount) {
       test,
     };
   });
+  // Settled by the co-signed fast path: nothing was revealed, both carriers signed the same summary.
+  const fastPath = view.settlement?.final?.fastPath === true;
   return h(
     "div.panel",
     h("h2", "Figures side by side"),
-    table(
-      [
-        ["", (r) => r.label],
-        [`${view.sides.A.name} (A) says`, (r) => amount(r.ofA), "num"],
-        [`${view.sides.B.name} (B) says`, (r) => amount(r.ofB), "num"],
-        ["Difference", (r) => (r.test ? amount(r.test.difference) : "—"), "num"],
-        ["Allowed", (r) => (r.test ? amount(r.test.allowed) : "—"), "num"],
-        [
-          "Tolerance test",
-          (r) =>
-            r.test
-              ? badge(r.test.within ? "within" : "outside", r.test.within ? "ok" : "bad")
-              : h("span.muted", "after both reveal"),
-        ],
-      ],
-      rows,
-      { attrs: { id: "figures-table" } },
-    ),
+    fastPath
+      ? h(
+          "p",
+          { id: "figures-table" },
+          "Nothing was revealed: both nodes built the same summary, and both carriers' officers signed its figures ",
+          "(the co-signed fast path), so there was nothing to compare.",
+        )
+      : table(
+          [
+            ["", (r) => r.label],
+            [`${view.sides.A.name} (A) says`, (r) => amount(r.ofA), "num"],
+            [`${view.sides.B.name} (B) says`, (r) => amount(r.ofB), "num"],
+            ["Difference", (r) => (r.test ? amount(r.test.difference) : "—"), "num"],
+            ["Allowed", (r) => (r.test ? amount(r.test.allowed) : "—"), "num"],
+            [
+              "Tolerance test",
+              (r) =>
+                r.test
+                  ? badge(r.test.within ? "within" : "outside", r.test.within ? "ok" : "bad")
+                  : h("span.muted", "after both reveal"),
+            ],
+          ],
+          rows,
+          { attrs: { id: "figures-table" } },
+        ),
     view.local
       ? h(
           "p.muted",
@@ -283,6 +292,7 @@ function settlementRecord(view, amount) {
       figures: s.final,
       moved: BigInt(s.final.netAB),
       how: s.final.batch,
+      fastPath: s.final.fastPath,
     });
   const total = rows.reduce((sum, r) => sum + r.moved, 0n);
   return h(
@@ -299,9 +309,11 @@ function settlementRecord(view, amount) {
         [
           "How",
           (r) =>
-            r.how > 1
-              ? `netted with ${r.how - 1} other period(s) in one batch: the escrow transfers were offset`
-              : "on its own",
+            r.fastPath
+              ? "by the co-signed fast path: both carriers' officers signed the same summary"
+              : r.how > 1
+                ? `netted with ${r.how - 1} other period(s) in one batch: the escrow transfers were offset`
+                : "on its own",
         ],
       ],
       rows,
