@@ -187,7 +187,7 @@ function auditDetail({ agreement, event, remainder, batch }, names) {
         `signed by ${agreement.carrierA} officers ${slots(a)}, ${agreement.carrierB} officers ${slots(b)}`,
     );
   return [
-    h("div", withNames(detail, names)),
+    detail ? h("div", withNames(detail, names)) : null,
     figures ? h("div", figures) : null,
     net ? h("div", h("strong", net)) : null,
     netted ? h("div.muted", netted) : null,
