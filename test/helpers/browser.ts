@@ -71,3 +71,103 @@ export function watchPage(
   });
   return problems;
 }
+
+// The two checks below run in the page. They are page scripts in strings: this program is typed without
+// the DOM library, and the test transpiler's helpers (for `?.`, `??`) would not exist in the page.
+
+/** The document's width, the window's, and the outermost elements whose right edge lies beyond it. */
+const OVERFLOW_SCRIPT = `(() => {
+  const viewport = window.innerWidth;
+  const culprits = [];
+  const outermost = [];
+  for (const element of document.querySelectorAll("body *")) {
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 || box.right <= viewport + 1 || culprits.length >= 8) continue;
+    if (outermost.some((c) => c.contains(element))) continue;
+    outermost.push(element);
+    const id = element.id ? "#" + element.id : "";
+    const cls = element.classList.length > 0 ? "." + [...element.classList].join(".") : "";
+    culprits.push(element.tagName.toLowerCase() + id + cls + " (right edge " + Math.round(box.right) + ")");
+  }
+  return { scrollWidth: document.documentElement.scrollWidth, viewport, culprits };
+})()`;
+
+/**
+ * What sticks out of the viewport sideways: the document's width beside the window's, and the elements
+ * whose right edge lies beyond it (the first few, by tag, id and class), for the failure message.
+ */
+export async function overflowOf(
+  page: Page,
+): Promise<{ scrollWidth: number; viewport: number; culprits: string[] }> {
+  return page.evaluate(OVERFLOW_SCRIPT);
+}
+
+/** WCAG 2 contrast of each element's text with the first opaque background up the tree (translucent blended). */
+const CONTRAST_SCRIPT = (selector: string) => `(() => {
+  const parse = (text) => {
+    const m = /rgba?\\(([^)]+)\\)/.exec(text);
+    if (!m) return [0, 0, 0, 0];
+    const [r, g, b, a] = m[1].split(",").map((x) => Number(x.trim()));
+    return [r, g, b, a === undefined ? 1 : a];
+  };
+  const over = (top, bottom) => {
+    const a = top[3] + bottom[3] * (1 - top[3]);
+    if (a === 0) return [0, 0, 0, 0];
+    const mix = (i) => (top[i] * top[3] + bottom[i] * bottom[3] * (1 - top[3])) / a;
+    return [mix(0), mix(1), mix(2), a];
+  };
+  const background = (element) => {
+    const layers = [];
+    for (let e = element; e !== null; e = e.parentElement) {
+      const colour = parse(getComputedStyle(e).backgroundColor);
+      if (colour[3] > 0) layers.push(colour);
+      if (colour[3] >= 1) break;
+    }
+    return layers.reduceRight((below, layer) => over(layer, below), [255, 255, 255, 1]);
+  };
+  const channel = (v) => {
+    const s = v / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const problems = [];
+  for (const element of document.querySelectorAll(${JSON.stringify(selector)})) {
+    const text = element.innerText;
+    if (!text || !text.trim()) continue;
+    const back = background(element);
+    const fore = over(parse(getComputedStyle(element).color), back);
+    const [l1, l2] = [luminance(fore), luminance(back)].sort((x, y) => y - x);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    if (ratio < 4.5) problems.push('"' + text.trim().slice(0, 30) + '" (' + element.className + "): " + ratio.toFixed(2) + ":1");
+  }
+  return problems;
+})()`;
+
+/**
+ * Text whose contrast with what is behind it falls below WCAG AA (4.5:1) among `selector`'s elements:
+ * the text colour against the first opaque background up the tree (translucent ones blended in).
+ */
+export async function lowContrast(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate(CONTRAST_SCRIPT(selector));
+}
+
+/** "TAG id" of the element that has the focus in the page ("" for none). */
+export async function focusedElement(page: Page): Promise<string> {
+  return page.evaluate(
+    `document.activeElement ? document.activeElement.tagName + " " + document.activeElement.id : ""`,
+  );
+}
+
+/**
+ * Whether the page script `expression` turns true within `timeoutMs`, asked every 100 ms. Not
+ * `page.waitForFunction`: with a string it compiles the script inside the page, which the console's CSP
+ * (no 'unsafe-eval') refuses.
+ */
+export async function becomesTrue(page: Page, expression: string, timeoutMs = 3_000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await page.evaluate(`Boolean(${expression})`)) return true;
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

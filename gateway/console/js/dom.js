@@ -42,8 +42,16 @@ export function mount(node, ...children) {
   return node;
 }
 
-/** A table: `columns` as [header, cell(row), className?]. */
+/**
+ * A table: `columns` as [header, cell(row), className?]. It sits in a box that scrolls sideways when
+ * the table is wider than its panel, so the page itself never does; below 640 px each row reads as a
+ * card of "header: value" lines (console.css).
+ */
 export function table(columns, rows, options = {}) {
+  return h("div.scroll", tableOnly(columns, rows, options));
+}
+
+function tableOnly(columns, rows, options) {
   return h(
     "table",
     options.attrs ?? {},
@@ -62,62 +70,21 @@ export function table(columns, rows, options = {}) {
             h(
               "tr",
               { class: options.rowClass?.(row) || null, dataset: options.rowData?.(row) },
-              columns.map(([, cell, cls]) => h(cls ? `td.${cls}` : "td", cell(row))),
+              // Each cell carries its column's title: narrow screens show a row as a card of labelled lines.
+              columns.map(([title, cell, cls]) =>
+                h(
+                  cls ? `td.${cls}` : "td",
+                  { dataset: title ? { label: title } : undefined },
+                  h("div.cell", cell(row)),
+                ),
+              ),
             ),
           ),
     ),
   );
 }
 
-/** Base units (a decimal string or bigint) in a token's decimals: 12345678, 6 → "12.345678". */
-export function money(units, decimals = 6) {
-  if (units === null || units === undefined) return "—";
-  let value = BigInt(units);
-  const negative = value < 0n;
-  if (negative) value = -value;
-  const scale = 10n ** BigInt(decimals);
-  const whole = (value / scale).toLocaleString("en-US");
-  const fraction = decimals > 0 ? "." + (value % scale).toString().padStart(decimals, "0") : "";
-  return `${negative ? "-" : ""}${whole}${fraction}`;
-}
-
-/** "12.5" in `decimals` → base units as a decimal string. @throws Error for anything but a plain decimal. */
-export function parseMoney(text, decimals = 6) {
-  const match = /^\s*(\d+)(?:\.(\d+))?\s*$/.exec(text);
-  if (!match || (match[2] ?? "").length > decimals) {
-    throw new Error(`'${text}' is not an amount (digits, at most ${decimals} decimals)`);
-  }
-  return (
-    BigInt(match[1]) * 10n ** BigInt(decimals) +
-    BigInt((match[2] ?? "").padEnd(decimals, "0") || "0")
-  ).toString();
-}
-
-/** Seconds since 1970 (string or number) → "2030-02-14 10:00 UTC". */
-export function when(seconds) {
-  if (seconds === null || seconds === undefined || String(seconds) === "0") return "—";
-  return new Date(Number(seconds) * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
-}
-
-/** 202601 → "2026-01". */
-export function month(period) {
-  const text = String(period);
-  return `${text.slice(0, 4)}-${text.slice(4)}`;
-}
-
-/** "in 3 d 4 h" / "2 h ago" between two times in seconds. */
-export function relative(target, now) {
-  const delta = Number(target) - Number(now);
-  const abs = Math.abs(delta);
-  const text =
-    abs >= 86_400
-      ? `${Math.floor(abs / 86_400)} d ${Math.floor((abs % 86_400) / 3_600)} h`
-      : abs >= 3_600
-        ? `${Math.floor(abs / 3_600)} h ${Math.floor((abs % 3_600) / 60)} min`
-        : `${Math.floor(abs / 60)} min`;
-  return delta >= 0 ? `in ${text}` : `${text} ago`;
-}
-
+/** A small label; `kind` picks its colours (ok, bad, warn or a ledger state). */
 export function badge(text, kind = text, title = undefined) {
   return h("span.badge", title === undefined ? { class: kind } : { class: kind, title }, text);
 }
@@ -132,12 +99,31 @@ export function download(name, content, type = "application/octet-stream") {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Shows a message above the page; errors stay until the next navigation. */
+/**
+ * Shows a message where it stays in view (fixed to the bottom of the window, however far the page is
+ * scrolled); errors stay until dismissed or the next navigation, others go after a while.
+ */
 export function flash(message, kind = "info") {
   const box = document.getElementById("flash");
-  const item = h(`div.${kind}`, message);
+  const item = h(
+    `div.${kind}`,
+    h("span", message),
+    h(
+      "button.dismiss",
+      { type: "button", "aria-label": "Dismiss message", onclick: () => item.remove() },
+      "×",
+    ),
+  );
   box.append(item);
-  if (kind !== "error") setTimeout(() => item.remove(), 6_000);
+  if (kind !== "error") setTimeout(() => item.remove(), 8_000);
+}
+
+/** Brings a panel that just appeared (what will be signed, a form) into view and puts focus on its heading. */
+export function reveal(panel) {
+  const target = panel.querySelector("h2, h3") ?? panel;
+  target.setAttribute("tabindex", "-1");
+  panel.scrollIntoView({ block: "nearest" });
+  target.focus({ preventScroll: true });
 }
 
 export function clearFlash() {

@@ -101,6 +101,21 @@ function drawHeader(route) {
   );
 }
 
+/**
+ * Puts the keyboard and screen reader on the page's heading (else on <main>): after navigation, and
+ * from the skip link. The heading takes focus without joining the tab order.
+ */
+export function focusPage() {
+  const app = document.getElementById("app");
+  const heading = app.querySelector("h1") ?? app;
+  if (heading !== app) heading.setAttribute("tabindex", "-1");
+  heading.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+/** Counts navigations: a page whose data arrives after the person moved on is not shown. */
+let generation = 0;
+
 export async function render() {
   clearFlash();
   const app = document.getElementById("app");
@@ -110,25 +125,38 @@ export async function render() {
     location.hash = "#/sign-in";
     return;
   }
+  const current = ++generation;
   drawHeader(route);
-  mount(app, h("p.muted", "Loading…"));
+  // Each navigation draws into its own container: a slower earlier page (the dashboard still loading
+  // when the person opens Audit) then fills a container no longer on the page, never the new one.
+  const loading = h("p.muted", "Loading…");
+  const page = h("div.page");
+  mount(app, loading, page);
   try {
-    if (route === "sign-in") await signInPage(app);
-    else if (route === "period") await periodPage(app, parts[1], parts[2], parts.slice(3));
+    if (route === "sign-in") await signInPage(page);
+    else if (route === "period") await periodPage(page, parts[1], parts[2], parts.slice(3));
     else {
       const section = SECTIONS.find((s) => s.path === route);
-      if (section === undefined) mount(app, h("h1", "Not found"), h("p", "There is no such page."));
-      else await section.page(app);
+      if (section === undefined) mount(page, h("h1", "Not found"), h("p", "There is no such page."));
+      else await section.page(page);
     }
   } catch (error) {
+    if (current !== generation) return;
     if (error instanceof ApiError && error.status === 401) {
       session.current = null;
       location.hash = "#/sign-in";
       return;
     }
-    mount(app, h("h1", "Something went wrong"), h("p", error.message));
+    mount(page, h("h1", "Something went wrong"), h("p", error.message));
   }
+  if (current !== generation) return;
+  loading.remove();
+  if (navigated) focusPage();
+  navigated = true;
 }
+
+/** The first draw after loading leaves focus where the browser puts it; every navigation after moves it. */
+let navigated = false;
 
 /** Runs `action`, showing its error in the flash area; returns its result or undefined. */
 export async function attempt(action) {
@@ -145,6 +173,11 @@ export async function attempt(action) {
 
 window.addEventListener("hashchange", render);
 window.addEventListener("DOMContentLoaded", async () => {
+  // The skip link must not change the hash (that is the router's): it moves focus to the page instead.
+  document.getElementById("skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    focusPage();
+  });
   await loadSession();
   await render();
 });

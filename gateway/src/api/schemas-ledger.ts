@@ -229,4 +229,7 @@ export const ReportJson = z.object({
       escrow: z.string(),
     }),
   ),
+  names: z
+    .record(z.string(), z.string())
+    .meta({ description: "the carriers' officers and the arbiters by name: lower-case address → name" }),
 });

@@ -191,6 +191,15 @@ const CarrierApprovals = z.object({
   officers: z.array(z.string()),
 });
 
+const SettlementMove = z.object({
+  amountAB: Integer,
+  amountBA: Integer,
+  netAB: z.string().regex(/^-?\d+$/),
+  batch: z.number().int(),
+  fastPath: z.boolean(),
+  tx: z.string(),
+});
+
 /** `icl period show --json`: the PeriodView with bigints as decimal strings. */
 const PreRevealSigners = z.object({
   carrier: Bytes32,
@@ -271,6 +280,21 @@ export const PeriodViewJson = z.object({
       evidenceCid: z.string().nullable(),
     })
     .nullable(),
+  names: z
+    .record(z.string(), z.string())
+    .meta({ description: "both carriers' officers and the arbiter by name: lower-case address → name" }),
+  officerCounts: z
+    .record(z.string(), z.number().int())
+    .meta({ description: "officers per carrier (lower-case id) now: the N of the M-of-N approval rule" }),
+  settlement: z
+    .object({ partial: SettlementMove.nullable(), final: SettlementMove.nullable() })
+    .nullable()
+    .meta({
+      description:
+        "what was paid: the undisputed part settled first, then the final settlement; `netAB` is what moved " +
+        "A→B (negative B→A) — after a partial settlement only the remainder — and `batch` the periods settled " +
+        "in the same (netted) transaction",
+    }),
 });
 
 /** The EIP-712 `Settlement` struct of the co-signed fast path (node/src/protocol SETTLEMENT_TYPES) as JSON. */

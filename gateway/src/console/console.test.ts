@@ -11,6 +11,11 @@
  *   officer of A reads the Settlement (root, both totals, deadline) and signs it; the node keeps the
  *   signature, which verifies over A's own summary, and the page shows 1 of 2 officers signed.
  *
+ * - every page, as an officer and a regulator sees it, at 390 and 1280 px: nothing wider than the
+ *   window, the header short with Sign out in view, a skip link that puts focus on the page, focus on
+ *   the new page's heading after navigating, text at WCAG AA contrast, and an action opened, reviewed
+ *   and cancelled with the keyboard alone.
+ *
  * Screenshots go to test-artifacts/console/. Without Chromium the suite skips with a loud notice.
  */
 import { expect } from "chai";
@@ -40,7 +45,16 @@ import { peerDomain } from "../../../node/src/reconciliation/peer-auth";
 import { PeerClient } from "../../../node/src/reconciliation/peer-client";
 import { chainPeerVerifier } from "../../../node/src/reconciliation/peer-directory";
 import { committedOpening } from "../../../node/src/reconciliation/reveal";
-import { launchChromium, screenshot, watchPage } from "../../../test/helpers/browser";
+import {
+  becomesTrue,
+  focusedElement,
+  launchChromium,
+  lowContrast,
+  overflowOf,
+  screenshot,
+  SCREENSHOTS,
+  watchPage,
+} from "../../../test/helpers/browser";
 import {
   closePairPeriod,
   settlePair,
@@ -132,8 +146,8 @@ describe(`web console in headless Chromium (${target.name})`, function () {
   });
 
   /** A fresh browser profile signed in with `key` through the console's sign-in page. */
-  async function signIn(key: string): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser!.newContext({ viewport: { width: 1360, height: 900 } });
+  async function signIn(key: string, width = 1360): Promise<{ page: Page; problems: string[] }> {
+    const context = await browser!.newContext({ viewport: { width, height: 900 } });
     contexts.push(context);
     const page = await context.newPage();
     // Before sign-in the console asks whether a session exists: 401 is the answer it expects.
@@ -202,7 +216,12 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     await page.click("#sign-and-send");
     await page.waitForSelector("h1 .badge:text('Disputed')");
     expect(await page.textContent("#flash")).to.contain("openDispute");
-    await page.waitForSelector("#timeline-table :text('DisputeOpened')");
+    await page.waitForSelector("#timeline-table :text('Dispute opened')");
+    // Words and names, not the ledger's identifiers: the carrier by name, the reason in words.
+    const timeline = (await page.textContent("#timeline-table"))!;
+    expect(timeline).to.contain("CARRIER-A");
+    expect(timeline).to.contain("reason: missing CDRs");
+    expect(timeline).to.not.match(/0x[0-9a-fA-F]{40}/);
     await screenshot(page, "05-dispute-opened");
 
     // The undisputed part may settle first: the officer approves it with an EIP-712 signature, which the
@@ -212,7 +231,7 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     const typed = JSON.parse((await page.textContent("#signed-payload"))!);
     expect(typed.primaryType).to.equal("Approval");
     await page.click("#sign-and-send");
-    await page.waitForSelector("#flash :text('1 of 2 signed')");
+    await page.waitForSelector("#flash :text('1 of 2 officers signed, 2 needed')");
     const [kept] = (
       await a.db.query<{ officer: string }>("SELECT officer FROM officer_approvals WHERE partial")
     ).rows;
@@ -250,7 +269,7 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     expect(nav).to.not.include("Ingest");
     expect(nav).to.not.include("Settlement");
     await page.click("#nav a:text('Audit')");
-    await page.waitForSelector("#audit-timeline :text('DisputeOpened')");
+    await page.waitForSelector("#audit-timeline :text('Dispute opened')");
     await page.click("#verify");
     await page.waitForSelector("#verify-outcome .badge");
     expect(await page.textContent("#verify-outcome")).to.contain("pass");
@@ -319,6 +338,134 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     expect(gathered.officers).to.deep.equal([officer.address.toLowerCase()]);
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });
+  it("every page fits 390 and 1280 px wide, with a skip link, focus on the new page's heading, AA contrast and actions by keyboard", async () => {
+    const nextMonth = `${String(PERIOD + 1).slice(0, 4)}-${String(PERIOD + 1).slice(4)}`;
+    /** [name, hash, a selector that is there once the page is drawn]. */
+    const officerPages: [string, string, string][] = [
+      ["dashboard", "#/", "#state-tiles"],
+      ["periods", "#/periods", "#periods-table"],
+      ["period-disputed", `#/period/A-B/${MONTH}`, "#report"],
+      ["period-fast-path", `#/period/A-B/${nextMonth}`, "#cosign-table"],
+      ["disputes", "#/disputes", "#disputes-table"],
+      ["settlement", "#/settlement", "#escrow-table"],
+      ["ingest", "#/ingest", "#files-table"],
+      ["agreements", "#/agreements", "#decks-table"],
+      ["audit", "#/audit", "#verify"],
+    ];
+    const regulatorPages: [string, string, string][] = [
+      ["audit", "#/audit", "#audit-timeline"],
+      ["period", `#/period/A-B/${MONTH}`, "#timeline-table"],
+    ];
+    const CONTRAST = ".badge, button, a, th, td, summary, .muted, p, h1, h2, h3, .who span";
+    const failures: string[] = [];
+    const check = async (page: Page, name: string, width: number) => {
+      const fit = await overflowOf(page);
+      if (fit.scrollWidth > fit.viewport) {
+        failures.push(`${name} at ${width} px: ${fit.scrollWidth} px wide; ${fit.culprits.join(", ")}`);
+      }
+      for (const problem of await lowContrast(page, CONTRAST))
+        failures.push(`${name} at ${width} px: ${problem}`);
+      await screenshot(page, `layout-${width}-${name}`);
+    };
+
+    for (const width of [390, 1280]) {
+      const context = await browser!.newContext({ viewport: { width, height: 900 } });
+      contexts.push(context);
+      const anonymous = await context.newPage();
+      await anonymous.goto(a.gateway.url);
+      await anonymous.waitForSelector("h1:text('Sign in')");
+      await check(anonymous, "sign-in", width);
+      // The first Tab reaches the skip link, shown in the window; it puts focus on the page's heading
+      // without touching the route.
+      await anonymous.keyboard.press("Tab");
+      const first = await focusedElement(anonymous);
+      const skipLink = anonymous.locator("#skip-link");
+      const skip = (await skipLink.count()) > 0 ? await skipLink.boundingBox() : null;
+      if (first !== "A skip-link" || skip === null || skip.y < 0 || skip.x + skip.width > width) {
+        failures.push(`at ${width} px the first Tab reaches ${first || "nothing"}, not a skip link in view`);
+      } else {
+        await anonymous.keyboard.press("Enter");
+        const heading = await anonymous.evaluate(
+          "document.activeElement ? document.activeElement.textContent : null",
+        );
+        if (heading !== "Sign in" || !/#\/sign-in$/.test(anonymous.url())) {
+          failures.push(`at ${width} px the skip link put focus on "${heading}" at ${anonymous.url()}`);
+        }
+      }
+
+      for (const [who, key, pages] of [
+        ["officer", w(1).privateKey, officerPages],
+        ["regulator", w(10).privateKey, regulatorPages],
+      ] as const) {
+        const { page, problems } = await signIn(key, width);
+        for (const [name, hash, ready] of pages) {
+          await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+          await page.waitForSelector(ready);
+          // Navigation puts focus on the new page's heading (screen readers read it; Tab goes on from it).
+          const onHeading = `document.activeElement !== null && document.activeElement.tagName === "H1"`;
+          if (!(await becomesTrue(page, onHeading))) {
+            failures.push(
+              `${who}-${name} at ${width} px: focus on ${(await focusedElement(page)) || "nothing"}`,
+            );
+          }
+          await check(page, `${who}-${name}`, width);
+        }
+        if (who === "officer") {
+          // Keyboard only: Tab to an action and open it with Enter; what will be signed comes into view
+          // with the focus on it, Tab reaches "Sign and send", and Cancel leads back to the actions.
+          await page.evaluate(`location.hash = ${JSON.stringify(`#/period/A-B/${MONTH}`)}`);
+          await page.waitForSelector("#action-withdraw");
+          await becomesTrue(page, `document.activeElement.tagName === "H1"`);
+          const tabTo = async (target: string, most: number) => {
+            for (let i = 0; i < most; i++) {
+              await page.keyboard.press("Tab");
+              if ((await focusedElement(page)) === target) return true;
+            }
+            return false;
+          };
+          if (!(await tabTo("BUTTON action-withdraw", 60))) {
+            failures.push(`at ${width} px Tab never reaches "Withdraw the dispute"`);
+          } else {
+            await page.keyboard.press("Enter");
+            await page.waitForSelector("#what-will-be-signed");
+            const inStage = `document.activeElement.closest("#signing-stage") !== null`;
+            const box = (await page.locator("#signing-stage .signing").boundingBox())!;
+            if (!(await becomesTrue(page, inStage)) || box.y < 0 || box.y > 900 - 40) {
+              failures.push(
+                `at ${width} px what will be signed is not in view with the focus (top ${box.y})`,
+              );
+            }
+            if (!(await tabTo("BUTTON sign-and-send", 5))) {
+              failures.push(`at ${width} px Tab does not reach "Sign and send"`);
+            }
+            if (!(await tabTo("BUTTON cancel-signing", 3))) {
+              failures.push(`at ${width} px Tab does not reach "Cancel"`);
+            } else {
+              await page.keyboard.press("Enter");
+              if ((await page.locator("#what-will-be-signed").count()) !== 0) {
+                failures.push(`at ${width} px Enter on Cancel leaves what will be signed`);
+              }
+            }
+          }
+        }
+        // The header stays short and Sign out in view, whatever the width.
+        const header = (await page.locator("header.top").boundingBox())!;
+        if (header.height > (width < 640 ? 150 : 60)) {
+          failures.push(`${who} at ${width} px: the header is ${Math.round(header.height)} px tall`);
+        }
+        const signOut = (await page.locator("#who button:text('Sign out')").boundingBox())!;
+        if (signOut.x + signOut.width > width) {
+          failures.push(
+            `${who} at ${width} px: Sign out ends at ${Math.round(signOut.x + signOut.width)} px`,
+          );
+        }
+        expect(problems, problems.join("\n")).to.deep.equal([]);
+      }
+    }
+    process.stdout.write(`      screenshots: ${SCREENSHOTS}\n`);
+    expect(failures, failures.join("\n")).to.deep.equal([]);
+  });
+
   it("an officer approves a period before its reveal, at the figures both openings give", async () => {
     const held = PERIOD + 2;
     const heldMonth = `${String(held).slice(0, 4)}-${String(held).slice(4)}`;
@@ -357,7 +504,7 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     });
     await screenshot(page, "09-approve-before-reveal");
     await page.click("#sign-and-send");
-    await page.waitForSelector("#flash :text('Approved before the reveal: 1 of 2 signed')");
+    await page.waitForSelector("#flash :text('Approved before the reveal: 1 of 2 officers signed')");
     await page.waitForSelector("#pre-reveal-table :text('1 of 2 officers')");
     expect(await page.locator("#action-approve-early").count(), "signed: nothing left to sign").to.equal(0);
     const { rows } = await a.db.query<{ officer: string }>(

@@ -4,6 +4,8 @@
  * from events alone, like the audit; the period's current state comes from the contract's view.
  */
 import { getAddress } from "ethers";
+import { peopleNames } from "../chain/display";
+import { reasonName } from "../settlement/disputes";
 import { formatScaled } from "../money/decimal";
 import { officerSlotsOf } from "../protocol";
 import type { AuditChain } from "./chain";
@@ -71,6 +73,8 @@ export interface AuditReport {
   generatedAt: string;
   agreements: AgreementTimeline[];
   carriers: CarrierTotals[];
+  /** The agreements' carriers' officers and arbiters by name, as of `toBlock` (lower-case address → name). */
+  names: Record<string, string>;
 }
 
 /**
@@ -210,6 +214,13 @@ export async function buildReport(chain: AuditChain, source?: EventSource): Prom
       escrow: fmt(escrow),
     });
   }
+  const terms = [...versions.values()].flat();
+  const { names } = await peopleNames(
+    chain.registry,
+    terms.flatMap((t) => [t.carrierA, t.carrierB]),
+    terms.map((t) => t.arbiter),
+    chain.toBlock,
+  );
   return {
     chainId: chain.chainId.toString(),
     ledger: chain.addresses.ledger,
@@ -218,6 +229,7 @@ export async function buildReport(chain: AuditChain, source?: EventSource): Prom
     generatedAt: new Date().toISOString(),
     agreements,
     carriers,
+    names,
   };
 }
 
@@ -231,7 +243,7 @@ function detailOf(e: AuditEvent, symbol: string): string {
       return `round ${argBig(e, "round")}: ${OUTCOMES[Number(argBig(e, "outcome"))] ?? "?"}`;
     case "DisputeOpened":
     case "DefaultContested":
-      return `reason ${argBig(e, "reasonCode")}${argString(e, "evidenceCid") ? `, evidence ${argString(e, "evidenceCid")}` : ""}`;
+      return `reason ${reasonName(Number(argBig(e, "reasonCode")))} (${argBig(e, "reasonCode")})${argString(e, "evidenceCid") ? `, evidence ${argString(e, "evidenceCid")}` : ""}`;
     case "FiguresProposed":
       return argString(e, "evidenceCid") ? `evidence ${argString(e, "evidenceCid")}` : "";
     case "DisputeEscalated":

@@ -3,7 +3,7 @@
  * times as ISO-8601 UTC. Shared by the node's commands, the deadline watch and the audit.
  */
 import { decodeBytes32String, getAddress, type Provider } from "ethers";
-import { IERC20Metadata__factory } from "../../../typechain-types";
+import { IERC20Metadata__factory, type CarrierRegistry } from "../../../typechain-types";
 import { formatScaled } from "../money/decimal";
 
 export interface TokenInfo {
@@ -55,4 +55,43 @@ export function formatAmount(value: bigint, token: TokenInfo): string {
 /** A unix time in seconds as ISO-8601 UTC without milliseconds. */
 export function isoTime(seconds: bigint | number): string {
   return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** Who the addresses of a period or a report are, for people: lower-case address → name. */
+export interface PeopleNames {
+  /** "ACME officer 2" for each carrier's current officers, "arbiter" for the agreements' arbiters. */
+  names: Record<string, string>;
+  /** How many officers each carrier (lower-case id) has now: the N of "M of N officers". */
+  officerCounts: Record<string, number>;
+}
+
+/**
+ * Names the current officers of `carriers` by their place in the registry's list ("ACME officer 1",
+ * as the demo and the CLI call them) and `arbiters` as "arbiter" (numbered when there are several);
+ * the registry holds addresses only, so these are the names the console and reports can give.
+ * @throws BaseError when the registry cannot be read (through the guarded contract or RPC).
+ */
+export async function peopleNames(
+  registry: Pick<CarrierRegistry, "officersOf">,
+  carriers: readonly string[],
+  arbiters: readonly string[],
+  blockTag?: number,
+): Promise<PeopleNames> {
+  const names: Record<string, string> = {};
+  const officerCounts: Record<string, number> = {};
+  const distinctArbiters = [...new Set(arbiters.map((a) => a.toLowerCase()))];
+  distinctArbiters.forEach((arbiter, i) => {
+    names[arbiter] = distinctArbiters.length === 1 ? "arbiter" : `arbiter ${i + 1}`;
+  });
+  for (const carrier of new Set(carriers.map((c) => c.toLowerCase()))) {
+    const officers =
+      blockTag === undefined
+        ? await registry.officersOf(carrier)
+        : await registry.officersOf(carrier, { blockTag });
+    officerCounts[carrier] = officers.length;
+    officers.forEach((officer, i) => {
+      names[officer.toLowerCase()] = `${carrierName(carrier)} officer ${i + 1}`;
+    });
+  }
+  return { names, officerCounts };
 }

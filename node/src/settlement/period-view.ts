@@ -11,6 +11,7 @@ import { loadReport } from "../db/reports";
 import { loadSummary } from "../db/summaries";
 import { listStoredApprovals, FINAL_STATES, PARTIAL_STATES } from "./approvals";
 import { carrierName, loadPeriodContext, type PeriodContext } from "./period-context";
+import { peopleNames } from "../chain/display";
 import { toleranceCheck } from "../protocol";
 
 const REVEALED = 1n;
@@ -45,6 +46,19 @@ export interface CarrierApprovals {
   approved: boolean;
   /** Officers whose approval the ledger recorded (OfficerApproved), in order. */
   officers: string[];
+}
+
+/** One settlement of the period on the ledger: the figures it settled and what moved between escrows. */
+export interface SettlementMove {
+  amountAB: bigint;
+  amountBA: bigint;
+  /** What moved A→B (negative: B→A); after a settlement of the undisputed part, only the remainder. */
+  netAB: bigint;
+  /** Periods settled in the same transaction (more than 1: a netted batch). */
+  batch: number;
+  /** Settled by the co-signed fast path (one transaction, nothing revealed). */
+  fastPath: boolean;
+  tx: string;
 }
 
 export interface PeriodView {
@@ -82,6 +96,62 @@ export interface PeriodView {
     counts: Record<string, number>;
     evidenceCid: string | null;
   } | null;
+  /** Both carriers' officers and the arbiter by name (lower-case address → "ACME officer 1"). */
+  names: Record<string, string>;
+  /** Officers per carrier (lower-case id) in the registry now: the N of the M-of-N rule. */
+  officerCounts: Record<string, number>;
+  /** What was paid: the undisputed part settled first, then the final settlement (or the fast path). */
+  settlement: { partial: SettlementMove | null; final: SettlementMove | null } | null;
+}
+
+/** States in which something may have settled: the undisputed part in a dispute, or the whole period. */
+const MAY_HAVE_SETTLED = ["Disputed", "Escalated", "Uncontested", "Resolved", "Approved", "Settled"];
+
+/**
+ * The period's settlements as the ledger logged them, each with the number of periods its transaction
+ * settled (a netted `settleBatch` settles several in one).
+ */
+async function settlementsOf(chain: ChainClient, ctx: PeriodContext): Promise<PeriodView["settlement"]> {
+  if (!MAY_HAVE_SETTLED.includes(ctx.state)) return null;
+  const from = chain.deployment.deployBlock;
+  const [settled, fast] = await Promise.all([
+    chain.ledger.queryFilter(chain.ledger.filters.Settled(ctx.agreementId, ctx.period), from),
+    ctx.state === "Settled"
+      ? chain.ledger.queryFilter(chain.ledger.filters.FastPathSettled(ctx.agreementId, ctx.period), from)
+      : Promise.resolve([]),
+  ]);
+  const move = async (e: (typeof settled)[number]): Promise<SettlementMove> => {
+    const sameBlock = await chain.ledger.queryFilter(
+      chain.ledger.filters.Settled(),
+      e.blockNumber,
+      e.blockNumber,
+    );
+    return {
+      amountAB: e.args.amountAB,
+      amountBA: e.args.amountBA,
+      netAB: e.args.netAB,
+      batch: sameBlock.filter((x) => x.transactionHash === e.transactionHash).length,
+      fastPath: false,
+      tx: e.transactionHash,
+    };
+  };
+  const partial = settled.find((e) => e.args.partialSettlement);
+  const final = settled.find((e) => !e.args.partialSettlement);
+  const [fastPath] = fast;
+  const finalMove = final
+    ? await move(final)
+    : fastPath
+      ? {
+          amountAB: fastPath.args.amountAB,
+          amountBA: fastPath.args.amountBA,
+          netAB: fastPath.args.amountAB - fastPath.args.amountBA,
+          batch: 1,
+          fastPath: true,
+          tx: fastPath.transactionHash,
+        }
+      : null;
+  const partialMove = partial ? await move(partial) : null;
+  return partialMove === null && finalMove === null ? null : { partial: partialMove, final: finalMove };
 }
 
 /** One direction's tolerance test, as contracts/libraries/Tolerance.sol (protocol/evaluation.ts). */
@@ -230,6 +300,10 @@ export async function loadPeriodView(
     "approvalDeadline",
   ] as const;
   const round = Number(record.round);
+  const [people, settlement] = await Promise.all([
+    peopleNames(chain.registry, [ctx.terms.carrierA, ctx.terms.carrierB], [ctx.terms.arbiter]),
+    settlementsOf(chain, ctx),
+  ]);
   const stored = ctx.ourCarrier
     ? [
         ...(await listStoredApprovals(db, ctx, round, false)),
@@ -291,6 +365,9 @@ export async function loadPeriodView(
           evidenceCid: report.evidenceCid,
         }
       : null,
+    names: people.names,
+    officerCounts: people.officerCounts,
+    settlement,
   };
 }
 

@@ -7,7 +7,8 @@
  * words. Only then does the person's own key sign.
  */
 import { api, periodPath } from "../api.js";
-import { flash, h, money, mount, parseMoney, when } from "../dom.js";
+import { flash, h, mount, reveal } from "../dom.js";
+import { parseAmount, plainAmount, reasonWords, round, when } from "../format.js";
 import { attempt, hasRole, session } from "../main.js";
 import { connectKey, signer } from "../wallet.js";
 
@@ -54,13 +55,19 @@ export async function actionsPanel(context) {
   return h("div.panel", { id: "actions" }, h("h2", "Actions"), h("div.actions", buttons), stage);
 }
 
+/** Puts `panel` on the stage, in view, with focus on its heading. */
+function show(stage, panel) {
+  mount(stage, panel);
+  reveal(panel);
+}
+
 /** A signer for the signed-in address, asking for the key when this tab holds none. */
 function requireSigner(stage, then) {
   const current = signer();
   if (current && current.address.toLowerCase() === session.current.address.toLowerCase())
     return then(current);
   const input = h("input", { type: "password", id: "resign-key", autocomplete: "off", placeholder: "0x…" });
-  mount(
+  show(
     stage,
     h(
       "div.panel.signing",
@@ -94,7 +101,7 @@ function requireSigner(stage, then) {
 
 /** Shows what will be signed and a button that signs it. */
 function confirm(stage, title, words, payload, sign) {
-  mount(
+  show(
     stage,
     h(
       "div.panel.signing",
@@ -120,7 +127,18 @@ function confirm(stage, title, words, payload, sign) {
           },
           "Sign and send",
         ),
-        h("button", { onclick: () => mount(stage) }, "Cancel"),
+        h(
+          "button",
+          {
+            id: "cancel-signing",
+            // Back to the actions, so a keyboard user goes on from where they were.
+            onclick: () => {
+              mount(stage);
+              document.querySelector("#actions .actions button")?.focus();
+            },
+          },
+          "Cancel",
+        ),
       ),
     ),
   );
@@ -131,9 +149,9 @@ async function approve(stage, context, partial) {
   const typed = await api.get(periodPath(agreement, period, "/approval"), { partial });
   const m = typed.message;
   const words =
-    `Approve ${partial ? "the undisputed part of " : ""}${view.agreement} ${period}, round ${m.round}: ` +
+    `Approve ${partial ? "the undisputed part of " : ""}${view.agreement} ${period}, ${round(m.round)}: ` +
     `A (${view.sides.A.name}) owes B ${amount(m.amountAB)}; B (${view.sides.B.name}) owes A ${amount(m.amountBA)}. ` +
-    `Valid until ${new Date(Number(m.deadline) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC.` +
+    `Valid until ${when(m.deadline)}.` +
     (view.preReveal
       ? ` The period is not revealed yet: these are the figures both openings give (${view.preReveal.outcome}); ` +
         `it settles in one transaction once ${view.preReveal.theirs.name}'s officers approve them too.`
@@ -145,18 +163,28 @@ async function approve(stage, context, partial) {
       result.status === "submitted"
         ? `Approved: the node submitted ${result.signers.length} signatures to the ledger.`
         : view.preReveal
-          ? `Approved before the reveal: ${result.signers.length} of ${result.threshold} signed; the node reveals and ` +
-            `settles once both carriers' officers approved (${view.preReveal.theirs.name}'s too).`
-          : `Your signature is kept: ${result.signers.length} of ${result.threshold} signed.`,
+          ? `Approved before the reveal: ${signedWords(result.signers.length, result.threshold, officerCount(view, view.sides[view.side].carrier))}; ` +
+            `the node reveals and settles once both carriers' officers approved (${view.preReveal.theirs.name}'s too).`
+          : `Your signature is kept: ${signedWords(result.signers.length, result.threshold, officerCount(view, view.sides[view.side].carrier))}.`,
     );
     await context.reload();
   });
 }
 
-/** "CARRIER-A: 1 of 2 officers signed; CARRIER-B: 0 of 2": both carriers' signatures the node holds. */
-function cosignProgress(progress) {
+/** How many officers `carrier` has (the N of "M of N"), as the view read them from the registry. */
+function officerCount(view, carrier) {
+  return view.officerCounts?.[carrier] ?? null;
+}
+
+/** "1 of 3 officers signed, 2 needed". */
+function signedWords(signed, threshold, officers) {
+  return `${signed} of ${officers ?? threshold} officers signed${signed < threshold ? `, ${threshold} needed` : ""}`;
+}
+
+/** "CARRIER-A: 1 of 3 officers signed, 2 needed; CARRIER-B: 0 of 3 …": both carriers' signatures the node holds. */
+function cosignProgress(view, progress) {
   return [progress.ours, progress.theirs]
-    .map((c) => `${c.name}: ${c.signers.length} of ${c.threshold} officers signed`)
+    .map((c) => `${c.name}: ${signedWords(c.signers.length, c.threshold, officerCount(view, c.carrier))}`)
     .join("; ");
 }
 
@@ -176,7 +204,7 @@ async function cosign(stage, context) {
     h("code", m.root),
     `. Valid until ${when(m.deadline)}, when the commit window closes. It settles only if ` +
       `${progress.theirs.name}'s officers sign exactly the same figures; otherwise the node commits and the ` +
-      `period goes on by commit–reveal. So far: ${cosignProgress(progress)}.`,
+      `period goes on by commit–reveal. So far: ${cosignProgress(view, progress)}.`,
   ];
   confirm(stage, "You co-sign the settlement, as an officer of your carrier", words, typed, async (who) => {
     const signature = await who.signTypedData(typed);
@@ -184,7 +212,7 @@ async function cosign(stage, context) {
       settlement: m,
       signature,
     });
-    flash(`Your signature is kept: ${cosignProgress(result.progress)}.`);
+    flash(`Your signature is kept: ${cosignProgress(view, result.progress)}.`);
     await context.reload();
   });
 }
@@ -194,14 +222,14 @@ function openForm(stage, context) {
   const reason = h(
     "select",
     { id: "dispute-reason" },
-    REASONS.map((r) => h("option", { value: r, selected: counts[0]?.[0] === r }, r.replaceAll("_", " "))),
+    REASONS.map((r) => h("option", { value: r, selected: counts[0]?.[0] === r }, reasonWords(r))),
   );
   const evidence = h("input", {
     id: "evidence-cid",
     placeholder: "bafkrei… (seal calls from the report below, or paste a CID)",
   });
   if (context.evidenceCid) evidence.value = context.evidenceCid;
-  mount(
+  show(
     stage,
     h(
       "div.panel",
@@ -237,14 +265,14 @@ function figuresForm(stage, context, step) {
   const current = context.view.dispute?.proposed ?? context.view.local ?? null;
   const ab = h("input", {
     id: "amount-ab",
-    value: current ? money(current.amountAB, d).replaceAll(",", "") : "",
+    value: current ? plainAmount(current.amountAB, d) : "",
   });
   const ba = h("input", {
     id: "amount-ba",
-    value: current ? money(current.amountBA, d).replaceAll(",", "") : "",
+    value: current ? plainAmount(current.amountBA, d) : "",
   });
   const evidence = h("input", { id: "evidence-cid", placeholder: "optional: bafkrei…" });
-  mount(
+  show(
     stage,
     h(
       "div.panel",
@@ -265,8 +293,8 @@ function figuresForm(stage, context, step) {
               attempt(() =>
                 plan(stage, context, {
                   step,
-                  amountAB: parseMoney(ab.value, d),
-                  amountBA: parseMoney(ba.value, d),
+                  amountAB: parseAmount(ab.value, d),
+                  amountBA: parseAmount(ba.value, d),
                   evidenceCid: evidence.value.trim() || undefined,
                 }),
               ),

@@ -4,6 +4,7 @@
  */
 import { api } from "../api.js";
 import { badge, flash, h, mount, table } from "../dom.js";
+import { count, isoWhen, shortHash } from "../format.js";
 import { attempt, hasRole } from "../main.js";
 
 export async function agreementsPage(app) {
@@ -18,7 +19,7 @@ export async function agreementsPage(app) {
           ["Name", (a) => a.name],
           ["Partner", (a) => a.partnerId],
           ["We are party", (a) => a.side],
-          ["Ledger id", (a) => h("code", a.agreementId)],
+          ["Ledger id", (a) => shortHash(a.agreementId, 14)],
           ["Partner node", (a) => a.peerUrl ?? h("span.muted", "not set")],
         ],
         agreements,
@@ -36,10 +37,18 @@ export async function agreementsPage(app) {
           [
             ["Deck", (d) => d.name],
             ["Partner", (d) => d.partner],
-            ["Direction", (d) => d.direction],
+            [
+              "Direction",
+              (d) =>
+                d.direction === "in"
+                  ? "in: our rates to them"
+                  : d.direction === "out"
+                    ? "out: their rates to us"
+                    : d.direction,
+            ],
             ["Currency", (d) => d.currency],
-            ["Rows", (d) => String(d.rows), "num"],
-            ["Imported", (d) => (d.importedAt ?? "").slice(0, 19).replace("T", " ")],
+            ["Rows", (d) => count(d.rows), "num"],
+            ["Imported", (d) => isoWhen(d.importedAt)],
             ["", (d) => (d.active ? badge("active", "ok") : badge("superseded"))],
           ],
           decks,

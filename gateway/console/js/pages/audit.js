@@ -5,6 +5,18 @@
  */
 import { api } from "../api.js";
 import { badge, h, mount, table } from "../dom.js";
+import {
+  count,
+  decimal,
+  eventWords,
+  isoWhen,
+  month,
+  person,
+  reasonWords,
+  round,
+  shortHash,
+  withNames,
+} from "../format.js";
 import { attempt, hasRole } from "../main.js";
 
 export async function auditPage(app) {
@@ -38,7 +50,7 @@ export async function auditPage(app) {
         h(
           "p",
           `Chain ${report.chainId}, ledger `,
-          h("code", report.ledger),
+          shortHash(report.ledger, 12),
           `, blocks ${report.fromBlock}–${report.toBlock}.`,
         ),
         h(
@@ -47,6 +59,7 @@ export async function auditPage(app) {
           h("a.button", { href: "/api/v1/audit/report.html", id: "report-html" }, "Download HTML"),
         ),
       ),
+      carriersPanel(report),
       timelinePanel(report),
     );
   }
@@ -55,7 +68,7 @@ export async function auditPage(app) {
 
 function verifyPanel(outcome) {
   const checked = Object.entries(outcome.checked)
-    .map(([what, n]) => `${n} ${what}`)
+    .map(([what, n]) => `${count(n)} ${what}`)
     .join(", ");
   return h(
     "div",
@@ -63,7 +76,7 @@ function verifyPanel(outcome) {
       "p",
       { id: "verify-outcome" },
       outcome.ok ? badge("pass", "ok") : badge("fail", "bad"),
-      ` Checked ${checked} over blocks ${outcome.fromBlock}–${outcome.toBlock} (at ${outcome.verifiedAt.slice(0, 19).replace("T", " ")} UTC).`,
+      ` Checked ${checked} over blocks ${outcome.fromBlock}–${outcome.toBlock} (at ${isoWhen(outcome.verifiedAt)}).`,
     ),
     outcome.findings.length > 0
       ? table(
@@ -71,7 +84,7 @@ function verifyPanel(outcome) {
             ["Severity", (f) => badge(f.severity, f.severity === "error" ? "bad" : "warn")],
             ["Kind", (f) => f.kind],
             ["Agreement", (f) => f.agreement ?? ""],
-            ["Period", (f) => (f.period === null ? "" : String(f.period))],
+            ["Period", (f) => (f.period === null ? "" : month(f.period))],
             ["Block", (f) => (f.block === null ? "" : String(f.block))],
             ["What", (f) => f.message],
           ],
@@ -81,7 +94,28 @@ function verifyPanel(outcome) {
   );
 }
 
+/** Per carrier what it paid and received through settlement, and its escrow now. */
+function carriersPanel(report) {
+  return h(
+    "div.panel",
+    h("h2", "Paid and received per carrier"),
+    table(
+      [
+        ["Carrier", (c) => c.name],
+        ["Paid", (c) => decimal(c.paid, c.token.symbol), "num"],
+        ["Received", (c) => decimal(c.received, c.token.symbol), "num"],
+        ["Deposited", (c) => decimal(c.deposited, c.token.symbol), "num"],
+        ["Withdrawn", (c) => decimal(c.withdrawn, c.token.symbol), "num"],
+        ["In escrow now", (c) => decimal(c.escrow, c.token.symbol), "num"],
+      ],
+      report.carriers ?? [],
+      { attrs: { id: "audit-carriers" } },
+    ),
+  );
+}
+
 function timelinePanel(report) {
+  const names = report.names ?? {};
   const rows = [];
   for (const agreement of report.agreements) {
     for (const period of agreement.periods) {
@@ -89,24 +123,73 @@ function timelinePanel(report) {
     }
   }
   rows.sort((x, y) => x.event.block - y.event.block || x.event.logIndex - y.event.logIndex);
+  // Why each settlement moved what it did: after the undisputed part, a final settlement moves only the
+  // remainder; several periods settled in one transaction were netted against each other.
+  const settledIn = new Map();
+  const partlyPaid = new Set();
+  for (const r of rows) {
+    if (r.event.event !== "Settled") continue;
+    settledIn.set(r.event.tx, (settledIn.get(r.event.tx) ?? 0) + 1);
+    const key = `${r.agreement.agreementId}:${r.period.period}`;
+    if (/partial/.test(r.event.detail)) partlyPaid.add(key);
+    else if (partlyPaid.has(key)) r.remainder = true;
+  }
+  for (const r of rows) if (r.event.event === "Settled") r.batch = settledIn.get(r.event.tx);
   return h(
     "div.panel",
     h("h2", "Timeline"),
     table(
       [
-        ["Time", (r) => r.event.time.slice(0, 19).replace("T", " ")],
-        ["Agreement", (r) => r.agreement.name],
-        ["Period", (r) => String(r.period.period)],
-        ["Event", (r) => r.event.event],
-        ["Who", (r) => r.event.who],
-        ["Detail", (r) => r.event.detail],
+        ["Time", (r) => isoWhen(r.event.time)],
+        ["Period", (r) => [r.agreement.name, " ", h("span.nowrap", month(r.period.period))]],
+        ["Event", (r) => eventWords(r.event.event, /partial|undisputed/.test(r.event.detail))],
+        ["Who", (r) => (/^0x[0-9a-fA-F]{40}$/.test(r.event.who) ? person(r.event.who, names) : r.event.who)],
+        ["Detail", (r) => auditDetail(r, names)],
         [
           "Transaction",
-          (r) => h("span.mono", { title: r.event.tx }, `${r.event.tx.slice(0, 12)}… #${r.event.block}`),
+          (r) => h("span.mono", { title: r.event.tx }, `${r.event.tx.slice(0, 10)}… block ${r.event.block}`),
         ],
       ],
       rows,
       { attrs: { id: "audit-timeline" }, empty: "Nothing on the ledger yet." },
     ),
   );
+}
+
+/** An audit event's detail in words: its figures with the currency, names for addresses, short hashes. */
+function auditDetail({ agreement, event, remainder, batch }, names) {
+  const symbol = agreement.token.symbol;
+  const figures =
+    event.amountAB !== null && !/Mismatched/.test(event.detail)
+      ? `A→B ${decimal(event.amountAB, symbol)}, B→A ${decimal(event.amountBA, symbol)}`
+      : null;
+  const net =
+    event.netAB !== null && event.netAB !== undefined
+      ? `${remainder ? "the remainder after the undisputed part: " : ""}moved ${event.netAB.startsWith("-") ? `${agreement.carrierB} → ${agreement.carrierA}` : `${agreement.carrierA} → ${agreement.carrierB}`} ${decimal(event.netAB.replace(/^-/, ""), symbol)}`
+      : null;
+  const netted = batch > 1 ? `netted with ${batch - 1} other period(s) in one batch` : null;
+  const slots = (list) =>
+    list
+      .split(",")
+      .map((slot) => Number(slot) + 1)
+      .join(" and ");
+  // Long hashes (commitments, roots, CIDs) shortened; addresses by name.
+  const detail = String(event.detail ?? "")
+    .replace(/\b(0x[0-9a-fA-F]{64})\b/g, (hash) => `${hash.slice(0, 10)}…`)
+    .replace(/\b(baf[a-z2-7]{20,})\b/g, (cid) => `${cid.slice(0, 14)}…`)
+    .replace(/^round (\d+)/, (_, n) => round(n))
+    .replace(/: Mismatched$/, ": Mismatched (no figures agreed)")
+    .replace(/reason ([a-z_]+) \(\d+\)/, (_, reason) => `reason: ${reasonWords(reason)}`)
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, (iso) => isoWhen(iso))
+    .replace(
+      /officer slots A ([\d,]+), B ([\d,]+)/,
+      (_, a, b) =>
+        `signed by ${agreement.carrierA} officers ${slots(a)}, ${agreement.carrierB} officers ${slots(b)}`,
+    );
+  return [
+    detail ? h("div", withNames(detail, names)) : null,
+    figures ? h("div", figures) : null,
+    net ? h("div", h("strong", net)) : null,
+    netted ? h("div.muted", netted) : null,
+  ];
 }

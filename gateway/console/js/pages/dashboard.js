@@ -4,7 +4,8 @@
  * person's roles may read its data.
  */
 import { api } from "../api.js";
-import { badge, h, money, mount, relative, table, when } from "../dom.js";
+import { h, mount, table } from "../dom.js";
+import { deadlineWords, money, relative, stateBadge, when } from "../format.js";
 import { hasRole, session } from "../main.js";
 import { PERIOD_ROLES, partnerOf, periodLink } from "./periods.js";
 
@@ -31,16 +32,6 @@ export function relevantDeadlines(period) {
     .sort((x, y) => Number(BigInt(x[1]) - BigInt(y[1])));
 }
 
-export const DEADLINE_NAMES = {
-  commitDeadline: "commit window closes",
-  revealDeadline: "reveal window closes",
-  reconcileDeadline: "reconciliation (approve or dispute) closes",
-  defaultDisputeDeadline: "a default can be contested until",
-  responseDeadline: "answer to the last dispute step due",
-  arbitrationDeadline: "arbiter's ruling due",
-  approvalDeadline: "approve by; after it anyone may settle without approvals",
-};
-
 export async function dashboardPage(app) {
   const parts = [h("h1", "Dashboard")];
   if (hasRole(...PERIOD_ROLES)) {
@@ -63,7 +54,7 @@ function stateTiles(periods) {
       { id: "state-tiles" },
       counts.size === 0
         ? h("p.muted", "No periods yet.")
-        : [...counts].map(([state, n]) => h("div.tile", h("div.n", String(n)), badge(state))),
+        : [...counts].map(([state, n]) => h("div.tile", h("div.n", String(n)), stateBadge(state))),
     ),
   );
 }
@@ -81,8 +72,7 @@ function owedPanel(periods) {
       periods: 0,
       owe: 0n,
       owed: 0n,
-      decimals: period.token.decimals,
-      symbol: period.token.symbol,
+      token: period.token,
     };
     const [ours, theirs] =
       period.side === "A" ? [figures.amountAB, figures.amountBA] : [figures.amountBA, figures.amountAB];
@@ -98,14 +88,9 @@ function owedPanel(periods) {
       [
         ["Partner", (r) => r.partner],
         ["Periods", (r) => String(r.periods), "num"],
-        ["We owe", (r) => `${money(r.owe, r.decimals)} ${r.symbol}`, "num"],
-        ["Owed to us", (r) => `${money(r.owed, r.decimals)} ${r.symbol}`, "num"],
-        [
-          "Net",
-          (r) =>
-            h(r.owed >= r.owe ? "span.pos" : "span.neg", `${money(r.owed - r.owe, r.decimals)} ${r.symbol}`),
-          "num",
-        ],
+        ["We owe", (r) => money(r.owe, r.token), "num"],
+        ["Owed to us", (r) => money(r.owed, r.token), "num"],
+        ["Net", (r) => h(r.owed >= r.owe ? "span.pos" : "span.neg", money(r.owed - r.owe, r.token)), "num"],
       ],
       [...byPartner.values()],
       { empty: "Every period is settled.", attrs: { id: "owed-table" } },
@@ -129,8 +114,8 @@ function deadlinesPanel(periods) {
       [
         ["When (chain time)", (d) => h("span", { title: when(d.at) }, relative(d.at, d.now))],
         ["Period", (d) => periodLink(d.period)],
-        ["What", (d) => DEADLINE_NAMES[d.name] ?? d.name],
-        ["State", (d) => badge(d.period.state)],
+        ["What", (d) => deadlineWords(d.name)],
+        ["State", (d) => stateBadge(d.period.state)],
       ],
       upcoming.slice(0, 12),
       { empty: "No open windows." },
@@ -161,7 +146,7 @@ async function chartsPanel() {
       h("h2", `Traffic per day, minutes (${traffic.from} – ${traffic.to})`),
       h("div.chart", minutes),
     ),
-    h("div.panel", h("h2", "Rated amounts per day"), h("div.chart", amounts)),
+    h("div.panel", h("h2", "Rated amounts per day, in the tariffs' currency"), h("div.chart", amounts)),
   );
   if (window.Chart) {
     const options = {

@@ -1,6 +1,8 @@
 /** Periods in dispute, or that were: where each stands and whose move it is. */
 import { api } from "../api.js";
-import { badge, h, money, mount, relative, table } from "../dom.js";
+import { h, mount, table } from "../dom.js";
+import { deadlineWords, money, relative, resolutionWords, stateBadge } from "../format.js";
+import { relevantDeadlines } from "./dashboard.js";
 import { periodLink } from "./periods.js";
 
 const OPEN = ["Mismatched", "Disputed", "Escalated"];
@@ -8,13 +10,15 @@ const OPEN = ["Mismatched", "Disputed", "Escalated"];
 export async function disputesPage(app) {
   const { periods } = await api.get("/api/v1/periods");
   const relevant = periods.filter((p) => p.dispute !== null || OPEN.includes(p.state));
+  // Only the windows that matter in the period's state: a settled period has no next deadline.
   const next = (p) => {
-    const at =
-      p.deadlines.arbitrationDeadline ?? p.deadlines.responseDeadline ?? p.deadlines.reconcileDeadline;
-    return at ? relative(at, p.chainTime) : "—";
+    const [name, at] = relevantDeadlines(p).find(([, t]) => BigInt(t) > BigInt(p.chainTime)) ?? [];
+    return at ? [relative(at, p.chainTime), h("div.muted", deadlineWords(name))] : "—";
   };
   const figures = (pair, p) =>
-    pair ? `${money(pair.amountAB, p.token.decimals)} / ${money(pair.amountBA, p.token.decimals)}` : "—";
+    pair
+      ? [h("div", `A→B ${money(pair.amountAB, p.token)}`), h("div", `B→A ${money(pair.amountBA, p.token)}`)]
+      : "—";
   mount(
     app,
     h("h1", "Disputes"),
@@ -27,17 +31,17 @@ export async function disputesPage(app) {
       table(
         [
           ["Period", periodLink],
-          ["State", (p) => badge(p.state)],
+          ["State", (p) => stateBadge(p.state)],
           ["Opened by", (p) => p.dispute?.opener ?? "—"],
           [
-            "Proposal (A→B / B→A)",
+            "Proposal",
             (p) =>
               p.dispute?.proposed
                 ? [figures(p.dispute.proposed, p), h("div.muted", `by ${p.dispute.proposer}`)]
                 : "—",
             "num",
           ],
-          ["Resolution", (p) => p.dispute?.resolution ?? "—"],
+          ["Resolution", (p) => (p.dispute ? resolutionWords(p.dispute.resolution) : "—")],
           ["Next deadline", next],
         ],
         relevant,

@@ -4,6 +4,7 @@
  */
 import { api } from "../api.js";
 import { badge, flash, h, mount, table } from "../dom.js";
+import { count, isoWhen, reasonWords } from "../format.js";
 import { attempt, hasRole } from "../main.js";
 
 export async function ingestPage(app) {
@@ -25,7 +26,7 @@ export async function ingestPage(app) {
         ["rated", stats.rated],
         ["unbilled", stats.unbilled],
         ["rejected", stats.rejected],
-      ].map(([label, n]) => h("div.tile", h("div.n", String(n)), h("div.muted", label))),
+      ].map(([label, n]) => h("div.tile", h("div.n", count(n)), h("div.muted", label))),
     ),
     hasRole("operator", "admin") ? uploadPanel(formats) : null,
     h(
@@ -49,9 +50,9 @@ export async function ingestPage(app) {
                 f.incompleteReason ?? undefined,
               ),
           ],
-          ["Records", (f) => f.records, "num"],
-          ["Rated", (f) => f.rated, "num"],
-          ["Unbilled", (f) => f.unbilled, "num"],
+          ["Records", (f) => count(f.records), "num"],
+          ["Rated", (f) => count(f.rated), "num"],
+          ["Unbilled", (f) => count(f.unbilled), "num"],
           [
             "Rejected",
             (f) =>
@@ -60,11 +61,11 @@ export async function ingestPage(app) {
                 : h(
                     "a",
                     { href: "#", onclick: (e) => (e.preventDefault(), showRejects(rejects, f)) },
-                    f.rejected,
+                    count(f.rejected),
                   ),
             "num",
           ],
-          ["Started", (f) => f.startedAt.slice(0, 19).replace("T", " ")],
+          ["Started", (f) => isoWhen(f.startedAt)],
         ],
         files,
         { attrs: { id: "files-table" }, empty: "No file ingested yet." },
@@ -83,8 +84,17 @@ async function showRejects(box, file) {
       h("h2", `Rejected lines of ${file.fileName}`),
       table(
         [
-          ["Line", (r) => r.line, "num"],
-          ["Reason", (r) => badge(r.rule ? `${r.reason} ${r.rule}` : r.reason, "bad")],
+          ["Line", (r) => count(r.line), "num"],
+          [
+            "Reason",
+            (r) =>
+              badge(
+                r.rule
+                  ? `${reasonWords(r.reason.toLowerCase())}: ${r.rule}`
+                  : reasonWords(r.reason.toLowerCase()),
+                "bad",
+              ),
+          ],
           ["Field", (r) => r.field ?? ""],
           ["Why", (r) => r.message],
           ["Raw", (r) => h("code", r.raw)],
@@ -122,7 +132,7 @@ function uploadPanel(formats) {
       flash(
         job.alreadyIngested
           ? `${name} was already ingested.`
-          : `${name}: ${f.records} read = ${f.rated} rated + ${f.unbilled} unbilled + ${f.rejected} rejected.`,
+          : `${name}: ${count(f.records)} read = ${count(f.rated)} rated + ${count(f.unbilled)} unbilled + ${count(f.rejected)} rejected.`,
       );
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     });

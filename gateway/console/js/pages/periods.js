@@ -1,6 +1,7 @@
 /** Every agreement-period this node knows, newest first, with its state and both parties' figures. */
 import { api } from "../api.js";
-import { badge, h, money, mount, month, table } from "../dom.js";
+import { h, mount, table } from "../dom.js";
+import { money, month, round, stateBadge } from "../format.js";
 
 export const PERIOD_ROLES = ["officer", "regulator", "arbiter", "admin"];
 
@@ -22,21 +23,22 @@ export function periodLink(period) {
 export function figuresOf(period, side) {
   const s = period.sides[side];
   if (s.amountAB === null) return h("span.muted", s.status);
-  const d = period.token.decimals;
-  return `${money(s.amountAB, d)} / ${money(s.amountBA, d)}`;
+  return [
+    h("div", `A→B ${money(s.amountAB, period.token)}`),
+    h("div", `B→A ${money(s.amountBA, period.token)}`),
+  ];
 }
 
 export function periodsTable(periods, empty = "No periods yet.") {
   return table(
     [
       ["Period", periodLink],
-      ["State", (p) => badge(p.state)],
-      ["Round", (p) => String(p.round), "num"],
+      ["State", (p) => stateBadge(p.state)],
+      ["Round", (p) => round(p.round)],
       ["Party A", (p) => p.sides.A.name],
-      ["A's figures (A→B / B→A)", (p) => figuresOf(p, "A"), "num"],
+      ["A's figures", (p) => figuresOf(p, "A"), "num"],
       ["Party B", (p) => p.sides.B.name],
       ["B's figures", (p) => figuresOf(p, "B"), "num"],
-      ["Token", (p) => p.token.symbol],
     ],
     periods,
     {

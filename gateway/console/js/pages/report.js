@@ -3,15 +3,11 @@
  * this node's CDRs behind them. The calls one side lacks can be sealed as dispute evidence from here.
  */
 import { api, periodPath } from "../api.js";
-import { badge, flash, h, money, mount, table } from "../dom.js";
+import { badge, flash, h, mount, table } from "../dom.js";
+import { count, duration, isoWhen, money, plainAmount, plural, reasonWords, round } from "../format.js";
 import { attempt, hasRole } from "../main.js";
 
-const KIND_TEXT = {
-  missing_cdrs: "missing CDRs",
-  duration_difference: "duration difference",
-  rate_difference: "rate difference",
-  day_boundary_shift: "day-boundary shift",
-};
+/** A call's finding, as the calls table shows it. */
 const FINDING_TEXT = {
   missing_on_their_side: "partner lacks it",
   duration_difference: "different duration",
@@ -27,7 +23,7 @@ function sum(leaves, field) {
 function kindsOf(leaves) {
   const counts = new Map();
   for (const leaf of leaves) for (const kind of leaf.kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  return [...counts].map(([kind, n]) => badge(`${KIND_TEXT[kind] ?? kind} ×${n}`, "warn"));
+  return [...counts].map(([kind, n]) => badge(`${reasonWords(kind)} ×${n}`, "warn"));
 }
 
 function groupBy(items, key) {
@@ -44,12 +40,13 @@ export async function reportPanel(context) {
   const stored = await api.get(periodPath(agreement, period, "/report"));
   const report = stored.report;
   const d = view.token.decimals;
+  const amount = (units) => money(units, view.token);
   const names = {
     AB: `${view.sides.A.name} → ${view.sides.B.name} (A→B)`,
     BA: `${view.sides.B.name} → ${view.sides.A.name} (B→A)`,
   };
   const deltaText = (leaves) =>
-    `Δ ${sum(leaves, "records")} calls, ${sum(leaves, "billed")} s, ${money(sum(leaves, "amount"), d)}`;
+    `difference ${plural(sum(leaves, "records"), "call")}, ${duration(sum(leaves, "billed"))}, ${amount(sum(leaves, "amount"))}`;
 
   const tree = [...groupBy(report.leaves, (l) => l.leaf.direction)].map(([direction, byDirection]) =>
     h(
@@ -74,7 +71,7 @@ export async function reportPanel(context) {
             " ",
             kindsOf(byDestination),
           ),
-          byDestination.map((leaf) => dayLeaf(context, leaf, d)),
+          byDestination.map((leaf) => dayLeaf(context, leaf, d, amount)),
         ),
       ),
     ),
@@ -87,16 +84,16 @@ export async function reportPanel(context) {
     h("h2", "Discrepancy report"),
     h(
       "p",
-      `Round ${stored.round}: ${stored.leafCount} differing ${stored.leafCount === 1 ? "leaf" : "leaves"} `,
-      counts.map(([kind, n]) => badge(`${KIND_TEXT[kind] ?? kind}: ${n}`, "warn")),
+      `${round(stored.round).replace(/^./, (c) => c.toUpperCase())}: ${plural(stored.leafCount, "differing day-destination", "differing day-destinations")} `,
+      counts.map(([kind, n]) => badge(`${reasonWords(kind)}: ${count(n)}`, "warn")),
       ". Our totals over them: A→B ",
-      money(report.differingTotals.ours.AB, d),
+      amount(report.differingTotals.ours.AB),
       ", B→A ",
-      money(report.differingTotals.ours.BA, d),
+      amount(report.differingTotals.ours.BA),
       "; the partner's: A→B ",
-      money(report.differingTotals.theirs.AB, d),
+      amount(report.differingTotals.theirs.AB),
       ", B→A ",
-      money(report.differingTotals.theirs.BA, d),
+      amount(report.differingTotals.theirs.BA),
       ".",
     ),
     report.inconsistentLeaves.length > 0
@@ -110,7 +107,7 @@ export async function reportPanel(context) {
   );
 }
 
-function dayLeaf(context, leaf, d) {
+function dayLeaf(context, leaf, d, amount) {
   const box = h("div");
   const showCalls = () =>
     attempt(async () => {
@@ -120,15 +117,15 @@ function dayLeaf(context, leaf, d) {
         destination: leaf.leaf.destination,
         day: isoDay(leaf.leaf.day),
       });
-      mount(box, callsTable(context, calls, d));
+      mount(box, callsTable(context, calls, d, amount));
     });
   return h(
     "details.tree",
     { dataset: { day: isoDay(leaf.leaf.day) } },
     h(
       "summary",
-      `${isoDay(leaf.leaf.day)} — ours ${leaf.ours?.records ?? 0} calls / theirs ${leaf.theirs?.records ?? 0}; Δ ${leaf.delta.billed} s, ${money(leaf.delta.amount, d)} `,
-      leaf.kinds.map((k) => badge(KIND_TEXT[k] ?? k, "warn")),
+      `${isoDay(leaf.leaf.day)} — ${plural(leaf.ours?.records ?? 0, "call")} here, ${count(leaf.theirs?.records ?? 0)} at the partner; difference ${duration(leaf.delta.billed)}, ${amount(leaf.delta.amount)} `,
+      leaf.kinds.map((k) => badge(reasonWords(k), "warn")),
     ),
     h(
       "p",
@@ -149,7 +146,17 @@ function dayLeaf(context, leaf, d) {
   );
 }
 
-function callsTable(context, result, d) {
+/**
+ * The partner's figure of a call that differs: its billed seconds for a duration difference, its amount
+ * (micro-units in the API) for a rate difference.
+ */
+function partnerFigure(call, amount) {
+  if (call.theirs === null || call.theirs === undefined) return "";
+  if (call.finding === "duration_difference") return duration(call.theirs);
+  return amount(call.theirs);
+}
+
+function callsTable(context, result, d, amount) {
   const flagged = result.calls.filter((c) => c.finding !== null);
   const csv = () =>
     [
@@ -162,7 +169,7 @@ function callsTable(context, result, d) {
           c.bNumber,
           c.start,
           c.billedSeconds,
-          money(c.amount, d).replaceAll(",", ""),
+          plainAmount(c.amount, d),
           c.finding,
           c.theirs ?? "",
         ].join(","),
@@ -189,11 +196,14 @@ function callsTable(context, result, d) {
         ["CDR", (c) => h("code", c.cdrId)],
         ["Calling", (c) => c.aNumber],
         ["Called", (c) => c.bNumber],
-        ["Start (UTC)", (c) => c.start.slice(0, 19).replace("T", " ")],
-        ["Billed s", (c) => c.billedSeconds, "num"],
-        ["Amount", (c) => money(c.amount, d), "num"],
-        ["Finding", (c) => (c.finding ? badge(FINDING_TEXT[c.finding], "bad") : "")],
-        ["Partner's figure", (c) => c.theirs ?? "", "num"],
+        ["Start", (c) => isoWhen(c.start)],
+        ["Billed", (c) => duration(c.billedSeconds), "num"],
+        ["Amount", (c) => amount(c.amount), "num"],
+        [
+          "Finding",
+          (c) => (c.finding ? badge(FINDING_TEXT[c.finding] ?? reasonWords(c.finding), "bad") : ""),
+        ],
+        ["Partner's figure", (c) => partnerFigure(c, amount), "num"],
       ],
       result.calls,
       {

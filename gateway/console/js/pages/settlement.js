@@ -6,6 +6,7 @@
  */
 import { api } from "../api.js";
 import { h, mount, table } from "../dom.js";
+import { decimal, month } from "../format.js";
 
 export async function settlementPage(app) {
   const [{ plans }, escrow] = await Promise.all([
@@ -20,14 +21,13 @@ export async function settlementPage(app) {
       h("h2", `Escrow of ${escrow.carrier}`),
       table(
         [
-          ["Token", (b) => b.token],
-          ["In escrow", (b) => b.escrow, "num"],
-          ["Reserved by our approvals", (b) => b.reserved, "num"],
-          ["Available", (b) => b.available, "num"],
+          ["In escrow", (b) => decimal(b.escrow, b.token), "num"],
+          ["Reserved by our approvals", (b) => decimal(b.reserved, b.token), "num"],
+          ["Available", (b) => decimal(b.available, b.token), "num"],
           ["Approved periods waiting", (b) => String(b.pendingPeriods), "num"],
-          ["Their net for us", (b) => b.pendingNet, "num"],
-          ["After settlement", (b) => b.afterSettlement, "num"],
-          ["Top-up needed", (b) => b.topUp, "num"],
+          ["Their net for us", (b) => decimal(b.pendingNet, b.token), "num"],
+          ["After settlement", (b) => decimal(b.afterSettlement, b.token), "num"],
+          ["Top-up needed", (b) => decimal(b.topUp, b.token), "num"],
         ],
         escrow.balances,
         { attrs: { id: "escrow-table" }, empty: "No listed token." },
@@ -40,21 +40,22 @@ export async function settlementPage(app) {
 }
 
 function planPanel(plan) {
+  const t = (text) => decimal(text, plan.token);
   return h(
     "div.panel.netting-plan",
     h("h2", `Netting plan in ${plan.token}`),
     h(
       "p",
-      `${plan.periods.length} period(s), gross ${plan.gross} ${plan.token}; netted away ${plan.netted}; ${plan.transfersSaved} of ${plan.bilateralTransfers} transfers saved.`,
+      `${plan.periods.length} period(s), gross ${t(plan.gross)}; netted away ${t(plan.netted)}; ${plan.transfersSaved} of ${plan.bilateralTransfers} transfers saved.`,
     ),
     h("h3", "Periods"),
     table(
       [
         ["Agreement", (p) => p.agreement],
-        ["Period", (p) => p.period],
+        ["Period", (p) => month(p.period)],
         ["Payer", (p) => p.payer],
         ["Payee", (p) => p.payee],
-        ["Amount", (p) => p.amount, "num"],
+        ["Amount", (p) => t(p.amount), "num"],
       ],
       plan.periods,
     ),
@@ -62,19 +63,19 @@ function planPanel(plan) {
     table(
       [
         ["Carrier", (p) => p.carrier],
-        ["Net", (p) => h(p.net.startsWith("-") ? "span.neg" : "span.pos", p.net), "num"],
-        ["Escrow", (p) => p.escrow, "num"],
-        ["Reserved", (p) => p.reserved, "num"],
-        ["Escrow after", (p) => p.escrowAfter, "num"],
+        ["Net", (p) => h(p.net.startsWith("-") ? "span.neg" : "span.pos", t(p.net)), "num"],
+        ["Escrow", (p) => t(p.escrow), "num"],
+        ["Reserved", (p) => t(p.reserved), "num"],
+        ["Escrow after", (p) => t(p.escrowAfter), "num"],
       ],
       plan.positions,
     ),
     h("h3", "Transfers after netting"),
     table(
       [
-        ["From", (t) => t.from],
-        ["To", (t) => t.to],
-        ["Amount", (t) => t.amount, "num"],
+        ["From", (x) => x.from],
+        ["To", (x) => x.to],
+        ["Amount", (x) => t(x.amount), "num"],
       ],
       plan.nettedTransfers,
       { empty: "Nothing moves." },
@@ -84,10 +85,10 @@ function planPanel(plan) {
           h("h3.neg", "Escrow top-ups needed before it can run"),
           table(
             [
-              ["Carrier", (t) => t.carrier],
-              ["Needed", (t) => t.needed, "num"],
-              ["Available", (t) => t.available, "num"],
-              ["Shortfall", (t) => t.shortfall, "num"],
+              ["Carrier", (x) => x.carrier],
+              ["Needed", (x) => t(x.needed), "num"],
+              ["Available", (x) => t(x.available), "num"],
+              ["Shortfall", (x) => t(x.shortfall), "num"],
             ],
             plan.topUps,
           ),

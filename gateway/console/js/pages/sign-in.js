@@ -4,7 +4,7 @@
  * is signed.
  */
 import { api } from "../api.js";
-import { flash, h, mount } from "../dom.js";
+import { flash, h, mount, reveal } from "../dom.js";
 import { attempt, signedIn } from "../main.js";
 import { connectKey, connectWallet } from "../wallet.js";
 
@@ -52,6 +52,7 @@ export async function signInPage(app) {
         ),
       ),
     );
+    reveal(step.firstElementChild);
   }
 
   mount(
