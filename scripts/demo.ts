@@ -34,7 +34,7 @@ import { openAuditChain } from "../node/src/audit/chain";
 import { verifyLedger } from "../node/src/audit/verify";
 import type { TxResult } from "../node/src/chain/tx-manager";
 import { formatAmount } from "../node/src/chain/display";
-import { PERIOD, startHardhatNode, type HardhatNode } from "../node/src/chain/test-helpers";
+import { PERIOD, startHardhatNode, type HardhatNode } from "../test/helpers/hardhat";
 import {
   WINDOWS,
   advance,
@@ -43,7 +43,7 @@ import {
   type Consortium,
   type ConsortiumAgreement,
   type ConsortiumCarrier,
-} from "../node/src/chain/test-consortium";
+} from "../test/helpers/consortium";
 import { requireAgreement, setAgreementPeer } from "../node/src/db/agreements";
 import { openDatabase } from "../node/src/db/open";
 import { openPostgres } from "../node/src/db/pg";

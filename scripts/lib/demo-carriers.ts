@@ -7,7 +7,7 @@ import crypto from "node:crypto";
 import { createGateway, listen, type RunningGateway } from "../../gateway/src/gateway";
 import { chainRoleResolver } from "../../gateway/src/auth";
 import { createChainClient, type ChainClient } from "../../node/src/chain/client";
-import type { Consortium, ConsortiumCarrier } from "../../node/src/chain/test-consortium";
+import type { Consortium, ConsortiumCarrier } from "../../test/helpers/consortium";
 import { parseConfig, type NodeConfig } from "../../node/src/config/config";
 import { addAgreement } from "../../node/src/db/agreements";
 import type { Database } from "../../node/src/db/database";

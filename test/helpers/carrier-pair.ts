@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Wallet } from "ethers";
 import { createGateway, listen, type GatewayParts, type RunningGateway } from "../../gateway/src/gateway";
 import { createChainClient, type ChainClient } from "../../node/src/chain/client";
-import { openCommitWindow, type HardhatNode, type ScriptedLedger } from "../../node/src/chain/test-helpers";
+import { openCommitWindow, type HardhatNode, type ScriptedLedger } from "./hardhat";
 import { addAgreement, requireAgreement, setAgreementPeer } from "../../node/src/db/agreements";
 import type { Database } from "../../node/src/db/database";
 import { addPartner } from "../../node/src/db/partners";
