@@ -49,7 +49,7 @@ import { openDatabase } from "../node/src/db/open";
 import { openPostgres } from "../node/src/db/pg";
 import { loadReport } from "../node/src/db/reports";
 import { ingestFile } from "../node/src/ingest/ingest-file";
-import { commitSummary } from "../node/src/reconciliation/commit";
+import { closePeriod } from "../node/src/reconciliation/close-period";
 import { periodState } from "../node/src/reconciliation/reveal";
 import { acceptSettlementSignature, ourSettlement, signSettlement } from "../node/src/settlement/cosign";
 import type { ChainClient } from "../node/src/chain/client";
@@ -69,8 +69,6 @@ import { findSettleable, settleStep } from "../node/src/settlement/settleable";
 import { settleBatchRequest, settleRequest } from "../node/src/settlement/settle-requests";
 import { skippedInBatch } from "../node/src/settlement/settle-plan";
 import { loadPeriodContext } from "../node/src/settlement/period-context";
-import { buildSummary } from "../node/src/summaries/build-summary";
-import { periodSalt } from "../node/src/summaries/encoding";
 import { ingestSettings } from "../node/src/config/config";
 import {
   SWITCHES,
@@ -413,12 +411,8 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
       for (const carrier of [agreement.a, agreement.b]) {
         const n = nodeOf(nodes, carrier);
         const local = await requireAgreement(n.db, agreement.name);
-        await buildSummary(
-          n.db,
-          { agreementId: local.agreementId, period: PERIOD, partnerId: local.partnerId, side: local.side },
-          periodSalt(local.secret, local.agreementId, PERIOD),
-          { freeze: true },
-        );
+        const closing = { db: n.db, chain: n.chain, fastPath: true };
+        const closed = await closePeriod(closing, local, PERIOD, fast ? "freeze" : "commit");
         if (fast) {
           // Both nodes built the same summary: no commitment; two officers sign the co-signed Settlement of
           // their own node's summary, and the running nodes exchange the signatures and settle.
@@ -434,8 +428,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
           );
           continue;
         }
-        const committed = await commitSummary(n.db, n.chain, local, PERIOD);
-        const receipt = await n.chain.provider.getTransactionReceipt(committed.txHash);
+        const receipt = await n.chain.provider.getTransactionReceipt(closed.commit!.txHash);
         note(
           `closed ${agreement.name} ${MONTH} and committed its salted root`,
           carrier.name,

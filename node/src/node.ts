@@ -1,3 +1,4 @@
+import type { ChainClient } from "./chain/client";
 import type { ResolvedConfig } from "./config/config";
 import { ingestSettings, loadConfig } from "./config/config";
 import type { Database } from "./db/database";
@@ -14,6 +15,8 @@ import type { CdrFormat } from "./mediation/types";
 export interface CarrierNode {
   readonly config: ResolvedConfig;
   readonly db: Database;
+  /** The ledger as this node signs on it (the node key), or null for a node without chain settings. */
+  readonly chain: ChainClient | null;
   /** Content-addressed evidence: the local store, or a Kubo node when `ipfs.apiUrl` is set. */
   readonly evidence: EvidenceStore;
   readonly logger: Logger;
@@ -31,10 +34,12 @@ export interface CarrierNode {
   close(): Promise<void>;
 }
 
-/** Builds a node from its parts; tests pass their own database and logger. */
+/** Builds a node from its parts; tests pass their own database and logger. Throws nothing. */
 export function createNode(parts: {
   config: ResolvedConfig;
   db: Database;
+  /** The ledger (default none); the node does not close it. */
+  chain?: ChainClient | null;
   evidence: EvidenceStore;
   logger: Logger;
 }): CarrierNode {
@@ -42,6 +47,7 @@ export function createNode(parts: {
   return {
     config,
     db,
+    chain: parts.chain ?? null,
     evidence,
     logger,
     async ingest(filePath, format, onProgress) {

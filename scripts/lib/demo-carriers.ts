@@ -4,8 +4,8 @@
  * everything scripts/demo.ts runs the scenario on.
  */
 import crypto from "node:crypto";
-import { createGateway, listen, type RunningGateway } from "../../gateway/src/gateway";
-import { chainRoleResolver } from "../../gateway/src/auth";
+import type { RunningGateway } from "../../gateway/src/gateway";
+import { startCarrierNode } from "../../node/src/carrier-node";
 import { createChainClient, type ChainClient } from "../../node/src/chain/client";
 import type { Consortium, ConsortiumCarrier } from "../../test/helpers/consortium";
 import { parseConfig, type NodeConfig } from "../../node/src/config/config";
@@ -19,7 +19,7 @@ import { silentLogger } from "../../node/src/logger";
 import type { MatchRule } from "../../node/src/mediation/types";
 import { createNode } from "../../node/src/node";
 import { loadTariffDeck } from "../../node/src/rating/tariff-deck";
-import { NodeRunner } from "../../node/src/reconciliation/runner";
+import type { NodeRunner } from "../../node/src/reconciliation/runner";
 import { interconnectDeck } from "./generate-cdrs";
 import { ICL_SWITCH, type SwitchProfile } from "./traffic";
 
@@ -81,6 +81,8 @@ export function demoConfig(carrier: string): NodeConfig {
         plausibility: { rules: { start_in_future: "off" } },
       },
       numbering: profile.numbering,
+      // The consoles are served over plain http on 127.0.0.1.
+      gateway: { cookieSecure: false },
     },
     "config.json",
   );
@@ -171,45 +173,22 @@ export async function startNode(
   });
   try {
     const evidence = createLocalEvidenceStore(dir, silentLogger);
-    const runner = await NodeRunner.start({
-      db,
-      chain,
-      signer: carrier.node,
-      evidence,
-      logger: silentLogger,
-      watch: { autoSettle: false },
-    });
     const node = createNode({
       config: { dataDir: dir, config: demoConfig(carrier.name), databaseUrl: undefined },
       db,
+      chain,
       evidence,
       logger: silentLogger,
     });
-    const gateway = await listen(
-      createGateway({
-        logger: silentLogger,
-        peer: runner.peerServer,
-        node,
-        chain,
-        auth: {
-          db,
-          roles: chainRoleResolver({
-            registry: chain.registry,
-            carrierId: carrier.id,
-            admins: [],
-            operators: [],
-          }),
-          logger: silentLogger,
-          carrier: carrier.name,
-          chainId: chain.chainId,
-          sessionHours: 8,
-          cookieSecure: false,
-        },
-      }),
-      "127.0.0.1",
-      0,
-    );
-    return { carrier, db, chain, runner, evidence, gateway, dir };
+    // The scenario settles each period itself, step by step, so that it can print them.
+    const running = await startCarrierNode({
+      node,
+      chain,
+      signer: carrier.node,
+      listen: { host: "127.0.0.1", port: 0 },
+      runner: { watch: { autoSettle: false } },
+    });
+    return { carrier, db, chain, runner: running.runner, evidence, gateway: running.gateway, dir };
   } catch (error) {
     chain.close();
     throw error;
