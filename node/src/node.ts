@@ -10,6 +10,21 @@ import { createEvidenceStore } from "./evidence/create-evidence-store";
 import type { EvidenceStore } from "./evidence/store";
 import type { Logger } from "./logger";
 import type { CdrFormat } from "./mediation/types";
+import { approvalsService, type ApprovalsService } from "./services/approvals";
+import { disputesService, type DisputesService } from "./services/disputes";
+import { evidenceLookup, type EvidenceLookup } from "./services/evidence-lookup";
+import { periodsService, type PeriodsService } from "./services/periods";
+import {
+  recordServices,
+  type AgreementsService,
+  type AlertsService,
+  type CdrsService,
+  type ChainRecordsService,
+  type PartnersService,
+  type TariffsService,
+} from "./services/records";
+import { settlementService, type SettlementService } from "./services/settlement";
+import { timelineService, type TimelineService } from "./services/timeline";
 
 /** A carrier node: its configuration and database, and the operations the CLI and the gateway call. */
 export interface CarrierNode {
@@ -20,6 +35,29 @@ export interface CarrierNode {
   /** Content-addressed evidence: the local store, or a Kubo node when `ipfs.apiUrl` is set. */
   readonly evidence: EvidenceStore;
   readonly logger: Logger;
+  readonly agreements: AgreementsService;
+  readonly partners: PartnersService;
+  readonly tariffs: TariffsService;
+  /** Ingested files, their rejects and the rated traffic. */
+  readonly cdrs: CdrsService;
+  /** The deadline watch's alerts. */
+  readonly alerts: AlertsService;
+  /** The chain transactions the node sent and the ledger events it indexed. */
+  readonly chainRecords: ChainRecordsService;
+  /** Resolves when the database answers. @throws UnavailableError when it does not. */
+  ping(): Promise<void>;
+  /** The agreement-periods: list, show, discrepancy report, close. */
+  readonly periods: PeriodsService;
+  /** Officers' approvals: the one to sign now, and signatures handed in. */
+  readonly approvals: ApprovalsService;
+  /** The drill-down behind a leaf, dispute evidence, dispute steps planned. */
+  readonly disputes: DisputesService;
+  /** The netting plan and this carrier's escrow. */
+  readonly settlement: SettlementService;
+  /** A period's ledger events from the node's event index. */
+  readonly timeline: TimelineService;
+  /** A period's evidence bundles, opened for the two parties' officers. */
+  readonly evidenceLookup: EvidenceLookup;
   /** Ingests one CDR file (see {@link ingestFile}). */
   ingest(
     filePath: string,
@@ -44,12 +82,20 @@ export function createNode(parts: {
   logger: Logger;
 }): CarrierNode {
   const { config, db, evidence, logger } = parts;
+  const timeline = timelineService(db);
   return {
     config,
     db,
     chain: parts.chain ?? null,
     evidence,
     logger,
+    ...recordServices(db),
+    periods: periodsService(db, config),
+    approvals: approvalsService(db, config),
+    disputes: disputesService(db, evidence, logger),
+    settlement: settlementService(db, config),
+    timeline,
+    evidenceLookup: evidenceLookup(db, evidence, timeline),
     async ingest(filePath, format, onProgress) {
       const result = await ingestFile(db, filePath, format, ingestSettings(config.config), onProgress);
       logger.info(result.alreadyIngested ? "file already ingested" : "file ingested", {

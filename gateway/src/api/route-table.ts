@@ -22,26 +22,14 @@
 import { getAddress } from "ethers";
 import { z } from "zod/v4";
 import { APPROVAL_TYPES, approvalDigest, type ApprovalData } from "../../../node/src/protocol";
-import { listAgreements, requireAgreement } from "../../../node/src/db/agreements";
-import { listAlerts } from "../../../node/src/db/alerts";
-import { listRejects } from "../../../node/src/db/ingest-store";
-import { listPartners } from "../../../node/src/db/partners";
-import { loadReport } from "../../../node/src/db/reports";
-import { cdrStats } from "../../../node/src/db/stats";
-import { listDecks } from "../../../node/src/db/tariffs";
-import { ConflictError, InputError, NotFoundError } from "../../../node/src/errors";
-import { acceptSignature, prepareApproval, submitIfReady } from "../../../node/src/settlement/approvals";
-import { awaitsFastPath } from "../../../node/src/settlement/cosign";
-import { fastPathSigningIfOpen } from "../../../node/src/settlement/cosign-status";
-import { loadPeriodContext } from "../../../node/src/settlement/period-context";
-import { knownPeriods, loadPeriodView, type PeriodView } from "../../../node/src/settlement/period-view";
+import { NotFoundError } from "../../../node/src/errors";
+import type { PeriodView } from "../../../node/src/settlement/period-view";
 import type { Role } from "../auth/types";
 import { checkReadiness } from "../health/readiness";
 import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs-page";
 import { ApiError } from "./errors";
 import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify, periodReference, periodViewJson } from "./json";
-import { loadFxTable } from "../../../node/src/settlement/fx";
 import { LEDGER_ROUTES } from "./routes-ledger";
 import { signerOf } from "./typed-data";
 import { UPLOAD_ROUTES } from "./routes-uploads";
@@ -108,7 +96,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     scope: "partners:read",
     response: PartnersResponse,
     errors: [503],
-    handler: async ({ deps }) => ({ partners: await listPartners(requireNode(deps).db) }),
+    handler: async ({ deps }) => ({ partners: await requireNode(deps).partners.list() }),
   }),
   defineRoute({
     method: "get",
@@ -123,7 +111,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     scope: "agreements:read",
     response: AgreementsResponse,
     errors: [503],
-    handler: async ({ deps }) => jsonify({ agreements: await listAgreements(requireNode(deps).db) }),
+    handler: async ({ deps }) => jsonify({ agreements: await requireNode(deps).agreements.list() }),
   }),
   defineRoute({
     method: "get",
@@ -135,7 +123,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     scope: "tariffs:read",
     response: TariffsResponse,
     errors: [503],
-    handler: async ({ deps }) => jsonify({ decks: await listDecks(requireNode(deps).db) }),
+    handler: async ({ deps }) => jsonify({ decks: await requireNode(deps).tariffs.list() }),
   }),
   defineRoute({
     method: "get",
@@ -147,7 +135,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     scope: "cdrs:read",
     response: CdrStatsResponse,
     errors: [503],
-    handler: async ({ deps }) => jsonify(await cdrStats(requireNode(deps).db)),
+    handler: async ({ deps }) => jsonify(await requireNode(deps).cdrs.stats()),
   }),
   defineRoute({
     method: "get",
@@ -167,7 +155,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     errors: [503],
     handler: async ({ deps, query }) =>
       jsonify({
-        rejects: await listRejects(requireNode(deps).db, {
+        rejects: await requireNode(deps).cdrs.rejects({
           fileId: query.file,
           reason: query.reason,
           limit: query.limit,
@@ -204,20 +192,9 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     response: PeriodsResponse,
     errors: [503],
     handler: async ({ deps, query, principal }) => {
-      const node = requireNode(deps);
-      const chain = requireChain(deps);
-      const agreements = await listAgreements(node.db);
-      const byId = new Map(agreements.map((a) => [a.agreementId, a]));
-      const views: PeriodView[] = [];
-      for (const { agreementId, period } of await knownPeriods(node.db, chain, agreements)) {
-        const agreement = byId.get(agreementId);
-        if (!agreement) continue;
-        const view = await loadPeriodView(node.db, chain, agreement, period);
-        if (query.state !== undefined && view.ctx.state !== query.state) continue;
-        if (!seesAllPeriods(principal) && !disputed(view)) continue;
-        views.push(view);
-      }
-      return jsonify({ periods: views.map(periodViewJson) });
+      const views = await requireNode(deps).periods.list(requireChain(deps), { state: query.state });
+      const visible = views.filter((view) => seesAllPeriods(principal) || disputed(view));
+      return jsonify({ periods: visible.map(periodViewJson) });
     },
   }),
   defineRoute({
@@ -237,21 +214,15 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     errors: [404, 503],
     handler: async ({ deps, params, principal }) => {
       const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
-      const view = await loadPeriodView(node.db, requireChain(deps), agreement, params.period);
+      const view = await node.periods.view(requireChain(deps), params.agreement, params.period);
       // An arbiter only: a period that is not in dispute is none of theirs, and its existence not either.
       if (!seesAllPeriods(principal) && !disputed(view)) {
         throw new NotFoundError(`no disputed period ${view.ctx.label}`);
       }
-      const fastPath = await fastPathSigningIfOpen(
-        node.db,
-        requireChain(deps),
-        view.ctx,
-        node.config.config.settlement.fastPath,
-      );
+      const fastPath = await node.periods.fastPathSigning(requireChain(deps), view.ctx);
       return jsonify({
         ...periodViewJson(view),
-        reference: periodReference(view, loadFxTable(node.config)),
+        reference: periodReference(view, node.periods.fxTable()),
         fastPath,
       });
     },
@@ -273,9 +244,11 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     response: ReportResponse,
     errors: [404, 503],
     handler: async ({ deps, params, query }) => {
-      const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
-      const stored = await loadReport(node.db, agreement.agreementId, params.period, query.round);
+      const { agreement, report: stored } = await requireNode(deps).periods.report(
+        params.agreement,
+        params.period,
+        query.round,
+      );
       if (stored === null) {
         throw new NotFoundError(`no discrepancy report for ${agreement.name} ${params.period}`);
       }
@@ -307,7 +280,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
         query.since === undefined
           ? undefined
           : new Date(Date.now() - Number(query.since.slice(0, -1)) * units[query.since.slice(-1)]!);
-      const alerts = await listAlerts(requireNode(deps).db, {
+      const alerts = await requireNode(deps).alerts.list({
         since,
         level: query.level,
         agreementId: query.agreement,
@@ -340,26 +313,8 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     errors: [404, 409, 503],
     handler: async ({ deps, params, query }) => {
       const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
       const chain = requireChain(deps);
-      const ctx = await loadPeriodContext(chain, agreement, params.period);
-      let prepared;
-      try {
-        prepared = await prepareApproval(node.db, chain, ctx, query.partial);
-      } catch (error) {
-        // A period on the fast path is approved by signing its Settlement: say where, not just "no".
-        const fastPath = node.config.config.settlement.fastPath;
-        if (
-          error instanceof ConflictError &&
-          (await awaitsFastPath(node.db, chain, agreement, ctx.period, fastPath))
-        ) {
-          throw new ConflictError(
-            `${ctx.label} waits on the co-signed fast path: its officers sign its Settlement ` +
-              "(GET …/fast-path/settlement) instead of an approval",
-          );
-        }
-        throw error;
-      }
+      const prepared = await node.approvals.prepare(chain, params.agreement, params.period, query.partial);
       return jsonify({
         ...ledgerTypedData(chain, APPROVAL_TYPES, "Approval" as const, prepared.approval),
         reusedDeadline: prepared.reusedDeadline,
@@ -383,7 +338,8 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     errors: [404, 409, 503],
     handler: async ({ deps, params, body, principal }) => {
       const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
+      // An unknown agreement is a 404 whoever signed.
+      await node.agreements.require(params.agreement);
       const chain = requireChain(deps);
       const approval = approvalData(body.approval);
       const signer = await signerOf(chain, approvalDigest(chain.ledgerDomain, approval), body.signature);
@@ -391,21 +347,14 @@ const CORE_ROUTES: readonly ApiRoute[] = [
       if (principal === null || getAddress(signer) !== getAddress(principal.address)) {
         throw new ApiError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");
       }
-      const ctx = await loadPeriodContext(chain, agreement, params.period);
-      const officer = await acceptSignature(node.db, chain, ctx, approval, body.signature);
-      try {
-        const progress = await submitIfReady(node.db, chain, ctx, approval);
-        return jsonify({ officer, ...progress });
-      } catch (error) {
-        if (error instanceof InputError && chain.transactions === null) {
-          throw new ApiError(
-            503,
-            "NO_NODE_KEY",
-            "the signature was kept; this node has no key to submit with",
-          );
-        }
-        throw error;
-      }
+      const progress = await node.approvals.submit(
+        chain,
+        params.agreement,
+        params.period,
+        approval,
+        body.signature,
+      );
+      return jsonify(progress);
     },
   }),
 

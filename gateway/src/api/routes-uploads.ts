@@ -21,9 +21,6 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod/v4";
-import { getFile, listRejects } from "../../../node/src/db/ingest-store";
-import { requirePartner } from "../../../node/src/db/partners";
-import { importDeck } from "../../../node/src/db/tariffs";
 import { NotFoundError } from "../../../node/src/errors";
 import { FORMATS, FORMAT_IDS } from "../../../node/src/mediation/formats/registry";
 import type { CarrierNode } from "../../../node/src/node";
@@ -297,13 +294,13 @@ export const UPLOAD_ROUTES: readonly ApiRoute[] = [
     errors: [404, 413, 415, 429, 503],
     handler: async ({ deps, query, upload }) => {
       const node = requireNode(deps);
-      await requirePartner(node.db, query.partner);
+      await node.partners.require(query.partner);
       const text = await readText(requireUpload(upload));
       const name = query.name ?? `${query.partner}-${query.direction}`;
       const rows = loadTariffDeck(text, name);
       const contentHash = crypto.createHash("sha256").update(text).digest("hex");
       const { partner, direction, currency } = query;
-      const deck = await importDeck(node.db, { partner, direction, name, currency, contentHash, rows });
+      const deck = await node.tariffs.importDeck({ partner, direction, name, currency, contentHash, rows });
       return { deck, partner, direction, name, currency, rows: rows.length };
     },
   }),
@@ -384,9 +381,9 @@ export const UPLOAD_ROUTES: readonly ApiRoute[] = [
     errors: [404, 503],
     handler: async ({ deps, params, query }) => {
       const node = requireNode(deps);
-      const file = await getFile(node.db, params.fileId);
+      const file = await node.cdrs.file(params.fileId);
       if (file === null) throw new NotFoundError(`no ingested file ${params.fileId}`);
-      const rejects = await listRejects(node.db, {
+      const rejects = await node.cdrs.rejects({
         fileId: file.id,
         reason: query.reason,
         limit: query.limit,

@@ -1,7 +1,7 @@
 import { requireAgreement } from "../../db/agreements";
 import { loadReport, type ReportJson } from "../../db/reports";
 import type { ChainClient } from "../../chain/client";
-import { closePeriod, type CloseMode } from "../../reconciliation/close-period";
+import type { CloseMode } from "../../reconciliation/close-period";
 import { formatMicros } from "../../money/decimal";
 import { NotFoundError } from "../../errors";
 import { formatPeriod, revealSummary } from "../../reconciliation/reveal";
@@ -49,7 +49,6 @@ export const periodCloseCommand: Command = {
   async run(args, io) {
     const period = parsePeriod(requiredOption(args, "period"));
     const summary = await withNode(args, io, async (node) => {
-      const agreement = await requireAgreement(node.db, requiredOption(args, "agreement"));
       const mode: CloseMode =
         node.config.config.chain === undefined || args.values["no-commit"] === true
           ? "store"
@@ -58,17 +57,18 @@ export const periodCloseCommand: Command = {
             : "auto";
       let chain: ChainClient | null = null;
       try {
-        const closed = await closePeriod(
-          {
-            db: node.db,
-            chain: async () => (chain ??= (await openNodeChain(node, io)).chain),
-            fastPath: node.config.config.settlement.fastPath,
-          },
-          agreement,
+        const closed = await node.periods.close(
+          requiredOption(args, "agreement"),
           period,
           mode,
+          async () => (chain ??= (await openNodeChain(node, io)).chain),
         );
-        return { agreement, built: closed.summary, commit: closed.commit, fastPath: closed.awaitingFastPath };
+        return {
+          agreement: closed.agreement,
+          built: closed.summary,
+          commit: closed.commit,
+          fastPath: closed.awaitingFastPath,
+        };
       } finally {
         (chain as ChainClient | null)?.close();
       }
