@@ -27,7 +27,7 @@ import type { PeriodView } from "../../../node/src/settlement/period-view";
 import type { Role } from "../auth/types";
 import { checkReadiness } from "../health/readiness";
 import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs-page";
-import { ApiError } from "./errors";
+import { HttpError } from "../http-error";
 import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify, periodReference, periodViewJson } from "./json";
 import { LEDGER_ROUTES } from "./routes-ledger";
@@ -345,7 +345,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
       const signer = await signerOf(chain, approvalDigest(chain.ledgerDomain, approval), body.signature);
       // A signed-in officer hands in their own signature; someone else's stays theirs to hand in.
       if (principal === null || getAddress(signer) !== getAddress(principal.address)) {
-        throw new ApiError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");
+        throw new HttpError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");
       }
       const progress = await node.approvals.submit(
         chain,

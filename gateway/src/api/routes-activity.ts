@@ -12,7 +12,7 @@ import {
   type IngestStatus,
 } from "../../../node/src/services/records";
 import type { Role } from "../auth/types";
-import { ApiError } from "./errors";
+import { HttpError } from "../http-error";
 import { DAY_MS, dayNumber, isoDay, jsonify } from "./json";
 import { defineRoute, type ApiRoute } from "./route";
 import { requireNode } from "./route-access";
@@ -122,7 +122,7 @@ export const ACTIVITY_ROUTES: readonly ApiRoute[] = [
           : dayNumber(query.to);
       const first = query.from === undefined ? last - 61 : dayNumber(query.from);
       if (!Number.isInteger(first) || !Number.isInteger(last) || first > last || last - first >= MAX_DAYS) {
-        throw new ApiError(
+        throw new HttpError(
           400,
           "INVALID_INPUT",
           `query.from: must be a real day, not after 'to', at most ${MAX_DAYS} days before it`,

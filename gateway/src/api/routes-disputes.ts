@@ -16,7 +16,7 @@ import { z } from "zod/v4";
 import { relayDisputeStep } from "../../../node/src/services/disputes";
 import { parseReason, type DisputeStep, type StepInput } from "../../../node/src/settlement/disputes";
 import type { Role } from "../auth/types";
-import { ApiError } from "./errors";
+import { HttpError } from "../http-error";
 import { dayNumber, isoDay, jsonify } from "./json";
 import { defineRoute, type ApiRoute, type UploadSpec } from "./route";
 import { requireChain, requireNode } from "./route-access";
@@ -64,12 +64,17 @@ const MAX_CALLS = 5_000;
 
 // ─── helpers ─────────────────────────────────────────────────────────────────
 
-/** `2030-01-15` → days since 1970-01-01, checked to lie in `period`. @throws ApiError 400 */
+/** `2030-01-15` → days since 1970-01-01, checked to lie in `period`. @throws HttpError 400 */
 function dayOf(text: string, period: number): number {
   const day = dayNumber(text);
   const month = Number(text.slice(0, 7).replace("-", ""));
   if (!Number.isInteger(day) || month !== period) {
-    throw new ApiError(400, "INVALID_INPUT", `query.day: must be a day of the period ${period}`, "query.day");
+    throw new HttpError(
+      400,
+      "INVALID_INPUT",
+      `query.day: must be a day of the period ${period}`,
+      "query.day",
+    );
   }
   return day;
 }
@@ -203,12 +208,12 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
       try {
         tx = Transaction.from(body.raw);
       } catch {
-        throw new ApiError(400, "INVALID_INPUT", "body.raw: not a signed transaction", "body.raw");
+        throw new HttpError(400, "INVALID_INPUT", "body.raw: not a signed transaction", "body.raw");
       }
-      const refuse = (why: string) => new ApiError(400, "INVALID_INPUT", `body.raw: ${why}`, "body.raw");
+      const refuse = (why: string) => new HttpError(400, "INVALID_INPUT", `body.raw: ${why}`, "body.raw");
       if (!tx.isSigned() || tx.from === null) throw refuse("the transaction is not signed");
       if (getAddress(tx.from) !== getAddress(principal!.address)) {
-        throw new ApiError(403, "SIGNER_MISMATCH", "the transaction is not signed by the signed-in person");
+        throw new HttpError(403, "SIGNER_MISMATCH", "the transaction is not signed by the signed-in person");
       }
       if (tx.chainId !== chain.chainId) throw refuse(`the transaction is for chain ${tx.chainId}`);
       if (tx.to === null || getAddress(tx.to) !== getAddress(chain.deployment.ledger)) {

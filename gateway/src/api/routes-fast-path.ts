@@ -13,7 +13,7 @@ import { getAddress } from "ethers";
 import type { z } from "zod/v4";
 import { SETTLEMENT_TYPES, settlementDigest, type SettlementData } from "../../../node/src/protocol";
 import type { Role } from "../auth/types";
-import { ApiError } from "./errors";
+import { HttpError } from "../http-error";
 import { jsonify } from "./json";
 import { defineRoute, type ApiRoute } from "./route";
 import { requireChain, requireNode } from "./route-access";
@@ -100,7 +100,7 @@ export const FAST_PATH_ROUTES: readonly ApiRoute[] = [
       const signer = await signerOf(chain, settlementDigest(chain.ledgerDomain, signed), body.signature);
       // A signed-in officer hands in their own signature; someone else's stays theirs to hand in.
       if (principal === null || getAddress(signer) !== getAddress(principal.address)) {
-        throw new ApiError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");
+        throw new HttpError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");
       }
       const { officer, progress } = await node.approvals.acceptFastPathSignature(
         chain,

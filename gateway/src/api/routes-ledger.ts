@@ -25,7 +25,7 @@ import { EVIDENCE_PURPOSES } from "../../../node/src/services/evidence-lookup";
 import { carrierOfNode } from "../../../node/src/settlement/escrow";
 import { carrierName } from "../../../node/src/settlement/escrow-tokens";
 import type { Principal, Role } from "../auth/types";
-import { ApiError } from "./errors";
+import { HttpError } from "../http-error";
 import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify } from "./json";
 import { defineRoute, type ApiDeps, type ApiRoute } from "./route";
@@ -52,7 +52,7 @@ const AUDIT: readonly Role[] = ["regulator", "admin"];
 /** This node's carrier: the one whose node key signs for this gateway (`registry.carrierOfNode`). */
 async function ownCarrier(chain: ChainClient): Promise<string> {
   if (chain.address === null) {
-    throw new ApiError(503, "NO_NODE_KEY", "this node has no key, so its carrier is not known");
+    throw new HttpError(503, "NO_NODE_KEY", "this node has no key, so its carrier is not known");
   }
   return carrierOfNode(chain, chain.address);
 }

@@ -26,7 +26,8 @@ import { FORMATS, FORMAT_IDS } from "../../../node/src/mediation/formats/registr
 import type { CarrierNode } from "../../../node/src/node";
 import { loadTariffDeck, parseTariffDeck } from "../../../node/src/rating/tariff-deck";
 import type { Role } from "../auth/types";
-import { ApiError, errorResponse } from "./errors";
+import { HttpError } from "../http-error";
+import { errorResponse } from "./errors";
 import { jsonify } from "./json";
 import { defineRoute, type ApiDeps, type ApiRoute, type Upload, type UploadSpec } from "./route";
 import { Label, RejectReason, RejectsResponse, queryInt } from "./schemas";
@@ -182,18 +183,18 @@ function startIngest(deps: ApiDeps, node: CarrierNode, job: Job, filePath: strin
 // ─── helpers ─────────────────────────────────────────────────────────────────
 
 function requireNode(deps: ApiDeps): CarrierNode {
-  if (deps.node === null) throw new ApiError(503, "NO_NODE", "this gateway has no node attached");
+  if (deps.node === null) throw new HttpError(503, "NO_NODE", "this gateway has no node attached");
   return deps.node;
 }
 
-/** The body as UTF-8 text. @throws ApiError 413 past the limit, 400 when empty. */
+/** The body as UTF-8 text. @throws HttpError 413 past the limit, 400 when empty. */
 async function readText(upload: Upload): Promise<string> {
   return (await readUpload(upload, "the deck")).toString("utf8");
 }
 
 /**
  * Writes the body to `<dataDir>/uploads/<random>/<name>` (directory and file created exclusively, owner
- * only) and returns the file's path and size. @throws ApiError 413 past the limit (400 when empty),
+ * only) and returns the file's path and size. @throws HttpError 413 past the limit (400 when empty),
  * with nothing left on disk.
  */
 async function saveUpload(
@@ -207,11 +208,11 @@ async function saveUpload(
   const file = path.join(dir, name);
   // `name` matched Label, so it cannot leave `dir`; checked again because the cost of being wrong is high.
   if (path.dirname(file) !== dir)
-    throw new ApiError(400, "INVALID_INPUT", "query.name: not a base name", "query.name");
+    throw new HttpError(400, "INVALID_INPUT", "query.name: not a base name", "query.name");
   try {
     await pipeline(Readable.from(upload.chunks()), fs.createWriteStream(file, { flags: "wx", mode: 0o600 }));
     const { size } = await fs.promises.stat(file);
-    if (size === 0) throw new ApiError(400, "INVALID_INPUT", "body: the file is empty", "body");
+    if (size === 0) throw new HttpError(400, "INVALID_INPUT", "body: the file is empty", "body");
     return { file, size };
   } catch (error) {
     await fs.promises.rm(dir, { recursive: true, force: true });
