@@ -2,7 +2,8 @@ import type { ChainClient } from "./chain/client";
 import type { ResolvedConfig } from "./config/config";
 import { ingestSettings, loadConfig } from "./config/config";
 import type { Database } from "./db/database";
-import { openDatabase } from "./db/open";
+import { openDatabase, type DatabaseOptions } from "./db/open";
+import { dropSchemas } from "./db/pg";
 import { ingestFile, type IngestProgress, type IngestResult } from "./ingest/ingest-file";
 import { runIngest } from "./ingest/pipeline";
 import type { IngestSource } from "./ingest/source";
@@ -129,4 +130,21 @@ export async function openNode(
     logger,
   );
   return createNode({ config, db, evidence, logger });
+}
+
+/**
+ * Opens (and migrates) a node's database: PGlite under `dataDir`, or PostgreSQL at `url` in `schema`.
+ * @throws UnavailableError when PostgreSQL cannot be reached; ConflictError when another process holds
+ * the PGlite files.
+ */
+export function openNodeDatabase(options: DatabaseOptions): Promise<Database> {
+  return openDatabase(options);
+}
+
+/**
+ * Drops nodes' PostgreSQL schemas (see {@link openNodeDatabase}) at `url`.
+ * @throws RangeError for a name that is not a plain identifier; UnavailableError when PostgreSQL cannot be reached.
+ */
+export function dropNodeSchemas(url: string, schemas: Iterable<string>): Promise<void> {
+  return dropSchemas(url, schemas);
 }

@@ -3,12 +3,18 @@
  * files with their rejects and traffic, the deadline watch's alerts, the chain transactions it sent.
  * Each is what the `icl` command of the same name lists; SQL stays in node/src/db/.
  */
-import { listAgreements, requireAgreement, type LocalAgreement } from "../db/agreements";
+import {
+  addAgreement,
+  listAgreements,
+  requireAgreement,
+  setAgreementPeer,
+  type LocalAgreement,
+} from "../db/agreements";
 import { listAlerts, type AlertLevel, type StoredAlert } from "../db/alerts";
 import { listChainEvents, listPendingTxs, type ChainEventRow, type TxRow } from "../db/chain-store";
 import { pingDatabase, type Database } from "../db/database";
 import { getFile, listFiles, listRejects, type IngestFile, type StoredReject } from "../db/ingest-store";
-import { listPartners, requirePartner, type Partner } from "../db/partners";
+import { addPartner, listPartners, requirePartner, type Partner } from "../db/partners";
 import { cdrStats, dailyTraffic, latestTrafficDay, type CdrStats, type DailyTraffic } from "../db/stats";
 import { importDeck, listDecks, type DeckInfo } from "../db/tariffs";
 
@@ -17,6 +23,10 @@ export interface AgreementsService {
   list(): Promise<LocalAgreement[]>;
   /** One agreement by name or id, with its secret. @throws NotFoundError when unknown. */
   require(ref: string): Promise<LocalAgreement & { secret: Uint8Array }>;
+  /** Adds an agreement (see {@link addAgreement}). @throws InputError, ConflictError as it does. */
+  add(agreement: Parameters<typeof addAgreement>[1]): Promise<void>;
+  /** Sets (null: clears) the partner node's URL. @throws InputError for a bad URL; NotFoundError when unknown. */
+  setPeer(ref: string, peerUrl: string | null): Promise<void>;
 }
 
 export interface PartnersService {
@@ -24,6 +34,8 @@ export interface PartnersService {
   list(): Promise<Partner[]>;
   /** @throws NotFoundError when this node has no partner `id`. */
   require(id: string): Promise<void>;
+  /** Adds a partner with its match rules (see {@link addPartner}). @throws InputError, ConflictError as it does. */
+  add(partner: Partner): Promise<void>;
 }
 
 export interface TariffsService {
@@ -65,8 +77,14 @@ export function recordServices(db: Database) {
   const agreements: AgreementsService = {
     list: () => listAgreements(db),
     require: (ref) => requireAgreement(db, ref),
+    add: (agreement) => addAgreement(db, agreement),
+    setPeer: (ref, peerUrl) => setAgreementPeer(db, ref, peerUrl),
   };
-  const partners: PartnersService = { list: () => listPartners(db), require: (id) => requirePartner(db, id) };
+  const partners: PartnersService = {
+    list: () => listPartners(db),
+    require: (id) => requirePartner(db, id),
+    add: (partner) => addPartner(db, partner),
+  };
   const tariffs: TariffsService = { list: () => listDecks(db), importDeck: (deck) => importDeck(db, deck) };
   const cdrs: CdrsService = {
     stats: () => cdrStats(db),
