@@ -33,18 +33,12 @@ export interface LeafKey {
 
 type Difference = ReportJson["leaves"][number]["durationDifferences" | "rateDifferences"][number];
 
-export interface LeafCall {
-  callKey: string;
-  cdrId: string;
-  aNumber: string;
-  bNumber: string;
-  startMs: number;
-  billed: bigint;
-  amount: bigint;
+/** One of this node's calls behind a leaf, with what the discrepancy report found about it. */
+export type LeafCall = Awaited<ReturnType<typeof callsBehindLeaf>>[number] & {
   finding: "missing_on_their_side" | "duration_difference" | "rate_difference" | null;
   /** The partner's figure where the report found a duration or rate difference. */
   theirs: Difference["theirs"] | null;
-}
+};
 
 export interface PlannedStep {
   step: DisputeStep;
