@@ -19,23 +19,19 @@
  * - admin (runs the node): everything a viewer can see, plus /metrics, but never signs as an officer:
  *   approval is a financial act bound to an officer's key, not an administrator's.
  */
-import { getAddress } from "ethers";
 import { z } from "zod/v4";
-import { APPROVAL_TYPES, approvalDigest, type ApprovalData } from "../../../node/src/protocol";
 import { NotFoundError } from "../../../node/src/errors";
 import type { PeriodView } from "../../../node/src/settlement/period-view";
 import type { Role } from "../auth/types";
 import { checkReadiness } from "../health/readiness";
 import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs-page";
-import { HttpError } from "../http-error";
 import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify, periodReference, periodViewJson } from "./json";
 import { LEDGER_ROUTES } from "./routes-ledger";
-import { signerOf } from "./typed-data";
 import { UPLOAD_ROUTES } from "./routes-uploads";
 import { ACTIVITY_ROUTES } from "./routes-activity";
 import { FAST_PATH_ROUTES } from "./routes-fast-path";
-import { ledgerTypedData } from "./typed-data";
+import { APPROVAL_ROUTES } from "./routes-approvals";
 import { DISPUTE_ROUTES } from "./routes-disputes";
 import { defineRoute, StatusReply, type ApiRoute } from "./route";
 import {
@@ -44,8 +40,6 @@ import {
   AgreementsResponse,
   AlertLevel,
   AlertsResponse,
-  ApprovalBody,
-  ApprovalResponse,
   CdrStatsResponse,
   PartnersResponse,
   PeriodShowResponse,
@@ -56,7 +50,6 @@ import {
   RejectsResponse,
   ReportResponse,
   TariffsResponse,
-  TypedDataResponse,
   queryInt,
 } from "./schemas";
 
@@ -64,26 +57,10 @@ import {
 const OPERATIONS: readonly Role[] = ["operator", "officer", "admin"];
 /** CDR-level detail behind a period (call keys, CDR ids): the carrier's own finance staff only. */
 const PERIOD_INTERNALS: readonly Role[] = ["officer", "admin"];
-/** Signing is an officer's personal act with their own key. */
-const SIGNING: readonly Role[] = ["officer"];
 
 export const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
 const disputed = (view: PeriodView) => view.dispute !== null;
-
-/** The approval struct with its integers as bigints. */
-function approvalData(json: z.output<typeof ApprovalBody>["approval"]): ApprovalData {
-  return {
-    ...json,
-    agreementId: json.agreementId.toLowerCase(),
-    carrierId: json.carrierId.toLowerCase(),
-    amountAB: BigInt(json.amountAB),
-    amountBA: BigInt(json.amountBA),
-    rootA: json.rootA.toLowerCase(),
-    rootB: json.rootB.toLowerCase(),
-    deadline: BigInt(json.deadline),
-  };
-}
 
 const CORE_ROUTES: readonly ApiRoute[] = [
   // ─── operations ────────────────────────────────────────────────────────────
@@ -289,74 +266,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     },
   }),
 
-  // ─── approvals ─────────────────────────────────────────────────────────────
-  defineRoute({
-    method: "get",
-    path: "/api/v1/periods/:agreement/:period/approval",
-    summary: "The EIP-712 typed data an officer signs to approve the period (eth_signTypedData_v4)",
-    description:
-      "The ledger's figures and roots, the round and the deadline the other officers of this carrier signed " +
-      "(when enough time is left), else a week of chain time from now. `partial=true`: the undisputed part. " +
-      "409 for a period this node leaves to the co-signed fast path: its officers sign the period's " +
-      "`Settlement` instead (GET …/fast-path/settlement).",
-    tag: "approvals",
-    allow: SIGNING,
-    scope: "approvals:write",
-    params: AgreementPeriodParams,
-    query: z.strictObject({
-      partial: z
-        .enum(["true", "false"])
-        .default("false")
-        .transform((text) => text === "true"),
-    }),
-    response: TypedDataResponse,
-    errors: [404, 409, 503],
-    handler: async ({ deps, params, query }) => {
-      const node = requireNode(deps);
-      const chain = requireChain(deps);
-      const prepared = await node.approvals.prepare(chain, params.agreement, params.period, query.partial);
-      return jsonify({
-        ...ledgerTypedData(chain, APPROVAL_TYPES, "Approval" as const, prepared.approval),
-        reusedDeadline: prepared.reusedDeadline,
-      });
-    },
-  }),
-  defineRoute({
-    method: "post",
-    path: "/api/v1/periods/:agreement/:period/approvals",
-    summary: "Hand in an officer's EIP-712 approval; submitted to the ledger once a threshold signed",
-    description:
-      "The signature must be by the signed-in officer and cover exactly the figures, roots and round the ledger " +
-      "holds, before its deadline (node/src/settlement/approvals.ts acceptSignature). The node keeps it, and " +
-      "once a threshold of current officers signed the same approval it submits them with its own key.",
-    tag: "approvals",
-    allow: SIGNING,
-    scope: "approvals:write",
-    params: AgreementPeriodParams,
-    body: ApprovalBody,
-    response: ApprovalResponse,
-    errors: [404, 409, 503],
-    handler: async ({ deps, params, body, principal }) => {
-      const node = requireNode(deps);
-      // An unknown agreement is a 404 whoever signed.
-      await node.agreements.require(params.agreement);
-      const chain = requireChain(deps);
-      const approval = approvalData(body.approval);
-      const signer = await signerOf(chain, approvalDigest(chain.ledgerDomain, approval), body.signature);
-      // A signed-in officer hands in their own signature; someone else's stays theirs to hand in.
-      if (principal === null || getAddress(signer) !== getAddress(principal.address)) {
-        throw new HttpError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");
-      }
-      const progress = await node.approvals.submit(
-        chain,
-        params.agreement,
-        params.period,
-        approval,
-        body.signature,
-      );
-      return jsonify(progress);
-    },
-  }),
+  ...APPROVAL_ROUTES,
 
   // ─── operations of the gateway itself ──────────────────────────────────────
   defineRoute({
