@@ -30,6 +30,22 @@ export default tseslint.config(
     },
   },
   {
+    // Product code never leans on the tests' fixtures or the scripts' scenarios.
+    files: ["node/src/**/*.ts", "gateway/src/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/test/helpers/*"], message: "test helpers are for tests only" },
+            { group: ["**/scripts/*", "**/scripts/lib/*"], message: "product code does not import scripts/" },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.cjs"],
     languageOptions: {
       sourceType: "commonjs",

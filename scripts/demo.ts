@@ -34,7 +34,7 @@ import { openAuditChain } from "../node/src/audit/chain";
 import { verifyLedger } from "../node/src/audit/verify";
 import type { TxResult } from "../node/src/chain/tx-manager";
 import { formatAmount } from "../node/src/chain/display";
-import { PERIOD, startHardhatNode, type HardhatNode } from "../node/src/chain/test-helpers";
+import { PERIOD, startHardhatNode, type HardhatNode } from "../test/helpers/hardhat";
 import {
   WINDOWS,
   advance,
@@ -43,13 +43,9 @@ import {
   type Consortium,
   type ConsortiumAgreement,
   type ConsortiumCarrier,
-} from "../node/src/chain/test-consortium";
-import { requireAgreement, setAgreementPeer } from "../node/src/db/agreements";
-import { openDatabase } from "../node/src/db/open";
-import { openPostgres } from "../node/src/db/pg";
-import { loadReport } from "../node/src/db/reports";
+} from "../test/helpers/consortium";
+import { dropNodeSchemas, openNodeDatabase } from "../node/src/node";
 import { ingestFile } from "../node/src/ingest/ingest-file";
-import { commitSummary } from "../node/src/reconciliation/commit";
 import { OUTCOMES } from "../node/src/protocol";
 import { periodState } from "../node/src/reconciliation/reveal";
 import { acceptSettlementSignature, ourSettlement, signSettlement } from "../node/src/settlement/cosign";
@@ -70,8 +66,6 @@ import { findSettleable, settleStep } from "../node/src/settlement/settleable";
 import { settleBatchRequest, settleRequest } from "../node/src/settlement/settle-requests";
 import { skippedInBatch } from "../node/src/settlement/settle-plan";
 import { loadPeriodContext } from "../node/src/settlement/period-context";
-import { buildSummary } from "../node/src/summaries/build-summary";
-import { periodSalt } from "../node/src/summaries/encoding";
 import { ingestSettings } from "../node/src/config/config";
 import {
   SWITCHES,
@@ -237,9 +231,9 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
 
     const secrets = new Map(Object.keys(c.agreements).map((name) => [name, crypto.randomBytes(32)]));
     const openDb = async (carrier: ConsortiumCarrier, dir: string) => {
-      if (!options.pg) return openDatabase({ dataDir: dir });
+      if (!options.pg) return openNodeDatabase({ dataDir: dir });
       const schema = `icl_demo_${process.pid}_${carrier.name.toLowerCase()}`;
-      const db = await openDatabase({ url: options.pg, schema, dataDir: dir });
+      const db = await openNodeDatabase({ url: options.pg, schema, dataDir: dir });
       schemas.set(carrier.name, schema);
       return db;
     };
@@ -284,8 +278,8 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     const peerUrl = (n: DemoNode) => gatewayRelays.get(n.carrier.name)?.url ?? n.gateway.url;
     for (const agreement of Object.values(c.agreements)) {
       const [a, b] = [nodeOf(nodes, agreement.a), nodeOf(nodes, agreement.b)];
-      await setAgreementPeer(a.db, agreement.name, peerUrl(b));
-      await setAgreementPeer(b.db, agreement.name, peerUrl(a));
+      await a.node.agreements.setPeer(agreement.name, peerUrl(b));
+      await b.node.agreements.setPeer(agreement.name, peerUrl(a));
     }
     /** Stops a carrier's node abruptly (runner, gateway, chain client, database), as a crash would. */
     const stop = async (carrier: ConsortiumCarrier) => {
@@ -413,13 +407,13 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
       const fast = SCENARIO[agreement.name].expect === "Matched";
       for (const carrier of [agreement.a, agreement.b]) {
         const n = nodeOf(nodes, carrier);
-        const local = await requireAgreement(n.db, agreement.name);
-        await buildSummary(
-          n.db,
-          { agreementId: local.agreementId, period: PERIOD, partnerId: local.partnerId, side: local.side },
-          periodSalt(local.secret, local.agreementId, PERIOD),
-          { freeze: true },
+        const closed = await n.node.periods.close(
+          agreement.name,
+          PERIOD,
+          fast ? "freeze" : "commit",
+          n.chain,
         );
+        const local = closed.agreement;
         if (fast) {
           // Both nodes built the same summary: no commitment; two officers sign the co-signed Settlement of
           // their own node's summary, and the running nodes exchange the signatures and settle.
@@ -435,8 +429,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
           );
           continue;
         }
-        const committed = await commitSummary(n.db, n.chain, local, PERIOD);
-        const receipt = await n.chain.provider.getTransactionReceipt(committed.txHash);
+        const receipt = await n.chain.provider.getTransactionReceipt(closed.commit!.txHash);
         note(
           `closed ${agreement.name} ${MONTH} and committed its salted root`,
           carrier.name,
@@ -511,7 +504,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
         if (!["Matched", "Reconciled", "Mismatched", "Settled"].includes(state)) return false;
         for (const carrier of [agreement.a, agreement.b]) {
           const n = nodeOf(nodes, carrier);
-          if ((await loadReport(n.db, agreement.agreementId, PERIOD)) === null) return false;
+          if ((await n.node.periods.report(agreement.agreementId, PERIOD)).report === null) return false;
         }
       }
       return true;
@@ -553,9 +546,9 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     const disputed = c.agreements["GLOBEX-INITECH"];
     const globex = nodeOf(nodes, c.carriers.GLOBEX);
     const initech = nodeOf(nodes, c.carriers.INITECH);
-    const report = await loadReport(globex.db, disputed.agreementId, PERIOD);
+    const { report } = await globex.node.periods.report(disputed.agreementId, PERIOD);
     const step = async (n: DemoNode, officer: Wallet, name: DisputeStep, input: StepInput, who: string) => {
-      const local = await requireAgreement(n.db, disputed.name);
+      const local = await n.node.agreements.require(disputed.name);
       const ctx = await loadPeriodContext(n.chain, local, PERIOD);
       const plan = await planDisputeStep(n.chain, ctx, name, officer.address, input);
       const signer = officer.connect(provider);
@@ -743,12 +736,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     for (const relay of relays) await attempt("close a relay", () => relay.close());
     if (options.pg && schemas.size > 0) {
       await attempt("drop the demo's PostgreSQL schemas", async () => {
-        const admin = await openPostgres(options.pg!);
-        try {
-          for (const schema of schemas.values()) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        } finally {
-          await admin.close();
-        }
+        await dropNodeSchemas(options.pg!, schemas.values());
       });
     }
     await attempt("stop the chain", async () => hardhat?.stop());
@@ -790,7 +778,7 @@ async function approveAll(
 ): Promise<void> {
   for (const carrier of [agreement.a, agreement.b]) {
     const n = nodeOf(nodes, carrier);
-    const local = await requireAgreement(n.db, agreement.name);
+    const local = await n.node.agreements.require(agreement.name);
     for (const officer of carrier.officers.slice(0, 2)) {
       const ctx = await loadPeriodContext(n.chain, local, PERIOD);
       const { approval } = await prepareApproval(n.db, n.chain, ctx, partial);

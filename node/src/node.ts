@@ -1,7 +1,9 @@
+import type { ChainClient } from "./chain/client";
 import type { ResolvedConfig } from "./config/config";
 import { ingestSettings, loadConfig } from "./config/config";
 import type { Database } from "./db/database";
-import { openDatabase } from "./db/open";
+import { openDatabase, type DatabaseOptions } from "./db/open";
+import { dropSchemas } from "./db/pg";
 import { ingestFile, type IngestProgress, type IngestResult } from "./ingest/ingest-file";
 import { runIngest } from "./ingest/pipeline";
 import type { IngestSource } from "./ingest/source";
@@ -9,14 +11,54 @@ import { createEvidenceStore } from "./evidence/create-evidence-store";
 import type { EvidenceStore } from "./evidence/store";
 import type { Logger } from "./logger";
 import type { CdrFormat } from "./mediation/types";
+import { approvalsService, type ApprovalsService } from "./services/approvals";
+import { disputesService, type DisputesService } from "./services/disputes";
+import { evidenceLookup, type EvidenceLookup } from "./services/evidence-lookup";
+import { periodsService, type PeriodsService } from "./services/periods";
+import {
+  recordServices,
+  type AgreementsService,
+  type AlertsService,
+  type CdrsService,
+  type ChainRecordsService,
+  type PartnersService,
+  type TariffsService,
+} from "./services/records";
+import { settlementService, type SettlementService } from "./services/settlement";
+import { timelineService, type TimelineService } from "./services/timeline";
 
 /** A carrier node: its configuration and database, and the operations the CLI and the gateway call. */
 export interface CarrierNode {
   readonly config: ResolvedConfig;
   readonly db: Database;
+  /** The ledger as this node signs on it (the node key), or null for a node without chain settings. */
+  readonly chain: ChainClient | null;
   /** Content-addressed evidence: the local store, or a Kubo node when `ipfs.apiUrl` is set. */
   readonly evidence: EvidenceStore;
   readonly logger: Logger;
+  readonly agreements: AgreementsService;
+  readonly partners: PartnersService;
+  readonly tariffs: TariffsService;
+  /** Ingested files, their rejects and the rated traffic. */
+  readonly cdrs: CdrsService;
+  /** The deadline watch's alerts. */
+  readonly alerts: AlertsService;
+  /** The chain transactions the node sent and the ledger events it indexed. */
+  readonly chainRecords: ChainRecordsService;
+  /** Resolves when the database answers. @throws UnavailableError when it does not. */
+  ping(): Promise<void>;
+  /** The agreement-periods: list, show, discrepancy report, close. */
+  readonly periods: PeriodsService;
+  /** Officers' approvals: the one to sign now, and signatures handed in. */
+  readonly approvals: ApprovalsService;
+  /** The drill-down behind a leaf, dispute evidence, dispute steps planned. */
+  readonly disputes: DisputesService;
+  /** The netting plan and this carrier's escrow. */
+  readonly settlement: SettlementService;
+  /** A period's ledger events from the node's event index. */
+  readonly timeline: TimelineService;
+  /** A period's evidence bundles, opened for the two parties' officers. */
+  readonly evidenceLookup: EvidenceLookup;
   /** Ingests one CDR file (see {@link ingestFile}). */
   ingest(
     filePath: string,
@@ -31,19 +73,30 @@ export interface CarrierNode {
   close(): Promise<void>;
 }
 
-/** Builds a node from its parts; tests pass their own database and logger. */
+/** Builds a node from its parts; tests pass their own database and logger. Throws nothing. */
 export function createNode(parts: {
   config: ResolvedConfig;
   db: Database;
+  /** The ledger (default none); the node does not close it. */
+  chain?: ChainClient | null;
   evidence: EvidenceStore;
   logger: Logger;
 }): CarrierNode {
   const { config, db, evidence, logger } = parts;
+  const timeline = timelineService(db);
   return {
     config,
     db,
+    chain: parts.chain ?? null,
     evidence,
     logger,
+    ...recordServices(db),
+    periods: periodsService(db, config),
+    approvals: approvalsService(db, config),
+    disputes: disputesService(db, evidence, logger),
+    settlement: settlementService(db, config),
+    timeline,
+    evidenceLookup: evidenceLookup(db, evidence, timeline),
     async ingest(filePath, format, onProgress) {
       const result = await ingestFile(db, filePath, format, ingestSettings(config.config), onProgress);
       logger.info(result.alreadyIngested ? "file already ingested" : "file ingested", {
@@ -77,4 +130,21 @@ export async function openNode(
     logger,
   );
   return createNode({ config, db, evidence, logger });
+}
+
+/**
+ * Opens (and migrates) a node's database: PGlite under `dataDir`, or PostgreSQL at `url` in `schema`.
+ * @throws UnavailableError when PostgreSQL cannot be reached; ConflictError when another process holds
+ * the PGlite files.
+ */
+export function openNodeDatabase(options: DatabaseOptions): Promise<Database> {
+  return openDatabase(options);
+}
+
+/**
+ * Drops nodes' PostgreSQL schemas (see {@link openNodeDatabase}) at `url`.
+ * @throws RangeError for a name that is not a plain identifier; UnavailableError when PostgreSQL cannot be reached.
+ */
+export function dropNodeSchemas(url: string, schemas: Iterable<string>): Promise<void> {
+  return dropSchemas(url, schemas);
 }

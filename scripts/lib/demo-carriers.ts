@@ -4,22 +4,19 @@
  * everything scripts/demo.ts runs the scenario on.
  */
 import crypto from "node:crypto";
-import { createGateway, listen, type RunningGateway } from "../../gateway/src/gateway";
-import { chainRoleResolver } from "../../gateway/src/auth";
+import type { RunningGateway } from "../../gateway/src/gateway";
+import { startCarrierNode } from "../../node/src/carrier-node";
 import { createChainClient, type ChainClient } from "../../node/src/chain/client";
-import type { Consortium, ConsortiumCarrier } from "../../node/src/chain/test-consortium";
+import type { Consortium, ConsortiumCarrier } from "../../test/helpers/consortium";
 import { parseConfig, type NodeConfig } from "../../node/src/config/config";
-import { addAgreement } from "../../node/src/db/agreements";
-import type { Database } from "../../node/src/db/database";
-import { addPartner } from "../../node/src/db/partners";
-import { importDeck } from "../../node/src/db/tariffs";
 import { createLocalEvidenceStore } from "../../node/src/evidence/local-store";
 import type { EvidenceStore } from "../../node/src/evidence/store";
 import { silentLogger } from "../../node/src/logger";
 import type { MatchRule } from "../../node/src/mediation/types";
-import { createNode } from "../../node/src/node";
+import { createNode, type CarrierNode } from "../../node/src/node";
+import { recordServices } from "../../node/src/services/records";
 import { loadTariffDeck } from "../../node/src/rating/tariff-deck";
-import { NodeRunner } from "../../node/src/reconciliation/runner";
+import type { NodeRunner } from "../../node/src/reconciliation/runner";
 import { interconnectDeck } from "./generate-cdrs";
 import { ICL_SWITCH, type SwitchProfile } from "./traffic";
 
@@ -81,6 +78,8 @@ export function demoConfig(carrier: string): NodeConfig {
         plausibility: { rules: { start_in_future: "off" } },
       },
       numbering: profile.numbering,
+      // The consoles are served over plain http on 127.0.0.1.
+      gateway: { cookieSecure: false },
     },
     "config.json",
   );
@@ -105,8 +104,12 @@ export function matchRules(carrier: string, partner: string): MatchRule[] {
   }
 }
 
+type Database = CarrierNode["db"];
+
 export interface DemoNode {
   carrier: ConsortiumCarrier;
+  /** The node's services (its records, periods, approvals…). */
+  node: CarrierNode;
   db: Database;
   chain: ChainClient;
   runner: NodeRunner;
@@ -126,16 +129,17 @@ export async function setUpCarrier(
   carrier: ConsortiumCarrier,
   secrets: Map<string, Buffer>,
 ): Promise<void> {
+  const records = recordServices(db);
   for (const agreement of Object.values(c.agreements)) {
     const side = agreement.a.name === carrier.name ? "A" : agreement.b.name === carrier.name ? "B" : null;
     if (side === null) continue;
     const partner = side === "A" ? agreement.b.name : agreement.a.name;
-    await addPartner(db, { id: partner, name: partner, matchRules: matchRules(carrier.name, partner) });
+    await records.partners.add({ id: partner, name: partner, matchRules: matchRules(carrier.name, partner) });
     const deck = carrier.name === "INITECH" && partner === "GLOBEX" ? disagreedDeck() : demoDeck();
     const rows = loadTariffDeck(deck, "deck.csv");
     const contentHash = crypto.createHash("sha256").update(deck).digest("hex");
     for (const direction of ["in", "out"] as const) {
-      await importDeck(db, {
+      await records.tariffs.importDeck({
         partner,
         direction,
         name: `${partner}-${direction}`,
@@ -144,7 +148,7 @@ export async function setUpCarrier(
         rows,
       });
     }
-    await addAgreement(db, {
+    await records.agreements.add({
       agreementId: agreement.agreementId,
       name: agreement.name,
       partnerId: partner,
@@ -171,45 +175,22 @@ export async function startNode(
   });
   try {
     const evidence = createLocalEvidenceStore(dir, silentLogger);
-    const runner = await NodeRunner.start({
-      db,
-      chain,
-      signer: carrier.node,
-      evidence,
-      logger: silentLogger,
-      watch: { autoSettle: false },
-    });
     const node = createNode({
       config: { dataDir: dir, config: demoConfig(carrier.name), databaseUrl: undefined },
       db,
+      chain,
       evidence,
       logger: silentLogger,
     });
-    const gateway = await listen(
-      createGateway({
-        logger: silentLogger,
-        peer: runner.peerServer,
-        node,
-        chain,
-        auth: {
-          db,
-          roles: chainRoleResolver({
-            registry: chain.registry,
-            carrierId: carrier.id,
-            admins: [],
-            operators: [],
-          }),
-          logger: silentLogger,
-          carrier: carrier.name,
-          chainId: chain.chainId,
-          sessionHours: 8,
-          cookieSecure: false,
-        },
-      }),
-      "127.0.0.1",
-      0,
-    );
-    return { carrier, db, chain, runner, evidence, gateway, dir };
+    // The scenario settles each period itself, step by step, so that it can print them.
+    const running = await startCarrierNode({
+      node,
+      chain,
+      signer: carrier.node,
+      listen: { host: "127.0.0.1", port: 0 },
+      runner: { watch: { autoSettle: false } },
+    });
+    return { carrier, node, db, chain, runner: running.runner, evidence, gateway: running.gateway, dir };
   } catch (error) {
     chain.close();
     throw error;

@@ -8,9 +8,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Wallet } from "ethers";
-import { createGateway, listen, type GatewayParts, type RunningGateway } from "../../gateway/src/gateway";
+import type { GatewayParts, RunningGateway } from "../../gateway/src/gateway";
+import { startCarrierNode } from "../../node/src/carrier-node";
+import { parseConfig } from "../../node/src/config/config";
 import { createChainClient, type ChainClient } from "../../node/src/chain/client";
-import { openCommitWindow, type HardhatNode, type ScriptedLedger } from "../../node/src/chain/test-helpers";
+import { openCommitWindow, type HardhatNode, type ScriptedLedger } from "./hardhat";
 import { addAgreement, requireAgreement, setAgreementPeer } from "../../node/src/db/agreements";
 import type { Database } from "../../node/src/db/database";
 import { addPartner } from "../../node/src/db/partners";
@@ -20,11 +22,10 @@ import type { EvidenceStore } from "../../node/src/evidence/store";
 import { ingestFile } from "../../node/src/ingest/ingest-file";
 import { silentLogger } from "../../node/src/logger";
 import { loadTariffDeck } from "../../node/src/rating/tariff-deck";
-import { commitSummary } from "../../node/src/reconciliation/commit";
-import { NodeRunner, type PassReport } from "../../node/src/reconciliation/runner";
+import { closePeriod } from "../../node/src/reconciliation/close-period";
+import type { NodeRunner, PassReport } from "../../node/src/reconciliation/runner";
+import { createNode } from "../../node/src/node";
 import type { FastPathOptions } from "../../node/src/reconciliation/fast-path";
-import { buildSummary } from "../../node/src/summaries/build-summary";
-import { periodSalt } from "../../node/src/summaries/encoding";
 import { interconnectDeck } from "../../scripts/lib/generate-cdrs";
 import type { DatabaseTarget } from "./databases";
 import { tempDir } from "./databases";
@@ -32,6 +33,11 @@ import { writeSideCdrs, type Call } from "../../scripts/lib/traffic";
 
 /** The generated deck, plus A's own termination to New York for the calls B hands to A. */
 export const PAIR_DECK = interconnectDeck();
+
+/** A pair node's config: the defaults (the runner's settings are the config's). */
+function pairConfig(dataDir: string) {
+  return { dataDir, config: parseConfig({}, "config.json"), databaseUrl: undefined };
+}
 
 export interface PairNode {
   side: "A" | "B";
@@ -88,23 +94,25 @@ async function startNode(
     logger: silentLogger,
   });
   const evidence = createLocalEvidenceStore(dir, silentLogger);
-  const runner = await NodeRunner.start({
-    db,
+  const node = createNode({ config: pairConfig(dir), db, chain, evidence, logger: silentLogger });
+  // The pair's gateways serve the peer protocol; a suite adds the API (with its own auth) when it needs it.
+  const running = await startCarrierNode({
+    node,
     chain,
     signer: wallet,
-    evidence,
-    logger: silentLogger,
+    listen: { host: "127.0.0.1", port: 0 },
     // Officers approve after the reveal unless a suite opts in: holding the reveal for approvals before
     // it (a node's default) is test/node/pre-reveal.test.ts's subject, and needs officers who sign.
-    fastPath: { approveBeforeReveal: false, ...setup.fastPath?.(side) },
+    runner: { fastPath: { approveBeforeReveal: false, ...setup.fastPath?.(side) } },
+    gateway: (runner) => ({
+      node: null,
+      chain: null,
+      auth: null,
+      trustProxy: undefined,
+      ...setup.gateway?.({ side, partner, db, chain, runner, evidence, dir }),
+    }),
   });
-  const parts = { side, partner, db, chain, runner, evidence, dir };
-  const gateway = await listen(
-    createGateway({ logger: silentLogger, peer: runner.peerServer, ...setup.gateway?.(parts) }),
-    "127.0.0.1",
-    0,
-  );
-  return { ...parts, gateway };
+  return { side, partner, db, chain, runner: running.runner, evidence, dir, gateway: running.gateway };
 }
 
 /** Carrier A's node (partner CARRIER-B) and B's (partner CARRIER-A), each knowing the other's URL. */
@@ -170,14 +178,8 @@ export async function closePairPeriod(
       expect.fail(`${counts.rejected} generated CDRs rejected, e.g. ${JSON.stringify(rows[0])}`);
     }
     const agreement = await requireAgreement(node.db, "A-B");
-    const commit = imperfections.commit ?? true;
-    await buildSummary(
-      node.db,
-      { agreementId: setup.fx.agreementId, period, partnerId: node.partner, side: node.side },
-      periodSalt(setup.secret, setup.fx.agreementId, period),
-      { freeze: !commit },
-    );
-    if (commit) await commitSummary(node.db, node.chain, agreement, period);
+    const mode = (imperfections.commit ?? true) ? "commit" : "freeze";
+    await closePeriod({ db: node.db, chain: node.chain, fastPath: true }, agreement, period, mode);
   }
 }
 

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
-import { PERIOD, startHardhatNode, type HardhatNode } from "../../node/src/chain/test-helpers";
+import { PERIOD, startHardhatNode, type HardhatNode } from "../helpers/hardhat";
 import { createLocalEvidenceStore } from "../../node/src/evidence/local-store";
 import { silentLogger } from "../../node/src/logger";
 import { summaryFileJson, summaryRoot, readSummaryFile } from "../../node/src/audit/summary-file";
-import { buildHonestHistory, type HonestHistory } from "../../node/src/audit/test-history";
+import { buildHonestHistory, type HonestHistory } from "../helpers/audit-history";
 import { icl, REPO_ROOT, acceptFutureCdrs } from "../helpers/cli";
 import { tempDir } from "../helpers/databases";
 

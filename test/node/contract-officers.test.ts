@@ -19,7 +19,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "../../node/src/chain/test-helpers";
+} from "../helpers/hardhat";
 import { officerSigner } from "../../node/src/chain/officer-signer";
 import { requireAgreement } from "../../node/src/db/agreements";
 import { listSettlementSignatures } from "../../node/src/db/fast-path";

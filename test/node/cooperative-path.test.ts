@@ -17,7 +17,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "../../node/src/chain/test-helpers";
+} from "../helpers/hardhat";
 import { openAuditChain } from "../../node/src/audit/chain";
 import { verifyLedger } from "../../node/src/audit/verify";
 import { requireAgreement, setAgreementPeer } from "../../node/src/db/agreements";

@@ -17,7 +17,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "../../node/src/chain/test-helpers";
+} from "../helpers/hardhat";
 import { openAuditChain, type AuditChain } from "../../node/src/audit/chain";
 import {
   arrayEventSource,

@@ -10,12 +10,7 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
-import {
-  freePort,
-  scriptLedger,
-  startHardhatNode,
-  type HardhatNode,
-} from "../../node/src/chain/test-helpers";
+import { freePort, scriptLedger, startHardhatNode, type HardhatNode } from "../helpers/hardhat";
 import { generatedDeck, prng, writeIclCsv } from "../../scripts/lib/generate-cdrs";
 import { icl, iclProcess } from "../helpers/cli";
 import { databaseTargets, primaryTarget, tempDir } from "../helpers/databases";

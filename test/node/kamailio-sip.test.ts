@@ -16,7 +16,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { Client } from "pg";
-import { freePort } from "../../node/src/chain/test-helpers";
+import { freePort } from "../helpers/hardhat";
 import { generatedDeck } from "../../scripts/lib/generate-cdrs";
 import { icl, REPO_ROOT } from "../helpers/cli";
 import { primaryTarget, tempDir } from "../helpers/databases";

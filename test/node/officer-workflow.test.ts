@@ -21,7 +21,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "../../node/src/chain/test-helpers";
+} from "../helpers/hardhat";
 import {
   computeCommitment,
   APPROVAL_TYPES,
@@ -39,7 +39,7 @@ import { requireAgreement } from "../../node/src/db/agreements";
 import { primaryTarget, tempDir } from "../helpers/databases";
 import { setUpCliNode, type CliChainNode } from "../helpers/chain-node";
 import { icl, iclProcess } from "../helpers/cli";
-import { freePort } from "../../node/src/chain/test-helpers";
+import { freePort } from "../helpers/hardhat";
 import { settledByFastPath } from "../../node/src/protocol";
 import { generateCalls, writeSideCdrs } from "../../scripts/lib/traffic";
 

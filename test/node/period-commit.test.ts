@@ -11,7 +11,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "../../node/src/chain/test-helpers";
+} from "../helpers/hardhat";
 import { computeCommitment, stateIndex } from "../../node/src/protocol";
 import { commitmentSalt } from "../../node/src/summaries/encoding";
 import { REPO_ROOT, icl, iclProcess, acceptFutureCdrs } from "../helpers/cli";

@@ -18,7 +18,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "../../node/src/chain/test-helpers";
+} from "../helpers/hardhat";
 import { openAuditChain } from "../../node/src/audit/chain";
 import { verifyLedger } from "../../node/src/audit/verify";
 import { requireAgreement } from "../../node/src/db/agreements";

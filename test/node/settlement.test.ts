@@ -11,13 +11,8 @@ import {
   scriptConsortium,
   type Consortium,
   type ConsortiumAgreement,
-} from "../../node/src/chain/test-consortium";
-import {
-  PERIOD,
-  openCommitWindow,
-  startHardhatNode,
-  type HardhatNode,
-} from "../../node/src/chain/test-helpers";
+} from "../helpers/consortium";
+import { PERIOD, openCommitWindow, startHardhatNode, type HardhatNode } from "../helpers/hardhat";
 import { skippedInBatch } from "../../node/src/settlement/settle-plan";
 import { icl, acceptFutureCdrs } from "../helpers/cli";
 import { primaryTarget } from "../helpers/databases";

@@ -16,7 +16,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "../../node/src/chain/test-helpers";
+} from "../helpers/hardhat";
 import { loadReport, type ReportJson } from "../../node/src/db/reports";
 import { stateIndex } from "../../node/src/protocol";
 import { importDeck } from "../../node/src/db/tariffs";

@@ -11,7 +11,7 @@ import type { Database } from "../../../node/src/db/database";
 import { ROLES, type Role } from "../auth/types";
 import type { RunningGateway } from "../gateway";
 import { ROUTES } from "./route-table";
-import { headersFor, startGateway, testNode, type TestPrincipal } from "./test-helpers";
+import { headersFor, startGateway, testNode, type TestPrincipal } from "../../../test/helpers/gateway-api";
 
 type Expected = "public" | readonly Role[];
 

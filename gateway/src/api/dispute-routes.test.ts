@@ -15,7 +15,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "../../../node/src/chain/test-helpers";
+} from "../../../test/helpers/hardhat";
 import { addAgreement } from "../../../node/src/db/agreements";
 import type { Database } from "../../../node/src/db/database";
 import { addPartner } from "../../../node/src/db/partners";
@@ -24,7 +24,7 @@ import { silentLogger } from "../../../node/src/logger";
 import { primaryTarget } from "../../../test/helpers/databases";
 import type { CarrierNode } from "../../../node/src/node";
 import type { RunningGateway } from "../gateway";
-import { headersFor, startGateway, testNode } from "./test-helpers";
+import { headersFor, startGateway, testNode } from "../../../test/helpers/gateway-api";
 
 const target = primaryTarget();
 const SECRET = Buffer.alloc(32, 0x42);

@@ -18,7 +18,7 @@ import type { RunningGateway } from "../gateway";
 import { clientMessage } from "./errors";
 import { defineRoute } from "./route";
 import { ROUTES } from "./route-table";
-import { headersFor, startGateway, testNode } from "./test-helpers";
+import { headersFor, startGateway, testNode } from "../../../test/helpers/gateway-api";
 
 const ADMIN = headersFor({ kind: "session", roles: ["admin"] });
 const LEAKS =

@@ -14,19 +14,7 @@ import {
   UnavailableError,
 } from "../../../node/src/errors";
 import type { Logger } from "../../../node/src/logger";
-
-/** An error the gateway itself raises: authorization, validation, a missing dependency. */
-export class ApiError extends Error {
-  override name = "ApiError";
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
+import { HttpError } from "../http-error";
 
 export interface ErrorBodyJson {
   error: { code: string; message: string; field?: string };
@@ -56,7 +44,7 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
     body: { error: field === undefined ? { code, message } : { code, message, field } },
     internal: false,
   });
-  if (error instanceof ApiError) return answer(error.status, error.code, error.message, error.field);
+  if (error instanceof HttpError) return answer(error.status, error.code, error.message, error.field);
   if (error instanceof InputError) {
     // InputError prefixes "file, line N, field F: "; the field is sent on its own, the file as a base name.
     return answer(400, error.code, clientMessage(error.shortMessage), error.field);

@@ -18,7 +18,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "../../../node/src/chain/test-helpers";
+} from "../../../test/helpers/hardhat";
 import { addAgreement, requireAgreement } from "../../../node/src/db/agreements";
 import type { Database } from "../../../node/src/db/database";
 import { listSettlementSignatures } from "../../../node/src/db/fast-path";
@@ -30,7 +30,7 @@ import { commitSummary } from "../../../node/src/reconciliation/commit";
 import { SUMMARY_ENCODING } from "../../../node/src/summaries/build-summary";
 import { primaryTarget } from "../../../test/helpers/databases";
 import type { RunningGateway } from "../gateway";
-import { headersFor, startGateway, testNode, type TestPrincipal } from "./test-helpers";
+import { headersFor, startGateway, testNode, type TestPrincipal } from "../../../test/helpers/gateway-api";
 
 const target = primaryTarget();
 const PERIOD_TEXT = `${String(PERIOD).slice(0, 4)}-${String(PERIOD).slice(4)}`;

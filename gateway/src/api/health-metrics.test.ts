@@ -5,11 +5,11 @@
 import { expect } from "chai";
 import { JsonRpcProvider, Network } from "ethers";
 import type { ChainClient } from "../../../node/src/chain/client";
-import { freePort } from "../../../node/src/chain/test-helpers";
+import { freePort } from "../../../test/helpers/hardhat";
 import type { Database } from "../../../node/src/db/database";
 import { databaseTargets } from "../../../test/helpers/databases";
 import type { RunningGateway } from "../gateway";
-import { headersFor, startGateway, testNode } from "./test-helpers";
+import { headersFor, startGateway, testNode } from "../../../test/helpers/gateway-api";
 
 const SCRAPER = headersFor({ kind: "token", roles: ["admin"], scopes: ["metrics:read"] });
 /** `name{labels} value` or `name value`, as the exposition format writes samples. */

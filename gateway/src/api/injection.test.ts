@@ -14,7 +14,7 @@ import { databaseTargets, type DatabaseTarget } from "../../../test/helpers/data
 import type { RunningGateway } from "../gateway";
 import { ROUTES } from "./route-table";
 import type { ApiRoute } from "./route";
-import { headersFor, rawGet, startGateway, testNode } from "./test-helpers";
+import { headersFor, rawGet, startGateway, testNode } from "../../../test/helpers/gateway-api";
 
 const INJECTIONS = [
   "' OR 1=1 --",

@@ -11,15 +11,15 @@ import { expect } from "chai";
 import { encryptKeystoreJson, id, type Wallet } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
-import { approveBoth } from "../../../node/src/audit/test-history";
+import { approveBoth } from "../../../test/helpers/audit-history";
 import { createChainClient, type ChainClient } from "../../../node/src/chain/client";
 import {
   commitAndReveal,
   fundEscrow,
   scriptConsortium,
   type Consortium,
-} from "../../../node/src/chain/test-consortium";
-import { PERIOD, startHardhatNode, type HardhatNode } from "../../../node/src/chain/test-helpers";
+} from "../../../test/helpers/consortium";
+import { PERIOD, startHardhatNode, type HardhatNode } from "../../../test/helpers/hardhat";
 import { addAgreement, requireAgreement } from "../../../node/src/db/agreements";
 import type { Database } from "../../../node/src/db/database";
 import { addPartner } from "../../../node/src/db/partners";
@@ -30,7 +30,7 @@ import { icl, acceptFutureCdrs } from "../../../test/helpers/cli";
 import { primaryTarget } from "../../../test/helpers/databases";
 import type { Role } from "../auth/types";
 import type { RunningGateway } from "../gateway";
-import { headersFor, rawGet, startGateway, testNode } from "./test-helpers";
+import { headersFor, rawGet, startGateway, testNode } from "../../../test/helpers/gateway-api";
 
 const target = primaryTarget();
 const M = 1_000_000n;

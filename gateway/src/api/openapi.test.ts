@@ -8,7 +8,7 @@ import type { RunningGateway } from "../gateway";
 import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs-page";
 import { openApiPath } from "./openapi";
 import { ROUTES } from "./route-table";
-import { startGateway } from "./test-helpers";
+import { startGateway } from "../../../test/helpers/gateway-api";
 
 type Operation = {
   operationId: string;

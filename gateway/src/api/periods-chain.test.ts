@@ -19,7 +19,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "../../../node/src/chain/test-helpers";
+} from "../../../test/helpers/hardhat";
 import { addAgreement } from "../../../node/src/db/agreements";
 import type { Database } from "../../../node/src/db/database";
 import { addPartner } from "../../../node/src/db/partners";
@@ -28,7 +28,7 @@ import { loadPeriodView } from "../../../node/src/settlement/period-view";
 import { primaryTarget } from "../../../test/helpers/databases";
 import type { RunningGateway } from "../gateway";
 import { jsonify, periodViewJson } from "./json";
-import { headersFor, startGateway, testNode } from "./test-helpers";
+import { headersFor, startGateway, testNode } from "../../../test/helpers/gateway-api";
 
 const target = primaryTarget();
 const PERIOD_TEXT = `${String(PERIOD).slice(0, 4)}-${String(PERIOD).slice(4)}`;

@@ -1,21 +1,21 @@
 /** What several route groups share: the dependencies a route needs, and who sees which periods. */
 import type { Principal, Role } from "../auth/types";
-import { ApiError } from "./errors";
+import { HttpError } from "../http-error";
 import type { ApiDeps } from "./route";
 
 /** A period's ledger facts: officers, regulators, admins; arbiters for disputed periods only. */
 export const PERIODS: readonly Role[] = ["officer", "regulator", "arbiter", "admin"];
 
-/** The node behind the gateway. @throws ApiError 503 without one. */
+/** The node behind the gateway. @throws HttpError 503 without one. */
 export function requireNode(deps: ApiDeps) {
-  if (deps.node === null) throw new ApiError(503, "NO_NODE", "this gateway has no node attached");
+  if (deps.node === null) throw new HttpError(503, "NO_NODE", "this gateway has no node attached");
   return deps.node;
 }
 
-/** The node's chain client. @throws ApiError 503 without one. */
+/** The node's chain client. @throws HttpError 503 without one. */
 export function requireChain(deps: ApiDeps) {
   if (deps.chain === null) {
-    throw new ApiError(503, "NO_CHAIN", "this node has no chain connection (config.json `chain`)");
+    throw new HttpError(503, "NO_CHAIN", "this node has no chain connection (config.json `chain`)");
   }
   return deps.chain;
 }

@@ -19,35 +19,19 @@
  * - admin (runs the node): everything a viewer can see, plus /metrics, but never signs as an officer:
  *   approval is a financial act bound to an officer's key, not an administrator's.
  */
-import { getAddress } from "ethers";
 import { z } from "zod/v4";
-import { APPROVAL_TYPES, approvalDigest, type ApprovalData } from "../../../node/src/protocol";
-import { listAgreements, requireAgreement } from "../../../node/src/db/agreements";
-import { listAlerts } from "../../../node/src/db/alerts";
-import { listRejects } from "../../../node/src/db/ingest-store";
-import { listPartners } from "../../../node/src/db/partners";
-import { loadReport } from "../../../node/src/db/reports";
-import { cdrStats } from "../../../node/src/db/stats";
-import { listDecks } from "../../../node/src/db/tariffs";
-import { ConflictError, InputError, NotFoundError } from "../../../node/src/errors";
-import { acceptSignature, prepareApproval, submitIfReady } from "../../../node/src/settlement/approvals";
-import { awaitsFastPath } from "../../../node/src/settlement/cosign";
-import { fastPathSigningIfOpen } from "../../../node/src/settlement/cosign-status";
-import { loadPeriodContext } from "../../../node/src/settlement/period-context";
-import { knownPeriods, loadPeriodView, type PeriodView } from "../../../node/src/settlement/period-view";
+import { NotFoundError } from "../../../node/src/errors";
+import type { PeriodView } from "../../../node/src/settlement/period-view";
 import type { Role } from "../auth/types";
 import { checkReadiness } from "../health/readiness";
 import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs-page";
-import { ApiError } from "./errors";
 import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify, periodReference, periodViewJson } from "./json";
-import { loadFxTable } from "../../../node/src/settlement/fx";
 import { LEDGER_ROUTES } from "./routes-ledger";
-import { signerOf } from "./typed-data";
 import { UPLOAD_ROUTES } from "./routes-uploads";
 import { ACTIVITY_ROUTES } from "./routes-activity";
 import { FAST_PATH_ROUTES } from "./routes-fast-path";
-import { ledgerTypedData } from "./typed-data";
+import { APPROVAL_ROUTES } from "./routes-approvals";
 import { DISPUTE_ROUTES } from "./routes-disputes";
 import { defineRoute, StatusReply, type ApiRoute } from "./route";
 import {
@@ -56,8 +40,6 @@ import {
   AgreementsResponse,
   AlertLevel,
   AlertsResponse,
-  ApprovalBody,
-  ApprovalResponse,
   CdrStatsResponse,
   PartnersResponse,
   PeriodShowResponse,
@@ -68,7 +50,6 @@ import {
   RejectsResponse,
   ReportResponse,
   TariffsResponse,
-  TypedDataResponse,
   queryInt,
 } from "./schemas";
 
@@ -76,26 +57,10 @@ import {
 const OPERATIONS: readonly Role[] = ["operator", "officer", "admin"];
 /** CDR-level detail behind a period (call keys, CDR ids): the carrier's own finance staff only. */
 const PERIOD_INTERNALS: readonly Role[] = ["officer", "admin"];
-/** Signing is an officer's personal act with their own key. */
-const SIGNING: readonly Role[] = ["officer"];
 
 export const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
 const disputed = (view: PeriodView) => view.dispute !== null;
-
-/** The approval struct with its integers as bigints. */
-function approvalData(json: z.output<typeof ApprovalBody>["approval"]): ApprovalData {
-  return {
-    ...json,
-    agreementId: json.agreementId.toLowerCase(),
-    carrierId: json.carrierId.toLowerCase(),
-    amountAB: BigInt(json.amountAB),
-    amountBA: BigInt(json.amountBA),
-    rootA: json.rootA.toLowerCase(),
-    rootB: json.rootB.toLowerCase(),
-    deadline: BigInt(json.deadline),
-  };
-}
 
 const CORE_ROUTES: readonly ApiRoute[] = [
   // ─── operations ────────────────────────────────────────────────────────────
@@ -108,7 +73,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     scope: "partners:read",
     response: PartnersResponse,
     errors: [503],
-    handler: async ({ deps }) => ({ partners: await listPartners(requireNode(deps).db) }),
+    handler: async ({ deps }) => ({ partners: await requireNode(deps).partners.list() }),
   }),
   defineRoute({
     method: "get",
@@ -123,7 +88,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     scope: "agreements:read",
     response: AgreementsResponse,
     errors: [503],
-    handler: async ({ deps }) => jsonify({ agreements: await listAgreements(requireNode(deps).db) }),
+    handler: async ({ deps }) => jsonify({ agreements: await requireNode(deps).agreements.list() }),
   }),
   defineRoute({
     method: "get",
@@ -135,7 +100,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     scope: "tariffs:read",
     response: TariffsResponse,
     errors: [503],
-    handler: async ({ deps }) => jsonify({ decks: await listDecks(requireNode(deps).db) }),
+    handler: async ({ deps }) => jsonify({ decks: await requireNode(deps).tariffs.list() }),
   }),
   defineRoute({
     method: "get",
@@ -147,7 +112,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     scope: "cdrs:read",
     response: CdrStatsResponse,
     errors: [503],
-    handler: async ({ deps }) => jsonify(await cdrStats(requireNode(deps).db)),
+    handler: async ({ deps }) => jsonify(await requireNode(deps).cdrs.stats()),
   }),
   defineRoute({
     method: "get",
@@ -167,7 +132,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     errors: [503],
     handler: async ({ deps, query }) =>
       jsonify({
-        rejects: await listRejects(requireNode(deps).db, {
+        rejects: await requireNode(deps).cdrs.rejects({
           fileId: query.file,
           reason: query.reason,
           limit: query.limit,
@@ -204,20 +169,9 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     response: PeriodsResponse,
     errors: [503],
     handler: async ({ deps, query, principal }) => {
-      const node = requireNode(deps);
-      const chain = requireChain(deps);
-      const agreements = await listAgreements(node.db);
-      const byId = new Map(agreements.map((a) => [a.agreementId, a]));
-      const views: PeriodView[] = [];
-      for (const { agreementId, period } of await knownPeriods(node.db, chain, agreements)) {
-        const agreement = byId.get(agreementId);
-        if (!agreement) continue;
-        const view = await loadPeriodView(node.db, chain, agreement, period);
-        if (query.state !== undefined && view.ctx.state !== query.state) continue;
-        if (!seesAllPeriods(principal) && !disputed(view)) continue;
-        views.push(view);
-      }
-      return jsonify({ periods: views.map(periodViewJson) });
+      const views = await requireNode(deps).periods.list(requireChain(deps), { state: query.state });
+      const visible = views.filter((view) => seesAllPeriods(principal) || disputed(view));
+      return jsonify({ periods: visible.map(periodViewJson) });
     },
   }),
   defineRoute({
@@ -237,21 +191,15 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     errors: [404, 503],
     handler: async ({ deps, params, principal }) => {
       const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
-      const view = await loadPeriodView(node.db, requireChain(deps), agreement, params.period);
+      const view = await node.periods.view(requireChain(deps), params.agreement, params.period);
       // An arbiter only: a period that is not in dispute is none of theirs, and its existence not either.
       if (!seesAllPeriods(principal) && !disputed(view)) {
         throw new NotFoundError(`no disputed period ${view.ctx.label}`);
       }
-      const fastPath = await fastPathSigningIfOpen(
-        node.db,
-        requireChain(deps),
-        view.ctx,
-        node.config.config.settlement.fastPath,
-      );
+      const fastPath = await node.periods.fastPathSigning(requireChain(deps), view.ctx);
       return jsonify({
         ...periodViewJson(view),
-        reference: periodReference(view, loadFxTable(node.config)),
+        reference: periodReference(view, node.periods.fxTable()),
         fastPath,
       });
     },
@@ -273,9 +221,11 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     response: ReportResponse,
     errors: [404, 503],
     handler: async ({ deps, params, query }) => {
-      const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
-      const stored = await loadReport(node.db, agreement.agreementId, params.period, query.round);
+      const { agreement, report: stored } = await requireNode(deps).periods.report(
+        params.agreement,
+        params.period,
+        query.round,
+      );
       if (stored === null) {
         throw new NotFoundError(`no discrepancy report for ${agreement.name} ${params.period}`);
       }
@@ -307,7 +257,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
         query.since === undefined
           ? undefined
           : new Date(Date.now() - Number(query.since.slice(0, -1)) * units[query.since.slice(-1)]!);
-      const alerts = await listAlerts(requireNode(deps).db, {
+      const alerts = await requireNode(deps).alerts.list({
         since,
         level: query.level,
         agreementId: query.agreement,
@@ -316,98 +266,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     },
   }),
 
-  // ─── approvals ─────────────────────────────────────────────────────────────
-  defineRoute({
-    method: "get",
-    path: "/api/v1/periods/:agreement/:period/approval",
-    summary: "The EIP-712 typed data an officer signs to approve the period (eth_signTypedData_v4)",
-    description:
-      "The ledger's figures and roots, the round and the deadline the other officers of this carrier signed " +
-      "(when enough time is left), else a week of chain time from now. `partial=true`: the undisputed part. " +
-      "409 for a period this node leaves to the co-signed fast path: its officers sign the period's " +
-      "`Settlement` instead (GET …/fast-path/settlement).",
-    tag: "approvals",
-    allow: SIGNING,
-    scope: "approvals:write",
-    params: AgreementPeriodParams,
-    query: z.strictObject({
-      partial: z
-        .enum(["true", "false"])
-        .default("false")
-        .transform((text) => text === "true"),
-    }),
-    response: TypedDataResponse,
-    errors: [404, 409, 503],
-    handler: async ({ deps, params, query }) => {
-      const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
-      const chain = requireChain(deps);
-      const ctx = await loadPeriodContext(chain, agreement, params.period);
-      let prepared;
-      try {
-        prepared = await prepareApproval(node.db, chain, ctx, query.partial);
-      } catch (error) {
-        // A period on the fast path is approved by signing its Settlement: say where, not just "no".
-        const fastPath = node.config.config.settlement.fastPath;
-        if (
-          error instanceof ConflictError &&
-          (await awaitsFastPath(node.db, chain, agreement, ctx.period, fastPath))
-        ) {
-          throw new ConflictError(
-            `${ctx.label} waits on the co-signed fast path: its officers sign its Settlement ` +
-              "(GET …/fast-path/settlement) instead of an approval",
-          );
-        }
-        throw error;
-      }
-      return jsonify({
-        ...ledgerTypedData(chain, APPROVAL_TYPES, "Approval" as const, prepared.approval),
-        reusedDeadline: prepared.reusedDeadline,
-      });
-    },
-  }),
-  defineRoute({
-    method: "post",
-    path: "/api/v1/periods/:agreement/:period/approvals",
-    summary: "Hand in an officer's EIP-712 approval; submitted to the ledger once a threshold signed",
-    description:
-      "The signature must be by the signed-in officer and cover exactly the figures, roots and round the ledger " +
-      "holds, before its deadline (node/src/settlement/approvals.ts acceptSignature). The node keeps it, and " +
-      "once a threshold of current officers signed the same approval it submits them with its own key.",
-    tag: "approvals",
-    allow: SIGNING,
-    scope: "approvals:write",
-    params: AgreementPeriodParams,
-    body: ApprovalBody,
-    response: ApprovalResponse,
-    errors: [404, 409, 503],
-    handler: async ({ deps, params, body, principal }) => {
-      const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
-      const chain = requireChain(deps);
-      const approval = approvalData(body.approval);
-      const signer = await signerOf(chain, approvalDigest(chain.ledgerDomain, approval), body.signature);
-      // A signed-in officer hands in their own signature; someone else's stays theirs to hand in.
-      if (principal === null || getAddress(signer) !== getAddress(principal.address)) {
-        throw new ApiError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");
-      }
-      const ctx = await loadPeriodContext(chain, agreement, params.period);
-      const officer = await acceptSignature(node.db, chain, ctx, approval, body.signature);
-      try {
-        const progress = await submitIfReady(node.db, chain, ctx, approval);
-        return jsonify({ officer, ...progress });
-      } catch (error) {
-        if (error instanceof InputError && chain.transactions === null) {
-          throw new ApiError(
-            503,
-            "NO_NODE_KEY",
-            "the signature was kept; this node has no key to submit with",
-          );
-        }
-        throw error;
-      }
-    },
-  }),
+  ...APPROVAL_ROUTES,
 
   // ─── operations of the gateway itself ──────────────────────────────────────
   defineRoute({

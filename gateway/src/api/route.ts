@@ -52,7 +52,7 @@ export interface UploadSpec {
 /** An upload's body as it arrives; read it once. */
 export interface Upload {
   maxBytes: number;
-  /** The body's chunks. @throws ApiError 413 once more than `maxBytes` arrived (a chunked body has no length). */
+  /** The body's chunks. @throws HttpError 413 once more than `maxBytes` arrived (a chunked body has no length). */
   chunks(): AsyncIterable<Buffer>;
 }
 

@@ -14,7 +14,8 @@ import express, { type RequestHandler, type Router } from "express";
 import type { z } from "zod/v4";
 import { rateLimit } from "../auth/rate-limit";
 import type { Principal } from "../auth/types";
-import { ApiError, apiErrorHandler } from "./errors";
+import { HttpError } from "../http-error";
+import { apiErrorHandler } from "./errors";
 import { openApiDocument } from "./openapi";
 import {
   StatusReply,
@@ -59,17 +60,17 @@ export function authorize(route: ApiRoute): RequestHandler {
     const principal = principalOf(res);
     if (principal === null) {
       res.set("WWW-Authenticate", 'Bearer realm="icl"');
-      throw new ApiError(401, "UNAUTHENTICATED", "sign in or send an API token");
+      throw new HttpError(401, "UNAUTHENTICATED", "sign in or send an API token");
     }
     const allow = route.allow;
     if (!principal.roles.some((role) => allow.includes(role))) {
-      throw new ApiError(403, "FORBIDDEN", "none of your roles may use this route");
+      throw new HttpError(403, "FORBIDDEN", "none of your roles may use this route");
     }
     if (
       principal.kind === "token" &&
       (route.scope === null || !(principal.scopes ?? []).includes(route.scope))
     ) {
-      throw new ApiError(403, "MISSING_SCOPE", `this API token lacks the scope ${route.scope ?? "(none)"}`);
+      throw new HttpError(403, "MISSING_SCOPE", `this API token lacks the scope ${route.scope ?? "(none)"}`);
     }
     next();
   };
@@ -86,13 +87,13 @@ const csrfFallback: RequestHandler = (req, res, next) => {
   if (principal === null || principal.kind !== "session") return next();
   const sent = req.get("x-csrf-token");
   if (!principal.csrfToken || sent === undefined || !sameText(sent, principal.csrfToken)) {
-    throw new ApiError(403, "CSRF", "missing or wrong x-csrf-token");
+    throw new HttpError(403, "CSRF", "missing or wrong x-csrf-token");
   }
   next();
 };
 
 /**
- * `value` checked by `schema`. @throws ApiError 400 naming the first field at fault, e.g.
+ * `value` checked by `schema`. @throws HttpError 400 naming the first field at fault, e.g.
  * `query.limit` (the message says what is expected, never echoes the value).
  */
 export function validate<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T | undefined {
@@ -101,7 +102,7 @@ export function validate<T>(schema: z.ZodType<T> | undefined, value: unknown, wh
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = [where, ...issue.path.map(String)].join(".");
-  throw new ApiError(400, "INVALID_INPUT", `${field}: ${issue.message}`, field);
+  throw new HttpError(400, "INVALID_INPUT", `${field}: ${issue.message}`, field);
 }
 
 /** 415 for a media type the upload route does not take, 413 for a declared length beyond its limit. */
@@ -109,7 +110,7 @@ function acceptUpload(spec: UploadSpec, maxBytes: number): RequestHandler {
   return (req, _res, next) => {
     const mediaType = (req.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
     if (!spec.mediaTypes.includes(mediaType)) {
-      throw new ApiError(
+      throw new HttpError(
         415,
         "UNSUPPORTED_MEDIA_TYPE",
         `the body must be sent as ${spec.mediaTypes.join(" or ")}`,
@@ -118,7 +119,7 @@ function acceptUpload(spec: UploadSpec, maxBytes: number): RequestHandler {
     }
     const declared = Number(req.get("content-length") ?? "0");
     if (declared > maxBytes)
-      throw new ApiError(413, "TOO_LARGE", `the body is larger than ${maxBytes} bytes`);
+      throw new HttpError(413, "TOO_LARGE", `the body is larger than ${maxBytes} bytes`);
     next();
   };
 }
@@ -132,7 +133,7 @@ function uploadOf(req: express.Request, maxBytes: number): Upload {
       for await (const chunk of req as AsyncIterable<Buffer>) {
         total += chunk.length;
         if (total > maxBytes) {
-          throw new ApiError(413, "TOO_LARGE", `the body is larger than ${maxBytes} bytes`);
+          throw new HttpError(413, "TOO_LARGE", `the body is larger than ${maxBytes} bytes`);
         }
         yield chunk;
       }

@@ -7,14 +7,12 @@ import { z } from "zod/v4";
 import {
   INGEST_KINDS,
   INGEST_STATUSES,
-  listFiles,
   type IngestFile,
   type IngestKind,
   type IngestStatus,
-} from "../../../node/src/db/ingest-store";
-import { dailyTraffic, latestTrafficDay } from "../../../node/src/db/stats";
+} from "../../../node/src/services/records";
 import type { Role } from "../auth/types";
-import { ApiError } from "./errors";
+import { HttpError } from "../http-error";
 import { DAY_MS, dayNumber, isoDay, jsonify } from "./json";
 import { defineRoute, type ApiRoute } from "./route";
 import { requireNode } from "./route-access";
@@ -94,7 +92,7 @@ export const ACTIVITY_ROUTES: readonly ApiRoute[] = [
     response: FilesResponse,
     errors: [503],
     handler: async ({ deps }) => {
-      const files = await listFiles(requireNode(deps).db);
+      const files = await requireNode(deps).cdrs.files();
       return {
         files: files.reverse().map((file) => ({
           ...fileCounts(file),
@@ -117,21 +115,21 @@ export const ACTIVITY_ROUTES: readonly ApiRoute[] = [
     response: TrafficResponse,
     errors: [503],
     handler: async ({ deps, query }) => {
-      const db = requireNode(deps).db;
+      const cdrs = requireNode(deps).cdrs;
       const last =
         query.to === undefined
-          ? ((await latestTrafficDay(db)) ?? Math.floor(Date.now() / DAY_MS))
+          ? ((await cdrs.latestTrafficDay()) ?? Math.floor(Date.now() / DAY_MS))
           : dayNumber(query.to);
       const first = query.from === undefined ? last - 61 : dayNumber(query.from);
       if (!Number.isInteger(first) || !Number.isInteger(last) || first > last || last - first >= MAX_DAYS) {
-        throw new ApiError(
+        throw new HttpError(
           400,
           "INVALID_INPUT",
           `query.from: must be a real day, not after 'to', at most ${MAX_DAYS} days before it`,
           "query.from",
         );
       }
-      const rows = await dailyTraffic(db, first, last);
+      const rows = await cdrs.dailyTraffic(first, last);
       return {
         from: isoDay(first),
         to: isoDay(last),

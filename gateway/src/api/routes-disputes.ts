@@ -11,26 +11,12 @@
  *   signed bytes here, and the node broadcasts them only if they are a dispute step of the signed-in
  *   person to this ledger. Keys never reach the gateway; a wallet (window.ethereum) sends on its own.
  */
-import crypto from "node:crypto";
-import { Transaction, getAddress, hexlify } from "ethers";
+import { Transaction, getAddress } from "ethers";
 import { z } from "zod/v4";
-import { requireAgreement, type LocalAgreement } from "../../../node/src/db/agreements";
-import { loadReport, type ReportJson } from "../../../node/src/db/reports";
-import { deriveEvidenceKey, putEvidence } from "../../../node/src/evidence/bundle";
-import { ConflictError } from "../../../node/src/errors";
-import { toChainError } from "../../../node/src/chain/errors";
-import { callsBehindLeaf } from "../../../node/src/reconciliation/leaf-calls";
-import { committedOpening, periodState } from "../../../node/src/reconciliation/reveal";
-import {
-  parseReason,
-  planDisputeStep,
-  type DisputeStep,
-  type StepInput,
-} from "../../../node/src/settlement/disputes";
-import { loadPeriodContext } from "../../../node/src/settlement/period-context";
-import { encodeLeafKey, periodSalt } from "../../../node/src/summaries/encoding";
+import { relayDisputeStep } from "../../../node/src/services/disputes";
+import { parseReason, type DisputeStep, type StepInput } from "../../../node/src/settlement/disputes";
 import type { Role } from "../auth/types";
-import { ApiError } from "./errors";
+import { HttpError } from "../http-error";
 import { dayNumber, isoDay, jsonify } from "./json";
 import { defineRoute, type ApiRoute, type UploadSpec } from "./route";
 import { requireChain, requireNode } from "./route-access";
@@ -73,41 +59,24 @@ const RELAYABLE = new Set([
   "rule",
 ]);
 
-/** How long the relay waits for the transaction to be mined before answering 202 with its hash. */
-const RELAY_WAIT_MS = 60_000;
 /** Most calls listed for one leaf (a day of one destination of a busy partner can be large). */
 const MAX_CALLS = 5_000;
 
 // ─── helpers ─────────────────────────────────────────────────────────────────
 
-/** `2030-01-15` → days since 1970-01-01, checked to lie in `period`. @throws ApiError 400 */
+/** `2030-01-15` → days since 1970-01-01, checked to lie in `period`. @throws HttpError 400 */
 function dayOf(text: string, period: number): number {
   const day = dayNumber(text);
   const month = Number(text.slice(0, 7).replace("-", ""));
   if (!Number.isInteger(day) || month !== period) {
-    throw new ApiError(400, "INVALID_INPUT", `query.day: must be a day of the period ${period}`, "query.day");
+    throw new HttpError(
+      400,
+      "INVALID_INPUT",
+      `query.day: must be a day of the period ${period}`,
+      "query.day",
+    );
   }
   return day;
-}
-
-/** The latest stored report's leaf for this key, if any. */
-async function reportLeaf(
-  db: Parameters<typeof loadReport>[0],
-  agreement: LocalAgreement,
-  period: number,
-  leaf: { direction: string; service: string; destination: string; day: number },
-) {
-  const stored = await loadReport(db, agreement.agreementId, period);
-  if (stored === null) return { round: null, leaf: null };
-  const report = stored.report as ReportJson;
-  const found = report.leaves.find(
-    (l) =>
-      l.leaf.direction === leaf.direction &&
-      l.leaf.service === leaf.service &&
-      l.leaf.destination === leaf.destination &&
-      l.leaf.day === leaf.day,
-  );
-  return { round: stored.round, leaf: found ?? null };
 }
 
 // ─── routes ──────────────────────────────────────────────────────────────────
@@ -139,20 +108,15 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
     errors: [404, 503],
     handler: async ({ deps, params, query }) => {
       const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
       const day = dayOf(query.day, params.period);
       const key = { direction: query.direction, service: query.service, destination: query.destination, day };
-      const salt = hexlify(periodSalt(agreement.secret, agreement.agreementId, params.period));
-      const calls = await callsBehindLeaf(node.db, agreement, params.period, salt, encodeLeafKey(key));
-      const { round, leaf } = await reportLeaf(node.db, agreement, params.period, key);
-      const missing = new Set(leaf?.missingOnTheirSide ?? []);
-      const durations = new Map(leaf?.durationDifferences.map((d) => [d.callKey, d.theirs]) ?? []);
-      const rates = new Map(leaf?.rateDifferences.map((d) => [d.callKey, d.theirs]) ?? []);
+      const found = await node.disputes.leafCalls(params.agreement, params.period, key);
+      const calls = found.calls;
       return {
-        agreement: agreement.name,
+        agreement: found.agreement,
         period: params.period,
         leaf: { ...key, day: isoDay(day) },
-        round,
+        round: found.round,
         calls: calls.slice(0, query.limit).map((call) => ({
           callKey: call.callKey,
           cdrId: call.cdrId,
@@ -161,17 +125,11 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
           start: new Date(call.startMs).toISOString(),
           billedSeconds: call.billed.toString(),
           amount: call.amount.toString(),
-          finding: missing.has(call.callKey)
-            ? ("missing_on_their_side" as const)
-            : durations.has(call.callKey)
-              ? ("duration_difference" as const)
-              : rates.has(call.callKey)
-                ? ("rate_difference" as const)
-                : null,
-          theirs: durations.get(call.callKey) ?? rates.get(call.callKey) ?? null,
+          finding: call.finding,
+          theirs: call.theirs,
         })),
         truncated: calls.length > query.limit,
-        missingOnOurSide: leaf?.missingOnOurSide ?? [],
+        missingOnOurSide: found.missingOnOurSide,
       };
     },
   }),
@@ -195,22 +153,9 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
     errors: [404, 413, 415, 429, 503],
     handler: async ({ deps, params, query, upload }) => {
       const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
+      await node.agreements.require(params.agreement);
       const bytes = await readUpload(requireUpload(upload), "the evidence file");
-      const sha256 = crypto.createHash("sha256").update(bytes).digest("hex");
-      const cid = await putEvidence(
-        node.evidence,
-        { files: [{ name: query.name, sha256, base64: bytes.toString("base64") }] },
-        deriveEvidenceKey(agreement.secret, agreement.agreementId, params.period),
-        { agreementId: agreement.agreementId, period: params.period, purpose: "dispute-evidence" },
-      );
-      deps.logger.info("dispute evidence stored", {
-        agreement: agreement.name,
-        period: params.period,
-        cid,
-        bytes: bytes.length,
-      });
-      return { cid, name: query.name, bytes: bytes.length, sha256 };
+      return node.disputes.sealEvidence(params.agreement, params.period, query.name, bytes);
     },
   }),
   defineRoute({
@@ -231,8 +176,6 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
     handler: async ({ deps, params, body, principal }) => {
       const node = requireNode(deps);
       const chain = requireChain(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
-      const ctx = await loadPeriodContext(chain, agreement, params.period);
       const from = getAddress(principal!.address);
       const input: StepInput = {
         amountAB: body.amountAB === undefined ? undefined : BigInt(body.amountAB),
@@ -240,48 +183,9 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
         reasonCode: body.reason === undefined ? undefined : parseReason(body.reason),
         evidenceCid: body.evidenceCid,
       };
-      if (body.step === "open" && ctx.state === "Defaulted") {
-        // Contesting a default opens our node's commitment when it committed (M-2).
-        const round = Number((await chain.ledger.periodRecord(ctx.agreementId, ctx.period)).round);
-        input.opening = (await committedOpening(node.db, agreement, ctx.period, round)) ?? undefined;
-      }
-      const plan = await planDisputeStep(chain, ctx, body.step as DisputeStep, from, input);
-      const to = chain.deployment.ledger;
-      let gas: bigint;
-      try {
-        gas = await chain.provider.estimateGas({ from, to, data: plan.data });
-      } catch (error) {
-        const decoded = toChainError(error, "the gas estimate");
-        if (decoded.retryable) throw decoded;
-        throw new ConflictError(
-          `the ledger would refuse this step: ${decoded.shortMessage}; nothing was signed`,
-        );
-      }
-      const [nonce, fees, block] = await Promise.all([
-        chain.provider.getTransactionCount(from, "pending"),
-        chain.provider.getFeeData(),
-        chain.provider.getBlock("latest"),
-      ]);
-      const priority = fees.maxPriorityFeePerGas ?? 0n;
-      // Twice the latest base fee plus the tip: the usual headroom for a few blocks of rising fees.
-      const maxFee = (block?.baseFeePerGas ?? 0n) * 2n + priority;
-      return {
-        step: plan.step,
-        fn: plan.fn,
-        description: plan.description,
-        evidenceCid: plan.evidenceCid,
-        transaction: jsonify({
-          from,
-          to,
-          data: plan.data,
-          chainId: chain.chainId,
-          nonce,
-          gasLimit: (gas * 6n) / 5n,
-          maxFeePerGas: maxFee,
-          maxPriorityFeePerGas: priority,
-          type: 2 as const,
-        }),
-      };
+      const step = body.step as DisputeStep;
+      const plan = await node.disputes.plan(chain, params.agreement, params.period, step, from, input);
+      return { ...plan, transaction: jsonify(plan.transaction) };
     },
   }),
   defineRoute({
@@ -304,12 +208,12 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
       try {
         tx = Transaction.from(body.raw);
       } catch {
-        throw new ApiError(400, "INVALID_INPUT", "body.raw: not a signed transaction", "body.raw");
+        throw new HttpError(400, "INVALID_INPUT", "body.raw: not a signed transaction", "body.raw");
       }
-      const refuse = (why: string) => new ApiError(400, "INVALID_INPUT", `body.raw: ${why}`, "body.raw");
+      const refuse = (why: string) => new HttpError(400, "INVALID_INPUT", `body.raw: ${why}`, "body.raw");
       if (!tx.isSigned() || tx.from === null) throw refuse("the transaction is not signed");
       if (getAddress(tx.from) !== getAddress(principal!.address)) {
-        throw new ApiError(403, "SIGNER_MISMATCH", "the transaction is not signed by the signed-in person");
+        throw new HttpError(403, "SIGNER_MISMATCH", "the transaction is not signed by the signed-in person");
       }
       if (tx.chainId !== chain.chainId) throw refuse(`the transaction is for chain ${tx.chainId}`);
       if (tx.to === null || getAddress(tx.to) !== getAddress(chain.deployment.ledger)) {
@@ -319,37 +223,12 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
       const call = chain.ledger.interface.parseTransaction({ data: tx.data });
       if (call === null || !RELAYABLE.has(call.name)) throw refuse("the transaction is not a dispute step");
       const [agreementId, period] = [String(call.args[0]), Number(call.args[1])];
-      let response;
-      try {
-        response = await chain.provider.broadcastTransaction(body.raw);
-      } catch (error) {
-        const decoded = toChainError(error, "the transaction");
-        if (decoded.retryable) throw decoded;
-        throw new ConflictError(`the chain node refused the transaction: ${decoded.shortMessage}`);
-      }
-      deps.logger.info("relayed a dispute step", { fn: call.name, from: tx.from, txHash: response.hash });
-      const receipt = await response.wait(1, RELAY_WAIT_MS).catch((error: unknown) => {
-        // A reverted transaction rejects wait() with its receipt; a timeout leaves it pending.
-        const receipt = (error as { receipt?: unknown }).receipt;
-        if (receipt) return receipt as Awaited<ReturnType<typeof response.wait>>;
-        return null;
+      return relayDisputeStep(chain, deps.logger, body.raw, {
+        fn: call.name,
+        from: tx.from,
+        agreementId,
+        period,
       });
-      if (receipt === null) {
-        return {
-          txHash: response.hash,
-          status: "pending" as const,
-          blockNumber: null,
-          gasUsed: null,
-          state: null,
-        };
-      }
-      return {
-        txHash: response.hash,
-        status: receipt.status === 1 ? ("confirmed" as const) : ("reverted" as const),
-        blockNumber: receipt.blockNumber,
-        gasUsed: receipt.gasUsed.toString(),
-        state: await periodState(chain, agreementId, period),
-      };
     },
   }),
 ];

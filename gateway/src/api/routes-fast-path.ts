@@ -11,13 +11,9 @@
  */
 import { getAddress } from "ethers";
 import type { z } from "zod/v4";
-import { requireAgreement } from "../../../node/src/db/agreements";
 import { SETTLEMENT_TYPES, settlementDigest, type SettlementData } from "../../../node/src/protocol";
-import { acceptSettlementSignature } from "../../../node/src/settlement/cosign";
-import { requireFastPathSigning, signingProgress } from "../../../node/src/settlement/cosign-status";
-import { loadPeriodContext } from "../../../node/src/settlement/period-context";
 import type { Role } from "../auth/types";
-import { ApiError } from "./errors";
+import { HttpError } from "../http-error";
 import { jsonify } from "./json";
 import { defineRoute, type ApiRoute } from "./route";
 import { requireChain, requireNode } from "./route-access";
@@ -65,14 +61,12 @@ export const FAST_PATH_ROUTES: readonly ApiRoute[] = [
     errors: [404, 409, 503],
     handler: async ({ deps, params }) => {
       const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
+      await node.agreements.require(params.agreement);
       const chain = requireChain(deps);
-      const ctx = await loadPeriodContext(chain, agreement, params.period);
-      const { settlement, progress } = await requireFastPathSigning(
-        node.db,
+      const { settlement, progress } = await node.approvals.fastPathSettlement(
         chain,
-        ctx,
-        node.config.config.settlement.fastPath,
+        params.agreement,
+        params.period,
       );
       return jsonify({
         ...ledgerTypedData(chain, SETTLEMENT_TYPES, "Settlement" as const, settlement),
@@ -100,34 +94,21 @@ export const FAST_PATH_ROUTES: readonly ApiRoute[] = [
     errors: [404, 409, 503],
     handler: async ({ deps, params, body, principal }) => {
       const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
+      await node.agreements.require(params.agreement);
       const chain = requireChain(deps);
       const signed = settlementData(body.settlement);
       const signer = await signerOf(chain, settlementDigest(chain.ledgerDomain, signed), body.signature);
       // A signed-in officer hands in their own signature; someone else's stays theirs to hand in.
       if (principal === null || getAddress(signer) !== getAddress(principal.address)) {
-        throw new ApiError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");
+        throw new HttpError(403, "SIGNER_MISMATCH", "the signature is not by the signed-in officer");
       }
-      const ctx = await loadPeriodContext(chain, agreement, params.period);
-      const { settlement } = await requireFastPathSigning(
-        node.db,
+      const { officer, progress } = await node.approvals.acceptFastPathSignature(
         chain,
-        ctx,
-        node.config.config.settlement.fastPath,
-      );
-      // Checked over this node's own Settlement: one signed over other figures recovers to someone else.
-      const officer = await acceptSettlementSignature(
-        node.db,
-        chain,
-        settlement,
-        ctx.ourCarrier!,
+        params.agreement,
+        params.period,
         body.signature,
-        ctx.chainNow,
       );
-      return jsonify({
-        officer: getAddress(officer),
-        progress: await signingProgress(node.db, chain, ctx, settlement),
-      });
+      return jsonify({ officer: getAddress(officer), progress });
     },
   }),
 ];

@@ -16,37 +16,16 @@
  * - the audit replays the public ledger: regulators and admins; officers may run the verification
  *   too (before signing they may check the history holds), the full report is the regulator's export.
  */
-import { getAddress } from "ethers";
 import { z } from "zod/v4";
-import { openAuditChain, type AuditChain } from "../../../node/src/audit/chain";
-import { buildReport, type AuditReport } from "../../../node/src/audit/report";
 import { reportCsv, reportHtml } from "../../../node/src/audit/report-render";
-import { verifyLedger, type AuditResult } from "../../../node/src/audit/verify";
 import type { ChainClient } from "../../../node/src/chain/client";
-import type { LoadedDeployment } from "../../../node/src/chain/deployment";
-import { requireAgreement } from "../../../node/src/db/agreements";
-import { listChainEvents } from "../../../node/src/db/chain-store";
-import { loadReport } from "../../../node/src/db/reports";
-import { deriveEvidenceKey, EvidenceBundleError, getEvidence } from "../../../node/src/evidence/bundle";
-import { NotFoundError, UnavailableError } from "../../../node/src/errors";
-import { formatPeriod } from "../../../node/src/reconciliation/reveal";
-import { reasonName } from "../../../node/src/settlement/disputes";
-import { carrierOfNode, escrowPositions } from "../../../node/src/settlement/escrow";
-import {
-  carrierName,
-  chainCall,
-  listedTokens,
-  resolveToken,
-  tokenOf,
-  type ListedToken,
-} from "../../../node/src/settlement/escrow-tokens";
-import { loadFxTable } from "../../../node/src/settlement/fx";
-import { planView } from "../../../node/src/settlement/netting-report";
-import { loadPeriodView } from "../../../node/src/settlement/period-view";
-import { escrowBalances, planAgainst } from "../../../node/src/settlement/settle-plan";
-import { findSettleable } from "../../../node/src/settlement/settleable";
+import { NotFoundError } from "../../../node/src/errors";
+import { AUDIT_CACHE_MS, auditService } from "../../../node/src/services/audit";
+import { EVIDENCE_PURPOSES } from "../../../node/src/services/evidence-lookup";
+import { carrierOfNode } from "../../../node/src/settlement/escrow";
+import { carrierName } from "../../../node/src/settlement/escrow-tokens";
 import type { Principal, Role } from "../auth/types";
-import { ApiError } from "./errors";
+import { HttpError } from "../http-error";
 import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify } from "./json";
 import { defineRoute, type ApiDeps, type ApiRoute } from "./route";
@@ -70,137 +49,24 @@ const VERIFY: readonly Role[] = ["regulator", "officer", "admin"];
 /** The regulator's export of every carrier's history. */
 const AUDIT: readonly Role[] = ["regulator", "admin"];
 
-/** How long a verification or report is served again before the ledger is replayed anew. */
-export const AUDIT_CACHE_MS = 60_000;
-
-/** The deployment's own token when the chain client was opened from a deployment file (`icl run`). */
-function deploymentToken(chain: ChainClient): Pick<LoadedDeployment, "token"> | undefined {
-  const deployment = chain.deployment as Partial<LoadedDeployment>;
-  return deployment.token ? { token: deployment.token } : undefined;
-}
-
-async function tokensOf(deps: ApiDeps): Promise<ListedToken[]> {
-  const chain = requireChain(deps);
-  await chain.indexer.sync();
-  return listedTokens(chain, requireNode(deps).db, deploymentToken(chain));
-}
-
 /** This node's carrier: the one whose node key signs for this gateway (`registry.carrierOfNode`). */
 async function ownCarrier(chain: ChainClient): Promise<string> {
   if (chain.address === null) {
-    throw new ApiError(503, "NO_NODE_KEY", "this node has no key, so its carrier is not known");
+    throw new HttpError(503, "NO_NODE_KEY", "this node has no key, so its carrier is not known");
   }
   return carrierOfNode(chain, chain.address);
 }
 
-// ─── timeline and evidence ───────────────────────────────────────────────────
-
-const OUTCOME_NAMES = ["None", "Matched", "Reconciled", "Mismatched"];
-/** The events whose CID is a party's sealed evidence for the period (not a ruling's public rationale). */
-const EVIDENCE_EVENTS = new Set(["DisputeOpened", "DefaultContested", "FiguresProposed"]);
-/** What this node seals evidence for (node/src/reconciliation/compare.ts, settlement/disputes.ts). */
-const EVIDENCE_PURPOSES = ["discrepancy-report", "dispute-evidence"] as const;
-/** Commit-reveal rounds a period can have: the first and at most three corrections. */
-const MAX_ROUND = 3;
-
-const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : null);
-
-/** Block times, each block asked once. @throws UnavailableError when the chain node is unreachable. */
-async function blockTimes(chain: ChainClient, blocks: readonly bigint[]): Promise<Map<bigint, string>> {
-  const times = new Map<bigint, string>();
-  for (const block of new Set(blocks)) {
-    const found = await chainCall("eth_getBlockByNumber", () => chain.provider.getBlock(block));
-    if (found === null) throw new UnavailableError(`block ${block} is missing on the chain node`);
-    times.set(block, new Date(found.timestamp * 1000).toISOString());
-  }
-  return times;
-}
-
-/** How long a request waits for the event index to reach the chain's head before answering 503. */
-const INDEX_WAIT_MS = 10_000;
-
-/**
- * The period's indexed ledger events, the index brought up to the chain's head first.
- * @throws UnavailableError (503) when the RPC node does not let it catch up within {@link INDEX_WAIT_MS}:
- * a timeline short of the head is never answered as the whole one.
- */
-async function periodEvents(deps: ApiDeps, agreementId: string, period: number) {
-  const chain = requireChain(deps);
-  const signal = AbortSignal.timeout(INDEX_WAIT_MS);
-  await chain.indexer.sync(signal);
-  if (signal.aborted) {
-    throw new UnavailableError("the chain node did not let the event index catch up in time", {
-      code: "RPC_UNAVAILABLE",
-    });
-  }
-  const events = await listChainEvents(requireNode(deps).db, {
-    chainId: chain.chainId,
-    agreementId: agreementId.toLowerCase(),
-    period,
-  });
-  return events.filter((e) => e.contract === "SettlementLedger");
-}
-
-/** The agreement when the principal may see its period; an arbiter's undisputed period is a 404. */
-async function visiblePeriod(deps: ApiDeps, principal: Principal | null, ref: string, period: number) {
+/** Passes when the principal may see the period; an unknown agreement or an arbiter's undisputed period is a 404. */
+async function checkVisible(deps: ApiDeps, principal: Principal | null, ref: string, period: number) {
   const node = requireNode(deps);
-  const agreement = await requireAgreement(node.db, ref);
-  if (!seesAllPeriods(principal)) {
-    const view = await loadPeriodView(node.db, requireChain(deps), agreement, period);
-    if (view.dispute === null) throw new NotFoundError(`no disputed period ${view.ctx.label}`);
-  }
-  return agreement;
+  await node.agreements.require(ref);
+  if (seesAllPeriods(principal)) return;
+  const view = await node.periods.view(requireChain(deps), ref, period);
+  if (view.dispute === null) throw new NotFoundError(`no disputed period ${view.ctx.label}`);
 }
 
-function evidenceFileName(agreement: string, period: number, purpose: string, cid: string): string {
-  // Built from the stored agreement name (NAME_PATTERN), digits, a fixed purpose and a parsed CID only.
-  return `${agreement.replace(/[^A-Za-z0-9_.-]/g, "_")}-${formatPeriod(period)}-${purpose}-${cid}.json`;
-}
-
-// ─── audit cache ─────────────────────────────────────────────────────────────
-
-interface Cached<T> {
-  at: number;
-  value: Promise<T>;
-}
-const verifications = new WeakMap<ChainClient, Cached<AuditResult & { verifiedAt: string }>>();
-const reports = new WeakMap<ChainClient, Cached<AuditReport>>();
-
-/**
- * The last result for this chain while younger than {@link AUDIT_CACHE_MS}, else a new run; concurrent
- * requests share one run, and a failed run is not kept.
- */
-function cached<T>(cache: WeakMap<ChainClient, Cached<T>>, chain: ChainClient, run: () => Promise<T>) {
-  const hit = cache.get(chain);
-  if (hit !== undefined && Date.now() - hit.at < AUDIT_CACHE_MS) return hit.value;
-  const entry: Cached<T> = { at: Date.now(), value: run() };
-  cache.set(chain, entry);
-  entry.value.catch(() => {
-    if (cache.get(chain) === entry) cache.delete(chain);
-  });
-  return entry.value;
-}
-
-/** The audit's own view of the node's chain: same RPC endpoint and deployment, its own provider. */
-async function withAuditChain<T>(chain: ChainClient, use: (audit: AuditChain) => Promise<T>): Promise<T> {
-  const audit = await openAuditChain({
-    rpcUrl: chain.rpcUrl,
-    ledger: chain.deployment.ledger,
-    registry: chain.deployment.registry,
-    book: chain.deployment.book,
-    fromBlock: chain.deployment.deployBlock,
-  });
-  try {
-    return await use(audit);
-  } finally {
-    audit.close();
-  }
-}
-
-function auditReport(deps: ApiDeps): Promise<AuditReport> {
-  const chain = requireChain(deps);
-  return cached(reports, chain, () => withAuditChain(chain, (audit) => buildReport(audit)));
-}
+const audit = auditService();
 
 /** `icl-audit-<chain>-<ledger>.<ext>`: made from the deployment, never from the request. */
 function reportFileName(deps: ApiDeps, extension: "csv" | "html"): string {
@@ -230,39 +96,8 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
     response: TimelineResponse,
     errors: [404, 503],
     handler: async ({ deps, params, principal }) => {
-      const agreement = await visiblePeriod(deps, principal, params.agreement, params.period);
-      const events = await periodEvents(deps, agreement.agreementId, params.period);
-      const times = await blockTimes(
-        requireChain(deps),
-        events.map((e) => e.blockNumber),
-      );
-      return {
-        agreement: agreement.name,
-        agreementId: agreement.agreementId,
-        period: params.period,
-        events: events.map((e) => {
-          const a = e.args;
-          const address = text(a.signer) ?? text(a.arbiter);
-          return {
-            block: e.blockNumber.toString(),
-            time: times.get(e.blockNumber)!,
-            tx: e.txHash,
-            logIndex: e.logIndex,
-            event: e.name,
-            carrier: e.carrierId === null ? null : carrierName(e.carrierId),
-            carrierId: e.carrierId,
-            address: address === null ? null : getAddress(address),
-            round: text(a.round) === null ? null : Number(a.round),
-            outcome: e.name === "Evaluated" ? (OUTCOME_NAMES[Number(a.outcome)] ?? String(a.outcome)) : null,
-            reason: text(a.reasonCode) === null ? null : reasonName(Number(a.reasonCode)),
-            partialSettlement: typeof a.partialSettlement === "boolean" ? a.partialSettlement : null,
-            amountAB: text(a.amountAB),
-            amountBA: text(a.amountBA),
-            netAB: text(a.netAB),
-            cid: text(a.evidenceCid) ?? text(a.rationaleCid),
-          };
-        }),
-      };
+      await checkVisible(deps, principal, params.agreement, params.period);
+      return requireNode(deps).timeline.timeline(requireChain(deps), params.agreement, params.period);
     },
   }),
   defineRoute({
@@ -290,43 +125,9 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
     errors: [404, 503],
     handler: async ({ deps, params }) => {
       const node = requireNode(deps);
-      const agreement = await requireAgreement(node.db, params.agreement);
-      const named = new Set<string>();
-      for (const e of await periodEvents(deps, agreement.agreementId, params.period)) {
-        const cid = text(e.args.evidenceCid);
-        if (EVIDENCE_EVENTS.has(e.name) && cid !== null) named.add(cid);
-      }
-      for (let round = 0; round <= MAX_ROUND; round++) {
-        const cid = (await loadReport(node.db, agreement.agreementId, params.period, round))?.evidenceCid;
-        if (cid) named.add(cid);
-      }
-      const missing = new NotFoundError(`no evidence ${params.cid} for ${agreement.name} ${params.period}`);
-      if (!named.has(params.cid)) throw missing;
-      const key = deriveEvidenceKey(agreement.secret, agreement.agreementId, params.period);
-      for (const purpose of EVIDENCE_PURPOSES) {
-        let content: object | Uint8Array;
-        try {
-          content = await getEvidence(node.evidence, params.cid, key, {
-            agreementId: agreement.agreementId,
-            period: params.period,
-            purpose,
-          });
-        } catch (error) {
-          // GCM cannot tell a wrong purpose from another key: try the next purpose, then give up.
-          if (error instanceof EvidenceBundleError) continue;
-          throw error;
-        }
-        return {
-          agreement: agreement.name,
-          period: params.period,
-          cid: params.cid,
-          purpose,
-          fileName: evidenceFileName(agreement.name, params.period, purpose, params.cid),
-          content:
-            content instanceof Uint8Array ? { base64: Buffer.from(content).toString("base64") } : content,
-        };
-      }
-      throw missing;
+      // An unknown agreement is a 404 before the chain is asked for.
+      await node.agreements.require(params.agreement);
+      return node.evidenceLookup.open(requireChain(deps), params.agreement, params.period, params.cid);
     },
   }),
 
@@ -347,19 +148,14 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
     response: PlanResponse,
     errors: [404, 503],
     handler: async ({ deps, query }) => {
-      const node = requireNode(deps);
-      const chain = requireChain(deps);
-      const tokens = await tokensOf(deps);
-      const only = query.token === undefined ? undefined : resolveToken(tokens, query.token).address;
-      const periods = await findSettleable(chain, node.db, { token: only });
-      const balances = await escrowBalances(chain, periods);
-      const fx = loadFxTable(node.config);
-      const plans = planAgainst(periods, balances).map((p) => ({
-        ...planView(p, tokenOf(tokens, p.token), balances, fx),
-        transaction: null,
-        escrowAfter: null,
-        skipped: [],
-      }));
+      const plans = (await requireNode(deps).settlement.plan(requireChain(deps), query.token)).map(
+        (plan) => ({
+          ...plan,
+          transaction: null,
+          escrowAfter: null,
+          skipped: [],
+        }),
+      );
       return jsonify({ dryRun: true as const, sent: false as const, plans });
     },
   }),
@@ -380,9 +176,7 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
       const node = requireNode(deps);
       const chain = requireChain(deps);
       const carrierId = await ownCarrier(chain);
-      const listed = await tokensOf(deps);
-      const tokens = query.token === undefined ? listed : [resolveToken(listed, query.token)];
-      const balances = await escrowPositions(chain, node.db, carrierId, tokens);
+      const balances = await node.settlement.escrow(chain, carrierId, query.token);
       return { carrier: carrierName(carrierId), carrierId, balances };
     },
   }),
@@ -402,13 +196,7 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
     response: VerifyResponse,
     errors: [503],
     handler: async ({ deps }) => {
-      const chain = requireChain(deps);
-      const result = await cached(verifications, chain, () =>
-        withAuditChain(chain, async (audit) => ({
-          ...(await verifyLedger(audit)),
-          verifiedAt: new Date().toISOString(),
-        })),
-      );
+      const result = await audit.verify(requireChain(deps));
       return { ...result, cachedForSeconds: AUDIT_CACHE_MS / 1000 };
     },
   }),
@@ -423,7 +211,7 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
     scope: "audit:read",
     response: ReportJson,
     errors: [503],
-    handler: async ({ deps }) => auditReport(deps),
+    handler: async ({ deps }) => audit.report(requireChain(deps)),
   }),
   defineRoute({
     method: "get",
@@ -437,7 +225,7 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
     contentType: "text/csv; charset=utf-8",
     errors: [503],
     handler: async ({ deps }) => ({
-      raw: reportCsv(await auditReport(deps)),
+      raw: reportCsv(await audit.report(requireChain(deps))),
       headers: { "Content-Disposition": `attachment; filename="${reportFileName(deps, "csv")}"` },
     }),
   }),
@@ -453,7 +241,7 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
     contentType: "text/html; charset=utf-8",
     errors: [503],
     handler: async ({ deps }) => ({
-      raw: reportHtml(await auditReport(deps)),
+      raw: reportHtml(await audit.report(requireChain(deps))),
       headers: {
         "Content-Disposition": `attachment; filename="${reportFileName(deps, "html")}"`,
         // A standalone document: its own inline style and SVG, nothing that runs, nothing it loads.

@@ -21,15 +21,13 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod/v4";
-import { getFile, listRejects } from "../../../node/src/db/ingest-store";
-import { requirePartner } from "../../../node/src/db/partners";
-import { importDeck } from "../../../node/src/db/tariffs";
 import { NotFoundError } from "../../../node/src/errors";
 import { FORMATS, FORMAT_IDS } from "../../../node/src/mediation/formats/registry";
 import type { CarrierNode } from "../../../node/src/node";
 import { loadTariffDeck, parseTariffDeck } from "../../../node/src/rating/tariff-deck";
 import type { Role } from "../auth/types";
-import { ApiError, errorResponse } from "./errors";
+import { HttpError } from "../http-error";
+import { errorResponse } from "./errors";
 import { jsonify } from "./json";
 import { defineRoute, type ApiDeps, type ApiRoute, type Upload, type UploadSpec } from "./route";
 import { Label, RejectReason, RejectsResponse, queryInt } from "./schemas";
@@ -185,18 +183,18 @@ function startIngest(deps: ApiDeps, node: CarrierNode, job: Job, filePath: strin
 // ─── helpers ─────────────────────────────────────────────────────────────────
 
 function requireNode(deps: ApiDeps): CarrierNode {
-  if (deps.node === null) throw new ApiError(503, "NO_NODE", "this gateway has no node attached");
+  if (deps.node === null) throw new HttpError(503, "NO_NODE", "this gateway has no node attached");
   return deps.node;
 }
 
-/** The body as UTF-8 text. @throws ApiError 413 past the limit, 400 when empty. */
+/** The body as UTF-8 text. @throws HttpError 413 past the limit, 400 when empty. */
 async function readText(upload: Upload): Promise<string> {
   return (await readUpload(upload, "the deck")).toString("utf8");
 }
 
 /**
  * Writes the body to `<dataDir>/uploads/<random>/<name>` (directory and file created exclusively, owner
- * only) and returns the file's path and size. @throws ApiError 413 past the limit (400 when empty),
+ * only) and returns the file's path and size. @throws HttpError 413 past the limit (400 when empty),
  * with nothing left on disk.
  */
 async function saveUpload(
@@ -210,11 +208,11 @@ async function saveUpload(
   const file = path.join(dir, name);
   // `name` matched Label, so it cannot leave `dir`; checked again because the cost of being wrong is high.
   if (path.dirname(file) !== dir)
-    throw new ApiError(400, "INVALID_INPUT", "query.name: not a base name", "query.name");
+    throw new HttpError(400, "INVALID_INPUT", "query.name: not a base name", "query.name");
   try {
     await pipeline(Readable.from(upload.chunks()), fs.createWriteStream(file, { flags: "wx", mode: 0o600 }));
     const { size } = await fs.promises.stat(file);
-    if (size === 0) throw new ApiError(400, "INVALID_INPUT", "body: the file is empty", "body");
+    if (size === 0) throw new HttpError(400, "INVALID_INPUT", "body: the file is empty", "body");
     return { file, size };
   } catch (error) {
     await fs.promises.rm(dir, { recursive: true, force: true });
@@ -297,13 +295,13 @@ export const UPLOAD_ROUTES: readonly ApiRoute[] = [
     errors: [404, 413, 415, 429, 503],
     handler: async ({ deps, query, upload }) => {
       const node = requireNode(deps);
-      await requirePartner(node.db, query.partner);
+      await node.partners.require(query.partner);
       const text = await readText(requireUpload(upload));
       const name = query.name ?? `${query.partner}-${query.direction}`;
       const rows = loadTariffDeck(text, name);
       const contentHash = crypto.createHash("sha256").update(text).digest("hex");
       const { partner, direction, currency } = query;
-      const deck = await importDeck(node.db, { partner, direction, name, currency, contentHash, rows });
+      const deck = await node.tariffs.importDeck({ partner, direction, name, currency, contentHash, rows });
       return { deck, partner, direction, name, currency, rows: rows.length };
     },
   }),
@@ -384,9 +382,9 @@ export const UPLOAD_ROUTES: readonly ApiRoute[] = [
     errors: [404, 503],
     handler: async ({ deps, params, query }) => {
       const node = requireNode(deps);
-      const file = await getFile(node.db, params.fileId);
+      const file = await node.cdrs.file(params.fileId);
       if (file === null) throw new NotFoundError(`no ingested file ${params.fileId}`);
-      const rejects = await listRejects(node.db, {
+      const rejects = await node.cdrs.rejects({
         fileId: file.id,
         reason: query.reason,
         limit: query.limit,

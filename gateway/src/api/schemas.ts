@@ -9,7 +9,7 @@
  */
 import { z } from "zod/v4";
 import { OFFICER_SIGNATURE_HEX, PERIOD_STATES } from "../../../node/src/protocol";
-import { ALERT_LEVELS } from "../../../node/src/db/alerts";
+import { ALERT_LEVELS } from "../../../node/src/services/records";
 import { REJECT_REASONS, type RejectReason as RejectReasonType } from "../../../node/src/mediation/types";
 
 // ─── building blocks ─────────────────────────────────────────────────────────

@@ -7,7 +7,7 @@ import type { TypedDataField } from "ethers";
 import type { ChainClient } from "../../../node/src/chain/client";
 import { officerSigner } from "../../../node/src/chain/officer-signer";
 import { InputError } from "../../../node/src/errors";
-import { ApiError } from "./errors";
+import { HttpError } from "../http-error";
 
 const EIP712_DOMAIN_TYPE = [
   { name: "name", type: "string" },
@@ -47,7 +47,7 @@ export async function signerOf(chain: ChainClient, digest: string, signature: st
     return await officerSigner(chain, digest, signature);
   } catch (error) {
     if (error instanceof InputError)
-      throw new ApiError(400, "INVALID_INPUT", error.message, "body.signature");
+      throw new HttpError(400, "INVALID_INPUT", error.message, "body.signature");
     throw error;
   }
 }

@@ -13,7 +13,7 @@ import { addPartner } from "../../../node/src/db/partners";
 import type { CarrierNode } from "../../../node/src/node";
 import { databaseTargets, type DatabaseTarget } from "../../../test/helpers/databases";
 import type { RunningGateway } from "../gateway";
-import { headersFor, startGateway, testNode } from "./test-helpers";
+import { headersFor, startGateway, testNode } from "../../../test/helpers/gateway-api";
 import { FORMAT_IDS } from "../../../node/src/mediation/formats/registry";
 
 const SAMPLES = path.join(__dirname, "../../../node/samples");

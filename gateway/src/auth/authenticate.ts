@@ -5,15 +5,7 @@
  * is the route's authorization's business.
  */
 import type { Request, RequestHandler } from "express";
-import {
-  findLiveSession,
-  findLiveToken,
-  refreshSessionRoles,
-  revokeSession,
-  touchSession,
-  touchToken,
-  type StoredSession,
-} from "../../../node/src/db/gateway-auth";
+import { signInStore, type StoredSession } from "../../../node/src/services/sign-in-store";
 import { BaseError } from "../../../node/src/errors";
 import { clock, DEFAULT_ROLE_RECHECK_MS, TOUCH_EVERY_MS, type AuthDeps } from "./deps";
 import { sendError } from "./http";
@@ -94,11 +86,11 @@ async function tokenPrincipal(deps: AuthDeps, secret: string | null): Promise<Pr
   if (secret === null) return null;
   const now = clock(deps);
   const digest = sha256Hex(secret);
-  const token = await findLiveToken(deps.db, digest, now);
+  const token = await signInStore(deps.db).findLiveToken(digest, now);
   // The look-up is by digest; the compare below keeps the final decision free of early exits.
   if (!token || !constantTimeEqual(token.secretSha256, digest)) return null;
   if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= TOUCH_EVERY_MS) {
-    await touchToken(deps.db, token.id, now);
+    await signInStore(deps.db).touchToken(token.id, now);
   }
   return {
     kind: "token",
@@ -113,12 +105,12 @@ async function tokenPrincipal(deps: AuthDeps, secret: string | null): Promise<Pr
 async function sessionPrincipal(deps: AuthDeps, cookie: string): Promise<Principal | null> {
   const now = clock(deps);
   const digest = sha256Hex(cookie);
-  const session = await findLiveSession(deps.db, digest, now);
+  const session = await signInStore(deps.db).findLiveSession(digest, now);
   if (!session || !constantTimeEqual(session.secretSha256, digest)) return null;
   const roles = await currentRoles(deps, session, now);
   if (roles.length === 0) return null;
   if (now.getTime() - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS)
-    await touchSession(deps.db, session.id, now);
+    await signInStore(deps.db).touchSession(session.id, now);
   return {
     kind: "session",
     id: session.id,
@@ -148,14 +140,14 @@ async function currentRoles(deps: AuthDeps, session: StoredSession, now: Date): 
     return knownRoles(session.roles);
   }
   if (roles.length === 0) {
-    await revokeSession(deps.db, session.id, now);
+    await signInStore(deps.db).revokeSession(session.id, now);
     deps.logger.info("session revoked: its holder has no role any more", {
       session: session.id,
       address: session.address,
     });
     return [];
   }
-  await refreshSessionRoles(deps.db, session.id, roles, now);
+  await signInStore(deps.db).refreshSessionRoles(session.id, roles, now);
   return roles;
 }
 

@@ -6,7 +6,13 @@ import { databaseTargets } from "../../../test/helpers/databases";
 import { listen } from "../gateway";
 import { rateLimit } from "./rate-limit";
 import { AUTH_PREFIX } from "./router";
-import { call, countRows, signIn, startTestGateway, type TestGateway } from "./test-helpers";
+import {
+  call,
+  countRows,
+  signIn,
+  startTestGateway,
+  type TestGateway,
+} from "../../../test/helpers/gateway-auth";
 
 for (const target of databaseTargets()) {
   describe(`gateway CSRF and sign-in rate limit (${target.name})`, function () {

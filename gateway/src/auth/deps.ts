@@ -2,12 +2,13 @@
  * What the gateway's authentication is built from: the node's database, a role resolver, the facts
  * the sign-in message states, and the session settings (`gateway.*` of the node's config).
  */
-import type { Database } from "../../../node/src/db/database";
 import type { Logger } from "../../../node/src/logger";
+import type { CarrierNode } from "../../../node/src/node";
 import type { RoleResolver } from "./roles";
 
 export interface AuthDeps {
-  db: Database;
+  /** The node's database, read and written through node/src/services/sign-in-store.ts only. */
+  db: CarrierNode["db"];
   roles: RoleResolver;
   logger: Logger;
   /** The carrier this node belongs to, as people know it: "Sign in to the Interconnect Ledger node of <carrier>". */

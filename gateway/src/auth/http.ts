@@ -5,17 +5,8 @@
 import type { ErrorRequestHandler, Response } from "express";
 import type { z } from "zod";
 import { BaseError } from "../../../node/src/errors";
+import { HttpError } from "../http-error";
 import type { Logger } from "../../../node/src/logger";
-
-/** A refusal with its HTTP status and machine-readable code. */
-export class AuthError extends BaseError {
-  override name = "AuthError";
-  readonly status: number;
-  constructor(status: number, code: string, message: string) {
-    super(message, { code });
-    this.status = status;
-  }
-}
 
 /** Writes `{error: {code, message}}` with `status`. */
 export function sendError(res: Response, status: number, code: string, message: string): void {
@@ -24,17 +15,17 @@ export function sendError(res: Response, status: number, code: string, message: 
 
 /**
  * Validates a request body with `schema`.
- * @throws AuthError 400 `INVALID_INPUT` naming the first offending field.
+ * @throws HttpError 400 `INVALID_INPUT` naming the first offending field.
  */
 export function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown): T {
   const result = schema.safeParse(body ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new AuthError(400, "INVALID_INPUT", `${issue.path.join(".") || "body"}: ${issue.message}`);
+  throw new HttpError(400, "INVALID_INPUT", `${issue.path.join(".") || "body"}: ${issue.message}`);
 }
 
 /**
- * Error middleware of the auth router: AuthError as it says; a retryable node error as 503; a
+ * Error middleware of the auth router: HttpError as it says; a retryable node error as 503; a
  * body-parser refusal (status < 500) as 400/413; everything else logged and answered 500 "internal".
  */
 export function authErrorHandler(logger: Logger): ErrorRequestHandler {
@@ -43,7 +34,7 @@ export function authErrorHandler(logger: Logger): ErrorRequestHandler {
       next(error);
       return;
     }
-    if (error instanceof AuthError) {
+    if (error instanceof HttpError) {
       sendError(res, error.status, error.code, error.shortMessage);
       return;
     }

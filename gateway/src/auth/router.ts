@@ -7,16 +7,11 @@ import crypto from "node:crypto";
 import express, { type Request, type Router } from "express";
 import { getAddress, verifyMessage } from "ethers";
 import { z } from "zod";
-import {
-  consumeChallengeAndOpenSession,
-  findChallenge,
-  insertChallenge,
-  purgeExpiredChallenges,
-  revokeSession,
-} from "../../../node/src/db/gateway-auth";
+import { signInStore } from "../../../node/src/services/sign-in-store";
 import { authenticate, requireCsrf } from "./authenticate";
 import { CHALLENGE_TTL_MS, clock, type AuthDeps } from "./deps";
-import { AuthError, authErrorHandler, parseBody } from "./http";
+import { HttpError } from "../http-error";
+import { authErrorHandler, parseBody } from "./http";
 import { rateLimit } from "./rate-limit";
 import { buildSiweMessage, parseSiweMessage } from "./siwe";
 import { randomId, randomSecret, sessionCookie, sha256Hex } from "./secrets";
@@ -62,7 +57,7 @@ export function authRouter(deps: AuthDeps): Router {
     try {
       address = getAddress(body.address);
     } catch {
-      throw new AuthError(400, "INVALID_INPUT", "address: the EIP-55 checksum is wrong");
+      throw new HttpError(400, "INVALID_INPUT", "address: the EIP-55 checksum is wrong");
     }
     const issuedAt = clock(deps);
     const expiresAt = new Date(issuedAt.getTime() + CHALLENGE_TTL_MS);
@@ -77,8 +72,8 @@ export function authRouter(deps: AuthDeps): Router {
       issuedAt,
       expirationTime: expiresAt,
     });
-    await purgeExpiredChallenges(deps.db, new Date(issuedAt.getTime() - PURGE_AFTER_MS));
-    await insertChallenge(deps.db, {
+    await signInStore(deps.db).purgeExpiredChallenges(new Date(issuedAt.getTime() - PURGE_AFTER_MS));
+    await signInStore(deps.db).insertChallenge({
       nonce,
       address,
       domain: site.domain,
@@ -96,7 +91,7 @@ export function authRouter(deps: AuthDeps): Router {
     const body = parseBody(SignInBody, req.body);
     const site = siteOf(deps, req);
     const now = clock(deps);
-    const refused = new AuthError(
+    const refused = new HttpError(
       401,
       "CHALLENGE_INVALID",
       "the sign-in challenge is unknown, used, expired or altered",
@@ -104,7 +99,7 @@ export function authRouter(deps: AuthDeps): Router {
     const fields = parseSiweMessage(body.message);
     if (!fields) throw refused;
     // The text must be byte for byte a challenge we issued, for this host and chain, still open.
-    const challenge = await findChallenge(deps.db, fields.nonce);
+    const challenge = await signInStore(deps.db).findChallenge(fields.nonce);
     if (
       !challenge ||
       challenge.usedAt !== null ||
@@ -122,17 +117,17 @@ export function authRouter(deps: AuthDeps): Router {
       signer = "";
     }
     if (signer !== challenge.address) {
-      throw new AuthError(401, "SIGNATURE_INVALID", "the signature is not by the challenge's address");
+      throw new HttpError(401, "SIGNATURE_INVALID", "the signature is not by the challenge's address");
     }
     const roles = await deps.roles.rolesOf(challenge.address);
     if (roles.length === 0) {
-      throw new AuthError(403, "NO_ROLE", "this address holds no role on this node");
+      throw new HttpError(403, "NO_ROLE", "this address holds no role on this node");
     }
     const secret = randomSecret();
     const csrfToken = randomSecret();
     const id = randomId("s_");
     const expiresAt = new Date(now.getTime() + sessionSeconds * 1000);
-    const opened = await consumeChallengeAndOpenSession(deps.db, challenge.nonce, now, {
+    const opened = await signInStore(deps.db).consumeChallengeAndOpenSession(challenge.nonce, now, {
       id,
       secretSha256: sha256Hex(secret),
       address: challenge.address,
@@ -151,17 +146,17 @@ export function authRouter(deps: AuthDeps): Router {
 
   router.get("/session", authenticate(deps), (_req, res) => {
     const principal = (res.locals as GatewayLocals).principal;
-    if (!principal) throw new AuthError(401, "UNAUTHENTICATED", "not signed in");
+    if (!principal) throw new HttpError(401, "UNAUTHENTICATED", "not signed in");
     res.set("Cache-Control", "no-store").json(principal);
   });
 
   router.post("/sign-out", authenticate(deps), requireCsrf(), async (_req, res) => {
     const principal = (res.locals as GatewayLocals).principal;
     if (principal?.kind === "token") {
-      throw new AuthError(400, "NOT_A_SESSION", "API tokens are revoked by an admin, not signed out");
+      throw new HttpError(400, "NOT_A_SESSION", "API tokens are revoked by an admin, not signed out");
     }
     if (principal) {
-      await revokeSession(deps.db, principal.id, clock(deps));
+      await signInStore(deps.db).revokeSession(principal.id, clock(deps));
       deps.logger.info("signed out", { session: principal.id, address: principal.address });
     }
     res
@@ -179,7 +174,7 @@ export function authRouter(deps: AuthDeps): Router {
 function siteOf(deps: AuthDeps, req: Request): { domain: string; uri: string } {
   const domain = req.host;
   if (!domain || (deps.hosts && !deps.hosts.includes(domain))) {
-    throw new AuthError(400, "BAD_HOST", "this host does not serve sign-in");
+    throw new HttpError(400, "BAD_HOST", "this host does not serve sign-in");
   }
   return { domain, uri: `${req.protocol}://${domain}/` };
 }
@@ -189,5 +184,5 @@ function assertCookieAllowed(deps: AuthDeps, req: Request): void {
   if (deps.cookieSecure) return;
   const local = req.socket.localAddress ?? "";
   if (local === "::1" || /^(::ffff:)?127\./.test(local)) return;
-  throw new AuthError(403, "INSECURE_COOKIE", "sign-in over this interface needs gateway.cookieSecure");
+  throw new HttpError(403, "INSECURE_COOKIE", "sign-in over this interface needs gateway.cookieSecure");
 }

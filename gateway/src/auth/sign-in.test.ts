@@ -13,7 +13,7 @@ import {
   signIn,
   startTestGateway,
   type TestGateway,
-} from "./test-helpers";
+} from "../../../test/helpers/gateway-auth";
 
 for (const target of databaseTargets()) {
   describe(`gateway sign-in (${target.name})`, function () {

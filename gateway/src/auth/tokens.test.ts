@@ -3,7 +3,14 @@ import { Wallet, type HDNodeWallet } from "ethers";
 import type { Database } from "../../../node/src/db/database";
 import { databaseTargets } from "../../../test/helpers/databases";
 import { AUTH_PREFIX } from "./router";
-import { call, countRows, signIn, startTestGateway, type SignedIn, type TestGateway } from "./test-helpers";
+import {
+  call,
+  countRows,
+  signIn,
+  startTestGateway,
+  type SignedIn,
+  type TestGateway,
+} from "../../../test/helpers/gateway-auth";
 
 type Issued = {
   id: string;

@@ -6,10 +6,11 @@
  */
 import type { RequestHandler, Response, Router } from "express";
 import { z } from "zod";
-import { insertToken, listTokens, revokeToken } from "../../../node/src/db/gateway-auth";
+import { signInStore } from "../../../node/src/services/sign-in-store";
 import { authenticate, requireCsrf } from "./authenticate";
 import { clock, type AuthDeps } from "./deps";
-import { AuthError, parseBody } from "./http";
+import { HttpError } from "../http-error";
+import { parseBody } from "./http";
 import { randomId, randomSecret, sha256Hex, TOKEN_PREFIX } from "./secrets";
 import { ROLES, type GatewayLocals, type Principal } from "./types";
 
@@ -48,7 +49,7 @@ export function tokenRoutes(router: Router, deps: AuthDeps, json: RequestHandler
     const allowed = new Set([...admin.roles, "operator"]);
     const excess = body.roles.filter((role) => !allowed.has(role));
     if (excess.length > 0) {
-      throw new AuthError(
+      throw new HttpError(
         403,
         "FORBIDDEN",
         `a token cannot hold roles its issuer lacks: ${excess.join(", ")}`,
@@ -65,7 +66,7 @@ export function tokenRoutes(router: Router, deps: AuthDeps, json: RequestHandler
       createdAt: now,
       expiresAt: new Date(now.getTime() + body.expiresInDays * DAY_MS),
     };
-    await insertToken(deps.db, { ...token, secretSha256: sha256Hex(secret) });
+    await signInStore(deps.db).insertToken({ ...token, secretSha256: sha256Hex(secret) });
     deps.logger.info("API token issued", { token: token.id, name: token.name, by: admin.address });
     res
       .status(201)
@@ -80,14 +81,14 @@ export function tokenRoutes(router: Router, deps: AuthDeps, json: RequestHandler
 
   router.get("/tokens", ...guard, async (_req, res) => {
     requireAdminSession(res);
-    res.set("Cache-Control", "no-store").json({ tokens: await listTokens(deps.db) });
+    res.set("Cache-Control", "no-store").json({ tokens: await signInStore(deps.db).listTokens() });
   });
 
   router.delete("/tokens/:id", ...guard, async (req, res) => {
     const admin = requireAdminSession(res);
     const id = String(req.params.id);
-    if (!(await revokeToken(deps.db, id, clock(deps)))) {
-      throw new AuthError(404, "NOT_FOUND", "no such live token");
+    if (!(await signInStore(deps.db).revokeToken(id, clock(deps)))) {
+      throw new HttpError(404, "NOT_FOUND", "no such live token");
     }
     deps.logger.info("API token revoked", { token: id, by: admin.address });
     res.status(204).end();
@@ -96,9 +97,9 @@ export function tokenRoutes(router: Router, deps: AuthDeps, json: RequestHandler
 
 function requireAdminSession(res: Response): Principal {
   const principal = (res.locals as GatewayLocals).principal;
-  if (!principal) throw new AuthError(401, "UNAUTHENTICATED", "not signed in");
+  if (!principal) throw new HttpError(401, "UNAUTHENTICATED", "not signed in");
   if (principal.kind !== "session" || !principal.roles.includes("admin")) {
-    throw new AuthError(403, "FORBIDDEN", "only an admin signed in with their key manages API tokens");
+    throw new HttpError(403, "FORBIDDEN", "only an admin signed in with their key manages API tokens");
   }
   return principal;
 }

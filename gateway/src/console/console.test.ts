@@ -32,7 +32,7 @@ import {
   CARRIER_B,
   type HardhatNode,
   type ScriptedLedger,
-} from "../../../node/src/chain/test-helpers";
+} from "../../../test/helpers/hardhat";
 import { stateIndex } from "../../../node/src/protocol";
 import { requireAgreement } from "../../../node/src/db/agreements";
 import { listSettlementSignatures } from "../../../node/src/db/fast-path";

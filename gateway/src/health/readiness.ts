@@ -1,10 +1,9 @@
 /**
- * `/readyz`: whether this node can do its work now. The database answers (`pingDatabase`); the chain node
+ * `/readyz`: whether this node can do its work now. The database answers (`node.ping()`); the chain node
  * answers `eth_blockNumber` (when the gateway has a chain client); the evidence store answers (when
  * it is a Kubo node: the local store is the data directory, already covered by the process being up).
  * Each check has a time limit, so a hung dependency makes the probe fail rather than hang.
  */
-import { pingDatabase } from "../../../node/src/db/database";
 import type { ChainClient } from "../../../node/src/chain/client";
 import { rawBlockCid } from "../../../node/src/evidence/cid";
 import type { CarrierNode } from "../../../node/src/node";
@@ -48,7 +47,7 @@ export async function checkReadiness(
 ): Promise<Readiness> {
   const skipped = async () => ({ status: "skipped" as const });
   const [database, chainCheck, evidence] = await Promise.all([
-    node === null ? skipped() : timed(() => pingDatabase(node.db), timeoutMs),
+    node === null ? skipped() : timed(() => node.ping(), timeoutMs),
     chain === null ? skipped() : timed(() => chain.provider.send("eth_blockNumber", []), timeoutMs),
     node === null || node.config.config.ipfs.apiUrl === undefined
       ? skipped()

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import type { Database } from "../../../node/src/db/database";
 import { openDatabase } from "../../../node/src/db/open";
 import { LiveStatsRegistry, liveStats } from "../../../node/src/ingest/live-stats";
-import { headersFor, startGateway, testNode } from "../api/test-helpers";
+import { headersFor, startGateway, testNode } from "../../../test/helpers/gateway-api";
 import type { RunningGateway } from "../gateway";
 import { nodeMetrics } from "./node-metrics";
 

@@ -8,12 +8,9 @@
  */
 import type { ChainClient } from "../../../node/src/chain/client";
 import { PERIOD_STATES } from "../../../node/src/protocol";
-import { listAgreements } from "../../../node/src/db/agreements";
-import { listPendingTxs } from "../../../node/src/db/chain-store";
-import { INGEST_STATUSES, listFiles, type IngestStatus } from "../../../node/src/db/ingest-store";
+import { INGEST_STATUSES, type IngestStatus } from "../../../node/src/services/records";
 import { liveStats, type LiveStatsRegistry } from "../../../node/src/ingest/live-stats";
 import type { CarrierNode } from "../../../node/src/node";
-import { knownPeriods } from "../../../node/src/settlement/period-view";
 import type { Family } from "./metrics";
 
 /** How long a count of periods by state is reused: scrapes come every 15–60 s, states change in days. */
@@ -35,7 +32,7 @@ export function nodeMetrics(
   async function periodFamilies(): Promise<Family[]> {
     if (node === null || chain === null) return [];
     if (cached !== null && Date.now() - cached.at < PERIOD_CACHE_MS) return cached.families;
-    const periods = await knownPeriods(node.db, chain, await listAgreements(node.db));
+    const periods = await node.periods.known(chain);
     const counts = new Map<string, number>(PERIOD_STATES.map((state) => [state, 0]));
     const states = await Promise.all(
       periods
@@ -57,7 +54,7 @@ export function nodeMetrics(
 
   async function transactionFamilies(): Promise<Family[]> {
     if (node === null || chain === null || chain.address === null) return [];
-    const pending = await listPendingTxs(node.db, chain.chainId, chain.address);
+    const pending = await node.chainRecords.pendingTxs(chain.chainId, chain.address);
     return [
       {
         name: "icl_chain_transactions_pending",
@@ -70,7 +67,7 @@ export function nodeMetrics(
 
   async function ingestFamilies(): Promise<Family[]> {
     if (node === null) return [];
-    const files = await listFiles(node.db);
+    const files = await node.cdrs.files();
     const byStatus = Object.fromEntries(INGEST_STATUSES.map((status) => [status, 0])) as Record<
       IngestStatus,
       number

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createEvidenceStore } from "../evidence/create-evidence-store";
 import type { EvidenceStore } from "../evidence/store";
-import { kuboDeterministicBytes, startFakeKubo, type FakeKubo } from "../evidence/test-helpers";
+import { kuboDeterministicBytes, startFakeKubo, type FakeKubo } from "../../../test/helpers/evidence";
 import { checkEvidence } from "./evidence-check";
 import { Replay } from "./replay";
 import type { ReplayChain } from "./replay-context";

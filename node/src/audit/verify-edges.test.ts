@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { encodeBytes32String } from "ethers";
-import type { Consortium } from "../chain/test-consortium";
-import { PERIOD, startHardhatNode, type HardhatNode } from "../chain/test-helpers";
+import type { Consortium } from "../../../test/helpers/consortium";
+import { PERIOD, startHardhatNode, type HardhatNode } from "../../../test/helpers/hardhat";
 import { openAuditChain, type AuditChain } from "./chain";
 import { arrayEventSource, collectEvents, rpcEventSource, type AuditEvent } from "./events";
 import type { Finding } from "./findings";
-import { PERIOD2 } from "./test-history";
-import { buildEdgeHistory, EDGE } from "./test-history-edges";
+import { PERIOD2 } from "../../../test/helpers/audit-history";
+import { buildEdgeHistory, EDGE } from "../../../test/helpers/audit-history-edges";
 import { verifyLedger } from "./verify";
 
 describe("audit: edge paths (correction rounds, defaults, acceptance, withdrawal, lapsed arbitration)", function () {

@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { encodeBytes32String } from "ethers";
-import { PERIOD, startHardhatNode, type HardhatNode } from "../chain/test-helpers";
+import { PERIOD, startHardhatNode, type HardhatNode } from "../../../test/helpers/hardhat";
 import { openAuditChain, type AuditChain } from "./chain";
 import { arrayEventSource, collectEvents, rpcEventSource, type AuditEvent } from "./events";
 import type { Finding } from "./findings";
-import { buildHonestHistory, PERIOD2, type HonestHistory } from "./test-history";
+import { buildHonestHistory, PERIOD2, type HonestHistory } from "../../../test/helpers/audit-history";
 import { verifyLedger } from "./verify";
 
 describe("audit: replaying a doctored event stream", function () {

@@ -19,7 +19,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "./test-helpers";
+} from "../../../test/helpers/hardhat";
 
 const PASSWORD = "correct horse battery staple";
 

@@ -10,7 +10,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "./test-helpers";
+} from "../../../test/helpers/hardhat";
 
 describe("chain: revert decoding", function () {
   this.timeout(120_000);

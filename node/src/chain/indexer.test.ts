@@ -15,7 +15,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "./test-helpers";
+} from "../../../test/helpers/hardhat";
 
 describe("chain: event indexer", function () {
   this.timeout(120_000);

@@ -16,7 +16,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "./test-helpers";
+} from "../../../test/helpers/hardhat";
 
 const FAST = { pollIntervalMs: 50, retry: { initialMs: 50, maxMs: 400, maxElapsedMs: 60_000 } };
 

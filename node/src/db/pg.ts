@@ -116,3 +116,24 @@ class CopyFromText extends Query {
     connection.endCopyFrom();
   }
 }
+
+/**
+ * Drops each schema (and everything in it) of the PostgreSQL at `url`: what a node opened with
+ * `database.schema` leaves behind (the demo's and the tests' schemas).
+ * @throws RangeError for a name that is not a plain lower-case identifier; UnavailableError when
+ * PostgreSQL cannot be reached.
+ */
+export async function dropSchemas(url: string, schemas: Iterable<string>): Promise<void> {
+  const names = [...schemas];
+  for (const schema of names) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new RangeError(`schema name '${schema}' is not a plain lower-case identifier`);
+    }
+  }
+  const admin = await openPostgres(url);
+  try {
+    for (const schema of names) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await admin.close();
+  }
+}

@@ -23,7 +23,7 @@ import {
   referenceUnixfsCid,
   ROUND_TRIP_SIZES,
   startFakeKubo,
-} from "./test-helpers";
+} from "../../../test/helpers/evidence";
 
 /** What sealing adds to a payload: 6 header bytes, a 12-byte nonce, a 16-byte tag. */
 const SEAL_BYTES = 34;

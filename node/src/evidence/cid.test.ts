@@ -5,7 +5,7 @@ import { blockCid, codecOf, EvidenceIntegrityError, parseBlockCid, rawBlockCid, 
 import { base36 } from "multiformats/bases/base36";
 import { identity } from "multiformats/hashes/identity";
 import { sha512 } from "multiformats/hashes/sha2";
-import { CID, referenceCid, sha256 } from "./test-helpers";
+import { CID, referenceCid, sha256 } from "../../../test/helpers/evidence";
 
 const HELLO = new TextEncoder().encode("hello world\n");
 /** `printf 'hello world\n' | ipfs block put --cid-codec raw` on Kubo. */

@@ -15,7 +15,7 @@ import {
   ROUND_TRIP_SIZES,
   startFakeKubo,
   type FakeKubo,
-} from "./test-helpers";
+} from "../../../test/helpers/evidence";
 
 const MiB = 1024 * 1024;
 

@@ -13,7 +13,7 @@ import {
   referenceCid,
   referenceUnixfsCid,
   ROUND_TRIP_SIZES,
-} from "./test-helpers";
+} from "../../../test/helpers/evidence";
 
 const MiB = 1024 * 1024;
 

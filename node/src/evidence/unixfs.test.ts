@@ -11,7 +11,7 @@ import {
   sha256,
   unixfsFile,
   type ReferenceLayout,
-} from "./test-helpers";
+} from "../../../test/helpers/evidence";
 import {
   holdsUnixfsFile,
   KUBO_CID_V1_LAYOUT,

@@ -8,7 +8,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
-import { freePort } from "../chain/test-helpers";
+import { freePort } from "../../../test/helpers/hardhat";
 import type { Database } from "../db/database";
 import { listRejects } from "../db/ingest-store";
 import { addPartner } from "../db/partners";

@@ -14,7 +14,7 @@ import { importDeck } from "../db/tariffs";
 import { ingestFile } from "../ingest/ingest-file";
 import { loadTariffDeck } from "../rating/tariff-deck";
 import { databaseTargets } from "../../../test/helpers/databases";
-import { collect, options } from "./test-helpers";
+import { collect, options } from "../../../test/helpers/mediation";
 import type { MatchRule, MediatedCdr } from "./types";
 
 const FILE = path.join(__dirname, "..", "..", "samples", "Master-asterisk12.csv");

@@ -12,7 +12,7 @@ import { InputError } from "../errors";
 import { cucm, cucmCause } from "./formats/cucm";
 import { formatById } from "./formats/registry";
 import { mediateStream } from "./mediate";
-import { collect, options } from "./test-helpers";
+import { collect, options } from "../../../test/helpers/mediation";
 import type { MatchRule, MediatedCdr, ParsedRow } from "./types";
 
 const FIXTURE = fs.readFileSync(path.join(__dirname, "..", "..", "samples", "cucm-cdr.csv"), "utf8");

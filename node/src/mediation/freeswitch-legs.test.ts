@@ -32,7 +32,7 @@ import { importDeck } from "../db/tariffs";
 import { ingestFile } from "../ingest/ingest-file";
 import type { IngestSettings } from "../ingest/pipeline";
 import { loadTariffDeck } from "../rating/tariff-deck";
-import { collect, options, UK_PLAN } from "./test-helpers";
+import { collect, options, UK_PLAN } from "../../../test/helpers/mediation";
 import type { MatchRule, MediatedCdr, MediationOptions, ParsedRow } from "./types";
 
 /** A custom template with the variables the format reads beyond the example's. */

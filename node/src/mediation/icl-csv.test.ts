@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { MediatedCdr, ParsedRow } from "./types";
-import { collect } from "./test-helpers";
+import { collect } from "../../../test/helpers/mediation";
 import { mediatedCdr } from "../../../test/helpers/cdrs";
 
 const HEADER = "cdr_id,partner,direction,service,start_time,duration,volume,a_number,b_number,disposition";
@@ -259,7 +259,7 @@ describe("mediation/icl-csv", () => {
   it("yields batches of at most batchSize rows in file order", async () => {
     const lines = Array.from({ length: 25 }, (_, i) => `c${i},acme,out,voice,2026-10-01,1,0,,123,`);
     const { mediateStream } = await import("./mediate");
-    const { chunksOf, options } = await import("./test-helpers");
+    const { chunksOf, options } = await import("../../../test/helpers/mediation");
     const sizes: number[] = [];
     const keys: string[] = [];
     for await (const batch of mediateStream(

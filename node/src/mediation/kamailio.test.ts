@@ -12,7 +12,7 @@ import path from "node:path";
 import { InputError } from "../errors";
 import { MAX_CALL_HOLD_MS } from "./formats/kamailio-acc";
 import { formatById } from "./formats/registry";
-import { collect, options } from "./test-helpers";
+import { collect, options } from "../../../test/helpers/mediation";
 import type { MatchRule, MediatedCdr, ParsedRow } from "./types";
 
 const SAMPLES = path.join(__dirname, "..", "..", "samples");

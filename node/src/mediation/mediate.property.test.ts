@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { FORMATS, formatById } from "./formats/registry";
 import type { CdrFormat, MatchRule, MediatedCdr, ParsedRow } from "./types";
-import { collect, csvField, options, referenceRecordLines } from "./test-helpers";
+import { collect, csvField, options, referenceRecordLines } from "../../../test/helpers/mediation";
 
 const RULES: MatchRule[] = [
   { partner: "globex", direction: "out", field: "trunk", pattern: "globex" },

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { normaliseNumber } from "./numbers";
-import { UK_PLAN } from "./test-helpers";
+import { UK_PLAN } from "../../../test/helpers/mediation";
 
 describe("mediation/numbers normaliseNumber", () => {
   it("normalises the UK plan's written forms to the same E.164 digits", () => {

@@ -4,7 +4,7 @@ import { InputError } from "../errors";
 import { channelPeer } from "./formats/asterisk";
 import { mediateStream } from "./mediate";
 import type { MatchRule, MediatedCdr, ParsedRow } from "./types";
-import { collect, options } from "./test-helpers";
+import { collect, options } from "../../../test/helpers/mediation";
 
 const q = (v: string): string => `"${v.replace(/"/g, '""')}"`;
 

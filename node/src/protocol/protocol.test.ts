@@ -13,7 +13,7 @@ import { expect } from "chai";
 import { ZeroAddress, id, type Wallet } from "ethers";
 import { ERC1271WalletMock__factory } from "../../../typechain-types";
 import { toChainError, type ContractRevertError } from "../chain/errors";
-import { startHardhatNode, PERIOD, type HardhatNode } from "../chain/test-helpers";
+import { startHardhatNode, PERIOD, type HardhatNode } from "../../../test/helpers/hardhat";
 import {
   advance,
   commitAndReveal,
@@ -21,7 +21,7 @@ import {
   scriptConsortium,
   type Consortium,
   type ConsortiumAgreement,
-} from "../chain/test-consortium";
+} from "../../../test/helpers/consortium";
 import { LedgerFastPath__factory } from "../../../typechain-types";
 import {
   APPROVAL_TYPES,

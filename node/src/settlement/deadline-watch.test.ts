@@ -21,7 +21,7 @@ import {
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
-} from "../chain/test-helpers";
+} from "../../../test/helpers/hardhat";
 import { addAgreement } from "../db/agreements";
 import { listAlerts, recordAlert, type StoredAlert } from "../db/alerts";
 import type { Database } from "../db/database";

@@ -1,21 +1,11 @@
 import { requireAgreement } from "../../db/agreements";
 import { loadReport, type ReportJson } from "../../db/reports";
-import { loadSummary } from "../../db/summaries";
-import { commitSummary, type CommitResult } from "../../reconciliation/commit";
+import type { ChainClient } from "../../chain/client";
+import type { CloseMode } from "../../reconciliation/close-period";
 import { formatMicros } from "../../money/decimal";
-import { buildSummary } from "../../summaries/build-summary";
-import { periodSalt } from "../../summaries/encoding";
 import { NotFoundError } from "../../errors";
 import { formatPeriod, revealSummary } from "../../reconciliation/reveal";
-import {
-  DATA_DIR_OPTION,
-  JSON_OPTION,
-  UsageError,
-  requiredOption,
-  type CliIo,
-  type Command,
-} from "../command";
-import type { CarrierNode } from "../../node";
+import { DATA_DIR_OPTION, JSON_OPTION, UsageError, requiredOption, type Command } from "../command";
 import { table, toJson } from "../format";
 import { withNode } from "../node-context";
 import { openNodeChain } from "../chain-context";
@@ -59,43 +49,29 @@ export const periodCloseCommand: Command = {
   async run(args, io) {
     const period = parsePeriod(requiredOption(args, "period"));
     const summary = await withNode(args, io, async (node) => {
-      const agreement = await requireAgreement(node.db, requiredOption(args, "agreement"));
-      const stored = await loadSummary(node.db, agreement.agreementId, period, { leaves: false });
-      const built =
-        stored !== null && stored.committedAt !== null
-          ? stored
-          : await buildSummary(
-              node.db,
-              {
-                agreementId: agreement.agreementId,
-                period,
-                partnerId: agreement.partnerId,
-                side: agreement.side,
-              },
-              periodSalt(agreement.secret, agreement.agreementId, period),
-              // Frozen in the same locked transaction when it is to be committed: what goes on chain is exactly it.
-              { freeze: node.config.config.chain !== undefined && args.values["no-commit"] !== true },
-            );
-      let commit: CommitResult | null = null;
-      // The fast path needs the partner's node; without a peer URL there is nobody to co-sign with.
-      const fastPath =
-        node.config.config.chain !== undefined &&
-        args.values["no-commit"] !== true &&
-        args.values.commit !== true &&
-        node.config.config.settlement.fastPath &&
-        agreement.peerUrl !== null &&
-        (stored === null ||
-          stored.committedAt === null ||
-          !(await committedOnChain(node, agreement, period, io)));
-      if (node.config.config.chain && args.values["no-commit"] !== true && !fastPath) {
-        const { chain } = await openNodeChain(node, io);
-        try {
-          commit = await commitSummary(node.db, chain, agreement, period);
-        } finally {
-          chain.close();
-        }
+      const mode: CloseMode =
+        node.config.config.chain === undefined || args.values["no-commit"] === true
+          ? "store"
+          : args.values.commit === true
+            ? "commit"
+            : "auto";
+      let chain: ChainClient | null = null;
+      try {
+        const closed = await node.periods.close(
+          requiredOption(args, "agreement"),
+          period,
+          mode,
+          async () => (chain ??= (await openNodeChain(node, io)).chain),
+        );
+        return {
+          agreement: closed.agreement,
+          built: closed.summary,
+          commit: closed.commit,
+          fastPath: closed.awaitingFastPath,
+        };
+      } finally {
+        (chain as ChainClient | null)?.close();
       }
-      return { agreement, built, commit, fastPath };
     });
     const { agreement, built, commit, fastPath } = summary;
     const result = {
@@ -270,20 +246,3 @@ export const periodReportCommand: Command = {
     return 0;
   },
 };
-
-/** Whether this node's commitment of the period is on chain already (a fast path is then out). */
-async function committedOnChain(
-  node: CarrierNode,
-  agreement: { agreementId: string; side: "A" | "B" },
-  period: number,
-  io: CliIo,
-): Promise<boolean> {
-  const { chain } = await openNodeChain(node, io);
-  try {
-    const record = await chain.ledger.periodRecord(agreement.agreementId, period);
-    const ours = agreement.side === "A" ? record.hashA : record.hashB;
-    return !/^0x0{64}$/i.test(ours);
-  } finally {
-    chain.close();
-  }
-}

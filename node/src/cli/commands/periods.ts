@@ -1,11 +1,10 @@
 import { PERIOD_STATES, type PeriodStateName } from "../../protocol";
-import { listAgreements } from "../../db/agreements";
 import { formatPeriod } from "../../reconciliation/reveal";
 import { RATE_SCALE, formatMicros, formatScaled } from "../../money/decimal";
 import { loadFxTable } from "../../settlement/fx";
 import { periodReference, periodViewJson } from "../../settlement/period-json";
 import { formatAmount, isoTime } from "../../settlement/period-context";
-import { knownPeriods, loadPeriodView, type PeriodView } from "../../settlement/period-view";
+import { loadPeriodView, type PeriodView } from "../../settlement/period-view";
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type Command } from "../command";
 import { openChainAs } from "../chain-context";
 import { table, toJson } from "../format";
@@ -85,16 +84,7 @@ export const periodsListCommand: Command = {
     const views = await withNode(args, io, async (node) => {
       const chain = await openChainAs(node, null);
       try {
-        const agreements = await listAgreements(node.db);
-        const byId = new Map(agreements.map((a) => [a.agreementId, a]));
-        const views: PeriodView[] = [];
-        for (const { agreementId, period } of await knownPeriods(node.db, chain, agreements)) {
-          const agreement = byId.get(agreementId);
-          if (!agreement) continue;
-          const view = await loadPeriodView(node.db, chain, agreement, period);
-          if (only === undefined || view.ctx.state === only) views.push(view);
-        }
-        return views;
+        return await node.periods.list(chain, { state: only });
       } finally {
         chain.close();
       }

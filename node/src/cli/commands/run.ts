@@ -1,36 +1,11 @@
-import { createGateway, listen } from "../../../../gateway/src/gateway";
-import { chainRoleResolver, type AuthDeps } from "../../../../gateway/src/auth";
-import { ROUTES } from "../../../../gateway/src/api/route-table";
-import type { ChainClient } from "../../chain/client";
-import { carrierName } from "../../chain/display";
+import { startCarrierNode } from "../../carrier-node";
 import { runLiveSources } from "../../ingest/live";
-import type { CarrierNode } from "../../node";
-import { NodeRunner, type PassReport } from "../../reconciliation/runner";
+import type { PassReport } from "../../reconciliation/runner";
 import { formatPeriod } from "../../reconciliation/reveal";
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type CliIo, type Command } from "../command";
 import { toJson } from "../format";
 import { withNode } from "../node-context";
 import { openNodeChain } from "../chain-context";
-
-/** Sign-in, sessions and API tokens of the node's gateway, from `gateway.*` of the config. */
-function gatewayAuth(node: CarrierNode, chain: ChainClient, carrierId: string): AuthDeps {
-  const settings = node.config.config.gateway;
-  return {
-    db: node.db,
-    roles: chainRoleResolver({
-      registry: chain.registry,
-      carrierId,
-      admins: settings.admins,
-      operators: settings.operators,
-    }),
-    logger: node.logger,
-    carrier: carrierName(carrierId),
-    chainId: chain.chainId,
-    sessionHours: settings.sessionHours,
-    cookieSecure: settings.cookieSecure,
-    scopes: [...new Set(ROUTES.flatMap((route) => (route.scope ? [route.scope] : [])))],
-  };
-}
 
 export const runCommand: Command = {
   words: ["run"],
@@ -63,34 +38,7 @@ export const runCommand: Command = {
       const [host, port] = parseListen(stringOption(args, "listen") ?? peerConfig.listen);
       const { chain, signer } = await openNodeChain(node, io);
       try {
-        const runner = await NodeRunner.start({
-          db: node.db,
-          chain,
-          signer,
-          evidence: node.evidence,
-          logger: node.logger,
-          maxSkewMs: peerConfig.maxSkewMs,
-          peerTimeoutMs: peerConfig.timeoutMs,
-          watch: node.config.config.watch,
-          fastPath: {
-            enabled: node.config.config.settlement.fastPath,
-            fallbackMs: node.config.config.settlement.fastPathFallbackMs,
-            approveBeforeReveal: node.config.config.settlement.approveBeforeReveal,
-            revealFallbackMs: node.config.config.settlement.revealFallbackMs,
-          },
-        });
-        const gateway = await listen(
-          createGateway({
-            logger: node.logger,
-            peer: runner.peerServer,
-            node,
-            chain,
-            auth: gatewayAuth(node, chain, runner.carrierId),
-            trustProxy: node.config.config.gateway.trustProxy,
-          }),
-          host,
-          port,
-        );
+        const { runner, gateway } = await startCarrierNode({ node, chain, signer, listen: { host, port } });
         try {
           if (args.values.once === true) {
             const report = await runner.pass();

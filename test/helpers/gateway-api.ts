@@ -5,15 +5,15 @@
  */
 import type { RequestHandler } from "express";
 import http from "node:http";
-import type { ChainClient } from "../../../node/src/chain/client";
-import { parseConfig } from "../../../node/src/config/config";
-import type { Database } from "../../../node/src/db/database";
-import { createLocalEvidenceStore } from "../../../node/src/evidence/local-store";
-import { silentLogger, type Logger } from "../../../node/src/logger";
-import { createNode, type CarrierNode } from "../../../node/src/node";
-import { tempDir } from "../../../test/helpers/databases";
-import { ROLES, type Principal, type Role } from "../auth/types";
-import { createGateway, listen, type GatewayParts, type RunningGateway } from "../gateway";
+import type { ChainClient } from "../../node/src/chain/client";
+import { parseConfig } from "../../node/src/config/config";
+import type { Database } from "../../node/src/db/database";
+import { createLocalEvidenceStore } from "../../node/src/evidence/local-store";
+import { silentLogger, type Logger } from "../../node/src/logger";
+import { createNode, type CarrierNode } from "../../node/src/node";
+import { tempDir } from "./databases";
+import { ROLES, type Principal, type Role } from "../../gateway/src/auth/types";
+import { createGateway, listen, type GatewayParts, type RunningGateway } from "../../gateway/src/gateway";
 
 export const TEST_CSRF = "test-csrf-token";
 export const TEST_ADDRESS = "0x0000000000000000000000000000000000000001";

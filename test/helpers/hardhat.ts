@@ -7,11 +7,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { HDNodeWallet, JsonRpcProvider, Network, Wallet, encodeBytes32String, id, type Signer } from "ethers";
-import { deployLedger, type LedgerDeployment } from "./deploy-ledger";
-import { computeCommitment, periodEnd } from "../protocol";
-import type { IAgreementBook } from "../../../typechain-types/contracts/AgreementBook";
+import { deployLedger, type LedgerDeployment } from "../../node/src/chain/deploy-ledger";
+import { computeCommitment, periodEnd } from "../../node/src/protocol";
+import type { IAgreementBook } from "../../typechain-types/contracts/AgreementBook";
 
-const ROOT = path.resolve(__dirname, "../../..");
+const ROOT = path.resolve(__dirname, "../..");
 const MNEMONIC = "test test test test test test test test test test test junk";
 
 /** A free TCP port on 127.0.0.1. */

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
-import { loadCar } from "./car";
+import { loadCar } from "../../node/src/evidence/car";
 
 /*
  * For tests only. multiformats itself is the reference for the CID strings the store computes with

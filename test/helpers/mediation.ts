@@ -1,5 +1,5 @@
-import { mediateStream } from "./mediate";
-import type { CdrFormat, MatchRule, MediationOptions, ParsedRow } from "./types";
+import { mediateStream } from "../../node/src/mediation/mediate";
+import type { CdrFormat, MatchRule, MediationOptions, ParsedRow } from "../../node/src/mediation/types";
 
 export const UK_PLAN = { countryCode: "44", nationalPrefix: "0", internationalPrefix: "00" };
 

@@ -19,7 +19,7 @@ import {
   ledgerDomain,
   registryDomain,
   type ApprovalData,
-} from "../protocol";
+} from "../../node/src/protocol";
 import {
   advance,
   commitAndReveal,
@@ -29,11 +29,11 @@ import {
   type Consortium,
   type ConsortiumAgreement,
   type ConsortiumCarrier,
-} from "../chain/test-consortium";
-import { PERIOD, openCommitWindow } from "../chain/test-helpers";
-import { rawBlockCid } from "../evidence/cid";
-import { periodSalt, type UsageLeaf } from "../summaries/encoding";
-import { summaryRoot, SUMMARY_FORMAT, type SummaryFile } from "./summary-file";
+} from "./consortium";
+import { PERIOD, openCommitWindow } from "./hardhat";
+import { rawBlockCid } from "../../node/src/evidence/cid";
+import { periodSalt, type UsageLeaf } from "../../node/src/summaries/encoding";
+import { summaryRoot, SUMMARY_FORMAT, type SummaryFile } from "../../node/src/audit/summary-file";
 
 export const PERIOD2 = 203002;
 const FAR = 2n ** 40n;

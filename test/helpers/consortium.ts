@@ -16,11 +16,11 @@
  * Two listed tokens: ICUSD (the demo token) and ICEUR; agreements settle in ICUSD unless `tokens` says otherwise.
  */
 import { JsonRpcProvider, Wallet, encodeBytes32String, id } from "ethers";
-import { deployLedger, type LedgerDeployment } from "./deploy-ledger";
-import { PERIOD_STATES, commitRound, computeCommitment } from "../protocol";
-import { SettlementToken__factory, type SettlementToken } from "../../../typechain-types";
-import type { IAgreementBook } from "../../../typechain-types/contracts/AgreementBook";
-import { PERIOD, hardhatWallet, openCommitWindow } from "./test-helpers";
+import { deployLedger, type LedgerDeployment } from "../../node/src/chain/deploy-ledger";
+import { PERIOD_STATES, commitRound, computeCommitment } from "../../node/src/protocol";
+import { SettlementToken__factory, type SettlementToken } from "../../typechain-types";
+import type { IAgreementBook } from "../../typechain-types/contracts/AgreementBook";
+import { PERIOD, hardhatWallet, openCommitWindow } from "./hardhat";
 
 export const DAY = 86_400;
 

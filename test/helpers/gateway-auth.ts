@@ -4,14 +4,14 @@
  */
 import express from "express";
 import type { HDNodeWallet } from "ethers";
-import type { Database } from "../../../node/src/db/database";
-import { silentLogger } from "../../../node/src/logger";
-import { listen, type RunningGateway } from "../gateway";
-import { authenticate, requireCsrf } from "./authenticate";
-import type { AuthDeps } from "./deps";
-import type { RoleResolver } from "./roles";
-import { AUTH_PREFIX, authRouter } from "./router";
-import { ROLES, type GatewayLocals, type Role } from "./types";
+import type { Database } from "../../node/src/db/database";
+import { silentLogger } from "../../node/src/logger";
+import { listen, type RunningGateway } from "../../gateway/src/gateway";
+import { authenticate, requireCsrf } from "../../gateway/src/auth/authenticate";
+import type { AuthDeps } from "../../gateway/src/auth/deps";
+import type { RoleResolver } from "../../gateway/src/auth/roles";
+import { AUTH_PREFIX, authRouter } from "../../gateway/src/auth/router";
+import { ROLES, type GatewayLocals, type Role } from "../../gateway/src/auth/types";
 
 export const CHAIN_ID = 31337n;
 

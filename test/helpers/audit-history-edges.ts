@@ -1,6 +1,6 @@
 /**
  * Tests only (not built): a second honest ledger history for the audit suites, covering the paths the
- * first one ({@link ./test-history}) never reaches: correction rounds, defaults (uncontested and
+ * first one ({@link ./audit-history}) never reaches: correction rounds, defaults (uncontested and
  * contested), accepted proposals, withdrawals and lapsed arbitration. Every period ends approved and
  * settled. Windows are the consortium's (commit 3 d, reveal 2 d, reconcile 5 d, dispute 7 d,
  * response 3 d, arbitration 10 d).
@@ -15,7 +15,7 @@
  * | GLOBEX–INITECH | 203002 | only GLOBEX commits and reveals → INITECH contests the default → INITECH withdraws (concedes GLOBEX's figures) → settled |
  */
 import { id, type JsonRpcProvider, type Wallet } from "ethers";
-import { PERIOD_STATES, bareClaim, commitRound, computeCommitment } from "../protocol";
+import { PERIOD_STATES, bareClaim, commitRound, computeCommitment } from "../../node/src/protocol";
 import {
   advance,
   commitAndReveal,
@@ -25,9 +25,9 @@ import {
   type Consortium,
   type ConsortiumAgreement,
   type Figures,
-} from "../chain/test-consortium";
-import { PERIOD, openCommitWindow } from "../chain/test-helpers";
-import { approveA, approveBoth, PERIOD2 } from "./test-history";
+} from "./consortium";
+import { PERIOD, openCommitWindow } from "./hardhat";
+import { approveA, approveBoth, PERIOD2 } from "./audit-history";
 
 /** The claims of each edge path, so tests can state what the ledger must have derived from them. */
 export const EDGE = {
