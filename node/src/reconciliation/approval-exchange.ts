@@ -32,7 +32,7 @@ import {
   submitIfReady,
 } from "../settlement/approvals";
 import { isoTime, loadPeriodContext, type PeriodContext } from "../settlement/period-context";
-import { preReveal, type PreReveal } from "../settlement/pre-reveal";
+import { preReveal, preRevealApproval, type PreReveal } from "../settlement/pre-reveal";
 import { requireFundedApproval } from "../settlement/reservations";
 import type { FastPathOptions } from "./fast-path";
 import type { PeerClient } from "./peer-client";
@@ -67,22 +67,6 @@ export interface ApprovalExchangeParts {
 
 const refuse = (code: "NOT_HELD" | "FIGURES_DIFFER", message: string) => new BaseError(message, { code });
 
-/** The approval `carrierId`'s officers sign before the reveal. */
-function approvalOf(ctx: PeriodContext, pre: PreReveal, carrierId: string): ApprovalData {
-  return {
-    agreementId: ctx.agreementId,
-    period: ctx.period,
-    carrierId,
-    round: pre.figures.round,
-    partialSettlement: false,
-    amountAB: pre.figures.amountAB,
-    amountBA: pre.figures.amountBA,
-    rootA: pre.figures.rootA,
-    rootB: pre.figures.rootB,
-    deadline: pre.deadline,
-  };
-}
-
 /** When the node stops holding the reveal: `revealFallbackMs` before the reveal deadline, to the earlier second. */
 export function revealFallbackAt(
   revealDeadline: bigint,
@@ -113,8 +97,8 @@ export class ApprovalExchange {
     if (pre === null || pre.outcome === "Mismatched") return null;
     const where = { agreement: agreement.name, period, round: pre.figures.round };
     const fallbackAt = revealFallbackAt(pre.revealDeadline, options);
-    const ours = approvalOf(ctx, pre, carrierId);
-    const theirs = approvalOf(ctx, pre, ctx.theirCarrier);
+    const ours = preRevealApproval(ctx, pre, carrierId);
+    const theirs = preRevealApproval(ctx, pre, ctx.theirCarrier);
     if (peer !== null) await this.exchange(ctx, pre, ours, theirs, peer);
     const a = await gatheredApprovals(db, chain, ctx, ours);
     const b = await gatheredApprovals(db, chain, ctx, theirs);
@@ -210,7 +194,7 @@ export class ApprovalExchange {
     if (BigInt(request.deadline) !== pre.deadline) {
       throw refuse("FIGURES_DIFFER", `the approvals are for another deadline than ${isoTime(pre.deadline)}`);
     }
-    const theirs = approvalOf(ctx, pre, ctx.theirCarrier!);
+    const theirs = preRevealApproval(ctx, pre, ctx.theirCarrier!);
     for (const signature of request.signatures) {
       const officer = await this.verify(theirs, signature);
       if (officer === null) {
@@ -221,7 +205,7 @@ export class ApprovalExchange {
       }
       await keepSignature(db, theirs, officer, signature);
     }
-    const ours = await gatheredApprovals(db, chain, ctx, approvalOf(ctx, pre, carrierId));
+    const ours = await gatheredApprovals(db, chain, ctx, preRevealApproval(ctx, pre, carrierId));
     return {
       status: ours.signers.length >= ours.threshold ? "signed" : "waiting",
       signatures: ours.signers.map((s) => s.signature),

@@ -7,7 +7,7 @@ import type { ChainClient } from "../chain/client";
 import type { Database } from "../db/database";
 import { gatheredApprovals } from "./approvals";
 import { carrierName, type PeriodContext } from "./period-context";
-import { preReveal } from "./pre-reveal";
+import { preReveal, preRevealApproval } from "./pre-reveal";
 
 /** One carrier's officers who signed the approval before the reveal, as this node holds them. */
 export interface PreRevealSigners {
@@ -43,18 +43,7 @@ export async function preRevealSigning(
   const pre = await preReveal(db, chain, ctx);
   if (pre === null || pre.outcome === "Mismatched") return null;
   const of = async (carrierId: string): Promise<PreRevealSigners> => {
-    const gathered = await gatheredApprovals(db, chain, ctx, {
-      agreementId: ctx.agreementId,
-      period: ctx.period,
-      carrierId,
-      round: pre.figures.round,
-      partialSettlement: false,
-      amountAB: pre.figures.amountAB,
-      amountBA: pre.figures.amountBA,
-      rootA: pre.figures.rootA,
-      rootB: pre.figures.rootB,
-      deadline: pre.deadline,
-    });
+    const gathered = await gatheredApprovals(db, chain, ctx, preRevealApproval(ctx, pre, carrierId));
     return {
       carrier: carrierId,
       name: carrierName(carrierId),

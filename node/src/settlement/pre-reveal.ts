@@ -16,7 +16,13 @@ import type { ChainClient } from "../chain/client";
 import { requireAgreement } from "../db/agreements";
 import type { Database } from "../db/database";
 import { loadPartnerOpening } from "../db/partner-exchange";
-import { evaluateClaims, TOLERANCE_RULES, type ContestClaim, type OutcomeName } from "../protocol";
+import {
+  evaluateClaims,
+  TOLERANCE_RULES,
+  type ApprovalData,
+  type ContestClaim,
+  type OutcomeName,
+} from "../protocol";
 import { bothCommitted, ownOpening } from "../reconciliation/opening-exchange";
 import type { Figures } from "./approvals";
 import type { PeriodContext } from "./period-context";
@@ -75,6 +81,26 @@ export async function preReveal(
     revealDeadline,
     openingA: plain(openingA),
     openingB: plain(openingB),
+  };
+}
+
+/** The `Approval` `carrierId`'s officers sign before the reveal: both openings' figures, the round's one deadline. */
+export function preRevealApproval(
+  ctx: Pick<PeriodContext, "agreementId" | "period">,
+  pre: PreReveal,
+  carrierId: string,
+): ApprovalData {
+  return {
+    agreementId: ctx.agreementId,
+    period: ctx.period,
+    carrierId,
+    round: pre.figures.round,
+    partialSettlement: false,
+    amountAB: pre.figures.amountAB,
+    amountBA: pre.figures.amountBA,
+    rootA: pre.figures.rootA,
+    rootB: pre.figures.rootB,
+    deadline: pre.deadline,
   };
 }
 
