@@ -517,4 +517,20 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     );
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });
+
+  it("a regulator who types an address meant for other roles, or one that does not exist, is told so in words", async () => {
+    const { page, problems } = await signIn(w(10).privateKey);
+    await page.goto(`${a.gateway.url}/console/#/ingest`);
+    await page.waitForSelector("#page-refused");
+    expect(await page.textContent("#app")).to.contain(
+      "Ingest is for operators and officers; you are signed in as regulator.",
+    );
+    expect(await page.textContent("#app")).to.not.contain("Something went wrong");
+    expect(await focusedElement(page)).to.equal("H1 page-refused");
+    expect(await page.textContent("#page-refused")).to.equal("Ingest is not open to you");
+    await page.goto(`${a.gateway.url}/console/#/no-such-page`);
+    await page.waitForSelector("#page-refused:text('No such page')");
+    expect(await focusedElement(page)).to.equal("H1 page-refused");
+    expect(problems, problems.join("\n")).to.deep.equal([]);
+  });
 });
