@@ -48,7 +48,83 @@ export function mount(node, ...children) {
  * card of "header: value" lines (console.css).
  */
 export function table(columns, rows, options = {}) {
-  return h("div.scroll", tableOnly(columns, rows, options));
+  const drawn = tableOnly(columns, rows, options);
+  const button = h(
+    "button.export-csv",
+    { type: "button", onclick: () => exportCsv(drawn, options.csvName) },
+    "Export CSV",
+  );
+  return h("div.table-box", h("div.table-tools", button), h("div.scroll", drawn));
+}
+
+/** Money as the console writes it (format.js `money`): "-1,234.560000 ICUSD". */
+const MONEY = /(-?\d[\d,]*(?:\.\d+)?) ([A-Z][A-Z0-9]{1,11})\b/g;
+
+/**
+ * The rows of a drawn table as CSV (RFC 4180: fields with a comma, quote or line break quoted, quotes
+ * doubled, CRLF between records): the values as shown, except that amounts are plain decimals
+ * ("1234.560000") and their currency goes in a last "Currency" column. Lines within a cell are joined
+ * with "; ".
+ */
+export function tableCsv(drawn) {
+  const header = [...drawn.querySelectorAll("thead th")].map(shownText);
+  const rows = [];
+  const currencies = [];
+  let any = false;
+  for (const tr of drawn.querySelectorAll("tbody tr")) {
+    // The "Nothing yet." row is not data.
+    if (tr.querySelector("td[colspan]") !== null) continue;
+    const symbols = new Set();
+    const fields = [...tr.children].map((td) =>
+      td.innerText
+        .trim()
+        .split(/\s*\n\s*/)
+        .join("; ")
+        .replace(MONEY, (_, amount, symbol) => {
+          symbols.add(symbol);
+          return amount.replaceAll(",", "");
+        }),
+    );
+    if (symbols.size > 0) any = true;
+    rows.push(fields);
+    currencies.push([...symbols].join("; "));
+  }
+  const records = any
+    ? [[...header, "Currency"], ...rows.map((fields, i) => [...fields, currencies[i]])]
+    : [header, ...rows];
+  return records.map((fields) => fields.map(csvField).join(",")).join("\r\n") + "\r\n";
+}
+
+/** A header's words without what only marks it for the eye (the sort arrow). */
+function shownText(th) {
+  const copy = th.cloneNode(true);
+  for (const mark of copy.querySelectorAll('[aria-hidden="true"]')) mark.remove();
+  return copy.textContent.trim();
+}
+
+function csvField(value) {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/**
+ * Downloads a drawn table as CSV, named after the table and what the page shows
+ * ("timeline-A-B-2030-01.csv"; "periods.csv").
+ */
+function exportCsv(drawn, name) {
+  const panelTitle = drawn.closest(".panel")?.querySelector("h2, h3")?.textContent;
+  const title = name ?? drawn.id.replace(/-table$/, "") ?? "";
+  const what = slug(title || panelTitle || document.querySelector("#app h1")?.textContent || "table");
+  const where = location.hash.replace(/^#\/?/, "").split("?")[0].split("/").slice(1).map(decodeURIComponent);
+  const file = [what, ...where.map(slug)].filter((part) => part !== "").join("-");
+  download(`${file}.csv`, tableCsv(drawn), "text/csv;charset=utf-8");
+}
+
+function slug(text) {
+  return String(text)
+    .trim()
+    .replace(/[^A-Za-z0-9.]+/g, "-")
+    .replace(/^-+|-+$/g, "");
 }
 
 function tableOnly(columns, rows, options) {
@@ -59,7 +135,7 @@ function tableOnly(columns, rows, options) {
       "thead",
       h(
         "tr",
-        columns.map(([title, , cls]) => h(cls ? `th.${cls}` : "th", title)),
+        columns.map(([title, , cls], index) => header(title, cls, index, options.sort)),
       ),
     ),
     h(
@@ -80,6 +156,26 @@ function tableOnly(columns, rows, options) {
               ),
             ),
           ),
+    ),
+  );
+}
+
+/**
+ * A column header; with `sort` ({column, direction: "ascending"|"descending", onSort(index)}) it is a
+ * button (click, Enter or Space) and the sorted column carries aria-sort.
+ */
+function header(title, cls, index, sort) {
+  const tag = cls ? `th.${cls}` : "th";
+  if (sort === undefined) return h(tag, title);
+  const sorted = sort.column === index;
+  return h(
+    tag,
+    { "aria-sort": sorted ? sort.direction : "none" },
+    h(
+      "button.sort",
+      { type: "button", onclick: () => sort.onSort(index) },
+      title,
+      h("span", { "aria-hidden": "true" }, sorted ? (sort.direction === "ascending" ? " ▲" : " ▼") : ""),
     ),
   );
 }

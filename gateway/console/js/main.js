@@ -113,13 +113,40 @@ export function focusPage() {
   window.scrollTo(0, 0);
 }
 
+/** Role names in words: "operators and officers". */
+function rolesWords(roles) {
+  const names = roles.filter((role) => role !== "admin").map((role) => `${role}s`);
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+/** A section the signed-in roles may not open says whose it is and who the person is signed in as. */
+function forbidden(page, section) {
+  const you = session.current.roles.join(" and ");
+  mount(
+    page,
+    h("h1", { id: "page-refused" }, `${section.title} is not open to you`),
+    h("p", `${section.title} is for ${rolesWords(section.roles)}; you are signed in as ${you}.`),
+    h("p", h("a", { href: "#/" }, "Back to the dashboard")),
+  );
+}
+
+function notFound(page, route) {
+  mount(
+    page,
+    h("h1", { id: "page-refused" }, "No such page"),
+    h("p", `The console has no page called “${route}”.`),
+    h("p", h("a", { href: "#/" }, "Back to the dashboard")),
+  );
+}
+
 /** Counts navigations: a page whose data arrives after the person moved on is not shown. */
 let generation = 0;
 
 export async function render() {
   clearFlash();
   const app = document.getElementById("app");
-  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  // "#/periods?state=Mismatched": what follows "?" is the page's own (a filter), not part of the route.
+  const parts = location.hash.replace(/^#\/?/, "").split("?")[0].split("/").map(decodeURIComponent);
   const route = parts[0] ?? "";
   if (session.current === null && route !== "sign-in") {
     location.hash = "#/sign-in";
@@ -137,7 +164,8 @@ export async function render() {
     else if (route === "period") await periodPage(page, parts[1], parts[2], parts.slice(3));
     else {
       const section = SECTIONS.find((s) => s.path === route);
-      if (section === undefined) mount(page, h("h1", "Not found"), h("p", "There is no such page."));
+      if (section === undefined) notFound(page, route);
+      else if (section.roles !== null && !hasRole(...section.roles)) forbidden(page, section);
       else await section.page(page);
     }
   } catch (error) {
@@ -151,7 +179,8 @@ export async function render() {
   }
   if (current !== generation) return;
   loading.remove();
-  if (navigated) focusPage();
+  // A refused address takes focus even on the first draw: its heading is what the person needs to hear.
+  if (navigated || page.querySelector("#page-refused") !== null) focusPage();
   navigated = true;
 }
 

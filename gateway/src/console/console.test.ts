@@ -18,6 +18,7 @@
  *
  * Screenshots go to test-artifacts/console/. Without Chromium the suite skips with a loud notice.
  */
+import fs from "node:fs";
 import { expect } from "chai";
 import { getAddress } from "ethers";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -515,6 +516,108 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     expect(await fx.deployment.ledger.connect(hardhat.provider).state(fx.agreementId, held)).to.equal(
       stateIndex("Revealing"),
     );
+    expect(problems, problems.join("\n")).to.deep.equal([]);
+  });
+
+  it("a regulator who types an address meant for other roles, or one that does not exist, is told so in words", async () => {
+    const { page, problems } = await signIn(w(10).privateKey);
+    await page.goto(`${a.gateway.url}/console/#/ingest`);
+    await page.waitForSelector("#page-refused");
+    expect(await page.textContent("#app")).to.contain(
+      "Ingest is for operators and officers; you are signed in as regulator.",
+    );
+    expect(await page.textContent("#app")).to.not.contain("Something went wrong");
+    expect(await focusedElement(page)).to.equal("H1 page-refused");
+    expect(await page.textContent("#page-refused")).to.equal("Ingest is not open to you");
+    await page.goto(`${a.gateway.url}/console/#/no-such-page`);
+    await page.waitForSelector("#page-refused:text('No such page')");
+    expect(await focusedElement(page)).to.equal("H1 page-refused");
+    expect(problems, problems.join("\n")).to.deep.equal([]);
+  });
+
+  it("an officer filters, sorts and searches the periods, keeps the filter in the address, and exports tables as CSV", async () => {
+    const { page, problems } = await signIn(w(1).privateKey);
+    await page.click("#nav a:text('Periods')");
+    await page.waitForSelector("#periods-table");
+    const rows = page.locator("#periods-table tbody tr");
+    const periodsShown = async () => page.locator("#periods-table tbody tr td:first-child").allInnerTexts();
+    const all = await periodsShown();
+    expect(all.length, "the suite left several periods").to.be.greaterThan(1);
+    const states = await page.locator("#periods-table tbody tr td:nth-child(2)").allInnerTexts();
+
+    // Filter by state: only that state's rows, and the address says so.
+    const state = states[0]!.trim();
+    await page.selectOption("#filter-state", state);
+    const byState = await page.locator("#periods-table tbody tr td:nth-child(2)").allInnerTexts();
+    expect(byState.map((s) => s.trim())).to.deep.equal(
+      states.filter((s) => s.trim() === state).map((s) => s.trim()),
+    );
+    expect(await page.evaluate("location.hash")).to.contain(`state=${state}`);
+    expect(await page.textContent("#periods-count")).to.contain(
+      `${byState.length} of ${all.length} periods shown`,
+    );
+    await page.selectOption("#filter-state", "");
+
+    // Sort by period, by click and then by keyboard; aria-sort follows.
+    await page.click("#periods-table th:nth-child(1) button");
+    const ascending = await periodsShown();
+    expect(ascending).to.deep.equal([...all].sort((x, y) => x.localeCompare(y)));
+    expect(await page.getAttribute("#periods-table th:nth-child(1)", "aria-sort")).to.equal("ascending");
+    await page.focus("#periods-table th:nth-child(1) button");
+    await page.keyboard.press("Enter");
+    expect(await periodsShown()).to.deep.equal([...ascending].reverse());
+    expect(await page.getAttribute("#periods-table th:nth-child(1)", "aria-sort")).to.equal("descending");
+    expect(await page.getAttribute("#periods-table th:nth-child(2)", "aria-sort")).to.equal("none");
+
+    // Search by month; then for nothing.
+    await page.fill("#filter-search", MONTH);
+    expect((await periodsShown()).every((text) => text.includes(MONTH))).to.equal(true);
+    expect((await periodsShown()).length).to.equal(all.filter((text) => text.includes(MONTH)).length);
+    await page.fill("#filter-search", "no-such-agreement");
+    expect(await page.textContent("#periods-table tbody")).to.contain("No period matches.");
+
+    // The address opens the same filter.
+    await page.fill("#filter-search", MONTH);
+    const shared = await page.evaluate("location.href");
+    await page.goto(`${a.gateway.url}/console/#/`);
+    await page.waitForSelector("h1:text('Dashboard')");
+    await page.goto(String(shared));
+    await page.waitForSelector("#periods-table");
+    expect(await page.inputValue("#filter-search")).to.equal(MONTH);
+    expect(await page.getAttribute("#periods-table th:nth-child(1)", "aria-sort")).to.equal("descending");
+    const shown = await periodsShown();
+
+    // CSV of what the table shows: RFC 4180, CRLF, amounts as plain decimals with their currency.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click(
+        "#periods-table >> xpath=ancestor::div[contains(@class,'table-box')]//button[contains(@class,'export-csv')]",
+      ),
+    ]);
+    expect(download.suggestedFilename()).to.equal("periods.csv");
+    const csv = fs.readFileSync((await download.path())!, "utf8");
+    expect(csv.endsWith("\r\n")).to.equal(true);
+    const lines = csv.slice(0, -2).split("\r\n");
+    expect(lines[0]).to.equal("Period,State,Round,Party A,A's figures,Party B,B's figures,Currency");
+    expect(lines.slice(1).map((line) => line.split(",")[0])).to.deep.equal(shown.map((t) => t.trim()));
+    const revealed = lines.slice(1).find((line) => /A→B -?\d+\.\d{6}; B→A -?\d+\.\d{6}/.test(line));
+    expect(revealed, csv).to.not.equal(undefined);
+    expect(revealed).to.not.match(/\d,\d{3}/);
+    expect(revealed!.split(",").at(-1)).to.match(/^[A-Z][A-Z0-9]+$/);
+    expect(await rows.count()).to.equal(shown.length);
+
+    // Another page's table: the file names the table and the period.
+    await page.goto(`${a.gateway.url}/console/#/period/A-B/${MONTH}`);
+    await page.waitForSelector("#timeline-table");
+    const [timeline] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click(
+        "#timeline-table >> xpath=ancestor::div[contains(@class,'table-box')]//button[contains(@class,'export-csv')]",
+      ),
+    ]);
+    expect(timeline.suggestedFilename()).to.equal(`timeline-A-B-${MONTH}.csv`);
+    const timelineCsv = fs.readFileSync((await timeline.path())!, "utf8");
+    expect(timelineCsv.split("\r\n").length).to.be.greaterThan(2);
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });
 });
