@@ -31,11 +31,14 @@ export function toJson(value: unknown): string {
 export function progressReporter(stderr: NodeJS.WritableStream & { isTTY?: boolean }, label: string) {
   let last = 0;
   const started = Date.now();
+  const tty = stderr.isTTY === true;
+  // Off a terminal, progress only on request (ICL_PROGRESS=1), five lines a second: for CI logs and scripts.
+  const lines = process.env.ICL_PROGRESS === "1";
   return {
     update(done: number, total: number, records: number) {
-      if (!stderr.isTTY) return;
+      if (!tty && !lines) return;
       const now = Date.now();
-      if (now - last < 100 && done < total) return;
+      if (now - last < (tty ? 100 : 200) && done < total) return;
       last = now;
       const fraction = total > 0 ? Math.min(1, done / total) : 1;
       const width = 30;
@@ -43,11 +46,11 @@ export function progressReporter(stderr: NodeJS.WritableStream & { isTTY?: boole
       const seconds = (now - started) / 1000;
       const rate = seconds > 0 ? Math.round(records / seconds) : 0;
       stderr.write(
-        `\r${label} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${records} records  ${rate}/s`,
+        `${tty ? "\r" : ""}${label} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${records} records  ${rate}/s${tty ? "" : "\n"}`,
       );
     },
     done() {
-      if (stderr.isTTY) stderr.write("\n");
+      if (tty) stderr.write("\n");
     },
   };
 }
