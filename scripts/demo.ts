@@ -574,6 +574,12 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     );
     // GLOBEX does not accept; once INITECH's proposal has stood for the response window it escalates.
     await advance(provider, WINDOWS.response + 60);
+    // The officer's node must see the moved clock before it plans the escalation: under load its own
+    // connection (through the relay in the fault run) can still answer with the block before.
+    const moved = (await provider.getBlock("latest"))!.timestamp;
+    for (let i = 0; i < 100 && (await globex.chain.provider.getBlock("latest"))!.timestamp < moved; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     note(`the chain's clock moved ${WINDOWS.response / 86_400} days: the response window closed`, "time");
     await step(globex, c.carriers.GLOBEX.officers[1], "escalate", {}, "GLOBEX officer 2");
 
