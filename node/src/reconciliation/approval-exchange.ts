@@ -65,6 +65,9 @@ export interface ApprovalExchangeParts {
   options: Pick<FastPathOptions, "approveBeforeReveal" | "revealFallbackMs">;
 }
 
+/** One carrier's signatures on the pre-reveal approval, as `gatheredApprovals` returns them. */
+type Gathered = Awaited<ReturnType<typeof gatheredApprovals>>;
+
 const refuse = (code: "NOT_HELD" | "FIGURES_DIFFER", message: string) => new BaseError(message, { code });
 
 /** When the node stops holding the reveal: `revealFallbackMs` before the reveal deadline, to the earlier second. */
@@ -129,7 +132,7 @@ export class ApprovalExchange {
       if (error instanceof InputError) return held(`${progress}; ${error.shortMessage}`);
       throw error;
     }
-    return this.revealAndSettle(ctx, pre, approvalA, a.signers, b.signers, held);
+    return this.revealAndSettle(ctx, pre, approvalA, a, b, held);
   }
 
   /**
@@ -270,16 +273,17 @@ export class ApprovalExchange {
     ctx: PeriodContext,
     pre: PreReveal,
     approvalA: ApprovalData,
-    signersA: { officer: string; signature: string }[],
-    signersB: { officer: string; signature: string }[],
+    a: Gathered,
+    b: Gathered,
     held: (detail: string) => PreRevealReport,
   ): Promise<PreRevealReport> {
     const { db, chain, logger } = this.parts;
     if (!chain.transactions) throw new InputError("the chain client has no node key to sign with");
-    const thresholdA = Number(await chain.registry.thresholdOf(approvalA.carrierId));
-    const thresholdB = Number(await chain.registry.thresholdOf(ctx.theirCarrier!));
-    const sigsA = signersA.slice(0, thresholdA).map((s) => s.signature);
-    const sigsB = signersB.slice(0, thresholdB).map((s) => s.signature);
+    // The thresholds as gatheredApprovals read them: no second registry read.
+    const signersA = a.signers.slice(0, a.threshold);
+    const signersB = b.signers.slice(0, b.threshold);
+    const sigsA = signersA.map((s) => s.signature);
+    const sigsB = signersB.map((s) => s.signature);
     let result;
     try {
       result = await chain.transactions.send({
