@@ -4,7 +4,7 @@
  * rebuilds the Merkle root with the node's own code and compares it with the root on chain.
  */
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { InputError } from "../errors";
 import { encodeLeaf, type UsageLeaf } from "../summaries/encoding";
 import { fromHex, toHex } from "../summaries/hashing";

@@ -1,7 +1,7 @@
 /** Reads `deployments/<network>.json` as written by `npm run deploy`. */
 import fs from "node:fs";
 import { getAddress } from "ethers";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { InputError, NotFoundError } from "../errors";
 
 /** What the chain client needs of a ledger deployment. */

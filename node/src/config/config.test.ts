@@ -57,6 +57,35 @@ describe("config", () => {
     check({ databse: {} }, "(root)");
   });
 
+  it("takes a partner's plausibility rules one by one and refuses an unknown rule or action", () => {
+    const parsed = parseConfig(
+      {
+        mediation: {
+          partners: { GLOBEX: { plausibility: { rules: { billsec_exceeds_duration: "warn" } } } },
+        },
+      },
+      "/data/config.json",
+    );
+    expect(parsed.mediation.partners.GLOBEX!.plausibility!.rules).to.deep.equal({
+      billsec_exceeds_duration: "warn",
+    });
+    const field = (value: unknown) => {
+      try {
+        parseConfig(value, "/data/config.json");
+      } catch (e) {
+        return (e as InputError).field;
+      }
+      return null;
+    };
+    const rules = (r: unknown) => ({ mediation: { partners: { GLOBEX: { plausibility: { rules: r } } } } });
+    expect(field(rules({ billsec_exceeds_duration: "ignore" }))).to.equal(
+      "mediation.partners.GLOBEX.plausibility.rules.billsec_exceeds_duration",
+    );
+    expect(field(rules({ no_such_rule: "warn" }))).to.match(
+      /^mediation\.partners\.GLOBEX\.plausibility\.rules/,
+    );
+  });
+
   it("reports broken JSON with the file's name", () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, "config.json"), "{ not json");

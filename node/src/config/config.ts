@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { InputError } from "../errors";
 import { FORMAT_IDS } from "../mediation/formats/registry";
 import { RULE_NAMES, type PlausibilityOverride } from "../mediation/plausibility";
@@ -23,7 +23,7 @@ const Plausibility = z
     /** Oldest start accepted, days before now (default 1096: three years). */
     maxAgeDays: z.number().int().positive().optional(),
     /** Each rule's action: reject, warn or off. */
-    rules: z.record(z.enum(RULE_NAMES as [string, ...string[]]), RuleAction).optional(),
+    rules: z.partialRecord(z.enum(RULE_NAMES as [string, ...string[]]), RuleAction).optional(),
   })
   .strict();
 
@@ -86,7 +86,7 @@ const ConfigSchema = z
           .optional(),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     mediation: z
       .object({
         timeZone: TimeZone.default("UTC"),
@@ -101,7 +101,7 @@ const ConfigSchema = z
               .optional(),
           })
           .strict()
-          .default({}),
+          .prefault({}),
         /** Plausibility rules for every partner. */
         plausibility: Plausibility.optional(),
         /** Per partner id: the leg it bills when the switch writes both, and its own plausibility settings. */
@@ -112,10 +112,10 @@ const ConfigSchema = z
               .object({ billLeg: z.enum(["a", "b"]).optional(), plausibility: Plausibility.optional() })
               .strict(),
           )
-          .default({}),
+          .prefault({}),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     ipfs: z
       .object({
         /** Kubo RPC API (e.g. http://127.0.0.1:5001); absent = the local evidence store under the data dir. */
@@ -124,7 +124,7 @@ const ConfigSchema = z
         timeoutMs: z.number().int().positive().default(30_000),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     chain: z
       .object({
         /** JSON-RPC endpoint of the chain node (a Hardhat node locally, Besu/GoQuorum in a consortium). */
@@ -153,7 +153,7 @@ const ConfigSchema = z
         timeoutMs: z.number().int().positive().default(30_000),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     settlement: z
       .object({
         /**
@@ -174,7 +174,7 @@ const ConfigSchema = z
         revealFallbackMs: z.number().int().min(0).default(86_400_000),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     watch: z
       .object({
         /** How long before a window closes `icl run` starts warning officers, milliseconds (default a day). */
@@ -183,7 +183,7 @@ const ConfigSchema = z
         autoSettle: z.boolean().default(true),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     fx: z
       .object({
         /** Reference currency reports convert to, e.g. "EUR". */
@@ -220,7 +220,7 @@ const ConfigSchema = z
           .default(false),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     numbering: z
       .object({
         countryCode: z
@@ -237,7 +237,7 @@ const ConfigSchema = z
           .default("00"),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     /** Sources `icl run` consumes continuously, each in the background (a stream, a table). */
     sources: z.array(LiveSource).optional(),
   })

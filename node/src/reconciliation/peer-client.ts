@@ -6,7 +6,7 @@
  * log2(n) round trips.
  */
 import type { Signer, TypedDataDomain } from "ethers";
-import type { z } from "zod";
+import type { z } from "zod/v4";
 import { BaseError, UnavailableError } from "../errors";
 import { fromHex, toHex } from "../summaries/hashing";
 import type { RemoteTree } from "../summaries/diff";

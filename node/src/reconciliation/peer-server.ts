@@ -27,7 +27,7 @@ import type { Database } from "../db/database";
 import { requireAgreement, type LocalAgreement } from "../db/agreements";
 import { loadSummary } from "../db/summaries";
 import { BaseError } from "../errors";
-import { ZodError } from "zod";
+import { ZodError } from "zod/v4";
 import type { Logger } from "../logger";
 import { storedSummaryTree } from "../summaries/build-summary";
 import { periodSalt } from "../summaries/encoding";

@@ -7,7 +7,7 @@
  * with the sender's EIP-712 signature (peer-auth.ts) in the `ICL-Peer-Signature` header as
  * base64url JSON. Bytes travel as `0x` hex, integers as decimal strings.
  */
-import { z } from "zod";
+import { z } from "zod/v4";
 import { OFFICER_SIGNATURE_HEX } from "../protocol";
 import type { SignedPeerMessage } from "./peer-auth";
 
