@@ -5,7 +5,7 @@
  * thin: the peer routes hand method, path, signature header and raw body to the node's PeerServer,
  * which does all checking; the API routes validate with zod and call the node.
  */
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
+import express, { type Express, type RequestHandler } from "express";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { Logger } from "../../node/src/logger";
@@ -22,6 +22,7 @@ import { Metrics, countRequests } from "./metrics/metrics";
 import { nodeMetrics } from "./metrics/node-metrics";
 import { AUTH_PREFIX, authRouter, authenticate, requireCsrf, type AuthDeps } from "./auth";
 import { consoleRouter } from "./console/serve";
+import { HttpError, errorHandler } from "./http-error";
 
 export interface GatewayParts {
   logger: Logger;
@@ -101,10 +102,7 @@ export function createGateway(parts: GatewayParts): Express {
     PEER_PREFIX,
     express.raw({ type: () => true, limit: PEER_LIMITS.requestBytes }),
     async (req, res) => {
-      if (!parts.peer) {
-        res.status(503).json({ error: { code: "UNAVAILABLE", message: "this node does not serve peers" } });
-        return;
-      }
+      if (!parts.peer) throw new HttpError(503, "UNAVAILABLE", "this node does not serve peers");
       const body: Uint8Array = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const answer = await parts.peer.handle({
         method: req.method,
@@ -117,18 +115,8 @@ export function createGateway(parts: GatewayParts): Express {
     },
   );
 
-  app.use((_req, res) => {
-    res.status(404).json({ error: { code: "NOT_FOUND", message: "no such route" } });
-  });
-  const onError: ErrorRequestHandler = (error: { status?: number; type?: string }, _req, res, _next) => {
-    // body-parser errors carry a status (413 too large, 400 malformed); anything else is ours.
-    const status = typeof error.status === "number" && error.status < 500 ? error.status : 500;
-    if (status === 500) parts.logger.error("gateway request failed", { error: String(error) });
-    const message =
-      status === 413 ? "the request body is too large" : status === 500 ? "internal error" : "bad request";
-    res.status(status).json({ error: { code: status === 413 ? "TOO_LARGE" : "BAD_REQUEST", message } });
-  };
-  app.use(onError);
+  app.use((_req, _res, next) => next(new HttpError(404, "NOT_FOUND", "no such route")));
+  app.use(errorHandler(parts.logger));
   return app;
 }
 

@@ -6,6 +6,7 @@ import express from "express";
 import type { HDNodeWallet } from "ethers";
 import type { Database } from "../../node/src/db/database";
 import { silentLogger } from "../../node/src/logger";
+import { errorHandler } from "../../gateway/src/http-error";
 import { listen, type RunningGateway } from "../../gateway/src/gateway";
 import { authenticate, requireCsrf } from "../../gateway/src/auth/authenticate";
 import type { AuthDeps } from "../../gateway/src/auth/deps";
@@ -85,6 +86,7 @@ export async function startTestGateway(
     gateway.probeRuns += 1;
     res.json({ ran: true });
   });
+  app.use(errorHandler(silentLogger));
   const running: RunningGateway = await listen(app, "127.0.0.1", 0);
   gateway.url = running.url;
   gateway.close = () => running.close();

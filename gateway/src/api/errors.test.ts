@@ -15,7 +15,7 @@ import {
   UnavailableError,
 } from "../../../node/src/errors";
 import type { RunningGateway } from "../gateway";
-import { clientMessage } from "./errors";
+import { clientMessage } from "../http-error";
 import { defineRoute } from "./route";
 import { ROUTES } from "./route-table";
 import { headersFor, startGateway, testNode } from "../../../test/helpers/gateway-api";

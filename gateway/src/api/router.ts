@@ -14,8 +14,7 @@ import express, { type RequestHandler, type Router } from "express";
 import type { z } from "zod/v4";
 import { rateLimit } from "../auth/rate-limit";
 import type { Principal } from "../auth/types";
-import { HttpError } from "../http-error";
-import { apiErrorHandler } from "./errors";
+import { HttpError, errorHandler, validate } from "../http-error";
 import { openApiDocument } from "./openapi";
 import {
   StatusReply,
@@ -92,19 +91,6 @@ const csrfFallback: RequestHandler = (req, res, next) => {
   next();
 };
 
-/**
- * `value` checked by `schema`. @throws HttpError 400 naming the first field at fault, e.g.
- * `query.limit` (the message says what is expected, never echoes the value).
- */
-export function validate<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T | undefined {
-  if (schema === undefined) return undefined;
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = [where, ...issue.path.map(String)].join(".");
-  throw new HttpError(400, "INVALID_INPUT", `${field}: ${issue.message}`, field);
-}
-
 /** 415 for a media type the upload route does not take, 413 for a declared length beyond its limit. */
 function acceptUpload(spec: UploadSpec, maxBytes: number): RequestHandler {
   return (req, _res, next) => {
@@ -143,9 +129,11 @@ function uploadOf(req: express.Request, maxBytes: number): Upload {
 
 function handle(route: ApiRoute, deps: ApiDeps, openapi: () => unknown): RequestHandler {
   return async (req, res) => {
-    const params = validate(route.params, { ...req.params }, "params");
-    const query = validate(route.query, { ...(req.query as Record<string, unknown>) }, "query");
-    const body = validate(route.body, req.body, "body");
+    const check = <T>(schema: z.ZodType<T> | undefined, value: unknown, where: string) =>
+      schema === undefined ? undefined : validate(schema, value, where);
+    const params = check(route.params, { ...req.params }, "params");
+    const query = check(route.query, { ...(req.query as Record<string, unknown>) }, "query");
+    const body = check(route.body, req.body, "body");
     const upload = route.upload ? uploadOf(req, deps.uploads[route.upload.limit]) : null;
     const result = await route.handler({
       params,
@@ -212,6 +200,6 @@ export function buildApiRouter(
     chain.push(handle(route, deps, openapi));
     router[route.method](route.path, ...chain);
   }
-  router.use(apiErrorHandler(deps.logger));
+  router.use(errorHandler(deps.logger));
   return router;
 }

@@ -8,7 +8,7 @@ import type { Request, RequestHandler } from "express";
 import { signInStore, type StoredSession } from "../../../node/src/services/sign-in-store";
 import { BaseError } from "../../../node/src/errors";
 import { clock, DEFAULT_ROLE_RECHECK_MS, TOUCH_EVERY_MS, type AuthDeps } from "./deps";
-import { sendError } from "./http";
+import { HttpError } from "../http-error";
 import {
   bearerSecret,
   constantTimeEqual,
@@ -43,7 +43,7 @@ export function authenticate(deps: AuthDeps): RequestHandler {
     } catch (error) {
       if (error instanceof BaseError && error.retryable) {
         deps.logger.warn("authentication unavailable", { code: error.code, error: error.shortMessage });
-        sendError(res, 503, "UNAVAILABLE", "authentication is unavailable; try again");
+        next(new HttpError(503, "UNAVAILABLE", "authentication is unavailable; try again"));
         return;
       }
       deps.logger.error("authentication failed; request treated as anonymous", { error: String(error) });
@@ -67,7 +67,7 @@ export function requireCsrf(): RequestHandler {
     }
     const sent = req.get(CSRF_HEADER);
     if (!sent || !principal.csrfToken || !constantTimeEqual(sent, principal.csrfToken)) {
-      sendError(res, 403, "CSRF", `missing or wrong ${CSRF_HEADER} header`);
+      next(new HttpError(403, "CSRF", `missing or wrong ${CSRF_HEADER} header`));
       return;
     }
     next();

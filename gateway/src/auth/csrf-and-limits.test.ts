@@ -4,6 +4,8 @@ import { Wallet, type HDNodeWallet } from "ethers";
 import type { Database } from "../../../node/src/db/database";
 import { databaseTargets } from "../../../test/helpers/databases";
 import { listen } from "../gateway";
+import { errorHandler } from "../http-error";
+import { silentLogger } from "../../../node/src/logger";
 import { rateLimit } from "./rate-limit";
 import { AUTH_PREFIX } from "./router";
 import {
@@ -121,6 +123,7 @@ describe("rateLimit", () => {
         res.json({ ok: true });
       },
     );
+    app.use(errorHandler(silentLogger));
     const running = await listen(app, "127.0.0.1", 0);
     try {
       const post = async (path: string, headers: Record<string, string> = {}) =>

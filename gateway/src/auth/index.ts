@@ -6,7 +6,6 @@
  */
 export { authenticate, requireCsrf } from "./authenticate";
 export { type AuthDeps, CHALLENGE_TTL_MS } from "./deps";
-export { sendError } from "./http";
 export { rateLimit, type RateLimitOptions } from "./rate-limit";
 export { chainRoleResolver, staticRoleResolver, type RoleResolver, type RegistryRoles } from "./roles";
 export { AUTH_PREFIX, authRouter } from "./router";

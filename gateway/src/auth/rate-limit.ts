@@ -4,7 +4,7 @@
  * with the process.
  */
 import type { Request, RequestHandler } from "express";
-import { sendError } from "./http";
+import { HttpError } from "../http-error";
 
 export interface RateLimitOptions {
   /** Length of a window, milliseconds. */
@@ -52,7 +52,7 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     if (bucket.count > options.max) {
       const seconds = Math.max(1, Math.ceil((bucket.start + options.windowMs - at) / 1000));
       res.set("Retry-After", String(seconds));
-      sendError(res, 429, "RATE_LIMITED", `too many requests; try again in ${seconds} s`);
+      next(new HttpError(429, "RATE_LIMITED", `too many requests; try again in ${seconds} s`));
       return;
     }
     next();

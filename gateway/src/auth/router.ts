@@ -6,12 +6,11 @@
 import crypto from "node:crypto";
 import express, { type Request, type Router } from "express";
 import { getAddress, verifyMessage } from "ethers";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { signInStore } from "../../../node/src/services/sign-in-store";
 import { authenticate, requireCsrf } from "./authenticate";
 import { CHALLENGE_TTL_MS, clock, type AuthDeps } from "./deps";
-import { HttpError } from "../http-error";
-import { authErrorHandler, parseBody } from "./http";
+import { HttpError, errorHandler, validate } from "../http-error";
 import { rateLimit } from "./rate-limit";
 import { buildSiweMessage, parseSiweMessage } from "./siwe";
 import { randomId, randomSecret, sessionCookie, sha256Hex } from "./secrets";
@@ -51,7 +50,7 @@ export function authRouter(deps: AuthDeps): Router {
 
   router.post("/challenge", rateLimit({ ...limit, key: "auth-challenge" }), json, async (req, res) => {
     assertCookieAllowed(deps, req);
-    const body = parseBody(ChallengeBody, req.body);
+    const body = validate(ChallengeBody, req.body ?? {}, "body");
     const site = siteOf(deps, req);
     let address: string;
     try {
@@ -88,7 +87,7 @@ export function authRouter(deps: AuthDeps): Router {
 
   router.post("/sign-in", rateLimit({ ...limit, key: "auth-sign-in" }), json, async (req, res) => {
     assertCookieAllowed(deps, req);
-    const body = parseBody(SignInBody, req.body);
+    const body = validate(SignInBody, req.body ?? {}, "body");
     const site = siteOf(deps, req);
     const now = clock(deps);
     const refused = new HttpError(
@@ -166,7 +165,7 @@ export function authRouter(deps: AuthDeps): Router {
   });
 
   tokenRoutes(router, deps, json);
-  router.use(authErrorHandler(deps.logger));
+  router.use(errorHandler(deps.logger));
   return router;
 }
 

@@ -5,12 +5,11 @@
  * anyway through the config. Tokens cannot manage tokens.
  */
 import type { RequestHandler, Response, Router } from "express";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { signInStore } from "../../../node/src/services/sign-in-store";
 import { authenticate, requireCsrf } from "./authenticate";
 import { clock, type AuthDeps } from "./deps";
-import { HttpError } from "../http-error";
-import { parseBody } from "./http";
+import { HttpError, validate } from "../http-error";
 import { randomId, randomSecret, sha256Hex, TOKEN_PREFIX } from "./secrets";
 import { ROLES, type GatewayLocals, type Principal } from "./types";
 
@@ -45,7 +44,7 @@ export function tokenRoutes(router: Router, deps: AuthDeps, json: RequestHandler
 
   router.post("/tokens", ...guard, json, async (req, res) => {
     const admin = requireAdminSession(res);
-    const body = parseBody(Body, req.body);
+    const body = validate(Body, req.body ?? {}, "body");
     const allowed = new Set([...admin.roles, "operator"]);
     const excess = body.roles.filter((role) => !allowed.has(role));
     if (excess.length > 0) {
