@@ -14,6 +14,7 @@ import type { CdrFormat } from "./mediation/types";
 import { approvalsService, type ApprovalsService } from "./services/approvals";
 import { disputesService, type DisputesService } from "./services/disputes";
 import { evidenceLookup, type EvidenceLookup } from "./services/evidence-lookup";
+import { ingestJobsService, type IngestJobsService } from "./services/ingest-jobs";
 import { periodsService, type PeriodsService } from "./services/periods";
 import {
   recordServices,
@@ -59,6 +60,8 @@ export interface CarrierNode {
   readonly timeline: TimelineService;
   /** A period's evidence bundles, opened for the two parties' officers. */
   readonly evidenceLookup: EvidenceLookup;
+  /** CDR files handed in (uploads) and ingested in the background, one at a time. */
+  readonly ingestJobs: IngestJobsService;
   /** Ingests one CDR file (see {@link ingestFile}). */
   ingest(
     filePath: string,
@@ -84,6 +87,14 @@ export function createNode(parts: {
 }): CarrierNode {
   const { config, db, evidence, logger } = parts;
   const timeline = timelineService(db);
+  const ingest: CarrierNode["ingest"] = async (filePath, format, onProgress) => {
+    const result = await ingestFile(db, filePath, format, ingestSettings(config.config), onProgress);
+    logger.info(result.alreadyIngested ? "file already ingested" : "file ingested", {
+      file: filePath,
+      records: result.file.records,
+    });
+    return result;
+  };
   return {
     config,
     db,
@@ -97,14 +108,8 @@ export function createNode(parts: {
     settlement: settlementService(db, config),
     timeline,
     evidenceLookup: evidenceLookup(db, evidence, timeline),
-    async ingest(filePath, format, onProgress) {
-      const result = await ingestFile(db, filePath, format, ingestSettings(config.config), onProgress);
-      logger.info(result.alreadyIngested ? "file already ingested" : "file ingested", {
-        file: filePath,
-        records: result.file.records,
-      });
-      return result;
-    },
+    ingest,
+    ingestJobs: ingestJobsService(config.dataDir, ingest, logger),
     async ingestSource(source, options = {}) {
       const result = await runIngest(db, source, ingestSettings(config.config), options);
       logger.info("source ingested", { source: source.location, records: result.run.records });

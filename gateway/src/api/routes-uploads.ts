@@ -9,25 +9,20 @@
  * - regulators and arbiters never: decks are commercial secrets, CDR files and rejects hold subscribers'
  *   numbers.
  *
- * A CDR upload is written to a server-named directory under `<dataDir>/uploads/` and ingested in the
- * background, one file at a time per node; the client polls the job. The `name` query parameter is a
- * label checked against a strict pattern (no separators, no `..`): it becomes the stored file name (the
- * node records the base name of the path it ingests), never a path of its own. Jobs are kept in memory:
- * a restart forgets them (the ingest itself resumes when the same content is uploaded again).
+ * A CDR upload becomes one of the node's ingest jobs (node/src/services/ingest-jobs.ts: written under
+ * `<dataDir>/uploads/`, ingested in the background, polled, forgotten on restart). The `name` query
+ * parameter is a label checked against a strict pattern (no separators, no `..`): it becomes the
+ * stored file name, never a path of its own.
  */
 import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { z } from "zod/v4";
 import { NotFoundError } from "../../../node/src/errors";
 import { FORMATS, FORMAT_IDS } from "../../../node/src/mediation/formats/registry";
 import type { CarrierNode } from "../../../node/src/node";
+import { JOB_STATUSES, type IngestJob as NodeIngestJob } from "../../../node/src/services/ingest-jobs";
 import { loadTariffDeck, parseTariffDeck } from "../../../node/src/rating/tariff-deck";
 import type { Role } from "../auth/types";
-import { HttpError } from "../http-error";
-import { errorResponse } from "./errors";
+import { HttpError, errorResponse } from "../http-error";
 import { jsonify } from "./json";
 import { defineRoute, type ApiDeps, type ApiRoute, type Upload, type UploadSpec } from "./route";
 import { Label, RejectReason, RejectsResponse, queryInt } from "./schemas";
@@ -44,9 +39,6 @@ const CDR_UPLOAD: UploadSpec = {
   mediaTypes: ["text/csv", "text/plain", "application/octet-stream"],
   limit: "fileBytes",
 };
-
-/** Finished jobs kept per node for polling; beyond it the oldest finished ones are forgotten. */
-const KEPT_JOBS = 200;
 
 // ─── schemas ─────────────────────────────────────────────────────────────────
 
@@ -83,7 +75,7 @@ const IngestJob = z.object({
   jobId: JobId,
   name: z.string(),
   format: z.enum(FORMAT_IDS as readonly [string, ...string[]]),
-  status: z.enum(["queued", "running", "done", "failed"]),
+  status: z.enum(JOB_STATUSES),
   progress: z.object({ bytesRead: z.number().int(), byteSize: z.number().int(), records: z.number().int() }),
   alreadyIngested: z
     .boolean()
@@ -118,69 +110,18 @@ const FormatsResponse = z.object({
 
 const FileRejectsResponse = z.object({ file: FileCounts, rejects: RejectsResponse.shape.rejects });
 
-// ─── ingest jobs ─────────────────────────────────────────────────────────────
-
-type Job = z.input<typeof IngestJob>;
-
-/** The ingest jobs of one node, run one after the other (one writer: batches stay in order). */
-interface JobQueue {
-  jobs: Map<string, Job>;
-  tail: Promise<void>;
-}
-
-const queues = new WeakMap<CarrierNode, JobQueue>();
-
-function queueOf(node: CarrierNode): JobQueue {
-  let queue = queues.get(node);
-  if (!queue) {
-    queue = { jobs: new Map(), tail: Promise.resolve() };
-    queues.set(node, queue);
-  }
-  return queue;
-}
-
-function forgetOldJobs(queue: JobQueue): void {
-  for (const [id, job] of queue.jobs) {
-    if (queue.jobs.size <= KEPT_JOBS) return;
-    if (job.status === "done" || job.status === "failed") queue.jobs.delete(id);
-  }
-}
-
-/** Queues the ingest of `filePath`; its directory is removed once the job ends, whatever the outcome. */
-function startIngest(deps: ApiDeps, node: CarrierNode, job: Job, filePath: string): void {
-  const queue = queueOf(node);
-  queue.jobs.set(job.jobId, job);
-  forgetOldJobs(queue);
-  queue.tail = queue.tail.then(async () => {
-    job.status = "running";
-    let status: "done" | "failed" = "failed";
-    try {
-      const result = await node.ingest(filePath, job.format, (progress) => {
-        job.progress = { ...progress };
-      });
-      job.alreadyIngested = result.alreadyIngested;
-      job.resumedAfterLine = result.resumedAfterLine;
-      job.file = fileCounts(result.file);
-      job.progress = {
-        bytesRead: job.progress.byteSize,
-        byteSize: job.progress.byteSize,
-        records: Number(result.file.records),
-      };
-      status = "done";
-    } catch (error) {
-      const { body, internal } = errorResponse(error);
-      if (internal) deps.logger.error("ingest job failed", { job: job.jobId, error: String(error) });
-      job.error = { code: body.error.code, message: body.error.message };
-    }
-    // The upload goes before the job reads as finished: a finished job has nothing left on disk.
-    await fs.promises.rm(path.dirname(filePath), { recursive: true, force: true }).catch((error: unknown) => {
-      deps.logger.error("could not remove an ingested upload", { job: job.jobId, error: String(error) });
-    });
-    job.status = status;
-  });
-}
-
 // ─── helpers ─────────────────────────────────────────────────────────────────
+
+/** A job as the API shows it: the file's counts, and a failure in the words a client may read. */
+function jobJson(job: NodeIngestJob): z.input<typeof IngestJob> {
+  const { failure, file, ...rest } = job;
+  const { error } = errorResponse(failure).body;
+  return {
+    ...rest,
+    file: file === null ? null : fileCounts(file),
+    error: job.status === "failed" ? { code: error.code, message: error.message } : null,
+  };
+}
 
 function requireNode(deps: ApiDeps): CarrierNode {
   if (deps.node === null) throw new HttpError(503, "NO_NODE", "this gateway has no node attached");
@@ -190,34 +131,6 @@ function requireNode(deps: ApiDeps): CarrierNode {
 /** The body as UTF-8 text. @throws HttpError 413 past the limit, 400 when empty. */
 async function readText(upload: Upload): Promise<string> {
   return (await readUpload(upload, "the deck")).toString("utf8");
-}
-
-/**
- * Writes the body to `<dataDir>/uploads/<random>/<name>` (directory and file created exclusively, owner
- * only) and returns the file's path and size. @throws HttpError 413 past the limit (400 when empty),
- * with nothing left on disk.
- */
-async function saveUpload(
-  node: CarrierNode,
-  upload: Upload,
-  name: string,
-): Promise<{ file: string; size: number }> {
-  const root = path.join(node.config.dataDir, "uploads");
-  await fs.promises.mkdir(root, { recursive: true, mode: 0o700 });
-  const dir = await fs.promises.mkdtemp(path.join(root, "upload-"));
-  const file = path.join(dir, name);
-  // `name` matched Label, so it cannot leave `dir`; checked again because the cost of being wrong is high.
-  if (path.dirname(file) !== dir)
-    throw new HttpError(400, "INVALID_INPUT", "query.name: not a base name", "query.name");
-  try {
-    await pipeline(Readable.from(upload.chunks()), fs.createWriteStream(file, { flags: "wx", mode: 0o600 }));
-    const { size } = await fs.promises.stat(file);
-    if (size === 0) throw new HttpError(400, "INVALID_INPUT", "body: the file is empty", "body");
-    return { file, size };
-  } catch (error) {
-    await fs.promises.rm(dir, { recursive: true, force: true });
-    throw error;
-  }
 }
 
 // ─── routes ──────────────────────────────────────────────────────────────────
@@ -328,22 +241,11 @@ export const UPLOAD_ROUTES: readonly ApiRoute[] = [
     status: 202,
     errors: [413, 415, 429, 503],
     handler: async ({ deps, query, upload }) => {
-      const node = requireNode(deps);
+      const { chunks } = requireUpload(upload);
       const name = query.name ?? "upload.csv";
-      const { file, size } = await saveUpload(node, requireUpload(upload), name);
-      const job: Job = {
-        jobId: crypto.randomUUID(),
-        name,
-        format: query.format,
-        status: "queued",
-        progress: { bytesRead: 0, byteSize: size, records: 0 },
-        alreadyIngested: null,
-        resumedAfterLine: null,
-        file: null,
-        error: null,
-      };
-      startIngest(deps, node, job, file);
-      return { ...job };
+      return jobJson(
+        await requireNode(deps).ingestJobs.submit({ name, format: query.format, chunks: chunks() }),
+      );
     },
   }),
   defineRoute({
@@ -357,12 +259,7 @@ export const UPLOAD_ROUTES: readonly ApiRoute[] = [
     params: z.strictObject({ jobId: JobId }),
     response: IngestJob,
     errors: [404, 503],
-    handler: async ({ deps, params }) => {
-      const job = queueOf(requireNode(deps)).jobs.get(params.jobId);
-      if (job === undefined)
-        throw new NotFoundError(`no ingest job ${params.jobId} (jobs are forgotten on restart)`);
-      return { ...job };
-    },
+    handler: async ({ deps, params }) => jobJson(requireNode(deps).ingestJobs.require(params.jobId)),
   }),
   defineRoute({
     method: "get",
