@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { id, type Wallet } from "ethers";
 import { APPROVAL_TYPES, ledgerDomain } from "../../../node/src/protocol";
-import { createChainClient, type ChainClient } from "../../../node/src/chain/client";
+import { type ChainClient } from "../../../node/src/chain/client";
 import {
   CARRIER_A,
   CARRIER_B,
@@ -15,18 +15,14 @@ import {
   commitCall,
   fundCarrier,
   hardhatWallet,
-  scriptLedger,
-  startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
 } from "../../../test/helpers/hardhat";
-import { addAgreement } from "../../../node/src/db/agreements";
 import type { Database } from "../../../node/src/db/database";
-import { addPartner } from "../../../node/src/db/partners";
-import { silentLogger } from "../../../node/src/logger";
 import { loadPeriodView } from "../../../node/src/settlement/period-view";
 import { primaryTarget } from "../../../test/helpers/databases";
 import type { RunningGateway } from "../gateway";
+import { carrierAChain, carrierAOnLedger } from "../../../test/helpers/ledger-node";
 import { jsonify, periodViewJson } from "./json";
 import { headersFor, startGateway, testNode } from "../../../test/helpers/gateway-api";
 
@@ -43,25 +39,9 @@ describe(`API periods and approvals on a ledger (${target.name})`, function () {
   let officers: Wallet[];
 
   before(async () => {
-    hardhat = await startHardhatNode();
-    fx = await scriptLedger(hardhat.provider);
-    db = await target.open();
-    await addPartner(db, { id: "CARRIER-B", name: "Carrier B", matchRules: [] });
-    await addAgreement(db, {
-      agreementId: fx.agreementId,
-      name: "A-B",
-      partnerId: "CARRIER-B",
-      side: "A",
-      secret: Buffer.alloc(32, 7),
-    });
-    chain = await createChainClient({
-      rpcUrl: hardhat.url,
-      deployment: fx.addresses,
-      signer: fx.nodeA,
-      db,
-      logger: silentLogger,
-      transactions: { pollIntervalMs: 50 },
-    });
+    const started = await carrierAOnLedger(target);
+    ({ hardhat, fx, db } = started);
+    chain = await carrierAChain(started);
     officers = [hardhatWallet(1, hardhat.provider), hardhatWallet(2, hardhat.provider)];
     // Both carriers commit and reveal the same figures: Matched. A pays the net 0.6 and its approval
     // reserves it, so A's escrow holds it first.
