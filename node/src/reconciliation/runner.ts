@@ -29,11 +29,13 @@ import type { Database } from "../db/database";
 import { loadReport } from "../db/reports";
 import { listCommittedSummaries } from "../db/summaries";
 import type { EvidenceStore } from "../evidence/store";
-import { BaseError, InputError } from "../errors";
+import { BaseError, InputError, UnavailableError } from "../errors";
+import { timelineService } from "../services/timeline";
 import type { Logger } from "../logger";
 import { ApprovalExchange, type PreRevealReport } from "./approval-exchange";
 import { CommitmentExchange } from "./commit-exchange";
 import { compareWithPeer, type ComparisonResult } from "./compare";
+import { evidenceAnswerer, fetchPartnerEvidence, type PartnerEvidence } from "./evidence-exchange";
 import { OpeningExchange } from "./opening-exchange";
 import { peerDomain, type PeerVerifier } from "./peer-auth";
 import { PeerClient } from "./peer-client";
@@ -83,6 +85,8 @@ const FINAL_STATES: ReadonlySet<PeriodStateName> = new Set(["Settled", "Void"]);
 export class NodeRunner {
   /** Answers the counterparty's peer requests; mount it in the gateway. */
   readonly peerServer: PeerServer;
+  /** Fetches a bundle the ledger names for a period from the partner's node (the evidence lookup's fallback). */
+  readonly partnerEvidence: PartnerEvidence;
   private readonly verifier: PeerVerifier;
   private readonly clients = new Map<string, PeerClient>();
   private readonly lastStates = new Map<string, PeriodStateName>();
@@ -131,7 +135,25 @@ export class NodeRunner {
       commitment: commitments.answer,
       opening: this.openings.answer,
       approval: this.approvals.answer,
+      evidence: evidenceAnswerer({
+        db: parts.db,
+        chain,
+        evidence: parts.evidence,
+        timeline: timelineService(parts.db),
+        logger: parts.logger,
+      }),
     });
+    this.partnerEvidence = async (agreementId, period, cid) => {
+      const agreement = await requireAgreement(parts.db, agreementId);
+      const peer = this.peerFor(agreement);
+      if (peer === null || parts.evidence === null) {
+        throw new UnavailableError(
+          `the partner's node of ${agreement.name} cannot be asked for evidence: no peer URL is set ` +
+            `(icl agreements set-peer ${agreement.name} --url URL)`,
+        );
+      }
+      await fetchPartnerEvidence(peer, parts.evidence, agreement.agreementId, period, cid);
+    };
     this.watch = new DeadlineWatch({ ...parts, carrierId, options: parts.watch, fastPath: parts.fastPath });
   }
 
