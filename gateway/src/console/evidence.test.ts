@@ -18,7 +18,7 @@ import { silentLogger } from "../../../node/src/logger";
 import { createNode } from "../../../node/src/node";
 import { stateIndex } from "../../../node/src/protocol";
 import { cdrId, chooseLost, generateCalls } from "../../../scripts/lib/traffic";
-import { launchChromium, screenshot, watchPage } from "../../../test/helpers/browser";
+import { launchChromium, overflowOf, screenshot, watchPage } from "../../../test/helpers/browser";
 import {
   closePairPeriod,
   settlePair,
@@ -165,6 +165,11 @@ describe(`dispute evidence in the console for the counterparty, the arbiter and 
     for (const id of lostIds) expect(shown).to.contain(id);
     expect(await b.evidence.has(cid), "kept by B's node").to.equal(true);
     await screenshot(page, "evidence-01-counterparty-opens");
+    // The opened files fit a phone's width too: long CIDs, digests and lines wrap.
+    await page.setViewportSize({ width: 390, height: 900 });
+    const fit = await overflowOf(page);
+    expect(fit.scrollWidth, fit.culprits.join(", ")).to.be.at.most(fit.viewport);
+    await screenshot(page, "evidence-01-counterparty-opens-390");
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });
 
