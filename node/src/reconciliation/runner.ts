@@ -15,6 +15,8 @@
  *   `revealAndSettle` (approval-exchange.ts, `settlement.approveBeforeReveal`);
  * - once both parties revealed and the roots differ (Reconciled within tolerance or Mismatched),
  *   compares with the counterparty's node and stores the discrepancy report with its evidence;
+ * - hands the partner's node the sealed evidence bundles the ledger names for a period, and fetches the
+ *   ones the partner cited when this node's evidence lookup asks (evidence-exchange.ts);
  * - logs every change of a period's state;
  * - watches every period's deadlines: warns officers, settles Approved periods (settlement/deadline-watch.ts).
  *
