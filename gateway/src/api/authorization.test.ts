@@ -40,6 +40,8 @@ const EXPECTED: Record<string, Expected> = {
   // ─── disputes, settlement, audit (routes-ledger.ts)
   "GET /api/v1/periods/:agreement/:period/timeline": ["officer", "regulator", "arbiter", "admin"],
   "GET /api/v1/periods/:agreement/:period/evidence/:cid": ["officer"],
+  "GET /api/v1/periods/:agreement/:period/evidence/:cid/arbiter-copy": ["arbiter"],
+  "GET /api/v1/periods/:agreement/:period/rationale/:cid": ["officer", "regulator", "arbiter", "admin"],
   "GET /api/v1/settlement/plan": ["officer", "admin"],
   "GET /api/v1/escrow": ["officer", "admin"],
   "GET /api/v1/audit/verify": ["regulator", "officer", "admin"],

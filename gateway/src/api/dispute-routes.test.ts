@@ -132,6 +132,27 @@ describe(`API dispute signing routes on a ledger (${target.name})`, function () 
     expect(body.error.message).to.match(/Mismatched|state/);
   });
 
+  it("takes a rationale as text for a ruling only, never beside a CID, and not beyond its length", async () => {
+    const plan = (body: object) => post(`/api/v1/periods/A-B/${MONTH}/disputes/plan`, body);
+    const onOpen = await plan({ step: "open", rationale: "because" });
+    expect(onOpen.status).to.equal(400);
+    expect(((await onOpen.json()) as { error: { message: string } }).error.message).to.contain(
+      "only a ruling has a rationale",
+    );
+    const cid = "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4";
+    const both = await plan({
+      step: "rule",
+      amountAB: "1",
+      amountBA: "1",
+      rationale: "why",
+      evidenceCid: cid,
+    });
+    expect(both.status).to.equal(400);
+    const long = await plan({ step: "rule", amountAB: "1", amountBA: "1", rationale: "x".repeat(20_001) });
+    expect(long.status).to.equal(400);
+    expect(((await long.json()) as { error: { field: string } }).error.field).to.equal("body.rationale");
+  });
+
   it("seals an evidence file only the agreement's key opens; refuses traversal names, empty and oversized bodies", async () => {
     const upload = (name: string, body: string) =>
       fetch(`${gateway.url}/api/v1/periods/A-B/${MONTH}/evidence?name=${encodeURIComponent(name)}`, {

@@ -14,6 +14,8 @@ import { connectKey, signer } from "../wallet.js";
 
 const FINAL = ["Matched", "Reconciled", "Uncontested", "Resolved"];
 const PARTIAL = ["Disputed", "Escalated"];
+/** The longest rationale the node takes (node/src/settlement/disputes.ts MAX_RATIONALE_CHARS). */
+const RATIONALE_CHARS = 20_000;
 const REASONS = ["missing_cdrs", "duration_difference", "rate_difference", "day_boundary_shift", "other"];
 
 export async function actionsPanel(context) {
@@ -271,17 +273,29 @@ function figuresForm(stage, context, step) {
     id: "amount-ba",
     value: current ? plainAmount(current.amountBA, d) : "",
   });
-  const evidence = h("input", { id: "evidence-cid", placeholder: "optional: bafkrei…" });
+  // A ruling's reasons are typed as text: the node stores them as public evidence and the ruling carries
+  // their CID. A proposal may cite a sealed bundle by its CID.
+  const ruling = step === "rule";
+  const evidence = ruling
+    ? h("textarea", {
+        id: "rationale",
+        rows: 6,
+        maxlength: RATIONALE_CHARS,
+        placeholder: "Why these figures: what the evidence shows, which claim it supports.",
+      })
+    : h("input", { id: "evidence-cid", placeholder: "optional: bafkrei…" });
   show(
     stage,
     h(
       "div.panel",
-      h("h3", step === "rule" ? "Rule on the figures" : "Propose figures"),
+      h("h3", ruling ? "Rule on the figures" : "Propose figures"),
       h("label", { for: "amount-ab" }, `A owes B (${context.view.token.symbol})`),
       ab,
       h("label", { for: "amount-ba" }, `B owes A (${context.view.token.symbol})`),
       ba,
-      h("label", { for: "evidence-cid" }, step === "rule" ? "Rationale (CID)" : "Evidence (CID)"),
+      ruling
+        ? h("label", { for: "rationale" }, "Rationale")
+        : h("label", { for: "evidence-cid" }, "Evidence (CID)"),
       evidence,
       h(
         "div.actions",
@@ -295,7 +309,9 @@ function figuresForm(stage, context, step) {
                   step,
                   amountAB: parseAmount(ab.value, d),
                   amountBA: parseAmount(ba.value, d),
-                  evidenceCid: evidence.value.trim() || undefined,
+                  ...(ruling
+                    ? { rationale: evidence.value.trim() || undefined }
+                    : { evidenceCid: evidence.value.trim() || undefined }),
                 }),
               ),
           },
