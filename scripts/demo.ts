@@ -65,7 +65,7 @@ import {
   type DemoNode,
 } from "./lib/demo-carriers";
 import { leaveServed, type ServedDemo } from "./lib/demo-serve";
-import { approveAll, disputeStep } from "./lib/demo-steps";
+import { approveAll, disputeStep, latestTimestamp, untilSeen } from "./lib/demo-steps";
 import { startTcpProxy, type TcpProxy } from "./lib/tcp-proxy";
 import { chooseLost, generateCalls, writeSideCdrs, type Call } from "./lib/traffic";
 
@@ -612,12 +612,8 @@ export async function startDemo(options: Options, out: (line: string) => void): 
     );
     // GLOBEX does not accept; once INITECH's proposal has stood for the response window it escalates.
     await advance(provider, WINDOWS.response + 60);
-    // The officer's node must see the moved clock before it plans the escalation: under load its own
-    // connection (through the relay in the fault run) can still answer with the block before.
-    const moved = (await provider.getBlock("latest"))!.timestamp;
-    for (let i = 0; i < 100 && (await globex.chain.provider.getBlock("latest"))!.timestamp < moved; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // The officer's node must see the moved clock before it plans the escalation.
+    await untilSeen([globex.chain.provider], await latestTimestamp(provider));
     note(`the chain's clock moved ${WINDOWS.response / 86_400} days: the response window closed`, "time");
     await step(globex, c.carriers.GLOBEX.officers[1], "escalate", {}, "GLOBEX officer 2");
 

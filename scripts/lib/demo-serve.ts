@@ -25,14 +25,13 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Wallet } from "ethers";
 import type { Role } from "../../gateway/src/auth/types";
-import { periodEnd } from "../../node/src/protocol";
 import { formatPeriod, periodState, revealSummary } from "../../node/src/reconciliation/reveal";
 import { acceptSettlementSignature, ourSettlement, signSettlement } from "../../node/src/settlement/cosign";
 import { DISPUTE_REASONS } from "../../node/src/settlement/disputes";
 import type { Consortium, ConsortiumAgreement, ConsortiumCarrier } from "../../test/helpers/consortium";
 import { openCommitWindow } from "../../test/helpers/hardhat";
 import { STAFF, SWITCHES, nodeOf, type DemoNode } from "./demo-carriers";
-import { approveAll, disputeStep, type Note } from "./demo-steps";
+import { approveAll, disputeStep, latestTimestamp, untilSeen, type Note } from "./demo-steps";
 import { generateCalls, chooseLost, writeSideCdrs, type Call } from "./traffic";
 
 /** The months after the demo's January: the dispute escalated, the periods waiting, the files to upload. */
@@ -196,13 +195,8 @@ export async function leaveServed(parts: ServeParts): Promise<ServedDemo> {
 /** Moves the chain's clock a minute past `period`'s end (its commit window opens) and waits until every node sees it. */
 async function moveClockPast(c: Consortium, nodes: readonly DemoNode[], period: number, note: Note) {
   await openCommitWindow(c.provider, period);
-  const moved = periodEnd(period) + 60;
-  // A provider can answer "latest" with the block before for a moment (the nodes' own connections too).
-  for (const provider of [c.provider, ...nodes.map((n) => n.chain.provider)]) {
-    for (let i = 0; i < 100 && (await provider.getBlock("latest"))!.timestamp < moved; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const moved = await latestTimestamp(c.provider);
+  await untilSeen([c.provider, ...nodes.map((n) => n.chain.provider)], moved);
   note(
     `the chain's clock moved to ${new Date(moved * 1000).toISOString().slice(0, 10)}: ${formatPeriod(period)}'s commit window opened`,
     "time",

@@ -4,7 +4,7 @@
  * and a dispute step planned by the actor's node and sent from the actor's own key. The demo month and
  * the periods `--serve` leaves waiting share them.
  */
-import type { Wallet } from "ethers";
+import type { JsonRpcProvider, Wallet } from "ethers";
 import { formatPeriod } from "../../node/src/reconciliation/reveal";
 import {
   acceptSignature,
@@ -68,4 +68,26 @@ export async function disputeStep(
   const signer = actor.connect(c.provider);
   const receipt = await (await signer.sendTransaction({ to: c.addresses.ledger, data: plan.data })).wait();
   note(plan.description, who, receipt?.gasUsed ?? null);
+}
+
+/**
+ * The latest block's timestamp as the RPC node has it now. Not `getBlock("latest")`: ethers answers that
+ * for a moment from the same request made just before, which is the block before the clock moved.
+ */
+export async function latestTimestamp(provider: JsonRpcProvider): Promise<number> {
+  const block = (await provider.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string };
+  return Number(block.timestamp);
+}
+
+/**
+ * Waits (up to 10 s each) until every provider's `getBlock("latest")` is at `timestamp` or later: a node
+ * must see the moved clock before it plans a step the clock allows (under load, and through the fault
+ * run's relay, its own connection can still answer with the block before).
+ */
+export async function untilSeen(providers: readonly JsonRpcProvider[], timestamp: number): Promise<void> {
+  for (const provider of providers) {
+    for (let i = 0; i < 100 && (await provider.getBlock("latest"))!.timestamp < timestamp; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
