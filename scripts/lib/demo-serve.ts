@@ -20,17 +20,18 @@
  *
  * Mismatched and Approved wait without a deadline. The nodes keep following the ledger in the
  * background (as `icl run` does) so that a co-signature or a dispute step taken in a console goes on.
+ * Who signs in where, and what to try first, is demo-serve-guide.ts.
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Wallet } from "ethers";
 import type { Role } from "../../gateway/src/auth/types";
 import { formatPeriod, periodState, revealSummary } from "../../node/src/reconciliation/reveal";
 import { acceptSettlementSignature, ourSettlement, signSettlement } from "../../node/src/settlement/cosign";
 import { DISPUTE_REASONS } from "../../node/src/settlement/disputes";
 import type { Consortium, ConsortiumAgreement, ConsortiumCarrier } from "../../test/helpers/consortium";
 import { openCommitWindow } from "../../test/helpers/hardhat";
-import { STAFF, SWITCHES, nodeOf, type DemoNode } from "./demo-carriers";
+import { SWITCHES, nodeOf, type DemoNode } from "./demo-carriers";
+import { printServed, servedKeys, tryFirst } from "./demo-serve-guide";
 import { approveAll, disputeStep, latestTimestamp, untilSeen, type Note } from "./demo-steps";
 import { generateCalls, chooseLost, writeSideCdrs, type Call } from "./traffic";
 
@@ -66,6 +67,8 @@ export interface ServedUpload {
   /** The `format` the upload takes (`icl ingest --format`, `POST /api/v1/ingest?format=`). */
   format: string;
   rows: number;
+  /** The month of its calls, YYYY-MM (not closed: they count towards it). */
+  period: string;
 }
 
 export interface ServedDemo {
@@ -161,14 +164,17 @@ export async function leaveServed(parts: ServeParts): Promise<ServedDemo> {
   await commitAndReveal(nodes, gi, march, note);
   await passesUntilCompared(nodes, [gi], march);
 
-  const periods: ServedPeriod[] = [
-    { agreement: gi.name, period: formatPeriod(march), state: "Mismatched", fastPath: false },
-    { agreement: gi.name, period: formatPeriod(february), state: "Escalated", fastPath: false },
-    { agreement: ai.name, period: formatPeriod(february), state: "Approved", fastPath: false },
-    { agreement: ag.name, period: formatPeriod(march), state: "Committing", fastPath: true },
+  const waiting: [ConsortiumAgreement, number, ServedPeriod["state"]][] = [
+    [gi, march, "Mismatched"],
+    [gi, february, "Escalated"],
+    [ai, february, "Approved"],
+    [ag, march, "Committing"],
   ];
-  for (const p of periods) {
-    await expectState(acme, c.agreements[p.agreement], Number(p.period.replace("-", "")), [p.state]);
+  const periods: ServedPeriod[] = [];
+  for (const [agreement, period, state] of waiting) {
+    await expectState(acme, agreement, period, [state]);
+    const fastPath = state === "Committing";
+    periods.push({ agreement: agreement.name, period: formatPeriod(period), state, fastPath });
   }
   const uploads = writeUploads(parts, april);
 
@@ -188,7 +194,7 @@ export async function leaveServed(parts: ServeParts): Promise<ServedDemo> {
     },
   };
   served.tryFirst = tryFirst(served);
-  print(served, parts.out);
+  printServed(served, parts.out);
   return served;
 }
 
@@ -361,10 +367,14 @@ function writeUploads(parts: ServeParts, period: number): ServedUpload[] {
       if (upload === undefined) {
         const base = profile.format === "icl-csv" ? "cdrs" : "Master";
         const file = path.join(dir, `${carrier.name.toLowerCase()}-${base}-${formatPeriod(period)}.csv`);
-        uploads.set(
-          carrier.name,
-          (upload = { carrier: carrier.name, file, format: profile.format, rows: 0 }),
-        );
+        upload = {
+          carrier: carrier.name,
+          file,
+          format: profile.format,
+          rows: 0,
+          period: formatPeriod(period),
+        };
+        uploads.set(carrier.name, upload);
       }
       upload.rows += writeSideCdrs(upload.file, calls, {
         side,
@@ -376,77 +386,4 @@ function writeUploads(parts: ServeParts, period: number): ServedUpload[] {
     }
   }
   return [...uploads.values()];
-}
-
-/** Every key that signs in, each with the role it has on the gateway it is listed with. */
-function servedKeys(c: Consortium, nodes: readonly DemoNode[]): ServedKey[] {
-  const key = (who: string, role: Role, wallet: Wallet, url: string): ServedKey => ({
-    who,
-    role,
-    address: wallet.address,
-    privateKey: wallet.privateKey,
-    url,
-  });
-  const keys: ServedKey[] = [];
-  for (const n of nodes) {
-    const name = n.carrier.name;
-    for (const [i, officer] of n.carrier.officers.entries()) {
-      keys.push(key(`${name} officer ${i + 1}`, "officer", officer, n.gateway.url));
-    }
-    keys.push(key(`${name} operator`, "operator", STAFF[name].operator, n.gateway.url));
-    keys.push(key(`${name} admin`, "admin", STAFF[name].admin, n.gateway.url));
-  }
-  // The arbiter and the regulator hold their roles on the ledger: they sign in on any node.
-  const of = (name: ConsortiumCarrier["name"]) => nodeOf(nodes, c.carriers[name]).gateway.url;
-  keys.push(key("arbiter", "arbiter", c.arbiter, of("GLOBEX")));
-  keys.push(key("regulator", "regulator", c.regulator, of("ACME")));
-  return keys;
-}
-
-/** One line per thing to try, naming the key, the console, the period and its state. */
-function tryFirst(served: ServedDemo): string[] {
-  const consoleOf = (who: string) => `${served.keys.find((k) => k.who === who)!.url}/console/`;
-  const at = (p: ServedPeriod) => `${p.agreement} ${p.period} (${p.state})`;
-  const [mismatched, escalated, approved, fast] = served.periods as [
-    ServedPeriod,
-    ServedPeriod,
-    ServedPeriod,
-    ServedPeriod,
-  ];
-  const lines = [
-    `as GLOBEX officer 1 on ${consoleOf("GLOBEX officer 1")}: open ${at(mismatched)} and open a dispute citing the missing calls (INITECH's switch lost 4% of them; the sealed discrepancy report is the evidence)`,
-    `as the arbiter on ${consoleOf("arbiter")}: rule on ${at(escalated)}, each direction between GLOBEX's and INITECH's claims`,
-    `fast path: as ACME officer 2 on ${consoleOf("ACME officer 2")}: co-sign ${at(fast)}; GLOBEX's officers signed, and the nodes then settle it in one settleFastPath`,
-    `as an ACME officer on ${consoleOf("ACME officer 1")}: ${at(approved)} has both carriers' approvals and waits to be settled: the Settlement page shows it in the netting plan (the console has no settle action yet)`,
-  ];
-  for (const upload of served.uploads) {
-    lines.push(
-      `as ${upload.carrier}'s operator on ${consoleOf(`${upload.carrier} operator`)}: upload ${upload.file} (format ${upload.format}, ${upload.rows} CDRs of ${formatPeriod(SERVED_MONTHS.uploads)}) on the Ingest page`,
-    );
-  }
-  lines.push(
-    `as ACME's admin on ${consoleOf("ACME admin")}: issue an API token (POST /api/v1/auth/tokens with the session's x-csrf-token; the console has no token page yet)`,
-    `as the regulator on ${consoleOf("regulator")}: open the Audit page (the ledger's history replayed and checked)`,
-  );
-  return lines;
-}
-
-function print(served: ServedDemo, out: (line: string) => void): void {
-  out("\nStill running (Ctrl-C stops and cleans up):");
-  out(`  chain     ${served.chain}`);
-  for (const [name, url] of Object.entries(served.gateways)) out(`  ${name.padEnd(9)} ${url}/console/`);
-  out("\nWaiting for someone:");
-  for (const p of served.periods) {
-    out(
-      `  ${p.agreement.padEnd(16)} ${p.period}  ${p.fastPath ? "left to the co-signed fast path (Committing)" : p.state}`,
-    );
-  }
-  out("\nFiles to upload (April's CDRs, in each carrier's switch format):");
-  for (const u of served.uploads) out(`  ${u.carrier.padEnd(9)} ${u.format.padEnd(11)} ${u.file}`);
-  out('\nSign in with "a key typed here" (Hardhat\'s public test keys: never use them elsewhere):');
-  for (const k of served.keys) {
-    out(`  ${k.who.padEnd(17)} ${k.role.padEnd(9)} ${k.url}/console/  ${k.address}  ${k.privateKey}`);
-  }
-  out("\nWhat to try first:");
-  for (const line of served.tryFirst) out(`  - ${line}`);
 }
