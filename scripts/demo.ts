@@ -20,7 +20,8 @@
  *
  * Officers approve by EIP-712 signature (2 of 3 per carrier), ACME's node settles the other two in one
  * netted batch, and the audit replays the ledger. Prints a timeline and the balances; `--report FILE`
- * writes them as JSON; `--serve` leaves everything running. The deck has a mid-month rate change; INITECH
+ * writes them as JSON; `--serve` then leaves a period waiting in each state that needs someone, files to
+ * upload, and everything running, and prints every role's key (scripts/lib/demo-serve.ts). The deck has a mid-month rate change; INITECH
  * loaded another French rate for GLOBEX (a rate difference inside the dispute) and its clock runs 10 minutes slow
  * towards ACME. `--faults` stops and restarts a node, cuts a peer off and takes the chain's endpoint away
  * mid-settlement (see Options.faults); the figures must not change.
@@ -86,7 +87,10 @@ export interface Options {
   cdrs: number;
   rpc: string | null;
   report: string | null;
-  /** Leave the chain, nodes and consoles running until Ctrl-C. */
+  /**
+   * Then leave periods waiting for people to work (scripts/lib/demo-serve.ts) and the chain, nodes and
+   * consoles running: until Ctrl-C with runDemo, until `stop()` with startDemo.
+   */
   serve?: boolean;
   /** Each node's database in its own schema of PostgreSQL at this URL (`--pg` passes DATABASE_URL). */
   pg?: string | null;

@@ -154,6 +154,41 @@ describe("the served demo: periods waiting for every role, files to upload, keys
     }
   });
 
+  it("lets the people the lines name plan the dispute steps they suggest: open the dispute, rule", async () => {
+    const post = async (who: string, route: string, body: unknown) => {
+      const { key, signedIn } = await session(who);
+      return call({ url: key.url }, "POST", route, {
+        headers: { cookie: signedIn.cookie, "x-csrf-token": signedIn.csrfToken },
+        body,
+      });
+    };
+    const mismatched = served.periods.find((x) => x.state === "Mismatched")!;
+    const report = await get(
+      "GLOBEX officer 1",
+      `${periodPath(mismatched.agreement, mismatched.period)}/report`,
+    );
+    const open = await post(
+      "GLOBEX officer 1",
+      `${periodPath(mismatched.agreement, mismatched.period)}/disputes/plan`,
+      {
+        step: "open",
+        reason: "missing_cdrs",
+        evidenceCid: (report.body as { evidenceCid: string }).evidenceCid,
+      },
+    );
+    expect(open.status, JSON.stringify(open.body)).to.equal(200);
+    const escalated = served.periods.find((x) => x.state === "Escalated")!;
+    const view = (await get("arbiter", periodPath(escalated.agreement, escalated.period))).body as {
+      sides: { A: { amountAB: string; amountBA: string } };
+    };
+    const rule = await post("arbiter", `${periodPath(escalated.agreement, escalated.period)}/disputes/plan`, {
+      step: "rule",
+      amountAB: view.sides.A.amountAB,
+      amountBA: view.sides.A.amountBA,
+    });
+    expect(rule.status, JSON.stringify(rule.body)).to.equal(200);
+  });
+
   it("writes one CDR file per carrier, which its operator's upload ingests without a reject", async () => {
     expect(served.uploads.map((u) => u.carrier).sort()).to.deep.equal(["ACME", "GLOBEX", "INITECH"]);
     for (const upload of served.uploads) {
