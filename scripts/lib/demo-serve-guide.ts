@@ -49,7 +49,7 @@ export function tryFirst(served: ServedDemo): string[] {
   const lines = [
     `as GLOBEX officer 1 on ${consoleOf("GLOBEX officer 1")}: open ${at(mismatched)} and open a dispute citing the missing calls (INITECH's switch lost 4% of them; the sealed discrepancy report is the evidence)`,
     `as the arbiter on ${consoleOf("arbiter")}: rule on ${at(escalated)}, each direction between GLOBEX's and INITECH's claims`,
-    `fast path: as ACME officer 2 on ${consoleOf("ACME officer 2")}: co-sign ${at(fast)}; GLOBEX's officers signed, and the nodes then settle it in one settleFastPath`,
+    `fast path: as ACME officer 2 on ${consoleOf("ACME officer 2")}: co-sign ${at(fast)}: ACME officer 1 and GLOBEX's two officers signed already, so yours completes it and the nodes settle it in one settleFastPath`,
     `as an ACME officer on ${consoleOf("ACME officer 1")}: ${at(approved)} has both carriers' approvals and waits to be settled: the Settlement page shows it in the netting plan (the console has no settle action yet)`,
   ];
   for (const upload of served.uploads) {
@@ -64,6 +64,7 @@ export function tryFirst(served: ServedDemo): string[] {
   return lines;
 }
 
+/** Prints the consoles, the periods waiting, the files to upload, every key and what to try first. */
 export function printServed(served: ServedDemo, out: (line: string) => void): void {
   out("\nStill running (Ctrl-C stops and cleans up):");
   out(`  chain     ${served.chain}`);
@@ -80,6 +81,9 @@ export function printServed(served: ServedDemo, out: (line: string) => void): vo
   for (const k of served.keys) {
     out(`  ${k.who.padEnd(17)} ${k.role.padEnd(9)} ${k.url}/console/  ${k.address}  ${k.privateKey}`);
   }
+  out(
+    "  (officers, operators and admins on their own carrier's console; the arbiter and the regulator on any)",
+  );
   out("\nWhat to try first:");
   for (const line of served.tryFirst) out(`  - ${line}`);
 }
