@@ -52,8 +52,8 @@ import { periodState } from "../node/src/reconciliation/reveal";
 import { acceptSettlementSignature, ourSettlement, signSettlement } from "../node/src/settlement/cosign";
 import type { ChainClient } from "../node/src/chain/client";
 import { DISPUTE_REASONS, type DisputeStep, type StepInput } from "../node/src/settlement/disputes";
-import { findSettleable, settleStep } from "../node/src/settlement/settleable";
-import { settleBatchRequest, settleRequest } from "../node/src/settlement/settle-requests";
+import { findSettleable } from "../node/src/settlement/settleable";
+import { settleBatchRequest } from "../node/src/settlement/settle-requests";
 import { skippedInBatch } from "../node/src/settlement/settle-plan";
 import { ingestSettings } from "../node/src/config/config";
 import {
@@ -813,13 +813,10 @@ async function sendSettle(
   agreement: ConsortiumAgreement,
   note: (what: string, who: string, gas?: bigint | null) => void,
 ): Promise<void> {
-  const step = await settleStep(n.chain, n.db, {
+  const sent = await n.node.settlement.settle(n.chain, {
     agreementId: agreement.agreementId,
     period: PERIOD,
     name: agreement.name,
   });
-  const sent = await n.chain.transactions!.send(
-    settleRequest(n.chain, step.kind === "settlePartial", agreement.agreementId, PERIOD),
-  );
-  note(`${step.kind} of ${agreement.name} ${MONTH}`, `${n.carrier.name} node`, sent.gasUsed);
+  note(`${sent.kind} of ${agreement.name} ${MONTH}`, `${n.carrier.name} node`, sent.transaction.gasUsed);
 }

@@ -48,6 +48,9 @@ const EXPECTED: Record<string, Expected> = {
   "GET /api/v1/audit/report": ["regulator", "admin"],
   "GET /api/v1/audit/report.csv": ["regulator", "admin"],
   "GET /api/v1/audit/report.html": ["regulator", "admin"],
+  // ─── settling one period (routes-settle.ts)
+  "GET /api/v1/periods/:agreement/:period/settlement": ["officer"],
+  "POST /api/v1/periods/:agreement/:period/settle": ["officer"],
   // ─── uploads (routes-uploads.ts)
   "POST /api/v1/tariffs/check": ["operator", "officer", "admin"],
   "POST /api/v1/tariffs/import": ["operator", "admin"],

@@ -1,14 +1,15 @@
 /**
  * What the signed-in person may do about the period now, by role and ledger state: approve (officers;
  * for a period the node leaves to the co-signed fast path, co-sign its Settlement), open a dispute,
- * propose or counter figures, accept, escalate, withdraw (officers of a party), rule (the arbiter).
- * Every action first asks the node to plan it — checked as the ledger would check it — and shows
- * exactly what will be signed: the EIP-712 approval or settlement, or the transaction with its call in
- * words. Only then does the person's own key sign.
+ * propose or counter figures, accept, escalate, withdraw (officers of a party), rule (the arbiter),
+ * settle (officers, once approved). Every action first asks the node to plan it — checked as the ledger
+ * would check it — and shows exactly what will be signed: the EIP-712 approval or settlement, or the
+ * transaction with its call in words. Only then does the person's own key sign; settling is sent by the
+ * node's key, after the officer saw who pays whom.
  */
 import { api, periodPath } from "../api.js";
 import { flash, h, mount, reveal } from "../dom.js";
-import { parseAmount, plainAmount, reasonWords, round, when } from "../format.js";
+import { decimal, parseAmount, plainAmount, reasonWords, round, when } from "../format.js";
 import { attempt, hasRole, session } from "../main.js";
 import { connectKey, signer } from "../wallet.js";
 
@@ -36,6 +37,7 @@ export async function actionsPanel(context) {
       add("Approve before the reveal", "action-approve-early", (s, c) => approve(s, c, false));
     if (PARTIAL.includes(view.state) && view.partial && !approvalOf("partial")?.approved)
       add("Approve the undisputed part", "action-approve-partial", (s, c) => approve(s, c, true));
+    if (settleable(view)) add(settleLabel(view), "action-settle", settle);
     if (view.state === "Mismatched") add("Open a dispute", "action-open", openForm);
     if (view.state === "Disputed") {
       const proposed = view.dispute?.proposed ?? null;
@@ -171,6 +173,80 @@ async function approve(stage, context, partial) {
     );
     await context.reload();
   });
+}
+
+/** Approved, or both carriers approved the undisputed part of a dispute that has not moved yet. */
+function settleable(view) {
+  if (view.state === "Approved") return true;
+  const bothApproved = view.approvals.partial.length === 2 && view.approvals.partial.every((a) => a.approved);
+  return PARTIAL.includes(view.state) && bothApproved && !view.settlement?.partial;
+}
+
+function settleLabel(view) {
+  return view.state === "Approved" ? "Settle" : "Settle the undisputed part";
+}
+
+/**
+ * Settling: the node shows who pays whom and each payer's escrow (GET …/settlement); the officer sends
+ * it and the node's key signs the transaction (POST …/settle). Short escrow is said, and nothing sent.
+ */
+async function settle(stage, context) {
+  const { view, agreement, period } = context;
+  const preview = await api.get(periodPath(agreement, period, "/settlement"));
+  const { plan } = preview;
+  const money = (amount) => decimal(amount, plan.token);
+  const moves = plan.periods.map((p) => h("li", `${p.payer} pays ${p.payee} ${money(p.amount)}`));
+  const escrow = plan.positions.map((p) =>
+    h("li", `${p.carrier}: escrow ${money(p.escrow)}, ${money(p.escrowAfter)} after settling`),
+  );
+  const short = plan.topUps.map((t) =>
+    h("li", `${t.carrier} needs ${money(t.shortfall)} more in escrow (holds ${money(t.available)})`),
+  );
+  const what = preview.kind === "settlePartial" ? "the undisputed part of " : "";
+  show(
+    stage,
+    h(
+      "div.panel.signing",
+      h("h3", `Settle ${what}${view.agreement} ${period}`),
+      h("ul", { id: "settlement-moves" }, moves),
+      h("p", "Escrow in the settlement token:"),
+      h("ul", escrow),
+      short.length > 0
+        ? h(
+            "div",
+            { id: "settlement-short", role: "alert" },
+            h("p", "Nothing can be sent yet:"),
+            h("ul", short),
+          )
+        : h(
+            "p.what",
+            "Your node sends the settlement with its own key; the ledger moves the money from escrow.",
+          ),
+      h(
+        "div.actions",
+        short.length > 0
+          ? null
+          : h(
+              "button.primary",
+              {
+                id: "settle-now",
+                onclick: (event) => {
+                  event.target.disabled = true;
+                  return attempt(async () => {
+                    const sent = await api.post(periodPath(agreement, period, "/settle"), {});
+                    flash(
+                      `Settled in transaction ${sent.transaction.txHash}: the period is now ${sent.state}.`,
+                    );
+                    await context.reload();
+                  }).finally(() => (event.target.disabled = false));
+                },
+              },
+              "Settle now",
+            ),
+        h("button", { id: "cancel-signing", onclick: () => mount(stage) }, "Cancel"),
+      ),
+    ),
+  );
 }
 
 /** How many officers `carrier` has (the N of "M of N"), as the view read them from the registry. */
