@@ -280,7 +280,8 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     await page.goto(`${a.gateway.url}/console/#/period/A-B/${MONTH}`);
     await page.waitForSelector("#timeline-table");
     expect(await page.locator("#report").count()).to.equal(0);
-    expect(await page.locator("#actions").count()).to.equal(0);
+    expect(await page.locator("#actions button").count()).to.equal(0);
+    expect(await page.textContent("#actions")).to.contain("Your role (regulator) cannot act on this period");
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });
 
