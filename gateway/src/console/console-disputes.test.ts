@@ -332,6 +332,16 @@ describe(`every dispute step in the web console, by each role (${target.name})`,
       "Audit",
     ]);
     for (const who of Object.keys(PEOPLE) as Who[]) await checkFits(pageOf(who), `${who} dashboard`, layout);
+    // The dashboard: periods by state for those who read periods, traffic for the carrier's own staff.
+    for (const who of ["officerA1", "officerB1", "regulator", "admin", "arbiter"] as const) {
+      const tiles = pageOf(who).locator("#state-tiles");
+      if (who === "arbiter") expect(await tiles.textContent()).to.not.contain("Mismatched");
+      else expect(await tiles.textContent(), who).to.contain("Mismatched");
+    }
+    for (const who of ["officerA1", "operator", "admin"] as const)
+      expect(await pageOf(who).locator("#traffic-chart").count(), who).to.equal(1);
+    for (const who of ["regulator", "arbiter"] as const)
+      expect(await pageOf(who).locator("#traffic-chart").count(), `${who}: no CDR traffic`).to.equal(0);
 
     // The disputes page lists the Mismatched period for everyone who may read all periods; the arbiter
     // sees only periods in dispute, and none is yet.
@@ -363,7 +373,10 @@ describe(`every dispute step in the web console, by each role (${target.name})`,
     expect(await operator.textContent("#app")).to.not.contain("Something went wrong");
     await checkFits(operator, "operator period", layout);
     await screenshot(operator, "dispute-00-period-refused-operator");
-    await visit("operator", "#/ingest", "#files-table");
+    // Their own pages: the files ingested, and the upload.
+    const ingest = await visit("operator", "#/ingest", "#files-table");
+    expect(await ingest.locator("#ingest-file").count(), "an operator uploads CDR files").to.equal(1);
+    await screenshot(ingest, "dispute-00-ingest-operator");
   });
 
   it("open, propose, counter, accept: A's officer opens citing the CDRs B lacks and proposes, B's officer counters, A's other officer accepts", async () => {
