@@ -42,9 +42,13 @@ export async function actionsPanel(context) {
     if (view.state === "Disputed") {
       const proposed = view.dispute?.proposed ?? null;
       const theirProposal = proposed !== null && view.dispute.proposer !== ours;
-      add(proposed === null ? "Propose figures" : "Counter-propose", "action-propose", (s, c) =>
-        figuresForm(s, c, proposed === null ? "propose" : "counter"),
-      );
+      // A counter answers the partner's proposal; after our own, the ledger takes another proposal of ours.
+      const label = theirProposal
+        ? "Counter-propose"
+        : proposed === null
+          ? "Propose figures"
+          : "Propose other figures";
+      add(label, "action-propose", (s, c) => figuresForm(s, c, theirProposal ? "counter" : "propose"));
       if (theirProposal)
         add("Accept their proposal", "action-accept", (s, c) => plan(s, c, { step: "accept" }));
       add("Escalate to the arbiter", "action-escalate", (s, c) => plan(s, c, { step: "escalate" }));
@@ -55,8 +59,27 @@ export async function actionsPanel(context) {
   if (hasRole("arbiter") && view.state === "Escalated")
     add("Rule", "action-rule", (s, c) => figuresForm(s, c, "rule"));
 
-  if (buttons.length === 0) return null;
+  if (buttons.length === 0)
+    return h("div.panel", { id: "actions" }, h("h2", "Actions"), h("p.muted", nothingToDo(view, ours)));
   return h("div.panel", { id: "actions" }, h("h2", "Actions"), h("div.actions", buttons), stage);
+}
+
+/** Why the signed-in person has no action here, in words: whose step it is, or that it is not theirs. */
+function nothingToDo(view, ours) {
+  if (hasRole("officer") && ours !== null)
+    return view.state === "Escalated"
+      ? "Nothing for you to sign now: the dispute is with the arbiter, who rules next."
+      : `Nothing for you to sign while the period is ${view.state}.`;
+  if (hasRole("arbiter"))
+    return (
+      `Your role (arbiter) cannot act on this period while it is ${view.state}: ` +
+      "the arbiter rules once a party escalates the dispute."
+    );
+  const roles = session.current.roles.join(" and ");
+  return (
+    `Your role (${roles}) cannot act on this period: approvals and dispute steps are signed by ` +
+    "the parties' officers, a ruling by the agreement's arbiter."
+  );
 }
 
 /** Puts `panel` on the stage, in view, with focus on its heading. */
