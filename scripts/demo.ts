@@ -35,7 +35,7 @@ import { openAuditChain } from "../node/src/audit/chain";
 import { verifyLedger } from "../node/src/audit/verify";
 import type { TxResult } from "../node/src/chain/tx-manager";
 import { formatAmount } from "../node/src/chain/display";
-import { PERIOD, startHardhatNode, type HardhatNode } from "../test/helpers/hardhat";
+import { PERIOD, startHardhatNode, type HardhatNode } from "./lib/hardhat-node";
 import {
   WINDOWS,
   advance,
@@ -44,7 +44,7 @@ import {
   type Consortium,
   type ConsortiumAgreement,
   type ConsortiumCarrier,
-} from "../test/helpers/consortium";
+} from "./lib/consortium";
 import { dropNodeSchemas, openNodeDatabase } from "../node/src/node";
 import { ingestFile } from "../node/src/ingest/ingest-file";
 import { OUTCOMES } from "../node/src/protocol";

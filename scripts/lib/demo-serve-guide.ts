@@ -6,7 +6,7 @@
  */
 import type { Wallet } from "ethers";
 import type { Role } from "../../gateway/src/auth/types";
-import type { Consortium, ConsortiumCarrier } from "../../test/helpers/consortium";
+import type { Consortium, ConsortiumCarrier } from "./consortium";
 import { STAFF, nodeOf, type DemoNode } from "./demo-carriers";
 import type { ServedDemo, ServedKey, ServedPeriod } from "./demo-serve";
 

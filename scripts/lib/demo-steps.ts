@@ -14,7 +14,7 @@ import {
 } from "../../node/src/settlement/approvals";
 import { planDisputeStep, type DisputeStep, type StepInput } from "../../node/src/settlement/disputes";
 import { loadPeriodContext } from "../../node/src/settlement/period-context";
-import type { Consortium, ConsortiumAgreement } from "../../test/helpers/consortium";
+import type { Consortium, ConsortiumAgreement } from "./consortium";
 import { nodeOf, type DemoNode } from "./demo-carriers";
 
 /** Prints one timeline line: what happened, who did it, the gas it took. */

@@ -25,7 +25,7 @@ import {
   type Consortium,
   type ConsortiumAgreement,
   type Figures,
-} from "./consortium";
+} from "../../scripts/lib/consortium";
 import { PERIOD, openCommitWindow } from "./hardhat";
 import { approveA, approveBoth, PERIOD2 } from "./audit-history";
 

@@ -29,7 +29,7 @@ import {
   type Consortium,
   type ConsortiumAgreement,
   type ConsortiumCarrier,
-} from "./consortium";
+} from "../../scripts/lib/consortium";
 import { PERIOD, openCommitWindow } from "./hardhat";
 import { rawBlockCid } from "../../node/src/evidence/cid";
 import { periodSalt, type UsageLeaf } from "../../node/src/summaries/encoding";

@@ -1,87 +1,30 @@
 /**
  * Test parts for the chain client (not built into dist/): a Hardhat JSON-RPC node on a free port of
  * 127.0.0.1, a TCP proxy that can be closed and reopened to play an RPC outage, the Hardhat accounts
- * as wallets, and a scripted ledger (deployment, two carriers, one agreement) to act on.
+ * as wallets, and a scripted ledger (deployment, two carriers, one agreement) to act on. The node and
+ * the accounts are the demo's (scripts/lib/hardhat-node.ts).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
-import path from "node:path";
-import { HDNodeWallet, JsonRpcProvider, Network, Wallet, encodeBytes32String, id, type Signer } from "ethers";
+import { JsonRpcProvider, Wallet, encodeBytes32String, id, type Signer } from "ethers";
 import { deployLedger, type LedgerDeployment } from "../../node/src/chain/deploy-ledger";
-import { computeCommitment, periodEnd } from "../../node/src/protocol";
+import { computeCommitment } from "../../node/src/protocol";
+import {
+  PERIOD,
+  freePort,
+  hardhatWallet,
+  openCommitWindow,
+  setNextTimestamp,
+} from "../../scripts/lib/hardhat-node";
 import type { IAgreementBook } from "../../typechain-types/contracts/AgreementBook";
 
-const ROOT = path.resolve(__dirname, "../..");
-const MNEMONIC = "test test test test test test test test test test test junk";
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
-
-export interface HardhatNode {
-  url: string;
-  port: number;
-  /** A provider straight to the node (no proxy), for setup and assertions. */
-  provider: JsonRpcProvider;
-  stop(): Promise<void>;
-}
-
-/** Starts `hardhat node` on a free port and waits until it answers. */
-export async function startHardhatNode(): Promise<HardhatNode> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, "node_modules/hardhat/internal/cli/cli.js"),
-      "node",
-      "--hostname",
-      "127.0.0.1",
-      "--port",
-      String(port),
-    ],
-    { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const provider = new JsonRpcProvider(url, Network.from(31337), { staticNetwork: true });
-  // Whatever ends this process (an error, Ctrl-C, a closed pipe), the chain goes with it.
-  const orphaned = () => child.kill("SIGTERM");
-  process.once("exit", orphaned);
-  const stop = async () => {
-    process.removeListener("exit", orphaned);
-    provider.destroy();
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
-  };
-  for (let attempt = 0; attempt < 150; attempt++) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited: ${stderr}`);
-    try {
-      await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      return { url, port, provider, stop };
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  await stop();
-  throw new Error(`hardhat node did not start on ${url}: ${stderr}`);
-}
+export {
+  PERIOD,
+  freePort,
+  hardhatWallet,
+  openCommitWindow,
+  startHardhatNode,
+  type HardhatNode,
+} from "../../scripts/lib/hardhat-node";
 
 /** A TCP proxy on 127.0.0.1 in front of `targetPort` that refuses connections while closed. */
 export class TcpProxy {
@@ -135,15 +78,8 @@ export class TcpProxy {
   }
 }
 
-/** Hardhat's default account `index` as a wallet, connected to `provider` when given. */
-export function hardhatWallet(index: number, provider?: JsonRpcProvider): Wallet {
-  const hd = HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
-  return new Wallet(hd.privateKey, provider);
-}
-
 export const CARRIER_A = encodeBytes32String("CARRIER-A");
 export const CARRIER_B = encodeBytes32String("CARRIER-B");
-export const PERIOD = 203001;
 
 /** A deployed ledger with carriers A and B (2 officers each, threshold 2) and one active agreement. */
 export interface ScriptedLedger {
@@ -246,18 +182,6 @@ export async function fundCarrier(
   await (
     await fx.deployment.ledger.connect(admin).deposit(carrierId, fx.deployment.tokenAddress, amount)
   ).wait();
-}
-
-/** Mines a block a minute after `period` ended: its commit window is open. */
-export async function openCommitWindow(provider: JsonRpcProvider, period: number): Promise<void> {
-  await setNextTimestamp(provider, periodEnd(period) + 60);
-  await provider.send("evm_mine", []);
-}
-
-async function setNextTimestamp(provider: JsonRpcProvider, seconds: number): Promise<void> {
-  const latest = await provider.getBlock("latest");
-  if (latest !== null && latest.timestamp < seconds)
-    await provider.send("evm_setNextBlockTimestamp", [seconds]);
 }
 
 /** Calldata and opening of a commitment by `carrier` for `period` with `salt`. */

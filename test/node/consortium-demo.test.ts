@@ -19,7 +19,7 @@
  * balances and not one transaction more.
  */
 import { expect } from "chai";
-import type { ConsortiumAgreement } from "../helpers/consortium";
+import type { ConsortiumAgreement } from "../../scripts/lib/consortium";
 import { parseScaled } from "../../node/src/money/decimal";
 import { Rater } from "../../node/src/rating/rater";
 import { loadTariffDeck } from "../../node/src/rating/tariff-deck";

@@ -11,7 +11,7 @@ import {
   scriptConsortium,
   type Consortium,
   type ConsortiumAgreement,
-} from "../helpers/consortium";
+} from "../../scripts/lib/consortium";
 import { PERIOD, openCommitWindow, startHardhatNode, type HardhatNode } from "../helpers/hardhat";
 import { skippedInBatch } from "../../node/src/settlement/settle-plan";
 import { icl, acceptFutureCdrs } from "../helpers/cli";

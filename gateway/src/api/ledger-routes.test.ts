@@ -18,7 +18,7 @@ import {
   fundEscrow,
   scriptConsortium,
   type Consortium,
-} from "../../../test/helpers/consortium";
+} from "../../../scripts/lib/consortium";
 import { PERIOD, startHardhatNode, type HardhatNode } from "../../../test/helpers/hardhat";
 import { addAgreement, requireAgreement } from "../../../node/src/db/agreements";
 import type { Database } from "../../../node/src/db/database";

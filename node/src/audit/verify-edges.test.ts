@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { encodeBytes32String } from "ethers";
-import type { Consortium } from "../../../test/helpers/consortium";
+import type { Consortium } from "../../../scripts/lib/consortium";
 import { PERIOD, startHardhatNode, type HardhatNode } from "../../../test/helpers/hardhat";
 import { openAuditChain, type AuditChain } from "./chain";
 import { arrayEventSource, collectEvents, rpcEventSource, type AuditEvent } from "./events";

@@ -21,7 +21,7 @@ import {
   scriptConsortium,
   type Consortium,
   type ConsortiumAgreement,
-} from "../../../test/helpers/consortium";
+} from "../../../scripts/lib/consortium";
 import { LedgerFastPath__factory } from "../../../typechain-types";
 import {
   APPROVAL_TYPES,

@@ -1,6 +1,6 @@
 /**
- * Tests only (not built): a three-carrier consortium on a Hardhat node, for settlement, netting and
- * audit tests. Accounts (Hardhat's default mnemonic):
+ * The demo's three-carrier consortium on a Hardhat node (not built into dist/), which the settlement,
+ * netting and audit tests start too. Accounts (Hardhat's default mnemonic):
  *
  * | who | accounts |
  * | --- | --- |
@@ -20,7 +20,7 @@ import { deployLedger, type LedgerDeployment } from "../../node/src/chain/deploy
 import { PERIOD_STATES, commitRound, computeCommitment } from "../../node/src/protocol";
 import { SettlementToken__factory, type SettlementToken } from "../../typechain-types";
 import type { IAgreementBook } from "../../typechain-types/contracts/AgreementBook";
-import { PERIOD, hardhatWallet, openCommitWindow } from "./hardhat";
+import { PERIOD, hardhatWallet, openCommitWindow } from "./hardhat-node";
 
 export const DAY = 86_400;
 
