@@ -1,5 +1,5 @@
 /**
- * Ingest: upload a CDR file (operators, admins), follow its progress, and read every file's counts
+ * Ingest: upload a CDR file (operators, officers, admins), follow its progress, and read every file's counts
  * (rated + unbilled + rejected = records) and its rejected lines with the reason.
  */
 import { api } from "../api.js";
@@ -28,7 +28,7 @@ export async function ingestPage(app) {
         ["rejected", stats.rejected],
       ].map(([label, n]) => h("div.tile", h("div.n", count(n)), h("div.muted", label))),
     ),
-    hasRole("operator", "admin") ? uploadPanel(formats) : null,
+    hasRole("operator", "officer", "admin") ? uploadPanel(formats) : null,
     h(
       "div.panel",
       h("h2", "Files"),
