@@ -11,6 +11,7 @@ import { createEvidenceStore } from "./evidence/create-evidence-store";
 import type { EvidenceStore } from "./evidence/store";
 import type { Logger } from "./logger";
 import type { CdrFormat } from "./mediation/types";
+import { alertsService, type AlertsService } from "./services/alerts";
 import { approvalsService, type ApprovalsService } from "./services/approvals";
 import { disputesService, type DisputesService } from "./services/disputes";
 import { evidenceLookup, type EvidenceLookup } from "./services/evidence-lookup";
@@ -20,7 +21,6 @@ import { periodsService, type PeriodsService } from "./services/periods";
 import {
   recordServices,
   type AgreementsService,
-  type AlertsService,
   type CdrsService,
   type ChainRecordsService,
   type PartnersService,
@@ -105,6 +105,7 @@ export function createNode(parts: {
     evidence,
     logger,
     ...recordServices(db),
+    alerts: alertsService(db),
     periods: periodsService(db, config),
     monthTotals: monthTotalsService(db),
     approvals: approvalsService(db, config),

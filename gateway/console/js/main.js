@@ -14,6 +14,7 @@ import { settlementPage } from "./pages/settlement.js";
 import { ingestPage } from "./pages/ingest.js";
 import { agreementsPage } from "./pages/agreements.js";
 import { auditPage } from "./pages/audit.js";
+import { ALERT_ROLES, alertsPage } from "./pages/alerts.js";
 
 /** Sections, and the roles that see each (the API checks again; this only hides what would be refused). */
 const SECTIONS = [
@@ -39,6 +40,7 @@ const SECTIONS = [
     page: agreementsPage,
   },
   { path: "audit", title: "Audit", roles: ["regulator", "officer", "admin"], page: auditPage },
+  { path: "alerts", title: "Alerts", roles: ALERT_ROLES, page: alertsPage },
 ];
 
 /** The signed-in session: {address, roles, csrfToken, …} or null. */

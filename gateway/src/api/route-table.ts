@@ -8,9 +8,10 @@
  *
  * Who sees what, as a carrier's back office would have it:
  * - operator (network/billing operations): the operational data of the node — partners and their
- *   match rules, tariff decks, ingest counts, rejected CDRs. Not periods, approvals or settlement.
+ *   match rules, tariff decks, ingest counts, rejected CDRs, the deadline watch's alerts. Not periods,
+ *   approvals or settlement.
  * - officer (finance officer who signs approvals): everything operators see, plus periods, discrepancy
- *   reports, alerts, and signing approvals. Only officers sign (with their own key, EIP-712).
+ *   reports, and signing approvals. Only officers sign (with their own key, EIP-712).
  * - regulator: periods (figures, tolerance, disputes, deadlines, approvals: what the ledger holds
  *   anyway) and, later, the audit. Never CDR-level data: rejects carry raw switch lines (calling and
  *   called numbers: personal data), per-destination traffic and tariff decks are commercial secrets
@@ -21,6 +22,7 @@
  */
 import { z } from "zod/v4";
 import { NotFoundError } from "../../../node/src/errors";
+import { alertWindowMs } from "../../../node/src/services/alerts";
 import type { PeriodView } from "../../../node/src/settlement/period-view";
 import type { Role } from "../auth/types";
 import { checkReadiness } from "../health/readiness";
@@ -55,6 +57,8 @@ import {
 
 /** Operational data of the node: operators run it, officers need it to judge figures, admins see all. */
 const OPERATIONS: readonly Role[] = ["operator", "officer", "admin"];
+/** The deadline watch's alerts: the carrier's operations staff, officers and admins. */
+const ALERT_READERS: readonly Role[] = ["operator", "officer", "admin"];
 /** CDR-level detail behind a period (call keys, CDR ids): the carrier's own finance staff only. */
 const PERIOD_INTERNALS: readonly Role[] = ["officer", "admin"];
 
@@ -237,13 +241,17 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     method: "get",
     path: "/api/v1/alerts",
     summary: "The deadline watch's alerts: windows about to close, default actions taken, errors",
+    description: "As `icl alerts --json`, oldest first.",
     tag: "periods",
-    allow: PERIOD_INTERNALS,
+    // The carrier's own staff: officers act on them, operators keep the node running and see a settlement
+    // the node could not send (an escrow top-up) as early as anyone. Not regulators or arbiters: alerts
+    // are this node's to-do list, not the ledger's record.
+    allow: ALERT_READERS,
     scope: "alerts:read",
     query: z.strictObject({
       since: z
         .string()
-        .regex(/^\d{1,6}[smhdw]$/, "must be a duration like 30m, 12h, 7d or 2w")
+        .refine((text) => alertWindowMs(text) !== null, "must be a duration like 30m, 12h, 7d or 2w")
         .optional()
         .meta({ description: "only alerts of the last 30m, 12h, 7d, 2w…" }),
       level: AlertLevel.optional(),
@@ -251,19 +259,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     }),
     response: AlertsResponse,
     errors: [503],
-    handler: async ({ deps, query }) => {
-      const units: Record<string, number> = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 };
-      const since =
-        query.since === undefined
-          ? undefined
-          : new Date(Date.now() - Number(query.since.slice(0, -1)) * units[query.since.slice(-1)]!);
-      const alerts = await requireNode(deps).alerts.list({
-        since,
-        level: query.level,
-        agreementId: query.agreement,
-      });
-      return jsonify({ alerts });
-    },
+    handler: async ({ deps, query }) => jsonify({ alerts: await requireNode(deps).alerts.list(query) }),
   }),
 
   ...APPROVAL_ROUTES,
