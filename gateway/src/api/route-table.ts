@@ -27,7 +27,7 @@ import type { PeriodView } from "../../../node/src/settlement/period-view";
 import type { Role } from "../auth/types";
 import { checkReadiness } from "../health/readiness";
 import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs-page";
-import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-access";
+import { PERIODS, readsWholeLedger, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify, periodReference, periodViewJson } from "./json";
 import { LEDGER_ROUTES } from "./routes-ledger";
 import { UPLOAD_ROUTES } from "./routes-uploads";
@@ -184,6 +184,9 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     summary:
       "One period: figures, tolerance test, dispute, deadlines, approvals (as `icl period show --json`)",
     description:
+      "A regulator or arbiter may name any agreement on the ledger by its 0x id, also one this node is not " +
+      "party to: that one is read from the chain alone (no summary of this node, no report). A month the " +
+      "agreement has no period for (before it starts, not begun yet) is a 404 saying so. " +
       "`fastPath` is set while this node leaves the period to the co-signed fast path (closed, not committed, " +
       "`settlement.fastPath` on, the ledger still allowing it): the Settlement its officers sign and how many " +
       "of each carrier's officers signed it so far.",
@@ -195,7 +198,9 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     errors: [404, 503],
     handler: async ({ deps, params, principal }) => {
       const node = requireNode(deps);
-      const view = await node.periods.view(requireChain(deps), params.agreement, params.period);
+      const view = await node.periods.view(requireChain(deps), params.agreement, params.period, {
+        outsiders: readsWholeLedger(principal),
+      });
       // An arbiter only: a period that is not in dispute is none of theirs, and its existence not either.
       if (!seesAllPeriods(principal) && !disputed(view)) {
         throw new NotFoundError(`no disputed period ${view.ctx.label}`);

@@ -14,6 +14,7 @@ import { fastPathSigningIfOpen, type FastPathSigning } from "../settlement/cosig
 import { loadFxTable, type FxTable } from "../settlement/fx";
 import type { PeriodContext } from "../settlement/period-context";
 import { knownPeriods, loadPeriodView, type PeriodView } from "../settlement/period-view";
+import { requirePeriodOnLedger, resolveAgreement, type AgreementScope } from "./ledger-periods";
 
 export interface PeriodsService {
   /**
@@ -28,11 +29,14 @@ export interface PeriodsService {
    */
   list(chain: ChainClient, options?: { state?: PeriodStateName }): Promise<PeriodView[]>;
   /**
-   * One period: figures, tolerance test, dispute, deadlines, approvals.
-   * @throws NotFoundError for an agreement this node does not know; BaseError when the chain or the
-   * database cannot be read.
+   * One period: figures, tolerance test, dispute, deadlines, approvals. With `outsiders`, also a period of
+   * an agreement this node is not party to, by its 0x id, read from the ledger alone (see
+   * {@link resolveAgreement}).
+   * @throws NotFoundError for an agreement this node does not know (with `outsiders`: nor the ledger), and
+   * for a month the agreement has no period for ({@link requirePeriodOnLedger}); BaseError when the chain
+   * or the database cannot be read.
    */
-  view(chain: ChainClient, agreement: string, period: number): Promise<PeriodView>;
+  view(chain: ChainClient, agreement: string, period: number, scope?: AgreementScope): Promise<PeriodView>;
   /**
    * The Settlement its officers sign and their progress, while this node leaves the period to the
    * co-signed fast path (`settlement.fastPath` of the config); else null.
@@ -79,8 +83,10 @@ export function periodsService(db: Database, config: ResolvedConfig): PeriodsSer
       }
       return views;
     },
-    async view(chain, ref, period) {
-      return loadPeriodView(db, chain, await requireAgreement(db, ref), period);
+    async view(chain, ref, period, scope = {}) {
+      const agreement = await resolveAgreement(db, chain, ref, scope);
+      await requirePeriodOnLedger(chain, agreement, period);
+      return loadPeriodView(db, chain, agreement, period);
     },
     fastPathSigning: (chain, ctx) => fastPathSigningIfOpen(db, chain, ctx, config.config.settlement.fastPath),
     fxTable: () => loadFxTable(config),
