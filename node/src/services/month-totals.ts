@@ -71,6 +71,13 @@ export function monthTotalsService(db: Database): MonthTotalsService {
           currency: await currencyOf(t.agreementId, t.partnerId, direction),
         });
       }
+      // Per partner, what we hand out before what we take in, whichever side of the agreement we are.
+      rows.sort(
+        (x, y) =>
+          x.partner.localeCompare(y.partner) ||
+          x.agreement.localeCompare(y.agreement) ||
+          (x.direction === "out" ? 0 : 1) - (y.direction === "out" ? 0 : 1),
+      );
       return { period, totals: rows };
     },
   };
