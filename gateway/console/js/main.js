@@ -15,6 +15,7 @@ import { ingestPage } from "./pages/ingest.js";
 import { agreementsPage } from "./pages/agreements.js";
 import { auditPage } from "./pages/audit.js";
 import { ALERT_ROLES, alertsPage } from "./pages/alerts.js";
+import { TOKEN_ROLES, tokensPage } from "./pages/tokens.js";
 
 /** Sections, and the roles that see each (the API checks again; this only hides what would be refused). */
 const SECTIONS = [
@@ -41,6 +42,7 @@ const SECTIONS = [
   },
   { path: "audit", title: "Audit", roles: ["regulator", "officer", "admin"], page: auditPage },
   { path: "alerts", title: "Alerts", roles: ALERT_ROLES, page: alertsPage },
+  { path: "tokens", title: "API tokens", roles: TOKEN_ROLES, page: tokensPage },
 ];
 
 /** The signed-in session: {address, roles, csrfToken, …} or null. */
@@ -117,7 +119,8 @@ export function focusPage() {
 
 /** Role names in words: "operators and officers". */
 function rolesWords(roles) {
-  const names = roles.filter((role) => role !== "admin").map((role) => `${role}s`);
+  const others = roles.filter((role) => role !== "admin");
+  const names = (others.length > 0 ? others : roles).map((role) => `${role}s`);
   return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }
 
