@@ -132,6 +132,17 @@ describe(`API pages for every role on a ledger (${target.name})`, function () {
     );
     expect(events).to.include.members(["Committed CARRIER-A", "Revealed CARRIER-B", "Evaluated"]);
 
+    // The periods list has it too, for the regulator; an officer of this node sees no period at all.
+    const listed = await get(outsider, "/api/v1/periods", REGULATOR);
+    expect(
+      (listed.body.periods as { agreementId: string; period: number; side: null }[]).map((p) => [
+        p.agreementId,
+        p.period,
+        p.side,
+      ]),
+    ).to.deep.equal([[fx.agreementId.toLowerCase(), PERIOD, null]]);
+    expect((await get(outsider, "/api/v1/periods", OFFICER)).body.periods).to.deep.equal([]);
+
     // Nobody else reaches it through this node, and a local name means nothing here.
     const officer = await get(outsider, path, OFFICER);
     expect(officer.status).to.equal(404);

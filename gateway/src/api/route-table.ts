@@ -152,7 +152,9 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     summary: "This node's agreement-periods with state, figures, deadlines and approvals",
     description:
       "Every period this node built a summary for or the ledger holds a commitment for, newest first, each as " +
-      "GET /api/v1/periods/{agreement}/{period} shows it. An arbiter sees the disputed ones only.",
+      "GET /api/v1/periods/{agreement}/{period} shows it. A regulator or arbiter also sees every other " +
+      "agreement's periods the ledger has a record of (committed, or settled by the fast path), read from the " +
+      "chain alone. An arbiter sees the disputed ones only.",
     tag: "periods",
     allow: PERIODS,
     scope: "periods:read",
@@ -173,7 +175,10 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     response: PeriodsResponse,
     errors: [503],
     handler: async ({ deps, query, principal }) => {
-      const views = await requireNode(deps).periods.list(requireChain(deps), { state: query.state });
+      const views = await requireNode(deps).periods.list(requireChain(deps), {
+        state: query.state,
+        outsiders: readsWholeLedger(principal),
+      });
       const visible = views.filter((view) => seesAllPeriods(principal) || disputed(view));
       return jsonify({ periods: visible.map(periodViewJson) });
     },

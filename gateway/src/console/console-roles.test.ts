@@ -296,6 +296,11 @@ describe(`web console: pages for every role, in headless Chromium (${target.name
     expect(await page.locator("#report").count()).to.equal(0);
     expect(await page.locator("#actions button").count()).to.equal(0);
     await screenshot(page, "roles-03-regulator-outsider-agreement");
+    // The periods list holds it as well, linked by the agreement's ledger id.
+    await page.click("#nav a:text('Periods')");
+    await page.click(`#periods-table a:text('CARRIER-A–CARRIER-B ${MONTH}')`);
+    await page.waitForSelector("h1 .badge:text('Matched')");
+    expect(page.url()).to.contain(`#/period/${fx.agreementId}/${MONTH}`);
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });
 

@@ -12,7 +12,7 @@
  *   tells the person nothing true; it is refused in words instead.
  */
 import type { ChainClient } from "../chain/client";
-import { carrierName } from "../chain/display";
+import { agreementLabel } from "../chain/display";
 import { requireAgreement } from "../db/agreements";
 import type { Database } from "../db/database";
 import { NotFoundError } from "../errors";
@@ -59,11 +59,7 @@ export async function resolveAgreement(
   const versions = await chainCall("AgreementBook.versionCount", () => chain.book.versionCount(agreementId));
   if (versions === 0n) throw new NotFoundError(`agreement ${ref} is not on the ledger`);
   const { terms } = await chainCall("AgreementBook.versionOf", () => chain.book.versionOf(agreementId, 0));
-  return {
-    agreementId,
-    name: `${carrierName(terms.carrierA)}–${carrierName(terms.carrierB)}`,
-    side: null,
-  };
+  return { agreementId, name: agreementLabel(terms.carrierA, terms.carrierB), side: null };
 }
 
 /** The first second of `period` (YYYYMM), UTC. */
@@ -107,4 +103,28 @@ export async function requirePeriodOnLedger(
       `there is no period ${label} yet: the ledger's clock is in ${formatPeriod(periodOf(now))}`,
     );
   }
+}
+
+/**
+ * Every agreement-period the ledger has a record of, any carriers': committed, or settled by the
+ * co-signed fast path (which commits nothing), newest first.
+ * @throws BaseError when the chain cannot be read.
+ */
+export async function ledgerPeriods(chain: ChainClient): Promise<{ agreementId: string; period: number }[]> {
+  const from = chain.deployment.deployBlock;
+  const [committed, fast] = await Promise.all([
+    chainCall("SettlementLedger.Committed", () =>
+      chain.ledger.queryFilter(chain.ledger.filters.Committed(), from),
+    ),
+    chainCall("SettlementLedger.FastPathSettled", () =>
+      chain.ledger.queryFilter(chain.ledger.filters.FastPathSettled(), from),
+    ),
+  ]);
+  const seen = new Map<string, { agreementId: string; period: number }>();
+  for (const e of [...committed, ...fast]) {
+    const agreementId = String(e.args.agreementId).toLowerCase();
+    const period = Number(e.args.period);
+    seen.set(`${agreementId}:${period}`, { agreementId, period });
+  }
+  return [...seen.values()].sort((x, y) => y.period - x.period || x.agreementId.localeCompare(y.agreementId));
 }
