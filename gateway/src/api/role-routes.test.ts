@@ -27,6 +27,7 @@ import {
   CARRIER_B,
   PERIOD,
   commitCall,
+  hardhatWallet,
   scriptLedger,
   startHardhatNode,
   type HardhatNode,
@@ -153,6 +154,29 @@ describe(`API pages for every role on a ledger (${target.name})`, function () {
     const nowhere = await get(outsider, `/api/v1/periods/0x${"ab".repeat(32)}/${MONTH}`, REGULATOR);
     expect(nowhere.status).to.equal(404);
     expect(nowhere.body.error!.message).to.equal(`agreement 0x${"ab".repeat(32)} is not on the ledger`);
+  });
+
+  it("plans an arbiter's ruling on an agreement the node is not party to, checked as the ledger would", async () => {
+    const path = `/api/v1/periods/${fx.agreementId}/${MONTH}/disputes/plan`;
+    const post = async (who: TestPrincipal) => {
+      const response = await fetch(outsider.url + path, {
+        method: "POST",
+        headers: { ...headersFor(who), "content-type": "application/json" },
+        body: JSON.stringify({ step: "rule", amountAB: "1250000", amountBA: "400000" }),
+      });
+      return { status: response.status, body: (await response.json()) as Body };
+    };
+    // The agreement is found on the ledger; the ledger then refuses a ruling on a period not escalated.
+    const arbiter = await post({
+      kind: "session",
+      roles: ["arbiter"],
+      address: hardhatWallet(9, hardhat.provider).address,
+    });
+    expect(arbiter.status, JSON.stringify(arbiter.body)).to.equal(409);
+    expect(arbiter.body.error!.message).to.not.contain("not known to this node");
+    const officer = await post(OFFICER);
+    expect(officer.status).to.equal(404);
+    expect(officer.body.error!.message).to.equal(`agreement ${fx.agreementId} is not known to this node`);
   });
 
   it("refuses in words a month the agreement has no period for, on the period and its timeline", async () => {

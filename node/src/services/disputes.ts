@@ -20,6 +20,7 @@ import { callsBehindLeaf } from "../reconciliation/leaf-calls";
 import { committedOpening, periodState } from "../reconciliation/reveal";
 import { planDisputeStep, type DisputeStep, type StepInput } from "../settlement/disputes";
 import { loadPeriodContext } from "../settlement/period-context";
+import { resolveAgreement, type AgreementScope } from "./ledger-periods";
 import { encodeLeafKey, periodSalt } from "../summaries/encoding";
 
 /** One summary leaf: the period's traffic of one direction, service and destination on one UTC day. */
@@ -97,6 +98,8 @@ export interface DisputesService {
   /**
    * The dispute step `step` from `from`, checked as the ledger would check it and estimated (which runs it
    * against the ledger), with the nonce and fees to sign it with; nothing is sent.
+   * With `outsiders`, also for an agreement this node is not party to, by its 0x id (an arbiter rules
+   * between any two carriers, from whichever node they sign in to).
    * @throws NotFoundError for an unknown agreement; ConflictError when the ledger would refuse it;
    * InputError for figures or a reason out of bounds; UnavailableError when the chain cannot be read.
    */
@@ -107,6 +110,7 @@ export interface DisputesService {
     step: DisputeStep,
     from: string,
     input: StepInput,
+    scope?: AgreementScope,
   ): Promise<PlannedStep>;
 }
 
@@ -156,11 +160,11 @@ export function disputesService(db: Database, evidence: EvidenceStore, logger: L
       logger.info("dispute evidence stored", { agreement: agreement.name, period, cid, bytes: bytes.length });
       return { cid, name, bytes: bytes.length, sha256 };
     },
-    async plan(chain, ref, period, step, from, input) {
-      const agreement = await requireAgreement(db, ref);
-      const ctx = await loadPeriodContext(chain, agreement, period);
-      if (step === "open" && ctx.state === "Defaulted") {
+    async plan(chain, ref, period, step, from, input, scope = {}) {
+      const ctx = await loadPeriodContext(chain, await resolveAgreement(db, chain, ref, scope), period);
+      if (step === "open" && ctx.state === "Defaulted" && ctx.side !== null) {
         // Contesting a default opens our node's commitment when it committed (M-2).
+        const agreement = await requireAgreement(db, ref);
         const round = Number((await chain.ledger.periodRecord(ctx.agreementId, ctx.period)).round);
         input = {
           ...input,
