@@ -42,7 +42,7 @@ const SECTIONS = [
   },
   { path: "audit", title: "Audit", roles: ["regulator", "officer", "admin"], page: auditPage },
   { path: "alerts", title: "Alerts", roles: ALERT_ROLES, page: alertsPage },
-  { path: "tokens", title: "API tokens", roles: TOKEN_ROLES, page: tokensPage },
+  { path: "tokens", title: "Tokens", roles: TOKEN_ROLES, page: tokensPage },
 ];
 
 /** The signed-in session: {address, roles, csrfToken, …} or null. */

@@ -46,6 +46,8 @@ import {
   becomesTrue,
   focusedElement,
   launchChromium,
+  lowContrast,
+  overflowOf,
   screenshot,
   watchPage,
 } from "../../../test/helpers/browser";
@@ -177,9 +179,14 @@ describe(`web console: pages for every role, in headless Chromium (${target.name
    */
   async function signIn(
     key: string,
-    options: { url?: string; carrier?: string; expected?: (url: string, status: number) => boolean } = {},
+    options: {
+      url?: string;
+      carrier?: string;
+      width?: number;
+      expected?: (url: string, status: number) => boolean;
+    } = {},
   ): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser!.newContext({ viewport: { width: 1360, height: 900 } });
+    const context = await browser!.newContext({ viewport: { width: options.width ?? 1360, height: 900 } });
     contexts.push(context);
     const page = await context.newPage();
     const problems = watchPage(
@@ -365,7 +372,7 @@ describe(`web console: pages for every role, in headless Chromium (${target.name
   it("lets an admin issue an API token, see its secret once, use it, and revoke it", async () => {
     const { page, problems } = await signIn(w(11).privateKey);
     expect(await page.textContent("#who")).to.contain("admin");
-    await page.click("#nav a:text('API tokens')");
+    await page.click("#nav a:text('Tokens')");
     await page.waitForSelector("#tokens-table");
     await page.fill("#token-name", "monitoring");
     await page.check("#token-role-operator");
@@ -399,5 +406,46 @@ describe(`web console: pages for every role, in headless Chromium (${target.name
     expect((await stats()).status, "a revoked token is refused").to.equal(401);
     await screenshot(page, "roles-07-token-revoked");
     expect(problems, problems.join("\n")).to.deep.equal([]);
+  });
+
+  it("fits the new pages into 390 and 1280 px, at AA contrast: dashboard, alerts, tokens, a refused period", async () => {
+    const CONTRAST = ".badge, button, a, th, td, summary, .muted, p, h1, h2, label, legend";
+    const failures: string[] = [];
+    for (const width of [390, 1280]) {
+      for (const [who, key, pages] of [
+        [
+          "officer",
+          w(1).privateKey,
+          [
+            ["dashboard", "#/", "#closed-month-table"],
+            ["alerts", "#/alerts", "#alerts-table"],
+            ["no-period", "#/period/A-B/2029-12", "#period-refused"],
+          ],
+        ],
+        ["admin", w(11).privateKey, [["tokens", "#/tokens", "#tokens-table"]]],
+      ] as const) {
+        const { page } = await signIn(key, { width });
+        for (const [name, hash, ready] of pages) {
+          await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+          await page.waitForSelector(ready);
+          const fit = await overflowOf(page);
+          if (fit.scrollWidth > fit.viewport) {
+            failures.push(
+              `${who}-${name} at ${width} px: ${fit.scrollWidth} px wide; ${fit.culprits.join(", ")}`,
+            );
+          }
+          for (const problem of await lowContrast(page, CONTRAST))
+            failures.push(`${who}-${name} at ${width} px: ${problem}`);
+          const header = (await page.locator("header.top").boundingBox())!;
+          if (header.height > (width < 640 ? 150 : 60)) {
+            failures.push(
+              `${who}-${name} at ${width} px: the header is ${Math.round(header.height)} px tall`,
+            );
+          }
+          await screenshot(page, `roles-layout-${width}-${who}-${name}`);
+        }
+      }
+    }
+    expect(failures, failures.join("\n")).to.deep.equal([]);
   });
 });

@@ -114,15 +114,15 @@ function issuePanel(scopes, secretBox, reload) {
     h("label", { for: "token-name" }, "Name (what will use it)"),
     name,
     h(
-      "fieldset",
+      "fieldset.choices",
       h("legend", "Roles"),
-      roleBoxes.map(([role, box]) => h("div", box, " ", h("label", { for: box.id }, role))),
+      roleBoxes.map(([role, box]) => h("div.choice", box, h("label", { for: box.id }, role))),
     ),
     h(
-      "fieldset",
+      "fieldset.choices",
       h("legend", "Scopes"),
       scopeBoxes.map(([scope, routes, box]) =>
-        h("div", box, " ", h("label", { for: box.id, title: routes.join("\n") }, scope)),
+        h("div.choice", box, h("label", { for: box.id, title: routes.join("\n") }, scope)),
       ),
     ),
     h("label", { for: "token-days" }, "Expires after (days, 1–366)"),
