@@ -1,6 +1,7 @@
 /**
- * Which agreement-period a request names, and whether it exists. Two questions every period read asks
- * before it reads anything else:
+ * Which agreement-period a request names, and whether it exists: the two questions a period's view and
+ * timeline ask before they read anything else (a dispute step planned asks the first; the ledger then
+ * judges the period's state itself).
  *
  * - The agreement: this node's own, by its local name or id; or, for a reader of the whole ledger (a
  *   regulator, an arbiter), any agreement the ledger's agreement book holds, by its 0x id. Such an
