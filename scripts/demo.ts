@@ -20,7 +20,8 @@
  *
  * Officers approve by EIP-712 signature (2 of 3 per carrier), ACME's node settles the other two in one
  * netted batch, and the audit replays the ledger. Prints a timeline and the balances; `--report FILE`
- * writes them as JSON; `--serve` leaves everything running. The deck has a mid-month rate change; INITECH
+ * writes them as JSON; `--serve` then leaves a period waiting in each state that needs someone, files to
+ * upload, and everything running, and prints every role's key (scripts/lib/demo-serve.ts). The deck has a mid-month rate change; INITECH
  * loaded another French rate for GLOBEX (a rate difference inside the dispute) and its clock runs 10 minutes slow
  * towards ACME. `--faults` stops and restarts a node, cuts a peer off and takes the chain's endpoint away
  * mid-settlement (see Options.faults); the figures must not change.
@@ -50,22 +51,10 @@ import { OUTCOMES } from "../node/src/protocol";
 import { periodState } from "../node/src/reconciliation/reveal";
 import { acceptSettlementSignature, ourSettlement, signSettlement } from "../node/src/settlement/cosign";
 import type { ChainClient } from "../node/src/chain/client";
-import {
-  acceptSignature,
-  prepareApproval,
-  signApproval,
-  submitIfReady,
-} from "../node/src/settlement/approvals";
-import {
-  DISPUTE_REASONS,
-  planDisputeStep,
-  type DisputeStep,
-  type StepInput,
-} from "../node/src/settlement/disputes";
-import { findSettleable, settleStep } from "../node/src/settlement/settleable";
-import { settleBatchRequest, settleRequest } from "../node/src/settlement/settle-requests";
+import { DISPUTE_REASONS, type DisputeStep, type StepInput } from "../node/src/settlement/disputes";
+import { findSettleable } from "../node/src/settlement/settleable";
+import { settleBatchRequest } from "../node/src/settlement/settle-requests";
 import { skippedInBatch } from "../node/src/settlement/settle-plan";
-import { loadPeriodContext } from "../node/src/settlement/period-context";
 import { ingestSettings } from "../node/src/config/config";
 import {
   SWITCHES,
@@ -76,6 +65,8 @@ import {
   startNode,
   type DemoNode,
 } from "./lib/demo-carriers";
+import { leaveServed, type ServedDemo } from "./lib/demo-serve";
+import { approveAll, disputeStep, latestTimestamp, untilSeen } from "./lib/demo-steps";
 import { startTcpProxy, type TcpProxy } from "./lib/tcp-proxy";
 import { chooseLost, generateCalls, writeSideCdrs, type Call } from "./lib/traffic";
 
@@ -96,7 +87,10 @@ export interface Options {
   cdrs: number;
   rpc: string | null;
   report: string | null;
-  /** Leave the chain, nodes and consoles running until Ctrl-C. */
+  /**
+   * Then leave periods waiting for people to work (scripts/lib/demo-serve.ts) and the chain, nodes and
+   * consoles running: until Ctrl-C with runDemo, until `stop()` with startDemo.
+   */
   serve?: boolean;
   /** Each node's database in its own schema of PostgreSQL at this URL (`--pg` passes DATABASE_URL). */
   pg?: string | null;
@@ -189,8 +183,37 @@ export async function main(argv: readonly string[]): Promise<number> {
   return result.audit === "pass" && result.periods.every((p) => p.settled) ? 0 : 1;
 }
 
-/** The whole scenario; `out` receives the printed lines. Cleans up what it started, whatever happens. */
+/**
+ * The whole scenario; `out` receives the printed lines. With `serve` it then waits for Ctrl-C (or
+ * SIGTERM). Cleans up what it started, whatever happens.
+ */
 export async function runDemo(options: Options, out: (line: string) => void): Promise<DemoResult> {
+  const demo = await startDemo(options, out);
+  if (demo.served !== null) {
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+  }
+  await demo.stop();
+  return demo.result;
+}
+
+/** The demo as run, and with `serve` still running. */
+export interface RunningDemo {
+  result: DemoResult;
+  /** What `serve` left for people to work (scripts/lib/demo-serve.ts); null without it. */
+  served: ServedDemo | null;
+  /** Stops what is running (nodes, relays, chain) and removes the work directory and schemas; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the scenario; without `serve` everything is stopped and removed by the time it resolves, with
+ * `serve` it is left running (and the periods of demo-serve.ts waiting) until `stop()`. On failure it
+ * cleans up before it rejects.
+ */
+export async function startDemo(options: Options, out: (line: string) => void): Promise<RunningDemo> {
   const started = Date.now();
   const timeline: TimelineEntry[] = [];
   const note = (what: string, who: string, gas: bigint | null = null) => {
@@ -210,6 +233,33 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
   const nodes: DemoNode[] = [];
   const relays: TcpProxy[] = [];
   const schemas = new Map<string, string>();
+  let served: ServedDemo | null = null;
+  let stopped = false;
+  const cleanup = async () => {
+    if (stopped) return;
+    stopped = true;
+    // Every step on its own: one failing (PostgreSQL gone, say) must not leave the chain running.
+    const attempt = async (what: string, step: () => Promise<unknown>) => {
+      try {
+        await step();
+      } catch (error) {
+        out(`cleanup: could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+    if (served !== null) await attempt("stop the nodes following the ledger", () => served!.halt());
+    for (const n of nodes) await attempt(`stop ${n.carrier.name}'s node`, () => closeNode(n));
+    for (const relay of relays) await attempt("close a relay", () => relay.close());
+    if (options.pg && schemas.size > 0) {
+      await attempt("drop the demo's PostgreSQL schemas", async () => {
+        await dropNodeSchemas(options.pg!, schemas.values());
+      });
+    }
+    await attempt("stop the chain", async () => hardhat?.stop());
+    removeWork();
+    process.removeListener("exit", removeWork);
+    process.removeListener("SIGINT", interrupted);
+    process.removeListener("SIGTERM", interrupted);
+  };
   try {
     out("Interconnect Ledger — consortium demo");
     let provider: JsonRpcProvider;
@@ -470,7 +520,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
             `holds ${agreement.name} ${MONTH} unrevealed: both openings reconcile, so officers approve before the reveal`,
             n.carrier.name,
           );
-          await approveAll(nodes, agreement, false, note);
+          await approveAll(nodes, agreement, PERIOD, false, note);
         }
         for (const x of pass.compared) {
           const name =
@@ -547,16 +597,8 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     const globex = nodeOf(nodes, c.carriers.GLOBEX);
     const initech = nodeOf(nodes, c.carriers.INITECH);
     const { report } = await globex.node.periods.report(disputed.agreementId, PERIOD);
-    const step = async (n: DemoNode, officer: Wallet, name: DisputeStep, input: StepInput, who: string) => {
-      const local = await n.node.agreements.require(disputed.name);
-      const ctx = await loadPeriodContext(n.chain, local, PERIOD);
-      const plan = await planDisputeStep(n.chain, ctx, name, officer.address, input);
-      const signer = officer.connect(provider);
-      const receipt = await (
-        await signer.sendTransaction({ to: c.addresses.ledger, data: plan.data })
-      ).wait();
-      note(plan.description, who, receipt?.gasUsed ?? null);
-    };
+    const step = (n: DemoNode, actor: Wallet, name: DisputeStep, input: StepInput, who: string) =>
+      disputeStep(c, n, disputed, PERIOD, actor, name, input, who, note);
     await step(
       globex,
       c.carriers.GLOBEX.officers[0],
@@ -574,17 +616,13 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     );
     // GLOBEX does not accept; once INITECH's proposal has stood for the response window it escalates.
     await advance(provider, WINDOWS.response + 60);
-    // The officer's node must see the moved clock before it plans the escalation: under load its own
-    // connection (through the relay in the fault run) can still answer with the block before.
-    const moved = (await provider.getBlock("latest"))!.timestamp;
-    for (let i = 0; i < 100 && (await globex.chain.provider.getBlock("latest"))!.timestamp < moved; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // The officer's node must see the moved clock before it plans the escalation.
+    await untilSeen([globex.chain.provider], await latestTimestamp(provider));
     note(`the chain's clock moved ${WINDOWS.response / 86_400} days: the response window closed`, "time");
     await step(globex, c.carriers.GLOBEX.officers[1], "escalate", {}, "GLOBEX officer 2");
 
     // Both carriers approve the undisputed part; it settles first.
-    await approveAll(nodes, disputed, true, note);
+    await approveAll(nodes, disputed, PERIOD, true, note);
     await sendSettle(nodeOf(nodes, c.carriers.ACME), disputed, note);
     await step(
       globex,
@@ -597,7 +635,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
     // Final approvals of the two that went through commit–reveal, then one netted batch.
     for (const agreement of Object.values(c.agreements)) {
       if ((await periodState(nodes[0]!.chain, agreement.agreementId, PERIOD)) === "Settled") continue;
-      await approveAll(nodes, agreement, false, note);
+      await approveAll(nodes, agreement, PERIOD, false, note);
     }
     const acme = nodeOf(nodes, c.carriers.ACME);
     const periods = await findSettleable(acme.chain, acme.db);
@@ -706,10 +744,7 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
         ),
       );
     }
-    process.removeListener("SIGINT", interrupted);
-    process.removeListener("SIGTERM", interrupted);
-    if (options.serve) await serve(c, nodes, rpcUrl, out);
-    return {
+    const result: DemoResult = {
       periods: results,
       audit: audit.ok ? "pass" : "fail",
       escrow: Object.fromEntries(
@@ -729,27 +764,25 @@ export async function runDemo(options: Options, out: (line: string) => void): Pr
       ),
       timings: { totalSeconds: (Date.now() - started) / 1000, closeToSettlementSeconds: seconds },
     };
-  } finally {
-    // Every step on its own: one failing (PostgreSQL gone, say) must not leave the chain running.
-    const attempt = async (what: string, step: () => Promise<unknown>) => {
-      try {
-        await step();
-      } catch (error) {
-        out(`cleanup: could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    };
-    for (const n of nodes) await attempt(`stop ${n.carrier.name}'s node`, () => closeNode(n));
-    for (const relay of relays) await attempt("close a relay", () => relay.close());
-    if (options.pg && schemas.size > 0) {
-      await attempt("drop the demo's PostgreSQL schemas", async () => {
-        await dropNodeSchemas(options.pg!, schemas.values());
+    if (options.serve) {
+      served = await leaveServed({
+        c,
+        nodes,
+        rpcUrl,
+        work,
+        calls: Math.max(1_000, Math.floor(options.cdrs / 20)),
+        note,
+        out,
       });
     }
-    await attempt("stop the chain", async () => hardhat?.stop());
-    removeWork();
-    process.removeListener("exit", removeWork);
+    // From here Ctrl-C is the served demo's to handle (runDemo), or the run is over.
     process.removeListener("SIGINT", interrupted);
     process.removeListener("SIGTERM", interrupted);
+    if (served === null) await cleanup();
+    return { result, served, stop: cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
   }
 }
 
@@ -775,68 +808,15 @@ async function balances(c: Consortium): Promise<Map<string, bigint>> {
   return result;
 }
 
-/** Two officers of each party sign the approval; each node submits its carrier's once two signed. */
-async function approveAll(
-  nodes: readonly DemoNode[],
-  agreement: ConsortiumAgreement,
-  partial: boolean,
-  note: (what: string, who: string, gas?: bigint | null) => void,
-): Promise<void> {
-  for (const carrier of [agreement.a, agreement.b]) {
-    const n = nodeOf(nodes, carrier);
-    const local = await n.node.agreements.require(agreement.name);
-    for (const officer of carrier.officers.slice(0, 2)) {
-      const ctx = await loadPeriodContext(n.chain, local, PERIOD);
-      const { approval } = await prepareApproval(n.db, n.chain, ctx, partial);
-      const signature = await signApproval(n.chain, officer, approval);
-      await acceptSignature(n.db, n.chain, ctx, approval, signature);
-      const progress = await submitIfReady(n.db, n.chain, ctx, approval);
-      if (progress.status === "submitted") {
-        note(
-          `${carrier.name}'s officers approved ${partial ? "the undisputed part of " : ""}${agreement.name} ${MONTH} (2 of 3 signatures, submitted by the node)`,
-          `${carrier.name} officers`,
-        );
-      }
-    }
-  }
-}
-
 async function sendSettle(
   n: DemoNode,
   agreement: ConsortiumAgreement,
   note: (what: string, who: string, gas?: bigint | null) => void,
 ): Promise<void> {
-  const step = await settleStep(n.chain, n.db, {
+  const sent = await n.node.settlement.settle(n.chain, {
     agreementId: agreement.agreementId,
     period: PERIOD,
     name: agreement.name,
   });
-  const sent = await n.chain.transactions!.send(
-    settleRequest(n.chain, step.kind === "settlePartial", agreement.agreementId, PERIOD),
-  );
-  note(`${step.kind} of ${agreement.name} ${MONTH}`, `${n.carrier.name} node`, sent.gasUsed);
-}
-
-/** Prints where everything runs and who can sign in, then waits for Ctrl-C (or SIGTERM). */
-async function serve(
-  c: Consortium,
-  nodes: readonly DemoNode[],
-  rpcUrl: string,
-  out: (line: string) => void,
-): Promise<void> {
-  out("\nStill running (Ctrl-C stops and cleans up):");
-  out(`  chain     ${rpcUrl}`);
-  for (const n of nodes) out(`  ${n.carrier.name.padEnd(9)} ${n.gateway.url}/console/`);
-  out('Sign in with "a key typed here" (Hardhat\'s public test keys: never use them elsewhere):');
-  for (const carrier of Object.values(c.carriers)) {
-    for (const [i, officer] of carrier.officers.entries()) {
-      out(`  ${carrier.name} officer ${i + 1}  ${officer.address}  ${officer.privateKey}`);
-    }
-  }
-  out(`  arbiter            ${c.arbiter.address}  ${c.arbiter.privateKey}`);
-  out(`  regulator          ${c.regulator.address}  ${c.regulator.privateKey}`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  note(`${sent.kind} of ${agreement.name} ${MONTH}`, `${n.carrier.name} node`, sent.transaction.gasUsed);
 }

@@ -9,6 +9,7 @@ import express, { type Express, type RequestHandler } from "express";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { Logger } from "../../node/src/logger";
+import type { PartnerEvidence } from "../../node/src/reconciliation/evidence-exchange";
 import type { PeerServer } from "../../node/src/reconciliation/peer-server";
 import { PEER_LIMITS, PEER_PREFIX, PEER_SIGNATURE_HEADER } from "../../node/src/reconciliation/peer-wire";
 import type { ChainClient } from "../../node/src/chain/client";
@@ -30,6 +31,11 @@ export interface GatewayParts {
   peer?: PeerServer | null;
   /** The node the API reads; without it the API's routes answer 503 (and `/readyz` is not ready). */
   node?: CarrierNode | null;
+  /**
+   * Fetches a bundle the ledger names for a period from the partner's node (the running node's, see
+   * NodeRunner.partnerEvidence); without it evidence this node lacks is answered as not held here.
+   */
+  partnerEvidence?: PartnerEvidence | null;
   /** The ledger (read-only or with the node key); without it the period routes answer 503. */
   chain?: ChainClient | null;
   /**
@@ -89,6 +95,7 @@ export function createGateway(parts: GatewayParts): Express {
       {
         node,
         chain,
+        partnerEvidence: parts.partnerEvidence ?? null,
         logger: parts.logger,
         metrics,
         collectNodeMetrics: nodeMetrics(node, chain).collect,

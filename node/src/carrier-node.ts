@@ -101,6 +101,7 @@ export async function startCarrierNode(parts: CarrierNodeParts): Promise<Running
     createGateway({
       logger: node.logger,
       peer: runner.peerServer,
+      partnerEvidence: runner.partnerEvidence,
       node,
       chain,
       auth: gatewayAuth(node, chain, runner.carrierId),

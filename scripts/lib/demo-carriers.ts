@@ -4,10 +4,12 @@
  * everything scripts/demo.ts runs the scenario on.
  */
 import crypto from "node:crypto";
+import type { Wallet } from "ethers";
 import type { RunningGateway } from "../../gateway/src/gateway";
 import { startCarrierNode } from "../../node/src/carrier-node";
 import { createChainClient, type ChainClient } from "../../node/src/chain/client";
 import type { Consortium, ConsortiumCarrier } from "../../test/helpers/consortium";
+import { hardhatWallet } from "../../test/helpers/hardhat";
 import { parseConfig, type NodeConfig } from "../../node/src/config/config";
 import { createLocalEvidenceStore } from "../../node/src/evidence/local-store";
 import type { EvidenceStore } from "../../node/src/evidence/store";
@@ -65,11 +67,23 @@ export const SWITCHES: Record<string, Omit<SwitchProfile, "trunk">> = {
 };
 
 /**
- * A carrier node's config.json: its switch's zone and dialling. The demo's month is January 2030,
- * ahead of the machine's clock (the chain's clock is moved past it), so the plausibility rule that
- * rejects calls starting in the future is off.
+ * Each carrier node's own staff, who sign in by the node's config rather than the ledger's registry:
+ * an operator (`gateway.operators`: ingest) and an admin (`gateway.admins`: API tokens). Keys 20–25 of
+ * Hardhat's public test mnemonic, past the accounts the consortium uses; they never send a transaction,
+ * so they hold no ether.
  */
-export function demoConfig(carrier: string): NodeConfig {
+export const STAFF: Record<ConsortiumCarrier["name"], { operator: Wallet; admin: Wallet }> = {
+  ACME: { operator: hardhatWallet(20), admin: hardhatWallet(21) },
+  GLOBEX: { operator: hardhatWallet(22), admin: hardhatWallet(23) },
+  INITECH: { operator: hardhatWallet(24), admin: hardhatWallet(25) },
+};
+
+/**
+ * A carrier node's config.json: its switch's zone and dialling, and its staff (STAFF). The demo's
+ * months are in 2030, ahead of the machine's clock (the chain's clock is moved past them), so the
+ * plausibility rule that rejects calls starting in the future is off.
+ */
+export function demoConfig(carrier: ConsortiumCarrier["name"]): NodeConfig {
   const profile = SWITCHES[carrier]!;
   return parseConfig(
     {
@@ -79,7 +93,11 @@ export function demoConfig(carrier: string): NodeConfig {
       },
       numbering: profile.numbering,
       // The consoles are served over plain http on 127.0.0.1.
-      gateway: { cookieSecure: false },
+      gateway: {
+        cookieSecure: false,
+        operators: [STAFF[carrier].operator.address],
+        admins: [STAFF[carrier].admin.address],
+      },
     },
     "config.json",
   );

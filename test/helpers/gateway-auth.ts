@@ -99,9 +99,9 @@ export interface Call {
   body: unknown;
 }
 
-/** One JSON request with fetch. */
+/** One JSON request with fetch, to any gateway (a test's, or a running node's). */
 export async function call(
-  gateway: TestGateway,
+  gateway: Pick<TestGateway, "url">,
   method: string,
   path: string,
   options: { body?: unknown; headers?: Record<string, string> } = {},
@@ -130,7 +130,7 @@ export interface Challenge {
   expiresAt: string;
 }
 
-export async function challenge(gateway: TestGateway, address: string): Promise<Challenge> {
+export async function challenge(gateway: Pick<TestGateway, "url">, address: string): Promise<Challenge> {
   const answer = await call(gateway, "POST", `${AUTH_PREFIX}/challenge`, { body: { address } });
   if (answer.status !== 200)
     throw new Error(`challenge answered ${answer.status}: ${JSON.stringify(answer.body)}`);
@@ -146,7 +146,10 @@ export interface SignedIn {
 }
 
 /** Challenge, sign with `wallet`, sign in; throws unless it succeeds. */
-export async function signIn(gateway: TestGateway, wallet: HDNodeWallet): Promise<SignedIn> {
+export async function signIn(
+  gateway: Pick<TestGateway, "url">,
+  wallet: Pick<HDNodeWallet, "address" | "signMessage">,
+): Promise<SignedIn> {
   const { message } = await challenge(gateway, wallet.address);
   const signature = await wallet.signMessage(message);
   const answer = await call(gateway, "POST", `${AUTH_PREFIX}/sign-in`, { body: { message, signature } });

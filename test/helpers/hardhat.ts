@@ -135,8 +135,8 @@ export class TcpProxy {
   }
 }
 
-/** Hardhat's default account `index` as a wallet connected to `provider`. */
-export function hardhatWallet(index: number, provider: JsonRpcProvider): Wallet {
+/** Hardhat's default account `index` as a wallet, connected to `provider` when given. */
+export function hardhatWallet(index: number, provider?: JsonRpcProvider): Wallet {
   const hd = HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
   return new Wallet(hd.privateKey, provider);
 }

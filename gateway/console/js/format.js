@@ -279,3 +279,21 @@ export function shortHash(text, keep = 10) {
   if (!text) return "";
   return h("span.mono", { title: text }, text.length > keep + 2 ? `${text.slice(0, keep)}…` : text);
 }
+
+/**
+ * The SHA-256 digest a CID carries (CIDv1, sha2-256, base32 `b…`), as hex: of the whole sealed bundle
+ * for a raw block (`bafkrei…`), of the DAG's root block for a larger one (`bafybei…`). Null for anything else.
+ */
+export function cidDigest(cid) {
+  if (!/^b[a-z2-7]{58}$/.test(cid)) return null;
+  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+  let bits = "";
+  for (const c of cid.slice(1)) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const bytes = bits.match(/.{8}/g).map((byte) => parseInt(byte, 2));
+  // 01 (CIDv1), the codec, 12 (sha2-256), 20 (32 bytes), then the digest.
+  if (bytes[2] !== 0x12 || bytes[3] !== 0x20) return null;
+  return bytes
+    .slice(4, 36)
+    .map((byte) => byte.toString(16).padStart(2, "0"))
+    .join("");
+}

@@ -166,8 +166,12 @@ export async function render() {
   mount(app, loading, page);
   try {
     if (route === "sign-in") await signInPage(page);
-    else if (route === "period") await periodPage(page, parts[1], parts[2], parts.slice(3));
-    else {
+    else if (route === "period") {
+      // A period is part of Periods: a role that cannot open the list cannot open one of its pages.
+      const periods = SECTIONS.find((s) => s.path === "periods");
+      if (!hasRole(...periods.roles)) forbidden(page, periods);
+      else await periodPage(page, parts[1], parts[2], parts.slice(3));
+    } else {
       const section = SECTIONS.find((s) => s.path === route);
       if (section === undefined) notFound(page, route);
       else if (section.roles !== null && !hasRole(...section.roles)) forbidden(page, section);

@@ -5,6 +5,9 @@
  *   shows the person what they sign, and sends transactions itself;
  * - a key typed into this page (development and demos): kept in this tab's memory only, gone on
  *   reload; ethers signs here and the gateway relays the signed transaction (it never sees the key).
+ *
+ * Only a key typed in can also open what is sealed to it (the arbiter's copy of evidence, arbiter-copy.js):
+ * EIP-1193 offers no ECDH, so a browser wallet has `sharedSecret: null`.
  */
 import { api } from "./api.js";
 
@@ -28,6 +31,8 @@ export async function connectWallet() {
   current = {
     kind: "wallet",
     address: window.ethers.getAddress(address),
+    publicKey: null,
+    sharedSecret: null,
     signMessage: (message) =>
       provider.request({
         method: "personal_sign",
@@ -66,6 +71,9 @@ export function connectKey(privateKey) {
   current = {
     kind: "key",
     address: wallet.address,
+    publicKey: wallet.signingKey.publicKey,
+    /** The ECDH point with `publicKey` (0x04…), for opening what is sealed to this key. */
+    sharedSecret: (publicKey) => wallet.signingKey.computeSharedSecret(publicKey),
     signMessage: (message) => wallet.signMessage(message),
     signTypedData: (typed) => {
       const types = { ...typed.types };

@@ -40,12 +40,17 @@ const EXPECTED: Record<string, Expected> = {
   // ─── disputes, settlement, audit (routes-ledger.ts)
   "GET /api/v1/periods/:agreement/:period/timeline": ["officer", "regulator", "arbiter", "admin"],
   "GET /api/v1/periods/:agreement/:period/evidence/:cid": ["officer"],
+  "GET /api/v1/periods/:agreement/:period/evidence/:cid/arbiter-copy": ["arbiter"],
+  "GET /api/v1/periods/:agreement/:period/rationale/:cid": ["officer", "regulator", "arbiter", "admin"],
   "GET /api/v1/settlement/plan": ["officer", "admin"],
   "GET /api/v1/escrow": ["officer", "admin"],
   "GET /api/v1/audit/verify": ["regulator", "officer", "admin"],
   "GET /api/v1/audit/report": ["regulator", "admin"],
   "GET /api/v1/audit/report.csv": ["regulator", "admin"],
   "GET /api/v1/audit/report.html": ["regulator", "admin"],
+  // ─── settling one period (routes-settle.ts)
+  "GET /api/v1/periods/:agreement/:period/settlement": ["officer"],
+  "POST /api/v1/periods/:agreement/:period/settle": ["officer"],
   // ─── uploads (routes-uploads.ts)
   "POST /api/v1/tariffs/check": ["operator", "officer", "admin"],
   "POST /api/v1/tariffs/import": ["operator", "admin"],

@@ -4,21 +4,12 @@
  * proxy that the test closes; opened again, the same gateway answers 200.
  */
 import { expect } from "chai";
-import { createChainClient, type ChainClient } from "../../../node/src/chain/client";
-import {
-  PERIOD,
-  TcpProxy,
-  scriptLedger,
-  startHardhatNode,
-  type HardhatNode,
-  type ScriptedLedger,
-} from "../../../test/helpers/hardhat";
-import { addAgreement } from "../../../node/src/db/agreements";
+import { type ChainClient } from "../../../node/src/chain/client";
+import { PERIOD, TcpProxy, type HardhatNode, type ScriptedLedger } from "../../../test/helpers/hardhat";
 import type { Database } from "../../../node/src/db/database";
-import { addPartner } from "../../../node/src/db/partners";
-import { silentLogger } from "../../../node/src/logger";
 import { primaryTarget } from "../../../test/helpers/databases";
 import type { RunningGateway } from "../gateway";
+import { carrierAChain, carrierAOnLedger } from "../../../test/helpers/ledger-node";
 import { headersFor, startGateway, testNode } from "../../../test/helpers/gateway-api";
 
 const target = primaryTarget();
@@ -34,23 +25,13 @@ describe("API with the chain's RPC node down", function () {
   let gateway: RunningGateway;
 
   before(async () => {
-    hardhat = await startHardhatNode();
-    fx = await scriptLedger(hardhat.provider);
+    const started = await carrierAOnLedger(target);
+    ({ hardhat, fx, db } = started);
     proxy = await TcpProxy.start(hardhat.port);
-    db = await target.open();
-    await addPartner(db, { id: "CARRIER-B", name: "Carrier B", matchRules: [] });
-    await addAgreement(db, {
-      agreementId: fx.agreementId,
-      name: "A-B",
-      partnerId: "CARRIER-B",
-      side: "A",
-      secret: Buffer.alloc(32, 7),
-    });
-    chain = await createChainClient({
+    // Read-only (no node key) through the proxy, giving up on the RPC node after a second.
+    chain = await carrierAChain(started, {
       rpcUrl: proxy.url,
-      deployment: fx.addresses,
-      db,
-      logger: silentLogger,
+      signer: undefined,
       retry: { maxElapsedMs: 1_000 },
     });
     gateway = await startGateway({ node: testNode(db), chain });

@@ -6,24 +6,20 @@
  */
 import { expect } from "chai";
 import { Transaction, Wallet, ZeroAddress } from "ethers";
-import { createChainClient, type ChainClient } from "../../../node/src/chain/client";
+import { type ChainClient } from "../../../node/src/chain/client";
 import {
   CARRIER_A,
   PERIOD,
   hardhatWallet,
-  scriptLedger,
-  startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
 } from "../../../test/helpers/hardhat";
-import { addAgreement } from "../../../node/src/db/agreements";
 import type { Database } from "../../../node/src/db/database";
-import { addPartner } from "../../../node/src/db/partners";
 import { deriveEvidenceKey, getEvidence } from "../../../node/src/evidence/bundle";
-import { silentLogger } from "../../../node/src/logger";
 import { primaryTarget } from "../../../test/helpers/databases";
 import type { CarrierNode } from "../../../node/src/node";
 import type { RunningGateway } from "../gateway";
+import { carrierAChain, carrierAOnLedger } from "../../../test/helpers/ledger-node";
 import { headersFor, startGateway, testNode } from "../../../test/helpers/gateway-api";
 
 const target = primaryTarget();
@@ -41,26 +37,11 @@ describe(`API dispute signing routes on a ledger (${target.name})`, function () 
   let officer: Wallet;
 
   before(async () => {
-    hardhat = await startHardhatNode();
-    fx = await scriptLedger(hardhat.provider);
+    const started = await carrierAOnLedger(target, SECRET);
+    ({ hardhat, fx, db } = started);
     officer = hardhatWallet(1, hardhat.provider);
-    db = await target.open();
-    await addPartner(db, { id: "CARRIER-B", name: "Carrier B", matchRules: [] });
-    await addAgreement(db, {
-      agreementId: fx.agreementId,
-      name: "A-B",
-      partnerId: "CARRIER-B",
-      side: "A",
-      secret: SECRET,
-    });
     node = testNode(db);
-    chain = await createChainClient({
-      rpcUrl: hardhat.url,
-      deployment: fx.addresses,
-      signer: fx.nodeA,
-      db,
-      logger: silentLogger,
-    });
+    chain = await carrierAChain(started);
     gateway = await startGateway({ node, chain, uploads: { fileBytes: 2 * 1024 * 1024 } });
   });
   after(async () => {
@@ -149,6 +130,27 @@ describe(`API dispute signing routes on a ledger (${target.name})`, function () 
     const body = (await response.json()) as { error: { message: string } };
     expect(response.status).to.equal(409);
     expect(body.error.message).to.match(/Mismatched|state/);
+  });
+
+  it("takes a rationale as text for a ruling only, never beside a CID, and not beyond its length", async () => {
+    const plan = (body: object) => post(`/api/v1/periods/A-B/${MONTH}/disputes/plan`, body);
+    const onOpen = await plan({ step: "open", rationale: "because" });
+    expect(onOpen.status).to.equal(400);
+    expect(((await onOpen.json()) as { error: { message: string } }).error.message).to.contain(
+      "only a ruling has a rationale",
+    );
+    const cid = "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4";
+    const both = await plan({
+      step: "rule",
+      amountAB: "1",
+      amountBA: "1",
+      rationale: "why",
+      evidenceCid: cid,
+    });
+    expect(both.status).to.equal(400);
+    const long = await plan({ step: "rule", amountAB: "1", amountBA: "1", rationale: "x".repeat(20_001) });
+    expect(long.status).to.equal(400);
+    expect(((await long.json()) as { error: { field: string } }).error.field).to.equal("body.rationale");
   });
 
   it("seals an evidence file only the agreement's key opens; refuses traversal names, empty and oversized bodies", async () => {

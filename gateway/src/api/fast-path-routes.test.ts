@@ -8,28 +8,25 @@
  */
 import { expect } from "chai";
 import { id, type Wallet } from "ethers";
-import { createChainClient, type ChainClient } from "../../../node/src/chain/client";
+import { type ChainClient } from "../../../node/src/chain/client";
 import {
   CARRIER_A,
   CARRIER_B,
   PERIOD,
   hardhatWallet,
-  scriptLedger,
-  startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
 } from "../../../test/helpers/hardhat";
-import { addAgreement, requireAgreement } from "../../../node/src/db/agreements";
+import { requireAgreement } from "../../../node/src/db/agreements";
 import type { Database } from "../../../node/src/db/database";
 import { listSettlementSignatures } from "../../../node/src/db/fast-path";
-import { addPartner } from "../../../node/src/db/partners";
 import { markSummaryCommitted, saveSummary } from "../../../node/src/db/summaries";
-import { silentLogger } from "../../../node/src/logger";
 import { SETTLEMENT_TYPES } from "../../../node/src/protocol";
 import { commitSummary } from "../../../node/src/reconciliation/commit";
 import { SUMMARY_ENCODING } from "../../../node/src/summaries/build-summary";
 import { primaryTarget } from "../../../test/helpers/databases";
 import type { RunningGateway } from "../gateway";
+import { carrierAChain, carrierAOnLedger } from "../../../test/helpers/ledger-node";
 import { headersFor, startGateway, testNode, type TestPrincipal } from "../../../test/helpers/gateway-api";
 
 const target = primaryTarget();
@@ -59,17 +56,8 @@ describe(`API: officers co-sign a period on the fast path (${target.name})`, fun
   let officers: Wallet[];
 
   before(async () => {
-    hardhat = await startHardhatNode();
-    fx = await scriptLedger(hardhat.provider);
-    db = await target.open();
-    await addPartner(db, { id: "CARRIER-B", name: "Carrier B", matchRules: [] });
-    await addAgreement(db, {
-      agreementId: fx.agreementId,
-      name: "A-B",
-      partnerId: "CARRIER-B",
-      side: "A",
-      secret: Buffer.alloc(32, 9),
-    });
+    const started = await carrierAOnLedger(target, Buffer.alloc(32, 9));
+    ({ hardhat, fx, db } = started);
     // `icl period close` with the fast path on: the summary is built and frozen, not committed.
     await saveSummary(db, {
       agreementId: fx.agreementId.toLowerCase(),
@@ -84,14 +72,7 @@ describe(`API: officers co-sign a period on the fast path (${target.name})`, fun
       leaves: [],
     });
     expect(await markSummaryCommitted(db, fx.agreementId, PERIOD)).to.equal(true);
-    chain = await createChainClient({
-      rpcUrl: hardhat.url,
-      deployment: fx.addresses,
-      signer: fx.nodeA,
-      db,
-      logger: silentLogger,
-      transactions: { pollIntervalMs: 50 },
-    });
+    chain = await carrierAChain(started);
     officers = [hardhatWallet(1, hardhat.provider), hardhatWallet(2, hardhat.provider)];
     gateway = await startGateway({ node: testNode(db), chain });
   });

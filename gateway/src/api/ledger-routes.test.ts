@@ -23,7 +23,13 @@ import { PERIOD, startHardhatNode, type HardhatNode } from "../../../test/helper
 import { addAgreement, requireAgreement } from "../../../node/src/db/agreements";
 import type { Database } from "../../../node/src/db/database";
 import { addPartner } from "../../../node/src/db/partners";
-import { deriveEvidenceKey, putEvidence } from "../../../node/src/evidence/bundle";
+import { deriveEvidenceKey, putEvidence, sealEvidence } from "../../../node/src/evidence/bundle";
+import { UnavailableError } from "../../../node/src/errors";
+import {
+  fetchPartnerEvidence,
+  type PartnerEvidence,
+} from "../../../node/src/reconciliation/evidence-exchange";
+import type { PeerClient } from "../../../node/src/reconciliation/peer-client";
 import { rawBlockCid } from "../../../node/src/evidence/cid";
 import { silentLogger } from "../../../node/src/logger";
 import { icl, acceptFutureCdrs } from "../../../test/helpers/cli";
@@ -261,6 +267,76 @@ describe(`API disputes, settlement and audit on a ledger (${target.name})`, func
     for (const role of ["regulator", "arbiter", "admin", "operator"] as const) {
       expect((await get(url(evidenceCid), as(role))).status, role).to.equal(403);
     }
+  });
+
+  it("fetches evidence the partner cited from the partner's node, and says in words why it cannot", async () => {
+    const url = `/api/v1/periods/ACME-INITECH/${MONTH}/evidence/${theirCid}`;
+    const node = testNode(db);
+    const agreement = await requireAgreement(db, "ACME-INITECH");
+    // INITECH's bundle, sealed with the agreement's key, as INITECH's node would hand it over.
+    const theirs = sealEvidence(
+      { files: [{ name: "trunk.log", base64: Buffer.from("INITECH's trunk logs").toString("base64") }] },
+      deriveEvidenceKey(SECRET_AI, agreement.agreementId, PERIOD),
+      { agreementId: agreement.agreementId, period: PERIOD, purpose: "dispute-evidence" },
+    );
+    const served = async (partner: PartnerEvidence) => {
+      const running = await startGateway({ node, chain, partnerEvidence: partner });
+      try {
+        const response = await fetch(running.url + url, { headers: headersFor(as("officer")) });
+        return { status: response.status, body: (await response.json()) as { error: { message: string } } };
+      } finally {
+        await running.close();
+      }
+    };
+
+    const down = await served(async () => {
+      throw new UnavailableError("the peer node at http://127.0.0.1:9 did not answer", {
+        code: "PEER_UNAVAILABLE",
+      });
+    });
+    expect(down.status).to.equal(503);
+    expect(down.body.error.message).to.equal(
+      `the partner's node, which holds evidence ${theirCid} of ACME-INITECH ${MONTH}, did not answer; try again later`,
+    );
+    // The partner answers bytes that are not the CID's: refused, nothing kept.
+    const lied = await served((agreementId, period, cid) =>
+      fetchPartnerEvidence(
+        { evidence: async () => theirs } as unknown as PeerClient,
+        node.evidence,
+        agreementId,
+        period,
+        cid,
+      ),
+    );
+    expect(lied.status).to.equal(409);
+    expect(lied.body.error.message).to.equal(
+      `the partner's node sent bytes that are not evidence ${theirCid} of ACME-INITECH ${MONTH}; nothing was kept`,
+    );
+    expect(await node.evidence.has(theirCid)).to.equal(false);
+    // Named on chain and held by this node, but not sealed with this agreement's key for the period.
+    const foreign = await node.evidence.put(new TextEncoder().encode("INITECH's trunk logs"));
+    expect(foreign).to.equal(theirCid);
+    const sealedElse = await served(async () => undefined);
+    expect(sealedElse.status).to.equal(409);
+    expect(sealedElse.body.error.message).to.match(/does not open with the agreement's key/);
+
+    // The rationale route refuses a party's evidence; the arbiter's copy waits for the escalation.
+    const rationale = await get(
+      `/api/v1/periods/ACME-INITECH/${MONTH}/rationale/${evidenceCid}`,
+      as("officer"),
+    );
+    expect(rationale.status).to.equal(404);
+    expect((rationale.body.error as { message: string }).message).to.equal(
+      `${evidenceCid} is not the rationale of a ruling on ACME-INITECH ${MONTH}`,
+    );
+    const arbiter = { ...as("arbiter"), address: c.arbiter.address };
+    const copyUrl = `/api/v1/periods/ACME-INITECH/${MONTH}/evidence/${evidenceCid}/arbiter-copy`;
+    const early = await get(`${copyUrl}?publicKey=${c.arbiter.signingKey.publicKey}`, arbiter);
+    expect(early.status, early.text).to.equal(409);
+    expect((early.body.error as { message: string }).message).to.contain("is not escalated");
+    const badKey = await get(`${copyUrl}?publicKey=0x1234`, arbiter);
+    expect(badKey.status).to.equal(400);
+    expect((badKey.body.error as { field: string }).field).to.equal("query.publicKey");
   });
 
   it("gives the netting plan and this carrier's escrow as the CLI does", async () => {

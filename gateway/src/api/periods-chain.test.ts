@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { id, type Wallet } from "ethers";
 import { APPROVAL_TYPES, ledgerDomain } from "../../../node/src/protocol";
-import { createChainClient, type ChainClient } from "../../../node/src/chain/client";
+import { type ChainClient } from "../../../node/src/chain/client";
 import {
   CARRIER_A,
   CARRIER_B,
@@ -15,18 +15,14 @@ import {
   commitCall,
   fundCarrier,
   hardhatWallet,
-  scriptLedger,
-  startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
 } from "../../../test/helpers/hardhat";
-import { addAgreement } from "../../../node/src/db/agreements";
 import type { Database } from "../../../node/src/db/database";
-import { addPartner } from "../../../node/src/db/partners";
-import { silentLogger } from "../../../node/src/logger";
 import { loadPeriodView } from "../../../node/src/settlement/period-view";
 import { primaryTarget } from "../../../test/helpers/databases";
 import type { RunningGateway } from "../gateway";
+import { carrierAChain, carrierAOnLedger } from "../../../test/helpers/ledger-node";
 import { jsonify, periodViewJson } from "./json";
 import { headersFor, startGateway, testNode } from "../../../test/helpers/gateway-api";
 
@@ -43,25 +39,9 @@ describe(`API periods and approvals on a ledger (${target.name})`, function () {
   let officers: Wallet[];
 
   before(async () => {
-    hardhat = await startHardhatNode();
-    fx = await scriptLedger(hardhat.provider);
-    db = await target.open();
-    await addPartner(db, { id: "CARRIER-B", name: "Carrier B", matchRules: [] });
-    await addAgreement(db, {
-      agreementId: fx.agreementId,
-      name: "A-B",
-      partnerId: "CARRIER-B",
-      side: "A",
-      secret: Buffer.alloc(32, 7),
-    });
-    chain = await createChainClient({
-      rpcUrl: hardhat.url,
-      deployment: fx.addresses,
-      signer: fx.nodeA,
-      db,
-      logger: silentLogger,
-      transactions: { pollIntervalMs: 50 },
-    });
+    const started = await carrierAOnLedger(target);
+    ({ hardhat, fx, db } = started);
+    chain = await carrierAChain(started);
     officers = [hardhatWallet(1, hardhat.provider), hardhatWallet(2, hardhat.provider)];
     // Both carriers commit and reveal the same figures: Matched. A pays the net 0.6 and its approval
     // reserves it, so A's escrow holds it first.
@@ -177,6 +157,60 @@ describe(`API periods and approvals on a ledger (${target.name})`, function () {
     });
   });
 
+  it("shows who pays whom once both carriers approved, settles with the node key, and only once", async () => {
+    const officer = { kind: "session" as const, roles: ["officer" as const], address: officers[0]!.address };
+    const early = await get(`/api/v1/periods/A-B/${PERIOD_TEXT}/settlement`, officer);
+    expect(early.status, "A alone approved: nothing to settle yet").to.equal(409);
+    expect((early.body.error as { message: string }).message).to.match(/is Reconciled; settle needs Approved/);
+
+    // B's officers (accounts 5 and 8) approve the same figures on the ledger themselves.
+    const ledger = fx.deployment.ledger.connect(hardhat.provider);
+    // The figures, roots and round A's officers signed, as the API hands them out.
+    const typed = await get(`/api/v1/periods/A-B/${PERIOD_TEXT}/approval`, officer);
+    const m = typed.body.message as Record<string, string | number | boolean>;
+    const approval = {
+      agreementId: fx.agreementId,
+      period: PERIOD,
+      carrierId: CARRIER_B,
+      round: Number(m.round),
+      partialSettlement: false,
+      amountAB: BigInt(m.amountAB as string),
+      amountBA: BigInt(m.amountBA as string),
+      rootA: m.rootA as string,
+      rootB: m.rootB as string,
+      deadline: 4_000_000_000n,
+    };
+    for (const i of [5, 8]) {
+      await (await ledger.connect(hardhatWallet(i, hardhat.provider)).approve(approval)).wait();
+    }
+
+    const preview = await get(`/api/v1/periods/A-B/${PERIOD_TEXT}/settlement`, officer);
+    expect(preview.status, JSON.stringify(preview.body)).to.equal(200);
+    expect(preview.body).to.include({ kind: "settle", state: "Approved" });
+    const plan = preview.body.plan as { periods: { payer: string; amount: string }[]; topUps: unknown[] };
+    expect(plan.periods).to.have.length(1);
+    expect(plan.periods[0]).to.include({ amount: "0.600000" });
+    expect(plan.topUps).to.deep.equal([]);
+
+    const send = () =>
+      fetch(`${gateway.url}/api/v1/periods/A-B/${PERIOD_TEXT}/settle`, {
+        method: "POST",
+        headers: { ...headersFor(officer), "content-type": "application/json" },
+        body: "{}",
+      });
+    const sent = await send();
+    const body = (await sent.json()) as { state: string; transaction: { txHash: string } };
+    expect(sent.status, JSON.stringify(body)).to.equal(200);
+    expect(body.state).to.equal("Settled");
+    expect(body.transaction.txHash).to.match(/^0x[0-9a-f]{64}$/);
+    const nonce = await hardhat.provider.getTransactionCount(fx.nodeA.address);
+    const again = await send();
+    expect(again.status, "a Settled period is not settled again").to.equal(409);
+    expect(await hardhat.provider.getTransactionCount(fx.nodeA.address), "nothing sent twice").to.equal(
+      nonce,
+    );
+  });
+
   it("refuses a signature over other figures with 409 and keeps nothing", async () => {
     const wallet = officers[0]!;
     const headers = {
@@ -222,8 +256,8 @@ describe(`API periods and approvals on a ledger (${target.name})`, function () {
       headers: headersFor({ kind: "token", roles: ["admin"], scopes: ["metrics:read"] }),
     });
     const text = await metrics.text();
-    // Carrier A approved; the period stays Reconciled until carrier B does too.
-    expect(text).to.match(/^icl_periods\{state="Reconciled"\} 1$/m);
+    // Both carriers approved and an officer settled it (the test before).
+    expect(text).to.match(/^icl_periods\{state="Settled"\} 1$/m);
     expect(text).to.match(/^icl_chain_transactions_pending 0$/m);
   });
 });

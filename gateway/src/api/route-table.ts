@@ -30,6 +30,7 @@ import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs-page";
 import { PERIODS, readsWholeLedger, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify, periodReference, periodViewJson } from "./json";
 import { LEDGER_ROUTES } from "./routes-ledger";
+import { SETTLE_ROUTES } from "./routes-settle";
 import { UPLOAD_ROUTES } from "./routes-uploads";
 import { ACTIVITY_ROUTES } from "./routes-activity";
 import { FAST_PATH_ROUTES } from "./routes-fast-path";
@@ -351,11 +352,12 @@ const CORE_ROUTES: readonly ApiRoute[] = [
   }),
 ];
 
-/** Every API route: this file's, then the fast path's, disputes/settlement/audit and uploads, each in its own file. */
+/** Every API route: this file's, then the fast path's, disputes/settlement/audit, settling a period and uploads, each in its own file. */
 export const ROUTES: readonly ApiRoute[] = [
   ...CORE_ROUTES,
   ...FAST_PATH_ROUTES,
   ...LEDGER_ROUTES,
+  ...SETTLE_ROUTES,
   ...DISPUTE_ROUTES,
   ...UPLOAD_ROUTES,
   ...ACTIVITY_ROUTES,

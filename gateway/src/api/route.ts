@@ -7,6 +7,7 @@ import type { z } from "zod/v4";
 import type { ChainClient } from "../../../node/src/chain/client";
 import type { Logger } from "../../../node/src/logger";
 import type { CarrierNode } from "../../../node/src/node";
+import type { PartnerEvidence } from "../../../node/src/reconciliation/evidence-exchange";
 import type { Principal, Role } from "../auth/types";
 import type { Family, Metrics } from "../metrics/metrics";
 
@@ -31,6 +32,8 @@ export interface UploadLimits {
 export interface ApiDeps {
   node: CarrierNode | null;
   chain: ChainClient | null;
+  /** Evidence this node lacks, fetched from the partner's node; null: not held here is the answer. */
+  partnerEvidence: PartnerEvidence | null;
   logger: Logger;
   metrics: Metrics;
   /** The node's gauges for `/metrics` (periods by state, pending transactions, ingest counters). */

@@ -165,7 +165,8 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
     description:
       "Checks what the ledger would check (state, windows, role, figures within the claims) and answers the " +
       "transaction to sign with the caller's own key, with what it does in words and a gas estimate (which " +
-      "also runs it against the ledger: a step the ledger would refuse is a 409 naming why). Nothing is sent.",
+      "also runs it against the ledger: a step the ledger would refuse is a 409 naming why). Nothing is sent. A ruling's `rationale` " +
+      "typed as text is stored first, as public evidence, and the ruling carries its CID.",
     tag: "disputes",
     allow: DISPUTE_SIGNERS,
     scope: "disputes:write",
@@ -177,11 +178,12 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
       const node = requireNode(deps);
       const chain = requireChain(deps);
       const from = getAddress(principal!.address);
-      const input: StepInput = {
+      const input: StepInput & { rationale?: string } = {
         amountAB: body.amountAB === undefined ? undefined : BigInt(body.amountAB),
         amountBA: body.amountBA === undefined ? undefined : BigInt(body.amountBA),
         reasonCode: body.reason === undefined ? undefined : parseReason(body.reason),
         evidenceCid: body.evidenceCid,
+        rationale: body.rationale,
       };
       const step = body.step as DisputeStep;
       const scope = { outsiders: readsWholeLedger(principal) };

@@ -9,8 +9,11 @@
  *   the same roles, an arbiter only for disputed periods, a regulator or arbiter for any agreement on
  *   the ledger (by id);
  * - evidence bundles open with the agreement's key, which only the two parties hold: officers of this
- *   carrier only. A regulator or arbiter gets a bundle from a party (who may hand the arbiter the
- *   period's key), never from this node; admins run the node but the bundle names individual calls;
+ *   carrier only, whichever party cited it (a bundle the partner cited is fetched from its node). The
+ *   agreement's arbiter gets, once the dispute is escalated, a copy re-sealed to the arbiter's own key,
+ *   never the bundle's content in the clear; a regulator sees that evidence exists (its CID, on the
+ *   timeline), not what it holds; admins run the node but the bundle names individual calls;
+ * - a ruling's rationale is public text: whoever sees the period reads it;
  * - the netting plan and escrow are the carrier's treasury business: officers and admins. Regulators
  *   see what was settled through the audit; the plan (who must top up what, before anything moved) is
  *   not theirs, and operators do not deal with money;
@@ -22,7 +25,6 @@ import { reportCsv, reportHtml } from "../../../node/src/audit/report-render";
 import type { ChainClient } from "../../../node/src/chain/client";
 import { NotFoundError } from "../../../node/src/errors";
 import { AUDIT_CACHE_MS, auditService } from "../../../node/src/services/audit";
-import { EVIDENCE_PURPOSES } from "../../../node/src/services/evidence-lookup";
 import { carrierOfNode } from "../../../node/src/settlement/escrow";
 import { carrierName } from "../../../node/src/settlement/escrow-tokens";
 import type { Principal, Role } from "../auth/types";
@@ -30,10 +32,13 @@ import { HttpError } from "../http-error";
 import { PERIODS, readsWholeLedger, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify } from "./json";
 import { defineRoute, type ApiDeps, type ApiRoute } from "./route";
-import { AgreementPeriodParams, PeriodParam, AgreementRef } from "./schemas";
+import { AgreementPeriodParams } from "./schemas";
 import {
-  Cid,
+  ArbiterCopyResponse,
   EscrowResponse,
+  EvidenceParams,
+  OpenedEvidence,
+  RationaleResponse,
   PlanResponse,
   ReportJson,
   TimelineResponse,
@@ -110,28 +115,90 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
     summary: "A decrypted evidence bundle of the period (the two parties' officers only)",
     description:
       "The CID must be named on chain for this period (DisputeOpened, DefaultContested, FiguresProposed) or be " +
-      "this node's discrepancy report's bundle; anything else is a 404, as is a bundle that does not open with " +
-      "the agreement's key. The body is the bundle's JSON payload (a discrepancy report, or the disputed files " +
-      "as base64); the file name to save it under is made by the server.",
+      "this node's discrepancy report's bundle; anything else is a 404. A bundle the other party cited is " +
+      "fetched from its node (the peer protocol's `evidence` resource), checked against the CID and kept; a " +
+      "partner that cannot be reached is a 503, bytes that are not the CID's or a bundle that does not open " +
+      "with the agreement's key a 409. The body is the bundle's JSON payload (a discrepancy report, or the " +
+      "disputed files as base64); the file name to save it under is made by the server.",
     tag: "disputes",
     // Sealed with the agreement's key, which only the two carriers derive: never regulators or arbiters.
     allow: PARTIES,
     scope: "evidence:read",
-    params: z.strictObject({ agreement: AgreementRef, period: PeriodParam, cid: Cid }),
-    response: z.object({
-      agreement: z.string(),
-      period: z.number().int(),
-      cid: z.string(),
-      purpose: z.enum(EVIDENCE_PURPOSES),
-      fileName: z.string().meta({ description: "a file name to save it under, made by the server" }),
-      content: z.unknown().meta({ description: "the bundle's decrypted JSON payload" }),
-    }),
-    errors: [404, 503],
+    params: EvidenceParams,
+    response: OpenedEvidence,
+    errors: [404, 409, 503],
     handler: async ({ deps, params }) => {
       const node = requireNode(deps);
       // An unknown agreement is a 404 before the chain is asked for.
       await node.agreements.require(params.agreement);
-      return node.evidenceLookup.open(requireChain(deps), params.agreement, params.period, params.cid);
+      return node.evidenceLookup.open(
+        requireChain(deps),
+        params.agreement,
+        params.period,
+        params.cid,
+        deps.partnerEvidence,
+      );
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/periods/:agreement/:period/evidence/:cid/arbiter-copy",
+    summary: "An evidence bundle of an escalated dispute, re-sealed to the signed-in arbiter's own key",
+    description:
+      "For the agreement's arbiter once the dispute is escalated: the node opens the bundle the ledger names " +
+      "(fetching it from the partner's node when it lacks it), seals it to `publicKey` (ECIES on secp256k1, " +
+      "AES-256-GCM; node/src/evidence/README.md) and keeps the copy in its store. `publicKey` must be the " +
+      "signed-in arbiter's, i.e. hash to their address. The console opens `sealed` with the arbiter's key; " +
+      "the node's answer is no use to anyone else. The same bundle for the same arbiter is the same copy.",
+    tag: "disputes",
+    // Only the agreement's arbiter (checked against the ledger's terms), and only after escalation.
+    allow: ["arbiter"],
+    scope: "evidence:read",
+    params: EvidenceParams,
+    query: z.strictObject({
+      publicKey: z
+        .string()
+        .regex(/^0x(?:0[23][0-9a-fA-F]{64}|04[0-9a-fA-F]{128})$/, "a secp256k1 public key as 0x-hex")
+        .meta({ description: "the arbiter's public key, compressed or not" }),
+    }),
+    response: ArbiterCopyResponse,
+    errors: [404, 409, 503],
+    handler: async ({ deps, params, query, principal }) => {
+      const node = requireNode(deps);
+      await node.agreements.require(params.agreement);
+      return node.evidenceLookup.arbiterCopy(
+        requireChain(deps),
+        params.agreement,
+        params.period,
+        params.cid,
+        { address: principal!.address, publicKey: query.publicKey },
+        deps.partnerEvidence,
+      );
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/periods/:agreement/:period/rationale/:cid",
+    summary: "The arbiter's rationale of the period's ruling, as text",
+    description:
+      "The CID must be the one the ledger's DisputeRuled carries for this period. The rationale is public " +
+      "(the ruling is), stored as plain UTF-8 text; a node that lacks it fetches it from the partner's node.",
+    tag: "disputes",
+    // Whoever sees the period sees why it was ruled as it was.
+    allow: PERIODS,
+    scope: "periods:read",
+    params: EvidenceParams,
+    response: RationaleResponse,
+    errors: [404, 409, 503],
+    handler: async ({ deps, params, principal }) => {
+      await checkVisible(deps, principal, params.agreement, params.period);
+      return requireNode(deps).evidenceLookup.rationale(
+        requireChain(deps),
+        params.agreement,
+        params.period,
+        params.cid,
+        deps.partnerEvidence,
+      );
     },
   }),
 

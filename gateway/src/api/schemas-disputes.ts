@@ -1,5 +1,6 @@
 /** The zod schemas of the drill-down, evidence and dispute-signing routes (routes-disputes.ts). */
 import { z } from "zod/v4";
+import { MAX_RATIONALE_CHARS } from "../../../node/src/settlement/disputes";
 import { Address, Integer } from "./schemas";
 import { Cid } from "./schemas-ledger";
 
@@ -58,6 +59,10 @@ export const PlanBody = z.strictObject({
     .optional()
     .meta({ description: "open: missing_cdrs, duration_difference, rate_difference, … or a code" }),
   evidenceCid: Cid.optional(),
+  rationale: z.string().max(MAX_RATIONALE_CHARS).optional().meta({
+    description:
+      "rule: the ruling's reasons as text; the node stores them as public evidence and the ruling carries their CID",
+  }),
 });
 
 const UnsignedTx = z.object({

@@ -1,7 +1,8 @@
 /** The zod schemas of the disputes, settlement and audit routes (routes-ledger.ts). */
 import { z } from "zod/v4";
 import { parseBlockCid } from "../../../node/src/evidence/cid";
-import { Address, Bytes32, Integer } from "./schemas";
+import { EVIDENCE_PURPOSES } from "../../../node/src/services/evidence-lookup";
+import { Address, AgreementRef, Bytes32, Integer, PeriodParam } from "./schemas";
 
 /** A listed token's symbol or address; anything else is refused before the node is asked. */
 export const TokenQuery = z.strictObject({
@@ -35,6 +36,41 @@ export const Cid = z
   .meta({
     description: "the evidence bundle's CID (CIDv1: raw bafkrei… up to 1 MiB, dag-pb bafybei… above)",
   });
+
+/** An agreement-period and one of its evidence CIDs. */
+export const EvidenceParams = z.strictObject({ agreement: AgreementRef, period: PeriodParam, cid: Cid });
+
+export const OpenedEvidence = z.object({
+  agreement: z.string(),
+  period: z.number().int(),
+  cid: z.string(),
+  purpose: z.enum(EVIDENCE_PURPOSES),
+  fileName: z.string().meta({ description: "a file name to save it under, made by the server" }),
+  content: z.unknown().meta({ description: "the bundle's decrypted JSON payload" }),
+  source: z
+    .enum(["local", "partner"])
+    .meta({ description: "this node's store, or fetched from the partner's node just now" }),
+});
+
+export const ArbiterCopyResponse = z.object({
+  agreement: z.string(),
+  period: z.number().int(),
+  cid: z.string().meta({ description: "the bundle named on chain" }),
+  arbiterCid: z.string().meta({ description: "the arbiter's copy, kept in this node's evidence store" }),
+  purpose: z.enum(EVIDENCE_PURPOSES),
+  fileName: z.string(),
+  sealed: z.base64().meta({
+    description:
+      "the copy (magic ICLA, version, ephemeral key, AES-256-GCM), base64: opens with the arbiter's key only",
+  }),
+});
+
+export const RationaleResponse = z.object({
+  agreement: z.string(),
+  period: z.number().int(),
+  cid: z.string(),
+  text: z.string().meta({ description: "the arbiter's reasons, as typed" }),
+});
 
 export const TimelineResponse = z.object({
   agreement: z.string(),

@@ -22,7 +22,6 @@ import fs from "node:fs";
 import { expect } from "chai";
 import { getAddress } from "ethers";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { parseConfig } from "../../../node/src/config/config";
 import {
   openCommitWindow,
   hardhatWallet,
@@ -40,8 +39,6 @@ import { listSettlementSignatures } from "../../../node/src/db/fast-path";
 import { loadSummary } from "../../../node/src/db/summaries";
 import { gatheredSignatures, ourSettlement } from "../../../node/src/settlement/cosign";
 import { deriveEvidenceKey, getEvidence } from "../../../node/src/evidence/bundle";
-import { silentLogger } from "../../../node/src/logger";
-import { createNode } from "../../../node/src/node";
 import { peerDomain } from "../../../node/src/reconciliation/peer-auth";
 import { PeerClient } from "../../../node/src/reconciliation/peer-client";
 import { chainPeerVerifier } from "../../../node/src/reconciliation/peer-directory";
@@ -54,7 +51,6 @@ import {
   overflowOf,
   screenshot,
   SCREENSHOTS,
-  watchPage,
 } from "../../../test/helpers/browser";
 import {
   closePairPeriod,
@@ -64,9 +60,9 @@ import {
   type PairNode,
   type PairSetup,
 } from "../../../test/helpers/carrier-pair";
+import { consoleGateway, signInConsole } from "../../../test/helpers/console-pair";
 import { primaryTarget } from "../../../test/helpers/databases";
 import { cdrId, chooseLost, generateCalls } from "../../../scripts/lib/traffic";
-import { chainRoleResolver, type AuthDeps } from "../auth";
 
 const target = primaryTarget();
 const SECRET = Buffer.from("b8".repeat(32), "hex");
@@ -99,32 +95,7 @@ describe(`web console in headless Chromium (${target.name})`, function () {
       fx,
       secret: SECRET,
       // A serves the API and console with sign-in resolved from the chain, as `icl run` does.
-      gateway: (node: Omit<PairNode, "gateway">) =>
-        node.side === "B"
-          ? {}
-          : {
-              node: createNode({
-                config: { dataDir: node.dir, config: parseConfig({}, "config.json"), databaseUrl: undefined },
-                db: node.db,
-                evidence: node.evidence,
-                logger: silentLogger,
-              }),
-              chain: node.chain,
-              auth: {
-                db: node.db,
-                roles: chainRoleResolver({
-                  registry: node.chain.registry,
-                  carrierId: CARRIER_A,
-                  admins: [],
-                  operators: [],
-                }),
-                logger: silentLogger,
-                carrier: "CARRIER-A",
-                chainId: node.chain.chainId,
-                sessionHours: 8,
-                cookieSecure: false,
-              } satisfies AuthDeps,
-            },
+      gateway: consoleGateway(),
     };
     ({ a, b } = await startPair(setup));
     await openCommitWindow(hardhat.provider, PERIOD);
@@ -148,19 +119,8 @@ describe(`web console in headless Chromium (${target.name})`, function () {
 
   /** A fresh browser profile signed in with `key` through the console's sign-in page. */
   async function signIn(key: string, width = 1360): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser!.newContext({ viewport: { width, height: 900 } });
+    const { context, page, problems } = await signInConsole(browser!, a.gateway.url, key, { width });
     contexts.push(context);
-    const page = await context.newPage();
-    // Before sign-in the console asks whether a session exists: 401 is the answer it expects.
-    const problems = watchPage(page, (url, status) => url === "/api/v1/auth/session" && status === 401);
-    await page.goto(a.gateway.url);
-    await page.waitForURL(/\/console\/#\/sign-in$/);
-    await page.fill("#private-key", key);
-    await page.click("#use-key");
-    const message = await page.textContent("#challenge-message");
-    expect(message).to.contain("Sign in to the Interconnect Ledger node of CARRIER-A");
-    await page.click("#sign-challenge");
-    await page.waitForSelector("h1:text('Dashboard')");
     return { page, problems };
   }
 
@@ -280,7 +240,8 @@ describe(`web console in headless Chromium (${target.name})`, function () {
     await page.goto(`${a.gateway.url}/console/#/period/A-B/${MONTH}`);
     await page.waitForSelector("#timeline-table");
     expect(await page.locator("#report").count()).to.equal(0);
-    expect(await page.locator("#actions").count()).to.equal(0);
+    expect(await page.locator("#actions button").count()).to.equal(0);
+    expect(await page.textContent("#actions")).to.contain("Your role (regulator) cannot act on this period");
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });
 

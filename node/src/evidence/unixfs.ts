@@ -18,8 +18,8 @@ import type { UnixFSEntry } from "ipfs-unixfs-exporter";
 import type { ImporterOptions } from "ipfs-unixfs-importer";
 import type { CID } from "multiformats/cid";
 import { BaseError } from "../errors";
-import { codecOf, EvidenceIntegrityError, isBlockCid } from "./cid";
-import { checkBlock, MAX_DAG_BLOCKS, MAX_EVIDENCE_BYTES } from "./store";
+import { codecOf, EvidenceIntegrityError, isBlockCid, rawBlockCid } from "./cid";
+import { checkBlock, checkEvidenceSize, MAX_BLOCK_BYTES, MAX_DAG_BLOCKS, MAX_EVIDENCE_BYTES } from "./store";
 
 /** How a file is cut into a DAG: the importer's parameters that decide the root CID. */
 export interface UnixfsLayout {
@@ -79,6 +79,17 @@ export async function writeUnixfsFile(
     importerOptions(layout),
   );
   return result.cid;
+}
+
+/**
+ * The CID every store gives `bytes` (a raw block up to 1 MiB, the UnixFS root above), computed without
+ * storing anything: how bytes received from elsewhere are checked against the CID they came for.
+ * @throws InputError beyond {@link MAX_EVIDENCE_BYTES}.
+ */
+export async function evidenceCidOf(bytes: Uint8Array): Promise<string> {
+  checkEvidenceSize(bytes);
+  if (bytes.byteLength <= MAX_BLOCK_BYTES) return rawBlockCid(bytes);
+  return (await writeUnixfsFile(bytes, () => undefined)).toString();
 }
 
 /** The importer's options for `layout`: only these decide the CID, everything else is its default. */

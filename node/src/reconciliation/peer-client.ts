@@ -20,6 +20,7 @@ import {
   commitmentResponse,
   decodeSignatureHeader,
   encodeSignatureHeader,
+  evidenceResponse,
   leavesResponse,
   openingMessage,
   approvalResponse,
@@ -253,6 +254,22 @@ export class PeerClient {
    */
   async approval(agreementId: string, period: number, body: ApprovalRequest): Promise<ApprovalResponse> {
     return this.post(agreementId, period, "approval", body, approvalResponse);
+  }
+
+  /**
+   * The sealed evidence bundle `cid` as the partner's node stores it (see peer-wire.ts `evidenceRequest`);
+   * the caller checks the bytes against the CID before keeping them.
+   * @throws PeerRefusedError with the partner's reason (`NOT_NAMED`, `NOT_FOUND`); BaseError
+   * `PEER_INCONSISTENT` when it answers for another CID.
+   */
+  async evidence(agreementId: string, period: number, cid: string): Promise<Uint8Array> {
+    const answer = await this.post(agreementId, period, "evidence", { cid }, evidenceResponse);
+    if (answer.cid !== cid) {
+      throw new BaseError("the peer answered with another evidence CID than the one asked for", {
+        code: "PEER_INCONSISTENT",
+      });
+    }
+    return new Uint8Array(Buffer.from(answer.bundle, "base64"));
   }
 
   /** The calls behind each leaf (canonical key bytes), by the leaf key's hex. */

@@ -19,7 +19,9 @@
  * (opening-exchange.ts) only while both commitments of the round are on the ledger and unopened: from
  * then on neither side can change what it committed, so an opening can no longer be copied. Then
  * `approval`: officers' signatures on the figures both openings give, answered by approval-exchange.ts
- * while this node holds the reveal for them.
+ * while this node holds the reveal for them. And `evidence`: a sealed bundle the ledger names for the
+ * period (evidence-exchange.ts), answered whatever the period's state, because the chain has already
+ * made its CID public and the bundle is sealed with the key both parties hold.
  */
 import { hexlify, type Signer, type TypedDataDomain } from "ethers";
 import type { ChainClient } from "../chain/client";
@@ -40,6 +42,7 @@ import {
   COMMITMENT_REFUSALS,
   OPENING_REFUSALS,
   APPROVAL_REFUSALS,
+  EVIDENCE_REFUSALS,
   PEER_LIMITS,
   SETTLEMENT_REFUSALS,
   callsRequest,
@@ -47,6 +50,7 @@ import {
   openingMessage,
   approvalRequest,
   decodeSignatureHeader,
+  evidenceRequest,
   encodeSignatureHeader,
   leavesRequest,
   parsePeerPath,
@@ -59,6 +63,8 @@ import {
   type OpeningMessage,
   type ApprovalRequest,
   type ApprovalResponse,
+  type EvidenceRequest,
+  type EvidenceResponse,
   type PeerErrorBody,
   type SettlementRequest,
   type SettlementResponse,
@@ -93,6 +99,13 @@ export type ApprovalAnswerer = (
   request: ApprovalRequest,
 ) => Promise<ApprovalResponse>;
 
+/** Answers the partner's `evidence` request for an agreement-period (evidence-exchange.ts). */
+export type EvidenceAnswerer = (
+  agreementId: string,
+  period: number,
+  request: EvidenceRequest,
+) => Promise<EvidenceResponse>;
+
 export interface PeerHttpRequest {
   method: string;
   /** The path as requested, without query. */
@@ -126,6 +139,8 @@ export interface PeerServerOptions {
   opening?: OpeningAnswerer;
   /** Answers `approval` requests; without it they are refused with `NOT_HELD` (officers approve after the reveal). */
   approval?: ApprovalAnswerer;
+  /** Answers `evidence` requests; without it they are refused with `NOT_FOUND` (this node serves none). */
+  evidence?: EvidenceAnswerer;
 }
 
 /** Which side of the agreement this node is, and what the ledger holds for the round. */
@@ -201,6 +216,12 @@ export class PeerServer {
           throw new BaseError("this node's officers approve after the reveal", { code: "NOT_HELD" });
         }
         payload = await this.options.approval(target.agreementId, target.period, parsed);
+      } else if (target.resource === "evidence") {
+        const parsed = evidenceRequest.parse(body);
+        if (this.options.evidence === undefined) {
+          throw new BaseError("this node serves no evidence", { code: "NOT_FOUND" });
+        }
+        payload = await this.options.evidence(target.agreementId, target.period, parsed);
       } else {
         payload = await this.answerSummary(target, body);
       }
@@ -341,9 +362,13 @@ function errorPayload(error: unknown): [number, PeerErrorBody] {
       NOT_FOUND: 404,
       NOT_REVEALED: 409,
       ...Object.fromEntries(
-        [...SETTLEMENT_REFUSALS, ...COMMITMENT_REFUSALS, ...OPENING_REFUSALS, ...APPROVAL_REFUSALS].map(
-          (code) => [code, 409],
-        ),
+        [
+          ...SETTLEMENT_REFUSALS,
+          ...COMMITMENT_REFUSALS,
+          ...OPENING_REFUSALS,
+          ...APPROVAL_REFUSALS,
+          ...EVIDENCE_REFUSALS,
+        ].map((code) => [code, 409]),
       ),
     };
     const code = error.code;

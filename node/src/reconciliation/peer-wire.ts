@@ -8,6 +8,7 @@
  * base64url JSON. Bytes travel as `0x` hex, integers as decimal strings.
  */
 import { z } from "zod/v4";
+import { MAX_EVIDENCE_BYTES } from "../evidence/store";
 import { OFFICER_SIGNATURE_HEX } from "../protocol";
 import type { SignedPeerMessage } from "./peer-auth";
 
@@ -30,7 +31,8 @@ export const PEER_LIMITS = {
   signatureBytes: 8192,
 } as const;
 
-export type PeerResource = "tree" | "leaves" | "calls" | "settlement" | "commitment" | "opening" | "approval";
+export type PeerResource =
+  "tree" | "leaves" | "calls" | "settlement" | "commitment" | "opening" | "approval" | "evidence";
 const RESOURCES: readonly PeerResource[] = [
   "tree",
   "leaves",
@@ -39,6 +41,7 @@ const RESOURCES: readonly PeerResource[] = [
   "commitment",
   "opening",
   "approval",
+  "evidence",
 ];
 
 /** The path of a resource of an agreement-period. */
@@ -191,6 +194,27 @@ export const SETTLEMENT_REFUSALS = [
 ] as const;
 export type SettlementRefusal = (typeof SETTLEMENT_REFUSALS)[number];
 
+/** A CID as the evidence store names blocks (cid.ts checks it fully before any store access). */
+const cid = z.string().regex(/^b[a-z2-7]{58}$/, "a CIDv1 in base32 (bafkrei… or bafybei…)");
+
+/**
+ * A sealed evidence bundle the ledger names for the period (`evidence`): the counterparty asks for one
+ * CID that a dispute step (DisputeOpened, DefaultContested, FiguresProposed) or the ruling (DisputeRuled's
+ * rationale) carries on chain for this agreement-period, and gets the bundle's bytes as this node stores
+ * them, in base64 (bundles run to 256 MiB: hex would double them). The asker checks the bytes against the
+ * CID before it keeps them; the bundle stays sealed with the agreement's key on the wire.
+ */
+export const evidenceRequest = z.object({ cid }).strict();
+export const evidenceResponse = z
+  .object({ cid, bundle: z.base64().max(Math.ceil((MAX_EVIDENCE_BYTES * 4) / 3) + 4) })
+  .strict();
+
+/**
+ * Why a node refuses an `evidence` request (HTTP 409): the CID is not named on the ledger for the
+ * agreement-period (`NOT_NAMED`); a named CID this node does not hold is a 404 `NOT_FOUND`.
+ */
+export const EVIDENCE_REFUSALS = ["NOT_NAMED"] as const;
+
 export type TreeRequest = z.infer<typeof treeRequest>;
 export type TreeResponse = z.infer<typeof treeResponse>;
 export type LeavesRequest = z.infer<typeof leavesRequest>;
@@ -204,6 +228,8 @@ export type CommitmentResponse = z.infer<typeof commitmentResponse>;
 export type OpeningMessage = z.infer<typeof openingMessage>;
 export type ApprovalRequest = z.infer<typeof approvalRequest>;
 export type ApprovalResponse = z.infer<typeof approvalResponse>;
+export type EvidenceRequest = z.infer<typeof evidenceRequest>;
+export type EvidenceResponse = z.infer<typeof evidenceResponse>;
 
 /** The JSON error body of every refused or failed request. */
 export interface PeerErrorBody {

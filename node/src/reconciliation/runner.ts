@@ -15,6 +15,8 @@
  *   `revealAndSettle` (approval-exchange.ts, `settlement.approveBeforeReveal`);
  * - once both parties revealed and the roots differ (Reconciled within tolerance or Mismatched),
  *   compares with the counterparty's node and stores the discrepancy report with its evidence;
+ * - hands the partner's node the sealed evidence bundles the ledger names for a period, and fetches the
+ *   ones the partner cited when this node's evidence lookup asks (evidence-exchange.ts);
  * - logs every change of a period's state;
  * - watches every period's deadlines: warns officers, settles Approved periods (settlement/deadline-watch.ts).
  *
@@ -29,11 +31,13 @@ import type { Database } from "../db/database";
 import { loadReport } from "../db/reports";
 import { listCommittedSummaries } from "../db/summaries";
 import type { EvidenceStore } from "../evidence/store";
-import { BaseError, InputError } from "../errors";
+import { BaseError, InputError, UnavailableError } from "../errors";
+import { timelineService } from "../services/timeline";
 import type { Logger } from "../logger";
 import { ApprovalExchange, type PreRevealReport } from "./approval-exchange";
 import { CommitmentExchange } from "./commit-exchange";
 import { compareWithPeer, type ComparisonResult } from "./compare";
+import { evidenceAnswerer, fetchPartnerEvidence, type PartnerEvidence } from "./evidence-exchange";
 import { OpeningExchange } from "./opening-exchange";
 import { peerDomain, type PeerVerifier } from "./peer-auth";
 import { PeerClient } from "./peer-client";
@@ -83,6 +87,8 @@ const FINAL_STATES: ReadonlySet<PeriodStateName> = new Set(["Settled", "Void"]);
 export class NodeRunner {
   /** Answers the counterparty's peer requests; mount it in the gateway. */
   readonly peerServer: PeerServer;
+  /** Fetches a bundle the ledger names for a period from the partner's node (the evidence lookup's fallback). */
+  readonly partnerEvidence: PartnerEvidence;
   private readonly verifier: PeerVerifier;
   private readonly clients = new Map<string, PeerClient>();
   private readonly lastStates = new Map<string, PeriodStateName>();
@@ -131,7 +137,25 @@ export class NodeRunner {
       commitment: commitments.answer,
       opening: this.openings.answer,
       approval: this.approvals.answer,
+      evidence: evidenceAnswerer({
+        db: parts.db,
+        chain,
+        evidence: parts.evidence,
+        timeline: timelineService(parts.db),
+        logger: parts.logger,
+      }),
     });
+    this.partnerEvidence = async (agreementId, period, cid) => {
+      const agreement = await requireAgreement(parts.db, agreementId);
+      const peer = this.peerFor(agreement);
+      if (peer === null || parts.evidence === null) {
+        throw new UnavailableError(
+          `the partner's node of ${agreement.name} cannot be asked for evidence: no peer URL is set ` +
+            `(icl agreements set-peer ${agreement.name} --url URL)`,
+        );
+      }
+      await fetchPartnerEvidence(peer, parts.evidence, agreement.agreementId, period, cid);
+    };
     this.watch = new DeadlineWatch({ ...parts, carrierId, options: parts.watch, fastPath: parts.fastPath });
   }
 

@@ -13,12 +13,17 @@ import type { Database } from "../db/database";
 import { loadReport, type ReportJson } from "../db/reports";
 import { deriveEvidenceKey, putEvidence } from "../evidence/bundle";
 import type { EvidenceStore } from "../evidence/store";
-import { ConflictError } from "../errors";
+import { ConflictError, InputError } from "../errors";
 import type { Logger } from "../logger";
 import type { PeriodStateName } from "../protocol";
 import { callsBehindLeaf } from "../reconciliation/leaf-calls";
 import { committedOpening, periodState } from "../reconciliation/reveal";
-import { planDisputeStep, type DisputeStep, type StepInput } from "../settlement/disputes";
+import {
+  planDisputeStep,
+  storeRationaleText,
+  type DisputeStep,
+  type StepInput,
+} from "../settlement/disputes";
 import { loadPeriodContext } from "../settlement/period-context";
 import { resolveAgreement, type AgreementScope } from "./ledger-periods";
 import { encodeLeafKey, periodSalt } from "../summaries/encoding";
@@ -97,11 +102,13 @@ export interface DisputesService {
   ): Promise<{ cid: string; name: string; bytes: number; sha256: string }>;
   /**
    * The dispute step `step` from `from`, checked as the ledger would check it and estimated (which runs it
-   * against the ledger), with the nonce and fees to sign it with; nothing is sent.
+   * against the ledger), with the nonce and fees to sign it with; nothing is sent. A ruling's
+   * `rationale` typed as text is stored first as public evidence and its CID is what the ruling carries.
    * With `outsiders`, also for an agreement this node is not party to, by its 0x id (an arbiter rules
    * between any two carriers, from whichever node they sign in to).
    * @throws NotFoundError for an unknown agreement; ConflictError when the ledger would refuse it;
-   * InputError for figures or a reason out of bounds; UnavailableError when the chain cannot be read.
+   * InputError for figures or a reason out of bounds, or a rationale on another step or beside a CID;
+   * UnavailableError when the chain cannot be read.
    */
   plan(
     chain: ChainClient,
@@ -109,7 +116,7 @@ export interface DisputesService {
     period: number,
     step: DisputeStep,
     from: string,
-    input: StepInput,
+    input: StepInput & { rationale?: string },
     scope?: AgreementScope,
   ): Promise<PlannedStep>;
 }
@@ -160,8 +167,17 @@ export function disputesService(db: Database, evidence: EvidenceStore, logger: L
       logger.info("dispute evidence stored", { agreement: agreement.name, period, cid, bytes: bytes.length });
       return { cid, name, bytes: bytes.length, sha256 };
     },
-    async plan(chain, ref, period, step, from, input, scope = {}) {
+    async plan(chain, ref, period, step, from, { rationale, ...input }, scope = {}) {
       const ctx = await loadPeriodContext(chain, await resolveAgreement(db, chain, ref, scope), period);
+      if (rationale !== undefined) {
+        if (step !== "rule") throw new InputError("only a ruling has a rationale", { field: "rationale" });
+        if (input.evidenceCid !== undefined) {
+          throw new InputError("give the rationale as text or as a CID, not both", { field: "rationale" });
+        }
+        // Stored before it is signed: the CID must be in the transaction. An abandoned plan leaves a few
+        // bytes of public text behind, under their own CID.
+        input = { ...input, evidenceCid: await storeRationaleText(evidence, rationale) };
+      }
       if (step === "open" && ctx.state === "Defaulted" && ctx.side !== null) {
         // Contesting a default opens our node's commitment when it committed (M-2).
         const agreement = await requireAgreement(db, ref);

@@ -427,6 +427,25 @@ export async function storeEvidenceFiles(
   });
 }
 
+/** The longest rationale typed for a ruling, in characters (a page or two of reasons, not a file). */
+export const MAX_RATIONALE_CHARS = 20_000;
+
+/**
+ * Stores a ruling's rationale typed as text: public, not sealed (the ruling is on the public ledger and
+ * so are its reasons, which both parties and the regulator read), as its UTF-8 bytes, so `ipfs cat` of
+ * the CID shows it; returns the CID the ruling carries on chain.
+ * @throws InputError for empty text or more than {@link MAX_RATIONALE_CHARS} characters.
+ */
+export async function storeRationaleText(store: EvidenceStore, text: string): Promise<string> {
+  const trimmed = text.trim();
+  if (trimmed.length === 0 || trimmed.length > MAX_RATIONALE_CHARS) {
+    throw new InputError(`a rationale is 1 to ${MAX_RATIONALE_CHARS} characters of text`, {
+      field: "rationale",
+    });
+  }
+  return store.put(new TextEncoder().encode(trimmed));
+}
+
 /** Stores a file as it is (public material, e.g. an arbiter's ruling rationale); returns the CID. */
 export async function storePublicFile(store: EvidenceStore, file: string): Promise<string> {
   let bytes: Buffer;

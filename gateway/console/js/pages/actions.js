@@ -1,19 +1,22 @@
 /**
  * What the signed-in person may do about the period now, by role and ledger state: approve (officers;
  * for a period the node leaves to the co-signed fast path, co-sign its Settlement), open a dispute,
- * propose or counter figures, accept, escalate, withdraw (officers of a party), rule (the arbiter).
- * Every action first asks the node to plan it — checked as the ledger would check it — and shows
- * exactly what will be signed: the EIP-712 approval or settlement, or the transaction with its call in
- * words. Only then does the person's own key sign.
+ * propose or counter figures, accept, escalate, withdraw (officers of a party), rule (the arbiter),
+ * settle (officers, once approved). Every action first asks the node to plan it — checked as the ledger
+ * would check it — and shows exactly what will be signed: the EIP-712 approval or settlement, or the
+ * transaction with its call in words. Only then does the person's own key sign; settling is sent by the
+ * node's key, after the officer saw who pays whom.
  */
 import { api, periodPath } from "../api.js";
 import { flash, h, mount, reveal } from "../dom.js";
-import { parseAmount, plainAmount, reasonWords, round, when } from "../format.js";
+import { decimal, parseAmount, plainAmount, reasonWords, round, when } from "../format.js";
 import { attempt, hasRole, session } from "../main.js";
 import { connectKey, signer } from "../wallet.js";
 
 const FINAL = ["Matched", "Reconciled", "Uncontested", "Resolved"];
 const PARTIAL = ["Disputed", "Escalated"];
+/** The longest rationale the node takes (node/src/settlement/disputes.ts MAX_RATIONALE_CHARS). */
+const RATIONALE_CHARS = 20_000;
 const REASONS = ["missing_cdrs", "duration_difference", "rate_difference", "day_boundary_shift", "other"];
 
 export async function actionsPanel(context) {
@@ -34,13 +37,18 @@ export async function actionsPanel(context) {
       add("Approve before the reveal", "action-approve-early", (s, c) => approve(s, c, false));
     if (PARTIAL.includes(view.state) && view.partial && !approvalOf("partial")?.approved)
       add("Approve the undisputed part", "action-approve-partial", (s, c) => approve(s, c, true));
+    if (settleable(view)) add(settleLabel(view), "action-settle", settle);
     if (view.state === "Mismatched") add("Open a dispute", "action-open", openForm);
     if (view.state === "Disputed") {
       const proposed = view.dispute?.proposed ?? null;
       const theirProposal = proposed !== null && view.dispute.proposer !== ours;
-      add(proposed === null ? "Propose figures" : "Counter-propose", "action-propose", (s, c) =>
-        figuresForm(s, c, proposed === null ? "propose" : "counter"),
-      );
+      // A counter answers the partner's proposal; after our own, the ledger takes another proposal of ours.
+      const label = theirProposal
+        ? "Counter-propose"
+        : proposed === null
+          ? "Propose figures"
+          : "Propose other figures";
+      add(label, "action-propose", (s, c) => figuresForm(s, c, theirProposal ? "counter" : "propose"));
       if (theirProposal)
         add("Accept their proposal", "action-accept", (s, c) => plan(s, c, { step: "accept" }));
       add("Escalate to the arbiter", "action-escalate", (s, c) => plan(s, c, { step: "escalate" }));
@@ -51,8 +59,27 @@ export async function actionsPanel(context) {
   if (hasRole("arbiter") && view.state === "Escalated")
     add("Rule", "action-rule", (s, c) => figuresForm(s, c, "rule"));
 
-  if (buttons.length === 0) return null;
+  if (buttons.length === 0)
+    return h("div.panel", { id: "actions" }, h("h2", "Actions"), h("p.muted", nothingToDo(view, ours)));
   return h("div.panel", { id: "actions" }, h("h2", "Actions"), h("div.actions", buttons), stage);
+}
+
+/** Why the signed-in person has no action here, in words: whose step it is, or that it is not theirs. */
+function nothingToDo(view, ours) {
+  if (hasRole("officer") && ours !== null)
+    return view.state === "Escalated"
+      ? "Nothing for you to sign now: the dispute is with the arbiter, who rules next."
+      : `Nothing for you to sign while the period is ${view.state}.`;
+  if (hasRole("arbiter"))
+    return (
+      `Your role (arbiter) cannot act on this period while it is ${view.state}: ` +
+      "the arbiter rules once a party escalates the dispute."
+    );
+  const roles = session.current.roles.join(" and ");
+  return (
+    `Your role (${roles}) cannot act on this period: approvals and dispute steps are signed by ` +
+    "the parties' officers, a ruling by the agreement's arbiter."
+  );
 }
 
 /** Puts `panel` on the stage, in view, with focus on its heading. */
@@ -171,6 +198,80 @@ async function approve(stage, context, partial) {
   });
 }
 
+/** Approved, or both carriers approved the undisputed part of a dispute that has not moved yet. */
+function settleable(view) {
+  if (view.state === "Approved") return true;
+  const bothApproved = view.approvals.partial.length === 2 && view.approvals.partial.every((a) => a.approved);
+  return PARTIAL.includes(view.state) && bothApproved && !view.settlement?.partial;
+}
+
+function settleLabel(view) {
+  return view.state === "Approved" ? "Settle" : "Settle the undisputed part";
+}
+
+/**
+ * Settling: the node shows who pays whom and each payer's escrow (GET …/settlement); the officer sends
+ * it and the node's key signs the transaction (POST …/settle). Short escrow is said, and nothing sent.
+ */
+async function settle(stage, context) {
+  const { view, agreement, period } = context;
+  const preview = await api.get(periodPath(agreement, period, "/settlement"));
+  const { plan } = preview;
+  const money = (amount) => decimal(amount, plan.token);
+  const moves = plan.periods.map((p) => h("li", `${p.payer} pays ${p.payee} ${money(p.amount)}`));
+  const escrow = plan.positions.map((p) =>
+    h("li", `${p.carrier}: escrow ${money(p.escrow)}, ${money(p.escrowAfter)} after settling`),
+  );
+  const short = plan.topUps.map((t) =>
+    h("li", `${t.carrier} needs ${money(t.shortfall)} more in escrow (holds ${money(t.available)})`),
+  );
+  const what = preview.kind === "settlePartial" ? "the undisputed part of " : "";
+  show(
+    stage,
+    h(
+      "div.panel.signing",
+      h("h3", `Settle ${what}${view.agreement} ${period}`),
+      h("ul", { id: "settlement-moves" }, moves),
+      h("p", "Escrow in the settlement token:"),
+      h("ul", escrow),
+      short.length > 0
+        ? h(
+            "div",
+            { id: "settlement-short", role: "alert" },
+            h("p", "Nothing can be sent yet:"),
+            h("ul", short),
+          )
+        : h(
+            "p.what",
+            "Your node sends the settlement with its own key; the ledger moves the money from escrow.",
+          ),
+      h(
+        "div.actions",
+        short.length > 0
+          ? null
+          : h(
+              "button.primary",
+              {
+                id: "settle-now",
+                onclick: (event) => {
+                  event.target.disabled = true;
+                  return attempt(async () => {
+                    const sent = await api.post(periodPath(agreement, period, "/settle"), {});
+                    flash(
+                      `Settled in transaction ${sent.transaction.txHash}: the period is now ${sent.state}.`,
+                    );
+                    await context.reload();
+                  }).finally(() => (event.target.disabled = false));
+                },
+              },
+              "Settle now",
+            ),
+        h("button", { id: "cancel-signing", onclick: () => mount(stage) }, "Cancel"),
+      ),
+    ),
+  );
+}
+
 /** How many officers `carrier` has (the N of "M of N"), as the view read them from the registry. */
 function officerCount(view, carrier) {
   return view.officerCounts?.[carrier] ?? null;
@@ -271,17 +372,29 @@ function figuresForm(stage, context, step) {
     id: "amount-ba",
     value: current ? plainAmount(current.amountBA, d) : "",
   });
-  const evidence = h("input", { id: "evidence-cid", placeholder: "optional: bafkrei…" });
+  // A ruling's reasons are typed as text: the node stores them as public evidence and the ruling carries
+  // their CID. A proposal may cite a sealed bundle by its CID.
+  const ruling = step === "rule";
+  const evidence = ruling
+    ? h("textarea", {
+        id: "rationale",
+        rows: 6,
+        maxlength: RATIONALE_CHARS,
+        placeholder: "Why these figures: what the evidence shows, which claim it supports.",
+      })
+    : h("input", { id: "evidence-cid", placeholder: "optional: bafkrei…" });
   show(
     stage,
     h(
       "div.panel",
-      h("h3", step === "rule" ? "Rule on the figures" : "Propose figures"),
+      h("h3", ruling ? "Rule on the figures" : "Propose figures"),
       h("label", { for: "amount-ab" }, `A owes B (${context.view.token.symbol})`),
       ab,
       h("label", { for: "amount-ba" }, `B owes A (${context.view.token.symbol})`),
       ba,
-      h("label", { for: "evidence-cid" }, step === "rule" ? "Rationale (CID)" : "Evidence (CID)"),
+      ruling
+        ? h("label", { for: "rationale" }, "Rationale")
+        : h("label", { for: "evidence-cid" }, "Evidence (CID)"),
       evidence,
       h(
         "div.actions",
@@ -295,7 +408,9 @@ function figuresForm(stage, context, step) {
                   step,
                   amountAB: parseAmount(ab.value, d),
                   amountBA: parseAmount(ba.value, d),
-                  evidenceCid: evidence.value.trim() || undefined,
+                  ...(ruling
+                    ? { rationale: evidence.value.trim() || undefined }
+                    : { evidenceCid: evidence.value.trim() || undefined }),
                 }),
               ),
           },

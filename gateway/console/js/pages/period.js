@@ -2,10 +2,11 @@
  * One agreement-period: both parties' figures side by side with the tolerance test, the final and
  * undisputed figures, the dispute, deadlines and approvals (on the co-signed fast path: who signed its
  * Settlement); the actions the person may take now; the discrepancy report with its drill-down from
- * direction to destination to day to the CDRs in question; and the period's events on the ledger.
+ * direction to destination to day to the CDRs in question; and the period's events on the ledger, with
+ * the evidence and the ruling's rationale they name opened in place (evidence.js).
  */
 import { ApiError, api, periodPath } from "../api.js";
-import { badge, download, h, mount, table } from "../dom.js";
+import { badge, h, mount, table } from "../dom.js";
 import {
   deadlineWords,
   eventWords,
@@ -19,12 +20,12 @@ import {
   resolutionWords,
   round,
   ruleWords,
-  shortHash,
   stateBadge,
   when,
 } from "../format.js";
 import { hasRole } from "../main.js";
 import { actionsPanel } from "./actions.js";
+import { evidenceViewer } from "./evidence.js";
 import { relevantDeadlines } from "./dashboard.js";
 import { reportPanel } from "./report.js";
 import { noPeriodPage, refusesPeriod } from "./no-period.js";
@@ -230,50 +231,47 @@ function preRevealPart(pre, amount, view) {
   ];
 }
 
-async function timelinePanel({ view, agreement, period, amount }) {
+async function timelinePanel(context) {
+  const { view, agreement, period, amount } = context;
   let events;
   try {
     ({ events } = await api.get(periodPath(agreement, period, "/timeline")));
   } catch (error) {
     if (error instanceof ApiError && error.status === 403) return null;
-    throw error;
+    if (error instanceof ApiError && error.status === 401) throw error;
+    // The rest of the page stands: say why the ledger's events are missing, in their place.
+    return h(
+      "div.panel",
+      h("h2", "On the ledger"),
+      h("p.error", { role: "alert" }, `The period's ledger events cannot be shown: ${error.message}`),
+    );
   }
-  const evidence = (cid) =>
-    hasRole("officer")
-      ? h(
-          "button",
-          {
-            class: "evidence",
-            onclick: async () => {
-              const bundle = await api.get(periodPath(agreement, period, `/evidence/${cid}`));
-              saveBundle(bundle);
-            },
-          },
-          h("span", { title: cid }, `${cid.slice(0, 14)}…`),
-        )
-      : shortHash(cid, 14);
-  return h(
-    "div.panel",
-    h("h2", "On the ledger"),
-    table(
-      [
-        ["Time", (e) => isoWhen(e.time)],
-        ["Event", (e) => eventWords(e.event, e.partialSettlement === true)],
+  const viewer = evidenceViewer(context);
+  return [
+    h(
+      "div.panel",
+      h("h2", "On the ledger"),
+      table(
         [
-          "By",
-          (e) => [
-            e.address ? person(e.address, view.names) : (e.carrier ?? ""),
-            e.address && e.carrier ? h("div.muted", e.carrier) : null,
+          ["Time", (e) => isoWhen(e.time)],
+          ["Event", (e) => eventWords(e.event, e.partialSettlement === true)],
+          [
+            "By",
+            (e) => [
+              e.address ? person(e.address, view.names) : (e.carrier ?? ""),
+              e.address && e.carrier ? h("div.muted", e.carrier) : null,
+            ],
           ],
+          ["What", (e) => eventFigures(view, e, amount)],
+          ["Evidence", (e) => (e.cid ? viewer.cell(e) : "")],
+          ["Transaction", (e) => h("span.mono", { title: e.tx }, `${e.tx.slice(0, 10)}… block ${e.block}`)],
         ],
-        ["What", (e) => eventFigures(view, e, amount)],
-        ["Evidence", (e) => (e.cid ? evidence(e.cid) : "")],
-        ["Transaction", (e) => h("span.mono", { title: e.tx }, `${e.tx.slice(0, 10)}… block ${e.block}`)],
-      ],
-      events,
-      { empty: "Nothing on the ledger yet.", attrs: { id: "timeline-table" } },
+        events,
+        { empty: "Nothing on the ledger yet.", attrs: { id: "timeline-table" } },
+      ),
     ),
-  );
+    viewer.panel,
+  ];
 }
 
 /** What an event on the ledger says, in words: the round, the outcome, the reason, the figures, what moved. */
@@ -360,17 +358,4 @@ function settlementRecord(view, amount) {
         : ".",
     ),
   );
-}
-
-/** An opened evidence bundle: its files as they were, or the report as JSON. */
-function saveBundle(bundle) {
-  const files = bundle.content?.files;
-  if (Array.isArray(files)) {
-    for (const file of files) {
-      const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
-      download(file.name, bytes);
-    }
-  } else {
-    download(bundle.fileName, JSON.stringify(bundle.content, null, 2), "application/json");
-  }
 }

@@ -1,19 +1,7 @@
-import { settleRequest } from "../../settlement/settle-requests";
-import type { ChainClient } from "../../chain/client";
-import { PERIOD_STATES } from "../../protocol";
 import { formatPeriod } from "../../reconciliation/reveal";
-import { chainCall, listedTokens, tokenOf } from "../../settlement/escrow-tokens";
-import { loadFxTable } from "../../settlement/fx";
-import { planView, renderPlan } from "../../settlement/netting-report";
-import {
-  escrowAfter,
-  escrowBalances,
-  planAgainst,
-  requireSent,
-  topUpRefusal,
-} from "../../settlement/settle-plan";
-import { settleStep } from "../../settlement/settleable";
-import { confirmStep, nodeDeployment, openChainAs, openNodeChain } from "../chain-context";
+import { renderPlan } from "../../settlement/netting-report";
+import { topUpRefusal } from "../../settlement/settle-plan";
+import { confirmStep, openChainAs, openNodeChain } from "../chain-context";
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type CliIo, type Command } from "../command";
 import { toJson } from "../format";
 import { withNode } from "../node-context";
@@ -65,27 +53,19 @@ async function settleOne(args: Parameters<Command["run"]>[0], io: CliIo): Promis
   const output = await withNode(args, io, async (node) => {
     const { agreementId, name } = await agreementOrId(node.db, agreement);
     const key = { agreementId, name, period };
-    const chain = await openChainAs(node, null);
-    const { step, view } = await (async () => {
-      try {
-        const found = await settleStep(chain, node.db, key);
-        await chain.indexer.sync(); // the listed tokens come from the index
-        const tokens = await listedTokens(chain, node.db, nodeDeployment(node));
-        const balances = await escrowBalances(chain, [found.period]);
-        const [p] = planAgainst([found.period], balances);
-        const fx = loadFxTable(node.config);
-        return { step: found, view: planView(p!, tokenOf(tokens, found.period.token), balances, fx) };
-      } finally {
-        chain.close();
-      }
-    })();
-    const title = `${step.kind === "settlePartial" ? "Partial settlement (undisputed part)" : "Settlement"} of ${key.name} ${formatPeriod(period)} (${step.state})`;
+    const reading = await openChainAs(node, null);
+    const {
+      kind,
+      state,
+      plan: view,
+    } = await node.settlement.preview(reading, key).finally(() => reading.close());
+    const title = `${kind === "settlePartial" ? "Partial settlement (undisputed part)" : "Settlement"} of ${key.name} ${formatPeriod(period)} (${state})`;
     const result = {
       agreement: key.name,
       agreementId: key.agreementId,
       period,
-      kind: step.kind,
-      state: step.state,
+      kind,
+      state: state as string,
       plan: view,
       sent: false as boolean,
       transaction: null as unknown,
@@ -101,19 +81,16 @@ async function settleOne(args: Parameters<Command["run"]>[0], io: CliIo): Promis
     await confirmStep(
       args,
       io,
-      `${step.kind} ${key.name} ${formatPeriod(period)}: ${obligation.payer} pays ${obligation.payee} ` +
+      `${kind} ${key.name} ${formatPeriod(period)}: ${obligation.payer} pays ${obligation.payee} ` +
         `${obligation.amount} ${view.token}, sent with the node key.`,
     );
     const { chain: sending } = await openNodeChain(node, io);
     try {
-      const sent = await sending.transactions!.send(
-        settleRequest(sending, step.kind === "settlePartial", key.agreementId, period),
-      );
-      requireSent(sent, step.kind);
+      const sent = await node.settlement.settle(sending, key);
       result.sent = true;
-      result.transaction = { txHash: sent.txHash, blockNumber: sent.blockNumber, gasUsed: sent.gasUsed };
-      result.escrowAfter = await escrowAfter(sending, view);
-      result.state = (await settleStateName(sending, key.agreementId, period)) ?? result.state;
+      result.transaction = sent.transaction;
+      result.escrowAfter = sent.escrowAfter;
+      result.state = sent.state;
     } finally {
       sending.close();
     }
@@ -127,9 +104,4 @@ async function settleOne(args: Parameters<Command["run"]>[0], io: CliIo): Promis
     );
   } else io.stdout.write("Dry run: nothing was sent.\n");
   return 0;
-}
-
-async function settleStateName(chain: ChainClient, agreementId: string, period: number) {
-  const index = await chainCall("state", () => chain.ledger.state(agreementId, period));
-  return PERIOD_STATES[Number(index)];
 }
