@@ -50,7 +50,7 @@ export function tryFirst(served: ServedDemo): string[] {
     `as GLOBEX officer 1 on ${consoleOf("GLOBEX officer 1")}: open ${at(mismatched)} and open a dispute citing the missing calls (INITECH's switch lost 4% of them; the sealed discrepancy report is the evidence)`,
     `as the arbiter on ${consoleOf("arbiter")}: rule on ${at(escalated)}, each direction between GLOBEX's and INITECH's claims`,
     `fast path: as ACME officer 2 on ${consoleOf("ACME officer 2")}: co-sign ${at(fast)}: ACME officer 1 and GLOBEX's two officers signed already, so yours completes it and the nodes settle it in one settleFastPath`,
-    `as an ACME officer on ${consoleOf("ACME officer 1")}: ${at(approved)} has both carriers' approvals and waits to be settled: the Settlement page shows it in the netting plan (the console has no settle action yet)`,
+    `as an ACME officer on ${consoleOf("ACME officer 1")}: ${at(approved)} has both carriers' approvals and waits to be settled: open it and press Settle (the console shows who pays whom first; your node's key sends it)`,
   ];
   for (const upload of served.uploads) {
     lines.push(

@@ -257,4 +257,21 @@ describe("the served demo: periods waiting for every role, files to upload, keys
     }
     expect(state).to.equal("Settled");
   });
+
+  // Last: it moves the Approved period on, which the checks above read as the demo left it.
+  it("lets an ACME officer settle the Approved period, as the printed line suggests", async () => {
+    const p = served.periods.find((x) => x.state === "Approved")!;
+    const who = "ACME officer 1";
+    const route = periodPath(p.agreement, p.period);
+    const preview = await get(who, `${route}/settlement`);
+    expect(preview.status, JSON.stringify(preview.body)).to.equal(200);
+    expect((preview.body as { plan: { topUps: unknown[] } }).plan.topUps).to.deep.equal([]);
+    const { key, signedIn } = await session(who);
+    const sent = await call({ url: key.url }, "POST", `${route}/settle`, {
+      headers: { cookie: signedIn.cookie, "x-csrf-token": signedIn.csrfToken },
+      body: {},
+    });
+    expect(sent.status, JSON.stringify(sent.body)).to.equal(200);
+    expect(sent.body).to.include({ state: "Settled" });
+  });
 });

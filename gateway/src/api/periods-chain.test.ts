@@ -161,7 +161,9 @@ describe(`API periods and approvals on a ledger (${target.name})`, function () {
     const officer = { kind: "session" as const, roles: ["officer" as const], address: officers[0]!.address };
     const early = await get(`/api/v1/periods/A-B/${PERIOD_TEXT}/settlement`, officer);
     expect(early.status, "A alone approved: nothing to settle yet").to.equal(409);
-    expect((early.body.error as { message: string }).message).to.match(/is Reconciled; settle needs Approved/);
+    expect((early.body.error as { message: string }).message).to.match(
+      /is Reconciled; settle needs Approved/,
+    );
 
     // B's officers (accounts 5 and 8) approve the same figures on the ledger themselves.
     const ledger = fx.deployment.ledger.connect(hardhat.provider);
