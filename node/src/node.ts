@@ -11,15 +11,16 @@ import { createEvidenceStore } from "./evidence/create-evidence-store";
 import type { EvidenceStore } from "./evidence/store";
 import type { Logger } from "./logger";
 import type { CdrFormat } from "./mediation/types";
+import { alertsService, type AlertsService } from "./services/alerts";
 import { approvalsService, type ApprovalsService } from "./services/approvals";
 import { disputesService, type DisputesService } from "./services/disputes";
 import { evidenceLookup, type EvidenceLookup } from "./services/evidence-lookup";
 import { ingestJobsService, type IngestJobsService } from "./services/ingest-jobs";
+import { monthTotalsService, type MonthTotalsService } from "./services/month-totals";
 import { periodsService, type PeriodsService } from "./services/periods";
 import {
   recordServices,
   type AgreementsService,
-  type AlertsService,
   type CdrsService,
   type ChainRecordsService,
   type PartnersService,
@@ -50,6 +51,8 @@ export interface CarrierNode {
   ping(): Promise<void>;
   /** The agreement-periods: list, show, discrepancy report, close. */
   readonly periods: PeriodsService;
+  /** The last closed month's totals per partner and direction, from the frozen summaries. */
+  readonly monthTotals: MonthTotalsService;
   /** Officers' approvals: the one to sign now, and signatures handed in. */
   readonly approvals: ApprovalsService;
   /** The drill-down behind a leaf, dispute evidence, dispute steps planned. */
@@ -102,7 +105,9 @@ export function createNode(parts: {
     evidence,
     logger,
     ...recordServices(db),
+    alerts: alertsService(db),
     periods: periodsService(db, config),
+    monthTotals: monthTotalsService(db),
     approvals: approvalsService(db, config),
     disputes: disputesService(db, evidence, logger),
     settlement: settlementService(db, config),

@@ -51,6 +51,7 @@ export const api = {
   get: (path, query) => send("GET", path, { query }),
   post: (path, body, query) => send("POST", path, { body, query }),
   upload: (path, file, query, contentType) => send("POST", path, { raw: file, query, contentType }),
+  del: (path) => send("DELETE", path),
 };
 
 /** `/api/v1/periods/ACME-GLOBEX/2030-01` from an agreement name and a period (202601 or "2026-01"). */

@@ -14,6 +14,8 @@ import { settlementPage } from "./pages/settlement.js";
 import { ingestPage } from "./pages/ingest.js";
 import { agreementsPage } from "./pages/agreements.js";
 import { auditPage } from "./pages/audit.js";
+import { ALERT_ROLES, alertsPage } from "./pages/alerts.js";
+import { TOKEN_ROLES, tokensPage } from "./pages/tokens.js";
 
 /** Sections, and the roles that see each (the API checks again; this only hides what would be refused). */
 const SECTIONS = [
@@ -39,6 +41,8 @@ const SECTIONS = [
     page: agreementsPage,
   },
   { path: "audit", title: "Audit", roles: ["regulator", "officer", "admin"], page: auditPage },
+  { path: "alerts", title: "Alerts", roles: ALERT_ROLES, page: alertsPage },
+  { path: "tokens", title: "Tokens", roles: TOKEN_ROLES, page: tokensPage },
 ];
 
 /** The signed-in session: {address, roles, csrfToken, …} or null. */
@@ -115,7 +119,8 @@ export function focusPage() {
 
 /** Role names in words: "operators and officers". */
 function rolesWords(roles) {
-  const names = roles.filter((role) => role !== "admin").map((role) => `${role}s`);
+  const others = roles.filter((role) => role !== "admin");
+  const names = (others.length > 0 ? others : roles).map((role) => `${role}s`);
   return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }
 

@@ -25,7 +25,7 @@ const EXPECTED: Record<string, Expected> = {
   "GET /api/v1/periods": ["officer", "regulator", "arbiter", "admin"],
   "GET /api/v1/periods/:agreement/:period": ["officer", "regulator", "arbiter", "admin"],
   "GET /api/v1/periods/:agreement/:period/report": ["officer", "admin"],
-  "GET /api/v1/alerts": ["officer", "admin"],
+  "GET /api/v1/alerts": ["operator", "officer", "admin"],
   "GET /api/v1/periods/:agreement/:period/approval": ["officer"],
   "POST /api/v1/periods/:agreement/:period/approvals": ["officer"],
   // ─── the co-signed fast path (routes-fast-path.ts)
@@ -54,7 +54,7 @@ const EXPECTED: Record<string, Expected> = {
   // ─── uploads (routes-uploads.ts)
   "POST /api/v1/tariffs/check": ["operator", "officer", "admin"],
   "POST /api/v1/tariffs/import": ["operator", "admin"],
-  "POST /api/v1/ingest": ["operator", "admin"],
+  "POST /api/v1/ingest": ["operator", "officer", "admin"],
   "GET /api/v1/ingest/:jobId": ["operator", "officer", "admin"],
   "GET /api/v1/files/:fileId/rejects": ["operator", "officer", "admin"],
   // ─── drill-down and dispute steps (routes-disputes.ts)
@@ -66,6 +66,7 @@ const EXPECTED: Record<string, Expected> = {
   "GET /api/v1/files": ["operator", "officer", "admin"],
   "GET /api/v1/formats": ["operator", "officer", "admin"],
   "GET /api/v1/traffic/daily": ["operator", "officer", "admin"],
+  "GET /api/v1/traffic/closed-month": ["operator", "officer", "admin"],
 };
 
 const key = (route: { method: string; path: string }) => `${route.method.toUpperCase()} ${route.path}`;

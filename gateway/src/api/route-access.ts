@@ -24,3 +24,12 @@ export function requireChain(deps: ApiDeps) {
 export function seesAllPeriods(principal: Principal | null): boolean {
   return principal !== null && principal.roles.some((role) => role !== "arbiter" && PERIODS.includes(role));
 }
+
+/**
+ * Whether the principal reads periods of any agreement on the ledger, not only this node's: regulators
+ * oversee every carrier's settlement and arbiters rule between any two, from whichever node they sign
+ * in to. What they get is what the ledger holds (terms, figures, events), never this node's internals.
+ */
+export function readsWholeLedger(principal: Principal | null): boolean {
+  return principal !== null && principal.roles.some((role) => role === "regulator" || role === "arbiter");
+}

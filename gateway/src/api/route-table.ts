@@ -8,9 +8,10 @@
  *
  * Who sees what, as a carrier's back office would have it:
  * - operator (network/billing operations): the operational data of the node — partners and their
- *   match rules, tariff decks, ingest counts, rejected CDRs. Not periods, approvals or settlement.
+ *   match rules, tariff decks, ingest counts, rejected CDRs, the deadline watch's alerts. Not periods,
+ *   approvals or settlement.
  * - officer (finance officer who signs approvals): everything operators see, plus periods, discrepancy
- *   reports, alerts, and signing approvals. Only officers sign (with their own key, EIP-712).
+ *   reports, and signing approvals. Only officers sign (with their own key, EIP-712).
  * - regulator: periods (figures, tolerance, disputes, deadlines, approvals: what the ledger holds
  *   anyway) and, later, the audit. Never CDR-level data: rejects carry raw switch lines (calling and
  *   called numbers: personal data), per-destination traffic and tariff decks are commercial secrets
@@ -21,11 +22,12 @@
  */
 import { z } from "zod/v4";
 import { NotFoundError } from "../../../node/src/errors";
+import { alertWindowMs } from "../../../node/src/services/alerts";
 import type { PeriodView } from "../../../node/src/settlement/period-view";
 import type { Role } from "../auth/types";
 import { checkReadiness } from "../health/readiness";
 import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs-page";
-import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-access";
+import { PERIODS, readsWholeLedger, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify, periodReference, periodViewJson } from "./json";
 import { LEDGER_ROUTES } from "./routes-ledger";
 import { SETTLE_ROUTES } from "./routes-settle";
@@ -56,6 +58,8 @@ import {
 
 /** Operational data of the node: operators run it, officers need it to judge figures, admins see all. */
 const OPERATIONS: readonly Role[] = ["operator", "officer", "admin"];
+/** The deadline watch's alerts: the carrier's operations staff, officers and admins. */
+const ALERT_READERS: readonly Role[] = ["operator", "officer", "admin"];
 /** CDR-level detail behind a period (call keys, CDR ids): the carrier's own finance staff only. */
 const PERIOD_INTERNALS: readonly Role[] = ["officer", "admin"];
 
@@ -149,7 +153,9 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     summary: "This node's agreement-periods with state, figures, deadlines and approvals",
     description:
       "Every period this node built a summary for or the ledger holds a commitment for, newest first, each as " +
-      "GET /api/v1/periods/{agreement}/{period} shows it. An arbiter sees the disputed ones only.",
+      "GET /api/v1/periods/{agreement}/{period} shows it. A regulator or arbiter also sees every other " +
+      "agreement's periods the ledger has a record of (committed, or settled by the fast path), read from the " +
+      "chain alone. An arbiter sees the disputed ones only.",
     tag: "periods",
     allow: PERIODS,
     scope: "periods:read",
@@ -170,7 +176,10 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     response: PeriodsResponse,
     errors: [503],
     handler: async ({ deps, query, principal }) => {
-      const views = await requireNode(deps).periods.list(requireChain(deps), { state: query.state });
+      const views = await requireNode(deps).periods.list(requireChain(deps), {
+        state: query.state,
+        outsiders: readsWholeLedger(principal),
+      });
       const visible = views.filter((view) => seesAllPeriods(principal) || disputed(view));
       return jsonify({ periods: visible.map(periodViewJson) });
     },
@@ -181,6 +190,9 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     summary:
       "One period: figures, tolerance test, dispute, deadlines, approvals (as `icl period show --json`)",
     description:
+      "A regulator or arbiter may name any agreement on the ledger by its 0x id, also one this node is not " +
+      "party to: that one is read from the chain alone (no summary of this node, no report). A month the " +
+      "agreement has no period for (before it starts, not begun yet) is a 404 saying so. " +
       "`fastPath` is set while this node leaves the period to the co-signed fast path (closed, not committed, " +
       "`settlement.fastPath` on, the ledger still allowing it): the Settlement its officers sign and how many " +
       "of each carrier's officers signed it so far.",
@@ -192,7 +204,9 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     errors: [404, 503],
     handler: async ({ deps, params, principal }) => {
       const node = requireNode(deps);
-      const view = await node.periods.view(requireChain(deps), params.agreement, params.period);
+      const view = await node.periods.view(requireChain(deps), params.agreement, params.period, {
+        outsiders: readsWholeLedger(principal),
+      });
       // An arbiter only: a period that is not in dispute is none of theirs, and its existence not either.
       if (!seesAllPeriods(principal) && !disputed(view)) {
         throw new NotFoundError(`no disputed period ${view.ctx.label}`);
@@ -238,13 +252,17 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     method: "get",
     path: "/api/v1/alerts",
     summary: "The deadline watch's alerts: windows about to close, default actions taken, errors",
+    description: "As `icl alerts --json`, oldest first.",
     tag: "periods",
-    allow: PERIOD_INTERNALS,
+    // The carrier's own staff: officers act on them, operators keep the node running and see a settlement
+    // the node could not send (an escrow top-up) as early as anyone. Not regulators or arbiters: alerts
+    // are this node's to-do list, not the ledger's record.
+    allow: ALERT_READERS,
     scope: "alerts:read",
     query: z.strictObject({
       since: z
         .string()
-        .regex(/^\d{1,6}[smhdw]$/, "must be a duration like 30m, 12h, 7d or 2w")
+        .refine((text) => alertWindowMs(text) !== null, "must be a duration like 30m, 12h, 7d or 2w")
         .optional()
         .meta({ description: "only alerts of the last 30m, 12h, 7d, 2w…" }),
       level: AlertLevel.optional(),
@@ -252,19 +270,7 @@ const CORE_ROUTES: readonly ApiRoute[] = [
     }),
     response: AlertsResponse,
     errors: [503],
-    handler: async ({ deps, query }) => {
-      const units: Record<string, number> = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 };
-      const since =
-        query.since === undefined
-          ? undefined
-          : new Date(Date.now() - Number(query.since.slice(0, -1)) * units[query.since.slice(-1)]!);
-      const alerts = await requireNode(deps).alerts.list({
-        since,
-        level: query.level,
-        agreementId: query.agreement,
-      });
-      return jsonify({ alerts });
-    },
+    handler: async ({ deps, query }) => jsonify({ alerts: await requireNode(deps).alerts.list(query) }),
   }),
 
   ...APPROVAL_ROUTES,

@@ -11,6 +11,7 @@ import {
   type IngestKind,
   type IngestStatus,
 } from "../../../node/src/services/records";
+import { formatPeriod } from "../../../node/src/reconciliation/reveal";
 import type { Role } from "../auth/types";
 import { HttpError } from "../http-error";
 import { DAY_MS, dayNumber, isoDay, jsonify } from "./json";
@@ -81,6 +82,27 @@ const TrafficResponse = z.object({
   ),
 });
 
+const ClosedMonthResponse = z.object({
+  period: z
+    .string()
+    .nullable()
+    .meta({ description: "YYYY-MM of the last closed month; null before any close" }),
+  totals: z.array(
+    z.object({
+      agreement: z.string(),
+      agreementId: z.string(),
+      partner: z.string(),
+      direction: z
+        .enum(["in", "out"])
+        .meta({ description: "out: we hand the calls to the partner (we owe)" }),
+      calls: Integer,
+      billedSeconds: Integer,
+      amount: Integer.meta({ description: "micro-units of `currency`" }),
+      currency: z.string().nullable(),
+    }),
+  ),
+});
+
 export const ACTIVITY_ROUTES: readonly ApiRoute[] = [
   defineRoute({
     method: "get",
@@ -135,6 +157,23 @@ export const ACTIVITY_ROUTES: readonly ApiRoute[] = [
         to: isoDay(last),
         days: rows.map((row) => ({ ...jsonify(row), day: isoDay(row.day) })),
       };
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/v1/traffic/closed-month",
+    summary: "The last closed month's totals per partner and direction: calls, billed seconds, amount",
+    description:
+      "From the summaries this node froze when it closed the period (the figures it committed), summed per " +
+      "direction; the currency is the agreement's settlement token (the tariff deck's without a chain).",
+    tag: "ingest",
+    allow: OPERATIONS,
+    scope: "cdrs:read",
+    response: ClosedMonthResponse,
+    errors: [503],
+    handler: async ({ deps }) => {
+      const { period, totals } = await requireNode(deps).monthTotals.lastClosed(deps.chain);
+      return { period: period === null ? null : formatPeriod(period), totals: totals.map((t) => jsonify(t)) };
     },
   }),
 ];

@@ -19,7 +19,7 @@ import type { Role } from "../auth/types";
 import { HttpError } from "../http-error";
 import { dayNumber, isoDay, jsonify } from "./json";
 import { defineRoute, type ApiRoute, type UploadSpec } from "./route";
-import { requireChain, requireNode } from "./route-access";
+import { readsWholeLedger, requireChain, requireNode } from "./route-access";
 import { AgreementPeriodParams, Label, queryInt } from "./schemas";
 import {
   DisputePlanResponse,
@@ -186,7 +186,8 @@ export const DISPUTE_ROUTES: readonly ApiRoute[] = [
         rationale: body.rationale,
       };
       const step = body.step as DisputeStep;
-      const plan = await node.disputes.plan(chain, params.agreement, params.period, step, from, input);
+      const scope = { outsiders: readsWholeLedger(principal) };
+      const plan = await node.disputes.plan(chain, params.agreement, params.period, step, from, input, scope);
       return { ...plan, transaction: jsonify(plan.transaction) };
     },
   }),

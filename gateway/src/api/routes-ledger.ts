@@ -6,7 +6,8 @@
  *
  * Who sees what (see route-table.ts's header for the roles):
  * - the timeline is what the ledger holds about one period, like GET /periods/{agreement}/{period}:
- *   the same roles, an arbiter only for disputed periods;
+ *   the same roles, an arbiter only for disputed periods, a regulator or arbiter for any agreement on
+ *   the ledger (by id);
  * - evidence bundles open with the agreement's key, which only the two parties hold: officers of this
  *   carrier only, whichever party cited it (a bundle the partner cited is fetched from its node). The
  *   agreement's arbiter gets, once the dispute is escalated, a copy re-sealed to the arbiter's own key,
@@ -28,7 +29,7 @@ import { carrierOfNode } from "../../../node/src/settlement/escrow";
 import { carrierName } from "../../../node/src/settlement/escrow-tokens";
 import type { Principal, Role } from "../auth/types";
 import { HttpError } from "../http-error";
-import { PERIODS, requireChain, requireNode, seesAllPeriods } from "./route-access";
+import { PERIODS, readsWholeLedger, requireChain, requireNode, seesAllPeriods } from "./route-access";
 import { jsonify } from "./json";
 import { defineRoute, type ApiDeps, type ApiRoute } from "./route";
 import { AgreementPeriodParams } from "./schemas";
@@ -62,12 +63,14 @@ async function ownCarrier(chain: ChainClient): Promise<string> {
   return carrierOfNode(chain, chain.address);
 }
 
-/** Passes when the principal may see the period; an unknown agreement or an arbiter's undisputed period is a 404. */
+/**
+ * Passes when the principal may see the period: one of this node's agreements, or (for a regulator or
+ * arbiter) any on the ledger; an arbiter's undisputed period is a 404.
+ */
 async function checkVisible(deps: ApiDeps, principal: Principal | null, ref: string, period: number) {
-  const node = requireNode(deps);
-  await node.agreements.require(ref);
   if (seesAllPeriods(principal)) return;
-  const view = await node.periods.view(requireChain(deps), ref, period);
+  const scope = { outsiders: readsWholeLedger(principal) };
+  const view = await requireNode(deps).periods.view(requireChain(deps), ref, period, scope);
   if (view.dispute === null) throw new NotFoundError(`no disputed period ${view.ctx.label}`);
 }
 
@@ -102,7 +105,8 @@ export const LEDGER_ROUTES: readonly ApiRoute[] = [
     errors: [404, 503],
     handler: async ({ deps, params, principal }) => {
       await checkVisible(deps, principal, params.agreement, params.period);
-      return requireNode(deps).timeline.timeline(requireChain(deps), params.agreement, params.period);
+      const scope = { outsiders: readsWholeLedger(principal) };
+      return requireNode(deps).timeline.timeline(requireChain(deps), params.agreement, params.period, scope);
     },
   }),
   defineRoute({

@@ -2,9 +2,13 @@
  * Uploads: tariff decks with their validation report, CDR files with progress, per-file counts and rejects.
  *
  * Who may do what (see the access rules in route-table.ts's header comment):
- * - operators and admins change what the node rates with: they import decks and ingest CDR files.
- *   Officers do not: the person who signs a period's approval should not also be the one who can
- *   change the rates and traffic its figures come from (separation of duties). Officers read.
+ * - operators and admins change what the node rates with: they import decks. Officers do not: the
+ *   person who signs a period's approval should not also be the one who sets the rates its figures
+ *   come from (separation of duties). Officers check decks and read them.
+ * - CDR files are the switch's own record of the traffic, not a setting anyone chooses: operators,
+ *   officers and admins upload them. An officer who finds a file missing (a late batch, a switch that
+ *   held back two days) hands it in; the rates stay out of their reach, and a file ingested twice is
+ *   counted once, so uploading changes no figure but by the calls the switch actually wrote.
  * - checking a deck stores nothing, so everyone who may read decks may check one.
  * - regulators and arbiters never: decks are commercial secrets, CDR files and rejects hold subscribers'
  *   numbers.
@@ -29,8 +33,10 @@ import { Label, RejectReason, RejectsResponse, queryInt } from "./schemas";
 import { readUpload, requireUpload } from "./upload-body";
 import { FileCounts, fileCounts } from "./routes-activity";
 
-/** Who changes what the node rates: carrier operations staff and the node's administrators. */
-const UPLOADERS: readonly Role[] = ["operator", "admin"];
+/** Who sets the rates the node rates with: carrier operations staff and the node's administrators. */
+const DECK_WRITERS: readonly Role[] = ["operator", "admin"];
+/** Who hands in the switch's CDR files: operations staff, finance officers and admins. */
+const CDR_UPLOADERS: readonly Role[] = ["operator", "officer", "admin"];
 /** Operational data of the node, as GET /api/v1/rejects: operators, officers, admins. */
 const OPERATIONS: readonly Role[] = ["operator", "officer", "admin"];
 
@@ -189,7 +195,7 @@ export const UPLOAD_ROUTES: readonly ApiRoute[] = [
     tag: "tariffs",
     // Rates decide every amount settled: operations staff and admins set them, officers (who approve the
     // resulting figures) do not, regulators never see them.
-    allow: UPLOADERS,
+    allow: DECK_WRITERS,
     scope: "tariffs:write",
     query: z.strictObject({
       partner: PartnerId,
@@ -227,8 +233,8 @@ export const UPLOAD_ROUTES: readonly ApiRoute[] = [
       "stored). Answers 202 with the job; GET /api/v1/ingest/{jobId} shows progress and, when done, the " +
       "file's counts. The same content again is reported as already ingested. Jobs are held in memory.",
     tag: "ingest",
-    // What gets billed: operations staff and admins feed it, officers do not (they approve the result).
-    allow: UPLOADERS,
+    // The switch's record of the traffic: whoever at the carrier holds the file hands it in, officers too.
+    allow: CDR_UPLOADERS,
     scope: "ingest:write",
     query: z.strictObject({
       format: z.enum(FORMAT_IDS as readonly [string, ...string[]]),

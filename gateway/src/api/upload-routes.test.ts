@@ -291,16 +291,37 @@ for (const target of databaseTargets()) {
       expect(rows.map((r) => r.destination)).to.deep.equal([destination]);
     });
 
-    it("refuses other media types (415), and uploads by officers or regulators (403)", async () => {
+    it("refuses other media types (415), and CDR uploads by regulators and arbiters (403)", async () => {
       const json = await post("/api/v1/ingest?format=icl-csv", "{}", {
         ...OPERATOR,
         "content-type": "application/json",
       });
       expect(json.status).to.equal(415);
-      for (const role of ["officer", "regulator"] as const) {
+      for (const role of ["regulator", "arbiter"] as const) {
         const headers = { ...headersFor({ kind: "session", roles: [role] }), "content-type": "text/csv" };
         expect((await post("/api/v1/ingest?format=icl-csv", "a", headers)).status, role).to.equal(403);
       }
+    });
+
+    it("lets an officer upload a CDR file and follow its job, but not import a tariff deck (403)", async () => {
+      const officer = { ...headersFor({ kind: "session", roles: ["officer"] }), "content-type": "text/csv" };
+      const csv = Buffer.from(
+        sample("cdrs-globex.csv").toString("utf8").replaceAll("ACME-", "ACMO-"), // new calls, not a repeat
+      );
+      const { status, json } = await post("/api/v1/ingest?format=icl-csv&name=officer.csv", csv, officer);
+      expect(status).to.equal(202);
+      const done = await finished(json.jobId as string);
+      expect(done.status).to.equal("done");
+      expect(done.alreadyIngested).to.equal(false);
+      const file = done.file as { fileName: string; records: string };
+      expect(file.fileName).to.equal("officer.csv");
+      expect(Number(file.records)).to.be.greaterThan(0);
+      const deck = await post(
+        "/api/v1/tariffs/import?partner=GLOBEX&direction=out",
+        sample("tariff-globex.csv"),
+        officer,
+      );
+      expect(deck.status).to.equal(403);
     });
 
     it("limits uploads per client: the request past the limit is 429", async () => {

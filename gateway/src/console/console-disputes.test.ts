@@ -330,6 +330,7 @@ describe(`every dispute step in the web console, by each role (${target.name})`,
       "Ingest",
       "Agreements & tariffs",
       "Audit",
+      "Alerts",
     ]);
     expect(await sections("arbiter")).to.deep.equal(["Dashboard", "Periods", "Disputes"]);
     expect(await sections("regulator")).to.deep.equal([
@@ -339,7 +340,12 @@ describe(`every dispute step in the web console, by each role (${target.name})`,
       "Agreements & tariffs",
       "Audit",
     ]);
-    expect(await sections("operator")).to.deep.equal(["Dashboard", "Ingest", "Agreements & tariffs"]);
+    expect(await sections("operator")).to.deep.equal([
+      "Dashboard",
+      "Ingest",
+      "Agreements & tariffs",
+      "Alerts",
+    ]);
     expect(await sections("admin")).to.deep.equal([
       "Dashboard",
       "Periods",
@@ -348,6 +354,8 @@ describe(`every dispute step in the web console, by each role (${target.name})`,
       "Ingest",
       "Agreements & tariffs",
       "Audit",
+      "Alerts",
+      "Tokens",
     ]);
     for (const who of Object.keys(PEOPLE) as Who[]) await checkFits(pageOf(who), `${who} dashboard`, layout);
     // The dashboard: periods by state for those who read periods, traffic for the carrier's own staff.

@@ -6,7 +6,7 @@
  * `Tolerance`, so the model can say what the contract must have done at any block time.
  */
 import { ZeroHash } from "ethers";
-import { carrierName } from "../chain/display";
+import { agreementLabel, carrierName } from "../chain/display";
 
 export { carrierName };
 import {
@@ -331,7 +331,7 @@ export function stateName(index: bigint | number): PeriodStateName | string {
 
 /** `A–B` from the first version's carriers. */
 export function agreementName(terms: Terms | undefined): string | null {
-  return terms === undefined ? null : `${carrierName(terms.carrierA)}–${carrierName(terms.carrierB)}`;
+  return terms === undefined ? null : agreementLabel(terms.carrierA, terms.carrierB);
 }
 
 /** Terms from a decoded `Terms` struct (AgreementProposed / termsAt). */

@@ -23,6 +23,14 @@ export function carrierName(id: string): string {
   return id.toLowerCase();
 }
 
+/**
+ * An agreement by its parties, "ACME–GLOBEX": how anyone but its parties names it (its local name is the
+ * parties' own), in the audit and in a regulator's view of another carriers' agreement.
+ */
+export function agreementLabel(carrierA: string, carrierB: string): string {
+  return `${carrierName(carrierA)}–${carrierName(carrierB)}`;
+}
+
 /** Per provider (chain): the same address may hold another token on another chain. */
 const tokenCache = new WeakMap<Provider, Map<string, TokenInfo>>();
 

@@ -243,3 +243,61 @@ export async function listCommittedSummaries(
   );
   return rows.map((row) => ({ agreementId: row.agreement_id, period: row.period, root: row.root }));
 }
+
+/** One direction's totals of a closed summary: what the dashboard shows per partner. */
+export interface DirectionTotals {
+  agreementId: string;
+  period: number;
+  partnerId: string;
+  side: "A" | "B";
+  direction: LeafDirection;
+  records: bigint;
+  billedSeconds: bigint;
+  amount: bigint;
+}
+
+/**
+ * The latest period with a closed (frozen) summary and, for each agreement closed for it, its totals
+ * per direction summed over the leaves; `period` null when nothing was closed yet. A direction without
+ * traffic has no row.
+ */
+export async function lastClosedTotals(
+  db: Queryable,
+): Promise<{ period: number | null; totals: DirectionTotals[] }> {
+  const latest = await db.query<{ period: number | null }>(
+    "SELECT max(period) AS period FROM summaries WHERE committed_at IS NOT NULL",
+  );
+  const period = latest.rows[0]?.period ?? null;
+  if (period === null) return { period: null, totals: [] };
+  const { rows } = await db.query<{
+    agreement_id: string;
+    partner_id: string;
+    side: "A" | "B";
+    direction: LeafDirection;
+    records: bigint | string;
+    billed: bigint | string;
+    amount: bigint | string;
+  }>(
+    `SELECT s.agreement_id, s.partner_id, s.side, l.direction,
+            sum(l.records)::bigint AS records, sum(l.billed)::bigint AS billed,
+            sum(l.amount_micro)::bigint AS amount
+       FROM summaries s JOIN summary_leaves l USING (agreement_id, period)
+      WHERE s.period = $1 AND s.committed_at IS NOT NULL
+      GROUP BY s.agreement_id, s.partner_id, s.side, l.direction
+      ORDER BY s.partner_id, s.agreement_id, l.direction`,
+    [period],
+  );
+  return {
+    period,
+    totals: rows.map((row) => ({
+      agreementId: row.agreement_id,
+      period,
+      partnerId: row.partner_id,
+      side: row.side,
+      direction: row.direction,
+      records: BigInt(row.records),
+      billedSeconds: BigInt(row.billed),
+      amount: BigInt(row.amount),
+    })),
+  };
+}

@@ -25,6 +25,7 @@ import {
   type StepInput,
 } from "../settlement/disputes";
 import { loadPeriodContext } from "../settlement/period-context";
+import { resolveAgreement, type AgreementScope } from "./ledger-periods";
 import { encodeLeafKey, periodSalt } from "../summaries/encoding";
 
 /** One summary leaf: the period's traffic of one direction, service and destination on one UTC day. */
@@ -103,6 +104,8 @@ export interface DisputesService {
    * The dispute step `step` from `from`, checked as the ledger would check it and estimated (which runs it
    * against the ledger), with the nonce and fees to sign it with; nothing is sent. A ruling's
    * `rationale` typed as text is stored first as public evidence and its CID is what the ruling carries.
+   * With `outsiders`, also for an agreement this node is not party to, by its 0x id (an arbiter rules
+   * between any two carriers, from whichever node they sign in to).
    * @throws NotFoundError for an unknown agreement; ConflictError when the ledger would refuse it;
    * InputError for figures or a reason out of bounds, or a rationale on another step or beside a CID;
    * UnavailableError when the chain cannot be read.
@@ -114,6 +117,7 @@ export interface DisputesService {
     step: DisputeStep,
     from: string,
     input: StepInput & { rationale?: string },
+    scope?: AgreementScope,
   ): Promise<PlannedStep>;
 }
 
@@ -163,9 +167,8 @@ export function disputesService(db: Database, evidence: EvidenceStore, logger: L
       logger.info("dispute evidence stored", { agreement: agreement.name, period, cid, bytes: bytes.length });
       return { cid, name, bytes: bytes.length, sha256 };
     },
-    async plan(chain, ref, period, step, from, { rationale, ...input }) {
-      const agreement = await requireAgreement(db, ref);
-      const ctx = await loadPeriodContext(chain, agreement, period);
+    async plan(chain, ref, period, step, from, { rationale, ...input }, scope = {}) {
+      const ctx = await loadPeriodContext(chain, await resolveAgreement(db, chain, ref, scope), period);
       if (rationale !== undefined) {
         if (step !== "rule") throw new InputError("only a ruling has a rationale", { field: "rationale" });
         if (input.evidenceCid !== undefined) {
@@ -175,8 +178,9 @@ export function disputesService(db: Database, evidence: EvidenceStore, logger: L
         // bytes of public text behind, under their own CID.
         input = { ...input, evidenceCid: await storeRationaleText(evidence, rationale) };
       }
-      if (step === "open" && ctx.state === "Defaulted") {
+      if (step === "open" && ctx.state === "Defaulted" && ctx.side !== null) {
         // Contesting a default opens our node's commitment when it committed (M-2).
+        const agreement = await requireAgreement(db, ref);
         const round = Number((await chain.ledger.periodRecord(ctx.agreementId, ctx.period)).round);
         input = {
           ...input,

@@ -14,6 +14,13 @@ import { fastPathSigningIfOpen, type FastPathSigning } from "../settlement/cosig
 import { loadFxTable, type FxTable } from "../settlement/fx";
 import type { PeriodContext } from "../settlement/period-context";
 import { knownPeriods, loadPeriodView, type PeriodView } from "../settlement/period-view";
+import {
+  ledgerPeriods,
+  requirePeriodOnLedger,
+  resolveAgreement,
+  type AgreementScope,
+  type NamedAgreement,
+} from "./ledger-periods";
 
 export interface PeriodsService {
   /**
@@ -23,16 +30,21 @@ export interface PeriodsService {
   known(chain: ChainClient): Promise<{ agreementId: string; period: number }[]>;
   /**
    * Every period this node built a summary for or the ledger holds a commitment for, each as
-   * {@link PeriodsService.view} gives it; only those in `state` when given.
+   * {@link PeriodsService.view} gives it; only those in `state` when given. With `outsiders`, also every
+   * period of the other carriers' agreements the ledger has a record of ({@link ledgerPeriods}), read
+   * from the chain alone.
    * @throws BaseError when the chain or the database cannot be read.
    */
-  list(chain: ChainClient, options?: { state?: PeriodStateName }): Promise<PeriodView[]>;
+  list(chain: ChainClient, options?: { state?: PeriodStateName } & AgreementScope): Promise<PeriodView[]>;
   /**
-   * One period: figures, tolerance test, dispute, deadlines, approvals.
-   * @throws NotFoundError for an agreement this node does not know; BaseError when the chain or the
-   * database cannot be read.
+   * One period: figures, tolerance test, dispute, deadlines, approvals. With `outsiders`, also a period of
+   * an agreement this node is not party to, by its 0x id, read from the ledger alone (see
+   * {@link resolveAgreement}).
+   * @throws NotFoundError for an agreement this node does not know (with `outsiders`: nor the ledger), and
+   * for a month the agreement has no period for ({@link requirePeriodOnLedger}); BaseError when the chain
+   * or the database cannot be read.
    */
-  view(chain: ChainClient, agreement: string, period: number): Promise<PeriodView>;
+  view(chain: ChainClient, agreement: string, period: number, scope?: AgreementScope): Promise<PeriodView>;
   /**
    * The Settlement its officers sign and their progress, while this node leaves the period to the
    * co-signed fast path (`settlement.fastPath` of the config); else null.
@@ -68,9 +80,20 @@ export function periodsService(db: Database, config: ResolvedConfig): PeriodsSer
     known: async (chain) => knownPeriods(db, chain, await listAgreements(db)),
     async list(chain, options = {}) {
       const agreements = await listAgreements(db);
-      const byId = new Map(agreements.map((a) => [a.agreementId, a]));
+      const byId = new Map<string, NamedAgreement>(agreements.map((a) => [a.agreementId, a]));
+      const periods = await knownPeriods(db, chain, agreements);
+      if (options.outsiders) {
+        const own = new Set(periods.map((p) => `${p.agreementId}:${p.period}`));
+        for (const p of await ledgerPeriods(chain)) {
+          if (own.has(`${p.agreementId}:${p.period}`)) continue;
+          if (!byId.has(p.agreementId))
+            byId.set(p.agreementId, await resolveAgreement(db, chain, p.agreementId, options));
+          periods.push(p);
+        }
+        periods.sort((x, y) => y.period - x.period || x.agreementId.localeCompare(y.agreementId));
+      }
       const views: PeriodView[] = [];
-      for (const { agreementId, period } of await knownPeriods(db, chain, agreements)) {
+      for (const { agreementId, period } of periods) {
         const agreement = byId.get(agreementId);
         if (!agreement) continue;
         const view = await loadPeriodView(db, chain, agreement, period);
@@ -79,8 +102,10 @@ export function periodsService(db: Database, config: ResolvedConfig): PeriodsSer
       }
       return views;
     },
-    async view(chain, ref, period) {
-      return loadPeriodView(db, chain, await requireAgreement(db, ref), period);
+    async view(chain, ref, period, scope = {}) {
+      const agreement = await resolveAgreement(db, chain, ref, scope);
+      await requirePeriodOnLedger(chain, agreement, period);
+      return loadPeriodView(db, chain, agreement, period);
     },
     fastPathSigning: (chain, ctx) => fastPathSigningIfOpen(db, chain, ctx, config.config.settlement.fastPath),
     fxTable: () => loadFxTable(config),

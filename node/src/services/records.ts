@@ -1,6 +1,6 @@
 /**
  * The node's own records as the gateway reads them: agreements, partners, tariff decks, ingested
- * files with their rejects and traffic, the deadline watch's alerts, the chain transactions it sent.
+ * files with their rejects and traffic, the chain transactions it sent.
  * Each is what the `icl` command of the same name lists; SQL stays in node/src/db/.
  */
 import {
@@ -10,7 +10,6 @@ import {
   setAgreementPeer,
   type LocalAgreement,
 } from "../db/agreements";
-import { listAlerts, type AlertLevel, type StoredAlert } from "../db/alerts";
 import { listChainEvents, listPendingTxs, type ChainEventRow, type TxRow } from "../db/chain-store";
 import { pingDatabase, type Database } from "../db/database";
 import { getFile, listFiles, listRejects, type IngestFile, type StoredReject } from "../db/ingest-store";
@@ -60,11 +59,6 @@ export interface CdrsService {
   latestTrafficDay(): Promise<number | null>;
 }
 
-export interface AlertsService {
-  /** Stored alerts, oldest first, filtered by age, agreement (name or id) and level. */
-  list(filter?: { since?: Date; agreementId?: string; level?: AlertLevel }): Promise<StoredAlert[]>;
-}
-
 export interface ChainRecordsService {
   /** The transactions `from` sent on `chainId` that are not final yet. */
   pendingTxs(chainId: bigint, from: string): Promise<TxRow[]>;
@@ -94,14 +88,13 @@ export function recordServices(db: Database) {
     dailyTraffic: (from, to) => dailyTraffic(db, from, to),
     latestTrafficDay: () => latestTrafficDay(db),
   };
-  const alerts: AlertsService = { list: (filter) => listAlerts(db, filter) };
   const chainRecords: ChainRecordsService = {
     pendingTxs: (chainId, from) => listPendingTxs(db, chainId, from),
     events: (filter) => listChainEvents(db, filter),
   };
   /** Whether the database answers. @throws UnavailableError when it does not. */
   const ping = () => pingDatabase(db);
-  return { agreements, partners, tariffs, cdrs, alerts, chainRecords, ping };
+  return { agreements, partners, tariffs, cdrs, chainRecords, ping };
 }
 
 // What the gateway's schemas name of these records: the stored shapes and their enumerations.

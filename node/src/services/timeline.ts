@@ -4,12 +4,12 @@
  */
 import { getAddress } from "ethers";
 import type { ChainClient } from "../chain/client";
-import { requireAgreement } from "../db/agreements";
 import { listChainEvents, type ChainEventRow } from "../db/chain-store";
 import type { Database } from "../db/database";
 import { UnavailableError } from "../errors";
 import { reasonName } from "../settlement/disputes";
 import { carrierName, chainCall } from "../settlement/escrow-tokens";
+import { requirePeriodOnLedger, resolveAgreement, type AgreementScope } from "./ledger-periods";
 
 /** How long a request waits for the event index to reach the chain's head before giving up. */
 export const INDEX_WAIT_MS = 10_000;
@@ -54,11 +54,13 @@ export interface TimelineService {
    */
   events(chain: ChainClient, agreementId: string, period: number): Promise<ChainEventRow[]>;
   /**
-   * The period's timeline (see {@link TimelineEvent}).
-   * @throws NotFoundError for an unknown agreement; UnavailableError as {@link TimelineService.events},
-   * or when a block is missing on the chain node.
+   * The period's timeline (see {@link TimelineEvent}); with `outsiders`, also of an agreement this node
+   * is not party to, by its 0x id (the index holds every ledger event).
+   * @throws NotFoundError for an unknown agreement or a month it has no period for (see
+   * {@link requirePeriodOnLedger}); UnavailableError as {@link TimelineService.events}, or when a block is
+   * missing on the chain node.
    */
-  timeline(chain: ChainClient, agreement: string, period: number): Promise<Timeline>;
+  timeline(chain: ChainClient, agreement: string, period: number, scope?: AgreementScope): Promise<Timeline>;
 }
 
 /** The timeline service of a node on `db`. Throws nothing. */
@@ -80,8 +82,9 @@ export function timelineService(db: Database): TimelineService {
   };
   return {
     events,
-    async timeline(chain, ref, period) {
-      const agreement = await requireAgreement(db, ref);
+    async timeline(chain, ref, period, scope = {}) {
+      const agreement = await resolveAgreement(db, chain, ref, scope);
+      await requirePeriodOnLedger(chain, agreement, period);
       const found = await events(chain, agreement.agreementId, period);
       const times = await blockTimes(
         chain,

@@ -188,11 +188,12 @@ async function approvalsOf(
   );
 }
 
-/** Reads the view of `period` of a local agreement. */
+/** Reads the view of `period` of a local agreement, or of one this node is not party to (`side` null). */
 export async function loadPeriodView(
   db: Database,
   chain: ChainClient,
-  agreement: Pick<LocalAgreement, "agreementId" | "name" | "side">,
+  // side null: an agreement this node is not party to (a regulator's read); it has no summary or report here.
+  agreement: Pick<LocalAgreement, "agreementId" | "name"> & { side: LocalAgreement["side"] | null },
   period: number,
 ): Promise<PeriodView> {
   const ctx = await loadPeriodContext(chain, agreement, period);

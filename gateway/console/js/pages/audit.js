@@ -141,7 +141,7 @@ function timelinePanel(report) {
     table(
       [
         ["Time", (r) => isoWhen(r.event.time)],
-        ["Period", (r) => [r.agreement.name, " ", h("span.nowrap", month(r.period.period))]],
+        ["Period", (r) => auditPeriodLink(r)],
         ["Event", (r) => eventWords(r.event.event, /partial|undisputed/.test(r.event.detail))],
         ["Who", (r) => (/^0x[0-9a-fA-F]{40}$/.test(r.event.who) ? person(r.event.who, names) : r.event.who)],
         ["Detail", (r) => auditDetail(r, names)],
@@ -153,6 +153,20 @@ function timelinePanel(report) {
       rows,
       { attrs: { id: "audit-timeline" }, empty: "Nothing on the ledger yet." },
     ),
+  );
+}
+
+/**
+ * The period's page, by the agreement's ledger id: every agreement of the ledger opens from here, also
+ * one this node is not party to (read from the chain alone).
+ */
+function auditPeriodLink({ agreement, period }) {
+  return h(
+    "a",
+    { href: `#/period/${agreement.agreementId}/${month(period.period)}` },
+    agreement.name,
+    " ",
+    h("span.nowrap", month(period.period)),
   );
 }
 

@@ -1,11 +1,12 @@
 /**
  * The dashboard: periods by state, money owed and owing per partner over the periods not yet settled,
- * the deadlines coming up, and charts of traffic and amounts per day. Each part shows only where the
+ * the deadlines coming up, the last closed month's totals per partner and direction, and charts of
+ * traffic and amounts per day. Each part shows only where the
  * person's roles may read its data.
  */
 import { api } from "../api.js";
 import { h, mount, table } from "../dom.js";
-import { deadlineWords, money, relative, stateBadge, when } from "../format.js";
+import { count, deadlineWords, duration, money, relative, stateBadge, when } from "../format.js";
 import { hasRole, session } from "../main.js";
 import { PERIOD_ROLES, partnerOf, periodLink } from "./periods.js";
 
@@ -38,7 +39,7 @@ export async function dashboardPage(app) {
     const { periods } = await api.get("/api/v1/periods");
     parts.push(stateTiles(periods), h("div.grid", owedPanel(periods), deadlinesPanel(periods)));
   }
-  if (hasRole("operator", "officer", "admin")) parts.push(await chartsPanel());
+  if (hasRole("operator", "officer", "admin")) parts.push(await closedMonthPanel(), await chartsPanel());
   if (parts.length === 1) parts.push(h("p.muted", `Signed in as ${session.current.roles.join(", ")}.`));
   mount(app, parts);
 }
@@ -120,6 +121,31 @@ function deadlinesPanel(periods) {
       upcoming.slice(0, 12),
       { empty: "No open windows." },
     ),
+  );
+}
+
+/** Directions in words, from this carrier's side. */
+const DIRECTION_WORDS = { out: "to the partner (we pay)", in: "from the partner (we bill)" };
+
+/** The last closed month per partner and direction: the figures the node froze when it closed it. */
+async function closedMonthPanel() {
+  const { period, totals } = await api.get("/api/v1/traffic/closed-month");
+  return h(
+    "div.panel",
+    h("h2", period === null ? "Last closed month" : `Last closed month: ${period}`),
+    table(
+      [
+        ["Partner", (t) => t.partner],
+        ["Agreement", (t) => t.agreement],
+        ["Direction", (t) => DIRECTION_WORDS[t.direction] ?? t.direction],
+        ["Calls", (t) => count(t.calls), "num"],
+        ["Minutes", (t) => duration(t.billedSeconds), "num"],
+        ["Amount", (t) => money(t.amount, { decimals: 6, symbol: t.currency ?? "" }), "num"],
+      ],
+      totals,
+      { empty: "No month closed yet.", attrs: { id: "closed-month-table" } },
+    ),
+    h("p.muted", "From the summaries this node closed the month with: the figures it committed."),
   );
 }
 

@@ -1,11 +1,11 @@
 /**
- * Ingest: upload a CDR file (operators, admins), follow its progress, and read every file's counts
+ * Ingest: upload a CDR file (operators, officers, admins), follow its progress, and read every file's counts
  * (rated + unbilled + rejected = records) and its rejected lines with the reason.
  */
 import { api } from "../api.js";
 import { badge, flash, h, mount, table } from "../dom.js";
 import { count, isoWhen, reasonWords } from "../format.js";
-import { attempt, hasRole } from "../main.js";
+import { attempt, hasRole, render } from "../main.js";
 
 export async function ingestPage(app) {
   // The formats come from the node's registry (GET /api/v1/formats), never a list of our own.
@@ -28,7 +28,7 @@ export async function ingestPage(app) {
         ["rejected", stats.rejected],
       ].map(([label, n]) => h("div.tile", h("div.n", count(n)), h("div.muted", label))),
     ),
-    hasRole("operator", "admin") ? uploadPanel(formats) : null,
+    hasRole("operator", "officer", "admin") ? uploadPanel(formats) : null,
     h(
       "div.panel",
       h("h2", "Files"),
@@ -129,12 +129,13 @@ function uploadPanel(formats) {
       }
       if (job.error) throw new Error(job.error.message);
       const f = job.file;
+      // Redraw first (a navigation clears messages), then say how the file went.
+      await render();
       flash(
         job.alreadyIngested
           ? `${name} was already ingested.`
           : `${name}: ${count(f.records)} read = ${count(f.rated)} rated + ${count(f.unbilled)} unbilled + ${count(f.rejected)} rejected.`,
       );
-      window.dispatchEvent(new HashChangeEvent("hashchange"));
     });
   return h(
     "div.panel",

@@ -28,9 +28,16 @@ import { actionsPanel } from "./actions.js";
 import { evidenceViewer } from "./evidence.js";
 import { relevantDeadlines } from "./dashboard.js";
 import { reportPanel } from "./report.js";
+import { noPeriodPage, refusesPeriod } from "./no-period.js";
 
 export async function periodPage(app, agreement, period) {
-  const view = await api.get(periodPath(agreement, period));
+  let view;
+  try {
+    view = await api.get(periodPath(agreement, period));
+  } catch (error) {
+    if (refusesPeriod(error)) return noPeriodPage(app, agreement, period, error);
+    throw error;
+  }
   const sym = view.token.symbol;
   const amount = (units) => money(units, view.token);
   const context = { view, agreement, period, amount, reload: () => periodPage(app, agreement, period) };

@@ -13,9 +13,11 @@ export function partnerOf(period) {
 }
 
 export function periodLink(period) {
+  // An agreement this node is not party to (a regulator's or arbiter's view) is named by its ledger id.
+  const ref = period.side === null ? period.agreementId : period.agreement;
   return h(
     "a",
-    { href: `#/period/${encodeURIComponent(period.agreement)}/${month(period.period)}` },
+    { href: `#/period/${encodeURIComponent(ref)}/${month(period.period)}` },
     `${period.agreement} ${month(period.period)}`,
   );
 }

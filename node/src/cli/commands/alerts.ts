@@ -1,17 +1,9 @@
-import { ALERT_LEVELS, listAlerts, type AlertLevel } from "../../db/alerts";
+import { ALERT_LEVELS, type AlertLevel } from "../../db/alerts";
 import { formatPeriod } from "../../reconciliation/reveal";
+import { alertWindowMs } from "../../services/alerts";
 import { DATA_DIR_OPTION, JSON_OPTION, UsageError, stringOption, type Command } from "../command";
 import { table, toJson } from "../format";
 import { withNode } from "../node-context";
-
-const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `90s`, `30m`, `12h`, `7d`, `2w` → milliseconds. @throws UsageError otherwise. */
-export function parseDuration(text: string): number {
-  const match = /^(\d{1,6})([smhdw])$/.exec(text.trim());
-  if (!match) throw new UsageError(`--since '${text}' is not a duration like 30m, 12h, 7d or 2w`);
-  return Number(match[1]) * UNITS[match[2]!]!;
-}
 
 export const alertsCommand: Command = {
   words: ["alerts"],
@@ -35,14 +27,16 @@ export const alertsCommand: Command = {
   },
   positionals: { min: 0, max: 0 },
   async run(args, io) {
-    const sinceText = stringOption(args, "since");
-    const since = sinceText === undefined ? undefined : new Date(Date.now() - parseDuration(sinceText));
+    const since = stringOption(args, "since");
+    // A bad window is a usage mistake here (exit 64), as any other malformed option.
+    if (since !== undefined && alertWindowMs(since) === null)
+      throw new UsageError(`--since '${since}' is not a duration like 30m, 12h, 7d or 2w`);
     const levelText = stringOption(args, "level");
     const level = ALERT_LEVELS.find((l) => l === levelText?.toLowerCase()) as AlertLevel | undefined;
     if (levelText !== undefined && level === undefined)
       throw new UsageError(`--level must be one of ${ALERT_LEVELS.join(", ")}`);
-    const agreementId = stringOption(args, "agreement");
-    const alerts = await withNode(args, io, (node) => listAlerts(node.db, { since, level, agreementId }));
+    const agreement = stringOption(args, "agreement");
+    const alerts = await withNode(args, io, (node) => node.alerts.list({ since, level, agreement }));
     if (args.values.json) {
       io.stdout.write(toJson({ alerts }));
       return 0;
