@@ -58,8 +58,8 @@ export function tryFirst(served: ServedDemo): string[] {
     );
   }
   lines.push(
-    `as ACME's admin on ${consoleOf("ACME admin")}: issue an API token (POST /api/v1/auth/tokens with the session's x-csrf-token; the console has no token page yet)`,
-    `as the regulator on ${consoleOf("regulator")}: open the Audit page (the ledger's history replayed and checked)`,
+    `as ACME's admin on ${consoleOf("ACME admin")}: issue an API token on the Tokens page (its secret is shown once), then revoke it`,
+    `as the regulator on ${consoleOf("regulator")}: open the Audit page (the ledger's history replayed and checked), then any period on it, GLOBEX-INITECH's too (read from the chain: ACME is not party)`,
   );
   return lines;
 }
