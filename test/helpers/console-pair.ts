@@ -9,7 +9,7 @@ import { chainRoleResolver, type AuthDeps } from "../../gateway/src/auth";
 import type { GatewayParts } from "../../gateway/src/gateway";
 import { parseConfig } from "../../node/src/config/config";
 import { silentLogger } from "../../node/src/logger";
-import { createNode } from "../../node/src/node";
+import { createNode, type CarrierNode } from "../../node/src/node";
 import { becomesTrue, overflowOf, watchPage } from "./browser";
 import type { PairNode } from "./carrier-pair";
 import { CARRIER_A, CARRIER_B } from "./hardhat";
@@ -18,6 +18,17 @@ import { CARRIER_A, CARRIER_B } from "./hardhat";
 export interface ConsoleStaff {
   operators?: readonly string[];
   admins?: readonly string[];
+}
+
+/** The node façade over a pair node's database, chain and evidence store, with the default config. */
+export function pairConsoleNode(node: Omit<PairNode, "gateway">): CarrierNode {
+  return createNode({
+    config: { dataDir: node.dir, config: parseConfig({}, "config.json"), databaseUrl: undefined },
+    db: node.db,
+    chain: node.chain,
+    evidence: node.evidence,
+    logger: silentLogger,
+  });
 }
 
 /**
@@ -32,12 +43,7 @@ export function consoleGateway(
     if (!sides.includes(node.side)) return {};
     const carrierId = node.side === "A" ? CARRIER_A : CARRIER_B;
     return {
-      node: createNode({
-        config: { dataDir: node.dir, config: parseConfig({}, "config.json"), databaseUrl: undefined },
-        db: node.db,
-        evidence: node.evidence,
-        logger: silentLogger,
-      }),
+      node: pairConsoleNode(node),
       chain: node.chain,
       auth: {
         db: node.db,

@@ -33,7 +33,6 @@ import { createNode } from "../../../node/src/node";
 import { stateIndex } from "../../../node/src/protocol";
 import { loadTariffDeck } from "../../../node/src/rating/tariff-deck";
 import {
-  CARRIER_A,
   PERIOD,
   hardhatWallet,
   openCommitWindow,
@@ -59,6 +58,7 @@ import {
   type PairNode,
   type PairSetup,
 } from "../../../test/helpers/carrier-pair";
+import { consoleGateway } from "../../../test/helpers/console-pair";
 import { primaryTarget, tempDir } from "../../../test/helpers/databases";
 import { generateCalls } from "../../../scripts/lib/traffic";
 import { chainRoleResolver, type AuthDeps } from "../auth";
@@ -112,19 +112,7 @@ describe(`web console: pages for every role, in headless Chromium (${target.name
       hardhat,
       fx,
       secret: SECRET,
-      gateway: (node) =>
-        node.side === "B"
-          ? {}
-          : {
-              node: createNode({
-                config: { dataDir: node.dir, config: parseConfig({}, "config.json"), databaseUrl: undefined },
-                db: node.db,
-                evidence: node.evidence,
-                logger: silentLogger,
-              }),
-              chain: node.chain,
-              auth: authFor(node.db, node.chain, CARRIER_A, "CARRIER-A"),
-            },
+      gateway: consoleGateway({ A: { admins: [w(11).address] } }),
     };
     ({ a, b } = await startPair(setup));
     await openCommitWindow(hardhat.provider, PERIOD);

@@ -13,9 +13,6 @@
  */
 import { expect } from "chai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { parseConfig } from "../../../node/src/config/config";
-import { silentLogger } from "../../../node/src/logger";
-import { createNode } from "../../../node/src/node";
 import { stateIndex } from "../../../node/src/protocol";
 import { cdrId, chooseLost, generateCalls } from "../../../scripts/lib/traffic";
 import { launchChromium, overflowOf, screenshot, watchPage } from "../../../test/helpers/browser";
@@ -27,10 +24,10 @@ import {
   type PairNode,
   type PairSetup,
 } from "../../../test/helpers/carrier-pair";
+import { consoleGateway, pairConsoleNode } from "../../../test/helpers/console-pair";
 import { primaryTarget } from "../../../test/helpers/databases";
 import {
   CARRIER_A,
-  CARRIER_B,
   hardhatWallet,
   PERIOD,
   scriptLedger,
@@ -38,7 +35,6 @@ import {
   type HardhatNode,
   type ScriptedLedger,
 } from "../../../test/helpers/hardhat";
-import { chainRoleResolver, type AuthDeps } from "../auth";
 
 const target = primaryTarget();
 const SECRET = Buffer.from("d7".repeat(32), "hex");
@@ -69,30 +65,7 @@ describe(`dispute evidence in the console for the counterparty, the arbiter and 
       fx,
       secret: SECRET,
       // Both nodes serve the API and the console, sign-in resolved from the chain as `icl run` does.
-      gateway: (node) => ({
-        node: createNode({
-          config: { dataDir: node.dir, config: parseConfig({}, "config.json"), databaseUrl: undefined },
-          db: node.db,
-          chain: node.chain,
-          evidence: node.evidence,
-          logger: silentLogger,
-        }),
-        chain: node.chain,
-        auth: {
-          db: node.db,
-          roles: chainRoleResolver({
-            registry: node.chain.registry,
-            carrierId: node.side === "A" ? CARRIER_A : CARRIER_B,
-            admins: [],
-            operators: [],
-          }),
-          logger: silentLogger,
-          carrier: `CARRIER-${node.side}`,
-          chainId: node.chain.chainId,
-          sessionHours: 8,
-          cookieSecure: false,
-        } satisfies AuthDeps,
-      }),
+      gateway: consoleGateway({}, ["A", "B"]),
     };
     ({ a, b } = await startPair(setup));
     const calls = generateCalls(PERIOD, 300, 23);
@@ -102,13 +75,7 @@ describe(`dispute evidence in the console for the counterparty, the arbiter and 
     await settlePair(a, b);
     // A's officer seals the lost calls and opens the dispute citing them (the dispute steps' own browser
     // suite signs them in the console; here the subject is who can read what is cited).
-    const nodeA = createNode({
-      config: { dataDir: a.dir, config: parseConfig({}, "config.json"), databaseUrl: undefined },
-      db: a.db,
-      chain: a.chain,
-      evidence: a.evidence,
-      logger: silentLogger,
-    });
+    const nodeA = pairConsoleNode(a);
     ({ cid } = await nodeA.disputes.sealEvidence(
       "A-B",
       PERIOD,

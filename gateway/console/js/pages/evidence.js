@@ -14,8 +14,8 @@
  */
 import { ApiError, api, periodPath } from "../api.js";
 import { openArbiterCopy } from "../arbiter-copy.js";
-import { download, h, mount, reveal } from "../dom.js";
-import { cidDigest, count } from "../format.js";
+import { download, h, mount, reveal, table } from "../dom.js";
+import { cidDigest, count, duration, money, plural, reasonWords } from "../format.js";
 import { hasRole, session } from "../main.js";
 import { connectKey, signer } from "../wallet.js";
 
@@ -23,7 +23,7 @@ import { connectKey, signer } from "../wallet.js";
 const SHOWN_CHARS = 20_000;
 
 /** The panel evidence opens into (one per period page), and the cell of one timeline event. */
-export function evidenceViewer({ agreement, period }) {
+export function evidenceViewer({ agreement, period, view }) {
   const panel = h("div.panel", { id: "evidence-view", hidden: true });
   const show = (title, ...children) => {
     panel.hidden = false;
@@ -47,7 +47,7 @@ export function evidenceViewer({ agreement, period }) {
             ? "Fetched from the partner's node, checked against its CID and opened with the agreement's key."
             : "Opened with the agreement's key.",
         ),
-        contentView(bundle.content, bundle.fileName),
+        contentView(bundle.content, bundle.fileName, view),
       );
     } catch (error) {
       failed(title, error);
@@ -98,7 +98,7 @@ export function evidenceViewer({ agreement, period }) {
       show(
         title,
         h("p.muted", "Re-sealed to your key by the node and opened here with it."),
-        contentView(opened.content, copy.fileName),
+        contentView(opened.content, copy.fileName, view),
       );
     } catch (error) {
       failed(title, error);
@@ -144,7 +144,7 @@ export function evidenceViewer({ agreement, period }) {
 }
 
 /** A bundle's files as they were (text shown, every file saved on request), or a report as JSON. */
-function contentView(content, fileName) {
+function contentView(content, fileName, view) {
   const files = content?.files;
   if (Array.isArray(files)) {
     return files.map((file) => {
@@ -167,10 +167,55 @@ function contentView(content, fileName) {
     });
   }
   const json = JSON.stringify(content, null, 2);
-  return [
-    h("pre.evidence-text", truncated(json)),
-    h("button", { onclick: () => download(fileName, json, "application/json") }, "Save as JSON"),
-  ];
+  const save = h("button", { onclick: () => download(fileName, json, "application/json") }, "Save as JSON");
+  if (content?.kind === "discrepancy-report" && Array.isArray(content.report?.leaves)) {
+    return [
+      reportSummary(content, view),
+      h("details", h("summary", "The report as sealed (JSON)"), h("pre.evidence-text", truncated(json))),
+      save,
+    ];
+  }
+  return [h("pre.evidence-text", truncated(json)), save];
+}
+
+const isoDay = (day) => new Date(day * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * A sealed discrepancy report in words: what the sealing party's node found, per day-destination that
+ * differs, its own calls beside the other party's.
+ */
+function reportSummary(content, view) {
+  const { report } = content;
+  const amount = (units) => money(units, view.token);
+  const sealer = view.sides[content.side]?.name ?? `party ${content.side}`;
+  const other = view.sides[content.side === "A" ? "B" : "A"]?.name ?? "the other party";
+  const kinds = Object.entries(report.counts ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${reasonWords(kind)}: ${count(n)}`);
+  const cdrs = Array.isArray(content.cdrs) ? content.cdrs.length : 0;
+  return h(
+    "div",
+    { id: "evidence-report" },
+    h(
+      "p",
+      `${sealer}'s discrepancy report: ${plural(report.leaves.length, "differing day-destination", "differing day-destinations")}`,
+      kinds.length > 0 ? ` (${kinds.join("; ")})` : "",
+      cdrs > 0 ? `, with ${plural(cdrs, "of its CDRs", "of its CDRs")} sealed beside it.` : ".",
+    ),
+    table(
+      [
+        ["Direction", (l) => l.leaf.direction.replace(/^(.)(.)$/, "$1→$2")],
+        ["Destination", (l) => `${l.leaf.service} ${l.leaf.destination}`],
+        ["Day", (l) => isoDay(l.leaf.day)],
+        [`${sealer}'s calls`, (l) => count(l.ours?.records ?? 0), "num"],
+        [`${other}'s calls`, (l) => count(l.theirs?.records ?? 0), "num"],
+        ["Difference", (l) => `${duration(l.delta.billed)}, ${amount(l.delta.amount)}`, "num"],
+        ["Found", (l) => l.kinds.map(reasonWords).join(", ")],
+      ],
+      report.leaves,
+      { attrs: { id: "evidence-report-leaves" } },
+    ),
+  );
 }
 
 function truncated(text) {

@@ -52,7 +52,9 @@ export async function periodPage(app, agreement, period) {
       `Tolerance: ${view.terms.toleranceBps / 100}% or ${amount(view.terms.toleranceAbs)}, whichever is larger; a default settles at ${ruleWords(view.terms.rule)}. `,
       view.terms.arbiter ? ["Arbiter: ", person(view.terms.arbiter, view.names), "."] : null,
     ),
-    h("div.grid", figuresPanel(view, amount), statusPanel(view, amount)),
+    // The figures take the full width: six columns of amounts with their currency do not fit half of it.
+    figuresPanel(view, amount),
+    statusPanel(view, amount),
   ];
   if (view.settlement) parts.push(settlementRecord(view, amount));
   parts.push(await actionsPanel(context));
