@@ -26,8 +26,10 @@ import {
 } from "../../../test/helpers/carrier-pair";
 import { consoleGateway, pairConsoleNode } from "../../../test/helpers/console-pair";
 import { primaryTarget } from "../../../test/helpers/databases";
+import { loadReport, type ReportJson } from "../../../node/src/db/reports";
 import {
   CARRIER_A,
+  CARRIER_B,
   hardhatWallet,
   PERIOD,
   scriptLedger,
@@ -137,6 +139,42 @@ describe(`dispute evidence in the console for the counterparty, the arbiter and 
     const fit = await overflowOf(page);
     expect(fit.scrollWidth, fit.culprits.join(", ")).to.be.at.most(fit.viewport);
     await screenshot(page, "evidence-01-counterparty-opens-390");
+    expect(problems, problems.join("\n")).to.deep.equal([]);
+  });
+
+  it("an officer reads a discrepancy report the other carrier cited as a table of the days that differ", async () => {
+    // B's officer (account 5) proposes B's own figures, citing B's sealed discrepancy report.
+    const report = await loadReport(b.db, fx.agreementId, PERIOD);
+    const reportCid = report!.evidenceCid!;
+    const leaves = (report!.report as ReportJson).leaves;
+    const ledger = fx.deployment.ledger.connect(await hardhat.provider.getSigner(5));
+    const record = await ledger.periodRecord(fx.agreementId, PERIOD);
+    await (
+      await ledger.proposeFigures(
+        fx.agreementId,
+        PERIOD,
+        CARRIER_B,
+        record.amountABofB,
+        record.amountBAofB,
+        reportCid,
+      )
+    ).wait();
+    const { page, problems } = await periodPageAs(a, w(1).privateKey);
+    await page
+      .locator("#timeline-table tr", { hasText: "Figures proposed" })
+      .locator("button.evidence")
+      .click();
+    await page.waitForSelector("#evidence-report-leaves");
+    const summary = (await page.textContent("#evidence-report"))!;
+    expect(summary).to.contain(`CARRIER-B's discrepancy report: ${leaves.length} differing`);
+    const rows = await page.locator("#evidence-report-leaves tbody tr").allInnerTexts();
+    expect(rows).to.have.length(leaves.length);
+    // Every row is a day B's node found differing; A's calls are the ones B's report says B lacks.
+    expect(
+      rows.every((row) => /missing CDRs/.test(row)),
+      rows.join("\n"),
+    ).to.equal(true);
+    await screenshot(page, "evidence-02-officer-reads-partner-report");
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });
 
