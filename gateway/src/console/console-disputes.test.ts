@@ -18,6 +18,7 @@
  * Set-up (CDRs, closing periods, the running nodes' passes, escrow deposits) goes through node services.
  */
 import { expect } from "chai";
+import { loadReport } from "../../../node/src/db/reports";
 import { getAddress } from "ethers";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { PERIOD_STATES } from "../../../node/src/protocol";
@@ -600,11 +601,17 @@ describe(`every dispute step in the web console, by each role (${target.name})`,
     await mismatchedPeriod(period, 19);
     const officer = await periodAs("officerB2", period, "Mismatched");
     await officer.click("#action-open");
+    // Nothing sealed by hand: the form cites B's node's own sealed discrepancy report.
+    const reportOfB = (await loadReport(b.db, fx.agreementId, period))!;
+    expect(reportOfB.evidenceCid).to.match(/^baf/);
+    expect(await officer.inputValue("#evidence-cid")).to.equal(reportOfB.evidenceCid);
+    expect(await officer.textContent("#evidence-hint")).to.contain("sealed discrepancy report");
     await officer.selectOption("#dispute-reason", "rate_difference");
     const openWords = await takeStep(officer, "#plan-dispute", "openDispute", "Disputed");
     expect(openWords).to.contain("reason rate_difference");
     const [opened] = await ledger().queryFilter(ledger().filters.DisputeOpened(fx.agreementId, period));
     expect(opened!.args.carrierId).to.equal(CARRIER_B);
+    expect(opened!.args.evidenceCid).to.equal(reportOfB.evidenceCid);
     await sentBy(opened!, "officerB2");
     await screenshot(officer, "dispute-24-open-officer-b2");
 

@@ -329,7 +329,15 @@ function openForm(stage, context) {
     id: "evidence-cid",
     placeholder: "bafkrei… (seal calls from the report below, or paste a CID)",
   });
-  if (context.evidenceCid) evidence.value = context.evidenceCid;
+  // Calls sealed from the report below are cited first; else this node's sealed discrepancy report.
+  const reportCid = context.view.report?.evidenceCid ?? null;
+  const cited = context.evidenceCid ?? reportCid;
+  if (cited) evidence.value = cited;
+  const hint = context.evidenceCid
+    ? "The calls you sealed from the report below."
+    : reportCid
+      ? "This node's sealed discrepancy report (every differing day and this node's calls behind it); seal particular calls from the report below to cite those instead."
+      : null;
   show(
     stage,
     h(
@@ -339,6 +347,7 @@ function openForm(stage, context) {
       reason,
       h("label", { for: "evidence-cid" }, "Evidence (CID of a sealed bundle)"),
       evidence,
+      hint ? h("p.muted", { id: "evidence-hint" }, hint) : null,
       h(
         "div.actions",
         h(
