@@ -53,7 +53,10 @@ const AGREEMENT_ID = "0x" + "ab".repeat(32);
 const VALID: Record<string, string> = { agreement: "ACME-GLOBEX", period: "2026-10" };
 
 /** Everyone allowed anywhere, with the CSRF token: what is tested is input, not authorization. */
-const EVERYONE = headersFor({ kind: "session", roles: ["operator", "officer", "regulator", "admin"] });
+const EVERYONE = headersFor({
+  kind: "session",
+  roles: ["operator", "officer", "regulator", "arbiter", "admin"],
+});
 
 async function counts(db: Database): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

@@ -608,7 +608,7 @@ describe(`every dispute step in the web console, by each role (${target.name})`,
     expect(await officer.textContent("#evidence-hint")).to.contain("sealed discrepancy report");
     await officer.selectOption("#dispute-reason", "rate_difference");
     const openWords = await takeStep(officer, "#plan-dispute", "openDispute", "Disputed");
-    expect(openWords).to.contain("reason rate_difference");
+    expect(openWords).to.contain("reason: rate difference (code 3)");
     const [opened] = await ledger().queryFilter(ledger().filters.DisputeOpened(fx.agreementId, period));
     expect(opened!.args.carrierId).to.equal(CARRIER_B);
     expect(opened!.args.evidenceCid).to.equal(reportOfB.evidenceCid);

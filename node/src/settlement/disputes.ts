@@ -54,6 +54,27 @@ export function reasonName(code: number): string {
   return Object.entries(DISPUTE_REASONS).find(([, c]) => c === code)?.[0] ?? String(code);
 }
 
+/** The reasons in words, as a person reads them before signing (the console's format.js has the same). */
+const REASON_WORDS: Record<DisputeReason, string> = {
+  missing_cdrs: "missing CDRs",
+  duration_difference: "duration difference",
+  rate_difference: "rate difference",
+  day_boundary_shift: "day-boundary shift",
+  default_contested: "default contested",
+  other: "other",
+};
+
+/** "missing CDRs (code 1)": the reason in words and the code the ledger records. */
+export function reasonWords(code: number): string {
+  const name = reasonName(code) as DisputeReason;
+  return `${REASON_WORDS[name] ?? "a reason of its own"} (code ${code})`;
+}
+
+/** 0 → "first round", 2 → "correction round 2". */
+function roundWords(round: bigint | number): string {
+  return BigInt(round) === 0n ? "first round" : `correction round ${round}`;
+}
+
 export type DisputeStep = "open" | "propose" | "counter" | "accept" | "escalate" | "withdraw" | "rule";
 
 export interface StepInput {
@@ -171,7 +192,7 @@ export async function planDisputeStep(
     chain.ledger.disputeRecord(agreementId, period),
     chain.ledger.deadlines(agreementId, period),
   ]);
-  const header = (verb: string) => `${verb} on ${ctx.label} (round ${record.round}, now ${ctx.state})`;
+  const header = (verb: string) => `${verb} on ${ctx.label} (${roundWords(record.round)}, now ${ctx.state})`;
   const cid = input.evidenceCid ?? null;
 
   if (step === "rule") {
@@ -234,7 +255,7 @@ export async function planDisputeStep(
             `${header("Open a dispute")} as officer ${signer} of ${carrierName(ours)}:\n` +
             `  revealed: A says ${figuresText(record.amountABofA, record.amountBAofA)}\n` +
             `            B says ${figuresText(record.amountABofB, record.amountBAofB)}\n` +
-            `  reason ${reasonName(reason)} (${reason}); evidence ${cid ?? "(none)"}`,
+            `  reason: ${reasonWords(reason)}; evidence ${cid ?? "(none)"}`,
           evidenceCid: cid,
         };
       }
