@@ -13,7 +13,8 @@ import { periodEnd } from "../../node/src/protocol";
 export const PERIOD = 203001;
 
 const ROOT = path.resolve(__dirname, "../..");
-const MNEMONIC = "test test test test test test test test test test test junk";
+/** Hardhat's default mnemonic: public test keys, never for anything of value. */
+export const MNEMONIC = "test test test test test test test test test test test junk";
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {

@@ -22,7 +22,15 @@ export async function carrierAOnLedger(
   target: DatabaseTarget,
   secret: Buffer = Buffer.alloc(32, 7),
 ): Promise<CarrierAOnLedger> {
-  const hardhat = await startHardhatNode();
+  return carrierAOnChain(target, await startHardhatNode(), secret);
+}
+
+/** The same on a chain node already running (Anvil, say): the ledger scripted on it. */
+export async function carrierAOnChain(
+  target: DatabaseTarget,
+  hardhat: HardhatNode,
+  secret: Buffer = Buffer.alloc(32, 7),
+): Promise<CarrierAOnLedger> {
   const fx = await scriptLedger(hardhat.provider);
   const db = await target.open();
   await addPartner(db, { id: "CARRIER-B", name: "Carrier B", matchRules: [] });
