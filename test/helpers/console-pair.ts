@@ -12,12 +12,36 @@ import { silentLogger } from "../../node/src/logger";
 import { createNode, type CarrierNode } from "../../node/src/node";
 import { becomesTrue, overflowOf, watchPage } from "./browser";
 import type { PairNode } from "./carrier-pair";
-import { CARRIER_A, CARRIER_B } from "./hardhat";
+import {
+  CARRIER_A,
+  CARRIER_B,
+  hardhatWallet,
+  scriptLedger,
+  startHardhatNode,
+  type HardhatNode,
+  type ScriptedLedger,
+} from "./hardhat";
 
 /** A carrier's own staff, from its config: `gateway.operators` and `gateway.admins`. */
 export interface ConsoleStaff {
   operators?: readonly string[];
   admins?: readonly string[];
+}
+
+/** The account the browser suites' regulator signs in with. */
+export const REGULATOR_ACCOUNT = 10;
+
+/**
+ * The browser suites' chain: a Hardhat node, the scripted ledger with a tolerance of 1 000 micro-units
+ * (so a few lost calls make a period Mismatched), and account 10 holding the registry's REGULATOR_ROLE.
+ */
+export async function startConsoleChain(): Promise<{ hardhat: HardhatNode; fx: ScriptedLedger }> {
+  const hardhat = await startHardhatNode();
+  const fx = await scriptLedger(hardhat.provider, { toleranceAbs: 1_000n });
+  const registry = fx.deployment.registry.connect(await hardhat.provider.getSigner(0));
+  const regulator = hardhatWallet(REGULATOR_ACCOUNT).address;
+  await (await registry.grantRole(await registry.REGULATOR_ROLE(), regulator)).wait();
+  return { hardhat, fx };
 }
 
 /** The node façade over a pair node's database, chain and evidence store, with the default config. */

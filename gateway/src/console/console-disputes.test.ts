@@ -31,7 +31,13 @@ import {
   type PairNode,
   type PairSetup,
 } from "../../../test/helpers/carrier-pair";
-import { checkFits, consoleGateway, signInConsole } from "../../../test/helpers/console-pair";
+import {
+  checkFits,
+  consoleGateway,
+  signInConsole,
+  REGULATOR_ACCOUNT,
+  startConsoleChain,
+} from "../../../test/helpers/console-pair";
 import { primaryTarget } from "../../../test/helpers/databases";
 import {
   CARRIER_A,
@@ -39,8 +45,6 @@ import {
   fundCarrier,
   hardhatWallet,
   PERIOD,
-  scriptLedger,
-  startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
 } from "../../../test/helpers/hardhat";
@@ -58,7 +62,7 @@ const PEOPLE = {
   officerB1: { account: 5, side: "B" },
   officerB2: { account: 8, side: "B" },
   arbiter: { account: 9, side: "A" },
-  regulator: { account: 10, side: "A" },
+  regulator: { account: REGULATOR_ACCOUNT, side: "A" },
   operator: { account: 11, side: "A" },
   admin: { account: 12, side: "A" },
 } as const;
@@ -93,12 +97,8 @@ describe(`every dispute step in the web console, by each role (${target.name})`,
   before(async function () {
     browser = await launchChromium();
     if (browser === null) return this.skip();
-    hardhat = await startHardhatNode();
-    fx = await scriptLedger(hardhat.provider, { toleranceAbs: 1_000n });
-    const registry = fx.deployment.registry.connect(await hardhat.provider.getSigner(0));
-    await (
-      await registry.grantRole(await registry.REGULATOR_ROLE(), w(PEOPLE.regulator.account).address)
-    ).wait();
+    // The regulator is account 10 (REGULATOR_ACCOUNT).
+    ({ hardhat, fx } = await startConsoleChain());
     decimals = await fx.deployment.demoToken!.connect(hardhat.provider).decimals();
     // Both carriers hold escrow: the payer's approval reserves what it owes.
     for (const carrier of [CARRIER_A, CARRIER_B])

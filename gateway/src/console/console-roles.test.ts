@@ -36,8 +36,6 @@ import {
   PERIOD,
   hardhatWallet,
   openCommitWindow,
-  scriptLedger,
-  startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
 } from "../../../test/helpers/hardhat";
@@ -58,7 +56,7 @@ import {
   type PairNode,
   type PairSetup,
 } from "../../../test/helpers/carrier-pair";
-import { consoleGateway } from "../../../test/helpers/console-pair";
+import { consoleGateway, startConsoleChain } from "../../../test/helpers/console-pair";
 import { primaryTarget, tempDir } from "../../../test/helpers/databases";
 import { generateCalls } from "../../../scripts/lib/traffic";
 import { chainRoleResolver, type AuthDeps } from "../auth";
@@ -103,10 +101,8 @@ describe(`web console: pages for every role, in headless Chromium (${target.name
   before(async function () {
     browser = await launchChromium();
     if (browser === null) return this.skip();
-    hardhat = await startHardhatNode();
-    fx = await scriptLedger(hardhat.provider, { toleranceAbs: 1_000n });
-    const registry = fx.deployment.registry.connect(await hardhat.provider.getSigner(0));
-    await (await registry.grantRole(await registry.REGULATOR_ROLE(), w(10).address)).wait();
+    // The regulator is account 10 (REGULATOR_ACCOUNT).
+    ({ hardhat, fx } = await startConsoleChain());
     const setup: PairSetup = {
       target,
       hardhat,

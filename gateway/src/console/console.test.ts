@@ -26,8 +26,6 @@ import {
   openCommitWindow,
   hardhatWallet,
   PERIOD,
-  scriptLedger,
-  startHardhatNode,
   CARRIER_A,
   CARRIER_B,
   type HardhatNode,
@@ -60,7 +58,7 @@ import {
   type PairNode,
   type PairSetup,
 } from "../../../test/helpers/carrier-pair";
-import { consoleGateway, signInConsole } from "../../../test/helpers/console-pair";
+import { consoleGateway, signInConsole, startConsoleChain } from "../../../test/helpers/console-pair";
 import { primaryTarget } from "../../../test/helpers/databases";
 import { cdrId, chooseLost, generateCalls } from "../../../scripts/lib/traffic";
 
@@ -83,11 +81,8 @@ describe(`web console in headless Chromium (${target.name})`, function () {
   before(async function () {
     browser = await launchChromium();
     if (browser === null) return this.skip();
-    hardhat = await startHardhatNode();
-    fx = await scriptLedger(hardhat.provider, { toleranceAbs: 1_000n });
-    // The consortium's regulator: account 10.
-    const registry = fx.deployment.registry.connect(await hardhat.provider.getSigner(0));
-    await (await registry.grantRole(await registry.REGULATOR_ROLE(), w(10).address)).wait();
+    // The regulator is account 10 (REGULATOR_ACCOUNT).
+    ({ hardhat, fx } = await startConsoleChain());
 
     setup = {
       target,

@@ -24,7 +24,7 @@ import {
   type PairNode,
   type PairSetup,
 } from "../../../test/helpers/carrier-pair";
-import { consoleGateway, pairConsoleNode } from "../../../test/helpers/console-pair";
+import { consoleGateway, pairConsoleNode, startConsoleChain } from "../../../test/helpers/console-pair";
 import { primaryTarget } from "../../../test/helpers/databases";
 import { loadReport, type ReportJson } from "../../../node/src/db/reports";
 import {
@@ -32,8 +32,6 @@ import {
   CARRIER_B,
   hardhatWallet,
   PERIOD,
-  scriptLedger,
-  startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
 } from "../../../test/helpers/hardhat";
@@ -57,10 +55,8 @@ describe(`dispute evidence in the console for the counterparty, the arbiter and 
   before(async function () {
     browser = await launchChromium();
     if (browser === null) return this.skip();
-    hardhat = await startHardhatNode();
-    fx = await scriptLedger(hardhat.provider, { toleranceAbs: 1_000n });
-    const registry = fx.deployment.registry.connect(await hardhat.provider.getSigner(0));
-    await (await registry.grantRole(await registry.REGULATOR_ROLE(), w(10).address)).wait();
+    // The regulator is account 10 (REGULATOR_ACCOUNT).
+    ({ hardhat, fx } = await startConsoleChain());
     const setup: PairSetup = {
       target,
       hardhat,
