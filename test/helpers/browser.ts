@@ -12,9 +12,13 @@ export const CHROMIUM = process.env.ICL_CHROMIUM ?? "/usr/bin/chromium";
 /** Where screenshots go: test-artifacts/console/ (kept by CI as artifacts, ignored by git). */
 export const SCREENSHOTS = path.join(REPO_ROOT, "test-artifacts", "console");
 
-/** Chromium, or null after a loud notice when there is none. */
+/** Chromium, or null after a loud notice when there is none (an error with ICL_REQUIRE_CHROMIUM=1). */
 export async function launchChromium(): Promise<Browser | null> {
   if (!fs.existsSync(CHROMIUM)) {
+    // CI installs Chromium and then requires it: a browser suite that skips there would prove nothing.
+    if (process.env.ICL_REQUIRE_CHROMIUM === "1") {
+      throw new Error(`no Chromium at ${CHROMIUM}, and ICL_REQUIRE_CHROMIUM=1 requires the browser suites`);
+    }
     const line = "!".repeat(100);
     process.stderr.write(
       `\n${line}\n!!! BROWSER TESTS SKIPPED: no Chromium at ${CHROMIUM}. Install Debian's chromium ` +
