@@ -219,6 +219,24 @@ export function commitCall(
   };
 }
 
+/** Both carriers commit, then both reveal, `figures` from their nodes' accounts (distinct roots and salts). */
+export async function commitAndRevealBoth(
+  provider: JsonRpcProvider,
+  ledger: ScriptedLedger,
+  figures: { ab: bigint; ba: bigint },
+): Promise<void> {
+  const calls = [
+    { node: ledger.nodeA.address, call: commitCall(ledger, CARRIER_A, figures, id("salt-A")) },
+    { node: ledger.nodeB.address, call: commitCall(ledger, CARRIER_B, figures, id("salt-B")) },
+  ];
+  for (const step of ["data", "reveal"] as const) {
+    for (const { node, call } of calls) {
+      const signer = await provider.getSigner(node);
+      await (await signer.sendTransaction({ to: ledger.addresses.ledger, data: call[step] })).wait();
+    }
+  }
+}
+
 /** Sends `data` to the ledger from `signer` directly (no transaction manager) and waits for it. */
 export async function sendDirect(signer: Signer, to: string, data: string): Promise<void> {
   const tx = await signer.sendTransaction({ to, data });

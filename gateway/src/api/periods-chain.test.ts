@@ -12,11 +12,11 @@ import {
   CARRIER_A,
   CARRIER_B,
   PERIOD,
-  commitCall,
   fundCarrier,
   hardhatWallet,
   type HardhatNode,
   type ScriptedLedger,
+  commitAndRevealBoth,
 } from "../../../test/helpers/hardhat";
 import type { Database } from "../../../node/src/db/database";
 import { loadPeriodView } from "../../../node/src/settlement/period-view";
@@ -47,16 +47,7 @@ describe(`API periods and approvals on a ledger (${target.name})`, function () {
     // reserves it, so A's escrow holds it first.
     await fundCarrier(hardhat.provider, fx, CARRIER_A, 1_000_000n);
     const figures = { ab: 1_000_000n, ba: 400_000n };
-    const calls = [
-      { node: fx.nodeA.address, call: commitCall(fx, CARRIER_A, figures, id("salt-A")) },
-      { node: fx.nodeB.address, call: commitCall(fx, CARRIER_B, figures, id("salt-B")) },
-    ];
-    for (const step of ["data", "reveal"] as const) {
-      for (const { node, call } of calls) {
-        const signer = await hardhat.provider.getSigner(node);
-        await (await signer.sendTransaction({ to: fx.addresses.ledger, data: call[step] })).wait();
-      }
-    }
+    await commitAndRevealBoth(hardhat.provider, fx, figures);
     gateway = await startGateway({ node: testNode(db), chain });
   });
   after(async () => {

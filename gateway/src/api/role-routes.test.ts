@@ -12,7 +12,6 @@
  * - the alerts, filtered by window and level, for operators and officers and not regulators.
  */
 import { expect } from "chai";
-import { id } from "ethers";
 import { createChainClient, type ChainClient } from "../../../node/src/chain/client";
 import { addAgreement } from "../../../node/src/db/agreements";
 import { recordAlert } from "../../../node/src/db/alerts";
@@ -23,15 +22,13 @@ import { silentLogger } from "../../../node/src/logger";
 import { primaryTarget } from "../../../test/helpers/databases";
 import { headersFor, startGateway, testNode, type TestPrincipal } from "../../../test/helpers/gateway-api";
 import {
-  CARRIER_A,
-  CARRIER_B,
   PERIOD,
-  commitCall,
   hardhatWallet,
   scriptLedger,
   startHardhatNode,
   type HardhatNode,
   type ScriptedLedger,
+  commitAndRevealBoth,
 } from "../../../test/helpers/hardhat";
 import type { RunningGateway } from "../gateway";
 
@@ -58,16 +55,7 @@ describe(`API pages for every role on a ledger (${target.name})`, function () {
     hardhat = await startHardhatNode();
     fx = await scriptLedger(hardhat.provider);
     const figures = { ab: 1_250_000n, ba: 400_000n };
-    const calls = [
-      { node: fx.nodeA.address, call: commitCall(fx, CARRIER_A, figures, id("salt-A")) },
-      { node: fx.nodeB.address, call: commitCall(fx, CARRIER_B, figures, id("salt-B")) },
-    ];
-    for (const step of ["data", "reveal"] as const) {
-      for (const { node, call } of calls) {
-        const signer = await hardhat.provider.getSigner(node);
-        await (await signer.sendTransaction({ to: fx.addresses.ledger, data: call[step] })).wait();
-      }
-    }
+    await commitAndRevealBoth(hardhat.provider, fx, figures);
     const start = async (party: boolean) => {
       const db = await target.open();
       dbs.push(db);
