@@ -36,6 +36,7 @@ import { verifyLedger } from "../node/src/audit/verify";
 import type { TxResult } from "../node/src/chain/tx-manager";
 import { formatAmount } from "../node/src/chain/display";
 import { PERIOD, startHardhatNode, type HardhatNode } from "./lib/hardhat-node";
+import { startAnvilNode, type AnvilNode } from "./lib/anvil-node";
 import {
   WINDOWS,
   advance,
@@ -92,12 +93,20 @@ export interface Options {
    * consoles running: until Ctrl-C with runDemo, until `stop()` with startDemo.
    */
   serve?: boolean;
+  /**
+   * The chain the demo starts when there is no `rpc`: `hardhat` (default, `hardhat node`) or `anvil`
+   * (scripts/lib/anvil-node.ts: dumps its state every second, so that with `faults` it is SIGKILLed
+   * mid-settlement and started again from its dump).
+   */
+  chain?: "hardhat" | "anvil";
   /** Each node's database in its own schema of PostgreSQL at this URL (`--pg` passes DATABASE_URL). */
   pg?: string | null;
   /**
    * Injects faults: INITECH's node stops after committing and restarts from its data directory, GLOBEX's
    * gateway is unreachable while INITECH compares, the chain's RPC endpoint goes down right after accepting
-   * the netted settlement (its reply lost) and comes back. The figures must not change.
+   * the netted settlement (its reply lost) and comes back — with `chain: "anvil"` the chain process itself is
+   * SIGKILLed the moment it accepts the netted settlement, before it saves it, and restarted from its last
+   * dump, and every node runs a pass on the restored chain. The figures must not change.
    */
   faults?: boolean;
 }
@@ -137,16 +146,20 @@ function parseArgs(argv: readonly string[]): Options {
       continue;
     }
     if (flag === "--cdrs" && value && /^\d+$/.test(value)) options.cdrs = Number(value);
+    else if (flag === "--chain" && (value === "hardhat" || value === "anvil")) options.chain = value;
     else if (flag === "--rpc" && value) options.rpc = value;
     else if (flag === "--report" && value) options.report = value;
     else
       throw new Error(
-        `usage: npm run demo -- [--cdrs N] [--rpc URL] [--report FILE] [--pg] [--faults] [--serve] (not: ${flag})`,
+        `usage: npm run demo -- [--cdrs N] [--rpc URL | --chain hardhat|anvil] [--report FILE] [--pg] [--faults] [--serve] (not: ${flag})`,
       );
     i++;
   }
   if (options.rpc !== null && !/^https?:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\/?$/.test(options.rpc)) {
     throw new Error("--rpc must be a loopback URL (http://127.0.0.1:8545)");
+  }
+  if (options.rpc !== null && options.chain !== undefined) {
+    throw new Error("--chain starts a chain; --rpc uses a running one: give one of them");
   }
   return options;
 }
@@ -230,6 +243,7 @@ export async function startDemo(options: Options, out: (line: string) => void): 
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
   let hardhat: HardhatNode | null = null;
+  let anvil: AnvilNode | null = null;
   const nodes: DemoNode[] = [];
   const relays: TcpProxy[] = [];
   const schemas = new Map<string, string>();
@@ -263,7 +277,11 @@ export async function startDemo(options: Options, out: (line: string) => void): 
   try {
     out("Interconnect Ledger — consortium demo");
     let provider: JsonRpcProvider;
-    if (options.rpc === null) {
+    if (options.rpc === null && options.chain === "anvil") {
+      hardhat = anvil = await startAnvilNode({ stateDir: path.join(work, "chain") });
+      provider = anvil.provider;
+      out(`chain: Anvil JSON-RPC on ${anvil.url}, its state dumped every second to ${anvil.statePath}`);
+    } else if (options.rpc === null) {
       hardhat = await startHardhatNode();
       provider = hardhat.provider;
       out(`chain: Hardhat JSON-RPC on ${hardhat.url}`);
@@ -661,7 +679,28 @@ export async function startDemo(options: Options, out: (line: string) => void): 
     const keys = periods.map((p) => ({ agreementId: p.agreementId, period: p.period }));
     const request = settleBatchRequest(acme.chain, await c.tokens.ICUSD.getAddress(), keys);
     let sending: Promise<TxResult>;
-    if (chainRelay) {
+    if (chainRelay && anvil) {
+      // Everything before is in the chain's last dump; the chain process is killed the moment it accepts
+      // the batch (mined, not yet dumped) and comes back from that dump without it. ACME's node keeps
+      // asking; on the restored chain the batch's nonce is unused, so it broadcasts the same signed bytes.
+      await anvil.waitForDump();
+      const crashed = chainRelay.crashAfter("eth_sendRawTransaction");
+      sending = acme.chain.transactions!.send(request);
+      await crashed;
+      await anvil.kill();
+      note(
+        "the chain process was SIGKILLed right after accepting ACME's settleBatch, before it saved its state (fault)",
+        "chain",
+      );
+      await anvil.restart();
+      const row = await acme.chain.transactions!.lookup(request.idempotencyKey);
+      const kept = row?.txHash ? await provider.send("eth_getTransactionReceipt", [row.txHash]) : null;
+      note(
+        `the chain started again from its last dump at block ${await provider.getBlockNumber()}, ${kept === null ? "without" : "with"} the settleBatch`,
+        "chain",
+      );
+      await chainRelay.up();
+    } else if (chainRelay) {
       // The chain accepts the batch and goes down before its reply reaches ACME's node; the node keeps
       // retrying; when the endpoint is back, it finds its transaction mined and does not send another.
       const crashed = chainRelay.crashAfter("eth_sendRawTransaction");
@@ -690,9 +729,23 @@ export async function startDemo(options: Options, out: (line: string) => void): 
       "ACME node",
       sent.gasUsed,
     );
+    if (anvil && options.faults) {
+      // Every node follows the restored chain: its index sees the blocks that left, its recent
+      // transactions are checked again, and nothing is sent twice.
+      await passes();
+      note("every node ran a pass on the restored chain", "nodes");
+    }
     const after = await balances(c);
 
-    const auditChain = await openAuditChain({ rpcUrl, ledger: c.addresses.ledger });
+    // As a regulator opens it from the published deployment: its addresses and deploy block (a chain
+    // restored from a dump, like Anvil's, has no historical state to search for the deploy block).
+    const auditChain = await openAuditChain({
+      rpcUrl,
+      ledger: c.addresses.ledger,
+      registry: c.addresses.registry,
+      book: c.addresses.book,
+      fromBlock: c.addresses.deployBlock,
+    });
     const audit = await verifyLedger(auditChain);
     note(`icl audit verify: ${audit.ok ? "pass" : "FAIL"} (${audit.findings.length} findings)`, "regulator");
     const seconds = (Date.now() - closedAt) / 1000;

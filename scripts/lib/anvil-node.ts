@@ -43,6 +43,12 @@ export function anvilBinary(): string | null {
 export interface AnvilNode extends HardhatNode {
   /** Where Anvil keeps its state between runs. */
   readonly statePath: string;
+  /**
+   * Resolves once Anvil wrote its state file after this call (within two intervals): what was mined
+   * before the call survives a kill from then on, and what is mined in the next interval does not.
+   * @throws Error when no dump comes.
+   */
+  waitForDump(): Promise<void>;
   /** Ends the process with SIGKILL: no last dump. */
   kill(): Promise<void>;
   /** Starts Anvil again on the same port from the state it last dumped. */
@@ -128,6 +134,16 @@ export async function startAnvilNode(options: {
     port,
     provider,
     statePath,
+    waitForDump: async () => {
+      const since = Date.now();
+      const intervalMs = 1_000 * (options.stateIntervalSeconds ?? 1);
+      // mtime has a coarse grain on some file systems: a dump counts when written clearly after `since`.
+      const dumped = () => fs.existsSync(statePath) && fs.statSync(statePath).mtimeMs > since + 20;
+      for (const deadline = since + 2 * intervalMs + 1_000; !dumped();) {
+        if (Date.now() > deadline) throw new Error(`anvil wrote no state to ${statePath} since ${since}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     kill: () => end("SIGKILL"),
     restart: async () => {
       await end("SIGKILL");

@@ -5,7 +5,6 @@
  * sent twice. (Issue 18 builds the demo's `--chain anvil` and the fault suite on this.)
  */
 import { expect } from "chai";
-import fs from "node:fs";
 import { id } from "ethers";
 import type { ChainClient } from "../../node/src/chain/client";
 import { stateIndex } from "../../node/src/protocol";
@@ -56,14 +55,7 @@ describe(`a chain process killed and restarted from its dumped state (Anvil, ${t
     const block = await anvil.provider.getBlockNumber();
 
     // Anvil dumps every second: wait for a dump written after the commit was mined, then kill it.
-    const minedAt = Date.now();
-    for (
-      let i = 0;
-      i < 50 && !(fs.existsSync(anvil.statePath) && fs.statSync(anvil.statePath).mtimeMs > minedAt + 100);
-      i++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await anvil.waitForDump();
     await anvil.kill();
     await anvil.restart();
 
@@ -82,6 +74,11 @@ describe(`a chain process killed and restarted from its dumped state (Anvil, ${t
       data: call.data,
     });
     expect(again.txHash).to.equal(commit.txHash);
+  });
+
+  it("sends a confirmed transaction the restored chain lost again, the same signed bytes, once", async () => {
+    const { fx } = started;
+    const call = commitCall(fx, CARRIER_A, { ab: 1_000_000n, ba: 400_000n }, id("salt-A"));
     // B commits too (from its own account), so the period is Revealing and A may reveal.
     const ofB = commitCall(fx, CARRIER_B, { ab: 1_000_000n, ba: 400_000n }, id("salt-B"));
     await sendDirect(await anvil.provider.getSigner(fx.nodeB.address), fx.addresses.ledger, ofB.data);
@@ -89,16 +86,42 @@ describe(`a chain process killed and restarted from its dumped state (Anvil, ${t
     const sent = async () =>
       Number(await anvil.provider.send("eth_getTransactionCount", [fx.nodeA.address, "latest"]));
     const nonceBefore = await sent();
-    const reveal = await chain.transactions!.send({
+    // B's commit is in the dump; A's reveal, mined just after, is confirmed but never dumped: the
+    // chain is killed at once and comes back without it.
+    await anvil.waitForDump();
+    const request = {
       kind: "reveal",
       idempotencyKey: `reveal:${fx.agreementId}:${PERIOD}:0`,
       to: fx.addresses.ledger,
       data: call.reveal,
-    });
+    };
+    const reveal = await chain.transactions!.send(request);
     expect(reveal.status, reveal.error ?? "").to.equal("confirmed");
+    await anvil.kill();
+    await anvil.restart();
     expect(
-      await anvil.provider.getTransactionCount(fx.nodeA.address),
-      "one transaction more, not two",
-    ).to.equal(nonceBefore + 1);
+      await anvil.provider.send("eth_getTransactionReceipt", [reveal.txHash]),
+      "the restored chain lost the reveal (killed within a second of the dump)",
+    ).to.equal(null);
+    expect(await sent(), "its nonce is unused again").to.equal(nonceBefore);
+    const ledger = fx.deployment.ledger.connect(anvil.provider);
+    expect(await ledger.state(fx.agreementId, PERIOD)).to.equal(stateIndex("Revealing"));
+    expect((await ledger.periodRecord(fx.agreementId, PERIOD)).amountABofA, "A's reveal is gone").to.equal(
+      0n,
+    );
+
+    // The node's next pass rechecks its recent transactions: the reveal goes out again, the same bytes.
+    const again = await chain.transactions!.recheckRecent();
+    expect(again.map((r) => [r.idempotencyKey, r.txHash, r.status])).to.deep.equal([
+      [request.idempotencyKey, reveal.txHash, "confirmed"],
+    ]);
+    expect(await sent(), "one transaction more, not two").to.equal(nonceBefore + 1);
+    expect((await chain.transactions!.send(request)).txHash, "the key keeps its transaction").to.equal(
+      reveal.txHash,
+    );
+    expect((await ledger.periodRecord(fx.agreementId, PERIOD)).amountABofA, "A's reveal is back").to.equal(
+      1_000_000n,
+    );
+    expect(await chain.transactions!.recheckRecent(), "nothing more to send").to.deep.equal([]);
   });
 });

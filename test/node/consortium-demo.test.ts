@@ -16,7 +16,8 @@
  * A second run injects faults (INITECH's node stopped after committing and restarted from its data
  * directory, GLOBEX's gateway unreachable while INITECH compares, the chain's RPC endpoint down right
  * after accepting the netted settlement, its reply lost) and must end with the same figures, the same
- * balances and not one transaction more.
+ * balances and not one transaction more; a third run does the same on Anvil, whose process is SIGKILLed
+ * the moment it accepts the netted settlement and restarted from its last dump, and must end the same.
  */
 import { expect } from "chai";
 import type { ConsortiumAgreement } from "../../scripts/lib/consortium";
@@ -24,6 +25,7 @@ import { parseScaled } from "../../node/src/money/decimal";
 import { Rater } from "../../node/src/rating/rater";
 import { loadTariffDeck } from "../../node/src/rating/tariff-deck";
 import { SCENARIO, demoDeck, runDemo, type DemoResult } from "../../scripts/demo";
+import { anvilBinary } from "../../scripts/lib/anvil-node";
 import type { Call } from "../../scripts/lib/traffic";
 import { mediatedCdr } from "../helpers/cdrs";
 
@@ -212,6 +214,45 @@ describe("end to end: the consortium demo at a small size", function () {
         INITECH: result.nodeTransactions.INITECH! + 3,
       });
       expect(result.nodeTransactions.ACME).to.be.greaterThan(0);
+    });
+
+    describe("on Anvil: the chain process itself SIGKILLed mid-settlement and restarted from its dump", () => {
+      let onAnvil: DemoResult;
+      const anvilLines: string[] = [];
+      before(async function () {
+        if (anvilBinary() === null) {
+          if (process.platform === "linux" && process.arch === "x64") {
+            throw new Error("@foundry-rs/anvil-linux-amd64 is not installed: run npm ci");
+          }
+          process.stderr.write("\n!!! ANVIL DEMO SKIPPED: no Anvil for this platform (Linux x64 only)\n");
+          return this.skip();
+        }
+        onAnvil = await runDemo(
+          { cdrs: 2000, rpc: null, report: null, faults: true, chain: "anvil" },
+          (line) => anvilLines.push(line),
+        );
+      });
+
+      it("kills the chain the moment it accepts the netted settlement, and every node recovers", () => {
+        const said = anvilLines.join("\n");
+        expect(said).to.match(/INITECH's node restarted from its data directory/);
+        expect(said).to.match(/chain process was SIGKILLed right after accepting ACME's settleBatch/);
+        expect(said).to.match(
+          /chain started again from its last dump at block \d+, with(out)? the settleBatch[^]*settled 2 periods in one netted batch[^]*every node ran a pass on the restored chain/,
+        );
+        expect(onAnvil.audit).to.equal("pass");
+      });
+
+      it("ends with the clean run's states, figures and balances, and the Hardhat fault run's transactions", () => {
+        expect(onAnvil.periods).to.deep.equal(result.periods);
+        expect(onAnvil.escrow).to.deep.equal(result.escrow);
+        expect(onAnvil.cdrs).to.deep.equal(result.cdrs);
+        expectOracleFigures(onAnvil);
+        // The same node faults as on Hardhat, where the chain never lost a block: not one transaction
+        // more from any key, so the settleBatch the restored chain had lost went out once more as the
+        // same signed transaction, and nothing the chain kept was sent again.
+        expect(onAnvil.nodeTransactions).to.deep.equal(faulty.nodeTransactions);
+      });
     });
   });
 });

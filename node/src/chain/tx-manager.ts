@@ -13,6 +13,7 @@ import type { Logger } from "../logger";
 import type { Database } from "../db/database";
 import {
   findTx,
+  listMinedTxsFrom,
   listPendingTxs,
   markTxFailed,
   markTxMined,
@@ -20,6 +21,7 @@ import {
   markTxSigned,
   nextRecordedNonce,
   recordTxIntent,
+  reopenTx,
   resetTxToIntent,
   type TxRow,
 } from "../db/chain-store";
@@ -54,6 +56,11 @@ export interface TxManagerOptions {
   confirmations?: number;
   /** How often to look for a receipt, in ms (default 500). */
   pollIntervalMs?: number;
+  /**
+   * How many of the newest blocks `recheckRecent` looks back over for transactions the chain may have
+   * dropped since they were recorded as mined (default 128).
+   */
+  recheckBlocks?: number;
   /** Gas limit = estimate × this / 100 (default 125). */
   gasMarginPercent?: number;
   /** Backoff for RPC calls (transient faults are retried; see withRetry). */
@@ -111,6 +118,7 @@ export class TxManager {
       confirmations: options.confirmations ?? 1,
       pollIntervalMs: options.pollIntervalMs ?? 500,
       gasMarginPercent: options.gasMarginPercent ?? 125,
+      recheckBlocks: options.recheckBlocks ?? 128,
       hooks: options.hooks,
       retry: options.retry,
     };
@@ -158,12 +166,54 @@ export class TxManager {
    * @throws UnavailableError when the RPC node stays unreachable.
    */
   async reconcile(): Promise<TxResult[]> {
+    const results = await this.recheckRecent();
     const pending = await listPendingTxs(this.db, this.chainId, this.address);
     if (pending.length > 0) this.logger.info("reconciling pending transactions", { count: pending.length });
+    return [...results, ...(await this.driveAll(pending))];
+  }
+
+  /**
+   * Looks again at every transaction recorded as mined in the newest `recheckBlocks` blocks (or above
+   * the head): one the chain no longer has where it was recorded — dropped by a reorganisation, or by a
+   * chain restored from an older state (an Anvil restarted from its last dump) — goes back to `sent`
+   * and is driven again, oldest nonce first: the same signed bytes while its nonce is unused, so it
+   * lands once; signed again only when the nonce provably went to another transaction. Returns the
+   * transactions it drove again. The runner calls it every pass (one receipt request per recent
+   * transaction) and `reconcile` on start.
+   * @throws UnavailableError when the RPC node stays unreachable.
+   */
+  async recheckRecent(): Promise<TxResult[]> {
+    const head = await this.rpc("eth_blockNumber", async () =>
+      BigInt((await this.provider.send("eth_blockNumber", [])) as string),
+    );
+    const from = head - BigInt(this.options.recheckBlocks) + 1n;
+    const mined = await listMinedTxsFrom(this.db, this.chainId, this.address, from > 0n ? from : 0n);
+    const dropped: TxRow[] = [];
+    for (const row of mined) {
+      const receipt = await this.rpc("eth_getTransactionReceipt", () => this.receipt(row.txHash!));
+      if (receipt !== null && receipt.blockHash === row.blockHash) continue;
+      this.logger.warn(
+        "the chain no longer has a mined transaction where it was recorded: sending it again",
+        {
+          idempotencyKey: row.idempotencyKey,
+          txHash: row.txHash,
+          nonce: row.nonce,
+          recordedBlock: row.blockNumber,
+          head,
+        },
+      );
+      await reopenTx(this.db, row.id, `block ${row.blockNumber} (${row.blockHash}) left the chain`);
+      dropped.push(row);
+    }
+    return this.driveAll(dropped);
+  }
+
+  /** Drives each row to its end in turn; one whose effect the ledger now refuses is logged and left. */
+  private async driveAll(rows: readonly TxRow[]): Promise<TxResult[]> {
     const results: TxResult[] = [];
-    for (const row of pending) {
+    for (const row of rows) {
       try {
-        results.push(await this.drive(row));
+        results.push(await this.drive(await this.reload(row)));
       } catch (error) {
         if (error instanceof ContractRevertError) {
           this.logger.warn("a pending transaction can no longer be sent", {

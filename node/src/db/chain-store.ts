@@ -131,6 +131,25 @@ export async function listTxs(db: Queryable, chainId: bigint, from: string): Pro
   return rows.map(toTx);
 }
 
+/**
+ * Transactions of `from` on `chainId` recorded as mined (confirmed or reverted) in block `fromBlock` or
+ * later, by nonce: the ones a reorganisation could still take away.
+ */
+export async function listMinedTxsFrom(
+  db: Queryable,
+  chainId: bigint,
+  from: string,
+  fromBlock: bigint,
+): Promise<TxRow[]> {
+  const { rows } = await db.query<TxDbRow>(
+    `SELECT ${TX_COLUMNS} FROM chain_transactions
+     WHERE chain_id = $1 AND from_address = $2 AND status IN ('confirmed', 'reverted') AND block_number >= $3
+     ORDER BY nonce, id`,
+    [chainId.toString(), from, fromBlock.toString()],
+  );
+  return rows.map(toTx);
+}
+
 /** The next nonce after every nonce this database has signed for `from` (0 when none). */
 export async function nextRecordedNonce(db: Queryable, chainId: bigint, from: string): Promise<bigint> {
   const { rows } = await db.query<{ next: bigint | null }>(
@@ -230,6 +249,20 @@ export async function resetTxToIntent(db: Queryable, id: number, reason: string)
     `UPDATE chain_transactions SET status = 'intent', nonce = NULL, signed_tx = NULL, tx_hash = NULL,
        error = $2, updated_at = now()
      WHERE id = $1`,
+    [id, reason],
+  );
+}
+
+/**
+ * The chain no longer holds a mined transaction where it was recorded (a reorganisation, or a chain
+ * restored from an older state): it is `sent` again with its signed bytes, nonce and hash kept, so the
+ * same transaction is awaited or broadcast again; the reason is kept in `error`.
+ */
+export async function reopenTx(db: Queryable, id: number, reason: string): Promise<void> {
+  await db.query(
+    `UPDATE chain_transactions SET status = 'sent', block_number = NULL, block_hash = NULL, gas_used = NULL,
+       receipt = NULL, error = $2, updated_at = now()
+     WHERE id = $1 AND status IN ('confirmed', 'reverted')`,
     [id, reason],
   );
 }

@@ -195,9 +195,20 @@ export class NodeRunner {
       deferred: [],
     };
     try {
-      await chain.indexer.sync();
+      const sync = await chain.indexer.sync();
+      // Blocks left the chain (a reorganisation, a chain restored from an older state): a period seen
+      // Settled may not be any more.
+      if (sync.reorgs.length > 0) this.lastStates.clear();
     } catch (error) {
       logger.warn("the event index could not be brought up to date; trying again next pass", {
+        error: describe(error),
+      });
+    }
+    try {
+      // Transactions recorded as mined that the chain dropped since go out again (the same bytes).
+      await chain.transactions?.recheckRecent();
+    } catch (error) {
+      logger.warn("this node's recent transactions could not be checked; trying again next pass", {
         error: describe(error),
       });
     }
