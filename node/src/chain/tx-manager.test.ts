@@ -198,6 +198,46 @@ describe("chain: transaction manager", function () {
         expect(await committedCount()).to.equal(1);
       });
 
+      it("sends a mined transaction whose block left the chain again, the same signed bytes", async () => {
+        const before = await sentCount();
+        const fork = (await node.provider.send("evm_snapshot", [])) as string;
+        const txs = manager(db);
+        const first = await txs.send(request());
+        expect(await txs.recheckRecent(), "nothing dropped yet").to.deep.equal([]);
+        // The block holding it leaves the chain (a reorganisation; a chain restored from an older dump).
+        await node.provider.send("evm_revert", [fork]);
+        expect(await node.provider.send("eth_getTransactionReceipt", [first.txHash])).to.equal(null);
+        expect(await sentCount()).to.equal(before);
+
+        const [again, ...more] = await txs.recheckRecent();
+        expect(more).to.deep.equal([]);
+        expect([again?.txHash, again?.nonce, again?.status]).to.deep.equal([
+          first.txHash,
+          before,
+          "confirmed",
+        ]);
+        expect(await sentCount()).to.equal(before + 1n);
+        expect(await committedCount()).to.equal(1);
+        expect((await txs.send(request())).txHash, "the key keeps its transaction").to.equal(first.txHash);
+      });
+
+      it("signs a dropped transaction again when its nonce went to another on the new chain", async () => {
+        const before = await sentCount();
+        const fork = (await node.provider.send("evm_snapshot", [])) as string;
+        const first = await manager(db).send(request());
+        await node.provider.send("evm_revert", [fork]);
+        const unlocked = await node.provider.getSigner(fx.nodeA.address);
+        await (await unlocked.sendTransaction({ to: fx.nodeA.address, value: 0n })).wait();
+
+        // On start, reconcile() rechecks too.
+        const [again] = await manager(db).reconcile();
+        expect(again?.status).to.equal("confirmed");
+        expect(again?.txHash).to.not.equal(first.txHash);
+        expect(again?.nonce).to.equal(before + 1n);
+        expect(await sentCount()).to.equal(before + 2n);
+        expect(await committedCount()).to.equal(1);
+      });
+
       it("signs again with a fresh nonce when the node answers nonce too low", async () => {
         const before = await sentCount();
         let firstHash = "";
