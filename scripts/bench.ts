@@ -2,6 +2,7 @@
  * `npm run bench`: speed and memory of the carrier node, measured in one run on generated files.
  *
  *   npm run bench [-- --cdrs N] [-- --skip-pglite] [-- --skip-postgres] [-- --skip-jetstream]
+ *                 [-- --demo-cdrs N] [-- --skip-demo]
  *
  * - `icl rate` (mediation + rating, no database) next to the floor: a bare Node stream-and-split
  *   pass over the same file.
@@ -14,6 +15,10 @@
  *   answers at ICL_NATS_URL (default nats://127.0.0.1:4222).
  * - Reconciliation: hashes, bytes and round trips two nodes exchange to localise 10 differing leaves
  *   among 100 000, next to sending every leaf.
+ * - The consortium demo's month at `--demo-cdrs` (default `--cdrs`) CDRs per carrier: seconds from period
+ *   close to settlement, each comparison's seconds, peak RSS (`--skip-demo` leaves it out).
+ * - The ratios side by side: rating ÷ parse floor, ingest ÷ COPY, comparison seconds per million CDRs,
+ *   period close → settlement.
  * Prints a table, then one JSON line with every figure. PostgreSQL is DATABASE_URL, or the local
  * server at 127.0.0.1:5432; its parts are skipped with a notice when it does not answer. The run
  * first compiles the node (`tsc -p tsconfig.build.json`) and measures the compiled CLI, as installed.
@@ -100,6 +105,23 @@ function psqlAvailable(): boolean {
   return spawnSync("psql", ["--version"], { encoding: "utf8" }).status === 0;
 }
 
+/** What the bench reads from the demo's `--report` (scripts/demo.ts). */
+interface DemoReport {
+  audit: "pass" | "fail";
+  periods: { settled: boolean }[];
+  timings: {
+    closeToSettlementSeconds: number;
+    comparisons: {
+      agreement: string;
+      carrier: string;
+      seconds: number;
+      differingLeaves: number;
+      calls: number;
+    }[];
+  };
+  peakRssMb: number;
+}
+
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const perSecond = (rows: number, seconds: number) => Math.round(rows / seconds);
 
@@ -111,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
       "skip-pglite": { type: "boolean", default: false },
       "skip-postgres": { type: "boolean", default: false },
       "skip-jetstream": { type: "boolean", default: false },
+      "skip-demo": { type: "boolean", default: false },
+      "demo-cdrs": { type: "string" },
     },
   });
   const full = Number(values.cdrs);
@@ -362,6 +386,56 @@ export async function main(argv: string[]): Promise<number> {
       `${diff.diff_hashes} hashes, ${diff.diff_bytes.toLocaleString("en")} bytes, ${diff.diff_round_trips} round trips ` +
       `(sending every leaf: ${diff.all_leaves_bytes.toLocaleString("en")} bytes)`,
   );
+
+  // 6. The consortium demo's month (scripts/demo.ts, three nodes in one process on PGlite): period close
+  // to settlement, the comparisons in it, the peak RSS.
+  if (values["skip-demo"]) console.log("\ndemo skipped (--skip-demo)");
+  else {
+    const demoCdrs = Number(values["demo-cdrs"] ?? full);
+    const reportFile = path.join(os.tmpdir(), `icl-bench-demo-${process.pid}.json`);
+    try {
+      const demo = run(process.execPath, [
+        path.join(ROOT, "bin", "demo.js"),
+        ...["--cdrs", String(demoCdrs), "--report", reportFile],
+      ]);
+      const report = JSON.parse(fs.readFileSync(reportFile, "utf8")) as DemoReport;
+      if (report.audit !== "pass" || !report.periods.every((p) => p.settled))
+        throw new Error(`the demo did not settle every period with a passing audit (${reportFile})`);
+      const compared = report.timings.comparisons;
+      const comparisonSeconds = compared.reduce((sum, c) => sum + c.seconds, 0);
+      const comparedCalls = compared.reduce((sum, c) => sum + c.calls, 0);
+      Object.assign(figures, {
+        demo_cdrs: demoCdrs,
+        demo_seconds: demo.seconds,
+        demo_rss_mb: report.peakRssMb,
+        close_to_settlement_s: report.timings.closeToSettlementSeconds,
+        comparisons: compared.length,
+        comparison_s_per_million: comparedCalls === 0 ? null : comparisonSeconds / (comparedCalls / 1e6),
+      });
+      console.log(
+        `\ndemo            ${demoCdrs.toLocaleString("en")} CDRs per carrier: ${fmt(demo.seconds, 0)} s in all, ` +
+          `${fmt(report.timings.closeToSettlementSeconds, 1)} s from period close to settlement (aim ≤ 60 s), peak RSS ${fmt(report.peakRssMb, 0)} MB (aim < 2 048)`,
+      );
+      for (const c of compared) {
+        console.log(
+          `  compared      ${c.agreement} at ${c.carrier}: ${fmt(c.seconds, 1)} s for ${c.calls.toLocaleString("en")} calls a side, ${c.differingLeaves} differing leaves`,
+        );
+      }
+    } finally {
+      fs.rmSync(reportFile, { force: true });
+    }
+  }
+
+  // 7. The ratios side by side, each against its floor measured in this run.
+  const ratio = (value: unknown, digits = 2) => (typeof value === "number" ? fmt(value, digits) : "n/a");
+  const copyShare = figures.ingest_postgres_vs_copy;
+  console.log("\nratios measured in this run");
+  console.log(`  rating ÷ parse floor             ${ratio(figures.rate_vs_floor)}×  (aim ≤ 2×)`);
+  console.log(
+    `  ingest ÷ COPY (PostgreSQL)       ${typeof copyShare === "number" ? fmt(1 / copyShare, 2) : "n/a"}×  (time per CDR)`,
+  );
+  console.log(`  comparison, s per million CDRs   ${ratio(figures.comparison_s_per_million, 1)}`);
+  console.log(`  period close → settlement, s     ${ratio(figures.close_to_settlement_s, 1)}  (aim ≤ 60)`);
 
   const rounded = Object.fromEntries(
     Object.entries(figures).map(([k, v]) => [

@@ -184,7 +184,20 @@ export interface DemoResult {
   cdrs: Record<string, { read: bigint; rated: bigint; unbilled: bigint; rejected: bigint }>;
   /** The calls each agreement's traffic came from, which of them B's switch lost and which A's sent twice. */
   traffic: Record<string, { calls: Call[]; lostOnB: Set<number>; resentOnA: Set<number> }>;
-  timings: { totalSeconds: number; closeToSettlementSeconds: number };
+  timings: {
+    totalSeconds: number;
+    closeToSettlementSeconds: number;
+    /** Each comparison a node ran with its partner's node, with its calls per side (the agreement's month). */
+    comparisons: {
+      agreement: string;
+      carrier: string;
+      seconds: number;
+      differingLeaves: number;
+      calls: number;
+    }[];
+  };
+  /** This process's peak resident set (the nodes run in it; the chain is its own process), MB. */
+  peakRssMb: number;
   /** Per carrier: transactions its node key sent (faults must not add any). */
   nodeTransactions: Record<string, number>;
 }
@@ -507,6 +520,7 @@ export async function startDemo(options: Options, out: (line: string) => void): 
     }
     const seen = new Set<string>();
     const heldFor = new Set<string>();
+    const comparisons: DemoResult["timings"]["comparisons"] = [];
     const passes = async (only?: readonly DemoNode[]) => {
       for (const n of only ?? [...nodes]) {
         const pass = await n.runner.pass();
@@ -547,8 +561,15 @@ export async function startDemo(options: Options, out: (line: string) => void): 
             .filter(([, k]) => k > 0)
             .map(([kind, k]) => `${kind} ${k}`)
             .join(", ");
+          comparisons.push({
+            agreement: name,
+            carrier: n.carrier.name,
+            seconds: x.stats.seconds,
+            differingLeaves: x.report.leaves.length,
+            calls: perAgreement,
+          });
           note(
-            `compared ${name} with the partner's node: ${x.report.leaves.length} differing leaves (${counts}); evidence sealed`,
+            `compared ${name} with the partner's node in ${x.stats.seconds.toFixed(1)} s: ${x.report.leaves.length} differing leaves (${counts}); evidence sealed`,
             n.carrier.name,
           );
         }
@@ -749,6 +770,12 @@ export async function startDemo(options: Options, out: (line: string) => void): 
     const audit = await verifyLedger(auditChain);
     note(`icl audit verify: ${audit.ok ? "pass" : "FAIL"} (${audit.findings.length} findings)`, "regulator");
     const seconds = (Date.now() - closedAt) / 1000;
+    const timings = {
+      totalSeconds: (Date.now() - started) / 1000,
+      closeToSettlementSeconds: seconds,
+      comparisons,
+    };
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 
     out("\nBalances in escrow (ICUSD)");
     out("carrier    before              after               moved");
@@ -785,7 +812,8 @@ export async function startDemo(options: Options, out: (line: string) => void): 
           {
             periods: results,
             audit: audit.ok ? "pass" : "fail",
-            timings: { totalSeconds: (Date.now() - started) / 1000, closeToSettlementSeconds: seconds },
+            timings,
+            peakRssMb,
             timeline: timeline.map((t) => ({
               ...t,
               gas: t.gas?.toString() ?? null,
@@ -815,7 +843,8 @@ export async function startDemo(options: Options, out: (line: string) => void): 
           ),
         ),
       ),
-      timings: { totalSeconds: (Date.now() - started) / 1000, closeToSettlementSeconds: seconds },
+      timings,
+      peakRssMb,
     };
     if (options.serve) {
       served = await leaveServed({
