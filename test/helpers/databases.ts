@@ -8,8 +8,8 @@ import { openDatabase } from "../../node/src/db/open";
 
 export interface DatabaseTarget {
   name: "pglite" | "postgres";
-  /** Opens a fresh, migrated, empty database of this kind. */
-  open(): Promise<Database>;
+  /** Opens a fresh, migrated (up to `migrateUpTo`, default all), empty database of this kind. */
+  open(options?: { migrateUpTo?: number }): Promise<Database>;
   /** Environment for a spawned `icl` that must use this kind (and a fresh schema for postgres). */
   cliEnv(): { env: Record<string, string>; dataDir: string };
   /** Drops what this target created. */
@@ -41,7 +41,7 @@ function pgliteTarget(): DatabaseTarget {
   const dirs: string[] = [];
   return {
     name: "pglite",
-    open: () => openDatabase({ dataDir: null }),
+    open: (options = {}) => openDatabase({ dataDir: null, migrateUpTo: options.migrateUpTo }),
     cliEnv() {
       const dataDir = tempDir();
       dirs.push(dataDir);
@@ -63,7 +63,8 @@ function postgresTarget(url: string): DatabaseTarget {
   };
   return {
     name: "postgres",
-    open: () => openDatabase({ url, schema: newSchema(), dataDir: null }),
+    open: (options = {}) =>
+      openDatabase({ url, schema: newSchema(), dataDir: null, migrateUpTo: options.migrateUpTo }),
     cliEnv() {
       const dataDir = tempDir();
       dirs.push(dataDir);

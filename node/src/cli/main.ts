@@ -26,6 +26,14 @@ export const COMMANDS: readonly { words: readonly string[]; load(): Promise<Comm
   { words: ["ingest"], load: async () => (await import("./commands/ingest")).ingestCommand },
   { words: ["cdrs", "stats"], load: async () => (await import("./commands/cdrs")).cdrsStatsCommand },
   { words: ["cdrs", "rerate"], load: async () => (await import("./commands/cdrs")).cdrsRerateCommand },
+  {
+    words: ["cdrs", "partitions"],
+    load: async () => (await import("./commands/cdr-archive")).cdrsPartitionsCommand,
+  },
+  {
+    words: ["cdrs", "archive"],
+    load: async () => (await import("./commands/cdr-archive")).cdrsArchiveCommand,
+  },
   { words: ["rejects", "list"], load: async () => (await import("./commands/cdrs")).rejectsListCommand },
   { words: ["files", "list"], load: async () => (await import("./commands/files")).filesListCommand },
   { words: ["files", "discard"], load: async () => (await import("./commands/files")).filesDiscardCommand },

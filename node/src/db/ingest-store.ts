@@ -1,6 +1,7 @@
 import { BaseError, ConflictError } from "../errors";
 import type { StoredField } from "../mediation/formats/format";
 import type { MediatedCdr, RejectReason } from "../mediation/types";
+import { ensureCdrPartitions } from "./cdr-partitions";
 import type { Database, Queryable } from "./database";
 import { intArray, textArray } from "./pg-array";
 
@@ -164,6 +165,9 @@ export async function startFile(
   );
   return toFile(rows[0]!);
 }
+
+/** The cdr_keys columns of a stored CDR's key, in COPY order. */
+const KEY_COLUMNS = ["source_key", "file_id", "line", "period"] as const;
 
 /** The cdrs columns a CDR is stored in, in COPY order. */
 const CDR_COLUMNS = [
@@ -389,10 +393,12 @@ export async function storeBatch(db: Database, batch: PreparedBatch): Promise<Ba
 export const INGEST_LOCK = 7355608;
 
 /**
- * Inserts the batch's first-of-key rows: COPY straight into cdrs (as fast as PostgreSQL loads
- * anything); a key stored before makes it fail with a unique violation, and then (rarely) the batch
- * goes through a staging table that tells this ingest's own earlier rows (a replay or redelivery:
- * skipped) from other rows' keys (DUPLICATE). A value the database refuses is found by the COPY
+ * Inserts the batch's first-of-key rows: their keys by COPY into cdr_keys (the CDR key's uniqueness
+ * over every month, archived ones included: db/cdr-partitions.ts), then the rows by COPY into cdrs'
+ * monthly partitions (created first where missing); as fast as PostgreSQL loads anything. A key
+ * stored before makes the first COPY fail with a unique violation, and then (rarely) the batch is
+ * classified against the stored keys: this ingest's own earlier rows (a replay or redelivery:
+ * skipped) and other rows' keys (DUPLICATE). A value the database refuses is found by the COPY
  * error's line (or by halving) and becomes an INVALID reject naming the field.
  */
 async function insertCandidates(
@@ -406,6 +412,14 @@ async function insertCandidates(
   if (candidates.length === 0) return none;
   await tx.query("SAVEPOINT cdr_bulk");
   try {
+    const periods = new Set<number>();
+    const keys = candidates.map((row) => {
+      const period = periodOf(row.cdr.startMs);
+      periods.add(period);
+      return `${csvText(row.cdr.key)},${fileId},${csvInt(row.line)},${period}`;
+    });
+    await tx.copyFrom("cdr_keys", KEY_COLUMNS, keys.join("\n"));
+    await ensureCdrPartitions(tx, periods);
     await tx.copyFrom("cdrs", CDR_COLUMNS, csv ?? candidates.map((row) => cdrLine(row, fileId)).join("\n"));
     await tx.query("RELEASE SAVEPOINT cdr_bulk");
     return { ...none, fresh: candidates };
@@ -457,7 +471,7 @@ async function insertSkippingStored(
 ): Promise<Inserted> {
   const keys = candidates.map((row) => sanitize(row.cdr.key));
   const { rows } = await tx.query<{ source_key: string; file_id: number; line: bigint }>(
-    "SELECT source_key, file_id, line FROM cdrs WHERE source_key = ANY($1::text[])",
+    "SELECT source_key, file_id, line FROM cdr_keys WHERE source_key = ANY($1::text[])",
     [textArray(keys)],
   );
   const stored = new Map(rows.map((row) => [row.source_key, row]));
@@ -635,6 +649,7 @@ export async function discardIngest(db: Database, fileId: number): Promise<Inges
       );
     }
     await tx.query("DELETE FROM cdrs WHERE file_id = $1", [fileId]);
+    await tx.query("DELETE FROM cdr_keys WHERE file_id = $1", [fileId]);
     await tx.query("DELETE FROM rejects WHERE file_id = $1", [fileId]);
     const { rows } = await tx.query<FileRow>(
       `UPDATE ingest_files SET status = 'discarded', records = 0, rated = 0, unbilled = 0, rejected = 0,

@@ -14,6 +14,7 @@ import { sql as fastPath } from "./migrations/0011_fast_path";
 import { sql as contractOfficers } from "./migrations/0012_contract_officers";
 import { sql as partnerCommitments } from "./migrations/0013_partner_commitments";
 import { sql as partnerOpenings } from "./migrations/0014_partner_openings";
+import { sql as cdrPartitions } from "./migrations/0015_cdr_partitions";
 
 /** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -31,14 +32,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 12, name: "contract officers", sql: contractOfficers },
   { version: 13, name: "partner commitments", sql: partnerCommitments },
   { version: 14, name: "partner openings", sql: partnerOpenings },
+  { version: 15, name: "cdr partitions", sql: cdrPartitions },
 ];
 
 /**
  * Applies the migrations not yet recorded in `schema_migrations`, each in its own transaction.
- * Safe to call on every start. Returns the versions applied.
+ * Safe to call on every start. Returns the versions applied. `upTo` stops after that version (tests
+ * of a migration on data written by the schema before it).
  * @throws BaseError when the database already holds a newer schema than this code knows.
  */
-export async function migrate(db: Database): Promise<number[]> {
+export async function migrate(db: Database, options: { upTo?: number } = {}): Promise<number[]> {
   await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
   const { rows } = await db.query<{ version: number }>(
@@ -56,6 +59,7 @@ export async function migrate(db: Database): Promise<number[]> {
   const done: number[] = [];
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.version)) continue;
+    if (options.upTo !== undefined && migration.version > options.upTo) break;
     await db.transaction(async (tx) => {
       for (const statement of splitStatements(migration.sql)) await tx.query(statement);
       await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
@@ -68,10 +72,32 @@ export async function migrate(db: Database): Promise<number[]> {
   return done;
 }
 
-/** Splits a migration into statements (ours never put `;` inside literals or bodies). */
+/**
+ * Splits a migration into statements at a `;` that ends a line, except inside a dollar-quoted body
+ * (`DO $$ … $$`); ours never put such a `;` inside a literal. Comment lines are dropped.
+ */
 function splitStatements(sql: string): string[] {
-  return sql
-    .split(/;\s*(?:\n|$)/)
+  const statements: string[] = [];
+  let current = "";
+  for (const piece of sql.split(/(\$\$)/)) {
+    if (piece === "$$") {
+      current += piece;
+      continue;
+    }
+    const inBody = (current.match(/\$\$/g)?.length ?? 0) % 2 === 1;
+    if (inBody) {
+      current += piece;
+      continue;
+    }
+    const parts = piece.split(/;\s*(?:\n|$)/);
+    current += parts[0];
+    for (const part of parts.slice(1)) {
+      statements.push(current);
+      current = part;
+    }
+  }
+  statements.push(current);
+  return statements
     .map((statement) => statement.replace(/^\s*--.*$/gm, "").trim())
     .filter((statement) => statement.length > 0);
 }

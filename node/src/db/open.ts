@@ -11,6 +11,8 @@ export interface DatabaseOptions {
   schema?: string | undefined;
   /** The node's data directory; PGlite files live in `<dataDir>/db`. Null: PGlite in memory. */
   dataDir: string | null;
+  /** Migrate only up to this version (tests of a migration on data the schema before it wrote). */
+  migrateUpTo?: number;
 }
 
 /**
@@ -22,7 +24,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     ? await openPostgres(options.url, options.schema)
     : await openPglite(options.dataDir === null ? null : path.join(options.dataDir, "db"));
   try {
-    await migrate(db);
+    await migrate(db, { upTo: options.migrateUpTo });
   } catch (error) {
     await db.close().catch(() => undefined);
     throw error;
