@@ -48,6 +48,7 @@ import {
 } from "./lib/consortium";
 import { dropNodeSchemas, openNodeDatabase } from "../node/src/node";
 import { ingestFile } from "../node/src/ingest/ingest-file";
+import { archiveSettledMonth } from "../node/src/services/cdr-archive";
 import { OUTCOMES } from "../node/src/protocol";
 import { periodState } from "../node/src/reconciliation/reveal";
 import { acceptSettlementSignature, ourSettlement, signSettlement } from "../node/src/settlement/cosign";
@@ -196,6 +197,8 @@ export interface DemoResult {
       calls: number;
     }[];
   };
+  /** CDRs of the month ACME's node archived once every period was settled (null with `serve`). */
+  archivedCdrs: bigint | null;
   /** This process's peak resident set (the nodes run in it; the chain is its own process), MB. */
   peakRssMb: number;
   /** Per carrier: transactions its node key sent (faults must not add any). */
@@ -520,6 +523,7 @@ export async function startDemo(options: Options, out: (line: string) => void): 
     }
     const seen = new Set<string>();
     const heldFor = new Set<string>();
+    let archived: bigint | null = null;
     const comparisons: DemoResult["timings"]["comparisons"] = [];
     const passes = async (only?: readonly DemoNode[]) => {
       for (const n of only ?? [...nodes]) {
@@ -757,6 +761,15 @@ export async function startDemo(options: Options, out: (line: string) => void): 
       note("every node ran a pass on the restored chain", "nodes");
     }
     const after = await balances(c);
+    if (!options.serve) {
+      // January is over for ACME: every partner's period Settled, so its CDRs leave the database for a file.
+      const archive = await archiveSettledMonth(acme.db, acme.chain, PERIOD, path.join(acme.dir, "archive"));
+      archived = archive.records;
+      note(
+        `icl cdrs archive: ${archive.records} CDRs of ${MONTH} detached and written to ${path.basename(archive.file)} (sha256 ${archive.sha256.slice(0, 12)}…)`,
+        "ACME",
+      );
+    }
 
     // As a regulator opens it from the published deployment: its addresses and deploy block (a chain
     // restored from a dump, like Anvil's, has no historical state to search for the deploy block).
@@ -845,6 +858,7 @@ export async function startDemo(options: Options, out: (line: string) => void): 
       ),
       timings,
       peakRssMb,
+      archivedCdrs: archived,
     };
     if (options.serve) {
       served = await leaveServed({

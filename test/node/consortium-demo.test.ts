@@ -170,6 +170,16 @@ describe("end to end: the consortium demo at a small size", function () {
     }
   });
 
+  it("archives ACME's settled January: every CDR it stored leaves the database for the file", () => {
+    const acme = result.cdrs.ACME!;
+    expect(result.archivedCdrs).to.equal(acme.rated + acme.unbilled);
+    expect(lines.join("\n")).to.match(
+      new RegExp(
+        `icl cdrs archive: ${result.archivedCdrs} CDRs of 2030-01 detached and written to cdrs-203001\\.csv\\.gz`,
+      ),
+    );
+  });
+
   describe("with faults: a node restarted, a peer unreachable, the chain endpoint down mid-settlement", () => {
     before(async () => {
       faulty = await runDemo({ cdrs: 2000, rpc: null, report: null, faults: true }, (line) =>

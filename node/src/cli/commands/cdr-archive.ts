@@ -1,6 +1,7 @@
 import path from "node:path";
 import { listCdrArchives } from "../../db/cdr-archive";
 import { listCdrPartitions } from "../../db/cdr-partitions";
+import { NotFoundError } from "../../errors";
 import { formatPeriod } from "../../reconciliation/reveal";
 import { archiveSettledMonth } from "../../services/cdr-archive";
 import { openNodeChain } from "../chain-context";
@@ -29,6 +30,10 @@ export const cdrsPartitionsCommand: Command = {
           archives: archives.map((a) => ({ ...a, period: formatPeriod(a.period) })),
         }),
       );
+      return 0;
+    }
+    if (partitions.length + archives.length === 0) {
+      io.stdout.write("No CDRs stored yet.\n");
       return 0;
     }
     io.stdout.write(
@@ -68,6 +73,10 @@ export const cdrsArchiveCommand: Command = {
     const period = parsePeriod(requiredOption(args, "period"));
     const archive = await withNode(args, io, async (node) => {
       const dir = path.resolve(stringOption(args, "to") ?? path.join(node.config.dataDir, "archive"));
+      // Before the chain is asked anything: a month with no CDRs stored is simply not there.
+      if (!(await listCdrPartitions(node.db)).some((p) => p.period === period)) {
+        throw new NotFoundError(`no CDRs of ${formatPeriod(period)} are stored (icl cdrs partitions)`);
+      }
       const { chain } = await openNodeChain(node, io);
       try {
         return await archiveSettledMonth(node.db, chain, period, dir);
