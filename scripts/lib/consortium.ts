@@ -72,6 +72,8 @@ export async function scriptConsortium(
     tokens?: Partial<Record<ConsortiumAgreement["name"], "ICUSD" | "ICEUR">>;
     /** The agreements' absolute tolerance in token base units (default 5 ICUSD). */
     toleranceAbs?: bigint;
+    /** The agreements' relative tolerance in basis points (default 100: 1%). */
+    toleranceBps?: number;
   } = {},
 ): Promise<Consortium> {
   // Setup goes through the node's unlocked accounts so Hardhat assigns nonces.
@@ -132,7 +134,7 @@ export async function scriptConsortium(
       carrierA: a.id,
       carrierB: b.id,
       token,
-      toleranceBps: 100,
+      toleranceBps: options.toleranceBps ?? 100,
       rule: 0,
       effectiveFrom: PERIOD,
       arbiter: arbiter.address,

@@ -30,19 +30,21 @@ const PREFIXES = ["44", "49", "33", "34", "39", "31", "32", "41", "43", "45", "4
 
 /**
  * `count` voice calls spread over the UTC month `period` (YYYYMM), seeded; about `unanswered` of them
- * (a share, default 0) are attempts nobody answered.
+ * (a share, default 0) are attempts nobody answered. Indexes start at `firstIndex` (default 0), so a
+ * month too large to hold is generated chunk by chunk (each chunk its own seed) with distinct CDR ids.
  */
 export function generateCalls(
   period: number,
   count: number,
   seed: number,
-  options: { unanswered?: number } = {},
+  options: { unanswered?: number; firstIndex?: number } = {},
 ): Call[] {
   const random = prng(seed);
   const start = Date.UTC(Math.floor(period / 100), (period % 100) - 1, 1);
   const end = Date.UTC(Math.floor(period / 100), period % 100, 1);
   const calls: Call[] = [];
-  for (let index = 0; index < count; index++) {
+  const first = options.firstIndex ?? 0;
+  for (let index = first; index < first + count; index++) {
     const direction = random() < 0.6 ? "AB" : "BA";
     const prefix = PREFIXES[Math.floor(random() * PREFIXES.length)]!;
     const mobile = random() < 0.4 ? "7" : "2";
