@@ -84,23 +84,25 @@ export const STAFF: Record<ConsortiumCarrier["name"], { operator: Wallet; admin:
  * plausibility rule that rejects calls starting in the future is off.
  */
 export function demoConfig(carrier: ConsortiumCarrier["name"]): NodeConfig {
+  return parseConfig(demoConfigFile(carrier), "config.json");
+}
+
+/** The sections of demoConfig as they stand in config.json (what a node started by `icl run` reads). */
+export function demoConfigFile(carrier: ConsortiumCarrier["name"]) {
   const profile = SWITCHES[carrier]!;
-  return parseConfig(
-    {
-      mediation: {
-        timeZone: profile.timeZone,
-        plausibility: { rules: { start_in_future: "off" } },
-      },
-      numbering: profile.numbering,
-      // The consoles are served over plain http on 127.0.0.1.
-      gateway: {
-        cookieSecure: false,
-        operators: [STAFF[carrier].operator.address],
-        admins: [STAFF[carrier].admin.address],
-      },
+  return {
+    mediation: {
+      timeZone: profile.timeZone,
+      plausibility: { rules: { start_in_future: "off" as const } },
     },
-    "config.json",
-  );
+    numbering: profile.numbering,
+    // The consoles are served over plain http on 127.0.0.1.
+    gateway: {
+      cookieSecure: false,
+      operators: [STAFF[carrier].operator.address],
+      admins: [STAFF[carrier].admin.address],
+    },
+  };
 }
 
 /** How a carrier's node tells its partners' calls apart in its switch's CDRs. */
