@@ -24,7 +24,9 @@
  * upload, and everything running, and prints every role's key (scripts/lib/demo-serve.ts). The deck has a mid-month rate change; INITECH
  * loaded another French rate for GLOBEX (a rate difference inside the dispute) and its clock runs 10 minutes slow
  * towards ACME. `--faults` stops and restarts a node, cuts a peer off and takes the chain's endpoint away
- * mid-settlement (see Options.faults); the figures must not change.
+ * mid-settlement (see Options.faults); the figures must not change. `--processes` runs each node as its own
+ * `icl run` process on PostgreSQL instead, set up and worked through the `icl` CLI, and SIGKILLs one after
+ * it committed (scripts/lib/demo-processes.ts); the figures must equal this run's.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -63,6 +65,7 @@ import {
   startNode,
   type DemoNode,
 } from "./lib/demo-carriers";
+import { startProcessesDemo } from "./lib/demo-processes";
 import { leaveServed, type ServedDemo } from "./lib/demo-serve";
 import { approveAll, disputeStep, latestTimestamp, untilSeen } from "./lib/demo-steps";
 import { startTcpProxy, type TcpProxy } from "./lib/tcp-proxy";
@@ -91,6 +94,11 @@ export interface Options {
    * the netted settlement (its reply lost) and comes back. The figures must not change.
    */
   faults?: boolean;
+  /**
+   * Each node as its own `icl run` process on PostgreSQL (`pg`, else DATABASE_URL), set up and worked
+   * through the `icl` CLI; one is SIGKILLed after committing and restarted (scripts/lib/demo-processes.ts).
+   */
+  processes?: boolean;
 }
 
 interface TimelineEntry {
@@ -105,8 +113,8 @@ function parseArgs(argv: readonly string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
-    if (flag === "--serve" || flag === "--faults") {
-      options[flag === "--serve" ? "serve" : "faults"] = true;
+    if (flag === "--serve" || flag === "--faults" || flag === "--processes") {
+      options[flag.slice(2) as "serve" | "faults" | "processes"] = true;
       continue;
     }
     if (flag === "--pg") {
@@ -119,7 +127,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (flag === "--report" && value) options.report = value;
     else
       throw new Error(
-        `usage: npm run demo -- [--cdrs N] [--rpc URL] [--report FILE] [--pg] [--faults] [--serve] (not: ${flag})`,
+        `usage: npm run demo -- [--cdrs N] [--rpc URL] [--report FILE] [--pg] [--faults] [--serve] [--processes] (not: ${flag})`,
       );
     i++;
   }
@@ -192,6 +200,7 @@ export interface RunningDemo {
  * cleans up before it rejects.
  */
 export async function startDemo(options: Options, out: (line: string) => void): Promise<RunningDemo> {
+  if (options.processes) return startProcessesDemo(options, out);
   const started = Date.now();
   const timeline: TimelineEntry[] = [];
   const note = (what: string, who: string, gas: bigint | null = null) => {
