@@ -41,7 +41,7 @@ const POLL_MS = 400;
  * INITECH's node looks less often: when GLOBEX–INITECH's second commitment lands, GLOBEX's node (as in the
  * one-process run, where it passes first) is the one that exchanges the openings and reveals both.
  */
-const INITECH_POLL_MS = 12_000;
+const INITECH_POLL_MS = 20_000;
 
 /** One carrier's node: its data directory, its environment, its `icl run` and its people's keystores. */
 interface ProcessNode {
@@ -320,6 +320,11 @@ export async function startProcessesDemo(
         carrier.name,
       );
     };
+    /** Whether `carrier`'s node wrote its discrepancy report of the period (`icl period report`). */
+    const hasReport = async (agreement: ConsortiumAgreement, carrier: ConsortiumCarrier) => {
+      const args = ["period", "report", "--agreement", agreement.name, "--period", MONTH];
+      return (await icl(args, nodeOf(carrier).env, null)).code === 0;
+    };
     /** Whether both parties' nodes hold the period unrevealed for approvals (both openings reconcile). */
     const held = async (agreement: ConsortiumAgreement) => {
       for (const carrier of [agreement.a, agreement.b]) {
@@ -360,16 +365,22 @@ export async function startProcessesDemo(
       "ACME node",
     );
 
+    // ACME's node compares with INITECH's in the pass that settled (its roots differ): not killed mid-way.
+    await until(`ACME's node wrote its report of ${reconciling.name}`, () =>
+      hasReport(reconciling, c.carriers.ACME),
+    );
+
     // The fault: INITECH's node is killed after committing, and started again from its schema.
     const initech = nodeOf(c.carriers.INITECH);
-    await close(disputed, c.carriers.INITECH, true);
     await initech.run!.kill();
     note("INITECH's node was SIGKILLed after committing (fault)", "INITECH");
     await initech.run!.restart();
     note(`INITECH's node restarted from its schema (pid ${initech.run!.pid})`, "INITECH");
-    // Its first pass is over well before GLOBEX's node, looking more often, reveals both openings.
+    // Its first pass is over, and its next one far off, before GLOBEX's node (as in the one-process run)
+    // exchanges the openings of GLOBEX–INITECH and reveals both.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await close(disputed, c.carriers.GLOBEX, true);
+    await close(disputed, c.carriers.INITECH, true);
     const revealedBy = ledger.filters.Revealed(disputed.agreementId, PERIOD);
     await until(
       `${disputed.name} is revealed`,
@@ -384,18 +395,17 @@ export async function startProcessesDemo(
     await until(`${fast.name} is settled by the fast path`, async () => (await state(fast)) === "Settled");
     note(`ACME's node settled ${fast.name} ${MONTH} by the co-signed fast path`, "ACME node");
 
-    // Each node of the mismatched period compares with the partner's and writes its report.
-    await until("both discrepancy reports are written", async () => {
-      for (const carrier of [disputed.a, disputed.b]) {
-        const args = ["period", "report", "--agreement", disputed.name, "--period", MONTH];
-        if ((await icl(args, nodeOf(carrier).env, null)).code !== 0) return false;
-      }
-      return true;
-    });
-    note(
-      `both nodes compared ${disputed.name} ${MONTH} with the partner's and sealed their evidence`,
-      "GLOBEX and INITECH",
-    );
+    // Where the roots differ, each node compares with the partner's and writes its discrepancy report.
+    for (const agreement of [reconciling, disputed]) {
+      await until(
+        `both discrepancy reports of ${agreement.name} are written`,
+        async () => (await hasReport(agreement, agreement.a)) && hasReport(agreement, agreement.b),
+      );
+      note(
+        `both nodes compared ${agreement.name} ${MONTH} with the partner's and sealed their evidence`,
+        `${agreement.a.name} and ${agreement.b.name}`,
+      );
+    }
     for (const agreement of Object.values(c.agreements))
       note(
         `${agreement.name} ${MONTH} is ${await state(agreement)} (expected ${SCENARIO[agreement.name].expect})`,
