@@ -68,10 +68,15 @@ export async function startProcessesDemo(
   const pg = options.pg || process.env.DATABASE_URL;
   if (!pg)
     throw new Error("--processes needs PostgreSQL: set DATABASE_URL (e.g. postgres://127.0.0.1:5432/test)");
-  if (options.serve) throw new Error("--processes does not take --serve");
+  // It starts its own chain and always kills a node (the one-process run's --faults are relays).
+  if (options.serve || options.faults || options.rpc !== null)
+    throw new Error("--processes does not take --serve, --faults or --rpc");
   const started = Date.now();
-  const note = (what: string, who: string) =>
+  const timeline: { at: string; what: string; who: string }[] = [];
+  const note = (what: string, who: string) => {
+    timeline.push({ at: new Date().toISOString(), what, who });
     out(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${what}  — ${who}`);
+  };
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "icl-demo-processes-"));
   const schemas: string[] = [];
   const nodes: ProcessNode[] = [];
@@ -91,7 +96,13 @@ export async function startProcessesDemo(
     await attempt("drop the demo's PostgreSQL schemas", () => dropNodeSchemas(pg, schemas));
     await attempt("stop the chain", async () => hardhat?.stop());
     fs.rmSync(work, { recursive: true, force: true });
+    process.removeListener("SIGINT", interrupted);
+    process.removeListener("SIGTERM", interrupted);
   };
+  // Ctrl-C mid-run: the nodes, the schemas, the chain and the work directory go too.
+  const interrupted = () => void cleanup().finally(() => process.exit(130));
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     out("Interconnect Ledger — consortium demo, one process per node");
     hardhat = await startHardhatNode();
@@ -523,6 +534,10 @@ export async function startProcessesDemo(
         .map(([k, v]) => `${k} ${v}`)
         .join(", ")}`,
     );
+    if (options.report) {
+      const { periods, audit, timings } = result;
+      fs.writeFileSync(options.report, JSON.stringify({ periods, audit, timings, timeline }, null, 2));
+    }
     await cleanup();
     return { result, served: null, stop: cleanup };
   } catch (error) {
