@@ -46,6 +46,11 @@ export function disagreedDeck(): string {
   return changed;
 }
 
+/** The deck `carrier` loaded for `partner`: the agreed one, but INITECH's for GLOBEX (disagreedDeck). */
+export function deckOf(carrier: string, partner: string): string {
+  return carrier === "INITECH" && partner === "GLOBEX" ? disagreedDeck() : demoDeck();
+}
+
 /**
  * Each carrier's switch: ACME's mediation platform writes icl-csv in UTC; GLOBEX runs Asterisk in
  * Berlin (Master.csv, local time, German dialling: `0…` at home, `00…` abroad); INITECH runs
@@ -155,7 +160,7 @@ export async function setUpCarrier(
     if (side === null) continue;
     const partner = side === "A" ? agreement.b.name : agreement.a.name;
     await records.partners.add({ id: partner, name: partner, matchRules: matchRules(carrier.name, partner) });
-    const deck = carrier.name === "INITECH" && partner === "GLOBEX" ? disagreedDeck() : demoDeck();
+    const deck = deckOf(carrier.name, partner);
     const rows = loadTariffDeck(deck, "deck.csv");
     const contentHash = crypto.createHash("sha256").update(deck).digest("hex");
     for (const direction of ["in", "out"] as const) {

@@ -6,18 +6,18 @@
  * the period to the fast path), the dispute (`icl dispute open|propose|escalate`, `icl arbiter rule`) and
  * the settlements (`icl settle`, `icl settle --netting`) with each person's own keystore; the running
  * nodes do the rest (fast path, commit exchange, reveal or revealAndSettle, comparison) on their own.
- * INITECH's node is SIGKILLed once it has revealed and started again from the same schema. Same chain,
+ * Officers approve after a reveal at their node's API (scripts/lib/officer-api.ts), as the console does,
+ * so that the node submits with its key as in the one-process run. INITECH's node is SIGKILLed after
+ * committing and started again from the same schema. Same chain,
  * consortium, scenario and traffic as scripts/demo.ts, and the same DemoResult: the figures must match.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { encryptKeystoreJson, type Wallet } from "ethers";
-import type { DeploymentsFile } from "../../node/src/chain/deploy-ledger";
 import { formatMicros } from "../../node/src/money/decimal";
 import { dropNodeSchemas } from "../../node/src/node";
-import { LEDGER_EIP712_NAME, LEDGER_EIP712_VERSION, PERIOD_STATES } from "./protocol";
+import { PERIOD_STATES } from "./protocol";
 import type { DemoPeriod, DemoResult, Options, RunningDemo } from "../demo";
 import {
   WINDOWS,
@@ -27,34 +27,20 @@ import {
   type ConsortiumAgreement,
   type ConsortiumCarrier,
 } from "./consortium";
-import { SWITCHES, demoConfigFile, demoDeck, disagreedDeck, matchRules } from "./demo-carriers";
+import { SWITCHES } from "./demo-carriers";
+import { prepareProcessNode, setUpProcessNode, type ProcessNode } from "./demo-process-nodes";
 import { MONTH, SCENARIO, escrowBalances, formatIcusd, writeDemoTraffic } from "./demo-scenario";
-import { PERIOD, freePort, startHardhatNode, type HardhatNode } from "./hardhat-node";
-import { icl, iclJson, startIclRun, type IclEnv, type IclRun } from "./icl-process";
+import { PERIOD, startHardhatNode, type HardhatNode } from "./hardhat-node";
+import { icl, iclJson, startIclRun } from "./icl-process";
 import { approve, signIn, type ApprovalProgress, type OfficerSession } from "./officer-api";
 
-/** Every keystore's password (the keys are Hardhat's public test accounts). */
-const PASSWORD = "demo";
 /** How often each `icl run` looks at the ledger: often, so that the demo does not wait long. */
 const POLL_MS = 400;
 /**
  * INITECH's node looks less often: when GLOBEX–INITECH's second commitment lands, GLOBEX's node (as in the
  * one-process run, where it passes first) is the one that exchanges the openings and reveals both.
  */
-const INITECH_POLL_MS = 20_000;
-
-/** One carrier's node: its data directory, its environment, its `icl run` and its people's keystores. */
-interface ProcessNode {
-  carrier: ConsortiumCarrier;
-  dir: string;
-  env: IclEnv & { ICL_DATA_DIR: string };
-  port: number;
-  run: IclRun | null;
-  /** `icl` as this node's operator (node key for what the node sends). */
-  icl(args: readonly string[]): Promise<unknown>;
-  /** `icl` as one of this carrier's officers (or the arbiter) with their own keystore. */
-  as(person: Wallet, args: readonly string[]): Promise<unknown>;
-}
+const INITECH_POLL_MS = 30_000;
 
 /**
  * Runs the scenario with a process per node (see the module comment); resolves once everything is
@@ -120,129 +106,18 @@ export async function startProcessesDemo(
     // Each node's data directory, PostgreSQL schema and gateway port, chosen before any starts, so that
     // each partner's peer URL is known at set-up and stays the same across a restart.
     for (const carrier of Object.values(c.carriers)) {
-      const dir = path.join(work, carrier.name);
-      fs.mkdirSync(dir);
-      const env = { ICL_DATA_DIR: dir, ICL_KEY_PASSWORD: PASSWORD, ICL_OFFICER_PASSWORD: PASSWORD };
-      const keystore = async (person: Wallet) => {
-        const file = path.join(dir, `key-${person.address.slice(2, 10).toLowerCase()}.json`);
-        // Cheap scrypt: these are the public test accounts, not keys worth protecting.
-        const json = await encryptKeystoreJson(person, PASSWORD, { scrypt: { N: 1 << 10 } });
-        if (!fs.existsSync(file)) fs.writeFileSync(file, json);
-        return file;
-      };
-      nodes.push({
-        carrier,
-        dir,
-        env,
-        port: await freePort(),
-        run: null,
-        icl: (args) => iclJson(args, env),
-        as: async (person, args) => iclJson(args, { ...env, ICL_OFFICER_KEY: await keystore(person) }),
-      });
-      schemas.push(`icl_demo_${process.pid}_${carrier.name.toLowerCase()}`);
-      fs.writeFileSync(
-        path.join(dir, "node-key.json"),
-        await encryptKeystoreJson(carrier.node, PASSWORD, { scrypt: { N: 1 << 10 } }),
-      );
+      const schema = `icl_demo_${process.pid}_${carrier.name.toLowerCase()}`;
+      nodes.push(await prepareProcessNode(carrier, path.join(work, carrier.name), schema));
+      schemas.push(schema);
     }
     const nodeOf = (carrier: ConsortiumCarrier) => nodes.find((n) => n.carrier.name === carrier.name)!;
-    const deployment: DeploymentsFile = {
-      network: "demo",
-      chainId: Number(c.addresses.chainId),
-      deployBlock: c.addresses.deployBlock,
-      deployer: c.admin.address,
-      contracts: {
-        CarrierRegistry: c.addresses.registry,
-        AgreementBook: c.addresses.book,
-        SettlementLedger: c.addresses.ledger,
-      },
-      token: { address: await c.tokens.ICUSD.getAddress(), symbol: "ICUSD", decimals: 6, demo: true },
-      eip712: { name: LEDGER_EIP712_NAME, version: LEDGER_EIP712_VERSION },
-      deployedAt: new Date().toISOString(),
-    };
     const secrets = new Map(Object.keys(c.agreements).map((name) => [name, crypto.randomBytes(32)]));
     await Promise.all(
-      nodes.map(async (n, i) => {
-        const profile = SWITCHES[n.carrier.name]!;
-        await n.icl([
-          "init",
-          ...["--database-url", pg, "--database-schema", schemas[i]!, "--time-zone", profile.timeZone],
-          ...[
-            "--country-code",
-            profile.numbering.countryCode,
-            "--national-prefix",
-            profile.numbering.nationalPrefix,
-          ],
-          ...["--international-prefix", profile.numbering.internationalPrefix],
-        ]);
-        // What `icl init` leaves to the operator's editor: the chain, the peer address, the staff.
-        fs.writeFileSync(path.join(n.dir, "deployment.json"), JSON.stringify(deployment, null, 2));
-        const file = path.join(n.dir, "config.json");
-        const config = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-        const own = demoConfigFile(n.carrier.name);
-        Object.assign(config, {
-          ...own,
-          mediation: { ...(config.mediation as object), ...own.mediation },
-          chain: { rpcUrl: hardhat!.url, deployment: "deployment.json", keystore: "node-key.json" },
-          peer: {
-            listen: `127.0.0.1:${n.port}`,
-            pollMs: n.carrier.name === "INITECH" ? INITECH_POLL_MS : POLL_MS,
-          },
-          // The scenario settles each period itself, as the officers decide.
-          watch: { autoSettle: false },
-        });
-        fs.writeFileSync(file, JSON.stringify(config, null, 2));
-        for (const agreement of Object.values(c.agreements)) {
-          const side = agreement.a === n.carrier ? "A" : agreement.b === n.carrier ? "B" : null;
-          if (side === null) continue;
-          const partner = side === "A" ? agreement.b : agreement.a;
-          const rules = matchRules(n.carrier.name, partner.name).map((r) => [
-            "--match",
-            `${r.direction}:${r.field}=${r.pattern}`,
-          ]);
-          await n.icl(["partners", "add", partner.name, ...rules.flat()]);
-          const deck = path.join(n.dir, `deck-${partner.name}.csv`);
-          fs.writeFileSync(
-            deck,
-            n.carrier.name === "INITECH" && partner.name === "GLOBEX" ? disagreedDeck() : demoDeck(),
-          );
-          for (const direction of ["in", "out"]) {
-            await n.icl([
-              "tariffs",
-              "import",
-              deck,
-              "--partner",
-              partner.name,
-              "--direction",
-              direction,
-              "--name",
-              `${partner.name}-${direction}`,
-            ]);
-          }
-          const secret = path.join(n.dir, `secret-${agreement.name}.hex`);
-          fs.writeFileSync(secret, secrets.get(agreement.name)!.toString("hex"));
-          await n.icl([
-            ...[
-              "agreements",
-              "add",
-              agreement.name,
-              "--id",
-              agreement.agreementId,
-              "--partner",
-              partner.name,
-            ],
-            ...[
-              "--side",
-              side,
-              "--secret-file",
-              secret,
-              "--peer-url",
-              `http://127.0.0.1:${nodeOf(partner).port}`,
-            ],
-          ]);
-        }
+      nodes.map(async (n) => {
+        const pollMs = n.carrier.name === "INITECH" ? INITECH_POLL_MS : POLL_MS;
+        await setUpProcessNode(n, { c, nodes, pg, rpcUrl: hardhat!.url, secrets, pollMs });
         note(
-          `icl init (PostgreSQL schema ${schemas[i]}), partners add, tariffs import, agreements add`,
+          `icl init (PostgreSQL schema ${n.schema}), partners add, tariffs import, agreements add`,
           n.carrier.name,
         );
       }),
@@ -383,14 +258,15 @@ export async function startProcessesDemo(
 
     // The fault: INITECH's node is killed after committing, and started again from its schema.
     const initech = nodeOf(c.carriers.INITECH);
+    await close(disputed, c.carriers.GLOBEX, true);
     await initech.run!.kill();
     note("INITECH's node was SIGKILLed after committing (fault)", "INITECH");
     await initech.run!.restart();
     note(`INITECH's node restarted from its schema (pid ${initech.run!.pid})`, "INITECH");
-    // Its first pass is over, and its next one far off, before GLOBEX's node (as in the one-process run)
-    // exchanges the openings of GLOBEX–INITECH and reveals both.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    await close(disputed, c.carriers.GLOBEX, true);
+    // Its first pass, begun as it started, lists the committed periods without GLOBEX–INITECH, and its
+    // next is INITECH_POLL_MS away: GLOBEX's node (as in the one-process run) exchanges the openings
+    // and reveals both as soon as INITECH's commitment lands.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     await close(disputed, c.carriers.INITECH, true);
     const revealedBy = ledger.filters.Revealed(disputed.agreementId, PERIOD);
     await until(
