@@ -395,7 +395,7 @@ export async function startDemo(options: Options, out: (line: string) => void): 
     // Escrow first: the co-signed fast path settles the moment both carriers' signatures meet.
     for (const carrier of Object.values(c.carriers)) await fundEscrow(c, carrier, "ICUSD", 1_000_000n * M);
     note("each carrier's treasury deposited 1,000,000 ICUSD into escrow", "treasuries");
-    const before = await escrowBalances(c);
+    const before = await balances(c);
 
     const closedAt = Date.now();
     for (const agreement of Object.values(c.agreements)) {
@@ -635,7 +635,7 @@ export async function startDemo(options: Options, out: (line: string) => void): 
       "ACME node",
       sent.gasUsed,
     );
-    const after = await escrowBalances(c);
+    const after = await balances(c);
 
     const auditChain = await openAuditChain({ rpcUrl, ledger: c.addresses.ledger });
     const audit = await verifyLedger(auditChain);
@@ -732,6 +732,7 @@ export async function startDemo(options: Options, out: (line: string) => void): 
 }
 
 const fmt = formatIcusd;
+const balances = escrowBalances;
 
 /** The figures a period was settled at by the co-signed fast path (its FastPathSettled event), or null. */
 async function fastPathFigures(
