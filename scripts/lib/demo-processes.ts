@@ -1,15 +1,17 @@
 /**
  * `npm run demo -- --processes`: the demo's month with each carrier's node as its own `icl run` process
- * on PostgreSQL (a schema each), set up and worked from outside as its operators and officers would:
- * `icl init`, `partners add`, `tariffs import`, `agreements add` and `ingest` of the switch files; the
- * officers' approvals (`icl officer approve`, which signs the co-signed Settlement where the node leaves
- * the period to the fast path), the dispute (`icl dispute open|propose|escalate`, `icl arbiter rule`) and
- * the settlements (`icl settle`, `icl settle --netting`) with each person's own keystore; the running
- * nodes do the rest (fast path, commit exchange, reveal or revealAndSettle, comparison) on their own.
- * Officers approve after a reveal at their node's API (scripts/lib/officer-api.ts), as the console does,
- * so that the node submits with its key as in the one-process run. INITECH's node is SIGKILLed after
- * committing and started again from the same schema. Same chain,
- * consortium, scenario and traffic as scripts/demo.ts, and the same DemoResult: the figures must match.
+ * on PostgreSQL (a schema each), set up and worked from outside as its operators and officers would.
+ * Operators: `icl init`, `partners add`, `tariffs import`, `agreements add` (demo-process-nodes.ts),
+ * `ingest` of the switch files, `period close`, `icl settle` and `icl settle --netting` with the node key.
+ * Officers, each with their own keystore: `icl officer approve` where it sends nothing (the co-signed
+ * Settlement of the fast path, the approval of a period held unrevealed); after a reveal, at their node's
+ * API (officer-api.ts, as the console does), so that the node submits with its own key as in the
+ * one-process run; the dispute with `icl dispute open|propose|escalate`, the arbiter with `icl arbiter
+ * rule`. The regulator: `icl audit verify`. The running nodes do the rest on their own (fast path, commit
+ * and opening exchanges, reveal or revealAndSettle, comparison). INITECH's node is SIGKILLed after
+ * committing and started again from the same schema. Same chain, consortium, scenario and traffic as
+ * scripts/demo.ts, and the same DemoResult: figures, balances, CDR counts and transactions per node key
+ * must equal the one-process run's (test/node/demo-processes.test.ts).
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
