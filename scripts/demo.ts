@@ -24,7 +24,9 @@
  * upload, and everything running, and prints every role's key (scripts/lib/demo-serve.ts). The deck has a mid-month rate change; INITECH
  * loaded another French rate for GLOBEX (a rate difference inside the dispute) and its clock runs 10 minutes slow
  * towards ACME. `--faults` stops and restarts a node, cuts a peer off and takes the chain's endpoint away
- * mid-settlement (see Options.faults); the figures must not change.
+ * mid-settlement (see Options.faults); the figures must not change. `--processes` runs each node as its own
+ * `icl run` process on PostgreSQL instead, set up and worked through the `icl` CLI, and SIGKILLs one after
+ * it committed (scripts/lib/demo-processes.ts); the figures must equal this run's.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -34,7 +36,6 @@ import { JsonRpcProvider, Network, type Wallet } from "ethers";
 import { openAuditChain } from "../node/src/audit/chain";
 import { verifyLedger } from "../node/src/audit/verify";
 import type { TxResult } from "../node/src/chain/tx-manager";
-import { formatAmount } from "../node/src/chain/display";
 import { PERIOD, startHardhatNode, type HardhatNode } from "./lib/hardhat-node";
 import { startAnvilNode, type AnvilNode } from "./lib/anvil-node";
 import {
@@ -42,7 +43,6 @@ import {
   advance,
   fundEscrow,
   scriptConsortium,
-  type Consortium,
   type ConsortiumAgreement,
   type ConsortiumCarrier,
 } from "./lib/consortium";
@@ -67,23 +67,17 @@ import {
   startNode,
   type DemoNode,
 } from "./lib/demo-carriers";
+import { startProcessesDemo } from "./lib/demo-processes";
 import { leaveServed, type ServedDemo } from "./lib/demo-serve";
 import { approveAll, disputeStep, latestTimestamp, untilSeen } from "./lib/demo-steps";
 import { startTcpProxy, type TcpProxy } from "./lib/tcp-proxy";
-import { chooseLost, generateCalls, writeSideCdrs, type Call } from "./lib/traffic";
+import { MONTH, SCENARIO, escrowBalances, formatIcusd, writeDemoTraffic } from "./lib/demo-scenario";
+import type { Call } from "./lib/traffic";
 
 export { SWITCHES, demoDeck, disagreedDeck } from "./lib/demo-carriers";
+export { SCENARIO } from "./lib/demo-scenario";
 
 const M = 1_000_000n;
-
-const MONTH = `${String(PERIOD).slice(0, 4)}-${String(PERIOD).slice(4)}`;
-
-/** ACME's switch delivers the CDRs of ACME–GLOBEX calls from this time on in a late batch. */
-const LATE_FROM = Date.UTC(2030, 0, 30);
-/** Share of ACME–GLOBEX's earlier calls the late batch sends again (duplicates the node rejects). */
-const RESENT = 0.01;
-/** Share of call attempts nobody answered (logged by both switches, billed by neither). */
-const UNANSWERED = 0.05;
 
 export interface Options {
   cdrs: number;
@@ -110,9 +104,12 @@ export interface Options {
    * dump, and every node runs a pass on the restored chain. The figures must not change.
    */
   faults?: boolean;
+  /**
+   * Each node as its own `icl run` process on PostgreSQL (`pg`, else DATABASE_URL), set up and worked
+   * through the `icl` CLI; one is SIGKILLed after committing and restarted (scripts/lib/demo-processes.ts).
+   */
+  processes?: boolean;
 }
-
-type SideWrite = Parameters<typeof writeSideCdrs>[2];
 
 interface TimelineEntry {
   at: number;
@@ -121,24 +118,13 @@ interface TimelineEntry {
   gas: bigint | null;
 }
 
-/** The scenario: who lost what. */
-export const SCENARIO: Record<
-  ConsortiumAgreement["name"],
-  { lostOnB: number; skewOnBMs: number; expect: string }
-> = {
-  "ACME-GLOBEX": { lostOnB: 0, skewOnBMs: 0, expect: "Matched" },
-  // INITECH's switch clock also runs 10 minutes slow: calls near midnight land on the day before.
-  "ACME-INITECH": { lostOnB: 0.005, skewOnBMs: -600_000, expect: "Reconciled" },
-  "GLOBEX-INITECH": { lostOnB: 0.04, skewOnBMs: 0, expect: "Mismatched" },
-};
-
 function parseArgs(argv: readonly string[]): Options {
   const options: Options = { cdrs: 100_000, rpc: null, report: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
-    if (flag === "--serve" || flag === "--faults") {
-      options[flag === "--serve" ? "serve" : "faults"] = true;
+    if (flag === "--serve" || flag === "--faults" || flag === "--processes") {
+      options[flag.slice(2) as "serve" | "faults" | "processes"] = true;
       continue;
     }
     if (flag === "--pg") {
@@ -152,7 +138,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (flag === "--report" && value) options.report = value;
     else
       throw new Error(
-        `usage: npm run demo -- [--cdrs N] [--rpc URL | --chain hardhat|anvil] [--report FILE] [--pg] [--faults] [--serve] (not: ${flag})`,
+        `usage: npm run demo -- [--cdrs N] [--rpc URL | --chain hardhat|anvil] [--report FILE] [--pg] [--faults] [--serve] [--processes] (not: ${flag})`,
       );
     i++;
   }
@@ -243,6 +229,7 @@ export interface RunningDemo {
  * cleans up before it rejects.
  */
 export async function startDemo(options: Options, out: (line: string) => void): Promise<RunningDemo> {
+  if (options.processes) return startProcessesDemo(options, out);
   const started = Date.now();
   const timeline: TimelineEntry[] = [];
   const note = (what: string, who: string, gas: bigint | null = null) => {
@@ -380,54 +367,12 @@ export async function startDemo(options: Options, out: (line: string) => void): 
       return n;
     };
 
-    // Traffic: one list of calls per agreement; each carrier's switch writes its side of every call
-    // it kept into its own files, in its own format.
-    const perAgreement = Math.max(100, Math.floor(options.cdrs / 2));
-    const traffic: DemoResult["traffic"] = {};
-    /** Per carrier, its switch's files in the order they reach the node, with the rows written. */
-    const files = new Map<string, { file: string; rows: number }[]>(nodes.map((n) => [n.carrier.name, []]));
-    const write = (carrier: ConsortiumCarrier, name: string, calls: readonly Call[], side: SideWrite) => {
-      const list = files.get(carrier.name)!;
-      const file = path.join(nodeOf(nodes, carrier).dir, name);
-      let entry = list.find((f) => f.file === file);
-      if (!entry) list.push((entry = { file, rows: 0 }));
-      entry.rows += writeSideCdrs(file, calls, { ...side, append: entry.rows > 0 });
-      return entry;
-    };
-    let lateFile: { file: string; rows: number } | null = null;
-    for (const [index, agreement] of Object.values(c.agreements).entries()) {
-      const calls = generateCalls(PERIOD, perAgreement, 100 + index, { unanswered: UNANSWERED });
-      const lost = chooseLost(calls, SCENARIO[agreement.name].lostOnB, 200 + index);
-      const resent = new Set<number>();
-      traffic[agreement.name] = { calls, lostOnB: lost, resentOnA: resent };
-      for (const [side, carrier] of [
-        ["A", agreement.a],
-        ["B", agreement.b],
-      ] as const) {
-        const partner = side === "A" ? agreement.b.name : agreement.a.name;
-        const profile = SWITCHES[carrier.name]!;
-        const sideWrite: SideWrite = {
-          side,
-          partner,
-          lost: side === "B" ? lost : undefined,
-          skewMs: side === "B" ? SCENARIO[agreement.name].skewOnBMs : undefined,
-          batch: agreement.name,
-          profile: { ...profile, trunk: partner.toLowerCase() },
-        };
-        const name = profile.format === "icl-csv" ? `cdrs-${MONTH}.csv` : `Master-${MONTH}.csv`;
-        if (agreement.name !== "ACME-GLOBEX" || side === "B") {
-          write(carrier, name, calls, sideWrite);
-          continue;
-        }
-        // ACME's switch holds back the last two days of GLOBEX traffic, then sends them in a late
-        // batch together with 1% of the month's earlier calls again.
-        const early = calls.filter((call) => call.startMs < LATE_FROM);
-        for (const i of chooseLost(early, RESENT, 300)) resent.add(i);
-        write(carrier, name, early, sideWrite);
-        const again = calls.filter((call) => call.startMs >= LATE_FROM || resent.has(call.index));
-        lateFile = write(carrier, `cdrs-${MONTH}-late.csv`, again, sideWrite);
-      }
-    }
+    // Traffic: one list of calls per agreement; each carrier's switch writes its side into its own files.
+    const {
+      traffic,
+      files,
+      late: lateFile,
+    } = writeDemoTraffic(c, (carrier) => nodeOf(nodes, carrier).dir, options.cdrs);
     const counts = new Map<string, { read: bigint; rated: bigint; unbilled: bigint; rejected: bigint }>();
     const ingest = async (n: DemoNode, file: { file: string; rows: number }) => {
       const profile = SWITCHES[n.carrier.name]!;
@@ -469,9 +414,9 @@ export async function startDemo(options: Options, out: (line: string) => void): 
         }
       }),
     );
-    const lateIngest = await ingest(nodeOf(nodes, c.carriers.ACME), lateFile!);
+    const lateIngest = await ingest(nodeOf(nodes, c.carriers.ACME), lateFile);
     note(
-      `a late batch arrived: ${lateFile!.rows} CDRs of ACME–GLOBEX for 30–31 January, ${traffic["ACME-GLOBEX"]!.resentOnA.size} of them sent before; ingested: ${lateIngest.rated} rated + ${lateIngest.unbilled} unbilled + ${lateIngest.rejected} rejected as duplicates`,
+      `a late batch arrived: ${lateFile.rows} CDRs of ACME–GLOBEX for 30–31 January, ${traffic["ACME-GLOBEX"]!.resentOnA.size} of them sent before; ingested: ${lateIngest.rated} rated + ${lateIngest.unbilled} unbilled + ${lateIngest.rejected} rejected as duplicates`,
       "ACME",
     );
     for (const [name, k] of counts) {
@@ -570,7 +515,7 @@ export async function startDemo(options: Options, out: (line: string) => void): 
             carrier: n.carrier.name,
             seconds: x.stats.seconds,
             differingLeaves: x.report.leaves.length,
-            calls: perAgreement,
+            calls: traffic[name]?.calls.length ?? 0,
           });
           note(
             `compared ${name} with the partner's node in ${x.stats.seconds.toFixed(1)} s: ${x.report.leaves.length} differing leaves (${counts}); evidence sealed`,
@@ -882,7 +827,8 @@ export async function startDemo(options: Options, out: (line: string) => void): 
   }
 }
 
-const fmt = (units: bigint) => formatAmount(units, { symbol: "", decimals: 6, address: "" }).trim();
+const fmt = formatIcusd;
+const balances = escrowBalances;
 
 /** The figures a period was settled at by the co-signed fast path (its FastPathSettled event), or null. */
 async function fastPathFigures(
@@ -893,15 +839,6 @@ async function fastPathFigures(
   const ledger = chain.ledger;
   const [event] = await ledger.queryFilter(ledger.filters.FastPathSettled(agreementId, period));
   return event === undefined ? null : { amountAB: event.args.amountAB, amountBA: event.args.amountBA };
-}
-
-async function balances(c: Consortium): Promise<Map<string, bigint>> {
-  const token = await c.tokens.ICUSD.getAddress();
-  const result = new Map<string, bigint>();
-  for (const carrier of Object.values(c.carriers)) {
-    result.set(carrier.name, await c.deployment.ledger.connect(c.provider).escrowOf(carrier.id, token));
-  }
-  return result;
 }
 
 async function sendSettle(

@@ -46,6 +46,11 @@ export function disagreedDeck(): string {
   return changed;
 }
 
+/** The deck `carrier` loaded for `partner`: the agreed one, but INITECH's for GLOBEX (disagreedDeck). */
+export function deckOf(carrier: string, partner: string): string {
+  return carrier === "INITECH" && partner === "GLOBEX" ? disagreedDeck() : demoDeck();
+}
+
 /**
  * Each carrier's switch: ACME's mediation platform writes icl-csv in UTC; GLOBEX runs Asterisk in
  * Berlin (Master.csv, local time, German dialling: `0…` at home, `00…` abroad); INITECH runs
@@ -84,23 +89,25 @@ export const STAFF: Record<ConsortiumCarrier["name"], { operator: Wallet; admin:
  * plausibility rule that rejects calls starting in the future is off.
  */
 export function demoConfig(carrier: ConsortiumCarrier["name"]): NodeConfig {
+  return parseConfig(demoConfigFile(carrier), "config.json");
+}
+
+/** The sections of demoConfig as they stand in config.json (what a node started by `icl run` reads). */
+export function demoConfigFile(carrier: ConsortiumCarrier["name"]) {
   const profile = SWITCHES[carrier]!;
-  return parseConfig(
-    {
-      mediation: {
-        timeZone: profile.timeZone,
-        plausibility: { rules: { start_in_future: "off" } },
-      },
-      numbering: profile.numbering,
-      // The consoles are served over plain http on 127.0.0.1.
-      gateway: {
-        cookieSecure: false,
-        operators: [STAFF[carrier].operator.address],
-        admins: [STAFF[carrier].admin.address],
-      },
+  return {
+    mediation: {
+      timeZone: profile.timeZone,
+      plausibility: { rules: { start_in_future: "off" as const } },
     },
-    "config.json",
-  );
+    numbering: profile.numbering,
+    // The consoles are served over plain http on 127.0.0.1.
+    gateway: {
+      cookieSecure: false,
+      operators: [STAFF[carrier].operator.address],
+      admins: [STAFF[carrier].admin.address],
+    },
+  };
 }
 
 /** How a carrier's node tells its partners' calls apart in its switch's CDRs. */
@@ -153,7 +160,7 @@ export async function setUpCarrier(
     if (side === null) continue;
     const partner = side === "A" ? agreement.b.name : agreement.a.name;
     await records.partners.add({ id: partner, name: partner, matchRules: matchRules(carrier.name, partner) });
-    const deck = carrier.name === "INITECH" && partner === "GLOBEX" ? disagreedDeck() : demoDeck();
+    const deck = deckOf(carrier.name, partner);
     const rows = loadTariffDeck(deck, "deck.csv");
     const contentHash = crypto.createHash("sha256").update(deck).digest("hex");
     for (const direction of ["in", "out"] as const) {
