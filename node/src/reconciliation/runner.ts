@@ -92,6 +92,11 @@ export class NodeRunner {
   private readonly verifier: PeerVerifier;
   private readonly clients = new Map<string, PeerClient>();
   private readonly lastStates = new Map<string, PeriodStateName>();
+  /**
+   * Periods Settled or Void with nothing left to do (compared, where the roots differ): never asked
+   * about again. A Settled period whose comparison failed stays out of it until it succeeds.
+   */
+  private readonly finished = new Set<string>();
   private readonly watch: DeadlineWatch;
   private readonly fastPath: FastPath;
   private readonly openings: OpeningExchange;
@@ -198,7 +203,10 @@ export class NodeRunner {
       const sync = await chain.indexer.sync();
       // Blocks left the chain (a reorganisation, a chain restored from an older state): a period seen
       // Settled may not be any more.
-      if (sync.reorgs.length > 0) this.lastStates.clear();
+      if (sync.reorgs.length > 0) {
+        this.finished.clear();
+        this.lastStates.clear();
+      }
     } catch (error) {
       logger.warn("the event index could not be brought up to date; trying again next pass", {
         error: describe(error),
@@ -214,8 +222,8 @@ export class NodeRunner {
     }
     for (const summary of await listCommittedSummaries(db)) {
       const key = `${summary.agreementId}:${summary.period}`;
-      // Settled and Void periods never change again: stop asking the chain about them.
-      if (FINAL_STATES.has(this.lastStates.get(key)!)) continue;
+      // Settled and Void periods never change again: once compared, stop asking the chain about them.
+      if (this.finished.has(key)) continue;
       const where = { agreement: summary.agreementId, period: summary.period };
       let step = "read the period";
       try {
@@ -227,6 +235,7 @@ export class NodeRunner {
           report.fastPath.push(fast);
           this.noteState(agreement, summary.period, fast.state);
           report.periods.push({ ...where, state: fast.state });
+          if (FINAL_STATES.has(fast.state)) this.finished.add(key);
           continue;
         }
         step = "read the period";
@@ -282,6 +291,7 @@ export class NodeRunner {
             );
           }
         }
+        if (FINAL_STATES.has(state)) this.finished.add(key);
       } catch (error) {
         report.deferred.push({ ...where, step, error: describe(error) });
         logger.warn(`could not ${step}; trying again next pass`, { ...where, error: describe(error) });
