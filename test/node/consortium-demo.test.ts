@@ -13,7 +13,11 @@
  *   which are exactly the rejected ones);
  * - the regulator's audit replays the ledger and passes.
  *
- * A second run injects faults (INITECH's node stopped after committing and restarted from its data
+ * A run with a process per node (`--processes`: each carrier's `icl run` on its own PostgreSQL schema,
+ * worked through `icl` and the node's API, INITECH's node SIGKILLed after committing and restarted)
+ * must end exactly as the first: figures, balances, CDR counts and every key's transactions.
+ *
+ * A fault run injects faults (INITECH's node stopped after committing and restarted from its data
  * directory, GLOBEX's gateway unreachable while INITECH compares, the chain's RPC endpoint down right
  * after accepting the netted settlement, its reply lost) and must end with the same figures, the same
  * balances and not one transaction more; a third run does the same on Anvil, whose process is SIGKILLed
@@ -178,6 +182,59 @@ describe("end to end: the consortium demo at a small size", function () {
         `icl cdrs archive: ${result.archivedCdrs} CDRs of 2030-01 detached and written to cdrs-203001\\.csv\\.gz`,
       ),
     );
+  });
+
+  describe("with a process per node: each carrier's icl run on its own PostgreSQL schema, one SIGKILLed", () => {
+    let processes: DemoResult;
+    const lines: string[] = [];
+    before(async function () {
+      const url = process.env.DATABASE_URL;
+      if (!url) {
+        console.warn(
+          "\n  *** SKIPPED: the demo with a process per node needs PostgreSQL; set DATABASE_URL " +
+            "(e.g. postgres://postgres@127.0.0.1:5432/test) ***\n",
+        );
+        return this.skip();
+      }
+      // The same traffic as the run above, which ran on PostgreSQL too (one schema per carrier).
+      processes = await runDemo({ cdrs: 2000, rpc: null, report: null, pg: url, processes: true }, (line) =>
+        lines.push(line),
+      );
+    });
+
+    it("settles every period at the one-process run's figures, with the same escrow balances and CDR counts", () => {
+      expect(processes.periods).to.deep.equal(result.periods);
+      expect(processes.periods.map((p) => [p.agreement, p.state, p.disputed])).to.deep.equal([
+        ["ACME-GLOBEX", "Settled", false],
+        ["GLOBEX-INITECH", "Settled", true],
+        ["ACME-INITECH", "Settled", false],
+      ]);
+      expect(processes.escrow).to.deep.equal(result.escrow);
+      expect(processes.cdrs).to.deep.equal(result.cdrs);
+      expect(processes.audit).to.equal("pass");
+      // ACME archived its settled January through `icl cdrs archive`: every CDR it stored, as in one process.
+      expect(processes.archivedCdrs).to.equal(result.archivedCdrs);
+      expect(processes.archivedCdrs! > 0n, "ACME archived its CDRs").to.equal(true);
+    });
+
+    it("restarts the SIGKILLed node from its schema and completes the cycle", () => {
+      const said = lines.join("\n");
+      const pids = [...said.matchAll(/icl run started \(pid (\d+)\).* — INITECH/g)].map((m) => m[1]);
+      expect(pids).to.have.length(1);
+      expect(said).to.match(/INITECH's node was SIGKILLed after committing/);
+      const restarted = /INITECH's node restarted from its schema \(pid (\d+)\)/.exec(said);
+      expect(restarted, said).not.to.equal(null);
+      expect(restarted![1]).not.to.equal(pids[0]);
+      // The steps after the restart need INITECH's node: its report, its officers' approvals at its API.
+      expect(said).to.match(/both nodes compared GLOBEX-INITECH/);
+      expect(said).to.match(/INITECH's officers approved GLOBEX-INITECH 2030-01 at the node's API/);
+      expect(said).to.match(/icl audit verify: pass/);
+    });
+
+    it("sends as many transactions from each node key as the one-process run", () => {
+      expect(processes.nodeTransactions).to.deep.equal(result.nodeTransactions);
+      expect(processes.nodeTransactions.ACME).to.be.greaterThan(0);
+    });
   });
 
   describe("with faults: a node restarted, a peer unreachable, the chain endpoint down mid-settlement", () => {
