@@ -11,7 +11,7 @@
  * and opening exchanges, reveal or revealAndSettle, comparison). INITECH's node is SIGKILLed after
  * committing and started again from the same schema. Same chain, consortium, scenario and traffic as
  * scripts/demo.ts, and the same DemoResult: figures, balances, CDR counts and transactions per node key
- * must equal the one-process run's (test/node/demo-processes.test.ts).
+ * must equal the one-process run's (test/node/consortium-demo.test.ts).
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
