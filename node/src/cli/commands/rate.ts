@@ -13,6 +13,8 @@ import {
   JSON_OPTION,
   UsageError,
   listOption,
+  parseFormat,
+  readInputFile,
   requiredOption,
   stringOption,
   type Command,
@@ -20,8 +22,6 @@ import {
 } from "../command";
 import { table } from "../format";
 import { parseMatchSpec } from "../match-spec";
-import { parseFormat } from "./ingest";
-import { readInputFile } from "./tariffs";
 
 export const MEDIATION_OPTIONS: Record<string, OptionSpec> = {
   "time-zone": {
