@@ -48,6 +48,11 @@ export interface SegmentResult {
   records: number;
   /** Mediation rejects by reason (INVALID, UNKNOWN_PARTNER). */
   rejected: Record<string, number>;
+  /** Unbilled and NO_RATE CDRs, duplicates included (the coordinator takes those back out). */
+  unbilled: number;
+  noRate: number;
+  /** Rated CDRs per destination index, duplicates included: records, billed voice seconds, amount. */
+  totals: { records: number[]; seconds: number[]; amount: bigint[] };
   /** CDRs in file order: fingerprint pairs, outcome, destination index, billed voice seconds, amount. */
   count: number;
   fingerprints: Uint32Array;
@@ -62,6 +67,8 @@ function countLines(text: string): number {
   for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
   return lines;
 }
+
+const SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Mediates and rates one segment. Exported for tests; the worker calls it per message. */
 export function rateSegment(
@@ -82,37 +89,63 @@ export function rateSegment(
   const plausible = plausibilityOf(format, init.plausibility);
   const handler = createFormatHandler(format, init.options);
   const reader = recordReader(format.syntax);
-  reader.push(job.header === null ? text : job.header + "\n" + text);
-  if (job.final) reader.end();
+  // Sums of exact integers kept as doubles while they stay below 2^53 (no bigint per CDR); what
+  // would not fit goes to the bigint part.
+  const n = destinations.size;
+  const destRecords = new Array<number>(n).fill(0);
+  const destSeconds = new Array<number>(n).fill(0);
+  const destMicros = new Array<number>(n).fill(0);
+  const destBig = new Array<bigint>(n).fill(0n);
+  let unbilled = 0;
+  let noRate = 0;
   let records = 0;
   let count = 0;
   const rows: ParsedRow[] = [];
-  for (let status = reader.next(); status !== NEED_MORE; status = reader.next()) {
-    rows.length = 0;
-    if (status === BAD_RECORD) rows.push(badRecord(reader));
-    else handler.record(reader, rows);
-    // Formats that pair records are never split into segments (parallel-rate.ts), so one record gives at most one row.
-    const read = rows[0];
-    if (read === undefined) continue;
-    records++;
-    const row = read.kind === "cdr" ? plausible(read) : read;
-    if (row.kind === "reject") {
-      rejected[row.reason] = (rejected[row.reason] ?? 0) + 1;
-      continue;
+  // The header rows are pushed apart from the segment so the reader never copies the segment's text
+  // to join them.
+  const parts = job.header === null ? [text] : [job.header + "\n", text];
+  for (let p = 0; p < parts.length; p++) {
+    reader.push(parts[p]!);
+    if (job.final && p === parts.length - 1) reader.end();
+    for (let status = reader.next(); status !== NEED_MORE; status = reader.next()) {
+      rows.length = 0;
+      if (status === BAD_RECORD) rows.push(badRecord(reader));
+      else handler.record(reader, rows);
+      // Formats that pair records are never split into segments (parallel-rate.ts), so one record gives at most one row.
+      const read = rows[0];
+      if (read === undefined) continue;
+      records++;
+      const row = read.kind === "cdr" ? plausible(read) : read;
+      if (row.kind === "reject") {
+        rejected[row.reason] = (rejected[row.reason] ?? 0) + 1;
+        continue;
+      }
+      const [h1, h2] = fingerprint(row.cdr.key);
+      fingerprints[count * 2] = h1;
+      fingerprints[count * 2 + 1] = h2;
+      const result = rater.rate(row.cdr);
+      if (result.outcome === "rated") {
+        const d = destinations.get(result.destination) ?? -1;
+        const billed = row.cdr.service === "voice" ? result.billed : 0;
+        outcome[count] = OUTCOME_RATED;
+        destination[count] = d;
+        seconds[count] = billed;
+        amount[count] = result.amount;
+        destRecords[d]!++;
+        destSeconds[d]! += billed;
+        const micros = Number(result.amount);
+        // An inexact conversion or sum lands on 2^53 or more, so the check also catches it.
+        if (micros <= SAFE && destMicros[d]! + micros <= SAFE) destMicros[d]! += micros;
+        else destBig[d]! += result.amount;
+      } else if (result.outcome === "unbilled") {
+        outcome[count] = OUTCOME_UNBILLED;
+        unbilled++;
+      } else {
+        outcome[count] = OUTCOME_NO_RATE;
+        noRate++;
+      }
+      count++;
     }
-    const [h1, h2] = fingerprint(row.cdr.key);
-    fingerprints[count * 2] = h1;
-    fingerprints[count * 2 + 1] = h2;
-    const result = rater.rate(row.cdr);
-    if (result.outcome === "rated") {
-      outcome[count] = OUTCOME_RATED;
-      destination[count] = destinations.get(result.destination) ?? -1;
-      seconds[count] = row.cdr.service === "voice" ? result.billed : 0;
-      amount[count] = result.amount;
-    } else {
-      outcome[count] = result.outcome === "unbilled" ? OUTCOME_UNBILLED : OUTCOME_NO_RATE;
-    }
-    count++;
   }
   const clean = job.final || reader.atRecordBoundary();
   return {
@@ -120,6 +153,13 @@ export function rateSegment(
     clean,
     records,
     rejected,
+    unbilled,
+    noRate,
+    totals: {
+      records: destRecords,
+      seconds: destSeconds,
+      amount: destBig.map((big, d) => big + BigInt(destMicros[d]!)),
+    },
     count,
     fingerprints,
     outcome,
