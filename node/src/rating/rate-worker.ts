@@ -3,6 +3,7 @@
  * CDR file at a time and returns, per CDR in file order, its key fingerprint and rating outcome as
  * typed arrays. Duplicates are decided by the coordinator, which sees the segments in file order.
  */
+import { isAscii } from "node:buffer";
 import { parentPort, workerData } from "node:worker_threads";
 import { BAD_RECORD, NEED_MORE } from "../mediation/csv-reader";
 import { formatById } from "../mediation/formats/registry";
@@ -70,6 +71,15 @@ function countLines(text: string): number {
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
+/**
+ * Decodes UTF-8. Text that is all ASCII (CDR files almost always are) reads the same as Latin-1, which
+ * Node copies straight into a string: about four times faster than decoding, and found in one
+ * vectorised `isAscii` pass.
+ */
+function decodeUtf8(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
+}
+
 /** Mediates and rates one segment. Exported for tests; the worker calls it per message. */
 export function rateSegment(
   init: RateWorkerInit,
@@ -77,7 +87,7 @@ export function rateSegment(
   destinations: Map<string, number>,
   job: SegmentJob,
 ): SegmentResult {
-  const text = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength).toString("utf8");
+  const text = decodeUtf8(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength));
   const capacity = countLines(text) + 1;
   const fingerprints = new Uint32Array(capacity * 2);
   const outcome = new Uint8Array(capacity);
