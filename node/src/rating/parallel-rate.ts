@@ -148,9 +148,14 @@ export async function rateFileParallel(
   let failure: unknown = null;
   let wake: (() => void) | null = null;
   const idle: Worker[] = [...pool];
+  // Segment buffers come back with their results and are filled again: a few buffers serve the
+  // whole file, so memory stays flat (buffers freed on another thread than they were allocated on
+  // would otherwise pile up in the allocator).
+  const spare: ArrayBuffer[] = [];
   for (const worker of pool) {
     worker.on("message", (result: SegmentResult) => {
       idle.push(worker);
+      spare.push(result.bytes);
       waiting.set(result.seq, result);
       for (let r = waiting.get(nextToAbsorb); r; r = waiting.get(nextToAbsorb)) {
         waiting.delete(nextToAbsorb++);
@@ -185,7 +190,12 @@ export async function rateFileParallel(
      * carry, then the file read on until `size` bytes or its end.
      */
     const fill = async (size: number): Promise<Buffer> => {
-      const buffer = Buffer.allocUnsafeSlow(Math.max(size, carry.length));
+      const length = Math.max(size, carry.length);
+      const reused = spare.pop();
+      const buffer =
+        reused !== undefined && reused.byteLength >= length
+          ? Buffer.from(reused, 0, length)
+          : Buffer.allocUnsafeSlow(length);
       let filled = carry.copy(buffer, 0);
       while (filled < buffer.length && !eof) {
         const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, null);

@@ -43,6 +43,8 @@ export const OUTCOME_NO_RATE = 2;
 
 export interface SegmentResult {
   seq: number;
+  /** The segment's buffer (its text is decoded), handed back to be filled with a later segment. */
+  bytes: ArrayBuffer;
   /** False when the segment did not end on a record boundary: the coordinator must not trust the split. */
   clean: boolean;
   /** Rows read, CDRs and rejects. */
@@ -160,6 +162,7 @@ export function rateSegment(
   const clean = job.final || reader.atRecordBoundary();
   return {
     seq: job.seq,
+    bytes: job.bytes.buffer as ArrayBuffer,
     clean,
     records,
     rejected,
@@ -187,6 +190,7 @@ if (parentPort && workerData && (workerData as { role?: string }).role === "icl-
   port.on("message", (job: SegmentJob) => {
     const result = rateSegment(init, rater, destinations, job);
     port.postMessage(result, [
+      result.bytes,
       result.fingerprints.buffer,
       result.outcome.buffer,
       result.destination.buffer,
