@@ -1,5 +1,7 @@
+import fs from "node:fs";
 import type { ParseArgsConfig } from "node:util";
-import { BaseError } from "../errors";
+import { BaseError, InputError } from "../errors";
+import { FORMAT_IDS, findFormat } from "../mediation/formats/registry";
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>[string] & {
   description: string;
@@ -65,6 +67,28 @@ export function requiredOption(args: ParsedCommandArgs, name: string): string {
   const value = stringOption(args, name);
   if (value === undefined || value === "") throw new UsageError(`--${name} is required`);
   return value;
+}
+
+/** @throws UsageError unless `value` names a CDR format of the registry. */
+export function parseFormat(value: string): string {
+  if (findFormat(value) === undefined) {
+    throw new UsageError(`--format must be one of ${FORMAT_IDS.join(", ")}`);
+  }
+  return value;
+}
+
+/** Reads a file for a command. @throws InputError naming the file when it cannot be read. */
+export function readInputFile(filePath: string): string {
+  try {
+    return fs.readFileSync(filePath, "utf8");
+  } catch (error) {
+    throw new InputError(
+      `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      {
+        file: filePath,
+      },
+    );
+  }
 }
 
 /** Reads a repeatable string option. */

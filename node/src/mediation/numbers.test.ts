@@ -66,4 +66,20 @@ describe("mediation/numbers normaliseNumber", () => {
       }),
     );
   });
+
+  it("gives digits and +digits the same result on the fast path as on the general one (property)", () => {
+    // A leading space keeps a number off the fast path: the general path trims it and reads the rest.
+    const digits = fc.stringMatching(/^\+?[0-9]{0,20}$/);
+    const plans = fc.constantFrom(
+      UK_PLAN,
+      { countryCode: "1", nationalPrefix: "1", internationalPrefix: "011" },
+      { countryCode: "49", nationalPrefix: "", internationalPrefix: "00" },
+    );
+    fc.assert(
+      fc.property(digits, plans, (raw, plan) => {
+        expect(normaliseNumber(raw, plan), raw).to.equal(normaliseNumber(` ${raw}`, plan));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });

@@ -46,9 +46,11 @@ export interface NumberNote {
 export function normaliseNumber(raw: string, plan: NumberingPlan, note?: NumberNote): string | null {
   let text = raw;
   let n = text.length;
-  // Fast path: plain digits, the common case on the hot path.
+  // Fast path: plain digits, or `+` and plain digits (E.164 as most switches write it): the common
+  // cases on the hot path, which the general path below would give the same digits for.
+  const plus = n > 1 && text.charCodeAt(0) === 43; /* + */
   let plain = n > 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = plus ? 1 : 0; i < n; i++) {
     const d = text.charCodeAt(i) - 48;
     if (d < 0 || d > 9) {
       plain = false;
@@ -58,7 +60,10 @@ export function normaliseNumber(raw: string, plan: NumberingPlan, note?: NumberN
   let digits: string;
   let international = false;
   if (plain) {
-    digits = text;
+    if (plus) {
+      international = true;
+      digits = text.slice(1);
+    } else digits = text;
   } else {
     text = userPart(text.trim());
     const bracket = text.indexOf("(");

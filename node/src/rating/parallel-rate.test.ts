@@ -101,6 +101,20 @@ describe("rating: parallel dry run", function () {
     expect(parallel).to.deep.equal(sequential);
   });
 
+  it("decodes segments with non-ASCII text as UTF-8 (a trunk of 100 'é' is 100 characters, not 200)", async () => {
+    const file = path.join(dir, "utf8.csv");
+    const header = "cdr_id,partner,direction,start_time,duration,b_number,trunk\n";
+    const rows = Array.from(
+      { length: 3000 },
+      (_, i) =>
+        `C${i},GLOBEX,out,2026-10-05T10:00:00Z,${i % 300},+44207946${String(i).padStart(4, "0")},${i % 7 === 0 ? "é".repeat(100) : "t"}\n`,
+    );
+    fs.writeFileSync(file, header + rows.join(""));
+    const { sequential, parallel } = await both(file, "icl-csv", 4096);
+    expect(sequential.rejected).to.deep.equal({});
+    expect(parallel).to.deep.equal(sequential);
+  });
+
   it("never cuts inside a quoted field that spans lines (Asterisk, every field quoted)", async () => {
     const file = path.join(dir, "Master.csv");
     const sample = fs.readFileSync(path.join(SAMPLES, "Master.csv"), "utf8").trimEnd().split("\n");

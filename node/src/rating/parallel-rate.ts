@@ -103,12 +103,13 @@ export async function rateFileParallel(
     amount: 0n,
   }));
   let records = 0;
-  let rated = 0;
   let unbilled = 0;
-  let billedSeconds = 0;
-  let amount = 0n;
+  let noRate = 0;
+  let duplicates = 0;
   let unsafe = false;
 
+  // A segment comes with its totals over every CDR in it; the coordinator takes back the share of
+  // each CDR its key set finds to be a duplicate (few), so it touches nothing else per CDR.
   const absorb = (result: SegmentResult) => {
     if (!result.clean) unsafe = true;
     if (unsafe) return;
@@ -116,24 +117,26 @@ export async function rateFileParallel(
     for (const [reason, n] of Object.entries(result.rejected)) {
       rejected[reason as RejectReason] = (rejected[reason as RejectReason] ?? 0) + n;
     }
+    unbilled += result.unbilled;
+    noRate += result.noRate;
+    for (let d = 0; d < totals.length; d++) {
+      const total = totals[d]!;
+      total.records += result.totals.records[d]!;
+      total.billedSeconds += result.totals.seconds[d]!;
+      total.amount += result.totals.amount[d]!;
+    }
     const { fingerprints, outcome, destination, seconds } = result;
     for (let i = 0; i < result.count; i++) {
-      if (!seen.addFingerprint(fingerprints[i * 2]!, fingerprints[i * 2 + 1]!)) {
-        rejected.DUPLICATE = (rejected.DUPLICATE ?? 0) + 1;
-        continue;
-      }
+      if (seen.addFingerprint(fingerprints[i * 2]!, fingerprints[i * 2 + 1]!)) continue;
+      duplicates++;
       const code = outcome[i]!;
-      if (code === OUTCOME_UNBILLED) unbilled++;
-      else if (code !== OUTCOME_RATED) rejected.NO_RATE = (rejected.NO_RATE ?? 0) + 1;
+      if (code === OUTCOME_UNBILLED) unbilled--;
+      else if (code !== OUTCOME_RATED) noRate--;
       else {
-        rated++;
-        const charge = result.amount[i]!;
         const total = totals[destination[i]!]!;
-        total.records++;
-        total.billedSeconds += seconds[i]!;
-        total.amount += charge;
-        billedSeconds += seconds[i]!;
-        amount += charge;
+        total.records--;
+        total.billedSeconds -= seconds[i]!;
+        total.amount -= result.amount[i]!;
       }
     }
   };
@@ -145,9 +148,14 @@ export async function rateFileParallel(
   let failure: unknown = null;
   let wake: (() => void) | null = null;
   const idle: Worker[] = [...pool];
+  // Segment buffers come back with their results and are filled again: a few buffers serve the
+  // whole file, so memory stays flat (buffers freed on another thread than they were allocated on
+  // would otherwise pile up in the allocator).
+  const spare: ArrayBuffer[] = [];
   for (const worker of pool) {
     worker.on("message", (result: SegmentResult) => {
       idle.push(worker);
+      spare.push(result.bytes);
       waiting.set(result.seq, result);
       for (let r = waiting.get(nextToAbsorb); r; r = waiting.get(nextToAbsorb)) {
         waiting.delete(nextToAbsorb++);
@@ -166,33 +174,55 @@ export async function rateFileParallel(
     return idle.shift()!;
   };
 
+  const file = await fs.promises.open(filePath, "r");
   try {
-    // Segments travel as bytes (transferred, not copied); workers decode them.
-    let carry: Buffer = Buffer.alloc(0);
     // The format's header rows (icl-csv's names, CUCM's names and types) go with every segment.
     const descriptor = formatById(format);
     const headerLines: string[] = [];
     let header: string | null = null;
     let needHeader = descriptor.headerRows > 0;
     let first = true;
-    const send = async (bytes: Buffer, final: boolean) => {
-      const own = new Uint8Array(bytes.length);
-      own.set(bytes);
-      const worker = await nextWorker();
-      worker.postMessage({ seq: sent++, bytes: own, header, final }, [own.buffer]);
+    // What follows the last cut, copied to the front of the next segment.
+    let carry: Buffer = Buffer.alloc(0);
+    let eof = false;
+    /**
+     * A new segment in a buffer of its own (so it can be transferred to a worker, not copied): the
+     * carry, then the file read on until `size` bytes or its end.
+     */
+    const fill = async (size: number): Promise<Buffer> => {
+      const length = Math.max(size, carry.length);
+      const reused = spare.pop();
+      const buffer =
+        reused !== undefined && reused.byteLength >= length
+          ? Buffer.from(reused, 0, length)
+          : Buffer.allocUnsafeSlow(length);
+      let filled = carry.copy(buffer, 0);
+      while (filled < buffer.length && !eof) {
+        const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, null);
+        if (bytesRead === 0) eof = true;
+        filled += bytesRead;
+      }
+      return buffer.subarray(0, filled);
     };
-    for await (const chunk of fs.createReadStream(filePath, { highWaterMark: 1 << 20 })) {
-      carry = carry.length === 0 ? (chunk as Buffer) : Buffer.concat([carry, chunk as Buffer]);
-      if (first && carry.length >= 3) {
+    const send = async (bytes: Buffer, final: boolean) => {
+      const worker = await nextWorker();
+      const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+      worker.postMessage({ seq: sent++, bytes: view, header, final }, [bytes.buffer as ArrayBuffer]);
+    };
+    let size = segmentBytes;
+    for (;;) {
+      let bytes = await fill(size);
+      size = segmentBytes;
+      if (first && (bytes.length >= 3 || eof)) {
         first = false;
-        if (carry[0] === 0xef && carry[1] === 0xbb && carry[2] === 0xbf) carry = carry.subarray(3);
+        if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
       }
       if (needHeader) {
         // The header rows are the first non-blank lines; one whose quotes do not pair (a quoted line
         // break) is left to the sequential reader.
-        for (let nl = carry.indexOf(NL); nl >= 0 && needHeader; nl = carry.indexOf(NL)) {
-          const line = carry.toString("utf8", 0, nl).replace(/\r$/, "");
-          carry = carry.subarray(nl + 1);
+        for (let nl = bytes.indexOf(NL); nl >= 0 && needHeader; nl = bytes.indexOf(NL)) {
+          const line = bytes.toString("utf8", 0, nl).replace(/\r$/, "");
+          bytes = bytes.subarray(nl + 1);
           if (line.trim() === "") continue; // blank lines before the header are not records
           if ((line.split('"').length - 1) % 2 !== 0) return null;
           headerLines.push(line);
@@ -201,32 +231,47 @@ export async function rateFileParallel(
             needHeader = false;
           }
         }
+        // No header line at all (empty file, or one unterminated line): the sequential reader decides.
+        if (needHeader && (eof || bytes.length > MAX_CARRY_BYTES)) return null;
         if (needHeader) {
-          if (carry.length > MAX_CARRY_BYTES) return null;
+          carry = bytes;
+          size = Math.max(segmentBytes, bytes.length * 2);
           continue;
         }
       }
-      while (carry.length >= segmentBytes) {
-        const cut = safeCut(carry);
-        if (cut <= 0) {
-          if (carry.length > Math.max(MAX_CARRY_BYTES, segmentBytes * 16)) return null;
-          break;
-        }
-        await send(carry.subarray(0, cut), false);
-        carry = carry.subarray(cut);
-        if (unsafe) return null;
+      if (eof) {
+        await send(bytes, true);
+        break;
       }
+      const cut = safeCut(bytes);
+      if (cut <= 0) {
+        if (bytes.length > Math.max(MAX_CARRY_BYTES, segmentBytes * 16)) return null;
+        carry = bytes;
+        size = bytes.length * 2;
+        continue;
+      }
+      carry = Buffer.from(bytes.subarray(cut));
+      await send(bytes.subarray(0, cut), false);
+      if (unsafe) return null;
     }
-    // No header line at all (empty file, or one unterminated line): the sequential reader decides.
-    if (needHeader) return null;
-    await send(carry, true);
     while (nextToAbsorb < sent && failure === null) await new Promise<void>((resolve) => (wake = resolve));
     if (failure !== null) throw failure;
     if (unsafe) return null;
   } finally {
+    await file.close();
     await Promise.all(pool.map((worker) => worker.terminate()));
   }
 
+  if (duplicates > 0) rejected.DUPLICATE = duplicates;
+  if (noRate > 0) rejected.NO_RATE = noRate;
   const byDestination: DestinationTotal[] = totals.filter((total) => total.records > 0);
+  let rated = 0;
+  let billedSeconds = 0;
+  let amount = 0n;
+  for (const total of byDestination) {
+    rated += total.records;
+    billedSeconds += total.billedSeconds;
+    amount += total.amount;
+  }
   return { records, rated, unbilled, rejected, billedSeconds, amount, byDestination };
 }

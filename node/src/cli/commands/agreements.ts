@@ -3,13 +3,13 @@ import {
   DATA_DIR_OPTION,
   JSON_OPTION,
   UsageError,
+  readInputFile,
   requiredOption,
   stringOption,
   type Command,
 } from "../command";
 import { table, toJson } from "../format";
 import { withNode } from "../node-context";
-import { readInputFile } from "./tariffs";
 
 export const agreementsAddCommand: Command = {
   words: ["agreements", "add"],

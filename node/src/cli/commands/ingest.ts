@@ -9,6 +9,7 @@ import {
   DATA_DIR_OPTION,
   JSON_OPTION,
   UsageError,
+  parseFormat,
   requiredOption,
   stringOption,
   type CliIo,
@@ -17,14 +18,6 @@ import {
 } from "../command";
 import { progressReporter, table, toJson } from "../format";
 import { withNode } from "../node-context";
-
-/** @throws UsageError unless `value` names a CDR format of the registry. */
-export function parseFormat(value: string): string {
-  if (findFormat(value) === undefined) {
-    throw new UsageError(`--format must be one of ${FORMAT_IDS.join(", ")}`);
-  }
-  return value;
-}
 
 /** The files to ingest: the paths given, with directories walked when `recursive` (sorted, hidden files skipped). */
 export function expandPaths(paths: readonly string[], recursive: boolean): string[] {

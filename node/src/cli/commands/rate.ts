@@ -13,6 +13,8 @@ import {
   JSON_OPTION,
   UsageError,
   listOption,
+  parseFormat,
+  readInputFile,
   requiredOption,
   stringOption,
   type Command,
@@ -20,8 +22,6 @@ import {
 } from "../command";
 import { table } from "../format";
 import { parseMatchSpec } from "../match-spec";
-import { parseFormat } from "./ingest";
-import { readInputFile } from "./tariffs";
 
 export const MEDIATION_OPTIONS: Record<string, OptionSpec> = {
   "time-zone": {
@@ -55,13 +55,20 @@ export const MEDIATION_OPTIONS: Record<string, OptionSpec> = {
 /** Files from this size on are rated on worker threads (one per core, at most 4); ICL_RATE_THREADS=1 turns it off. */
 const PARALLEL_MIN_BYTES = 8 << 20;
 
+/** The rejects by reason, in reason order: the same on one thread and on several. */
+function rejectsByReason(summary: RateSummary): [string, number][] {
+  return Object.entries(summary.rejected)
+    .map(([reason, n]): [string, number] => [reason, n ?? 0])
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
 /** Rating result as the one JSON object `icl rate --json` prints. */
 export function rateSummaryJson(summary: RateSummary) {
   return {
     records: summary.records,
     rated: summary.rated,
     unbilled: summary.unbilled,
-    rejected: Object.fromEntries(Object.entries(summary.rejected).sort(([a], [b]) => (a < b ? -1 : 1))),
+    rejected: Object.fromEntries(rejectsByReason(summary)),
     billed_seconds: summary.billedSeconds,
     amount: formatMicros(summary.amount),
     by_destination: summary.byDestination.map((d) => ({
@@ -75,7 +82,7 @@ export function rateSummaryJson(summary: RateSummary) {
 
 /** Human-readable rating summary. */
 export function rateSummaryText(file: string, summary: RateSummary): string {
-  const rejected = Object.entries(summary.rejected)
+  const rejected = rejectsByReason(summary)
     .map(([reason, n]) => `${reason} ${n}`)
     .join(", ");
   const total =

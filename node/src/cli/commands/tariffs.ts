@@ -1,34 +1,19 @@
 import crypto from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import { requirePartner } from "../../db/partners";
 import { importDeck, listDecks } from "../../db/tariffs";
-import { InputError } from "../../errors";
 import { DECK_COLUMNS, loadTariffDeck, parseTariffDeck } from "../../rating/tariff-deck";
 import {
   DATA_DIR_OPTION,
   JSON_OPTION,
   UsageError,
+  readInputFile,
   requiredOption,
   stringOption,
   type Command,
 } from "../command";
 import { table, toJson } from "../format";
 import { withNode } from "../node-context";
-
-/** Reads a file for a command. @throws InputError naming the file when it cannot be read. */
-export function readInputFile(filePath: string): string {
-  try {
-    return fs.readFileSync(filePath, "utf8");
-  } catch (error) {
-    throw new InputError(
-      `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      {
-        file: filePath,
-      },
-    );
-  }
-}
 
 /**
  * The deck's columns as `--help` shows them, one line each, derived from DECK_COLUMNS so the help
