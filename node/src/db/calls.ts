@@ -1,15 +1,28 @@
 import type { Direction, Service } from "../mediation/types";
 import type { Queryable } from "./database";
 import { periodOf } from "./ingest-store";
-import { textArray } from "./pg-array";
+import { intArray, textArray } from "./pg-array";
 
-export interface StoredCall {
+/**
+ * A rated call behind a leaf as the peer protocol's `calls` answer needs it: its figures and the call
+ * key stored at ingest; the call's numbers and start only when no usable key is stored (null otherwise).
+ */
+export interface StoredCallFigures {
+  billed: bigint;
+  amount: bigint;
+  /** The call key stored at ingest (0x hex) when it is the one `period`'s comparison needs, else null. */
+  callKey: string | null;
+  aNumber: string | null;
+  bNumber: string | null;
+  startMs: number | null;
+}
+
+/** A rated call behind a leaf with this node's CDR id, numbers and start. */
+export interface StoredCall extends StoredCallFigures {
   sourceKey: string;
   aNumber: string;
   bNumber: string;
   startMs: number;
-  billed: bigint;
-  amount: bigint;
 }
 
 /** A leaf of a partner's summary, in this node's terms (`day` = days since 1970-01-01, UTC). */
@@ -20,89 +33,131 @@ export interface CallLeaf {
   day: number;
 }
 
+/** Whose calls: the partner, and the agreement whose comparison asks (for the stored keys). */
+export interface CallsOf {
+  partner: string;
+  agreementId: string;
+}
+
 /**
  * The rated CDRs behind one leaf of `period`'s summary: one partner, node-relative direction,
  * service and destination, on one UTC day, as the summary counts them (see `callsOfLeaves`).
  */
 export async function callsOfLeaf(
   db: Queryable,
-  leaf: CallLeaf & {
-    partner: string;
-    /** YYYYMM of the summary. */
-    period: number;
-  },
+  leaf: CallLeaf & CallsOf & { /** YYYYMM of the summary. */ period: number },
 ): Promise<StoredCall[]> {
-  const [calls] = await callsOfLeaves(db, leaf.partner, leaf.period, [leaf]);
+  const [calls] = await callsOfLeaves(db, leaf, leaf.period, [leaf]);
   return calls!;
 }
 
 /**
- * The rated CDRs behind each of `leaves` of `period`'s summary with `partner`, in the order of
+ * The rated CDRs behind each of `leaves` of `period`'s summary with `of.partner`, in the order of
  * `leaves`: those of the leaf's partner, node-relative direction, service and destination that
  * started on its UTC day, as the summary counts them — not late when the day is in the period, and
  * the late CDRs the late policy counts in `period` (see aggregateUsage). Each leaf's calls are
  * ordered by start, then key. One query per day asked for (a comparison asks for most leaves of a
- * month, and a query per leaf cost more than the rows it read).
+ * month, and a query per leaf cost more than the rows it read). A call key stored at ingest comes
+ * with a call when it was computed under this agreement's salt of `period`: when the partner has
+ * this agreement only (as at ingest, reconciliation/call-key.ts `callKeyer`) and the CDR was keyed
+ * for `period`.
  */
 export async function callsOfLeaves(
   db: Queryable,
-  partner: string,
+  of: CallsOf,
   period: number,
   leaves: readonly CallLeaf[],
 ): Promise<StoredCall[][]> {
-  const result: StoredCall[][] = leaves.map(() => []);
-  const byDay = new Map<number, Map<string, number[]>>();
+  return (await queryLeaves(db, of, period, leaves, true)) as StoredCall[][];
+}
+
+/**
+ * As `callsOfLeaves`, without the CDR ids, and without the numbers and start of a call whose key is
+ * stored: what answering the partner needs, read with as few values as the database can hand over.
+ */
+export async function callFiguresOfLeaves(
+  db: Queryable,
+  of: CallsOf,
+  period: number,
+  leaves: readonly CallLeaf[],
+): Promise<StoredCallFigures[][]> {
+  return queryLeaves(db, of, period, leaves, false);
+}
+
+async function queryLeaves(
+  db: Queryable,
+  of: CallsOf,
+  period: number,
+  leaves: readonly CallLeaf[],
+  details: boolean,
+): Promise<StoredCallFigures[][]> {
+  const result: StoredCallFigures[][] = leaves.map(() => []);
+  if (leaves.length === 0) return result;
+  const { rows: agreements } = await db.query<{ agreement_id: string }>(
+    "SELECT agreement_id FROM agreements WHERE partner_id = $1",
+    [of.partner],
+  );
+  const keyPeriod =
+    agreements.length === 1 && agreements[0]!.agreement_id === of.agreementId.toLowerCase() ? period : null;
+  const byDay = new Map<number, number[]>();
   leaves.forEach((leaf, index) => {
-    let wanted = byDay.get(leaf.day);
-    if (!wanted) byDay.set(leaf.day, (wanted = new Map()));
-    const id = `${leaf.direction}|${leaf.service}|${leaf.destination}`;
-    const indexes = wanted.get(id);
+    const indexes = byDay.get(leaf.day);
     if (indexes) indexes.push(index);
-    else wanted.set(id, [index]);
+    else byDay.set(leaf.day, [index]);
   });
-  for (const [day, wanted] of byDay) {
+  // A stored key spares the numbers and the start, unless the caller wants them anyway.
+  const number = (column: string) =>
+    details ? `c.${column}` : `CASE WHEN key.call_key IS NULL THEN c.${column} END AS ${column}`;
+  for (const [day, indexes] of byDay) {
     const dayStartMs = day * 86_400_000;
-    const destinations = [...new Set(leaves.filter((l) => l.day === day).map((l) => l.destination))];
     const { rows } = await db.query<{
-      direction: string;
-      service: string;
-      destination: string;
-      source_key: string;
-      a_number: string;
-      b_number: string;
-      start_ms: bigint;
+      leaf: number;
+      source_key?: string;
+      a_number: string | null;
+      b_number: string | null;
+      start_ms: bigint | null;
       billed: bigint;
       amount_micro: bigint;
+      call_key: string | null;
     }>(
-      `SELECT direction, service, destination, source_key, a_number, b_number,
-              (extract(epoch FROM start_time) * 1000)::bigint AS start_ms, billed, amount_micro
-         FROM cdrs
-        WHERE partner_id = $1 AND destination = ANY($2::text[]) AND outcome = 'rated'
-          AND start_time >= timestamptz 'epoch' + $3::bigint * interval '1 millisecond'
-          AND start_time <  timestamptz 'epoch' + $4::bigint * interval '1 millisecond'
-          AND ((NOT late AND $5::boolean) OR (late AND bill_period = $6))
-        ORDER BY start_time, source_key`,
+      `SELECT l.leaf, ${details ? "c.source_key," : ""} ${number("a_number")}, ${number("b_number")},
+              ${details ? "" : "CASE WHEN key.call_key IS NULL THEN"}
+                (extract(epoch FROM c.start_time) * 1000)::bigint ${details ? "" : "END"} AS start_ms,
+              c.billed, c.amount_micro, key.call_key
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::int[]) AS l(direction, service, destination, leaf)
+         JOIN cdrs c ON c.partner_id = $1 AND c.destination = l.destination AND c.direction = l.direction
+                    AND c.service = l.service
+         CROSS JOIN LATERAL (SELECT CASE WHEN c.call_key_period = $10 THEN '0x' || encode(c.call_key, 'hex') END
+                               AS call_key) AS key
+        WHERE c.outcome = 'rated'
+          AND c.start_time >= timestamptz 'epoch' + $6::bigint * interval '1 millisecond'
+          AND c.start_time <  timestamptz 'epoch' + $7::bigint * interval '1 millisecond'
+          AND ((NOT c.late AND $8::boolean) OR (c.late AND c.bill_period = $9))
+        ORDER BY l.leaf, c.start_time, c.source_key`,
       [
-        partner,
-        textArray(destinations),
+        of.partner,
+        textArray(indexes.map((i) => leaves[i]!.direction)),
+        textArray(indexes.map((i) => leaves[i]!.service)),
+        textArray(indexes.map((i) => leaves[i]!.destination)),
+        intArray(indexes),
         dayStartMs,
         dayStartMs + 86_400_000,
         periodOf(dayStartMs) === period,
         period,
+        keyPeriod,
       ],
     );
     for (const row of rows) {
-      const indexes = wanted.get(`${row.direction}|${row.service}|${row.destination}`);
-      if (!indexes) continue;
-      const call: StoredCall = {
-        sourceKey: row.source_key,
-        aNumber: row.a_number,
-        bNumber: row.b_number,
-        startMs: Number(row.start_ms),
+      const call: StoredCallFigures = {
         billed: row.billed,
         amount: row.amount_micro,
+        callKey: row.call_key,
+        aNumber: row.a_number,
+        bNumber: row.b_number,
+        startMs: row.start_ms === null ? null : Number(row.start_ms),
       };
-      for (const index of indexes) result[index]!.push(call);
+      if (details) (call as StoredCall).sourceKey = row.source_key!;
+      result[row.leaf]!.push(call);
     }
   }
   return result;

@@ -14,6 +14,7 @@ import { sql as fastPath } from "./migrations/0011_fast_path";
 import { sql as contractOfficers } from "./migrations/0012_contract_officers";
 import { sql as partnerCommitments } from "./migrations/0013_partner_commitments";
 import { sql as partnerOpenings } from "./migrations/0014_partner_openings";
+import { sql as callKeys } from "./migrations/0015_call_keys";
 
 /** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 12, name: "contract officers", sql: contractOfficers },
   { version: 13, name: "partner commitments", sql: partnerCommitments },
   { version: 14, name: "partner openings", sql: partnerOpenings },
+  { version: 15, name: "call keys", sql: callKeys },
 ];
 
 /**

@@ -35,7 +35,7 @@ import { storedSummaryTree } from "../summaries/build-summary";
 import { periodSalt } from "../summaries/encoding";
 import { fromHex, toHex } from "../summaries/hashing";
 import type { MerkleTree, NodeView } from "../summaries/merkle-tree";
-import { callsBehindLeaves } from "./leaf-calls";
+import { callFiguresBehindLeaves } from "./leaf-calls";
 import { PeerAuthError, bodyHash, signPeerMessage, type PeerVerifier } from "./peer-auth";
 import { roundView } from "./reveal";
 import {
@@ -317,7 +317,7 @@ export class PeerServer {
   private async answerCalls(revealed: Revealed, period: number, keys: string[]): Promise<CallsResponse> {
     const { agreement } = revealed;
     const salt = hexlify(periodSalt(agreement.secret, agreement.agreementId, period));
-    const calls = await callsBehindLeaves(
+    const calls = await callFiguresBehindLeaves(
       this.options.db,
       agreement,
       period,
