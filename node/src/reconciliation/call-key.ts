@@ -15,7 +15,6 @@
 import { keccak256 } from "js-sha3";
 import type { LocalAgreement } from "../db/agreements";
 import type { CallKeyer } from "../db/ingest-store";
-import type { Direction } from "../mediation/types";
 import { periodSalt } from "../summaries/encoding";
 import type { AgreementDirection } from "./discrepancy";
 
@@ -79,19 +78,16 @@ export function callKeyer(
     byPartner.set(agreement.partnerId, byPartner.has(agreement.partnerId) ? null : agreement);
   }
   const salts = new Map<string, string>();
-  return (
-    cdr: { partner: string; direction: Direction; aNumber: string; bNumber: string; startMs: number },
-    period,
-  ) => {
+  return (cdr, period) => {
     const agreement = byPartner.get(cdr.partner);
     if (!agreement) return null;
-    const id = `${agreement.agreementId}:${period}`;
-    let salt = salts.get(id);
-    if (salt === undefined) {
-      salt = "0x" + periodSalt(agreement.secret, agreement.agreementId, period).toString("hex");
-      salts.set(id, salt);
-    }
     try {
+      const id = `${agreement.agreementId}:${period}`;
+      let salt = salts.get(id);
+      if (salt === undefined) {
+        salt = "0x" + periodSalt(agreement.secret, agreement.agreementId, period).toString("hex");
+        salts.set(id, salt);
+      }
       return callKey(salt, {
         direction: (cdr.direction === "out") === (agreement.side === "A") ? "AB" : "BA",
         aNumber: cdr.aNumber,
@@ -99,6 +95,7 @@ export function callKeyer(
         startMs: cdr.startMs,
       });
     } catch {
+      // A salt or number callKey refuses: no stored key; the comparison meets the same refusal.
       return null;
     }
   };
