@@ -1,7 +1,7 @@
 import type { Direction, Service } from "../mediation/types";
 import type { Queryable } from "./database";
 import { periodOf } from "./ingest-store";
-import { intArray, textArray } from "./pg-array";
+import { textArray } from "./pg-array";
 
 /**
  * A rated call behind a leaf as the peer protocol's `calls` answer needs it: its figures and the call
@@ -116,29 +116,44 @@ async function queryLeaves(
   const digits = (column: string) => `CASE WHEN c.${column} ~ '^[0-9]*$' THEN c.${column} ELSE '?' END`;
   for (const [day, indexes] of byDay) {
     const dayStartMs = day * 86_400_000;
-    const { rows } = await db.query<{ leaf: number; calls: string; sources?: string[] }>(
-      `SELECT l.leaf,
+    const wanted = new Map<string, number[]>();
+    for (const i of indexes) {
+      const leaf = leaves[i]!;
+      const id = `${leaf.direction}|${leaf.service}|${leaf.destination}`;
+      const same = wanted.get(id);
+      if (same) same.push(i);
+      else wanted.set(id, [i]);
+    }
+    // Grouped by the leaf's columns, the asked-for combinations a hashed semi-join: a join with the
+    // list of leaves tested every CDR of the day against every leaf.
+    const { rows } = await db.query<{
+      direction: string;
+      service: string;
+      destination: string;
+      calls: string;
+      sources?: string[];
+    }>(
+      `SELECT c.direction, c.service, c.destination,
               string_agg(COALESCE(key.call_key, '-') || ' ' || c.billed || ' ' || c.amount_micro || ' ' ||
                          ${unlessKeyed("((extract(epoch FROM c.start_time) * 1000)::bigint)::text")} || ' ' ||
                          ${unlessKeyed(digits("a_number"))} || ' ' || ${unlessKeyed(digits("b_number"))},
                          ',' ORDER BY c.start_time, c.source_key) AS calls
               ${details ? ", array_agg(c.source_key ORDER BY c.start_time, c.source_key) AS sources" : ""}
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::int[]) AS l(direction, service, destination, leaf)
-         JOIN cdrs c ON c.partner_id = $1 AND c.destination = l.destination AND c.direction = l.direction
-                    AND c.service = l.service
-         CROSS JOIN LATERAL (SELECT CASE WHEN c.call_key_period = $10 THEN encode(c.call_key, 'hex') END
+         FROM cdrs c
+         CROSS JOIN LATERAL (SELECT CASE WHEN c.call_key_period = $9 THEN encode(c.call_key, 'hex') END
                                AS call_key) AS key
-        WHERE c.outcome = 'rated'
-          AND c.start_time >= timestamptz 'epoch' + $6::bigint * interval '1 millisecond'
-          AND c.start_time <  timestamptz 'epoch' + $7::bigint * interval '1 millisecond'
-          AND ((NOT c.late AND $8::boolean) OR (c.late AND c.bill_period = $9))
-        GROUP BY l.leaf`,
+        WHERE c.partner_id = $1 AND c.destination = ANY($4::text[]) AND c.outcome = 'rated'
+          AND c.start_time >= timestamptz 'epoch' + $5::bigint * interval '1 millisecond'
+          AND c.start_time <  timestamptz 'epoch' + $6::bigint * interval '1 millisecond'
+          AND ((NOT c.late AND $7::boolean) OR (c.late AND c.bill_period = $8))
+          AND (c.direction, c.service, c.destination) IN
+              (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))
+        GROUP BY c.direction, c.service, c.destination`,
       [
         of.partner,
         textArray(indexes.map((i) => leaves[i]!.direction)),
         textArray(indexes.map((i) => leaves[i]!.service)),
         textArray(indexes.map((i) => leaves[i]!.destination)),
-        intArray(indexes),
         dayStartMs,
         dayStartMs + 86_400_000,
         periodOf(dayStartMs) === period,
@@ -147,7 +162,7 @@ async function queryLeaves(
       ],
     );
     for (const row of rows) {
-      const calls = result[row.leaf]!;
+      const targets = wanted.get(`${row.direction}|${row.service}|${row.destination}`) ?? [];
       const records = row.calls.split(",");
       for (const [i, record] of records.entries()) {
         const [key, billed, amount, start, a, b] = record.split(" ") as [string, ...string[]];
@@ -160,7 +175,7 @@ async function queryLeaves(
           startMs: start === "-" ? null : Number(start),
         };
         if (details) (call as StoredCall).sourceKey = row.sources![i]!;
-        calls.push(call);
+        for (const target of targets) result[target]!.push(call);
       }
     }
   }
