@@ -108,6 +108,16 @@ export async function listAgreements(db: Queryable): Promise<LocalAgreement[]> {
   return rows.map(toAgreement);
 }
 
+/** Every agreement this node knows, with its secret (for keying calls at ingest, reconciliation/call-key.ts). */
+export async function listAgreementsWithSecrets(
+  db: Queryable,
+): Promise<(LocalAgreement & { secret: Uint8Array })[]> {
+  const { rows } = await db.query<Row & { secret_hex: string }>(
+    `SELECT ${COLUMNS}, secret_hex FROM agreements ORDER BY name`,
+  );
+  return rows.map((row) => ({ ...toAgreement(row), secret: Buffer.from(row.secret_hex, "hex") }));
+}
+
 /**
  * One agreement by name or id, with its secret.
  * @throws NotFoundError when this node has no such agreement.

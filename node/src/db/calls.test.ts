@@ -3,10 +3,15 @@ import { AbiCoder, keccak256 } from "ethers";
 import { prng } from "../../../scripts/lib/generate-cdrs";
 import { databaseTargets } from "../../../test/helpers/databases";
 import type { MediatedCdr } from "../mediation/types";
-import { callKey } from "../reconciliation/call-key";
-import { callsOfLeaf } from "./calls";
+import { callKey, callKeyer } from "../reconciliation/call-key";
+import { callsBehindLeaves } from "../reconciliation/leaf-calls";
+import { encodeLeafKey, periodSalt } from "../summaries/encoding";
+import { addAgreement, listAgreementsWithSecrets } from "./agreements";
+import { callFiguresOfLeaves, callsOfLeaf, callsOfLeaves } from "./calls";
 import type { Database } from "./database";
 import { prepareBatch, startFile, storeBatch, type RatedCdrRow } from "./ingest-store";
+import { addPartner } from "./partners";
+import { applyRerating, attemptsPage } from "./rerate-store";
 import { mediatedCdr } from "../../../test/helpers/cdrs";
 
 function rated(
@@ -78,16 +83,130 @@ for (const target of databaseTargets()) {
       );
       const calls = await callsOfLeaf(db, {
         partner: "GLOBEX",
+        agreementId: "0x" + "01".repeat(32),
         direction: "out",
         service: "voice",
         destination: "UK",
         day,
         period: 202610,
       });
-      expect(calls.map((c) => [c.sourceKey, c.startMs, c.amount])).to.deep.equal([
-        ["icl:1", Date.UTC(2026, 9, 5), 100n],
-        ["icl:2", Date.UTC(2026, 9, 5, 23, 59, 59, 999), 250n],
+      expect(calls.map((c) => [c.sourceKey, c.startMs, c.amount, c.callKey])).to.deep.equal([
+        ["icl:1", Date.UTC(2026, 9, 5), 100n, null],
+        ["icl:2", Date.UTC(2026, 9, 5, 23, 59, 59, 999), 250n, null],
       ]);
+    });
+
+    describe("call keys stored at ingest", () => {
+      const agreementId = "0x" + "a1".repeat(32);
+      const secret = new Uint8Array(32).fill(7);
+      const october = 202610;
+      const day = Math.floor(Date.UTC(2026, 9, 5) / 86_400_000);
+      const leafOf = (direction: "AB" | "BA") =>
+        encodeLeafKey({ direction, service: "voice", destination: "UK", day });
+      const computed = (period: number, row: RatedCdrRow, direction: "AB" | "BA" = "AB") =>
+        callKey("0x" + periodSalt(secret, agreementId, period).toString("hex"), {
+          direction,
+          aNumber: row.cdr.aNumber,
+          bNumber: row.cdr.bNumber,
+          startMs: row.cdr.startMs,
+        });
+      const hooli = (line: number, overrides: Partial<MediatedCdr> = {}) =>
+        rated(line, { key: `hooli:${line}`, partner: "HOOLI", ...overrides });
+      let file: number;
+      const ingest = async (rows: RatedCdrRow[], keyed = true) => {
+        const keyer = keyed ? callKeyer(await listAgreementsWithSecrets(db)) : null;
+        await storeBatch(db, prepareBatch(file, rows.at(-1)!.line, rows, [], { keyer }));
+      };
+      const leaf = { direction: "out" as const, service: "voice", destination: "UK", day };
+      const of = { partner: "HOOLI", agreementId };
+
+      before(async () => {
+        await addPartner(db, { id: "HOOLI", name: "Hooli", matchRules: [] });
+        await addAgreement(db, { agreementId, name: "GLOBEX-HOOLI", partnerId: "HOOLI", side: "A", secret });
+        file = (await startFile(db, { fileName: "k", contentHash: "k", format: "icl-csv", byteSize: 1 })).id;
+      });
+
+      it("are the keys the comparison computes, in either direction, and spare the numbers on the wire", async () => {
+        const rows = [
+          hooli(101, { startMs: Date.UTC(2026, 9, 5, 8, 0, 0, 400) }),
+          hooli(102, { startMs: Date.UTC(2026, 9, 5, 9), bNumber: "442079460002" }),
+          hooli(103, { direction: "in", aNumber: "442079460003", bNumber: "12125550103" }),
+        ];
+        await ingest(rows);
+        const [out, into] = await callsOfLeaves(db, of, october, [leaf, { ...leaf, direction: "in" }]);
+        expect(out!.map((c) => c.callKey)).to.deep.equal([
+          computed(october, rows[0]!),
+          computed(october, rows[1]!),
+        ]);
+        expect(into!.map((c) => c.callKey)).to.deep.equal([computed(october, rows[2]!, "BA")]);
+        const [figures] = await callFiguresOfLeaves(db, of, october, [leaf]);
+        expect(figures!.map((c) => [c.callKey, c.aNumber, c.startMs, c.amount])).to.deep.equal([
+          [computed(october, rows[0]!), null, null, 100n],
+          [computed(october, rows[1]!), null, null, 100n],
+        ]);
+      });
+
+      it("are computed at comparison where none was stored, the same as stored ones", async () => {
+        const unkeyed = hooli(104, { startMs: Date.UTC(2026, 9, 5, 10) });
+        await ingest([unkeyed], false);
+        const [stored] = await callsOfLeaves(db, of, october, [leaf]);
+        expect(stored!.find((c) => c.sourceKey === "hooli:104")!.callKey).to.equal(null);
+        const [calls] = await callsBehindLeaves(
+          db,
+          { ...of, partnerId: "HOOLI", side: "A" },
+          october,
+          "0x" + periodSalt(secret, agreementId, october).toString("hex"),
+          [leafOf("AB")],
+        );
+        expect(calls!.find((c) => c.cdrId === "hooli:104")!.callKey).to.equal(computed(october, unkeyed));
+        expect(calls!.find((c) => c.cdrId === "hooli:101")!.callKey).to.equal(
+          stored!.find((c) => c.sourceKey === "hooli:101")!.callKey,
+        );
+      });
+
+      it("stay correct when a CDR is re-rated", async () => {
+        const [attempt] = (await attemptsPage(db, { partner: "HOOLI" }, "hooli:101", 1)).filter(
+          (a) => a.sourceKey === "hooli:102",
+        );
+        await applyRerating(db, [
+          { before: attempt!, after: { ...attempt!, amount: 999n, rejectMessage: null } },
+        ]);
+        const [calls] = await callsOfLeaves(db, of, october, [leaf]);
+        const call = calls!.find((c) => c.sourceKey === "hooli:102")!;
+        expect([call.amount, call.callKey]).to.deep.equal([
+          999n,
+          computed(october, hooli(102, { startMs: Date.UTC(2026, 9, 5, 9), bNumber: "442079460002" })),
+        ]);
+      });
+
+      it("of a late CDR are under the salt of the period that counts it", async () => {
+        await db.query(
+          `INSERT INTO summaries (agreement_id, period, partner_id, side, root, leaf_count, records, amount_ab,
+                                  amount_ba, encoding, committed_at)
+           VALUES ($1, $2, 'HOOLI', 'A', $3, 0, 0, 0, 0, 1, now())`,
+          [agreementId, october, "0x" + "00".repeat(32)],
+        );
+        const late = hooli(105, { startMs: Date.UTC(2026, 9, 5, 11) });
+        await ingest([late]);
+        const [november] = await callsOfLeaves(db, of, 202611, [leaf]);
+        expect(november!.map((c) => [c.sourceKey, c.callKey])).to.deep.equal([
+          ["hooli:105", computed(202611, late)],
+        ]);
+        expect(computed(202611, late)).to.not.equal(computed(october, late));
+      });
+
+      it("are not used once the partner has a second agreement (the call's agreement is then unknown)", async () => {
+        await addAgreement(db, {
+          agreementId: "0x" + "a2".repeat(32),
+          name: "GLOBEX-HOOLI-2",
+          partnerId: "HOOLI",
+          side: "B",
+          secret: new Uint8Array(32).fill(9),
+        });
+        const [calls] = await callsOfLeaves(db, of, october, [leaf]);
+        expect(calls!.length).to.be.greaterThan(0);
+        expect(calls!.every((c) => c.callKey === null)).to.equal(true);
+      });
     });
   });
 }

@@ -200,7 +200,18 @@ const CDR_COLUMNS = [
   "q850_cause",
   "pdd_ms",
   "warnings",
+  "call_key",
+  "call_key_period",
 ] as const;
+
+/**
+ * A CDR's call key (reconciliation/call-key.ts) in the summary of `period` (YYYYMM), as 0x hex, or null
+ * when it is not known at ingest: stored with the CDR so a comparison need not hash every call again.
+ */
+export type CallKeyer = (
+  cdr: Pick<MediatedCdr, "partner" | "direction" | "aNumber" | "bNumber" | "startMs">,
+  period: number,
+) => string | null;
 
 /** Names the source field behind a cdrs column, for the reject of a value the database refused. */
 export type FieldNamer = (column: StoredField) => string | null;
@@ -222,6 +233,7 @@ export interface PreparedBatch {
   /** Later rows of a key already in the batch. */
   duplicates: RatedCdrRow[];
   fieldOf: FieldNamer;
+  keyer: CallKeyer | null;
 }
 
 /** The CPU part of storing a batch. */
@@ -230,8 +242,9 @@ export function prepareBatch(
   checkpointLine: number,
   cdrs: readonly RatedCdrRow[],
   rejects: readonly RejectRow[],
-  options: { position?: unknown; fieldOf?: FieldNamer } = {},
+  options: { position?: unknown; fieldOf?: FieldNamer; keyer?: CallKeyer | null } = {},
 ): PreparedBatch {
+  const keyer = options.keyer ?? null;
   // Within the batch the first row of a key wins; later ones are duplicates.
   const candidates: RatedCdrRow[] = [];
   const duplicates: RatedCdrRow[] = [];
@@ -250,9 +263,10 @@ export function prepareBatch(
     position: options.position,
     rejects,
     candidates,
-    candidatesCsv: candidates.map((row) => cdrLine(row, fileId)).join("\n"),
+    candidatesCsv: candidates.map((row) => cdrLine(row, fileId, keyer)).join("\n"),
     duplicates,
     fieldOf: options.fieldOf ?? ((column) => column),
+    keyer,
   };
 }
 
@@ -294,7 +308,7 @@ export async function storeBatch(db: Database, batch: PreparedBatch): Promise<Ba
     // so the check for stored keys and the insert see the same set of keys, and a period is
     // either closed before a batch (its CDRs are late) or after it (they are in the summary).
     await tx.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
-    const inserted = await insertCandidates(tx, fileId, batch.candidates, batch.candidatesCsv, batch.fieldOf);
+    const inserted = await insertCandidates(tx, fileId, batch.candidates, batch.candidatesCsv, batch);
     const duplicates = [...batch.duplicates, ...inserted.duplicates].sort((a, b) => a.line - b.line);
 
     const allRejects: RejectRow[] = [...rejects, ...inserted.refused];
@@ -324,7 +338,7 @@ export async function storeBatch(db: Database, batch: PreparedBatch): Promise<Ba
         });
       }
     }
-    const late = await markLate(tx, inserted.fresh);
+    const late = await markLate(tx, inserted.fresh, batch.keyer);
     const span = startSpan(inserted.fresh);
 
     // A reject of a line this ingest stored before (a replay, a redelivery) is not stored or counted twice.
@@ -406,8 +420,9 @@ async function insertCandidates(
   fileId: number,
   candidates: RatedCdrRow[],
   csv: string | null,
-  fieldOf: FieldNamer,
+  options: { fieldOf: FieldNamer; keyer: CallKeyer | null },
 ): Promise<Inserted> {
+  const { fieldOf, keyer } = options;
   const none: Inserted = { fresh: [], duplicates: [], redelivered: 0, refused: [] };
   if (candidates.length === 0) return none;
   await tx.query("SAVEPOINT cdr_bulk");
@@ -420,13 +435,17 @@ async function insertCandidates(
     });
     await tx.copyFrom("cdr_keys", KEY_COLUMNS, keys.join("\n"));
     await ensureCdrPartitions(tx, periods);
-    await tx.copyFrom("cdrs", CDR_COLUMNS, csv ?? candidates.map((row) => cdrLine(row, fileId)).join("\n"));
+    await tx.copyFrom(
+      "cdrs",
+      CDR_COLUMNS,
+      csv ?? candidates.map((row) => cdrLine(row, fileId, keyer)).join("\n"),
+    );
     await tx.query("RELEASE SAVEPOINT cdr_bulk");
     return { ...none, fresh: candidates };
   } catch (error) {
     await tx.query("ROLLBACK TO SAVEPOINT cdr_bulk");
     await tx.query("RELEASE SAVEPOINT cdr_bulk");
-    if (error instanceof ConflictError) return insertSkippingStored(tx, fileId, candidates, fieldOf);
+    if (error instanceof ConflictError) return insertSkippingStored(tx, fileId, candidates, options);
     if (!isRefusedValue(error)) throw error;
     const place = copyErrorPlace(error);
     if (candidates.length === 1 || (place !== null && place.line >= 1 && place.line <= candidates.length)) {
@@ -442,13 +461,13 @@ async function insertCandidates(
         message: `the database cannot store ${field ?? "this row"}: ${error instanceof BaseError ? (error.details ?? error.shortMessage) : String(error)}`,
         sourceKey: bad.cdr.key,
       };
-      const before = await insertCandidates(tx, fileId, candidates.slice(0, at), null, fieldOf);
-      const after = await insertCandidates(tx, fileId, candidates.slice(at + 1), null, fieldOf);
+      const before = await insertCandidates(tx, fileId, candidates.slice(0, at), null, options);
+      const after = await insertCandidates(tx, fileId, candidates.slice(at + 1), null, options);
       return merge(before, after, [refused]);
     }
     const half = candidates.length >> 1;
-    const first = await insertCandidates(tx, fileId, candidates.slice(0, half), null, fieldOf);
-    const second = await insertCandidates(tx, fileId, candidates.slice(half), null, fieldOf);
+    const first = await insertCandidates(tx, fileId, candidates.slice(0, half), null, options);
+    const second = await insertCandidates(tx, fileId, candidates.slice(half), null, options);
     return merge(first, second, []);
   }
 }
@@ -467,7 +486,7 @@ async function insertSkippingStored(
   tx: Queryable,
   fileId: number,
   candidates: readonly RatedCdrRow[],
-  fieldOf: FieldNamer,
+  options: { fieldOf: FieldNamer; keyer: CallKeyer | null },
 ): Promise<Inserted> {
   const keys = candidates.map((row) => sanitize(row.cdr.key));
   const { rows } = await tx.query<{ source_key: string; file_id: number; line: bigint }>(
@@ -485,7 +504,7 @@ async function insertSkippingStored(
     else duplicates.push(row);
   });
   // The new ones go through the fast path again (their keys are free now, under the lock).
-  const inserted = await insertCandidates(tx, fileId, fresh, null, fieldOf);
+  const inserted = await insertCandidates(tx, fileId, fresh, null, options);
   return {
     fresh: inserted.fresh,
     duplicates: [...duplicates, ...inserted.duplicates],
@@ -523,14 +542,20 @@ export function nextPeriod(period: number): number {
  * not committed yet (`bill_period`), the day of their leaf still the day they started. A correction
  * round of the committed period, should there be one, is where the partner's figures are set
  * against ours; this node does not rebuild committed summaries. Runs under the ingest lock, which
- * period closes take too. Returns how many were flagged.
+ * period closes take too. Their call keys move to the salt of that later period. Returns how many
+ * were flagged.
  */
-async function markLate(tx: Queryable, fresh: readonly RatedCdrRow[]): Promise<number> {
+async function markLate(
+  tx: Queryable,
+  fresh: readonly RatedCdrRow[],
+  keyer: CallKeyer | null,
+): Promise<number> {
   if (fresh.length === 0) return 0;
   const committed = await committedPeriods(tx);
   if (committed.size === 0) return 0;
   const keys: string[] = [];
   const periods: number[] = [];
+  const callKeys: (string | null)[] = [];
   for (const row of fresh) {
     const closed = committed.get(row.cdr.partner);
     const period = periodOf(row.cdr.startMs);
@@ -539,12 +564,15 @@ async function markLate(tx: Queryable, fresh: readonly RatedCdrRow[]): Promise<n
     while (closed.has(billed)) billed = nextPeriod(billed);
     keys.push(sanitize(row.cdr.key));
     periods.push(billed);
+    callKeys.push(keyer?.(row.cdr, billed) ?? null);
   }
   if (keys.length === 0) return 0;
   await tx.query(
-    `UPDATE cdrs c SET late = true, bill_period = u.period
-       FROM unnest($1::text[], $2::int[]) AS u(source_key, period) WHERE c.source_key = u.source_key`,
-    [textArray(keys), intArray(periods)],
+    `UPDATE cdrs c SET late = true, bill_period = u.period, call_key = decode(substr(u.call_key, 3), 'hex'),
+            call_key_period = CASE WHEN u.call_key IS NULL THEN NULL ELSE u.period END
+       FROM unnest($1::text[], $2::int[], $3::text[]) AS u(source_key, period, call_key)
+      WHERE c.source_key = u.source_key`,
+    [textArray(keys), intArray(periods), textArray(callKeys)],
   );
   return keys.length;
 }
@@ -706,8 +734,11 @@ export async function listRejects(
 }
 
 /** One cdrs row, in CDR_COLUMNS order (times as ISO 8601 UTC, which timestamptz reads exactly). */
-function cdrLine(row: RatedCdrRow, fileId: number): string {
+function cdrLine(row: RatedCdrRow, fileId: number, keyer: CallKeyer | null): string {
   const cdr = row.cdr;
+  // Keyed for the period of its start; markLate re-keys a CDR that turns out late.
+  const period = periodOf(cdr.startMs);
+  const key = keyer?.(cdr, period) ?? null;
   return [
     csvText(cdr.key),
     fileId,
@@ -738,6 +769,8 @@ function cdrLine(row: RatedCdrRow, fileId: number): string {
     csvInt(cdr.q850Cause),
     csvInt(cdr.pddMs),
     cdr.warnings === null ? "" : csvText(`{${cdr.warnings.join(",")}}`),
+    key === null ? "" : `\\x${key.slice(2)}`,
+    key === null ? "" : period,
   ].join(",");
 }
 

@@ -15,6 +15,7 @@ import { sql as contractOfficers } from "./migrations/0012_contract_officers";
 import { sql as partnerCommitments } from "./migrations/0013_partner_commitments";
 import { sql as partnerOpenings } from "./migrations/0014_partner_openings";
 import { sql as cdrPartitions } from "./migrations/0015_cdr_partitions";
+import { sql as callKeys } from "./migrations/0016_call_keys";
 
 /** Every migration ever shipped, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 13, name: "partner commitments", sql: partnerCommitments },
   { version: 14, name: "partner openings", sql: partnerOpenings },
   { version: 15, name: "cdr partitions", sql: cdrPartitions },
+  { version: 16, name: "call keys", sql: callKeys },
 ];
 
 /**

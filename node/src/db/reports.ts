@@ -85,6 +85,23 @@ export async function saveReport(db: Queryable, report: Omit<StoredReport, "crea
   );
 }
 
+/**
+ * Whether a report of the round is stored, without reading it (a month's report with every call of a
+ * shifted clock named runs to tens of megabytes, and the runner asks on every pass).
+ */
+export async function hasReport(
+  db: Queryable,
+  agreementId: string,
+  period: number,
+  round: number,
+): Promise<boolean> {
+  const { rows } = await db.query(
+    "SELECT 1 FROM discrepancy_reports WHERE agreement_id = $1 AND period = $2 AND round = $3",
+    [agreementId.toLowerCase(), period, round],
+  );
+  return rows.length > 0;
+}
+
 /** The report of a round, or of the latest round when `round` is omitted; null when none. */
 export async function loadReport(
   db: Queryable,

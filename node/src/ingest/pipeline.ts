@@ -19,6 +19,7 @@ import {
   type RatedCdrRow,
   type RejectRow,
 } from "../db/ingest-store";
+import { listAgreementsWithSecrets } from "../db/agreements";
 import { listPartners } from "../db/partners";
 import { loadActiveDecks } from "../db/tariffs";
 import { BaseError } from "../errors";
@@ -34,6 +35,7 @@ import {
 } from "../mediation/plausibility";
 import type { MediationOptions, ParsedRow } from "../mediation/types";
 import { Rater, rateInForce } from "../rating/rater";
+import { callKeyer } from "../reconciliation/call-key";
 import type { IngestSource, SourceBatch } from "./source";
 
 /**
@@ -105,6 +107,8 @@ export async function runIngest(
   let pendingWrite: Promise<void> | undefined;
   try {
     const stage = await RowStage.load(db, source.format, settings);
+    // Each CDR's call key is stored with it, so comparisons read keys rather than hash every call.
+    const keyer = callKeyer(await listAgreementsWithSecrets(db));
     const handler = createFormatHandler(source.format, {
       ...settings.mediation,
       fileName: source.location,
@@ -133,6 +137,7 @@ export async function runIngest(
       const prepared = prepareBatch(file.id, Math.max(safe, 0), cdrs, rejects, {
         position: batch.position,
         fieldOf: stage.fieldOf,
+        keyer,
       });
       await pending;
       if (cdrs.length === 0 && rejects.length === 0 && batch.position === undefined && !batch.ack) {

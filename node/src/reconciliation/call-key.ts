@@ -13,6 +13,9 @@
  * report's day-boundary rule and leaf deltas are for.
  */
 import { keccak256 } from "js-sha3";
+import type { LocalAgreement } from "../db/agreements";
+import type { CallKeyer } from "../db/ingest-store";
+import { periodSalt } from "../summaries/encoding";
 import type { AgreementDirection } from "./discrepancy";
 
 const TAG = Buffer.from("icl/call/v1");
@@ -55,4 +58,45 @@ export function callKey(
   out.write(salt.slice(2), 32, "hex");
   out.writeBigUInt64BE(BigInt(Math.floor(call.startMs / 1000)), 5 * 32 + 24);
   return "0x" + keccak256(out);
+}
+
+/**
+ * The call keys ingest stores with each CDR (db/ingest-store.ts): a CDR of a partner with exactly one
+ * agreement among `agreements` is keyed under that agreement's salt of the period it is counted in,
+ * its node-relative direction made agreement-relative (`out` is A→B for party A, B→A for party B).
+ * A partner with no agreement or several gets no stored keys (which agreement a call belongs to is
+ * then not known at ingest), nor does a call whose numbers are not digit strings; a comparison keys
+ * those itself. Throws nothing.
+ */
+export function callKeyer(
+  agreements: readonly (Pick<LocalAgreement, "agreementId" | "partnerId" | "side"> & {
+    secret: Uint8Array;
+  })[],
+): CallKeyer {
+  const byPartner = new Map<string, (typeof agreements)[number] | null>();
+  for (const agreement of agreements) {
+    byPartner.set(agreement.partnerId, byPartner.has(agreement.partnerId) ? null : agreement);
+  }
+  const salts = new Map<string, string>();
+  return (cdr, period) => {
+    const agreement = byPartner.get(cdr.partner);
+    if (!agreement) return null;
+    try {
+      const id = `${agreement.agreementId}:${period}`;
+      let salt = salts.get(id);
+      if (salt === undefined) {
+        salt = "0x" + periodSalt(agreement.secret, agreement.agreementId, period).toString("hex");
+        salts.set(id, salt);
+      }
+      return callKey(salt, {
+        direction: (cdr.direction === "out") === (agreement.side === "A") ? "AB" : "BA",
+        aNumber: cdr.aNumber,
+        bNumber: cdr.bNumber,
+        startMs: cdr.startMs,
+      });
+    } catch {
+      // A salt or number callKey refuses: no stored key; the comparison meets the same refusal.
+      return null;
+    }
+  };
 }

@@ -32,7 +32,7 @@ import {
   type LeafFigures,
 } from "./discrepancy";
 import type { PeerClient, PeerTraffic } from "./peer-client";
-import { callsBehindLeaf } from "./leaf-calls";
+import { callsBehindLeaves, type KeyedCall } from "./leaf-calls";
 import { roundView } from "./reveal";
 
 export interface ComparisonResult {
@@ -108,12 +108,19 @@ export async function compareWithPeer(
         );
   const saltHex = hexlify(salt);
   const calls = new Map<string, { ours: CallFigures[]; theirs: CallFigures[] }>();
-  const ourCallDetails = new Map<string, Awaited<ReturnType<typeof callsBehindLeaf>>[number]>();
+  const ourCallDetails = new Map<string, KeyedCall>();
   const inconsistentLeaves: ComparisonResult["inconsistentLeaves"] = [];
-  for (const item of differing) {
+  const ourCalls = await callsBehindLeaves(
+    db,
+    agreement,
+    period,
+    saltHex,
+    differing.map((item) => item.keyBytes),
+  );
+  for (const [index, item] of differing.entries()) {
     const base = (item.ours ?? item.theirs)!;
     const id = leafKey(base);
-    const ours = await callsBehindLeaf(db, agreement, period, saltHex, item.keyBytes);
+    const ours = ourCalls[index]!;
     for (const call of ours) ourCallDetails.set(call.callKey, call);
     const theirs = theirCalls.get(toHex(item.keyBytes)) ?? [];
     if (!addsUp(ours, item.ours)) inconsistentLeaves.push({ leaf: id, side: "ours" });

@@ -35,7 +35,7 @@ import { storedSummaryTree } from "../summaries/build-summary";
 import { periodSalt } from "../summaries/encoding";
 import { fromHex, toHex } from "../summaries/hashing";
 import type { MerkleTree, NodeView } from "../summaries/merkle-tree";
-import { callsBehindLeaf } from "./leaf-calls";
+import { callFiguresBehindLeaves } from "./leaf-calls";
 import { PeerAuthError, bodyHash, signPeerMessage, type PeerVerifier } from "./peer-auth";
 import { roundView } from "./reveal";
 import {
@@ -317,19 +317,23 @@ export class PeerServer {
   private async answerCalls(revealed: Revealed, period: number, keys: string[]): Promise<CallsResponse> {
     const { agreement } = revealed;
     const salt = hexlify(periodSalt(agreement.secret, agreement.agreementId, period));
-    const leaves: CallsResponse["leaves"] = [];
-    for (const key of keys) {
-      const calls = await callsBehindLeaf(this.options.db, agreement, period, salt, fromHex(key));
-      leaves.push({
+    const calls = await callFiguresBehindLeaves(
+      this.options.db,
+      agreement,
+      period,
+      salt,
+      keys.map((key) => fromHex(key)),
+    );
+    return {
+      leaves: keys.map((key, index) => ({
         key,
-        calls: calls.map((call) => ({
+        calls: calls[index]!.map((call) => ({
           callKey: call.callKey,
           billed: call.billed.toString(),
           amount: call.amount.toString(),
         })),
-      });
-    }
-    return { leaves };
+      })),
+    };
   }
 }
 

@@ -28,7 +28,7 @@ import type { ChainClient } from "../chain/client";
 import { sleep } from "../chain/retry";
 import { requireAgreement, type LocalAgreement } from "../db/agreements";
 import type { Database } from "../db/database";
-import { loadReport } from "../db/reports";
+import { hasReport } from "../db/reports";
 import { listCommittedSummaries } from "../db/summaries";
 import type { EvidenceStore } from "../evidence/store";
 import { BaseError, InputError, UnavailableError } from "../errors";
@@ -274,7 +274,7 @@ export class NodeRunner {
         this.noteState(agreement, summary.period, state);
         report.periods.push({ ...where, state });
         if (round.bothRevealed && round.ourRoot !== round.theirRoot) {
-          if ((await loadReport(db, agreement.agreementId, summary.period, round.round)) === null) {
+          if (!(await hasReport(db, agreement.agreementId, summary.period, round.round))) {
             step = "compare with the counterparty";
             const peer = this.peerFor(agreement);
             if (peer === null) {
