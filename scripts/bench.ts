@@ -33,6 +33,7 @@ import { Client } from "pg";
 import { measureMerkleDiff } from "./lib/bench-merkle-diff";
 import { connectBenchNats, publishFile, runUntilConsumed, writeIclJsonFromCsv } from "./lib/bench-jetstream";
 import { generatedDeck, writeIclCsv } from "./lib/generate-cdrs";
+import type { DemoResult } from "./demo";
 
 const ROOT = path.resolve(__dirname, "..");
 const ICL = path.join(ROOT, "bin", "icl.js");
@@ -105,22 +106,8 @@ function psqlAvailable(): boolean {
   return spawnSync("psql", ["--version"], { encoding: "utf8" }).status === 0;
 }
 
-/** What the bench reads from the demo's `--report` (scripts/demo.ts). */
-interface DemoReport {
-  audit: "pass" | "fail";
-  periods: { settled: boolean }[];
-  timings: {
-    closeToSettlementSeconds: number;
-    comparisons: {
-      agreement: string;
-      carrier: string;
-      seconds: number;
-      differingLeaves: number;
-      calls: number;
-    }[];
-  };
-  peakRssMb: number;
-}
+/** What the bench reads from the demo's `--report` (scripts/demo.ts writes it). */
+type DemoReport = Pick<DemoResult, "audit" | "timings" | "peakRssMb"> & { periods: { settled: boolean }[] };
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const perSecond = (rows: number, seconds: number) => Math.round(rows / seconds);

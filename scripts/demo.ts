@@ -71,7 +71,15 @@ import { startProcessesDemo } from "./lib/demo-processes";
 import { leaveServed, type ServedDemo } from "./lib/demo-serve";
 import { approveAll, disputeStep, latestTimestamp, untilSeen } from "./lib/demo-steps";
 import { startTcpProxy, type TcpProxy } from "./lib/tcp-proxy";
-import { MONTH, SCENARIO, escrowBalances, formatIcusd, writeDemoTraffic } from "./lib/demo-scenario";
+import {
+  MONTH,
+  SCENARIO,
+  escrowBalances,
+  escrowMoves,
+  formatIcusd,
+  nodeTransactionCounts,
+  writeDemoTraffic,
+} from "./lib/demo-scenario";
 import type { Call } from "./lib/traffic";
 
 export { SWITCHES, demoDeck, disagreedDeck } from "./lib/demo-carriers";
@@ -786,21 +794,10 @@ export async function startDemo(options: Options, out: (line: string) => void): 
     const result: DemoResult = {
       periods: results,
       audit: audit.ok ? "pass" : "fail",
-      escrow: Object.fromEntries(
-        Object.values(c.carriers).map((k) => [
-          k.name,
-          { before: before.get(k.name)!, after: after.get(k.name)! },
-        ]),
-      ),
+      escrow: escrowMoves(c, before, after),
       cdrs: Object.fromEntries(counts),
       traffic,
-      nodeTransactions: Object.fromEntries(
-        await Promise.all(
-          Object.values(c.carriers).map(
-            async (k) => [k.name, await provider.getTransactionCount(k.node.address)] as const,
-          ),
-        ),
-      ),
+      nodeTransactions: await nodeTransactionCounts(c),
       timings,
       peakRssMb,
       archivedCdrs: archived,

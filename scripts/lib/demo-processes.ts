@@ -31,7 +31,15 @@ import {
 } from "./consortium";
 import { SWITCHES } from "./demo-carriers";
 import { prepareProcessNode, setUpProcessNode, type ProcessNode } from "./demo-process-nodes";
-import { MONTH, SCENARIO, escrowBalances, formatIcusd, writeDemoTraffic } from "./demo-scenario";
+import {
+  MONTH,
+  SCENARIO,
+  escrowBalances,
+  escrowMoves,
+  formatIcusd,
+  nodeTransactionCounts,
+  writeDemoTraffic,
+} from "./demo-scenario";
 import { PERIOD, startHardhatNode, type HardhatNode } from "./hardhat-node";
 import { icl, iclJson, startIclRun } from "./icl-process";
 import { approve, signIn, type ApprovalProgress, type OfficerSession } from "./officer-api";
@@ -399,21 +407,10 @@ export async function startProcessesDemo(
     const result: DemoResult = {
       periods,
       audit: audit.ok ? "pass" : "fail",
-      escrow: Object.fromEntries(
-        Object.values(c.carriers).map((k) => [
-          k.name,
-          { before: before.get(k.name)!, after: after.get(k.name)! },
-        ]),
-      ),
+      escrow: escrowMoves(c, before, after),
       cdrs: Object.fromEntries(counts),
       traffic,
-      nodeTransactions: Object.fromEntries(
-        await Promise.all(
-          Object.values(c.carriers).map(
-            async (k) => [k.name, await provider.getTransactionCount(k.node.address)] as const,
-          ),
-        ),
-      ),
+      nodeTransactions: await nodeTransactionCounts(c),
       // The comparisons ran inside the nodes' processes: their seconds are in each node's log.
       timings: {
         totalSeconds: (Date.now() - started) / 1000,

@@ -119,3 +119,28 @@ export async function escrowBalances(c: Consortium): Promise<Map<string, bigint>
   }
   return result;
 }
+
+/** Per carrier: its escrow before the first settlement and after the last (the balances above). */
+export function escrowMoves(
+  c: Consortium,
+  before: ReadonlyMap<string, bigint>,
+  after: ReadonlyMap<string, bigint>,
+): Record<string, { before: bigint; after: bigint }> {
+  return Object.fromEntries(
+    Object.values(c.carriers).map((k) => [
+      k.name,
+      { before: before.get(k.name)!, after: after.get(k.name)! },
+    ]),
+  );
+}
+
+/** Per carrier: how many transactions its node key has sent, as the chain counts them. */
+export async function nodeTransactionCounts(c: Consortium): Promise<Record<string, number>> {
+  return Object.fromEntries(
+    await Promise.all(
+      Object.values(c.carriers).map(
+        async (k) => [k.name, await c.provider.getTransactionCount(k.node.address)] as const,
+      ),
+    ),
+  );
+}
