@@ -75,6 +75,7 @@ import {
   MONTH,
   SCENARIO,
   escrowBalances,
+  cleanupStep,
   escrowMoves,
   formatIcusd,
   nodeTransactionCounts,
@@ -263,14 +264,7 @@ export async function startDemo(options: Options, out: (line: string) => void): 
   const cleanup = async () => {
     if (stopped) return;
     stopped = true;
-    // Every step on its own: one failing (PostgreSQL gone, say) must not leave the chain running.
-    const attempt = async (what: string, step: () => Promise<unknown>) => {
-      try {
-        await step();
-      } catch (error) {
-        out(`cleanup: could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    };
+    const attempt = cleanupStep(out);
     if (served !== null) await attempt("stop the nodes following the ledger", () => served!.halt());
     for (const n of nodes) await attempt(`stop ${n.carrier.name}'s node`, () => closeNode(n));
     for (const relay of relays) await attempt("close a relay", () => relay.close());

@@ -35,6 +35,7 @@ import {
   MONTH,
   SCENARIO,
   escrowBalances,
+  cleanupStep,
   escrowMoves,
   formatIcusd,
   nodeTransactionCounts,
@@ -81,13 +82,7 @@ export async function startProcessesDemo(
   const cleanup = async () => {
     if (stopped) return;
     stopped = true;
-    const attempt = async (what: string, step: () => Promise<unknown>) => {
-      try {
-        await step();
-      } catch (error) {
-        out(`cleanup: could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    };
+    const attempt = cleanupStep(out);
     for (const n of nodes) await attempt(`stop ${n.carrier.name}'s node`, async () => n.run?.stop());
     await attempt("drop the demo's PostgreSQL schemas", () => dropNodeSchemas(pg, schemas));
     await attempt("stop the chain", async () => hardhat?.stop());

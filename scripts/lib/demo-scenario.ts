@@ -144,3 +144,17 @@ export async function nodeTransactionCounts(c: Consortium): Promise<Record<strin
     ),
   );
 }
+
+/**
+ * A cleanup that runs each step on its own: one failing (PostgreSQL gone, say) is printed and must not
+ * leave the chain or another node running.
+ */
+export function cleanupStep(out: (line: string) => void) {
+  return async (what: string, step: () => Promise<unknown>): Promise<void> => {
+    try {
+      await step();
+    } catch (error) {
+      out(`cleanup: could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+}
